@@ -1,0 +1,23 @@
+/**
+ * A problem the user can fix: bad input, a missing file, a reference to something that does not exist.
+ * Its message is shown as is, without a stack trace. Anything else that is thrown is a bug.
+ */
+export class UserError extends Error {
+  /** The task input the problem is about, when there is one. */
+  readonly input?: string;
+  /** A file (and line) the problem is about, when there is one. */
+  readonly file?: string;
+  readonly line?: number;
+
+  constructor(message: string, where: { input?: string; file?: string; line?: number } = {}) {
+    super(message);
+    this.name = 'UserError';
+    this.input = where.input;
+    this.file = where.file;
+    this.line = where.line;
+  }
+}
+
+export function isUserError(e: unknown): e is UserError {
+  return e instanceof UserError;
+}
