@@ -1,0 +1,143 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
+import type { TokenCredential } from '@azure/core-auth';
+import { UserError } from '../errors';
+import type { Log } from '../log';
+import type { WorkspaceClient } from '../workspace/client';
+import { hashCodeFolder } from './code-hash';
+
+export const HASH_VERSION = '202208';
+
+export interface CodeUploadOptions {
+  client: WorkspaceClient;
+  /** Used for datastores without stored credentials (identity-based access). */
+  credential: TokenCredential;
+  log: Log;
+  onSecret: (value: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface CodeSnapshot {
+  codeId: string;
+  hash: string;
+  uploadedBytes: number;
+  reused: boolean;
+}
+
+interface CodeVersion {
+  id: string;
+  properties?: { codeUri?: string; properties?: Record<string, string> };
+}
+
+interface Datastore {
+  name: string;
+  properties: { datastoreType?: string; accountName?: string; containerName?: string; endpoint?: string; protocol?: string; credentials?: { credentialsType?: string } };
+}
+
+/**
+ * Makes a code version for a local folder the way the Azure ML CLI does: content hash first, reuse an existing
+ * code version with that hash (0 bytes uploaded), otherwise upload to the default datastore under
+ * LocalUpload/<hash>/ and register an anonymous code version pointing at it.
+ */
+export async function uploadCodeSnapshot(dir: string, o: CodeUploadOptions): Promise<CodeSnapshot> {
+  const { client, log } = o;
+  const snapshot = await hashCodeFolder(dir);
+  // A name derived from the content makes a retried or repeated submission land on the same code version.
+  const name = `code-${snapshot.hash.slice(0, 40)}`;
+  const existing = await client.get<{ value: CodeVersion[] }>(`codes/${name}/versions`, {
+    query: { hash: snapshot.hash, hashVersion: HASH_VERSION },
+    operation: 'look for an existing code version',
+    allowNotFound: true,
+  });
+  const match = existing?.value?.find((v) => v.properties?.properties?.['hash_sha256'] === snapshot.hash) ?? existing?.value?.[0];
+  if (match) {
+    log.info(`Code in '${dir}' is unchanged since an earlier upload (hash ${snapshot.hash.slice(0, 12)}): reusing ${shortId(match.id)}, nothing uploaded.`);
+    return { codeId: match.id, hash: snapshot.hash, uploadedBytes: 0, reused: true };
+  }
+
+  const datastore = await defaultDatastore(client);
+  const container = await containerFor(datastore, o);
+  const folder = `LocalUpload/${snapshot.hash}/${baseName(dir)}`;
+  log.info(`Uploading code from '${dir}': ${snapshot.files.length} files, ${formatBytes(snapshot.totalBytes)} to datastore '${datastore.name}'.`);
+  const uploaded = await uploadFiles(container, folder, snapshot.files, o.signal);
+
+  const codeUri = `${container.url}/${folder}`;
+  const version = await client.put<CodeVersion>(
+    `codes/${name}/versions/1`,
+    { properties: { codeUri, isAnonymous: true, properties: { hash_sha256: snapshot.hash, hash_version: HASH_VERSION } } },
+    { operation: 'register the code snapshot' },
+  );
+  return { codeId: version.id ?? client.armId('codes', name, '1'), hash: snapshot.hash, uploadedBytes: uploaded, reused: false };
+}
+
+async function defaultDatastore(client: WorkspaceClient): Promise<Datastore> {
+  const list = await client.get<{ value: Datastore[] }>('datastores', {
+    query: { isDefault: 'true' },
+    operation: 'find the default datastore',
+  });
+  const ds = list?.value?.find((d) => d.properties) ?? undefined;
+  if (!ds) throw new UserError(`The workspace '${client.workspace.workspaceName}' has no default datastore to upload code to. Set one in Azure ML studio (Data > Datastores).`);
+  if (ds.properties.datastoreType && ds.properties.datastoreType !== 'AzureBlob') {
+    throw new UserError(`The default datastore '${ds.name}' is of type ${ds.properties.datastoreType}; code uploads need an Azure Blob datastore as the workspace default.`);
+  }
+  return ds;
+}
+
+async function containerFor(ds: Datastore, o: CodeUploadOptions): Promise<ContainerClient> {
+  const { accountName, containerName, endpoint, protocol } = ds.properties;
+  if (!accountName || !containerName || !endpoint) throw new Error(`The datastore '${ds.name}' has no storage account, container or endpoint.`);
+  const serviceUrl = `${protocol ?? 'https'}://${accountName}.blob.${endpoint}`;
+  const credentialsType = ds.properties.credentials?.credentialsType ?? 'None';
+  let service: BlobServiceClient;
+  if (credentialsType === 'AccountKey' || credentialsType === 'Sas') {
+    const secrets = await o.client.request<{ secretsType: string; key?: string; sasToken?: string }>('POST', `datastores/${ds.name}/listSecrets`, {
+      operation: `read the credentials of datastore '${ds.name}'`,
+    });
+    const s = secrets!.body;
+    if (s.secretsType === 'AccountKey' && s.key) {
+      o.onSecret(s.key);
+      service = new BlobServiceClient(serviceUrl, new StorageSharedKeyCredential(accountName, s.key));
+    } else if (s.secretsType === 'Sas' && s.sasToken) {
+      o.onSecret(s.sasToken);
+      service = new BlobServiceClient(`${serviceUrl}?${s.sasToken.replace(/^\?/, '')}`);
+    } else {
+      throw new Error(`The datastore '${ds.name}' returned no usable ${credentialsType} secret.`);
+    }
+  } else {
+    // Identity-based datastore: the pipeline's own identity needs 'Storage Blob Data Contributor' on the account.
+    service = new BlobServiceClient(serviceUrl, o.credential);
+  }
+  return service.getContainerClient(containerName);
+}
+
+/** Uploads with a few files in flight; returns the bytes sent. */
+async function uploadFiles(container: ContainerClient, folder: string, files: Array<{ absPath: string; relPath: string; size: number }>, signal?: AbortSignal): Promise<number> {
+  let total = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const file = files[next++];
+      const blob = container.getBlockBlobClient(`${folder}/${file.relPath}`);
+      await blob.uploadStream(fs.createReadStream(file.absPath), 4 * 1024 * 1024, 4, { abortSignal: signal });
+      total += file.size;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, files.length) }, worker));
+  return total;
+}
+
+function baseName(dir: string): string {
+  return path.basename(path.resolve(dir));
+}
+
+function shortId(id: string): string {
+  const m = /\/codes\/([^/]+)\/versions\/([^/]+)$/.exec(id);
+  return m ? `code ${m[1]}:${m[2]}` : id;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
