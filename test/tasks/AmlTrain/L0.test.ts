@@ -1,0 +1,100 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { MockTestRunner } from 'azure-pipelines-task-lib/mock-test';
+
+const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
+const taskJson = path.join(repoRoot, 'tasks', 'AmlTrain', 'task.json');
+const jobSpec = path.join(repoRoot, 'test', 'e2e', 'fixtures', 'project', 'job.yml');
+
+const spn = { scheme: 'ServicePrincipal', params: { serviceprincipalid: 'app-1', serviceprincipalkey: 'l0-secret-value-123', tenantid: 'tenant-1', authenticationType: 'spnKey' } };
+const base = { azureSubscription: 'conn-1', resourceGroup: 'rg', workspaceName: 'ws', jobSpec };
+
+async function runScenario(scenario: object): Promise<MockTestRunner> {
+  const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'l0-'));
+  process.env.L0_SCENARIO = JSON.stringify(scenario);
+  process.env.AGENT_TEMPDIRECTORY = temp;
+  try {
+    const tr = new MockTestRunner(path.join(__dirname, 'scenario.js'), taskJson);
+    // Run with this Node: without it the mock runner downloads one.
+    tr.nodePath = process.execPath;
+    await tr.runAsync();
+    // A runner that could not start still reports success; make sure the task really ran.
+    assert.ok(tr.stdout.includes('##vso[task.complete') || tr.stdout.includes('##vso[task.setvariable'), `the task did not run:\n${tr.stdout}\n${tr.stderr}`);
+    return tr;
+  } finally {
+    delete process.env.L0_SCENARIO;
+    fs.rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+describe('AmlTrain entry point (L0, mock runner)', function () {
+  this.timeout(30_000);
+
+  it('sets the output variables and succeeds when the job completes', async () => {
+    const tr = await runScenario({
+      inputs: base,
+      endpoint: spn,
+      submitResult: { jobName: 'job_abc', status: 'Completed', studioUrl: 'https://ml.azure.com/runs/job_abc', experimentName: 'exp', timedOut: false, canceledByTask: false },
+    });
+    assert.ok(tr.succeeded, tr.stdout);
+    assert.ok(tr.stdout.includes('##vso[task.setvariable variable=jobName;isOutput=true;issecret=false;]job_abc'));
+    assert.ok(tr.stdout.includes('##vso[task.setvariable variable=jobStatus;isOutput=true;issecret=false;]Completed'));
+    assert.ok(tr.stdout.includes('##vso[task.setvariable variable=studioUrl;isOutput=true;issecret=false;]https://ml.azure.com/runs/job_abc'));
+    assert.ok(tr.stdout.includes('##vso[task.uploadsummary]'), 'no run summary');
+  });
+
+  it('masks the service principal secret as soon as it reads the connection', async () => {
+    const tr = await runScenario({ inputs: base, endpoint: spn, submitResult: { jobName: 'j', status: 'Completed', studioUrl: 'https://x', experimentName: 'e' } });
+    assert.ok(tr.stdout.includes('##vso[task.setsecret]l0-secret-value-123'));
+  });
+
+  it('fails when the job fails, naming its status and error', async () => {
+    const tr = await runScenario({
+      inputs: base,
+      endpoint: spn,
+      submitResult: { jobName: 'job_x', status: 'Failed', error: 'UserError: boom', studioUrl: 'https://ml.azure.com/runs/job_x', experimentName: 'e', timedOut: false, canceledByTask: false },
+    });
+    assert.ok(tr.failed);
+    assert.strictEqual(tr.errorIssues.length, 1);
+    assert.match(tr.errorIssues[0], /ended with status Failed: UserError: boom/);
+  });
+
+  it('succeeds without waiting when waitForCompletion is false', async () => {
+    const tr = await runScenario({
+      inputs: { ...base, waitForCompletion: 'false' },
+      endpoint: spn,
+      submitResult: { jobName: 'job_y', status: 'Queued', studioUrl: 'https://ml.azure.com/runs/job_y', experimentName: 'e', timedOut: false, canceledByTask: false },
+    });
+    assert.ok(tr.succeeded, tr.stdout);
+    assert.ok(tr.stdout.includes('variable=jobStatus;isOutput=true;issecret=false;]Queued'));
+  });
+
+  it('reports a problem in the job YAML with its file and line', async () => {
+    const tr = await runScenario({ inputs: base, endpoint: spn, submitError: { userError: true, message: 'Unknown field comand', file: jobSpec, line: 7 } });
+    assert.ok(tr.failed);
+    assert.ok(tr.stdout.includes(`##vso[task.logissue type=error;sourcepath=${jobSpec};linenumber=7;]Unknown field comand`), tr.stdout);
+    assert.ok(!tr.stdout.includes('##vso[task.issue type=error'), 'the error was reported twice');
+  });
+
+  it('reports an unexpected failure without a stack trace in the log', async () => {
+    const tr = await runScenario({ inputs: base, endpoint: spn, submitError: { userError: false, message: 'kaboom' } });
+    assert.ok(tr.failed);
+    assert.match(tr.errorIssues[0], /Unexpected error: kaboom/);
+    const visible = tr.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug]')).join('\n');
+    assert.doesNotMatch(visible, /\n\s+at .+:\d+:\d+/);
+  });
+
+  it('fails clearly when the job YAML input is missing', async () => {
+    const tr = await runScenario({ inputs: { ...base, jobSpec: '' }, endpoint: spn });
+    assert.ok(tr.failed);
+    assert.match(tr.errorIssues[0], /Input 'jobSpec' is required/);
+  });
+
+  it('rejects a service connection scheme it cannot use', async () => {
+    const tr = await runScenario({ inputs: base, endpoint: { scheme: 'Certificate', params: {} } });
+    assert.ok(tr.failed);
+    assert.match(tr.errorIssues[0], /authentication scheme 'Certificate'/);
+  });
+});

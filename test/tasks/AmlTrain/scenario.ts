@@ -1,0 +1,46 @@
+import * as path from 'path';
+import { TaskMockRunner } from 'azure-pipelines-task-lib/mock-run';
+
+/**
+ * One L0 scenario, run by MockTestRunner in a child process: the scenario's settings arrive as JSON in
+ * L0_SCENARIO, so each test states them where it asserts on them.
+ */
+interface Scenario {
+  inputs: Record<string, string>;
+  endpoint?: { scheme: string; params: Record<string, string> };
+  /** Replace the core submit with a canned result (or failure) so the entry point is tested alone. */
+  submitResult?: Record<string, unknown>;
+  submitError?: { userError: boolean; message: string; file?: string; line?: number };
+}
+
+const scenario = JSON.parse(process.env.L0_SCENARIO ?? '{}') as Scenario;
+const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
+const taskPath = path.join(repoRoot, 'build', 'tasks', 'AmlTrain', 'index.js');
+const tmr = new TaskMockRunner(taskPath);
+
+for (const [k, v] of Object.entries(scenario.inputs)) tmr.setInput(k, v);
+if (scenario.endpoint) {
+  const id = scenario.inputs.azureSubscription;
+  process.env[`ENDPOINT_URL_${id}`] = 'https://management.azure.com/';
+  process.env[`ENDPOINT_AUTH_${id}`] = JSON.stringify({ scheme: scenario.endpoint.scheme, parameters: scenario.endpoint.params });
+  process.env[`ENDPOINT_AUTH_SCHEME_${id}`] = scenario.endpoint.scheme;
+  for (const [k, v] of Object.entries(scenario.endpoint.params)) process.env[`ENDPOINT_AUTH_PARAMETER_${id}_${k.toUpperCase()}`] = v;
+  process.env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONID`] = '00000000-1111-2222-3333-444444444444';
+}
+
+if (scenario.submitResult || scenario.submitError) {
+  const { UserError } = require(path.join(repoRoot, 'build', 'src', 'errors.js'));
+  tmr.registerMock('../../src/jobs/train', {
+    submitJob: async (o: { onSubmitted?: (j: { jobName: string; studioUrl: string }) => void }) => {
+      if (scenario.submitError) {
+        const e = scenario.submitError;
+        throw e.userError ? new UserError(e.message, { file: e.file, line: e.line }) : new Error(e.message);
+      }
+      const r = scenario.submitResult as { jobName: string; studioUrl: string };
+      o.onSubmitted?.({ jobName: r.jobName, studioUrl: r.studioUrl });
+      return r;
+    },
+  });
+}
+
+tmr.run();
