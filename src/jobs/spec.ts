@@ -130,6 +130,11 @@ export interface LoadedJobSpec {
   spec: CommandJobSpec;
   /** Things the CLI would also warn about, each naming the file and line. */
   warnings: string[];
+  /**
+   * The line of each top-level field and of each input and output (`compute`, `inputs.training_data`),
+   * so that later problems, such as a compute that does not exist, can point at the YAML too.
+   */
+  lines: Record<string, number>;
 }
 
 /**
@@ -145,10 +150,11 @@ export function loadJobSpec(file: string): LoadedJobSpec {
   const firstError = doc.errors[0];
   if (firstError) {
     const line = lineCounter.linePos(firstError.pos[0]).line;
+    if (firstError.code === 'MULTIPLE_DOCS') throw reader.error('the job file holds more than one YAML document (---); keep one job per file.', line);
     throw reader.error(`the job file is not valid YAML: ${firstError.message.split('\n')[0]}`, line);
   }
   const spec = reader.readJob(doc.contents);
-  return { file: absFile, dir: path.dirname(absFile), spec, warnings: reader.warnings };
+  return { file: absFile, dir: path.dirname(absFile), spec, warnings: reader.warnings, lines: reader.lines };
 }
 
 /** Pipeline inputs win over the YAML, as `az ml job create --set` would; empty values leave the YAML as it is. */
@@ -258,6 +264,7 @@ interface Entry {
 /** Walks the parsed YAML nodes (not plain objects) so that every problem can name its line. */
 class JobFileReader {
   readonly warnings: string[] = [];
+  readonly lines: Record<string, number> = {};
 
   constructor(
     private readonly displayFile: string,
@@ -279,6 +286,11 @@ class JobFileReader {
   lineOf(node: Node | null | undefined): number | undefined {
     const offset = node?.range?.[0];
     return offset === undefined ? undefined : this.lineAt(offset);
+  }
+
+  private recordLine(field: string, node: Node): void {
+    const line = this.lineOf(node);
+    if (line !== undefined) put(this.lines, field, line);
   }
 
   private lineAt(offset: number): number {
@@ -311,6 +323,7 @@ class JobFileReader {
 
     const spec: Partial<CommandJobSpec> = { type: 'command', inputs: {}, outputs: {} };
     for (const { key, keyNode, value } of entries) {
+      this.recordLine(key, keyNode);
       switch (key) {
         case 'name':
           spec.name = this.jobName(value, keyNode);
@@ -541,6 +554,7 @@ class JobFileReader {
     const inputs: Record<string, JobInputSpec> = {};
     for (const entry of this.mapEntries(node, 'inputs', keyNode)) {
       this.bindingName(entry, 'inputs');
+      this.recordLine(`inputs.${entry.key}`, entry.keyNode);
       put(inputs, entry.key, this.input(entry));
     }
     return inputs;
@@ -612,6 +626,7 @@ class JobFileReader {
     const outputs: Record<string, JobOutputSpec> = {};
     for (const entry of this.mapEntries(node, 'outputs', keyNode)) {
       this.bindingName(entry, 'outputs');
+      this.recordLine(`outputs.${entry.key}`, entry.keyNode);
       put(outputs, entry.key, this.output(entry));
     }
     return outputs;

@@ -65,6 +65,20 @@ describe('loadJobSpec: reading a CLI job file', () => {
     assert.strictEqual(spec(`type: command\n${BASE}`).type, 'command');
   });
 
+  it('tells the line of each field, input and output so later errors can point at it', () => {
+    const loaded = load(`command: x\nenvironment: azureml:e:1\ncompute: cpu\ninputs:\n  data: {path: "azureml:d:1"}\n  lr: 1\noutputs:\n  model:\n`);
+    assert.deepStrictEqual(loaded.lines, {
+      command: 1,
+      environment: 2,
+      compute: 3,
+      inputs: 4,
+      'inputs.data': 5,
+      'inputs.lr': 6,
+      outputs: 7,
+      'outputs.model': 8,
+    });
+  });
+
   it('returns the absolute file and its folder', () => {
     const loaded = load(BASE);
     assert.strictEqual(loaded.file, path.join(workDir, 'job.yml'));
@@ -276,6 +290,10 @@ describe('loadJobSpec: every problem is one UserError naming the file and the li
 
   it('fails on a key written twice', () => {
     assertUserError('command: x\nenvironment: azureml:e:1\ncommand: y\n', 3, 'not valid YAML');
+  });
+
+  it('fails on a file with two YAML documents', () => {
+    assertUserError(`${BASE}---\n${BASE}`, 3, 'more than one YAML document');
   });
 
   it('fails on an empty file', () => {
