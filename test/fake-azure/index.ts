@@ -1,0 +1,156 @@
+import { join } from 'path';
+import { AdoOidcService } from './ado';
+import { EntraService } from './entra';
+import { FaultInjector, type FaultKind, type FaultSettings } from './faults';
+import { imdsDispatch, mainDispatch } from './frontdoor';
+import {
+  ADO,
+  ARM_AUDIENCE,
+  createIdentities,
+  LOCATION,
+  RESOURCE_GROUP,
+  SUBSCRIPTION_ID,
+  TENANT_ID,
+  WORKSPACE_NAME,
+  type Identities,
+} from './identities';
+import { ImdsService } from './imds';
+import { RequestRecorder, type RecordedRequest } from './record';
+import { startServer, type Dispatch, type RunningServer } from './server';
+import { startAzurite, type AzuriteInstance } from './storage';
+import { createTlsFiles, type TlsFiles } from './tls';
+import { AccessTokenIssuer } from './tokens';
+import { createWorkspaceService, type WorkspaceService } from './workspace';
+
+export type { FaultKind, FaultSettings } from './faults';
+export type { Identities } from './identities';
+export type { RecordedRequest, RequestKind } from './record';
+
+export interface FakeAzureOptions {
+  /** JSON-lines file every request is appended to; defaults to env FAKE_AZURE_RECORD. */
+  recordFile?: string;
+  /** Lifetime of Entra and IMDS access tokens (default 3600). */
+  tokenLifetimeSeconds?: number;
+  /** Lifetime of Azure DevOps OIDC tokens (default 600, as Azure DevOps issues them). */
+  oidcTokenLifetimeSeconds?: number;
+  /** Start Azurite for blob storage (default true). */
+  blob?: boolean;
+  /** Fixed ports, for the standalone CLI; tests leave them at 0 (a free port). */
+  port?: number;
+  imdsPort?: number;
+}
+
+export interface FakeAzure {
+  /** https://localhost:<port>: Entra authority host, ARM, Azure DevOps OIDC and the Azure ML data plane. */
+  readonly url: string;
+  /** http://127.0.0.1:<port>: value for AZURE_POD_IDENTITY_AUTHORITY_HOST. */
+  readonly imdsUrl: string;
+  /** For NODE_EXTRA_CA_CERTS. */
+  readonly caCertPath: string;
+  /** Absolute path of build/test/support/localhost-dns.js, for `NODE_OPTIONS=--require <path>`. */
+  readonly dnsPreloadPath: string;
+  readonly armAudience: string;
+  readonly tenantId: string;
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly workspaceName: string;
+  readonly location: string;
+  readonly identities: Identities;
+  readonly workspace: WorkspaceService;
+  setFaults(f?: FaultSettings): void;
+  readonly faultsInjected: number;
+  readonly faultsByKind: Readonly<Record<FaultKind, number>>;
+  readonly requests: RecordedRequest[];
+  clearRequests(): void;
+  stop(): Promise<void>;
+}
+
+/** Starts the whole local Azure: TLS material, HTTPS and IMDS servers, identity services, Azurite and the workspace. */
+export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<FakeAzure> {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const stopAll = async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  };
+  try {
+    const tls: TlsFiles = await createTlsFiles();
+    cleanups.push(() => tls.remove());
+
+    // Servers start first (their ports make the URLs every service needs); requests before wiring get a 503.
+    let dispatchMain: Dispatch = notReady;
+    let dispatchImds: Dispatch = notReady;
+    const main: RunningServer = await startServer({ tls, port: options.port, dispatch: (r) => dispatchMain(r) });
+    cleanups.push(() => main.close());
+    const imdsServer: RunningServer = await startServer({ port: options.imdsPort, dispatch: (r) => dispatchImds(r) });
+    cleanups.push(() => imdsServer.close());
+
+    const url = `https://localhost:${main.port}`;
+    const imdsUrl = `http://127.0.0.1:${imdsServer.port}`;
+    const { identities, apps } = await createIdentities(url);
+    const tokens = new AccessTokenIssuer(`${url}/${TENANT_ID}/v2.0`, TENANT_ID, options.tokenLifetimeSeconds ?? 3600, `${url}/${TENANT_ID}`);
+    const ado = new AdoOidcService({
+      ...ADO,
+      systemAccessToken: identities.federated.systemAccessToken,
+      serviceConnections: [{ id: ADO.serviceConnectionId, name: ADO.serviceConnectionName }],
+      lifetimeSeconds: options.oidcTokenLifetimeSeconds ?? 600,
+    });
+    const entra = new EntraService({ baseUrl: url, tenantId: TENANT_ID, apps, tokens, federationIssuers: [ado.trustedIssuer] });
+    const imds = new ImdsService(apps.filter((a) => a.managed), tokens);
+
+    let storage: AzuriteInstance | undefined;
+    if (options.blob ?? true) {
+      storage = await startAzurite({ certPath: tls.certPath, keyPath: tls.keyPath, caCertPath: tls.caCertPath });
+      cleanups.push(() => storage!.stop());
+    }
+    const workspace = createWorkspaceService({
+      baseUrl: url,
+      tenantId: TENANT_ID,
+      subscriptionId: SUBSCRIPTION_ID,
+      resourceGroup: RESOURCE_GROUP,
+      workspaceName: WORKSPACE_NAME,
+      location: LOCATION,
+      authorizedAppIds: apps.filter((a) => a.authorized).map((a) => a.clientId),
+      storage: storage && {
+        accountName: storage.accountName,
+        accountKey: storage.accountKey,
+        endpointSuffix: storage.endpointSuffix,
+        serviceUrl: storage.serviceUrl,
+      },
+    });
+
+    const faults = new FaultInjector();
+    const recorder = new RequestRecorder(options.recordFile ?? (process.env.FAKE_AZURE_RECORD || undefined));
+    dispatchMain = mainDispatch({ entra, ado, resources: workspace, tokens, faults, recorder, armAudience: ARM_AUDIENCE });
+    dispatchImds = imdsDispatch(imds, faults, recorder);
+
+    let stopped: Promise<void> | undefined;
+    return {
+      url,
+      imdsUrl,
+      caCertPath: tls.caCertPath,
+      dnsPreloadPath: join(__dirname, '..', 'support', 'localhost-dns.js'),
+      armAudience: ARM_AUDIENCE,
+      tenantId: TENANT_ID,
+      subscriptionId: SUBSCRIPTION_ID,
+      resourceGroup: RESOURCE_GROUP,
+      workspaceName: WORKSPACE_NAME,
+      location: LOCATION,
+      identities,
+      workspace,
+      setFaults: (f) => faults.set(f),
+      get faultsInjected() {
+        return faults.injected;
+      },
+      get faultsByKind() {
+        return faults.byKind;
+      },
+      requests: recorder.requests,
+      clearRequests: () => recorder.clear(),
+      stop: () => (stopped ??= stopAll()),
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+const notReady: Dispatch = async () => ({ status: 503, headers: { 'Retry-After': '0' }, body: { error: { code: 'ServiceUnavailable', message: 'The fake is starting.' } } });
