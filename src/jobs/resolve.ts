@@ -17,6 +17,8 @@ export interface ResolveOptions {
   signal?: AbortSignal;
   /** The job YAML, named in errors about what it references. */
   specFile: string;
+  /** Line of each field of the YAML ('compute', 'environment', 'inputs.x'), so errors point at it. */
+  lines?: Record<string, number>;
 }
 
 interface Versioned {
@@ -31,7 +33,7 @@ interface Versioned {
  */
 export async function resolveReferences(refs: References, o: ResolveOptions): Promise<ResolvedReferences & { uploadedBytes?: number }> {
   const { client } = o;
-  const where = { file: o.specFile };
+  const at = (field: string) => ({ file: o.specFile, line: o.lines?.[field] });
 
   let computeId: string | undefined;
   if (refs.compute) {
@@ -40,7 +42,7 @@ export async function resolveReferences(refs: References, o: ResolveOptions): Pr
     } else {
       const name = refs.compute.name;
       const compute = await client.get<{ id: string }>(`computes/${name}`, { operation: `read the compute '${name}'`, allowNotFound: true });
-      if (!compute) throw new UserError(`The compute '${name}' named in ${o.specFile} does not exist in workspace '${client.workspace.workspaceName}'. Check the name under 'compute:' or create the compute cluster first.`, where);
+      if (!compute) throw new UserError(`The compute '${name}' named in ${o.specFile} does not exist in workspace '${client.workspace.workspaceName}'. Check the name under 'compute:' or create the compute cluster first.`, at('compute'));
       computeId = compute.id;
     }
   }
@@ -50,16 +52,16 @@ export async function resolveReferences(refs: References, o: ResolveOptions): Pr
   if (env.kind === 'armId') {
     environmentId = env.id;
   } else if (env.kind === 'asset') {
-    environmentId = await resolveAsset(client, 'environments', 'environment', env.name, env.version, o.specFile);
+    environmentId = await resolveAsset(client, 'environments', 'environment', env.name, env.version, at('environment'));
   }
 
   const inputUris: Record<string, string> = {};
   for (const [input, ref] of Object.entries(refs.inputs)) {
     if (ref.kind === 'asset') {
       const label = ref.assetType === 'models' ? 'model' : 'data asset';
-      inputUris[input] = await resolveAsset(client, ref.assetType, label, ref.name, ref.version, o.specFile, input);
+      inputUris[input] = await resolveAsset(client, ref.assetType, label, ref.name, ref.version, at(`inputs.${input}`), input);
     } else {
-      await checkDatastoreUri(client, ref.uri, input, o.specFile);
+      await checkDatastoreUri(client, ref.uri, input, at(`inputs.${input}`));
       inputUris[input] = ref.uri;
     }
   }
@@ -70,7 +72,7 @@ export async function resolveReferences(refs: References, o: ResolveOptions): Pr
   let codeId: string | undefined;
   let uploadedBytes: number | undefined;
   if (refs.code?.kind === 'asset') {
-    codeId = await resolveAsset(client, 'codes', 'code asset', refs.code.name, refs.code.version, o.specFile);
+    codeId = await resolveAsset(client, 'codes', 'code asset', refs.code.name, refs.code.version, at('code'));
   } else if (refs.code?.kind === 'local') {
     const snapshot = await uploadCodeSnapshot(refs.code.dir, o);
     codeId = snapshot.codeId;
@@ -81,30 +83,39 @@ export async function resolveReferences(refs: References, o: ResolveOptions): Pr
 }
 
 /** name:version -> ARM id, checking it exists; no version (or @latest) takes the container's latest version. */
-async function resolveAsset(client: WorkspaceClient, collection: string, label: string, name: string, version: string | undefined, specFile: string, input?: string): Promise<string> {
+async function resolveAsset(
+  client: WorkspaceClient,
+  collection: string,
+  label: string,
+  name: string,
+  version: string | undefined,
+  where: { file: string; line?: number },
+  input?: string,
+): Promise<string> {
+  const specFile = where.file;
   const about = input ? ` (input '${input}')` : '';
   if (version === undefined) {
     const container = await client.get<Versioned>(`${collection}/${name}`, { operation: `read the ${label} '${name}'`, allowNotFound: true });
     const latest = container?.properties?.latestVersion;
     if (!container || !latest) {
-      throw new UserError(`The ${label} '${name}'${about} named in ${specFile} does not exist in workspace '${client.workspace.workspaceName}'.`, { file: specFile });
+      throw new UserError(`The ${label} '${name}'${about} named in ${specFile} does not exist in workspace '${client.workspace.workspaceName}'.`, where);
     }
     version = latest;
   }
   const found = await client.get<Versioned>(`${collection}/${name}/versions/${version}`, { operation: `read the ${label} '${name}:${version}'`, allowNotFound: true });
   if (!found) {
-    throw new UserError(`The ${label} '${name}:${version}'${about} named in ${specFile} does not exist in workspace '${client.workspace.workspaceName}'. Check the name and version.`, { file: specFile });
+    throw new UserError(`The ${label} '${name}:${version}'${about} named in ${specFile} does not exist in workspace '${client.workspace.workspaceName}'. Check the name and version.`, where);
   }
   return found.id;
 }
 
 /** `azureml://datastores/<name>/paths/...` must name a datastore of this workspace. */
-async function checkDatastoreUri(client: WorkspaceClient, uri: string, input: string, specFile: string): Promise<void> {
+async function checkDatastoreUri(client: WorkspaceClient, uri: string, input: string, where: { file: string; line?: number }): Promise<void> {
   const m = /^azureml:\/\/datastores\/([^/]+)\/paths\//i.exec(uri);
   if (!m) return;
   const ds = await client.get(`datastores/${m[1]}`, { operation: `read the datastore '${m[1]}'`, allowNotFound: true });
   if (!ds) {
-    throw new UserError(`Input '${input}' in ${specFile} points at the datastore '${m[1]}', which does not exist in workspace '${client.workspace.workspaceName}'.`, { file: specFile });
+    throw new UserError(`Input '${input}' in ${where.file} points at the datastore '${m[1]}', which does not exist in workspace '${client.workspace.workspaceName}'.`, where);
   }
 }
 

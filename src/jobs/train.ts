@@ -70,6 +70,7 @@ export async function submitJob(o: TrainOptions): Promise<TrainResult> {
     onSecret: o.onSecret,
     signal: o.signal,
     specFile: o.jobSpecFile,
+    lines: loaded.lines,
   });
   const body = buildJobBody(spec, refs, { tags: lineageTags(o.build) });
   // Chosen here, not by the service, so a retried PUT can never create a second job.
@@ -87,7 +88,7 @@ export async function submitJob(o: TrainOptions): Promise<TrainResult> {
     status: created.properties?.status ?? 'NotStarted',
     studioUrl,
     experimentName,
-    displayName: created.properties?.displayName ?? spec.display_name,
+    displayName: created.properties?.displayName ?? spec.displayName,
     computeId: created.properties?.computeId,
     uploadedBytes: refs.uploadedBytes,
     timedOut: false,
