@@ -5,8 +5,10 @@ import https from 'https';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { generate } from 'selfsigned';
-import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { AnonymousCredential, BlobServiceClient, ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { AzuriteInstance, pipelineWithAgent, startAzurite } from '../../fake-azure/storage';
+import type { WorkspaceService } from '../../fake-azure/workspace';
+import { WS_PATH, call, newWorkspace } from './workspace-helpers';
 
 // What the test preload does for the product: `*.localhost` names are loopback (RFC 6761).
 function loopbackLookup(host: string, options: any, callback: any): void {
@@ -74,5 +76,61 @@ describe('Azurite for the fake workspace', function () {
     const wrong = new StorageSharedKeyCredential(azurite.accountName, Buffer.from('not the key').toString('base64'));
     const service = new BlobServiceClient(`https://${azurite.accountName}.blob.${azurite.endpointSuffix}`, pipelineWithAgent(wrong, agent));
     await assert.rejects(service.getContainerClient('azureml-blobstore-test').createIfNotExists(), (e: any) => e.statusCode === 403);
+  });
+
+  describe('behind the fake workspace', () => {
+    let ws: WorkspaceService;
+    let agent: https.Agent;
+    before(async () => {
+      ws = newWorkspace({ storage: { accountName: azurite.accountName, accountKey: azurite.accountKey, endpointSuffix: azurite.endpointSuffix, serviceUrl: azurite.serviceUrl } });
+      await ws.ready();
+      agent = new https.Agent({ ca: cert, lookup: loopbackLookup } as https.AgentOptions);
+    });
+
+    function productClient(): BlobServiceClient {
+      const credential = new StorageSharedKeyCredential(azurite.accountName, azurite.accountKey);
+      return new BlobServiceClient(`https://${azurite.accountName}.blob.${azurite.endpointSuffix}`, pipelineWithAgent(credential, agent));
+    }
+
+    it('creates the default datastore container with the seeded data file in it', async () => {
+      const container = productClient().getContainerClient(`azureml-blobstore-${ws.identity.workspaceId}`);
+      assert.ok(await container.exists());
+      const csv = (await container.getBlobClient('data/diabetes.csv').downloadToBuffer()).toString();
+      assert.match(csv, /^age,sex,bmi,bp,s1,s2,s3,s4,s5,s6,target\n/);
+    });
+
+    it('describes the datastore with the Azurite endpoint suffix and hands out its key', async () => {
+      const ds = await call(ws, 'GET', `${WS_PATH}/datastores/workspaceblobstore`);
+      assert.strictEqual(ds.body.properties.accountName, 'devstoreaccount1');
+      assert.strictEqual(ds.body.properties.endpoint, azurite.endpointSuffix);
+      assert.strictEqual(ds.body.properties.protocol, 'https');
+      const secrets = await call(ws, 'POST', `${WS_PATH}/datastores/workspaceblobstore/listSecrets`);
+      assert.deepStrictEqual(secrets.body, { secretsType: 'AccountKey', key: azurite.accountKey });
+    });
+
+    it('hands out a SAS upload location that works on the production-style host, then registers code there', async () => {
+      const res = await call(ws, 'POST', `${WS_PATH}/codes/src-code/versions/1/startPendingUpload`, { pendingUploadType: 'TemporaryBlobReference' });
+      assert.strictEqual(res.status, 200, JSON.stringify(res.body));
+      const ref = res.body.blobReferenceForConsumption;
+      assert.ok(ref.blobUri.startsWith(`https://devstoreaccount1.blob.${azurite.endpointSuffix}/azureml-blobstore-`));
+      assert.strictEqual(ref.credential.credentialType, 'SAS');
+      const sasUrl = new URL(ref.credential.sasUri);
+      const containerUrl = `${sasUrl.origin}/${sasUrl.pathname.split('/')[1]}${sasUrl.search}`;
+      const prefix = sasUrl.pathname.split('/').slice(2).join('/');
+      const container = new ContainerClient(containerUrl, pipelineWithAgent(new AnonymousCredential(), agent));
+      await container.getBlockBlobClient(`${prefix}/src/train.py`).upload('print(1)\n', 9);
+
+      const created = await call(ws, 'PUT', `${WS_PATH}/codes/src-code/versions/1`, { properties: { codeUri: `${ref.blobUri}/src`, isAnonymous: true } });
+      assert.strictEqual(created.status, 201, JSON.stringify(created.body));
+    });
+
+    it('refuses a code version whose codeUri names a folder with nothing uploaded', async () => {
+      const codeUri = `https://devstoreaccount1.blob.${azurite.endpointSuffix}/azureml-blobstore-${ws.identity.workspaceId}/LocalUpload/0000/src`;
+      const before = ws.createdCount();
+      const res = await call(ws, 'PUT', `${WS_PATH}/codes/empty-code/versions/1`, { properties: { codeUri, isAnonymous: true } });
+      assert.strictEqual(res.status, 400);
+      assert.match(res.body.error.message, /properties\.codeUri: nothing was uploaded at/);
+      assert.strictEqual(ws.createdCount(), before);
+    });
   });
 });
