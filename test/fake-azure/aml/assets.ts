@@ -102,7 +102,7 @@ function getVersion(ctx: ServiceContext, kind: AssetKind, name: string, version:
 async function putVersion(ctx: ServiceContext, call: ArmCall, kind: AssetKind, name: string, version: string): Promise<FakeResponse> {
   const what = `${DEFINITIONS[kind].singular} version ${name}:${version}`;
   if (!NAME_PATTERN.test(name)) return userError(`'${name}' is not a valid ${DEFINITIONS[kind].singular} name: it must match ${NAME_PATTERN.source}.`);
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$/.test(version)) return userError(`'${version}' is not a valid version: use up to 30 letters, digits, '.', '-' or '_'.`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(version)) return userError(`'${version}' is not a valid version: use letters, digits, '.', '-' or '_', starting with a letter or digit.`);
   const checked = validBody(call, DEFINITIONS[kind].version, what);
   if ('error' in checked) return checked.error;
   const body = checked.body;
