@@ -54,6 +54,7 @@ export async function runTask(body: (ctx: TaskContext) => Promise<void>): Promis
   try {
     await body(ctx);
     if (controller.signal.aborted) tl.setResult(tl.TaskResult.Cancelled, 'The step was canceled.');
+    else tl.setResult(tl.TaskResult.Succeeded, '');
   } catch (e) {
     if (controller.signal.aborted && (e as Error)?.name === 'AbortError') {
       tl.setResult(tl.TaskResult.Cancelled, 'The step was canceled.');

@@ -63,6 +63,8 @@ export async function submitJob(o: TrainOptions): Promise<TrainResult> {
   for (const w of loaded.warnings) log.warning(w);
   const spec = applyOverrides(loaded.spec, { experimentName: o.experimentName, displayName: o.displayName });
 
+  // The workspace first: a wrong workspace name would otherwise surface as "compute not found".
+  await client.workspaceDetails();
   const refs = await resolveReferences(referencesToResolve(spec), {
     client,
     credential: o.credential,

@@ -15,6 +15,10 @@ function fakeWorkspace(statuses: string[], opts: { runError?: { code: string; me
   const client = {
     workspace: ws,
     armId: (c: string, n: string, v?: string) => id(`${c}/${n}${v ? `/versions/${v}` : ''}`),
+    async workspaceDetails() {
+      calls.push('GET workspace');
+      return { id: id('').slice(0, -1), location: 'eastus' };
+    },
     async get(p: string) {
       calls.push(`GET ${p}`);
       if (p === 'computes/cpu') return { id: id(p) };
