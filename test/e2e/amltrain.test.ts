@@ -130,7 +130,7 @@ describe('AmlTrain, run as the agent runs it, against the local Azure', function
     const cases: Array<{ name: string; expect: RegExp; setup: () => { scheme?: AuthScheme; inputs: Record<string, string>; extra?: Partial<RunOptions> } }> = [
       { name: 'jobSpec is empty', expect: /Input 'jobSpec' is required/, setup: () => ({ scheme: 'secret', inputs: { jobSpec: '' } }) },
       { name: 'the job YAML does not exist', expect: /jobSpec'.*does not exist/, setup: () => ({ scheme: 'secret', inputs: { jobSpec: path.join(dir, 'nope.yml') } }) },
-      { name: 'the job YAML is not YAML', expect: /not-yaml\.yml.*line \d+|line \d+.*not-yaml\.yml/i, setup: () => ({ scheme: 'secret', inputs: { jobSpec: write('not-yaml.yml', 'command: [python train.py\ncode: ./src\n  bad: : indent\n') } }) },
+      { name: 'the job YAML is not YAML', expect: /not-yaml\.yml:\d+: .*not valid YAML/, setup: () => ({ scheme: 'secret', inputs: { jobSpec: write('not-yaml.yml', 'command: [python train.py\ncode: ./src\n  bad: : indent\n') } }) },
       { name: 'the job type is not supported', expect: /automl/, setup: () => ({ scheme: 'secret', inputs: { jobSpec: write('automl.yml', 'type: automl\ntask: classification\n') } }) },
       { name: 'a field is misspelled', expect: /comand/, setup: () => ({ scheme: 'secret', inputs: { jobSpec: write('typo.yml', good.replace('command:', 'comand:')) } }) },
       { name: 'the command uses an input that is not declared', expect: /epochs/, setup: () => ({ scheme: 'secret', inputs: { jobSpec: write('undeclared.yml', good.replace('--alpha ${{inputs.alpha}}', '--alpha ${{inputs.alpha}} --epochs ${{inputs.epochs}}')) } }) },

@@ -79,7 +79,7 @@ export async function runTaskAsAgent(o: RunOptions): Promise<AgentRun> {
     if (input.defaultValue !== undefined && input.defaultValue !== '') env[inputKey(input.name)] = String(input.defaultValue);
   }
   for (const [k, v] of Object.entries(o.inputs)) env[inputKey(k)] = v;
-  if (o.scheme) Object.assign(env, serviceConnectionEnv(o), { [inputKey('azureSubscription')]: CONNECTION_ID });
+  if (o.scheme) Object.assign(env, serviceConnectionEnv(o), { [inputKey('azureSubscription')]: connectionId(o) });
 
   const child = spawn(process.execPath, [path.join(taskDir, 'dist', 'index.js')], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -96,9 +96,14 @@ export function inputKey(name: string): string {
   return `INPUT_${name.replace(/[. ]/g, '_').toUpperCase()}`;
 }
 
+/** Azure DevOps issues OIDC tokens per service connection, so the federated one has the id the fake knows. */
+function connectionId(o: RunOptions): string {
+  return o.scheme === 'federated' ? o.fake.identities.federated.serviceConnectionId : CONNECTION_ID;
+}
+
 function serviceConnectionEnv(o: RunOptions): Record<string, string> {
   const { fake } = o;
-  const id = CONNECTION_ID;
+  const id = connectionId(o);
   const ids = fake.identities;
   let scheme: string;
   let params: Record<string, string>;

@@ -35,7 +35,8 @@ export async function handleJobs(ctx: ServiceContext, ops: CancelOperations, cal
     const job = ctx.store.jobs.get(name);
     if (!job) return missingJob(ctx, name);
     job.run.advance();
-    return ok(jobView(ctx, job));
+    // The fake's jobs move one step per read, so it invites the next read at once (the product honours Retry-After).
+    return ok(jobView(ctx, job), 200, { 'Retry-After': '0' });
   }
   return { status: 405, body: { error: { code: 'MethodNotAllowed', message: `The fake workspace does not support ${method} on jobs.` } } };
 }
