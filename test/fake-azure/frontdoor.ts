@@ -1,7 +1,5 @@
-import type { AdoOidcService } from './ado';
-import type { EntraService } from './entra';
-import { isAdoPath } from './ado';
-import { isEntraPath } from './entra';
+import { isAdoPath, type AdoOidcService } from './ado';
+import { isEntraPath, type EntraService } from './entra';
 import { faultResponse, type FaultInjector } from './faults';
 import { armError, type FakeRequest, type FakeResponse, type Principal } from './http';
 import type { ImdsService } from './imds';

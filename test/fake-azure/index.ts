@@ -19,7 +19,8 @@ import { RequestRecorder, type RecordedRequest } from './record';
 import { startServer, type Dispatch, type RunningServer } from './server';
 import { startAzurite, type AzuriteInstance } from './storage';
 import { createTlsFiles, type TlsFiles } from './tls';
-import { AccessTokenIssuer } from './tokens';
+import type { FakeResponse, Principal } from './http';
+import { AccessTokenIssuer, verifyAccessToken } from './tokens';
 import { createWorkspaceService, type WorkspaceService } from './workspace';
 
 export type { FaultKind, FaultSettings } from './faults';
@@ -57,6 +58,8 @@ export interface FakeAzure {
   readonly location: string;
   readonly identities: Identities;
   readonly workspace: WorkspaceService;
+  /** Checks a bearer token as the front door does: the caller, or the 401 ARM would send. */
+  verifyAccessToken(authorizationHeader: string | undefined, expectedAudiences: readonly string[]): Principal | FakeResponse;
   setFaults(f?: FaultSettings): void;
   readonly faultsInjected: number;
   readonly faultsByKind: Readonly<Record<FaultKind, number>>;
@@ -136,6 +139,7 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
       location: LOCATION,
       identities,
       workspace,
+      verifyAccessToken: (header, audiences) => verifyAccessToken(header, audiences, tokens),
       setFaults: (f) => faults.set(f),
       get faultsInjected() {
         return faults.injected;

@@ -9,6 +9,7 @@ import {
   ManagedIdentityCredential,
 } from '@azure/identity';
 import { startFakeAzure, type FakeAzure } from '../../fake-azure';
+import type { FakeResponse } from '../../fake-azure/http';
 import { rawRequest, type RawResponse } from '../../fake-azure/client';
 import { certificateThumbprints } from '../../fake-azure/identities';
 import { base64url, decodeJwt, nowSeconds, signJwt } from '../../fake-azure/jwt';
@@ -81,6 +82,13 @@ describe('The fake Entra ID, Azure DevOps OIDC and IMDS', function () {
       assert.strictEqual(claims.tid, fake.tenantId);
       assert.ok(token.expiresOnTimestamp > Date.now() + 3000_000);
       assert.notStrictEqual((await armGet(token.token)).status, 401);
+      assert.deepStrictEqual(fake.verifyAccessToken(`Bearer ${token.token}`, [fake.armAudience]), {
+        appId: clientId,
+        objectId: claims.oid,
+        tenantId: fake.tenantId,
+        audience: 'https://management.azure.com',
+      });
+      assert.strictEqual((fake.verifyAccessToken(`Bearer ${token.token}`, ['https://storage.azure.com/']) as FakeResponse).status, 401);
     });
 
     it('rejects a wrong client secret with AADSTS7000215', async () => {
