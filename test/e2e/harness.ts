@@ -123,9 +123,10 @@ function serviceConnectionEnv(o: RunOptions): Record<string, string> {
       break;
     case 'federated': {
       scheme = 'WorkloadIdentityFederation';
-      params = { serviceprincipalid: ids.federated.clientId, tenantid: fake.tenantId, workloadIdentityFederationSubject: `sc://fabrikam/mlops/${ids.federated.serviceConnectionName}` };
+      params = { serviceprincipalid: ids.federated.clientId, tenantid: fake.tenantId, workloadIdentityFederationSubject: `sc://contoso/mlops/${ids.federated.serviceConnectionName}` };
       const f = ids.federated;
       extra.SYSTEM_OIDCREQUESTURI = f.oidcRequestUri;
+      extra.SYSTEM_COLLECTIONURI = f.collectionUri;
       extra.SYSTEM_TEAMPROJECTID = f.teamProjectId;
       extra.SYSTEM_PLANID = f.planId;
       extra.SYSTEM_JOBID = f.jobId;
