@@ -1,0 +1,34 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse } from 'yaml';
+import { loadJobSpec } from '../../src/jobs/spec';
+
+const examples = path.resolve(__dirname, '..', '..', '..', 'examples');
+
+describe('examples', () => {
+  it('has job YAMLs that AmlTrain accepts without warnings', () => {
+    const spec = loadJobSpec(path.join(examples, 'train', 'job.yml'));
+    assert.deepStrictEqual(spec.warnings, []);
+    assert.ok(spec.spec.code && spec.spec.code.kind === 'local');
+  });
+
+  it('has a pipeline whose AmlTrain steps point at files that exist', () => {
+    const pipeline = parse(fs.readFileSync(path.join(examples, 'azure-pipelines.yml'), 'utf8'));
+    const steps = pipeline.stages.flatMap((s: { jobs: Array<{ steps: Array<{ task?: string; inputs?: Record<string, string> }> }> }) => s.jobs.flatMap((j) => j.steps));
+    const train = steps.filter((s: { task?: string }) => s.task === 'AmlTrain@1');
+    assert.ok(train.length > 0);
+    for (const step of train) assert.ok(fs.existsSync(path.resolve(examples, '..', step.inputs!.jobSpec)), step.inputs!.jobSpec);
+  });
+});
+
+describe('documentation', () => {
+  const root = path.resolve(examples, '..');
+  for (const doc of ['README.md', 'overview.md', path.join('docs', 'tasks', 'AmlTrain.md')]) {
+    it(`has YAML snippets in ${doc} that parse`, () => {
+      const text = fs.readFileSync(path.join(root, doc), 'utf8');
+      const blocks = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+      for (const block of blocks) assert.doesNotThrow(() => parse(block), `a YAML snippet in ${doc} does not parse:\n${block}`);
+    });
+  }
+});
