@@ -1,0 +1,207 @@
+/**
+ * The contracts between the parts of the DataValidate engine: the schema, the readers that turn a file
+ * into row batches, the column profiles (which drift is computed from), and the results the reports render.
+ * Nothing here does work; each part lives in its own module.
+ */
+import { UserError } from '../errors';
+
+export type ColumnType = 'integer' | 'number' | 'string' | 'boolean' | 'datetime' | 'category';
+export type Severity = 'error' | 'warning';
+
+export type ColumnCheckKind = 'type' | 'nullable' | 'maxNullFraction' | 'min' | 'max' | 'allowed' | 'pattern' | 'unique' | 'minLength' | 'maxLength';
+export type DatasetCheckKind = 'rowCount' | 'columns' | 'primaryKey' | 'freshness' | 'malformed';
+
+export type NumericDriftMetric = 'normalized_wasserstein' | 'ks' | 'psi' | 'jensen_shannon';
+export type CategoricalDriftMetric = 'jensen_shannon' | 'psi' | 'chi_squared';
+export type DriftMetric = NumericDriftMetric | CategoricalDriftMetric;
+
+// ---------------------------------------------------------------- schema
+
+export interface ColumnRule {
+  name: string;
+  type: ColumnType;
+  /** strftime-style format for datetime columns (e.g. '%Y-%m-%d %H:%M:%S'); absent = ISO 8601. */
+  format?: string;
+  /** False: any null fails the 'nullable' check. Default true. */
+  nullable: boolean;
+  /** Largest share of nulls allowed (0..1). */
+  maxNullFraction?: number;
+  /** Bounds; for datetime columns in epoch milliseconds. */
+  min?: number;
+  max?: number;
+  /** Allowed values, compared as text (numbers and booleans as they are written in the schema). */
+  allowed?: string[];
+  /** Regular expression every non-null value must match in full. */
+  pattern?: string;
+  unique?: boolean;
+  minLength?: number;
+  maxLength?: number;
+  /** Severity of each check of this column (the column's `severity`, overridden per check). */
+  severity: Record<ColumnCheckKind, Severity>;
+  /** Drift metric for this column, overriding the schema default; 'skip' leaves it out. */
+  drift?: { metric: DriftMetric; threshold: number } | 'skip';
+  /** Line in the schema file, for messages. */
+  line?: number;
+}
+
+export interface DataSchema {
+  /** The schema file, for messages. */
+  file?: string;
+  columns: ColumnRule[];
+  dataset: {
+    rowCount?: { min?: number; max?: number; severity: Severity };
+    /**
+     * exact: the data has exactly the schema's columns; subset: every data column is in the schema (schema columns
+     * may be absent); superset: the data has every schema column and may have more.
+     */
+    columns: { mode: 'exact' | 'subset' | 'superset'; severity: Severity };
+    primaryKey?: { columns: string[]; severity: Severity };
+    /** The latest value of a datetime column must not be older than maxAgeMs before the run. */
+    freshness?: { column: string; maxAge: string; maxAgeMs: number; severity: Severity };
+  };
+  drift: {
+    numerical: { metric: NumericDriftMetric; threshold: number };
+    categorical: { metric: CategoricalDriftMetric; threshold: number };
+    severity: Severity;
+  };
+  /** Text values read as null (default ['']). */
+  missingValues: string[];
+}
+
+// ---------------------------------------------------------------- readers
+
+/** One cell as a reader gives it: text for CSV/TSV, JSON values for JSONL, typed values for Parquet. */
+export type CellValue = string | number | boolean | bigint | Date | null | undefined;
+
+/** A slice of rows in columnar form. Readers reuse nothing: a batch stays valid after the next one is read. */
+export interface RowBatch {
+  /** 1-based number of the first data row of this batch (the header is not a row). */
+  firstRow: number;
+  rowCount: number;
+  /** values[c][r], in the order of TableReader.columns; undefined = the row had no such cell. */
+  columns: Array<ArrayLike<CellValue>>;
+  /** 1-based line in the file where row r starts, for text formats. */
+  lineOf?: (r: number) => number;
+}
+
+export interface TableReader {
+  /** Where the data comes from, for messages ("data/train.csv", "azureml:churn:3 (part-0001.csv)"). */
+  readonly source: string;
+  /** Column names in data order. */
+  readonly columns: string[];
+  /** The format's own column types where it has them (Parquet: 'int64', 'utf8', 'timestamp[ms]'...). */
+  readonly nativeTypes?: Array<string | undefined>;
+  batches(signal?: AbortSignal): AsyncIterable<RowBatch>;
+  /** Bytes consumed so far (for progress and throughput). */
+  bytesRead(): number;
+}
+
+/** Data that cannot be read as the format says: ragged rows, bad quoting, invalid UTF-8, corrupt Parquet. */
+export class DataFormatError extends UserError {
+  constructor(
+    message: string,
+    readonly location: { source: string; line?: number; row?: number; column?: string; byteOffset?: number },
+  ) {
+    super(message, { file: location.source, line: location.line });
+    this.name = 'DataFormatError';
+  }
+}
+
+// ---------------------------------------------------------------- profiles and drift
+
+/** What a profile keeps of one column, enough to report on it and to compute drift against another profile. */
+export interface ColumnProfile {
+  name: string;
+  /** numeric: integer/number/datetime values; categorical: category/boolean/string values counted exactly up to a cap. */
+  kind: 'numeric' | 'categorical';
+  count: number;
+  nulls: number;
+  min?: number;
+  max?: number;
+  mean?: number;
+  std?: number;
+  /** Estimated number of distinct values. */
+  distinct: number;
+  /** Most frequent values with their counts, largest first (at most 10). */
+  topValues: Array<{ value: string; count: number }>;
+  /** Numeric: a serialized quantile sketch (DDSketch). */
+  sketch?: unknown;
+  /** Categorical: exact counts per value (values beyond the cap are counted under otherCount). */
+  categories?: Record<string, number>;
+  otherCount?: number;
+}
+
+export interface DatasetProfile {
+  format: 'datavalidate-profile';
+  version: 1;
+  rowCount: number;
+  columns: ColumnProfile[];
+  /** What was profiled and when. */
+  source: string;
+  createdAt: string;
+}
+
+export interface DriftResult {
+  column: string;
+  metric: DriftMetric;
+  value: number;
+  threshold: number;
+  drifted: boolean;
+  severity: Severity;
+  /** How bins were formed, when the metric depends on it (PSI, JS, chi-squared). */
+  binning?: string;
+  /** p-value, where meaningful (chi-squared, small samples). */
+  pValue?: number;
+}
+
+// ---------------------------------------------------------------- results
+
+export interface Example {
+  /** 1-based data row. */
+  row: number;
+  /** 1-based line in the file, for text formats. */
+  line?: number;
+  value: string;
+}
+
+export interface CheckResult {
+  /** Stable id: 'column.age.min', 'dataset.rowCount', 'drift.income'. */
+  id: string;
+  kind: ColumnCheckKind | DatasetCheckKind | 'drift';
+  column?: string;
+  severity: Severity;
+  success: boolean;
+  /** What was required, in words: "age >= 18". */
+  expectation: string;
+  /** What was seen: "min 3", "2 duplicates", "0.231". */
+  observed?: string;
+  /** Values checked and how many broke the rule. */
+  elementCount?: number;
+  unexpectedCount?: number;
+  /** The first rows that broke the rule (at most 10). */
+  examples: Example[];
+}
+
+export interface ValidationReport {
+  /** No failed check of severity error. */
+  passed: boolean;
+  /** Failed checks of severity warning. */
+  warnings: number;
+  errors: number;
+  source: string;
+  format: string;
+  rowCount: number;
+  bytes: number;
+  durationMs: number;
+  schemaFile?: string;
+  columns: ColumnProfile[];
+  checks: CheckResult[];
+  drift?: {
+    reference: string;
+    results: DriftResult[];
+    driftedShare: number;
+    detected: boolean;
+    /** The binning rule, written into every report because PSI and JS depend on it. */
+    binning: string;
+  };
+}
