@@ -31,7 +31,8 @@ export function getInteger(name: string, options: { defaultValue: number; min?: 
   const value = Number(raw);
   const { min, max } = options;
   if (!Number.isInteger(value) || (min !== undefined && value < min) || (max !== undefined && value > max)) {
-    const range = min !== undefined && max !== undefined ? ` between ${min} and ${max}` : min !== undefined ? ` of at least ${min}` : '';
+    const range =
+      min !== undefined && max !== undefined ? ` between ${min} and ${max}` : min !== undefined ? ` of at least ${min}` : max !== undefined ? ` of at most ${max}` : '';
     throw new UserError(`Input '${name}' must be a whole number${range}, not '${raw}'.`, { input: name });
   }
   return value;
