@@ -48,7 +48,7 @@ export function getChoice<T extends string>(name: string, choices: readonly T[],
 
 /**
  * An existing file named by a filePath input. The agent passes the repository root when a filePath input
- * is left empty, so a folder is reported as "not a file" rather than read.
+ * is left empty, so the root counts as empty and any other folder is reported as "not a file" rather than read.
  */
 export function getExistingFile(name: string, options: { required: boolean; hint?: string }): string | undefined {
   const value = getString(name, options);
@@ -61,7 +61,8 @@ export function getExistingFile(name: string, options: { required: boolean; hint
     throw new UserError(`Input '${name}': the file '${value}' does not exist. Check the path; relative paths start at ${process.cwd()}.`, { input: name });
   }
   if (!stat.isFile()) {
-    if (options.required && full === path.resolve(tl.getVariable('System.DefaultWorkingDirectory') ?? '\0')) {
+    if (full === path.resolve(tl.getVariable('System.DefaultWorkingDirectory') ?? '\0')) {
+      if (!options.required) return undefined;
       throw new UserError(`Input '${name}' is required${options.hint ? `: ${options.hint}` : '.'}`, { input: name });
     }
     throw new UserError(`Input '${name}': '${value}' is a folder, not a file.`, { input: name });
