@@ -20,7 +20,7 @@ export class Summary {
   }
 
   table(header: string[], rows: Array<Array<string | number | Link>>): this {
-    const cell = (c: string | number | Link) => (typeof c === 'object' ? `[${escapeCell(c.text)}](${c.url})` : escapeCell(String(c)));
+    const cell = (c: string | number | Link) => (typeof c === 'object' ? `[${escapeCell(c.text)}](${escapeUrl(c.url)})` : escapeCell(String(c)));
     const lines = [`| ${header.map(escapeCell).join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`];
     for (const row of rows) lines.push(`| ${row.map(cell).join(' | ')} |`);
     this.parts.push(lines.join('\n'));
@@ -56,4 +56,9 @@ function escapeText(text: string): string {
 
 function escapeCell(text: string): string {
   return escapeText(text).replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+}
+
+/** Characters that would end a markdown link or a table cell early. */
+function escapeUrl(url: string): string {
+  return url.replace(/[ ()|<>]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
 }

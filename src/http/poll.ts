@@ -1,4 +1,4 @@
-import { defaultSleep, type Sleep } from './retry';
+import { abortError, defaultSleep, type Sleep } from './retry';
 
 export interface PollOptions<T> {
   /** Reads the current state. Errors propagate: retrying transient ones is the HTTP pipeline's job. */
@@ -23,6 +23,7 @@ export async function pollUntil<T>(o: PollOptions<T>): Promise<PollResult<T>> {
   const now = o.now ?? Date.now;
   const started = now();
   for (let n = 1; ; n++) {
+    if (o.signal?.aborted) throw abortError();
     const state = await o.read();
     await o.onState?.(state);
     if (o.done(state)) return { state, timedOut: false };

@@ -95,7 +95,8 @@ export function transientRetryPolicy(options: RetryOptions = {}): PipelinePolicy
           if (error) throw error;
           return response!;
         }
-        const delay = retryAfterMs(response) ?? Math.min(max, base * 2 ** attempt * (0.8 + 0.4 * random()));
+        const hinted = retryAfterMs(response);
+        const delay = Math.min(max, hinted ?? base * 2 ** attempt * (0.8 + 0.4 * random()));
         await sleep(delay, request.abortSignal as AbortSignal | undefined);
       }
     },

@@ -1,10 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
+import type { ContainerClient } from '@azure/storage-blob';
 import type { TokenCredential } from '@azure/core-auth';
 import { UserError } from '../errors';
 import type { Log } from '../log';
 import type { WorkspaceClient } from '../workspace/client';
+import { defaultDatastore, openDatastoreContainer } from '../workspace/datastore';
 import { hashCodeFolder } from './code-hash';
 
 export const HASH_VERSION = '202208';
@@ -30,11 +31,6 @@ interface CodeVersion {
   properties?: { codeUri?: string; properties?: Record<string, string> };
 }
 
-interface Datastore {
-  name: string;
-  properties: { datastoreType?: string; accountName?: string; containerName?: string; endpoint?: string; protocol?: string; credentials?: { credentialsType?: string } };
-}
-
 /**
  * Makes a code version for a local folder the way the Azure ML CLI does: content hash first, reuse an existing
  * code version with that hash (0 bytes uploaded), otherwise upload to the default datastore under
@@ -57,7 +53,10 @@ export async function uploadCodeSnapshot(dir: string, o: CodeUploadOptions): Pro
   }
 
   const datastore = await defaultDatastore(client);
-  const container = await containerFor(datastore, o);
+  if (datastore.properties.datastoreType && datastore.properties.datastoreType !== 'AzureBlob') {
+    throw new UserError(`The default datastore '${datastore.name}' is of type ${datastore.properties.datastoreType}; code uploads need an Azure Blob datastore as the workspace default.`);
+  }
+  const container = await openDatastoreContainer(datastore, o);
   const folder = `LocalUpload/${snapshot.hash}/${baseName(dir)}`;
   log.info(`Uploading code from '${dir}': ${snapshot.files.length} files, ${formatBytes(snapshot.totalBytes)} to datastore '${datastore.name}'.`);
   const uploaded = await uploadFiles(container, folder, snapshot.files, o.signal);
@@ -69,46 +68,6 @@ export async function uploadCodeSnapshot(dir: string, o: CodeUploadOptions): Pro
     { operation: 'register the code snapshot' },
   );
   return { codeId: version.id ?? client.armId('codes', name, '1'), hash: snapshot.hash, uploadedBytes: uploaded, reused: false };
-}
-
-async function defaultDatastore(client: WorkspaceClient): Promise<Datastore> {
-  const list = await client.get<{ value: Datastore[] }>('datastores', {
-    query: { isDefault: 'true' },
-    operation: 'find the default datastore',
-  });
-  const ds = list?.value?.find((d) => d.properties) ?? undefined;
-  if (!ds) throw new UserError(`The workspace '${client.workspace.workspaceName}' has no default datastore to upload code to. Set one in Azure ML studio (Data > Datastores).`);
-  if (ds.properties.datastoreType && ds.properties.datastoreType !== 'AzureBlob') {
-    throw new UserError(`The default datastore '${ds.name}' is of type ${ds.properties.datastoreType}; code uploads need an Azure Blob datastore as the workspace default.`);
-  }
-  return ds;
-}
-
-async function containerFor(ds: Datastore, o: CodeUploadOptions): Promise<ContainerClient> {
-  const { accountName, containerName, endpoint, protocol } = ds.properties;
-  if (!accountName || !containerName || !endpoint) throw new Error(`The datastore '${ds.name}' has no storage account, container or endpoint.`);
-  const serviceUrl = `${protocol ?? 'https'}://${accountName}.blob.${endpoint}`;
-  const credentialsType = ds.properties.credentials?.credentialsType ?? 'None';
-  let service: BlobServiceClient;
-  if (credentialsType === 'AccountKey' || credentialsType === 'Sas') {
-    const secrets = await o.client.request<{ secretsType: string; key?: string; sasToken?: string }>('POST', `datastores/${ds.name}/listSecrets`, {
-      operation: `read the credentials of datastore '${ds.name}'`,
-    });
-    const s = secrets!.body;
-    if (s.secretsType === 'AccountKey' && s.key) {
-      o.onSecret(s.key);
-      service = new BlobServiceClient(serviceUrl, new StorageSharedKeyCredential(accountName, s.key));
-    } else if (s.secretsType === 'Sas' && s.sasToken) {
-      o.onSecret(s.sasToken);
-      service = new BlobServiceClient(`${serviceUrl}?${s.sasToken.replace(/^\?/, '')}`);
-    } else {
-      throw new Error(`The datastore '${ds.name}' returned no usable ${credentialsType} secret.`);
-    }
-  } else {
-    // Identity-based datastore: the pipeline's own identity needs 'Storage Blob Data Contributor' on the account.
-    service = new BlobServiceClient(serviceUrl, o.credential);
-  }
-  return service.getContainerClient(containerName);
 }
 
 /** Uploads with a few files in flight; returns the bytes sent. */

@@ -26,6 +26,14 @@ function scripted(states: string[], extra: Partial<PollOptions<string>> = {}) {
 }
 
 describe('pollUntil', () => {
+  it('reads nothing when the signal is already aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const s = scripted(['Running'], { signal: controller.signal });
+    await assert.rejects(pollUntil(s.options), { name: 'AbortError' });
+    assert.strictEqual(s.reads(), 0);
+  });
+
   it('returns the first state that is done, without sleeping', async () => {
     const p = scripted(['Completed']);
     assert.deepStrictEqual(await pollUntil(p.options), { state: 'Completed', timedOut: false });

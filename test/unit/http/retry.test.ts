@@ -92,6 +92,12 @@ describe('transientRetryPolicy', () => {
     assert.strictEqual(s.calls(), 1);
   });
 
+  it('never waits longer than maxDelayMs, whatever Retry-After asks', async () => {
+    const s = send([response(429, { 'Retry-After': '3600' }), response(200)], { maxDelayMs: 30_000 });
+    await s.run;
+    assert.deepStrictEqual(s.delays, [30_000]);
+  });
+
   it('waits the number of seconds a Retry-After header names', async () => {
     const s = send([response(429, { 'Retry-After': '7' }), response(200)]);
     await s.run;
