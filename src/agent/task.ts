@@ -12,6 +12,10 @@ export interface TaskContext {
   signal: AbortSignal;
   setOutput(name: string, value: string): void;
   publishSummary(summary: Summary, title: string): void;
+  /** Publishes a JUnit file to the run's Tests tab. */
+  publishTestResults(junitFile: string, runTitle: string): void;
+  /** Uploads a folder as a pipeline artifact. */
+  uploadArtifact(folder: string, artifactName: string): void;
 }
 
 export const agentLog: Log = {
@@ -49,6 +53,9 @@ export async function runTask(body: (ctx: TaskContext) => Promise<void>): Promis
         tl.debug(`Could not write the run summary: ${String(e)}`);
       }
     },
+    publishTestResults: (junitFile, runTitle) =>
+      tl.command('results.publish', { type: 'JUnit', mergeResults: 'false', runTitle, publishRunAttachments: 'true', resultFiles: junitFile, testRunSystem: 'VSTSTask' }, ''),
+    uploadArtifact: (folder, artifactName) => tl.uploadArtifact(artifactName, folder, artifactName),
   };
 
   try {

@@ -1,0 +1,119 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { isMainThread } from 'worker_threads';
+import { tempDirectory } from '../../src/agent/pipeline';
+import { maskSecret } from '../../src/agent/secrets';
+import { runTask, type TaskContext } from '../../src/agent/task';
+import { openWorkspace } from '../../src/agent/workspace';
+import { dataAssetSources, isAzureMlReference } from '../../src/data/asset';
+import { profileData, validateData, type ValidateOptions } from '../../src/data/engine';
+import { inferSchema } from '../../src/data/infer';
+import { parseProfile, serializeProfile } from '../../src/data/profile';
+import { renderJson } from '../../src/data/report/json';
+import { renderJUnit } from '../../src/data/report/junit';
+import { renderMarkdown } from '../../src/data/report/markdown';
+import { loadSchema, schemaToYaml } from '../../src/data/schema';
+import { localSources, type DataSource } from '../../src/data/sources';
+import { runDataWorker } from '../../src/data/worker';
+import { UserError } from '../../src/errors';
+import { Summary } from '../../src/summary';
+import { readInputs, workspaceInputNames, type DataValidateInputs } from './inputs';
+
+// The bundle doubles as the worker script of the parallel validation, so a worker starts this same file.
+if (!isMainThread) runDataWorker();
+else void runTask(main);
+
+async function main(ctx: TaskContext): Promise<void> {
+  const inputs = readInputs();
+  const baseDir = process.cwd();
+  let workspace: ReturnType<typeof openWorkspace> | undefined;
+  const sourcesOf = async (value: string, inputName: string): Promise<DataSource[]> => {
+    if (!isAzureMlReference(value)) return localSources(value, baseDir, inputName);
+    workspace ??= openWorkspace(workspaceInputNames, ctx.log);
+    return dataAssetSources(value, { client: workspace.client, credential: workspace.credential, onSecret: maskSecret, log: ctx.log, inputName });
+  };
+
+  const sources = await sourcesOf(inputs.dataAsset ?? inputs.dataPath!, inputs.dataAsset ? 'dataAsset' : 'dataPath');
+  const common = {
+    sources,
+    format: inputs.format,
+    reader: { delimiter: inputs.csvDelimiter, header: inputs.csvHeader, encoding: inputs.encoding },
+    workerScript: __filename,
+    log: ctx.log,
+    signal: ctx.signal,
+  };
+  const reportDir = path.resolve(inputs.reportDirectory ?? path.join(tempDirectory(), 'DataValidate'));
+  fs.mkdirSync(reportDir, { recursive: true });
+
+  if (inputs.mode === 'infer') {
+    const profile = await profileData(common);
+    const schema = inferSchema(profile);
+    const file = path.resolve(inputs.schemaOutput!);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, schemaToYaml(schema), 'utf8');
+    saveProfile(inputs, profile, ctx);
+    ctx.log.info(`Inferred a schema for ${profile.columns.length} columns from ${profile.rowCount} rows: ${file}. Review it, then commit it and validate against it.`);
+    ctx.publishSummary(new Summary().heading('DataValidate: inferred schema').paragraph(`${profile.rowCount} rows, ${profile.columns.length} columns, written to ${file}.`).code(schemaToYaml(schema)), 'DataValidate');
+    ctx.setOutput('validationPassed', 'true');
+    ctx.setOutput('driftDetected', 'false');
+    return;
+  }
+
+  const schema = loadSchema(inputs.schema!);
+  let reference: ValidateOptions['reference'];
+  if (inputs.referenceProfile) {
+    reference = { kind: 'profile', profile: parseProfile(fs.readFileSync(inputs.referenceProfile, 'utf8'), inputs.referenceProfile), file: inputs.referenceProfile };
+  } else if (inputs.referenceData) {
+    reference = { kind: 'data', sources: await sourcesOf(inputs.referenceData, 'referenceData'), format: inputs.format };
+  }
+
+  const { report, profile } = await validateData({ ...common, schema, reference, driftThresholds: inputs.driftThresholds });
+  saveProfile(inputs, profile, ctx);
+
+  const jsonPath = path.join(reportDir, 'datavalidate-report.json');
+  const junitPath = path.join(reportDir, 'datavalidate-junit.xml');
+  const markdownPath = path.join(reportDir, 'datavalidate-report.md');
+  fs.writeFileSync(jsonPath, renderJson(report), 'utf8');
+  fs.writeFileSync(junitPath, renderJUnit(report), 'utf8');
+  const markdown = renderMarkdown(report);
+  fs.writeFileSync(markdownPath, markdown, 'utf8');
+
+  logResults(report, ctx);
+  ctx.publishSummary({ toMarkdown: () => markdown } as Summary, 'DataValidate');
+  if (inputs.publishTestResults) ctx.publishTestResults(junitPath, `DataValidate ${report.source}`);
+  ctx.uploadArtifact(reportDir, 'DataValidate');
+
+  const failing = inputs.failOn === 'never' ? 0 : inputs.failOn === 'warning' ? report.errors + report.warnings : report.errors;
+  ctx.setOutput('validationPassed', String(failing === 0));
+  ctx.setOutput('driftDetected', String(report.drift?.detected ?? false));
+  ctx.setOutput('reportPath', jsonPath);
+  ctx.setOutput('junitPath', junitPath);
+  if (failing > 0) {
+    const failed = report.checks.filter((c) => !c.success && (inputs.failOn === 'warning' || c.severity === 'error'));
+    const names = failed.slice(0, 5).map((c) => c.id).join(', ') + (failed.length > 5 ? `, and ${failed.length - 5} more` : '');
+    throw new UserError(`Data validation failed: ${failing} check(s) failed (${names}). See the DataValidate report in the run summary or ${markdownPath}.`);
+  }
+}
+
+function saveProfile(inputs: DataValidateInputs, profile: Parameters<typeof serializeProfile>[0], ctx: TaskContext): void {
+  if (!inputs.profileOutput) return;
+  const file = path.resolve(inputs.profileOutput);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, serializeProfile(profile), 'utf8');
+  ctx.log.info(`Saved the data profile to ${file} (use it as referenceProfile in a later run).`);
+}
+
+/** The log tells the same story as the summary, for pipelines where summaries are blocked. */
+function logResults(report: Awaited<ReturnType<typeof validateData>>['report'], ctx: TaskContext): void {
+  ctx.log.info(`Checked ${report.rowCount} rows of ${report.source} (${report.format}) in ${(report.durationMs / 1000).toFixed(1)} s: ${report.checks.length} checks, ${report.errors} failed with severity error, ${report.warnings} with severity warning.`);
+  for (const check of report.checks.filter((c) => !c.success)) {
+    const rows = check.examples.map((e) => `row ${e.row}${e.line ? ` (line ${e.line})` : ''}: ${e.value}`).join('; ');
+    const text = `${check.id}: expected ${check.expectation}${check.observed ? `, observed ${check.observed}` : ''}${rows ? ` — ${rows}` : ''}`;
+    // Failed error checks are summed up in the one error that fails the step; warnings show as warnings.
+    if (check.severity === 'error') ctx.log.info(`FAILED ${text}`);
+    else ctx.log.warning(text);
+  }
+  if (report.drift) {
+    ctx.log.info(`Drift against ${report.drift.reference}: ${report.drift.results.filter((r) => r.drifted).length} of ${report.drift.results.length} columns drifted${report.drift.detected ? ' (dataset drift detected)' : ''}.`);
+  }
+}
