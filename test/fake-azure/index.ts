@@ -58,6 +58,8 @@ export interface FakeAzure {
   readonly location: string;
   readonly identities: Identities;
   readonly workspace: WorkspaceService;
+  /** Azurite, where the workspace's datastores keep their blobs; undefined when started with blob: false. */
+  readonly storage?: { accountName: string; accountKey: string; serviceUrl: string; ca?: string };
   /** Checks a bearer token as the front door does: the caller, or the 401 ARM would send. */
   verifyAccessToken(authorizationHeader: string | undefined, expectedAudiences: readonly string[]): Principal | FakeResponse;
   setFaults(f?: FaultSettings): void;
@@ -139,6 +141,7 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
       location: LOCATION,
       identities,
       workspace,
+      storage: storage && { accountName: storage.accountName, accountKey: storage.accountKey, serviceUrl: storage.serviceUrl, ca: storage.ca },
       verifyAccessToken: (header, audiences) => verifyAccessToken(header, audiences, tokens),
       setFaults: (f) => faults.set(f),
       get faultsInjected() {

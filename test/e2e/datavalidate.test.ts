@@ -1,0 +1,177 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { startFakeAzure, type FakeAzure } from '../fake-azure';
+import { azuriteServiceClient } from '../fake-azure/storage';
+import { customers, toDelimited, toJsonLines, toParquet, write, type Customer } from './data-fixtures';
+import { knownSecrets, runTaskAsAgent, type AgentRun, type RunOptions } from './harness';
+
+const fixtures = [path.join(__dirname, 'fixtures', 'data'), path.resolve(__dirname, '..', '..', '..', 'test', 'e2e', 'fixtures', 'data')].find((d) => fs.existsSync(path.join(d, 'schema.yml')))!;
+const schema = path.join(fixtures, 'schema.yml');
+const STACK_TRACE = /\n\s+at [^\n]+[(\s][^\s()]+:\d+:\d+\)?/;
+
+interface Report {
+  passed: boolean;
+  rowCount: number;
+  checks: Array<{ id: string; success: boolean; severity: string; examples: Array<{ row: number; value: string }> }>;
+  drift?: { detected: boolean; results: Array<{ column: string; drifted: boolean; value: number }> };
+}
+
+describe('DataValidate, run as the agent runs it', function () {
+  this.timeout(120_000);
+  let fake: FakeAzure;
+  let dir: string;
+  const good = customers(400, 11);
+
+  before(async () => {
+    fake = await startFakeAzure();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'datavalidate-e2e-'));
+    write(dir, 'good.csv', toDelimited(good, ','));
+  });
+  after(async () => {
+    await fake?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const run = (inputs: Record<string, string>, extra: Partial<RunOptions> = {}) =>
+    runTaskAsAgent({ fake, task: 'DataValidate', inputs: { reportDirectory: path.join(dir, 'reports', String(Math.random()).slice(2)), ...inputs }, cwd: dir, ...extra });
+
+  function report(r: AgentRun): Report {
+    assert.ok(r.outputs.reportPath, `no report path:\n${r.visibleLog}`);
+    return JSON.parse(fs.readFileSync(r.outputs.reportPath, 'utf8'));
+  }
+  const failedIds = (rep: Report) => rep.checks.filter((c) => !c.success).map((c) => c.id).sort();
+
+  it('passes valid data, publishes the checks as test results and writes the reports', async () => {
+    const r = await run({ dataPath: 'good.csv', schema });
+    assert.strictEqual(r.result, 'Succeeded', r.visibleLog);
+    assert.strictEqual(r.outputs.validationPassed, 'true');
+    assert.strictEqual(r.outputs.driftDetected, 'false');
+    const rep = report(r);
+    assert.strictEqual(rep.rowCount, 400);
+    assert.deepStrictEqual(failedIds(rep), []);
+    assert.ok(rep.checks.length >= 15, `only ${rep.checks.length} checks`);
+    const junit = fs.readFileSync(r.outputs.junitPath, 'utf8');
+    assert.match(junit, /<testsuites[\s>]/);
+    assert.strictEqual((junit.match(/<testcase /g) ?? []).length, rep.checks.length);
+    assert.match(r.stdout, /##vso\[results\.publish [^\]]*type=JUnit/);
+    assert.match(r.stdout, /##vso\[task\.uploadsummary\]/);
+  });
+
+  it('fails data that breaks each kind of check, naming the rows that broke it', async () => {
+    const rows: Customer[] = customers(120, 5);
+    rows[4].age = 12; // below min (row 5)
+    rows[6].age = 130; // above max (row 7)
+    rows[9].country = 'XX'; // not allowed (row 10)
+    rows[11].email = 'not-an-email'; // pattern (row 12)
+    rows[13].email = `${'a'.repeat(70)}@mail1.example`; // maxLength (row 14)
+    rows[15].id = 3; // duplicate id: unique and primary key (row 16)
+    rows[17].income = -5; // below min (row 18)
+    rows[19].signup = '2011-05-05T00:00:00Z'; // before min (row 20)
+    const text = toDelimited(rows, ',').replace(`\n21,`, '\n,').replace(',true\n', ',maybe\n');
+    write(dir, 'bad.csv', text);
+    const r = await run({ dataPath: 'bad.csv', schema });
+    assert.strictEqual(r.result, 'Failed', r.visibleLog);
+    assert.strictEqual(r.outputs.validationPassed, 'false');
+    assert.strictEqual(r.errors.length, 1, JSON.stringify(r.errors));
+    assert.match(r.errors[0], /Data validation failed/);
+    assert.doesNotMatch(r.visibleLog, STACK_TRACE);
+    const rep = report(r);
+    const rowsOf = (id: string) => rep.checks.find((c) => c.id === id)?.examples.map((e) => e.row);
+    assert.deepStrictEqual(rowsOf('column.age.min'), [5]);
+    assert.deepStrictEqual(rowsOf('column.age.max'), [7]);
+    assert.deepStrictEqual(rowsOf('column.country.allowed'), [10]);
+    assert.deepStrictEqual(rowsOf('column.email.pattern'), [12]);
+    assert.deepStrictEqual(rowsOf('column.email.maxLength'), [14]);
+    assert.deepStrictEqual(rowsOf('column.income.min'), [18]);
+    assert.deepStrictEqual(rowsOf('column.signup.min'), [20]);
+    assert.ok(rowsOf('column.id.unique')?.includes(16), 'duplicate id not named');
+    assert.ok(rowsOf('dataset.primaryKey')?.includes(16), 'duplicate key not named');
+    assert.deepStrictEqual(rowsOf('column.id.nullable'), [21]);
+    assert.ok(rowsOf('column.active.type')?.length === 1, 'bad boolean not named');
+  });
+
+  it('reports malformed rows with their location instead of crashing', async () => {
+    write(dir, 'ragged.csv', toDelimited(good.slice(0, 150), ',').replace('\n7,', '\n7,extra,'));
+    const r = await run({ dataPath: 'ragged.csv', schema });
+    assert.strictEqual(r.result, 'Failed', r.visibleLog);
+    assert.doesNotMatch(r.visibleLog, STACK_TRACE);
+    const malformed = report(r).checks.find((c) => c.id.startsWith('dataset.malformed'));
+    assert.ok(malformed && !malformed.success, 'no malformed-data check failed');
+    assert.match(JSON.stringify(malformed), /"line":8|"row":7/);
+  });
+
+  it('detects drift against reference data and against a saved profile', async () => {
+    write(dir, 'reference.csv', toDelimited(customers(400, 99), ','));
+    write(dir, 'drifted.csv', toDelimited(customers(400, 12, true), ','));
+    const same = await run({ dataPath: 'good.csv', schema, referenceData: 'reference.csv', profileOutput: 'reference.profile.json' });
+    assert.strictEqual(same.result, 'Succeeded', same.visibleLog);
+    assert.strictEqual(same.outputs.driftDetected, 'false', JSON.stringify(report(same).drift));
+    const drifted = await run({ dataPath: 'drifted.csv', schema, referenceData: 'reference.csv' });
+    assert.strictEqual(drifted.outputs.driftDetected, 'true');
+    const income = report(drifted).drift!.results.find((d) => d.column === 'income')!;
+    assert.ok(income.drifted && income.value > 0.1, JSON.stringify(income));
+    // Drift is a warning in this schema: the step succeeds unless failOn is warning.
+    assert.strictEqual(drifted.result, 'Succeeded', drifted.visibleLog);
+    const strict = await run({ dataPath: 'drifted.csv', schema, referenceProfile: path.join(dir, 'reference.profile.json'), failOn: 'warning' });
+    assert.strictEqual(strict.outputs.driftDetected, 'true');
+    assert.strictEqual(strict.result, 'Failed');
+  });
+
+  for (const format of ['tsv', 'jsonl', 'parquet'] as const) {
+    it(`validates ${format} data the same way`, async () => {
+      const file = `good.${format}`;
+      write(dir, file, format === 'tsv' ? toDelimited(good, '\t') : format === 'jsonl' ? toJsonLines(good) : toParquet(good));
+      const r = await run({ dataPath: file, schema });
+      assert.strictEqual(r.result, 'Succeeded', r.visibleLog);
+      assert.strictEqual(report(r).rowCount, 400);
+      const bad = customers(200, 3);
+      bad[2].age = 5;
+      write(dir, `bad.${format}`, format === 'tsv' ? toDelimited(bad, '\t') : format === 'jsonl' ? toJsonLines(bad) : toParquet(bad));
+      const b = await run({ dataPath: `bad.${format}`, schema });
+      assert.strictEqual(b.result, 'Failed', b.visibleLog);
+      assert.deepStrictEqual(report(b).checks.find((c) => c.id === 'column.age.min')?.examples.map((e) => e.row), [3]);
+    });
+  }
+
+  it('infers a schema that the same data then passes', async () => {
+    const out = path.join(dir, 'inferred', 'schema.yml');
+    const inferred = await run({ mode: 'infer', dataPath: 'good.csv', schemaOutput: out });
+    assert.strictEqual(inferred.result, 'Succeeded', inferred.visibleLog);
+    assert.match(fs.readFileSync(out, 'utf8'), /name: country/);
+    const r = await run({ dataPath: 'good.csv', schema: out });
+    assert.strictEqual(r.result, 'Succeeded', r.visibleLog);
+  });
+
+  it('reads a data asset from the workspace datastore', async () => {
+    const ws = fake.workspace;
+    // The fake's Azurite holds the default datastore's container: upload the data there and register it as an asset.
+    const text = toDelimited(good, ',');
+    await azuriteServiceClient(fake.storage!).getContainerClient(ws.identity.defaultContainer).getBlockBlobClient('validated/customers.csv').upload(text, Buffer.byteLength(text));
+    ws.seedVersion('data', 'customers', '1', { dataType: 'uri_file', dataUri: 'azureml://datastores/workspaceblobstore/paths/validated/customers.csv' });
+    const r = await run(
+      { dataAsset: 'azureml:customers:1', schema, resourceGroup: fake.resourceGroup, workspaceName: fake.workspaceName },
+      { scheme: 'secret' },
+    );
+    assert.strictEqual(r.result, 'Succeeded', r.visibleLog);
+    assert.strictEqual(report(r).rowCount, 400);
+    for (const secret of knownSecrets(fake)) assert.ok(!r.visibleLog.includes(secret));
+  });
+
+  it('fails with one clear error when the schema has an unknown key', async () => {
+    const badSchema = write(dir, 'bad-schema.yml', fs.readFileSync(schema, 'utf8').replace('    unique: true', '    uniq: true'));
+    const r = await run({ dataPath: 'good.csv', schema: badSchema });
+    assert.strictEqual(r.result, 'Failed');
+    assert.strictEqual(r.errors.length, 1, JSON.stringify(r.errors));
+    assert.match(r.errors[0], /uniq/);
+    assert.doesNotMatch(r.visibleLog, STACK_TRACE);
+  });
+
+  it('fails with one clear error when the data does not exist', async () => {
+    const r = await run({ dataPath: 'missing/*.csv', schema });
+    assert.strictEqual(r.result, 'Failed');
+    assert.strictEqual(r.errors.length, 1);
+    assert.match(r.errors[0], /dataPath/);
+  });
+});
