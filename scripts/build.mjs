@@ -26,6 +26,10 @@ const STARTUP_TIMEOUT_MS = 20_000;
 
 export const NOTICES_FILE = 'THIRD-PARTY-NOTICES.txt';
 
+// Files some bundled packages read from their own folder at run time (`${__dirname}/...`). Bundled, __dirname is
+// the task's dist/ folder, so they are copied there and shipped next to index.js.
+export const RUNTIME_ASSETS = { 'parquet-wasm': ['node/parquet_wasm_bg.wasm'] };
+
 const require = createRequire(import.meta.url);
 const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
 
@@ -187,6 +191,10 @@ export async function bundleTask(task) {
   for (const f of result.outputFiles) if (!f.path.endsWith('.LEGAL.txt')) fs.writeFileSync(f.path, f.contents);
   fs.writeFileSync(path.join(distDir, NOTICES_FILE), thirdPartyNotices(task.name, packages, legal));
   fs.writeFileSync(path.join(distDir, 'meta.json'), JSON.stringify(result.metafile));
+  for (const [pkg, files] of Object.entries(RUNTIME_ASSETS)) {
+    if (!packages.has(pkg)) continue;
+    for (const f of files) fs.copyFileSync(path.join(path.dirname(require.resolve(`${pkg}/package.json`)), f), path.join(distDir, path.basename(f)));
+  }
 
   return {
     name: task.name,

@@ -34,7 +34,8 @@ export function stage(tasks) {
   const assets = ['vss-extension.json', manifest.icons.default, manifest.content.details.path, manifest.content.license.path];
   for (const f of assets) copy(path.join(repoRoot, f), path.join(stagingDir, f));
   for (const t of tasks) {
-    const files = ['task.json', 'icon.png', path.join('dist', 'index.js'), path.join('dist', NOTICES_FILE)];
+    const assets = fs.existsSync(path.join(t.dir, 'dist')) ? fs.readdirSync(path.join(t.dir, 'dist')).filter((f) => f.endsWith('.wasm')) : [];
+    const files = ['task.json', 'icon.png', path.join('dist', 'index.js'), path.join('dist', NOTICES_FILE), ...assets.map((f) => path.join('dist', f))];
     for (const f of files) {
       const from = path.join(t.dir, f);
       if (!fs.existsSync(from)) throw new Error(`tasks/${t.name}/${f.split(path.sep).join('/')} is missing${f.startsWith('dist') ? ': run npm run build' : ''}.`);
