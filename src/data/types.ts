@@ -129,6 +129,12 @@ export interface ColumnProfile {
   /** Categorical: exact counts per value (values beyond the cap are counted under otherCount). */
   categories?: Record<string, number>;
   otherCount?: number;
+  /** Numeric: NaN and ±Infinity values (also counted in nulls: they have no place in a distribution). */
+  nonFinite?: number;
+  /** Categorical: the category cap the profile was built with (merges keep it). */
+  categoryCap?: number;
+  /** base64 HyperLogLog registers, present once the distinct values are no longer all counted exactly. */
+  distinctSketch?: string;
 }
 
 export interface DatasetProfile {

@@ -1,0 +1,81 @@
+/**
+ * HyperLogLog distinct-count estimate (Flajolet et al. 2007) with linear counting for small cardinalities.
+ * 2^12 one-byte registers: about 1.6 % standard error, 4 KB, mergeable by taking the register-wise maximum.
+ */
+
+export const HLL_PRECISION = 12;
+const REGISTERS = 1 << HLL_PRECISION;
+
+// Scratch views to read a double's bits without allocating per call.
+const scratch = new Float64Array(1);
+const scratchWords = new Uint32Array(scratch.buffer);
+
+/** murmur3's 32-bit finaliser: spreads every input bit over the output. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+export function hashNumber(x: number): number {
+  scratch[0] = x === 0 ? 0 : x; // -0 and 0 are the same value
+  return fmix32(scratchWords[0] ^ Math.imul(fmix32(scratchWords[1] ^ 0x9e3779b9), 0x27d4eb2f));
+}
+
+export function hashString(s: string): number {
+  // FNV-1a over UTF-16 code units, then finalised (FNV alone mixes its low bits poorly).
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return fmix32(h ^ s.length);
+}
+
+export class HyperLogLog {
+  readonly registers: Uint8Array;
+
+  constructor(registers?: Uint8Array) {
+    this.registers = registers ?? new Uint8Array(REGISTERS);
+  }
+
+  addHash(h: number): void {
+    const index = h >>> (32 - HLL_PRECISION);
+    // Rank of the first 1-bit in the remaining 20 bits (1-based); a guard bit caps it at 21.
+    const rest = ((h << HLL_PRECISION) | (1 << (HLL_PRECISION - 1))) >>> 0;
+    const rank = Math.clz32(rest) + 1;
+    if (rank > this.registers[index]) this.registers[index] = rank;
+  }
+
+  merge(other: HyperLogLog): void {
+    const a = this.registers;
+    const b = other.registers;
+    for (let i = 0; i < REGISTERS; i++) if (b[i] > a[i]) a[i] = b[i];
+  }
+
+  estimate(): number {
+    let sum = 0;
+    let zeros = 0;
+    for (let i = 0; i < REGISTERS; i++) {
+      const r = this.registers[i];
+      sum += 2 ** -r;
+      if (r === 0) zeros++;
+    }
+    const m = REGISTERS;
+    const alpha = 0.7213 / (1 + 1.079 / m);
+    const raw = (alpha * m * m) / sum;
+    // Linear counting is far more accurate while many registers are still empty.
+    if (raw <= 2.5 * m && zeros > 0) return Math.round(m * Math.log(m / zeros));
+    return Math.round(raw);
+  }
+
+  toBase64(): string {
+    return Buffer.from(this.registers.buffer, this.registers.byteOffset, this.registers.byteLength).toString('base64');
+  }
+
+  static fromBase64(text: string): HyperLogLog {
+    const bytes = Buffer.from(text, 'base64');
+    if (bytes.length !== REGISTERS) throw new Error(`HyperLogLog registers: expected ${REGISTERS} bytes, got ${bytes.length}`);
+    return new HyperLogLog(new Uint8Array(bytes));
+  }
+}

@@ -1,0 +1,363 @@
+/**
+ * Per-column profiles built in one streaming pass, mergeable (row groups, workers, files) and serializable (a saved
+ * reference profile, postMessage between threads). Drift is computed from two profiles, never from raw data.
+ *
+ * Counting conventions:
+ *  - count = non-null values (the values behind min/max/mean/std and the distribution); rows = count + nulls.
+ *  - NaN and ±Infinity in a numeric column count as nulls (as pandas treats NaN) and also in nonFinite, so a
+ *    report can tell them apart from empty cells.
+ *  - std is the sample standard deviation (ddof = 1, as pandas' describe); 0 for a single value.
+ *  - Categorical values are counted exactly up to categoryCap distinct values; later new values are counted
+ *    together in otherCount, and distinct becomes a HyperLogLog estimate.
+ *  - Numeric distributions are exact up to EXACT_CAP distinct values, then an anchored DDSketch (see sketch.ts).
+ */
+
+import { UserError } from '../errors';
+import { BINNING_RULE } from './drift';
+import { HyperLogLog, hashNumber, hashString } from './hll';
+import { ExactCounts, LogSketch, SerializedExact, SerializedLogSketch, SerializedSketch, EXACT_CAP } from './sketch';
+import type { ColumnProfile, DatasetProfile } from './types';
+
+export const DEFAULT_CATEGORY_CAP = 10_000;
+const TOP_VALUES = 10;
+
+export class ColumnAccumulator {
+  private readonly numeric: boolean;
+  private readonly categoryCap: number;
+  private count = 0;
+  private nulls = 0;
+  private nonFinite = 0;
+  private mean = 0;
+  private m2 = 0;
+  private min = Infinity;
+  private max = -Infinity;
+  private exact: ExactCounts | undefined;
+  private sketch: LogSketch | undefined;
+  private hll: HyperLogLog | undefined;
+  private readonly categories = new Map<string, number>();
+  private otherCount = 0;
+
+  constructor(
+    readonly name: string,
+    readonly kind: 'numeric' | 'categorical',
+    options: { categoryCap?: number } = {},
+  ) {
+    this.numeric = kind === 'numeric';
+    this.categoryCap = options.categoryCap ?? DEFAULT_CATEGORY_CAP;
+    if (!(this.categoryCap >= 1)) throw new Error(`categoryCap must be at least 1, got ${this.categoryCap}`);
+    if (this.numeric) this.exact = new ExactCounts(EXACT_CAP);
+  }
+
+  /** A value of a numeric column (datetimes as epoch milliseconds). Allocates nothing in the steady state. */
+  addNumber(x: number): void {
+    if (!this.numeric) throw new Error(`addNumber on categorical column ${this.name}`);
+    if (x - x !== 0) {
+      // NaN or ±Infinity
+      this.nonFinite++;
+      this.nulls++;
+      return;
+    }
+    const n = ++this.count;
+    const delta = x - this.mean;
+    this.mean += delta / n;
+    this.m2 += delta * (x - this.mean);
+    if (x < this.min) this.min = x;
+    if (x > this.max) this.max = x;
+    if (this.sketch !== undefined) {
+      this.sketch.add(x);
+      this.hll!.addHash(hashNumber(x));
+    } else if (!this.exact!.add(x, 1)) {
+      this.switchToSketch();
+      this.sketch!.add(x);
+      this.hll!.addHash(hashNumber(x));
+    }
+  }
+
+  /** A value of a categorical column (booleans as 'true'/'false'). */
+  addText(value: string): void {
+    if (this.numeric) throw new Error(`addText on numeric column ${this.name}`);
+    this.count++;
+    const c = this.categories.get(value);
+    if (c !== undefined) {
+      this.categories.set(value, c + 1);
+    } else if (this.categories.size < this.categoryCap) {
+      this.categories.set(value, 1);
+    } else {
+      if (this.hll === undefined) this.hll = hllOfCategories(this.categories.keys());
+      this.otherCount++;
+      this.hll.addHash(hashString(value));
+    }
+  }
+
+  addNull(): void {
+    this.nulls++;
+  }
+
+  private switchToSketch(): void {
+    const { values, counts } = this.exact!.entries();
+    this.sketch = LogSketch.fromExact(values, counts);
+    this.hll = hllOfNumbers(values);
+    this.exact = undefined;
+  }
+
+  toProfile(): ColumnProfile {
+    if (!this.numeric) {
+      return categoricalProfile(this.name, this.count, this.nulls, this.categories, this.otherCount, this.categoryCap, this.hll);
+    }
+    const base: ColumnProfile = { name: this.name, kind: 'numeric', count: this.count, nulls: this.nulls, distinct: 0, topValues: [] };
+    if (this.nonFinite > 0) base.nonFinite = this.nonFinite;
+    if (this.count > 0) {
+      base.min = this.min;
+      base.max = this.max;
+      base.mean = this.mean;
+      base.std = this.count > 1 ? Math.sqrt(this.m2 / (this.count - 1)) : 0;
+    }
+    return withDistribution(base, this.sketch ? this.sketch.serialize() : this.exact!.serialize(), this.hll);
+  }
+}
+
+function hllOfNumbers(values: Iterable<number>, into = new HyperLogLog()): HyperLogLog {
+  for (const v of values) into.addHash(hashNumber(v));
+  return into;
+}
+
+function hllOfCategories(values: Iterable<string>, into = new HyperLogLog()): HyperLogLog {
+  for (const v of values) into.addHash(hashString(v));
+  return into;
+}
+
+function topOf(entries: Array<[string, number]>): Array<{ value: string; count: number }> {
+  return [...entries]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .slice(0, TOP_VALUES)
+    .map(([value, count]) => ({ value, count }));
+}
+
+/** Fills distinct, topValues, sketch and distinctSketch of a numeric profile from its distribution. */
+function withDistribution(p: ColumnProfile, sketch: SerializedSketch, hll: HyperLogLog | undefined): ColumnProfile {
+  if (sketch.type === 'exact') {
+    p.distinct = sketch.values.length;
+    p.topValues = topOf(sketch.values.map((v, i) => [String(v), sketch.counts[i]]));
+  } else {
+    p.distinct = Math.max(1, hll!.estimate());
+    p.distinctSketch = hll!.toBase64();
+  }
+  p.sketch = sketch;
+  return p;
+}
+
+function categoricalProfile(
+  name: string,
+  count: number,
+  nulls: number,
+  categories: Map<string, number>,
+  otherCount: number,
+  cap: number,
+  hll: HyperLogLog | undefined,
+): ColumnProfile {
+  const entries = [...categories.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  // Null prototype: a category named "__proto__" must stay an ordinary key.
+  const record: Record<string, number> = Object.create(null) as Record<string, number>;
+  for (const [k, v] of entries) record[k] = v;
+  const p: ColumnProfile = {
+    name,
+    kind: 'categorical',
+    count,
+    nulls,
+    distinct: hll && otherCount > 0 ? Math.max(hll.estimate(), categories.size) : categories.size,
+    topValues: topOf(entries),
+    categories: record,
+    otherCount,
+    categoryCap: cap,
+  };
+  if (hll && otherCount > 0) p.distinctSketch = hll.toBase64();
+  return p;
+}
+
+// ---------------------------------------------------------------- merge
+
+function hllOf(p: ColumnProfile): HyperLogLog {
+  if (p.distinctSketch) return HyperLogLog.fromBase64(p.distinctSketch);
+  if (p.kind === 'categorical') return hllOfCategories(Object.keys(p.categories ?? {}));
+  const s = p.sketch as SerializedSketch | undefined;
+  return hllOfNumbers(s && s.type === 'exact' ? s.values : []);
+}
+
+function emptyExact(): SerializedExact {
+  return { type: 'exact', values: [], counts: [] };
+}
+
+function mergeDistributions(a: SerializedSketch, b: SerializedSketch): SerializedSketch {
+  if (a.type === 'exact' && b.type === 'exact') {
+    const table = new ExactCounts(EXACT_CAP);
+    const all = [a, b];
+    let fits = true;
+    for (const s of all) for (let i = 0; i < s.values.length && fits; i++) fits = table.add(s.values[i], s.counts[i]);
+    if (fits) return table.serialize();
+    const union = new Map<number, number>();
+    for (const s of all) s.values.forEach((v, i) => union.set(v, (union.get(v) ?? 0) + s.counts[i]));
+    const values = [...union.keys()].sort((x, y) => x - y);
+    return LogSketch.fromExact(values, values.map((v) => union.get(v)!)).serialize();
+  }
+  // The sketch side keeps its anchor; exact values are added at their own value.
+  const [sketchSide, other] = a.type === 'ddsketch' ? [a, b] : [b as SerializedLogSketch, a];
+  const merged = LogSketch.parse(sketchSide);
+  if (other.type === 'exact') other.values.forEach((v, i) => merged.addWeighted(v, other.counts[i]));
+  else merged.mergeFrom(LogSketch.parse(other));
+  return merged.serialize();
+}
+
+/**
+ * Combines the profiles of two disjoint parts of one column. Counts, min, max, mean and std are exact (Chan et al.'s
+ * pairwise update); distributions merge bucket by bucket; categories are summed, and when the union exceeds the cap
+ * the least frequent are folded into otherCount.
+ */
+export function mergeColumnProfiles(a: ColumnProfile, b: ColumnProfile): ColumnProfile {
+  if (a.kind !== b.kind) throw new Error(`cannot merge a ${a.kind} and a ${b.kind} profile of column ${a.name}`);
+  const count = a.count + b.count;
+  const nulls = a.nulls + b.nulls;
+  if (a.kind === 'categorical') {
+    const cap = Math.min(a.categoryCap ?? DEFAULT_CATEGORY_CAP, b.categoryCap ?? DEFAULT_CATEGORY_CAP);
+    const sums = new Map<string, number>();
+    for (const p of [a, b]) for (const [k, v] of Object.entries(p.categories ?? {})) sums.set(k, (sums.get(k) ?? 0) + v);
+    let otherCount = (a.otherCount ?? 0) + (b.otherCount ?? 0);
+    let kept = sums;
+    if (sums.size > cap) {
+      const ranked = [...sums.entries()].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+      kept = new Map(ranked.slice(0, cap));
+      for (const [, v] of ranked.slice(cap)) otherCount += v;
+    }
+    const hll = otherCount > 0 ? hllOf(a) : undefined;
+    if (hll) hll.merge(hllOf(b));
+    return categoricalProfile(a.name, count, nulls, kept, otherCount, cap, hll);
+  }
+
+  const p: ColumnProfile = { name: a.name, kind: 'numeric', count, nulls, distinct: 0, topValues: [] };
+  const nonFinite = (a.nonFinite ?? 0) + (b.nonFinite ?? 0);
+  if (nonFinite > 0) p.nonFinite = nonFinite;
+  const parts = [a, b].filter((x) => x.count > 0);
+  if (parts.length === 1) {
+    Object.assign(p, { min: parts[0].min, max: parts[0].max, mean: parts[0].mean, std: parts[0].std });
+  } else if (parts.length === 2) {
+    const [na, nb] = [a.count, b.count];
+    const [ma, mb] = [a.mean!, b.mean!];
+    const m2a = a.std! ** 2 * (na - 1);
+    const m2b = b.std! ** 2 * (nb - 1);
+    const delta = mb - ma;
+    const m2 = m2a + m2b + (delta * delta * na * nb) / count;
+    p.min = Math.min(a.min!, b.min!);
+    p.max = Math.max(a.max!, b.max!);
+    p.mean = (na * ma + nb * mb) / count;
+    p.std = Math.sqrt(m2 / (count - 1));
+  }
+  const merged = mergeDistributions((a.sketch as SerializedSketch | undefined) ?? emptyExact(), (b.sketch as SerializedSketch | undefined) ?? emptyExact());
+  let hll: HyperLogLog | undefined;
+  if (merged.type === 'ddsketch') {
+    hll = hllOf(a);
+    hll.merge(hllOf(b));
+  }
+  return withDistribution(p, merged, hll);
+}
+
+// ---------------------------------------------------------------- files
+
+/** Fixed key order, so the same profile always serializes to the same text. */
+function normalizeColumn(c: ColumnProfile): ColumnProfile {
+  const out: ColumnProfile = { name: c.name, kind: c.kind, count: c.count, nulls: c.nulls, distinct: c.distinct, topValues: c.topValues };
+  if (c.nonFinite !== undefined) out.nonFinite = c.nonFinite;
+  for (const k of ['min', 'max', 'mean', 'std'] as const) if (c[k] !== undefined) out[k] = c[k];
+  if (c.sketch !== undefined) out.sketch = c.sketch;
+  if (c.categories !== undefined) {
+    const record: Record<string, number> = Object.create(null) as Record<string, number>;
+    const entries = Object.entries(c.categories).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    for (const [k, v] of entries) record[k] = v;
+    out.categories = record;
+  }
+  if (c.otherCount !== undefined) out.otherCount = c.otherCount;
+  if (c.categoryCap !== undefined) out.categoryCap = c.categoryCap;
+  if (c.distinctSketch !== undefined) out.distinctSketch = c.distinctSketch;
+  return out;
+}
+
+/** JSON of a dataset profile, with its format, version and the binning rule drift from it will use. */
+export function serializeProfile(p: DatasetProfile): string {
+  const doc = {
+    format: p.format,
+    version: p.version,
+    binning: BINNING_RULE,
+    source: p.source,
+    createdAt: p.createdAt,
+    rowCount: p.rowCount,
+    columns: p.columns.map(normalizeColumn),
+  };
+  return JSON.stringify(doc) + '\n';
+}
+
+function isCount(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x) && x >= 0;
+}
+
+function columnProblem(c: unknown, i: number): string | undefined {
+  if (typeof c !== 'object' || c === null) return `column ${i + 1} is not an object`;
+  const col = c as Record<string, unknown>;
+  const label = typeof col.name === 'string' ? `column '${col.name}'` : `column ${i + 1}`;
+  if (typeof col.name !== 'string') return `${label} has no name`;
+  if (col.kind !== 'numeric' && col.kind !== 'categorical') return `${label} has kind ${JSON.stringify(col.kind)}, not numeric or categorical`;
+  for (const k of ['count', 'nulls', 'distinct']) if (!isCount(col[k])) return `${label} has no valid ${k}`;
+  if (!Array.isArray(col.topValues)) return `${label} has no topValues`;
+  if (col.kind === 'numeric') {
+    const s = col.sketch as Record<string, unknown> | undefined;
+    if (s === undefined || s === null || typeof s !== 'object') return `${label} has no sketch`;
+    if (s.type === 'exact') {
+      if (!Array.isArray(s.values) || !Array.isArray(s.counts) || s.values.length !== s.counts.length) return `${label} has a malformed exact distribution`;
+    } else if (s.type === 'ddsketch') {
+      const buckets = (b: unknown): boolean => typeof b === 'object' && b !== null && Number.isInteger((b as Record<string, unknown>).offset) && typeof (b as Record<string, unknown>).counts === 'string';
+      if (typeof s.anchor !== 'number' || !isCount(s.minOffset) || !isCount(s.zeroCount) || !(typeof s.relativeAccuracy === 'number') || !buckets(s.positive) || !buckets(s.negative)) {
+        return `${label} has a malformed sketch`;
+      }
+      if (typeof col.distinctSketch !== 'string') return `${label} has no distinctSketch`;
+    } else {
+      return `${label} has a sketch of unknown type ${JSON.stringify(s.type)}`;
+    }
+    if ((col.count as number) > 0 && (typeof col.min !== 'number' || typeof col.max !== 'number' || typeof col.mean !== 'number' || typeof col.std !== 'number')) {
+      return `${label} lacks min, max, mean or std`;
+    }
+  } else {
+    if (typeof col.categories !== 'object' || col.categories === null) return `${label} has no categories`;
+    if (!Object.values(col.categories).every(isCount)) return `${label} has a category count that is not a number`;
+  }
+  if (col.distinctSketch !== undefined) {
+    if (typeof col.distinctSketch !== 'string' || Buffer.from(col.distinctSketch, 'base64').length !== 4096) return `${label} has a malformed distinctSketch`;
+  }
+  return undefined;
+}
+
+/** Reads a profile written by serializeProfile; a UserError naming the file when it is anything else. */
+export function parseProfile(text: string, file: string): DatasetProfile {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${file} is not a DataValidate profile: it is not JSON (${(e as Error).message}).`, { file });
+  }
+  const d = doc as Record<string, unknown> | null;
+  if (typeof d !== 'object' || d === null || d.format !== 'datavalidate-profile') {
+    throw new UserError(`${file} is not a DataValidate profile (no "format": "datavalidate-profile"). Write one with the DataValidate task's profile output.`, { file });
+  }
+  if (d.version !== 1) {
+    throw new UserError(`${file} is a DataValidate profile of version ${JSON.stringify(d.version)}; this version of the task reads version 1. Write the reference profile again with this task.`, { file });
+  }
+  if (!Array.isArray(d.columns) || !isCount(d.rowCount)) throw new UserError(`${file} is not a valid DataValidate profile: it has no columns or rowCount.`, { file });
+  for (let i = 0; i < d.columns.length; i++) {
+    const problem = columnProblem(d.columns[i], i);
+    if (problem) throw new UserError(`${file} is not a valid DataValidate profile: ${problem}.`, { file });
+  }
+  return {
+    format: 'datavalidate-profile',
+    version: 1,
+    rowCount: d.rowCount,
+    columns: d.columns as ColumnProfile[],
+    source: typeof d.source === 'string' ? d.source : file,
+    createdAt: typeof d.createdAt === 'string' ? d.createdAt : '',
+  };
+}
