@@ -1,0 +1,254 @@
+import { strict as assert } from 'assert';
+import { columnDrift } from '../../../src/data/drift';
+import { ColumnAccumulator, mergeColumnProfiles, parseProfile, serializeProfile } from '../../../src/data/profile';
+import { UserError } from '../../../src/errors';
+import type { ColumnProfile, DatasetProfile, DriftMetric } from '../../../src/data/types';
+import { decode, numericProfile, readFixture, shuffle } from './drift-helpers';
+
+const NUMERIC: DriftMetric[] = ['normalized_wasserstein', 'ks', 'psi', 'jensen_shannon'];
+
+function close(a: number, b: number, rel = 1e-9): boolean {
+  return Math.abs(a - b) <= rel * Math.max(1, Math.abs(a), Math.abs(b));
+}
+
+function dataset(columns: ColumnProfile[]): DatasetProfile {
+  return { format: 'datavalidate-profile', version: 1, rowCount: 10, columns, source: 'data/train.csv', createdAt: '2024-06-01T00:00:00.000Z' };
+}
+
+describe('column profiles', () => {
+  it('counts nulls, and NaN and ±Infinity as nulls and nonFinite, keeping them out of the statistics', () => {
+    const acc = new ColumnAccumulator('x', 'numeric');
+    for (const v of [1, NaN, 2, Infinity, -Infinity, 3]) acc.addNumber(v);
+    acc.addNull();
+    const p = acc.toProfile();
+    assert.deepEqual(
+      { count: p.count, nulls: p.nulls, nonFinite: p.nonFinite, min: p.min, max: p.max, mean: p.mean, std: p.std, distinct: p.distinct },
+      { count: 3, nulls: 4, nonFinite: 3, min: 1, max: 3, mean: 2, std: 1, distinct: 3 },
+    );
+    assert.deepEqual(p.topValues.map((t) => t.value), ['1', '2', '3']);
+  });
+
+  it('gives an empty numeric column no min, max, mean or std', () => {
+    const acc = new ColumnAccumulator('x', 'numeric');
+    acc.addNull();
+    const p = acc.toProfile();
+    assert.equal(p.count, 0);
+    assert.equal(p.min, undefined);
+    assert.equal(p.std, undefined);
+    assert.equal(new ColumnAccumulator('y', 'numeric').toProfile().distinct, 0);
+  });
+
+  it('counts categories exactly up to the cap, then in otherCount with an estimated distinct count', () => {
+    const acc = new ColumnAccumulator('c', 'categorical', { categoryCap: 3 });
+    for (const v of ['a', 'b', 'a', 'c', 'd', 'e', 'a', 'd', '__proto__']) acc.addText(v);
+    acc.addNull();
+    const p = acc.toProfile();
+    assert.deepEqual({ ...p.categories }, { a: 3, b: 1, c: 1 });
+    assert.equal(p.otherCount, 4);
+    assert.equal(p.count, 9);
+    assert.equal(p.nulls, 1);
+    assert.equal(p.distinct, 6);
+    assert.equal(p.categoryCap, 3);
+    assert.deepEqual(p.topValues[0], { value: 'a', count: 3 });
+    assert.equal(typeof p.distinctSketch, 'string');
+  });
+
+  it('keeps a category called __proto__ as an ordinary category', () => {
+    const acc = new ColumnAccumulator('c', 'categorical');
+    acc.addText('__proto__');
+    acc.addText('__proto__');
+    const p = acc.toProfile();
+    assert.deepEqual(Object.entries(p.categories!), [['__proto__', 2]]);
+    const back = parseProfile(serializeProfile(dataset([p])), 'ref.json').columns[0];
+    assert.deepEqual(Object.entries(back.categories!), [['__proto__', 2]]);
+  });
+
+  it('estimates distinct values within a few percent past the exact range', () => {
+    const acc = new ColumnAccumulator('x', 'numeric');
+    for (let i = 0; i < 200_000; i++) acc.addNumber(i * 0.5);
+    const p = acc.toProfile();
+    assert.ok(Math.abs(p.distinct - 200_000) < 0.05 * 200_000, String(p.distinct));
+    const c = new ColumnAccumulator('c', 'categorical', { categoryCap: 100 });
+    for (let i = 0; i < 50_000; i++) c.addText(`user-${i % 20_000}`);
+    const q = c.toProfile();
+    assert.ok(Math.abs(q.distinct - 20_000) < 0.05 * 20_000, String(q.distinct));
+  });
+
+  it('keeps a sketch of 10 million values to a few KB', function () {
+    this.timeout(120_000);
+    const acc = new ColumnAccumulator('x', 'numeric');
+    let s = 1;
+    for (let i = 0; i < 10_000_000; i++) {
+      s = (s * 16807) % 2147483647;
+      acc.addNumber(Math.exp((s / 2147483647) * 12 - 4)); // log-uniform over e^-4..e^8
+    }
+    const p = acc.toProfile();
+    const sketchBytes = JSON.stringify(p.sketch).length;
+    const profileBytes = JSON.stringify(p).length;
+    assert.ok(sketchBytes < 8_000, `sketch ${sketchBytes} bytes`);
+    assert.ok(profileBytes < 16_000, `profile ${profileBytes} bytes`);
+  });
+
+  it('adds numbers at millions per second', function () {
+    this.timeout(120_000);
+    const n = 5_000_000;
+    const values = new Float64Array(n);
+    for (let i = 0; i < n; i++) values[i] = Math.sin(i) * 1000 + i * 1e-3;
+    const rate = (): number => {
+      const acc = new ColumnAccumulator('x', 'numeric');
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) acc.addNumber(values[i]);
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      return n / seconds;
+    };
+    rate(); // warm up the JIT
+    const best = Math.max(rate(), rate());
+    console.log(`      addNumber: ${(best / 1e6).toFixed(1)} M values/s`);
+    assert.ok(best > 2e6, `${best} values/s`);
+  });
+});
+
+describe('merging profiles', () => {
+  const cases = ['normal-shift', 'lognormal-shift', 'integers-ties', 'datetime-shift', 'poisson-ties'];
+  for (const name of cases) {
+    it(`merge(profile A, profile B) equals the profile of A ∪ B: ${name}`, () => {
+      const f = readFixture(name);
+      const values = shuffle(decode(f.reference, f.scale), 3);
+      const cut = Math.floor(values.length * 0.37);
+      const whole = numericProfile('x', values);
+      const merged = mergeColumnProfiles(numericProfile('x', values.subarray(0, cut)), numericProfile('x', values.subarray(cut)));
+      assert.equal(merged.count, whole.count);
+      assert.equal(merged.nulls, whole.nulls);
+      assert.equal(merged.min, whole.min);
+      assert.equal(merged.max, whole.max);
+      assert.ok(close(merged.mean!, whole.mean!), `mean ${merged.mean} vs ${whole.mean}`);
+      assert.ok(close(merged.std!, whole.std!), `std ${merged.std} vs ${whole.std}`);
+      assert.ok(Math.abs(merged.distinct - whole.distinct) <= 0.05 * whole.distinct);
+      const cur = numericProfile('x', decode(f.current, f.scale));
+      for (const metric of NUMERIC) {
+        const a = columnDrift(whole, cur, metric, 0.1, 'error').value;
+        const b = columnDrift(merged, cur, metric, 0.1, 'error').value;
+        const expected = f.expected[metric];
+        const tolerance = metric === 'normalized_wasserstein' ? 0.005 * expected + 1e-4 : metric === 'ks' ? 0.001 : 0.005;
+        assert.ok(Math.abs(b - expected) <= tolerance, `${metric}: merged ${b}, whole ${a}, scipy ${expected}`);
+      }
+    });
+  }
+
+  it('merges many parts, exact and sketched alike, in any order', () => {
+    const f = readFixture('lognormal-shift');
+    const values = shuffle(decode(f.reference, f.scale), 4);
+    const parts: ColumnProfile[] = [];
+    // Small parts stay exact (<= 512 distinct values), large ones are sketched with their own anchors.
+    const sizes = [100, 300, 20_000, 5, 40_000];
+    let at = 0;
+    for (const size of sizes) {
+      parts.push(numericProfile('x', values.subarray(at, at + size)));
+      at += size;
+    }
+    parts.push(numericProfile('x', values.subarray(at)));
+    const kinds = parts.map((p) => (p.sketch as { type: string }).type);
+    assert.ok(kinds.includes('exact') && kinds.includes('ddsketch'));
+    const forward = parts.reduce((acc, p) => mergeColumnProfiles(acc, p));
+    const backward = [...parts].reverse().reduce((acc, p) => mergeColumnProfiles(acc, p));
+    const cur = numericProfile('x', decode(f.current, f.scale));
+    for (const merged of [forward, backward]) {
+      assert.equal(merged.count, values.length);
+      for (const metric of NUMERIC) {
+        const v = columnDrift(merged, cur, metric, 0.1, 'error').value;
+        const tolerance = metric === 'normalized_wasserstein' ? 0.01 * f.expected[metric] : metric === 'ks' ? 0.002 : 0.005;
+        assert.ok(Math.abs(v - f.expected[metric]) <= tolerance, `${metric}: ${v} vs ${f.expected[metric]}`);
+      }
+    }
+  });
+
+  it('keeps negative values when merging sketches', () => {
+    const a = numericProfile('x', Float64Array.from({ length: 5000 }, (_, i) => -1000 + i * 0.01));
+    const b = numericProfile('x', Float64Array.from({ length: 5000 }, (_, i) => 1000 + i * 0.01));
+    const m = mergeColumnProfiles(a, b);
+    const whole = numericProfile('x', Float64Array.from({ length: 10000 }, (_, i) => (i < 5000 ? -1000 + i * 0.01 : 1000 + (i - 5000) * 0.01)));
+    assert.ok(columnDrift(m, whole, 'ks', 0.1, 'error').value < 0.01);
+    assert.ok(columnDrift(m, whole, 'normalized_wasserstein', 0.1, 'error').value < 0.01);
+  });
+
+  it('sums categories, folding the least frequent into otherCount past the cap', () => {
+    const make = (values: string[], cap?: number) => {
+      const acc = new ColumnAccumulator('c', 'categorical', cap ? { categoryCap: cap } : {});
+      values.forEach((v) => acc.addText(v));
+      return acc.toProfile();
+    };
+    const m = mergeColumnProfiles(make(['a', 'a', 'b', 'x']), make(['a', 'c', 'c', 'y']));
+    assert.deepEqual({ ...m.categories }, { a: 3, c: 2, b: 1, x: 1, y: 1 });
+    assert.equal(m.count, 8);
+    assert.equal(m.distinct, 5);
+    const capped = mergeColumnProfiles(make(['a', 'a', 'b', 'x'], 3), make(['a', 'c', 'c', 'y', 'z'], 3));
+    assert.deepEqual({ ...capped.categories }, { a: 3, c: 2, b: 1 });
+    assert.equal(capped.otherCount, 3);
+    assert.equal(capped.distinct, 6);
+    assert.equal(capped.count, 9);
+  });
+
+  it('refuses to merge a numeric and a categorical profile', () => {
+    assert.throws(() => mergeColumnProfiles(numericProfile('x', [1]), new ColumnAccumulator('x', 'categorical').toProfile()));
+  });
+});
+
+describe('profile files', () => {
+  function sample(): DatasetProfile {
+    const f = readFixture('normal-shift');
+    const c = new ColumnAccumulator('city', 'categorical');
+    ['Oslo', 'Lima', 'Oslo'].forEach((v) => c.addText(v));
+    const n = new ColumnAccumulator('n', 'numeric');
+    [1, NaN, 2].forEach((v) => n.addNumber(v));
+    return dataset([numericProfile('x', decode(f.reference, f.scale)), c.toProfile(), n.toProfile()]);
+  }
+
+  it('round-trips through serialize and parse, with the same drift', () => {
+    const p = sample();
+    const text = serializeProfile(p);
+    const back = parseProfile(text, 'ref.json');
+    assert.equal(serializeProfile(back), text);
+    assert.equal(back.columns[0].mean, p.columns[0].mean);
+    assert.deepEqual(JSON.parse(JSON.stringify(back.columns[1])), JSON.parse(JSON.stringify(p.columns[1])));
+    const cur = p.columns[0];
+    assert.equal(columnDrift(back.columns[0], cur, 'ks', 0.1, 'error').value, 0);
+    const doc = JSON.parse(text);
+    assert.equal(doc.format, 'datavalidate-profile');
+    assert.equal(doc.version, 1);
+    assert.match(doc.binning, /Sturges/);
+  });
+
+  it('survives structured cloning (postMessage)', () => {
+    const p = sample();
+    const clone = structuredClone(p);
+    assert.equal(serializeProfile(clone), serializeProfile(p));
+  });
+
+  it('serializes the same profile to the same text regardless of category order', () => {
+    const a = new ColumnAccumulator('c', 'categorical');
+    const b = new ColumnAccumulator('c', 'categorical');
+    ['x', 'y', 'y'].forEach((v) => a.addText(v));
+    ['y', 'x', 'y'].forEach((v) => b.addText(v));
+    assert.equal(serializeProfile(dataset([a.toProfile()])), serializeProfile(dataset([b.toProfile()])));
+  });
+
+  it('refuses files that are not DataValidate profiles, naming the file', () => {
+    const bad: Array<[string, RegExp]> = [
+      ['not json', /ref\.json is not a DataValidate profile: it is not JSON/],
+      ['{"columns": []}', /ref\.json is not a DataValidate profile \(no "format"/],
+      ['{"format": "datavalidate-profile", "version": 2, "columns": []}', /version 2; this version of the task reads version 1/],
+      ['{"format": "datavalidate-profile", "version": 1, "rowCount": 1, "columns": [{"name": "a", "kind": "text"}]}', /column 'a' has kind "text"/],
+      [
+        '{"format": "datavalidate-profile", "version": 1, "rowCount": 1, "columns": [{"name": "a", "kind": "numeric", "count": 1, "nulls": 0, "distinct": 1, "topValues": [], "sketch": {"type": "kll"}}]}',
+        /column 'a' has a sketch of unknown type "kll"/,
+      ],
+    ];
+    for (const [text, message] of bad) {
+      assert.throws(
+        () => parseProfile(text, 'ref.json'),
+        (e: unknown) => e instanceof UserError && e.file === 'ref.json' && message.test(e.message),
+        text,
+      );
+    }
+  });
+});
