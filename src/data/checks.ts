@@ -1,0 +1,964 @@
+/**
+ * The per-column checks, run over row batches in one pass. One checker per column, specialised by type and
+ * created once; each consumes a batch column in a tight loop, parses every cell once, counts elements and
+ * unexpected values per check, keeps the first rows that broke each rule, and feeds the column's profiler.
+ *
+ * Parsing rules for text cells (CSV/TSV): integers are an optional sign and digits; numbers also take a
+ * fraction and an exponent (no thousands separators, no surrounding spaces; NaN and infinities are not
+ * numbers: list them in missingValues if the data writes them); booleans are true/false, 1/0 and yes/no in any
+ * case; datetimes are ISO 8601 or the column's strftime format. Typed cells (JSONL, Parquet) must have a
+ * JavaScript type that fits: a whole number for integer, a boolean for boolean, a string for string columns.
+ *
+ * Results of one part of the data (a worker's byte range) are plain, structured-clonable state; rows and lines
+ * in it count from the part's start and are shifted when the parts are merged in data order.
+ */
+import { columnKind, parseBooleanText } from './schema';
+import { DateFormatParser, formatInstant, parseIsoDateTime } from './durations';
+import { collisionProbability, hashEnd, hashNumber, hashStart, hashText, UniqueTracker, type DuplicateTally, type UniqueState } from './unique';
+import type { MalformedIssue } from './readers/options';
+import type { CellValue, ColumnCheckKind, ColumnProfile, ColumnRule, ColumnType, DataSchema, DatasetProfile, Example, RowBatch } from './types';
+
+export const MAX_EXAMPLES = 10;
+const EXAMPLE_TEXT_LENGTH = 80;
+
+/** What feeds a column profile; profile.ts's ColumnAccumulator has this shape. */
+export interface ValueProfiler {
+  addNumber(x: number): void;
+  addText(value: string): void;
+  addNull(): void;
+  toProfile(): ColumnProfile;
+}
+export type ProfilerFactory = (name: string, kind: 'numeric' | 'categorical') => ValueProfiler;
+
+/** Counts of one check over one part of the data. */
+export interface Tally {
+  elements: number;
+  unexpected: number;
+  examples: Example[];
+}
+
+/** What inferSchema learns from the values of a column that has no rule. */
+export interface TypeEvidence {
+  nonNull: number;
+  integers: number;
+  numbers: number;
+  booleans: number;
+  datetimes: number;
+  minLength: number;
+  maxLength: number;
+  /** Set when uniqueness was tracked: values seen more than once (decided on hashes). */
+  duplicates?: number;
+}
+
+export interface ColumnState {
+  name: string;
+  /** The schema's rule for it, or none (an extra column, or infer mode). */
+  ruled: boolean;
+  rows: number;
+  nulls: number;
+  /** Smallest and largest parsed value (numbers, epoch ms for datetimes); NaN when there was none. */
+  min: number;
+  max: number;
+  tallies: Partial<Record<ColumnCheckKind, Tally>>;
+  unique?: UniqueState;
+  profile?: ColumnProfile;
+  /** Columns without a rule: the profile as numbers, as datetimes and as values; the merge picks one. */
+  candidates?: { numeric?: ColumnProfile; datetime?: ColumnProfile; categorical: ColumnProfile };
+  evidence?: TypeEvidence;
+}
+
+/** All a part of the data contributes. Structured-clonable, so workers can post it. */
+export interface PartResult {
+  source: string;
+  columns: string[];
+  rowCount: number;
+  /** Lines the part spans, so the next part's line numbers can be shifted; 0 when the reader has no lines. */
+  lineSpan: number;
+  /** Lines of its file before the part that no earlier part spans (the header, before the first byte range). */
+  lineBase: number;
+  bytes: number;
+  columnStates: ColumnState[];
+  primaryKey?: { missing: Tally; unique: UniqueState };
+  malformed: Tally;
+}
+
+export interface CheckerOptions {
+  /** Rules to check; without a schema every column is profiled and its type sniffed (infer mode). */
+  schema?: DataSchema;
+  profiler: ProfilerFactory;
+  nativeTypes?: Array<string | undefined>;
+  /** Distinct values kept in memory per uniqueness check before spilling to disk (see unique.ts). */
+  uniqueMemoryCap?: number;
+  spillDir?: string;
+  /** Track uniqueness of columns without rules too (infer mode, to propose unique: true). */
+  sniffUniqueness?: boolean;
+}
+
+function newTally(): Tally {
+  return { elements: 0, unexpected: 0, examples: [] };
+}
+
+/** A cell as text for examples: at most 80 characters. */
+export function cellText(cell: CellValue): string {
+  let text: string;
+  if (cell === null) text = 'null';
+  else if (cell === undefined) text = '(missing)';
+  else if (cell instanceof Date) text = Number.isNaN(cell.getTime()) ? 'Invalid Date' : cell.toISOString();
+  else text = typeof cell === 'string' ? cell : String(cell);
+  return text.length > EXAMPLE_TEXT_LENGTH ? `${text.slice(0, EXAMPLE_TEXT_LENGTH - 1)}…` : text;
+}
+
+// ---------------------------------------------------------------- number parsing
+
+const EXACT_POWERS = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+/** An integer written as optional sign and digits, or NaN. Beyond 2^53 it is not exact, so also NaN. */
+export function parseIntegerText(text: string): number {
+  const length = text.length;
+  let i = 0;
+  let negative = false;
+  const first = text.charCodeAt(0);
+  if (first === 45 || first === 43) {
+    negative = first === 45;
+    i = 1;
+  }
+  if (i === length) return NaN;
+  // Up to 15 digits always fit in 2^53; longer ones are checked for exactness.
+  if (length - i > 15) return parseLongInteger(text, i, negative);
+  let value = 0;
+  for (; i < length; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+    value = value * 10 + d;
+  }
+  return negative ? -value : value;
+}
+
+function parseLongInteger(text: string, start: number, negative: boolean): number {
+  for (let i = start; i < text.length; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+  }
+  const value = Number(text.slice(start));
+  return Number.isSafeInteger(value) ? (negative ? -value : value) : NaN;
+}
+
+/**
+ * A decimal number (sign, digits, optional fraction, optional exponent), or NaN. Short numbers are computed
+ * exactly from their digits (mantissa < 2^53 and a power of ten that is exact in binary), the rest by Number().
+ */
+export function parseNumberText(text: string): number {
+  const length = text.length;
+  let i = 0;
+  let negative = false;
+  const first = text.charCodeAt(0);
+  if (first === 45 || first === 43) {
+    negative = first === 45;
+    i = 1;
+  }
+  let mantissa = 0;
+  let digits = 0;
+  let significant = 0;
+  let scale = 0;
+  for (; i < length; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) break;
+    mantissa = mantissa * 10 + d;
+    digits++;
+    if (mantissa > 0) significant++;
+  }
+  if (i < length && text.charCodeAt(i) === 46) {
+    i++;
+    for (; i < length; i++) {
+      const d = text.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      mantissa = mantissa * 10 + d;
+      digits++;
+      scale--;
+      if (mantissa > 0) significant++;
+    }
+  }
+  if (digits === 0) return NaN;
+  if (i < length) {
+    const e = text.charCodeAt(i);
+    if (e !== 101 && e !== 69) return NaN;
+    i++;
+    let exponentNegative = false;
+    const sign = text.charCodeAt(i);
+    if (sign === 45 || sign === 43) {
+      exponentNegative = sign === 45;
+      i++;
+    }
+    let exponent = 0;
+    const exponentStart = i;
+    for (; i < length; i++) {
+      const d = text.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return NaN;
+      exponent = exponent * 10 + d;
+    }
+    if (i === exponentStart) return NaN;
+    scale += exponentNegative ? -exponent : exponent;
+  }
+  let value: number;
+  if (significant <= 15 && scale >= -22 && scale <= 22) value = scale < 0 ? mantissa / EXACT_POWERS[-scale] : mantissa * EXACT_POWERS[scale];
+  else value = Number(text.slice(negative || first === 43 ? 1 : 0));
+  if (!Number.isFinite(value)) return NaN;
+  return negative ? -value : value;
+}
+
+// ---------------------------------------------------------------- column checkers
+
+/** Shared state and bookkeeping; subclasses hold the one loop each type needs. */
+abstract class ColumnChecker {
+  rows = 0;
+  nulls = 0;
+  min = NaN;
+  max = NaN;
+  readonly typeTally = newTally();
+  readonly nullTally = newTally();
+  readonly minTally?: Tally;
+  readonly maxTally?: Tally;
+  readonly allowedTally?: Tally;
+  readonly patternTally?: Tally;
+  readonly minLengthTally?: Tally;
+  readonly maxLengthTally?: Tally;
+  readonly unique?: UniqueTracker;
+  protected readonly ruleMin: number;
+  protected readonly ruleMax: number;
+  protected readonly pattern?: RegExp;
+  protected readonly minLength: number;
+  protected readonly maxLength: number;
+  protected readonly emptyIsNull: boolean;
+  protected readonly otherMissing?: Set<string>;
+  // The batch being consumed, for examples.
+  protected firstRow = 1;
+  protected lineOf?: (r: number) => number;
+
+  constructor(
+    readonly name: string,
+    readonly rule: ColumnRule | undefined,
+    missingValues: string[],
+    options: CheckerOptions,
+  ) {
+    this.emptyIsNull = missingValues.includes('');
+    const others = missingValues.filter((m) => m !== '');
+    if (others.length > 0) this.otherMissing = new Set(others);
+    this.ruleMin = rule?.min ?? -Infinity;
+    this.ruleMax = rule?.max ?? Infinity;
+    this.minLength = rule?.minLength ?? 0;
+    this.maxLength = rule?.maxLength ?? Infinity;
+    if (rule?.min !== undefined) this.minTally = newTally();
+    if (rule?.max !== undefined) this.maxTally = newTally();
+    if (rule?.allowed) this.allowedTally = newTally();
+    if (rule?.pattern !== undefined) {
+      this.patternTally = newTally();
+      this.pattern = new RegExp(`^(?:${rule.pattern})$`);
+    }
+    if (rule?.minLength !== undefined) this.minLengthTally = newTally();
+    if (rule?.maxLength !== undefined) this.maxLengthTally = newTally();
+    if (rule?.unique || (!rule && options.sniffUniqueness)) this.unique = new UniqueTracker(options.uniqueMemoryCap, options.spillDir);
+  }
+
+  abstract consume(values: ArrayLike<CellValue>, count: number): void;
+
+  begin(batch: RowBatch): void {
+    this.firstRow = batch.firstRow;
+    this.lineOf = batch.lineOf;
+    this.rows += batch.rowCount;
+  }
+
+  protected isMissingText(text: string): boolean {
+    return text.length === 0 ? this.emptyIsNull : this.otherMissing !== undefined && this.otherMissing.has(text);
+  }
+
+  protected note(tally: Tally, r: number, cell: CellValue): void {
+    tally.unexpected++;
+    if (tally.examples.length < MAX_EXAMPLES) tally.examples.push(this.example(r, cell));
+  }
+
+  protected example(r: number, cell: CellValue): Example {
+    const row = this.firstRow + r;
+    return this.lineOf ? { row, line: this.lineOf(r), value: cellText(cell) } : { row, value: cellText(cell) };
+  }
+
+  protected noteNull(r: number, cell: CellValue): void {
+    this.nulls++;
+    if (this.nullTally.examples.length < MAX_EXAMPLES) this.nullTally.examples.push(this.example(r, cell));
+  }
+
+  protected trackUnique(key: number, r: number, cell: CellValue): void {
+    const line = this.lineOf ? this.lineOf(r) : 0;
+    if (this.unique!.add(key, this.firstRow + r, line)) this.unique!.noteExample(this.firstRow + r, line, cellText(cell));
+  }
+
+  protected checkText(text: string, r: number, cell: CellValue): void {
+    if (this.patternTally) {
+      this.patternTally.elements++;
+      if (!this.pattern!.test(text)) this.note(this.patternTally, r, cell);
+    }
+  }
+
+  abstract finishProfile(): Pick<ColumnState, 'profile' | 'candidates' | 'evidence'>;
+
+  state(): ColumnState {
+    this.nullTally.elements = this.rows;
+    this.nullTally.unexpected = this.nulls;
+    const tallies: Partial<Record<ColumnCheckKind, Tally>> = { type: this.typeTally, nullable: this.nullTally };
+    if (this.minTally) tallies.min = this.minTally;
+    if (this.maxTally) tallies.max = this.maxTally;
+    if (this.allowedTally) tallies.allowed = this.allowedTally;
+    if (this.patternTally) tallies.pattern = this.patternTally;
+    if (this.minLengthTally) tallies.minLength = this.minLengthTally;
+    if (this.maxLengthTally) tallies.maxLength = this.maxLengthTally;
+    return {
+      name: this.name,
+      ruled: this.rule !== undefined,
+      rows: this.rows,
+      nulls: this.nulls,
+      min: this.min,
+      max: this.max,
+      tallies,
+      ...(this.unique && { unique: this.unique.state() }),
+      ...this.finishProfile(),
+    };
+  }
+}
+
+const INTEGER = 0;
+const NUMBER = 1;
+const ISO_DATETIME = 2;
+const FORMATTED_DATETIME = 3;
+
+/** integer, number and datetime columns: every value becomes a number (epoch ms for datetimes). */
+class NumericChecker extends ColumnChecker {
+  private readonly mode: number;
+  private readonly dateParser?: DateFormatParser;
+  private readonly allowedNumbers?: Set<number>;
+  private readonly profiler: ValueProfiler;
+  private readonly acceptsEpochNumbers: boolean;
+
+  constructor(name: string, rule: ColumnRule, missingValues: string[], options: CheckerOptions, nativeType: string | undefined) {
+    super(name, rule, missingValues, options);
+    this.mode = rule.type === 'integer' ? INTEGER : rule.type === 'number' ? NUMBER : rule.format ? FORMATTED_DATETIME : ISO_DATETIME;
+    if (rule.format) this.dateParser = new DateFormatParser(rule.format);
+    if (rule.allowed) this.allowedNumbers = new Set(rule.allowed.map((v) => this.parseText(v)));
+    this.profiler = options.profiler(name, 'numeric');
+    this.acceptsEpochNumbers = nativeType !== undefined && /^(timestamp|date)/i.test(nativeType);
+  }
+
+  private parseText(text: string): number {
+    switch (this.mode) {
+      case INTEGER:
+        return parseIntegerText(text);
+      case NUMBER:
+        return parseNumberText(text);
+      case ISO_DATETIME:
+        return parseIsoDateTime(text);
+      default:
+        return this.dateParser!.parse(text);
+    }
+  }
+
+  private parseTyped(cell: number | boolean | bigint | Date): number {
+    const isDate = this.mode >= ISO_DATETIME;
+    if (typeof cell === 'number') {
+      if (isDate) return this.acceptsEpochNumbers ? cell : NaN;
+      if (!Number.isFinite(cell)) return NaN;
+      return this.mode === INTEGER && !Number.isInteger(cell) ? NaN : cell;
+    }
+    if (typeof cell === 'bigint') {
+      if (isDate && !this.acceptsEpochNumbers) return NaN;
+      const value = Number(cell);
+      return Number.isSafeInteger(value) ? value : NaN;
+    }
+    if (cell instanceof Date) return isDate ? cell.getTime() : NaN;
+    return NaN;
+  }
+
+  consume(values: ArrayLike<CellValue>, count: number): void {
+    const profiler = this.profiler;
+    const typeTally = this.typeTally;
+    const ruleMin = this.ruleMin;
+    const ruleMax = this.ruleMax;
+    let min = this.min;
+    let max = this.max;
+    for (let r = 0; r < count; r++) {
+      const cell = values[r];
+      let x: number;
+      if (typeof cell === 'string') {
+        if (this.isMissingText(cell)) {
+          this.noteNull(r, cell);
+          profiler.addNull();
+          continue;
+        }
+        x = this.parseText(cell);
+      } else if (cell === null || cell === undefined) {
+        this.noteNull(r, cell);
+        profiler.addNull();
+        continue;
+      } else x = this.parseTyped(cell);
+      typeTally.elements++;
+      if (x !== x) {
+        this.note(typeTally, r, cell);
+        continue;
+      }
+      if (!(x >= min)) min = x;
+      if (!(x <= max)) max = x;
+      if (x < ruleMin) {
+        this.minTally!.elements++;
+        this.note(this.minTally!, r, cell);
+      } else if (this.minTally) this.minTally.elements++;
+      if (x > ruleMax) {
+        this.maxTally!.elements++;
+        this.note(this.maxTally!, r, cell);
+      } else if (this.maxTally) this.maxTally.elements++;
+      if (this.allowedNumbers) {
+        this.allowedTally!.elements++;
+        if (!this.allowedNumbers.has(x)) this.note(this.allowedTally!, r, cell);
+      }
+      if (this.patternTally) this.checkText(typeof cell === 'string' ? cell : cellText(cell), r, cell);
+      if (this.unique) {
+        hashStart();
+        hashNumber(x);
+        this.trackUnique(hashEnd(), r, cell);
+      }
+      profiler.addNumber(x);
+    }
+    this.min = min;
+    this.max = max;
+  }
+
+  finishProfile(): Pick<ColumnState, 'profile'> {
+    return { profile: this.profiler.toProfile() };
+  }
+}
+
+/** string and category columns: values are compared as text. */
+class TextChecker extends ColumnChecker {
+  private readonly allowedTexts?: Set<string>;
+  private readonly profiler: ValueProfiler;
+  private readonly acceptsScalars: boolean;
+
+  constructor(name: string, rule: ColumnRule, missingValues: string[], options: CheckerOptions) {
+    super(name, rule, missingValues, options);
+    if (rule.allowed) this.allowedTexts = new Set(rule.allowed);
+    this.profiler = options.profiler(name, 'categorical');
+    // A category may be written as a JSON number or boolean (label: 1); free text must be text.
+    this.acceptsScalars = rule.type === 'category';
+  }
+
+  consume(values: ArrayLike<CellValue>, count: number): void {
+    const profiler = this.profiler;
+    const typeTally = this.typeTally;
+    const checkLength = this.minLengthTally !== undefined || this.maxLengthTally !== undefined;
+    for (let r = 0; r < count; r++) {
+      const cell = values[r];
+      let text: string;
+      if (typeof cell === 'string') {
+        if (this.isMissingText(cell)) {
+          this.noteNull(r, cell);
+          profiler.addNull();
+          continue;
+        }
+        text = cell;
+      } else if (cell === null || cell === undefined) {
+        this.noteNull(r, cell);
+        profiler.addNull();
+        continue;
+      } else if (this.acceptsScalars && (typeof cell === 'number' || typeof cell === 'boolean' || typeof cell === 'bigint')) {
+        text = String(cell);
+      } else {
+        typeTally.elements++;
+        this.note(typeTally, r, cell);
+        continue;
+      }
+      typeTally.elements++;
+      if (checkLength) {
+        const length = text.length;
+        if (this.minLengthTally) {
+          this.minLengthTally.elements++;
+          if (length < this.minLength) this.note(this.minLengthTally, r, cell);
+        }
+        if (this.maxLengthTally) {
+          this.maxLengthTally.elements++;
+          if (length > this.maxLength) this.note(this.maxLengthTally, r, cell);
+        }
+      }
+      if (this.allowedTexts) {
+        this.allowedTally!.elements++;
+        if (!this.allowedTexts.has(text)) this.note(this.allowedTally!, r, cell);
+      }
+      if (this.patternTally) this.checkText(text, r, cell);
+      if (this.unique) {
+        hashStart();
+        hashText(text);
+        this.trackUnique(hashEnd(), r, cell);
+      }
+      profiler.addText(text);
+    }
+  }
+
+  finishProfile(): Pick<ColumnState, 'profile'> {
+    return { profile: this.profiler.toProfile() };
+  }
+}
+
+class BooleanChecker extends ColumnChecker {
+  private readonly allowedValues?: [boolean, boolean];
+  private readonly profiler: ValueProfiler;
+
+  constructor(name: string, rule: ColumnRule, missingValues: string[], options: CheckerOptions) {
+    super(name, rule, missingValues, options);
+    if (rule.allowed) {
+      const parsed = rule.allowed.map((v) => parseBooleanText(v));
+      this.allowedValues = [parsed.includes(false), parsed.includes(true)];
+    }
+    this.profiler = options.profiler(name, 'categorical');
+  }
+
+  consume(values: ArrayLike<CellValue>, count: number): void {
+    const profiler = this.profiler;
+    for (let r = 0; r < count; r++) {
+      const cell = values[r];
+      let value: boolean | undefined;
+      if (typeof cell === 'string') {
+        if (this.isMissingText(cell)) {
+          this.noteNull(r, cell);
+          profiler.addNull();
+          continue;
+        }
+        value = parseBooleanText(cell);
+      } else if (cell === null || cell === undefined) {
+        this.noteNull(r, cell);
+        profiler.addNull();
+        continue;
+      } else if (typeof cell === 'boolean') value = cell;
+      this.typeTally.elements++;
+      if (value === undefined) {
+        this.note(this.typeTally, r, cell);
+        continue;
+      }
+      if (this.allowedValues) {
+        this.allowedTally!.elements++;
+        if (!this.allowedValues[value ? 1 : 0]) this.note(this.allowedTally!, r, cell);
+      }
+      if (this.patternTally) this.checkText(typeof cell === 'string' ? cell : String(cell), r, cell);
+      if (this.unique) {
+        hashStart();
+        hashNumber(value ? 1 : 0);
+        this.trackUnique(hashEnd(), r, cell);
+      }
+      profiler.addText(value ? 'true' : 'false');
+    }
+  }
+
+  finishProfile(): Pick<ColumnState, 'profile'> {
+    return { profile: this.profiler.toProfile() };
+  }
+}
+
+/**
+ * A column without a rule: every value is tried as integer, number, boolean and ISO datetime, and profiled
+ * as numbers, as datetimes and as values until one reading stops fitting; the merge keeps the one that fits.
+ */
+class SniffingChecker extends ColumnChecker {
+  private numeric?: ValueProfiler;
+  private datetime?: ValueProfiler;
+  private readonly categorical: ValueProfiler;
+  private readonly evidence: TypeEvidence = { nonNull: 0, integers: 0, numbers: 0, booleans: 0, datetimes: 0, minLength: Infinity, maxLength: 0 };
+
+  constructor(name: string, missingValues: string[], options: CheckerOptions) {
+    super(name, undefined, missingValues, options);
+    this.numeric = options.profiler(name, 'numeric');
+    this.datetime = options.profiler(name, 'numeric');
+    this.categorical = options.profiler(name, 'categorical');
+  }
+
+  consume(values: ArrayLike<CellValue>, count: number): void {
+    const evidence = this.evidence;
+    for (let r = 0; r < count; r++) {
+      const cell = values[r];
+      if (cell === null || cell === undefined || (typeof cell === 'string' && this.isMissingText(cell))) {
+        this.nulls++;
+        this.numeric?.addNull();
+        this.datetime?.addNull();
+        this.categorical.addNull();
+        continue;
+      }
+      evidence.nonNull++;
+      let number = NaN;
+      let instant = NaN;
+      let text: string;
+      let isBoolean = false;
+      if (typeof cell === 'string') {
+        text = cell;
+        number = parseNumberText(cell);
+        if (number !== number) {
+          instant = parseIsoDateTime(cell);
+          isBoolean = instant !== instant && parseBooleanText(cell) !== undefined && cell !== '0' && cell !== '1';
+        }
+      } else if (typeof cell === 'number' || typeof cell === 'bigint') {
+        number = Number(cell);
+        text = String(cell);
+      } else if (typeof cell === 'boolean') {
+        isBoolean = true;
+        text = String(cell);
+      } else if (cell instanceof Date) {
+        instant = cell.getTime();
+        text = cellText(cell);
+      } else text = String(cell);
+      if (text.length < evidence.minLength) evidence.minLength = text.length;
+      if (text.length > evidence.maxLength) evidence.maxLength = text.length;
+      if (number === number) {
+        evidence.numbers++;
+        if (Number.isInteger(number)) evidence.integers++;
+        if (!(number >= this.min)) this.min = number;
+        if (!(number <= this.max)) this.max = number;
+        this.numeric?.addNumber(number);
+      } else this.numeric = undefined;
+      if (instant === instant) {
+        evidence.datetimes++;
+        this.datetime?.addNumber(instant);
+      } else this.datetime = undefined;
+      if (isBoolean) evidence.booleans++;
+      if (this.unique) {
+        hashStart();
+        hashText(text);
+        this.trackUnique(hashEnd(), r, cell);
+      }
+      this.categorical.addText(isBoolean ? String(parseBooleanText(text)) : text);
+    }
+  }
+
+  finishProfile(): Pick<ColumnState, 'candidates' | 'evidence'> {
+    return {
+      candidates: {
+        ...(this.numeric && { numeric: this.numeric.toProfile() }),
+        ...(this.datetime && { datetime: this.datetime.toProfile() }),
+        categorical: this.categorical.toProfile(),
+      },
+      evidence: { ...this.evidence },
+    };
+  }
+}
+
+function createChecker(name: string, rule: ColumnRule | undefined, missingValues: string[], options: CheckerOptions, nativeType?: string): ColumnChecker {
+  if (!rule) return new SniffingChecker(name, missingValues, options);
+  switch (rule.type) {
+    case 'integer':
+    case 'number':
+    case 'datetime':
+      return new NumericChecker(name, rule, missingValues, options, nativeType);
+    case 'boolean':
+      return new BooleanChecker(name, rule, missingValues, options);
+    default:
+      return new TextChecker(name, rule, missingValues, options);
+  }
+}
+
+// ---------------------------------------------------------------- a table
+
+/** Checks one part of a table: every column of the data, the primary key, and malformed rows reported by the reader. */
+export class TableChecker {
+  private readonly checkers: ColumnChecker[];
+  private rowCount = 0;
+  private lineSpan = 0;
+  private readonly keyColumns?: number[];
+  private readonly keyMissing = newTally();
+  private readonly keyUnique?: UniqueTracker;
+  private readonly malformed = newTally();
+  private bytes = 0;
+  private readonly emptyIsNull: boolean;
+  private readonly otherMissing: Set<string>;
+
+  constructor(
+    private readonly source: string,
+    private readonly columns: string[],
+    options: CheckerOptions,
+  ) {
+    const schema = options.schema;
+    const missingValues = schema?.missingValues ?? [''];
+    this.emptyIsNull = missingValues.includes('');
+    this.otherMissing = new Set(missingValues.filter((m) => m !== ''));
+    const rules = new Map((schema?.columns ?? []).map((rule) => [rule.name, rule]));
+    this.checkers = columns.map((name, c) => createChecker(name, rules.get(name), missingValues, options, options.nativeTypes?.[c]));
+    const key = schema?.dataset.primaryKey;
+    if (key && key.columns.every((name) => columns.includes(name))) {
+      this.keyColumns = key.columns.map((name) => columns.indexOf(name));
+      this.keyUnique = new UniqueTracker(options.uniqueMemoryCap, options.spillDir);
+    }
+  }
+
+  consume(batch: RowBatch): void {
+    const count = batch.rowCount;
+    for (let c = 0; c < this.checkers.length; c++) {
+      const checker = this.checkers[c];
+      checker.begin(batch);
+      checker.consume(batch.columns[c], count);
+    }
+    if (this.keyColumns) this.consumeKey(batch);
+    this.rowCount += count;
+    if (batch.lineOf && count > 0) {
+      // The part ends on the last row's line, plus the line breaks inside its quoted values.
+      let breaks = 0;
+      for (const column of batch.columns) {
+        const cell = column[count - 1];
+        if (typeof cell === 'string' && cell.indexOf('\n') >= 0) breaks += cell.split('\n').length - 1;
+      }
+      this.lineSpan = batch.lineOf(count - 1) + breaks;
+    }
+  }
+
+  private consumeKey(batch: RowBatch): void {
+    const keyColumns = this.keyColumns!;
+    const tracker = this.keyUnique!;
+    const missingValues = this.otherMissing;
+    const emptyIsNull = this.emptyIsNull;
+    const columns = keyColumns.map((c) => batch.columns[c]);
+    for (let r = 0; r < batch.rowCount; r++) {
+      hashStart();
+      let missing = false;
+      for (let k = 0; k < columns.length; k++) {
+        const cell = columns[k][r];
+        if (typeof cell === 'string') {
+          if ((cell.length === 0 && emptyIsNull) || missingValues.has(cell)) missing = true;
+          hashText(cell);
+        } else if (typeof cell === 'number') hashNumber(cell);
+        else if (cell === null || cell === undefined) missing = true;
+        else hashText(cellText(cell));
+      }
+      this.keyMissing.elements++;
+      const row = batch.firstRow + r;
+      const line = batch.lineOf ? batch.lineOf(r) : 0;
+      if (missing) {
+        this.keyMissing.unexpected++;
+        if (this.keyMissing.examples.length < MAX_EXAMPLES) this.keyMissing.examples.push(exampleAt(row, line, keyText(columns, r)));
+        continue;
+      }
+      if (tracker.add(hashEnd(), row, line)) tracker.noteExample(row, line, keyText(columns, r));
+    }
+  }
+
+  /** A row the reader could not read as the format says; it is reported, and reading goes on where it can. */
+  noteMalformed(issue: Pick<MalformedIssue, 'message' | 'row' | 'line'>): void {
+    this.malformed.unexpected++;
+    this.malformed.elements++;
+    if (this.malformed.examples.length < MAX_EXAMPLES) {
+      const example: Example = { row: issue.row ?? 0, value: issue.message.length > 200 ? `${issue.message.slice(0, 199)}…` : issue.message };
+      if (issue.line !== undefined) example.line = issue.line;
+      this.malformed.examples.push(example);
+    }
+  }
+
+  setBytes(bytes: number): void {
+    this.bytes = bytes;
+  }
+
+  result(): PartResult {
+    return {
+      source: this.source,
+      columns: this.columns,
+      rowCount: this.rowCount,
+      lineSpan: this.lineSpan,
+      lineBase: 0,
+      bytes: this.bytes,
+      columnStates: this.checkers.map((checker) => checker.state()),
+      ...(this.keyUnique && { primaryKey: { missing: this.keyMissing, unique: this.keyUnique.state() } }),
+      malformed: this.malformed,
+    };
+  }
+}
+
+function exampleAt(row: number, line: number, value: string): Example {
+  return line > 0 ? { row, line, value } : { row, value };
+}
+
+function keyText(columns: Array<ArrayLike<CellValue>>, r: number): string {
+  return cellText(columns.map((column) => cellText(column[r])).join(' | '));
+}
+
+// ---------------------------------------------------------------- merging parts
+
+/** One column over the whole dataset. */
+export interface MergedColumn {
+  name: string;
+  ruled: boolean;
+  rows: number;
+  nulls: number;
+  min: number;
+  max: number;
+  tallies: Partial<Record<ColumnCheckKind, Tally>>;
+  unique?: DuplicateTally & { hashedValues: number };
+  profile: ColumnProfile;
+  /** Columns without a rule: what their values parsed as. */
+  evidence?: TypeEvidence;
+  sniffedType?: ColumnType;
+}
+
+export interface MergedResult {
+  columns: string[];
+  rowCount: number;
+  bytes: number;
+  columnResults: MergedColumn[];
+  primaryKey?: { missing: Tally; unique: DuplicateTally & { hashedValues: number } };
+  malformed: Tally;
+}
+
+/**
+ * Merges the parts of one dataset in data order. Rows and lines of each part count from its start; rows are
+ * shifted by the rows of all parts before it (rows count through the files of a dataset), lines by the lines of
+ * the parts of the same file before it.
+ */
+export function mergeParts(
+  parts: PartResult[],
+  mergeProfiles: (a: ColumnProfile, b: ColumnProfile) => ColumnProfile,
+  options: { uniqueMemoryCap?: number; spillDir?: string } = {},
+): MergedResult {
+  const columns = parts[0]?.columns ?? [];
+  const merged: MergedResult = { columns, rowCount: 0, bytes: 0, columnResults: [], malformed: newTally() };
+  const trackers = new Map<string, UniqueTracker>();
+  const trackerFor = (name: string) => {
+    let tracker = trackers.get(name);
+    if (!tracker) trackers.set(name, (tracker = new UniqueTracker(options.uniqueMemoryCap, options.spillDir)));
+    return tracker;
+  };
+  let rowOffset = 0;
+  let lineOffset = 0;
+  let keyMissing: Tally | undefined;
+  let previousSource: string | undefined;
+  try {
+    for (const part of parts) {
+      if (part.source !== previousSource) lineOffset = 0;
+      previousSource = part.source;
+      lineOffset += part.lineBase;
+      for (let c = 0; c < part.columnStates.length; c++) {
+        const state = part.columnStates[c];
+        let target = merged.columnResults[c];
+        if (!target) {
+          target = merged.columnResults[c] = {
+            name: state.name,
+            ruled: state.ruled,
+            rows: 0,
+            nulls: 0,
+            min: NaN,
+            max: NaN,
+            tallies: {},
+            profile: state.profile ?? state.candidates!.categorical,
+          };
+          if (state.candidates) (target as MergedColumn & { candidates?: ColumnState['candidates'] }).candidates = state.candidates;
+          if (state.evidence) target.evidence = { ...state.evidence };
+        } else {
+          if (state.profile) target.profile = mergeProfiles(target.profile, state.profile);
+          mergeCandidates(target as MergedColumn & { candidates?: ColumnState['candidates'] }, state, mergeProfiles);
+          if (state.evidence && target.evidence) mergeEvidence(target.evidence, state.evidence);
+        }
+        target.rows += state.rows;
+        target.nulls += state.nulls;
+        if (!(state.min >= target.min)) target.min = state.min;
+        if (!(state.max <= target.max)) target.max = state.max;
+        for (const [kind, tally] of Object.entries(state.tallies) as Array<[ColumnCheckKind, Tally]>) {
+          target.tallies[kind] = addTally(target.tallies[kind], tally, rowOffset, lineOffset);
+        }
+        if (state.unique) trackerFor(`column:${state.name}`).absorb(state.unique, rowOffset, lineOffset);
+      }
+      if (part.primaryKey) {
+        keyMissing = addTally(keyMissing, part.primaryKey.missing, rowOffset, lineOffset);
+        trackerFor('primaryKey').absorb(part.primaryKey.unique, rowOffset, lineOffset);
+      }
+      merged.malformed = addTally(merged.malformed, part.malformed, rowOffset, lineOffset);
+      merged.rowCount += part.rowCount;
+      merged.bytes += part.bytes;
+      rowOffset += part.rowCount;
+      lineOffset += part.lineSpan;
+    }
+    for (const column of merged.columnResults) {
+      const tracker = trackers.get(`column:${column.name}`);
+      if (tracker) column.unique = tracker.finish();
+      if (column.evidence) {
+        if (column.unique) column.evidence.duplicates = column.unique.duplicates;
+        const candidates = (column as MergedColumn & { candidates?: ColumnState['candidates'] }).candidates!;
+        column.sniffedType = sniffedType(column.evidence);
+        column.profile =
+          (column.sniffedType === 'integer' || column.sniffedType === 'number') && candidates.numeric
+            ? candidates.numeric
+            : column.sniffedType === 'datetime' && candidates.datetime
+              ? candidates.datetime
+              : candidates.categorical;
+        delete (column as MergedColumn & { candidates?: unknown }).candidates;
+      }
+    }
+    const keyTracker = trackers.get('primaryKey');
+    if (keyTracker) merged.primaryKey = { missing: keyMissing!, unique: keyTracker.finish() };
+  } catch (e) {
+    for (const tracker of trackers.values()) tracker.discard();
+    throw e;
+  }
+  return merged;
+}
+
+function mergeCandidates(
+  target: MergedColumn & { candidates?: ColumnState['candidates'] },
+  state: ColumnState,
+  mergeProfiles: (a: ColumnProfile, b: ColumnProfile) => ColumnProfile,
+): void {
+  const into = target.candidates;
+  const from = state.candidates;
+  if (!into || !from) return;
+  into.categorical = mergeProfiles(into.categorical, from.categorical);
+  into.numeric = into.numeric && from.numeric ? mergeProfiles(into.numeric, from.numeric) : undefined;
+  into.datetime = into.datetime && from.datetime ? mergeProfiles(into.datetime, from.datetime) : undefined;
+}
+
+function mergeEvidence(into: TypeEvidence, from: TypeEvidence): void {
+  into.nonNull += from.nonNull;
+  into.integers += from.integers;
+  into.numbers += from.numbers;
+  into.booleans += from.booleans;
+  into.datetimes += from.datetimes;
+  into.minLength = Math.min(into.minLength, from.minLength);
+  into.maxLength = Math.max(into.maxLength, from.maxLength);
+}
+
+/** The narrowest type every value of a column fits; category vs string is left to inferSchema. */
+export function sniffedType(evidence: TypeEvidence): ColumnType {
+  const n = evidence.nonNull;
+  if (n === 0) return 'string';
+  if (evidence.integers === n) return 'integer';
+  if (evidence.numbers === n) return 'number';
+  if (evidence.booleans === n) return 'boolean';
+  if (evidence.datetimes === n) return 'datetime';
+  return 'string';
+}
+
+function addTally(into: Tally | undefined, from: Tally, rowOffset: number, lineOffset: number): Tally {
+  const result = into ?? newTally();
+  result.elements += from.elements;
+  result.unexpected += from.unexpected;
+  for (const e of from.examples) {
+    if (result.examples.length >= MAX_EXAMPLES) break;
+    const row = e.row === 0 ? 0 : e.row + rowOffset;
+    result.examples.push(e.line === undefined ? { row, value: e.value } : { row, line: e.line + lineOffset, value: e.value });
+  }
+  return result;
+}
+
+/** Bounds of a column in words, for expectations and observations. */
+export function showValue(value: number, type: ColumnType | undefined): string {
+  if (type === 'datetime') return formatInstant(value);
+  return String(value);
+}
+
+export { columnKind };
+
+/** What the values of each column parsed as, for inferSchema; kept beside a profile that profileData made. */
+export interface ColumnEvidence {
+  type: ColumnType;
+  evidence: TypeEvidence;
+}
+export const evidenceByProfile = new WeakMap<DatasetProfile, Record<string, ColumnEvidence>>();
+
+/** Uniqueness is decided on 53-bit hashes; say so when a collision is not negligible. */
+export function collisionProbabilityNote(hashedValues: number): string {
+  const p = collisionProbability(hashedValues);
+  return p < 1e-6 ? '' : ` (decided on 53-bit hashes of ${hashedValues} values: a reported duplicate is a hash collision with probability ${p < 0.001 ? p.toExponential(1) : p.toFixed(3)})`;
+}

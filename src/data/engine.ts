@@ -1,0 +1,519 @@
+/**
+ * DataValidate's engine: reads every file of a dataset once, runs the schema's checks, builds the column
+ * profiles, compares them with a reference for drift, and assembles the report.
+ *
+ * Large local text files are split into byte ranges (one per worker) and checked in worker threads; each
+ * worker posts its counters, first examples (rows and lines counted from its range), profiles and uniqueness
+ * tables, and the main thread merges them in file order. No part holds more than a batch of rows.
+ */
+import * as os from 'os';
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+import { UserError, isUserError } from '../errors';
+import type { Log } from '../log';
+import { collisionProbabilityNote, evidenceByProfile, type ColumnEvidence, mergeParts, showValue, type MergedColumn, type MergedResult, type PartResult, type Tally } from './checks';
+import { BINNING_RULE, columnDrift } from './drift';
+import { formatAge, formatInstant } from './durations';
+import { mergeColumnProfiles } from './profile';
+import { splitIntoRanges, type ReaderOptions } from './readers';
+import { columnKind } from './schema';
+import { detectFormat, type DataFormat, type DataSource } from './sources';
+import { DataFormatError } from './types';
+import type { CheckResult, ColumnProfile, ColumnRule, DataSchema, DatasetProfile, DriftResult, Severity, ValidationReport } from './types';
+import { checkPart, type PartTask, type WorkerReply, type WorkerRequest } from './worker';
+
+export interface ValidateOptions {
+  sources: DataSource[];
+  format: 'auto' | DataFormat;
+  reader: Omit<ReaderOptions, 'format' | 'range' | 'headerLine'>;
+  /** Required for validation; absent in infer mode. */
+  schema?: DataSchema;
+  reference?: { kind: 'data'; sources: DataSource[]; format: 'auto' | DataFormat } | { kind: 'profile'; profile: DatasetProfile; file: string };
+  /** Keys 'numerical', 'categorical' or a column name; they override the schema's thresholds. */
+  driftThresholds?: Record<string, number>;
+  /** Default min(2, available cores); 1 checks in this thread. */
+  workers?: number;
+  /** The script workers start with (the bundled task passes its own file); default: this build's worker.js. */
+  workerScript?: string;
+  log: Log;
+  signal?: AbortSignal;
+  now?: () => Date;
+  /** Distinct values per uniqueness check kept in memory before spilling to temporary files (tests lower it). */
+  uniqueMemoryCap?: number;
+}
+
+/** Local text files smaller than this are read by one worker: splitting costs more than it saves. */
+const SPLIT_MIN_BYTES = 8 * 1024 * 1024;
+
+export async function validateData(o: ValidateOptions): Promise<{ report: ValidationReport; profile: DatasetProfile }> {
+  const schema = o.schema;
+  if (!schema) throw new Error('validateData needs a schema; profileData profiles data without one.');
+  const started = Date.now();
+  const now = o.now ?? (() => new Date());
+  const scan = await scanDataset(o.sources, o.format, o, schema, false);
+  const checks = datasetChecks(scan.merged, schema, now());
+  for (const rule of schema.columns) {
+    const column = scan.merged.columnResults.find((c) => c.name === rule.name);
+    if (column) checks.push(...columnChecks(column, rule));
+  }
+  const profile = datasetProfile(scan.merged, scan.label, now());
+
+  let drift: ValidationReport['drift'];
+  const given = o.reference;
+  if (given) {
+    let reference: { profile: DatasetProfile; label: string };
+    if (given.kind === 'profile') reference = { profile: given.profile, label: given.file };
+    else {
+      const ref = await scanDataset(given.sources, given.format, o, schema, false);
+      reference = { profile: datasetProfile(ref.merged, ref.label, now()), label: ref.label };
+    }
+    const compared = compareDrift(reference.profile, profile, schema, o.driftThresholds ?? {});
+    checks.push(...compared.checks);
+    const drifted = compared.results.filter((r) => r.drifted).length;
+    drift = {
+      reference: reference.label,
+      results: compared.results,
+      driftedShare: compared.results.length === 0 ? 0 : drifted / compared.results.length,
+      // Any drifted column counts: one shifted feature is worth a look (Evidently's 50 % share would hide it).
+      detected: drifted > 0,
+      binning: BINNING_RULE,
+    };
+  }
+
+  const failed = checks.filter((c) => !c.success);
+  const failedDrift = drift?.results.filter((r) => r.drifted) ?? [];
+  const errors = failed.filter((c) => c.severity === 'error').length + failedDrift.filter((r) => r.severity === 'error').length;
+  const warnings = failed.filter((c) => c.severity === 'warning').length + failedDrift.filter((r) => r.severity === 'warning').length;
+  const report: ValidationReport = {
+    passed: errors === 0,
+    warnings,
+    errors,
+    source: scan.label,
+    format: scan.formats,
+    rowCount: scan.merged.rowCount,
+    bytes: scan.merged.bytes,
+    durationMs: Date.now() - started,
+    ...(schema.file !== undefined && { schemaFile: schema.file }),
+    columns: profile.columns,
+    checks,
+    ...(drift && { drift }),
+  };
+  return { report, profile };
+}
+
+/** Profiles data without checking it: for inferring a schema and for saving a reference profile. */
+export async function profileData(o: Omit<ValidateOptions, 'reference' | 'driftThresholds'>): Promise<DatasetProfile> {
+  const now = o.now ?? (() => new Date());
+  const scan = await scanDataset(o.sources, o.format, o, o.schema, !o.schema);
+  const profile = datasetProfile(scan.merged, scan.label, now());
+  const evidence: Record<string, ColumnEvidence> = {};
+  for (const column of scan.merged.columnResults) {
+    if (column.evidence && column.sniffedType) evidence[column.name] = { type: column.sniffedType, evidence: column.evidence };
+  }
+  evidenceByProfile.set(profile, evidence);
+  return profile;
+}
+
+// ---------------------------------------------------------------- reading
+
+interface Scan {
+  merged: MergedResult;
+  label: string;
+  formats: string;
+}
+
+async function scanDataset(
+  sources: DataSource[],
+  requestedFormat: 'auto' | DataFormat,
+  o: Pick<ValidateOptions, 'reader' | 'workers' | 'workerScript' | 'log' | 'signal' | 'uniqueMemoryCap'>,
+  schema: DataSchema | undefined,
+  sniffUniqueness: boolean,
+): Promise<Scan> {
+  if (sources.length === 0) throw new UserError('There is no data to validate: no files were found.');
+  const started = Date.now();
+  const workers = Math.max(1, Math.floor(o.workers ?? Math.min(2, os.availableParallelism())));
+  const formats = await Promise.all(sources.map((source) => detectFormat(source, requestedFormat)));
+  const { onMalformed: _ignored, ...reader } = o.reader as ReaderOptions;
+  const common = { reader, schema, sniffUniqueness, uniqueMemoryCap: o.uniqueMemoryCap };
+
+  const tasks: Array<{ task: PartTask; source: DataSource }> = [];
+  for (let i = 0; i < sources.length; i++) {
+    const source = sources[i];
+    const format = formats[i];
+    const base = { source: { name: source.name, localPath: source.localPath, size: source.size }, format, lineBase: 0, ...common };
+    const splittable = workers > 1 && source.localPath !== undefined && (source.size ?? 0) >= SPLIT_MIN_BYTES && format !== 'parquet';
+    if (!splittable) {
+      tasks.push({ task: base, source });
+      continue;
+    }
+    const split = await splitIntoRanges(source, workers, { ...reader, format });
+    if (!split.header || split.ranges.length <= 1) {
+      tasks.push({ task: base, source });
+      continue;
+    }
+    const headerLines = format === 'jsonl' || reader.header === false ? 0 : 1 + split.header.reduce((n, name) => n + (name.split('\n').length - 1), 0);
+    split.ranges.forEach((range, k) => tasks.push({ task: { ...base, range, headerLine: split.header, lineBase: k === 0 ? headerLines : 0 }, source }));
+  }
+
+  const useWorkers = workers > 1 && tasks.filter((t) => t.source.localPath !== undefined).length > 1;
+  const parts = useWorkers ? await runInWorkers(tasks, workers, o) : await runInProcess(tasks, o.signal);
+  checkSameColumns(parts);
+  const merged = mergeParts(parts, mergeColumnProfiles, { uniqueMemoryCap: o.uniqueMemoryCap });
+  const seconds = (Date.now() - started) / 1000;
+  const megabytes = merged.bytes / 1e6;
+  o.log.info(
+    `Read ${merged.rowCount} rows (${megabytes.toFixed(1)} MB) of ${labelOf(sources)} in ${seconds.toFixed(1)} s` +
+      `${seconds > 0 ? ` (${(megabytes / seconds).toFixed(0)} MB/s)` : ''} with ${useWorkers ? `${Math.min(workers, tasks.length)} worker threads` : 'one thread'}.`,
+  );
+  return { merged, label: labelOf(sources), formats: [...new Set(formats)].join(', ') };
+}
+
+function labelOf(sources: DataSource[]): string {
+  if (sources.length <= 3) return sources.map((s) => s.name).join(', ');
+  return `${sources[0].name} and ${sources.length - 1} more files`;
+}
+
+function checkSameColumns(parts: PartResult[]): void {
+  const first = parts[0];
+  for (const part of parts) {
+    if (part.columns.length !== first.columns.length || part.columns.some((name, i) => name !== first.columns[i])) {
+      throw new UserError(
+        `${part.source} has the columns ${part.columns.join(', ')}, but ${first.source} has ${first.columns.join(', ')}. ` +
+          'The files of one dataset must have the same columns in the same order; validate them separately otherwise.',
+        { file: part.source },
+      );
+    }
+  }
+}
+
+async function runInProcess(tasks: Array<{ task: PartTask; source: DataSource }>, signal?: AbortSignal): Promise<PartResult[]> {
+  const parts: PartResult[] = [];
+  for (const { task, source } of tasks) {
+    signal?.throwIfAborted();
+    parts.push(await checkPart(task, source, signal));
+  }
+  return parts;
+}
+
+/** Local parts go to a pool of worker threads; parts of other sources (blobs) are read in this thread meanwhile. */
+async function runInWorkers(
+  tasks: Array<{ task: PartTask; source: DataSource }>,
+  workers: number,
+  o: Pick<ValidateOptions, 'workerScript' | 'signal' | 'log'>,
+): Promise<PartResult[]> {
+  const results: PartResult[] = new Array(tasks.length);
+  const local = tasks.map((t, i) => ({ ...t, index: i })).filter((t) => t.source.localPath !== undefined);
+  const remote = tasks.map((t, i) => ({ ...t, index: i })).filter((t) => t.source.localPath === undefined);
+  const script = o.workerScript ?? path.join(__dirname, 'worker.js');
+  const pool: Worker[] = [];
+  let next = 0;
+  let abort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    abort = () => reject(o.signal?.reason ?? new Error('The validation was canceled.'));
+    o.signal?.addEventListener('abort', abort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  const runOne = (worker: Worker, task: PartTask) =>
+    new Promise<PartResult>((resolve, reject) => {
+      const onMessage = (reply: WorkerReply) => {
+        cleanup();
+        if ('ok' in reply) resolve(reply.ok);
+        else reject(errorFromWorker(reply.error));
+      };
+      const onError = (e: Error) => {
+        cleanup();
+        reject(e);
+      };
+      const onExit = (code: number) => {
+        cleanup();
+        reject(new Error(`A DataValidate worker thread stopped (exit code ${code}) before finishing ${task.source.name}.`));
+      };
+      const cleanup = () => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.postMessage({ task } satisfies WorkerRequest);
+    });
+  const lane = async (worker: Worker) => {
+    while (next < local.length) {
+      const item = local[next++];
+      results[item.index] = await runOne(worker, item.task);
+    }
+  };
+  try {
+    for (let k = 0; k < Math.min(workers, local.length); k++) {
+      pool.push(new Worker(script, { workerData: { dataValidateWorker: true } }));
+    }
+    const inThisThread = (async () => {
+      for (const item of remote) results[item.index] = await checkPart(item.task, item.source, o.signal);
+    })();
+    await Promise.race([Promise.all([...pool.map(lane), inThisThread]), aborted]);
+    return results;
+  } finally {
+    if (abort) o.signal?.removeEventListener('abort', abort);
+    await Promise.all(pool.map((worker) => worker.terminate()));
+  }
+}
+
+function errorFromWorker(error: Extract<WorkerReply, { error: unknown }>['error']): Error {
+  let e: Error;
+  if (error.location) e = new DataFormatError(error.message, error.location);
+  else if (error.user) e = new UserError(error.message, { file: error.file, line: error.line });
+  else {
+    e = new Error(error.message);
+    e.name = error.name;
+  }
+  if (error.stack) e.stack = error.stack;
+  return e;
+}
+
+// ---------------------------------------------------------------- checks
+
+function result(
+  id: string,
+  kind: CheckResult['kind'],
+  severity: Severity,
+  expectation: string,
+  tally: Tally | undefined,
+  observed: string,
+  column?: string,
+  success = (tally?.unexpected ?? 0) === 0,
+): CheckResult {
+  return {
+    id,
+    kind,
+    ...(column !== undefined && { column }),
+    severity,
+    success,
+    expectation,
+    observed,
+    ...(tally && { elementCount: tally.elements, unexpectedCount: tally.unexpected }),
+    examples: success ? [] : (tally?.examples ?? []),
+  };
+}
+
+function count(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}
+
+function listNames(names: string[]): string {
+  return names.length <= 10 ? names.join(', ') : `${names.slice(0, 10).join(', ')} and ${names.length - 10} more`;
+}
+
+function datasetChecks(merged: MergedResult, schema: DataSchema, now: Date): CheckResult[] {
+  const checks: CheckResult[] = [];
+  const dataset = schema.dataset;
+  checks.push(
+    result('dataset.malformed', 'malformed', 'error', 'every row can be read as the format says', merged.malformed, merged.malformed.unexpected === 0 ? 'no malformed rows' : count(merged.malformed.unexpected, 'malformed row')),
+  );
+
+  const declared = schema.columns.map((c) => c.name);
+  const missing = declared.filter((name) => !merged.columns.includes(name));
+  const extra = merged.columns.filter((name) => !declared.includes(name));
+  const mode = dataset.columns.mode;
+  const columnsOk = mode === 'exact' ? missing.length === 0 && extra.length === 0 : mode === 'subset' ? extra.length === 0 : missing.length === 0;
+  const problems = [
+    ...(missing.length > 0 && mode !== 'subset' ? [`missing: ${listNames(missing)}`] : []),
+    ...(extra.length > 0 && mode !== 'superset' ? [`not in the schema: ${listNames(extra)}`] : []),
+  ];
+  checks.push({
+    id: 'dataset.columns',
+    kind: 'columns',
+    severity: dataset.columns.severity,
+    success: columnsOk,
+    expectation:
+      mode === 'exact'
+        ? 'the data has exactly the columns of the schema'
+        : mode === 'subset'
+          ? 'every data column is declared in the schema'
+          : 'the data has every column of the schema (and may have more)',
+    observed: problems.length > 0 ? problems.join('; ') : `${merged.columns.length} columns`,
+    elementCount: mode === 'superset' ? declared.length : merged.columns.length,
+    unexpectedCount: (mode !== 'subset' ? missing.length : 0) + (mode !== 'superset' ? extra.length : 0),
+    examples: [],
+  });
+
+  if (dataset.rowCount) {
+    const { min, max, severity } = dataset.rowCount;
+    const n = merged.rowCount;
+    const ok = (min === undefined || n >= min) && (max === undefined || n <= max);
+    const expectation = min !== undefined && max !== undefined ? `between ${min} and ${max} rows` : min !== undefined ? `at least ${min} rows` : `at most ${max} rows`;
+    checks.push({ id: 'dataset.rowCount', kind: 'rowCount', severity, success: ok, expectation, observed: count(n, 'row'), examples: [] });
+  }
+
+  if (dataset.primaryKey) {
+    const { columns, severity } = dataset.primaryKey;
+    const key = merged.primaryKey;
+    const expectation = `(${columns.join(', ')}) is unique and never null`;
+    if (!key) {
+      const absent = columns.filter((name) => !merged.columns.includes(name));
+      checks.push({ id: 'dataset.primaryKey', kind: 'primaryKey', severity, success: false, expectation, observed: `not in the data: ${absent.join(', ')}`, examples: [] });
+    } else {
+      const duplicates = key.unique.duplicates;
+      const missingKeys = key.missing.unexpected;
+      const examples = [...key.missing.examples, ...key.unique.examples].sort((a, b) => a.row - b.row).slice(0, 10);
+      const parts = [count(duplicates, 'duplicate key'), ...(missingKeys > 0 ? [count(missingKeys, 'row') + ' with a null key value'] : [])];
+      const note = duplicates > 0 ? collisionProbabilityNote(key.unique.hashedValues) : '';
+      checks.push({
+        id: 'dataset.primaryKey',
+        kind: 'primaryKey',
+        severity,
+        success: duplicates === 0 && missingKeys === 0,
+        expectation,
+        observed: parts.join(', ') + note,
+        elementCount: key.missing.elements,
+        unexpectedCount: duplicates + missingKeys,
+        examples: duplicates === 0 && missingKeys === 0 ? [] : examples,
+      });
+    }
+  }
+
+  if (dataset.freshness) {
+    const { column, maxAge, maxAgeMs, severity } = dataset.freshness;
+    const merged_ = merged.columnResults.find((c) => c.name === column);
+    const expectation = `the latest ${column} is at most ${maxAge} before ${formatInstant(now.getTime())}`;
+    if (!merged_ || merged_.max !== merged_.max) {
+      checks.push({ id: 'dataset.freshness', kind: 'freshness', column, severity, success: false, expectation, observed: merged_ ? `no ${column} values` : `${column} is not in the data`, examples: [] });
+    } else {
+      const age = now.getTime() - merged_.max;
+      checks.push({
+        id: 'dataset.freshness',
+        kind: 'freshness',
+        column,
+        severity,
+        success: age <= maxAgeMs,
+        expectation,
+        observed: `latest ${formatInstant(merged_.max)}, ${age >= 0 ? `${formatAge(age)} old` : `${formatAge(-age)} in the future`}`,
+        examples: [],
+      });
+    }
+  }
+  return checks;
+}
+
+function typeExpectation(rule: ColumnRule): string {
+  switch (rule.type) {
+    case 'integer':
+      return 'values are integers';
+    case 'number':
+      return 'values are numbers';
+    case 'boolean':
+      return 'values are booleans (true/false, yes/no, 1/0)';
+    case 'datetime':
+      return rule.format ? `values are date-times in the format ${rule.format}` : 'values are ISO 8601 dates or date-times';
+    case 'category':
+      return 'values are categories (text, or JSON numbers and booleans)';
+    default:
+      return 'values are text';
+  }
+}
+
+function columnChecks(column: MergedColumn, rule: ColumnRule): CheckResult[] {
+  const checks: CheckResult[] = [];
+  const name = rule.name;
+  const id = (kind: string) => `column.${name}.${kind}`;
+  const t = column.tallies;
+  const s = rule.severity;
+  const show = (x: number) => showValue(x, rule.type);
+  checks.push(result(id('type'), 'type', s.type, typeExpectation(rule), t.type, t.type!.unexpected === 0 ? `${t.type!.elements} values parsed` : `${count(t.type!.unexpected, 'value')} of another type`, name));
+  if (!rule.nullable) {
+    checks.push(result(id('nullable'), 'nullable', s.nullable, `${name} is never null`, t.nullable, column.nulls === 0 ? 'no nulls' : count(column.nulls, 'null'), name));
+  }
+  if (rule.maxNullFraction !== undefined) {
+    const fraction = column.rows === 0 ? 0 : column.nulls / column.rows;
+    const ok = fraction <= rule.maxNullFraction;
+    checks.push({
+      ...result(id('maxNullFraction'), 'maxNullFraction', s.maxNullFraction, `at most ${percent(rule.maxNullFraction)} of ${name} is null`, t.nullable, `${percent(fraction)} null (${column.nulls} of ${column.rows})`, name, ok),
+    });
+  }
+  const observedRange = column.min === column.min ? `min ${show(column.min)}, max ${show(column.max)}` : 'no values';
+  if (rule.min !== undefined) checks.push(result(id('min'), 'min', s.min, `${name} >= ${show(rule.min)}`, t.min, observedRange, name));
+  if (rule.max !== undefined) checks.push(result(id('max'), 'max', s.max, `${name} <= ${show(rule.max)}`, t.max, observedRange, name));
+  if (rule.allowed) {
+    const shown = rule.allowed.length <= 10 ? rule.allowed.join(', ') : `${rule.allowed.slice(0, 10).join(', ')}, … (${rule.allowed.length} values)`;
+    checks.push(result(id('allowed'), 'allowed', s.allowed, `${name} is one of ${shown}`, t.allowed, `${count(t.allowed!.unexpected, 'value')} not allowed`, name));
+  }
+  if (rule.pattern !== undefined) {
+    checks.push(result(id('pattern'), 'pattern', s.pattern, `${name} matches /${rule.pattern}/ in full`, t.pattern, `${count(t.pattern!.unexpected, 'value')} not matching`, name));
+  }
+  if (rule.minLength !== undefined) checks.push(result(id('minLength'), 'minLength', s.minLength, `length of ${name} >= ${rule.minLength}`, t.minLength, `${count(t.minLength!.unexpected, 'value')} shorter`, name));
+  if (rule.maxLength !== undefined) checks.push(result(id('maxLength'), 'maxLength', s.maxLength, `length of ${name} <= ${rule.maxLength}`, t.maxLength, `${count(t.maxLength!.unexpected, 'value')} longer`, name));
+  if (rule.unique && column.unique) {
+    const u = column.unique;
+    const tally: Tally = { elements: u.elements, unexpected: u.duplicates, examples: u.examples };
+    const note = u.duplicates > 0 ? collisionProbabilityNote(u.hashedValues) : '';
+    checks.push(result(id('unique'), 'unique', s.unique, `${name} values are unique`, tally, `${count(u.duplicates, 'duplicate')}${note}`, name));
+  }
+  return checks;
+}
+
+function percent(fraction: number): string {
+  const value = fraction * 100;
+  return `${Number.isInteger(value) ? value : value.toFixed(value < 1 ? 3 : 2).replace(/0+$/, '')}%`;
+}
+
+function datasetProfile(merged: MergedResult, source: string, now: Date): DatasetProfile {
+  return {
+    format: 'datavalidate-profile',
+    version: 1,
+    rowCount: merged.rowCount,
+    columns: merged.columnResults.map((c) => c.profile),
+    source,
+    createdAt: now.toISOString(),
+  };
+}
+
+// ---------------------------------------------------------------- drift
+
+function compareDrift(
+  reference: DatasetProfile,
+  current: DatasetProfile,
+  schema: DataSchema,
+  thresholds: Record<string, number>,
+): { results: DriftResult[]; checks: CheckResult[] } {
+  const results: DriftResult[] = [];
+  const checks: CheckResult[] = [];
+  const severity = schema.drift.severity;
+  const referenceColumns = new Map(reference.columns.map((c) => [c.name, c]));
+  const currentColumns = new Map(current.columns.map((c) => [c.name, c]));
+  const missingCheck = (name: string, observed: string): CheckResult => ({
+    id: `drift.${name}`,
+    kind: 'drift',
+    column: name,
+    severity,
+    success: false,
+    expectation: `${name} can be compared with the reference`,
+    observed,
+    examples: [],
+  });
+  for (const rule of schema.columns) {
+    if (rule.drift === 'skip') continue;
+    const cur = currentColumns.get(rule.name);
+    if (!cur) continue; // the columns check reports it
+    const ref = referenceColumns.get(rule.name);
+    if (!ref) {
+      checks.push(missingCheck(rule.name, 'the column is not in the reference'));
+      continue;
+    }
+    const kind = columnKind(rule.type);
+    const chosen = rule.drift ?? (kind === 'numeric' ? schema.drift.numerical : schema.drift.categorical);
+    const threshold = thresholds[rule.name] ?? thresholds[kind === 'numeric' ? 'numerical' : 'categorical'] ?? chosen.threshold;
+    try {
+      results.push(columnDrift(ref, cur, chosen.metric, threshold, severity));
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      checks.push(missingCheck(rule.name, e.message));
+    }
+  }
+  const declared = new Set(schema.columns.map((c) => c.name));
+  for (const ref of reference.columns) {
+    if (declared.has(ref.name) && !currentColumns.has(ref.name)) checks.push(missingCheck(ref.name, 'the column is in the reference but not in the current data'));
+  }
+  return { results, checks };
+}
+
+export type { ColumnProfile };

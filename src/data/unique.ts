@@ -1,0 +1,364 @@
+/**
+ * Uniqueness in bounded memory. Values are hashed to 53 bits (two 32-bit multiplicative hashes, kept as one
+ * float64) and remembered with the row (and line) where they were first seen, in an open-addressing table of
+ * Float64Arrays. Up to `memoryCap` distinct values stay in memory (default 2^18: about 12 MiB); beyond that every
+ * value is appended to one of 256 temporary files chosen by its hash, and duplicates are found one partition at a
+ * time when the results are merged, so memory stays bounded by a partition (1/256 of the values, 24 bytes each).
+ * Uniqueness is therefore decided on the hash: a false duplicate needs a 53-bit collision (probability about
+ * n^2 / 2^54, reported with the result); a real duplicate is never missed.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { Example } from './types';
+
+export const DEFAULT_UNIQUE_MEMORY_CAP = 1 << 18;
+const PARTITIONS = 256;
+const ENTRY_FLOATS = 3;
+const BUFFERED_ENTRIES = 512;
+const MAX_EXAMPLES = 10;
+const TWO_32 = 4294967296;
+
+// ---------------------------------------------------------------- hashing
+
+// The running hash lives in module variables so that hashing a cell allocates nothing.
+let h1 = 0;
+let h2 = 0;
+const numberScratch = new Float64Array(1);
+const numberWords = new Uint32Array(numberScratch.buffer);
+
+export function hashStart(): void {
+  h1 = 0x811c9dc5;
+  h2 = 0x9747b28c;
+}
+
+export function hashText(text: string): void {
+  let a = h1;
+  let b = h2;
+  const length = text.length;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 13;
+  }
+  // The length closes the value, so compound keys ("a|b" + "c" vs "a" + "b|c") cannot run into each other.
+  h1 = Math.imul(a ^ length, 0x01000193);
+  h2 = Math.imul(b ^ (length + 0x3c6ef372), 0x5bd1e995);
+}
+
+export function hashNumber(x: number): void {
+  numberScratch[0] = x === 0 ? 0 : x; // -0 and 0 are one value
+  h1 = Math.imul(h1 ^ numberWords[0], 0x01000193);
+  h1 = Math.imul(h1 ^ numberWords[1], 0x01000193);
+  h2 = Math.imul(h2 ^ numberWords[1], 0x5bd1e995);
+  h2 ^= h2 >>> 13;
+  h2 = Math.imul(h2 ^ numberWords[0], 0x5bd1e995);
+  h2 ^= h2 >>> 15;
+}
+
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** The 53-bit key of what was hashed since hashStart; never 0, which marks an empty slot. */
+export function hashEnd(): number {
+  const lo = mix(h1 ^ Math.imul(h2, 0x27d4eb2d));
+  const hi = mix(h2 ^ lo) & 0x1fffff;
+  const key = hi * TWO_32 + lo;
+  return key === 0 ? 1 : key;
+}
+
+function slotOf(key: number, mask: number): number {
+  const lo = key % TWO_32;
+  const hi = (key - lo) / TWO_32;
+  // Partitions share their low 8 bits; the slot comes from the other bits.
+  return (Math.imul((lo >>> 8) ^ hi, 0x9e3779b1) >>> 0) & mask;
+}
+
+function partitionOf(key: number): number {
+  return key % TWO_32 & (PARTITIONS - 1);
+}
+
+// ---------------------------------------------------------------- state passed between threads
+
+export interface DuplicateTally {
+  elements: number;
+  duplicates: number;
+  examples: Example[];
+}
+
+/** What a tracker hands over when its part of the data is done: either its table or its spill files. */
+export type UniqueState =
+  | { kind: 'memory'; tally: DuplicateTally; entries: Float64Array }
+  | { kind: 'spilled'; tally: DuplicateTally; dir: string; prefix: string };
+
+// ---------------------------------------------------------------- tracker
+
+export class UniqueTracker {
+  private keys: Float64Array;
+  private rows: Float64Array;
+  private lines: Float64Array;
+  private mask: number;
+  private size = 0;
+  private spill?: { dir: string; prefix: string; fds: number[]; buffers: Float64Array[]; fill: Int32Array };
+  readonly tally: DuplicateTally = { elements: 0, duplicates: 0, examples: [] };
+  private readonly extraFiles: Array<{ dir: string; prefix: string; rowOffset: number; lineOffset: number }> = [];
+
+  constructor(
+    private readonly memoryCap = DEFAULT_UNIQUE_MEMORY_CAP,
+    private readonly spillDir = os.tmpdir(),
+  ) {
+    const capacity = 1024;
+    this.keys = new Float64Array(capacity);
+    this.rows = new Float64Array(capacity);
+    this.lines = new Float64Array(capacity);
+    this.mask = capacity - 1;
+  }
+
+  /**
+   * Counts one value (its key from hashEnd). Returns true when it was seen before, so the caller can record the
+   * row as an example with its text. In spill mode duplicates are only found at merge time.
+   */
+  add(key: number, row: number, line: number): boolean {
+    this.tally.elements++;
+    if (this.spill) {
+      this.append(key, row, line);
+      return false;
+    }
+    const mask = this.mask;
+    let slot = slotOf(key, mask);
+    const keys = this.keys;
+    for (;;) {
+      const found = keys[slot];
+      if (found === 0) break;
+      if (found === key) {
+        this.tally.duplicates++;
+        return true;
+      }
+      slot = (slot + 1) & mask;
+    }
+    keys[slot] = key;
+    this.rows[slot] = row;
+    this.lines[slot] = line;
+    this.size++;
+    if (this.size > this.memoryCap) this.startSpilling();
+    else if (this.size * 2 > keys.length) this.grow();
+    return false;
+  }
+
+  /** Records an example of a duplicate found by add (the caller has the value text). */
+  noteExample(row: number, line: number, value: string): void {
+    if (this.tally.examples.length < MAX_EXAMPLES) this.tally.examples.push(exampleOf(row, line, value));
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldRows = this.rows;
+    const oldLines = this.lines;
+    const capacity = oldKeys.length * 2;
+    this.keys = new Float64Array(capacity);
+    this.rows = new Float64Array(capacity);
+    this.lines = new Float64Array(capacity);
+    this.mask = capacity - 1;
+    this.size = 0;
+    for (let i = 0; i < oldKeys.length; i++) if (oldKeys[i] !== 0) this.insertFirst(oldKeys[i], oldRows[i], oldLines[i]);
+  }
+
+  /** Inserts keeping the smallest row per key; returns the row of the later occurrence when the key was there. */
+  private insertFirst(key: number, row: number, line: number): { row: number; line: number } | undefined {
+    const mask = this.mask;
+    let slot = slotOf(key, mask);
+    for (;;) {
+      const found = this.keys[slot];
+      if (found === 0) break;
+      if (found === key) {
+        if (row < this.rows[slot]) {
+          const later = { row: this.rows[slot], line: this.lines[slot] };
+          this.rows[slot] = row;
+          this.lines[slot] = line;
+          return later;
+        }
+        return { row, line };
+      }
+      slot = (slot + 1) & mask;
+    }
+    this.keys[slot] = key;
+    this.rows[slot] = row;
+    this.lines[slot] = line;
+    this.size++;
+    return undefined;
+  }
+
+  private startSpilling(): void {
+    const dir = fs.mkdtempSync(path.join(this.spillDir, 'datavalidate-unique-'));
+    const prefix = 'part';
+    const fds: number[] = [];
+    const buffers: Float64Array[] = [];
+    for (let p = 0; p < PARTITIONS; p++) {
+      fds.push(fs.openSync(path.join(dir, `${prefix}-${p}.bin`), 'w'));
+      buffers.push(new Float64Array(BUFFERED_ENTRIES * ENTRY_FLOATS));
+    }
+    this.spill = { dir, prefix, fds, buffers, fill: new Int32Array(PARTITIONS) };
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) this.append(keys[i], this.rows[i], this.lines[i]);
+    this.keys = new Float64Array(0);
+    this.rows = new Float64Array(0);
+    this.lines = new Float64Array(0);
+    this.size = 0;
+  }
+
+  private append(key: number, row: number, line: number): void {
+    const spill = this.spill!;
+    const p = partitionOf(key);
+    const buffer = spill.buffers[p];
+    let at = spill.fill[p];
+    buffer[at] = key;
+    buffer[at + 1] = row;
+    buffer[at + 2] = line;
+    at += ENTRY_FLOATS;
+    if (at === buffer.length) {
+      fs.writeSync(spill.fds[p], buffer);
+      at = 0;
+    }
+    spill.fill[p] = at;
+  }
+
+  private closeSpill(): { dir: string; prefix: string } | undefined {
+    const spill = this.spill;
+    if (!spill) return undefined;
+    for (let p = 0; p < PARTITIONS; p++) {
+      if (spill.fill[p] > 0) fs.writeSync(spill.fds[p], spill.buffers[p].subarray(0, spill.fill[p]));
+      fs.closeSync(spill.fds[p]);
+    }
+    this.spill = undefined;
+    return { dir: spill.dir, prefix: spill.prefix };
+  }
+
+  /** Hands over this part's table (compact, for transfer to the main thread) or its spill files. */
+  state(): UniqueState {
+    const closed = this.closeSpill();
+    if (closed) return { kind: 'spilled', tally: this.tally, ...closed };
+    const entries = new Float64Array(this.size * ENTRY_FLOATS);
+    let at = 0;
+    for (let i = 0; i < this.keys.length; i++) {
+      if (this.keys[i] === 0) continue;
+      entries[at] = this.keys[i];
+      entries[at + 1] = this.rows[i];
+      entries[at + 2] = this.lines[i];
+      at += ENTRY_FLOATS;
+    }
+    return { kind: 'memory', tally: this.tally, entries };
+  }
+
+  /**
+   * Adds another part's state, whose rows and lines start after `rowOffset` and `lineOffset`. Parts must be
+   * absorbed in data order for the examples to name the later occurrence of each value.
+   */
+  absorb(state: UniqueState, rowOffset: number, lineOffset: number): void {
+    this.tally.elements += state.tally.elements;
+    this.tally.duplicates += state.tally.duplicates;
+    for (const e of state.tally.examples) this.tally.examples.push(shifted(e, rowOffset, lineOffset));
+    if (state.kind === 'spilled') {
+      this.extraFiles.push({ dir: state.dir, prefix: state.prefix, rowOffset, lineOffset });
+      // Everything else must then be partitioned too, so that each partition can be resolved on its own.
+      if (!this.spill) this.startSpilling();
+      return;
+    }
+    const entries = state.entries;
+    for (let at = 0; at < entries.length; at += ENTRY_FLOATS) {
+      const row = entries[at + 1] + rowOffset;
+      const line = entries[at + 2] === 0 ? 0 : entries[at + 2] + lineOffset;
+      if (this.spill) {
+        this.append(entries[at], row, line);
+        continue;
+      }
+      const later = this.insertFirst(entries[at], row, line);
+      if (later) {
+        this.tally.duplicates++;
+        this.pushExample(exampleOf(later.row, later.line, VALUE_NOT_KEPT));
+      } else if (this.size > this.memoryCap) this.startSpilling();
+      else if (this.size * 2 > this.keys.length) this.grow();
+    }
+  }
+
+  /**
+   * Finishes after all parts were absorbed: resolves spilled partitions one at a time, removes temporary files,
+   * and returns the tally with the first examples in row order.
+   */
+  finish(): DuplicateTally & { hashedValues: number } {
+    const own = this.closeSpill();
+    const files = [...(own ? [{ ...own, rowOffset: 0, lineOffset: 0 }] : []), ...this.extraFiles];
+    try {
+      if (files.length > 0) this.resolvePartitions(files);
+    } finally {
+      for (const file of files) fs.rmSync(file.dir, { recursive: true, force: true });
+    }
+    this.tally.examples.sort((a, b) => a.row - b.row);
+    this.tally.examples.length = Math.min(this.tally.examples.length, MAX_EXAMPLES);
+    return { ...this.tally, hashedValues: this.tally.elements };
+  }
+
+  /** Removes spill files without resolving them (when a run is abandoned). */
+  discard(): void {
+    const own = this.closeSpill();
+    for (const file of [...(own ? [own] : []), ...this.extraFiles]) fs.rmSync(file.dir, { recursive: true, force: true });
+  }
+
+  /** Keeps the examples bounded while merging: only the ones with the smallest rows can be reported. */
+  private pushExample(example: Example): void {
+    const examples = this.tally.examples;
+    examples.push(example);
+    if (examples.length > 4 * MAX_EXAMPLES) {
+      examples.sort((a, b) => a.row - b.row);
+      examples.length = MAX_EXAMPLES;
+    }
+  }
+
+  private resolvePartitions(files: Array<{ dir: string; prefix: string; rowOffset: number; lineOffset: number }>): void {
+    for (let p = 0; p < PARTITIONS; p++) {
+      this.keys = new Float64Array(1024);
+      this.rows = new Float64Array(1024);
+      this.lines = new Float64Array(1024);
+      this.mask = 1023;
+      this.size = 0;
+      for (const file of files) {
+        const name = path.join(file.dir, `${file.prefix}-${p}.bin`);
+        const bytes = fs.readFileSync(name);
+        const entries = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8);
+        for (let at = 0; at < entries.length; at += ENTRY_FLOATS) {
+          const row = entries[at + 1] + file.rowOffset;
+          const line = entries[at + 2] === 0 ? 0 : entries[at + 2] + file.lineOffset;
+          const later = this.insertFirst(entries[at], row, line);
+          if (later) {
+            this.tally.duplicates++;
+            this.pushExample(exampleOf(later.row, later.line, VALUE_NOT_KEPT));
+          } else if (this.size * 2 > this.keys.length) this.grow();
+        }
+      }
+    }
+    this.keys = new Float64Array(0);
+    this.rows = new Float64Array(0);
+    this.lines = new Float64Array(0);
+  }
+}
+
+/** Shown for duplicates found after the value's text was gone (across parallel parts, or after spilling). */
+export const VALUE_NOT_KEPT = '(duplicate found when merging; value not kept)';
+
+/** The chance that at least one reported duplicate among n hashed values is a 53-bit collision. */
+export function collisionProbability(n: number): number {
+  return -Math.expm1((-n * (n - 1)) / 2 / 2 ** 53);
+}
+
+function exampleOf(row: number, line: number, value: string): Example {
+  return line > 0 ? { row, line, value } : { row, value };
+}
+
+function shifted(e: Example, rowOffset: number, lineOffset: number): Example {
+  return e.line === undefined ? { row: e.row + rowOffset, value: e.value } : { row: e.row + rowOffset, line: e.line + lineOffset, value: e.value };
+}

@@ -1,0 +1,111 @@
+/**
+ * Checking one part of a dataset (a whole file, or a byte range of a local text file), in this thread or in a
+ * worker thread. The engine starts workers with a script that calls runDataWorker(): build/src/data/worker.js
+ * when run unbundled (this module starts itself there), or the task bundle, whose entry calls it.
+ */
+import { isMainThread, parentPort, workerData } from 'worker_threads';
+import { isUserError } from '../errors';
+import { TableChecker, type PartResult } from './checks';
+import { ColumnAccumulator } from './profile';
+import { openTable, type ReaderOptions } from './readers';
+import { localFileSource, type DataFormat, type DataSource } from './sources';
+import { DataFormatError, type DataSchema } from './types';
+import type { UniqueState } from './unique';
+
+/** What a worker needs to check one part; plain data, so it can be posted. */
+export interface PartTask {
+  source: { name: string; localPath?: string; size?: number };
+  format: DataFormat;
+  reader: Omit<ReaderOptions, 'format' | 'range' | 'headerLine' | 'onMalformed'>;
+  range?: { start: number; end: number };
+  headerLine?: string[];
+  /** Lines before the range's first line that no earlier part counted (the header, for the first range). */
+  lineBase: number;
+  schema?: DataSchema;
+  sniffUniqueness?: boolean;
+  uniqueMemoryCap?: number;
+  spillDir?: string;
+}
+
+/** Reads a part and runs every check on it. Unreadable data ends the part with a malformed-data issue. */
+export async function checkPart(task: PartTask, source: DataSource, signal?: AbortSignal): Promise<PartResult> {
+  const pending: Array<{ message: string; row?: number; line?: number }> = [];
+  let checker: TableChecker | undefined;
+  const table = await openTable(source, {
+    ...task.reader,
+    format: task.format,
+    ...(task.range && { range: task.range }),
+    ...(task.headerLine && { headerLine: task.headerLine }),
+    onMalformed: (issue) => (checker ? checker.noteMalformed(issue) : pending.push(issue)),
+  });
+  checker = new TableChecker(source.name, table.columns, {
+    schema: task.schema,
+    profiler: (name, kind) => new ColumnAccumulator(name, kind),
+    nativeTypes: table.nativeTypes,
+    sniffUniqueness: task.sniffUniqueness,
+    uniqueMemoryCap: task.uniqueMemoryCap,
+    spillDir: task.spillDir,
+  });
+  for (const issue of pending) checker.noteMalformed(issue);
+  try {
+    for await (const batch of table.batches(signal)) checker.consume(batch);
+  } catch (e) {
+    // The rest of the part cannot be read; what was read is still checked and the problem is reported.
+    if (!(e instanceof DataFormatError)) throw e;
+    checker.noteMalformed({ message: e.message, row: e.location.row, line: e.location.line });
+  }
+  checker.setBytes(table.bytesRead());
+  const result = checker.result();
+  result.lineBase = task.lineBase;
+  return result;
+}
+
+/** The source of a task in a worker: a local file opened again by path. */
+export function sourceOfTask(task: PartTask): DataSource {
+  if (!task.source.localPath) throw new Error(`${task.source.name} is not a local file and cannot be read in a worker.`);
+  return localFileSource(task.source.localPath, task.source.name, task.source.size);
+}
+
+/** Buffers of the uniqueness tables, moved rather than copied to the main thread. */
+export function transferablesOf(result: PartResult): ArrayBuffer[] {
+  const states: UniqueState[] = [];
+  for (const column of result.columnStates) if (column.unique) states.push(column.unique);
+  if (result.primaryKey) states.push(result.primaryKey.unique);
+  return states.filter((s) => s.kind === 'memory').map((s) => (s as { entries: Float64Array }).entries.buffer as ArrayBuffer);
+}
+
+export type WorkerRequest = { task: PartTask };
+export type WorkerReply =
+  | { ok: PartResult }
+  | { error: { message: string; name: string; stack?: string; user: boolean; file?: string; line?: number; location?: DataFormatError['location'] } };
+
+let started = false;
+
+/** The worker side: checks each part it is sent and posts the result (or the error) back. */
+export function runDataWorker(): void {
+  if (started || isMainThread || !parentPort) return;
+  started = true;
+  const port = parentPort;
+  port.on('message', (request: WorkerRequest) => {
+    checkPart(request.task, sourceOfTask(request.task)).then(
+      (result) => port.postMessage({ ok: result } satisfies WorkerReply, transferablesOf(result)),
+      (e: unknown) => {
+        const error = e instanceof Error ? e : new Error(String(e));
+        port.postMessage({
+          error: {
+            message: error.message,
+            name: error.name,
+            stack: error.stack,
+            user: isUserError(error),
+            file: isUserError(error) ? error.file : undefined,
+            line: isUserError(error) ? error.line : undefined,
+            location: error instanceof DataFormatError ? error.location : undefined,
+          },
+        } satisfies WorkerReply);
+      },
+    );
+  });
+}
+
+// Started as a script of its own (unbundled builds and tests), the module serves as the worker.
+if (!isMainThread && (workerData as { dataValidateWorker?: boolean } | undefined)?.dataValidateWorker) runDataWorker();
