@@ -40,6 +40,8 @@ export interface ValidateOptions {
   now?: () => Date;
   /** Distinct values per uniqueness check kept in memory before spilling to temporary files (tests lower it). */
   uniqueMemoryCap?: number;
+  /** Local text files from this size on are split across workers (default 8 MiB; tests lower it). */
+  splitMinBytes?: number;
 }
 
 /** Local text files smaller than this are read by one worker: splitting costs more than it saves. */
@@ -125,7 +127,7 @@ interface Scan {
 async function scanDataset(
   sources: DataSource[],
   requestedFormat: 'auto' | DataFormat,
-  o: Pick<ValidateOptions, 'reader' | 'workers' | 'workerScript' | 'log' | 'signal' | 'uniqueMemoryCap'>,
+  o: Pick<ValidateOptions, 'reader' | 'workers' | 'workerScript' | 'log' | 'signal' | 'uniqueMemoryCap' | 'splitMinBytes'>,
   schema: DataSchema | undefined,
   sniffUniqueness: boolean,
 ): Promise<Scan> {
@@ -141,7 +143,7 @@ async function scanDataset(
     const source = sources[i];
     const format = formats[i];
     const base = { source: { name: source.name, localPath: source.localPath, size: source.size }, format, lineBase: 0, ...common };
-    const splittable = workers > 1 && source.localPath !== undefined && (source.size ?? 0) >= SPLIT_MIN_BYTES && format !== 'parquet';
+    const splittable = workers > 1 && source.localPath !== undefined && (source.size ?? 0) >= (o.splitMinBytes ?? SPLIT_MIN_BYTES) && format !== 'parquet';
     if (!splittable) {
       tasks.push({ task: base, source });
       continue;

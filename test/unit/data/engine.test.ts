@@ -1,0 +1,232 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { profileData, validateData, type ValidateOptions } from '../../../src/data/engine';
+import { parseSchema } from '../../../src/data/schema';
+import { localFileSource } from '../../../src/data/sources';
+import { VALUE_NOT_KEPT } from '../../../src/data/unique';
+import type { CheckResult, ValidationReport } from '../../../src/data/types';
+import { silentLog } from '../../../src/log';
+
+let dir: string;
+
+function file(name: string, text: string) {
+  const full = path.join(dir, name);
+  fs.writeFileSync(full, text);
+  return localFileSource(full, name, fs.statSync(full).size);
+}
+
+function options(sources: ReturnType<typeof file>[], schemaText: string, extra: Partial<ValidateOptions> = {}): ValidateOptions {
+  return { sources, format: 'auto', reader: {}, schema: parseSchema(schemaText, 'schema.yaml'), workers: 1, log: silentLog, ...extra };
+}
+
+function byId(report: ValidationReport, id: string): CheckResult {
+  const found = report.checks.find((c) => c.id === id);
+  assert.ok(found, `no check ${id} in ${report.checks.map((c) => c.id).join(', ')}`);
+  return found;
+}
+
+const PEOPLE = 'id,age,country,joined\n1,34,US,2024-01-02\n2,17,GB,2024-01-03\n3,,FR,2024-01-05\n4,50,US,2024-01-06\n';
+const PEOPLE_SCHEMA = `version: 1
+dataset:
+  rowCount: { min: 1 }
+  primaryKey: id
+columns:
+  - { name: id, type: integer, nullable: false, unique: true }
+  - { name: age, type: integer, min: 18, severity: warning }
+  - { name: country, type: category, allowed: [US, GB] }
+  - { name: joined, type: datetime }
+`;
+
+describe('validateData', () => {
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'datavalidate-engine-'));
+  });
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists every check, passing ones included, and names the failing rows and lines', async () => {
+    const { report, profile } = await validateData(options([file('people.csv', PEOPLE)], PEOPLE_SCHEMA));
+    assert.deepStrictEqual(
+      report.checks.map((c) => [c.id, c.success]),
+      [
+        ['dataset.malformed', true],
+        ['dataset.columns', true],
+        ['dataset.rowCount', true],
+        ['dataset.primaryKey', true],
+        ['column.id.type', true],
+        ['column.id.nullable', true],
+        ['column.id.unique', true],
+        ['column.age.type', true],
+        ['column.age.min', false],
+        ['column.country.type', true],
+        ['column.country.allowed', false],
+        ['column.joined.type', true],
+      ],
+    );
+    assert.deepStrictEqual(byId(report, 'column.country.allowed').examples, [{ row: 3, line: 4, value: 'FR' }]);
+    assert.strictEqual(byId(report, 'column.age.min').severity, 'warning');
+    assert.strictEqual(byId(report, 'column.age.min').observed, 'min 17, max 50');
+    assert.strictEqual(report.errors, 1);
+    assert.strictEqual(report.warnings, 1);
+    assert.strictEqual(report.passed, false);
+    assert.strictEqual(report.rowCount, 4);
+    assert.strictEqual(profile.columns.find((c) => c.name === 'age')?.nulls, 1);
+  });
+
+  it('passes when the only failures are warnings', async () => {
+    const schema = PEOPLE_SCHEMA.replace('allowed: [US, GB]', 'allowed: [US, GB, FR]');
+    const { report } = await validateData(options([file('people.csv', PEOPLE)], schema));
+    assert.strictEqual(report.passed, true);
+    assert.strictEqual(report.errors, 0);
+    assert.strictEqual(report.warnings, 1);
+  });
+
+  it('compares the data columns with the schema in each columns mode', async () => {
+    const data = [file('d.csv', 'a,b,extra\n1,2,3\n')];
+    const schemaFor = (mode: string) => `version: 1\ndataset:\n  columns: ${mode}\ncolumns:\n  - { name: a, type: integer }\n  - { name: b, type: integer }\n  - { name: c, type: integer }\n`;
+    const exact = byId((await validateData(options(data, schemaFor('exact')))).report, 'dataset.columns');
+    assert.strictEqual(exact.success, false);
+    assert.strictEqual(exact.observed, 'missing: c; not in the schema: extra');
+    const subset = byId((await validateData(options(data, schemaFor('subset')))).report, 'dataset.columns');
+    assert.strictEqual(subset.success, false);
+    assert.strictEqual(subset.observed, 'not in the schema: extra');
+    const superset = byId((await validateData(options(data, schemaFor('superset')))).report, 'dataset.columns');
+    assert.strictEqual(superset.success, false);
+    assert.strictEqual(superset.observed, 'missing: c');
+    const fine = `version: 1\ndataset:\n  columns: superset\ncolumns:\n  - { name: a, type: integer }\n`;
+    assert.strictEqual(byId((await validateData(options(data, fine))).report, 'dataset.columns').success, true);
+  });
+
+  it('fails the freshness rule when the latest value is older than maxAge before now', async () => {
+    const data = [file('events.csv', 'ts\n2024-03-01T00:00:00Z\n2024-03-09T12:00:00Z\n')];
+    const schema = 'version: 1\ndataset:\n  freshness: { column: ts, maxAge: 7d }\ncolumns:\n  - { name: ts, type: datetime }\n';
+    const fresh = await validateData(options(data, schema, { now: () => new Date('2024-03-10T00:00:00Z') }));
+    assert.strictEqual(byId(fresh.report, 'dataset.freshness').success, true);
+    const stale = await validateData(options(data, schema, { now: () => new Date('2024-03-20T00:00:00Z') }));
+    const check = byId(stale.report, 'dataset.freshness');
+    assert.strictEqual(check.success, false);
+    assert.strictEqual(check.observed, 'latest 2024-03-09T12:00:00Z, 10d 12h old');
+  });
+
+  it('reports malformed rows as a failed check with their lines instead of stopping', async () => {
+    const data = [file('ragged.csv', 'a,b\n1,2\n3\n4,5\n')];
+    const { report } = await validateData(options(data, 'version: 1\ncolumns:\n  - { name: a, type: integer }\n  - { name: b, type: integer }\n'));
+    const malformed = byId(report, 'dataset.malformed');
+    assert.strictEqual(malformed.success, false);
+    assert.strictEqual(malformed.examples[0].line, 3);
+    assert.strictEqual(report.rowCount, 3);
+  });
+
+  it('treats several files as one dataset with rows counted through them, and refuses different headers', async () => {
+    const data = [file('a.csv', 'n\n1\n2\n'), file('b.csv', 'n\n3\nx\n')];
+    const { report } = await validateData(options(data, 'version: 1\ncolumns:\n  - { name: n, type: integer }\n'));
+    assert.deepStrictEqual(byId(report, 'column.n.type').examples, [{ row: 4, line: 3, value: 'x' }]);
+    const mismatched = [file('c.csv', 'n\n1\n'), file('d.csv', 'm\n1\n')];
+    await assert.rejects(validateData(options(mismatched, 'version: 1\ncolumns:\n  - { name: n, type: integer }\n')), /d\.csv has the columns m, but c\.csv has n/);
+  });
+
+  it('gives the same report with two workers as with one on a file with quoted line breaks', async () => {
+    const lines = ['id,note,amount,kind'];
+    for (let i = 1; i <= 20000; i++) {
+      const note = i % 7 === 0 ? `"line one\nline two, ""quoted"" ${i}"` : `plain ${i}`;
+      const amount = i % 997 === 0 ? 'oops' : String((i * 37) % 1000);
+      const id = i % 4999 === 0 ? 1 : i;
+      lines.push(`${id},${note},${amount},${i % 3 === 0 ? 'b' : 'a'}`);
+    }
+    const data = [file('big.csv', lines.join('\n') + '\n')];
+    const schema = `version: 1
+dataset:
+  primaryKey: id
+columns:
+  - { name: id, type: integer, unique: true }
+  - { name: note, type: string, pattern: 'plain \\d+' }
+  - { name: amount, type: number, max: 900 }
+  - { name: kind, type: category, allowed: [a] }
+`;
+    const one = await validateData(options(data, schema, { workers: 1 }));
+    const two = await validateData(options(data, schema, { workers: 2, splitMinBytes: 1 }));
+    assert.ok(two.report.checks.length > 0);
+    // A duplicate whose first occurrence is in another worker's range is found when merging, where the text of
+    // the value is no longer at hand; everything else, rows and lines included, is the same.
+    const withoutMergedValues = (checks: CheckResult[]) =>
+      checks.map((c) => ({ ...c, examples: c.examples.map((e) => (e.value === VALUE_NOT_KEPT ? { ...e, value: '1' } : e)) }));
+    assert.ok(two.report.checks.some((c) => c.examples.some((e) => e.value === VALUE_NOT_KEPT)));
+    assert.deepStrictEqual(withoutMergedValues(two.report.checks), one.report.checks);
+    assert.strictEqual(two.report.rowCount, 20000);
+    assert.deepStrictEqual(
+      two.profile.columns.map((c) => [c.name, c.count, c.nulls, c.min, c.max]),
+      one.profile.columns.map((c) => [c.name, c.count, c.nulls, c.min, c.max]),
+    );
+    const amount = byId(one.report, 'column.amount.type');
+    assert.deepStrictEqual(amount.examples[0], { row: 997, line: 997 + 1 + Math.floor(996 / 7), value: 'oops' });
+  });
+
+  it('compares with a reference for drift and reports columns missing from the reference', async () => {
+    const reference = ['x,c'];
+    const current = ['x,c,z'];
+    for (let i = 0; i < 2000; i++) {
+      reference.push(`${i % 100},${i % 2 === 0 ? 'a' : 'b'}`);
+      current.push(`${(i % 100) + 40},${i % 2 === 0 ? 'a' : 'b'},1`);
+    }
+    const schema = 'version: 1\ncolumns:\n  - { name: x, type: number }\n  - { name: c, type: category }\n  - { name: z, type: integer }\n';
+    const { report } = await validateData(
+      options([file('cur.csv', current.join('\n'))], schema, { reference: { kind: 'data', sources: [file('ref.csv', reference.join('\n'))], format: 'auto' } }),
+    );
+    const drift = report.drift!;
+    assert.strictEqual(drift.reference, 'ref.csv');
+    const x = drift.results.find((r) => r.column === 'x')!;
+    const c = drift.results.find((r) => r.column === 'c')!;
+    assert.strictEqual(x.metric, 'normalized_wasserstein');
+    assert.strictEqual(x.drifted, true);
+    assert.strictEqual(x.severity, 'warning');
+    assert.strictEqual(c.drifted, false);
+    assert.strictEqual(drift.detected, true);
+    assert.ok(drift.binning.length > 0);
+    const missing = byId(report, 'drift.z');
+    assert.strictEqual(missing.success, false);
+    assert.match(missing.observed!, /not in the reference/);
+    assert.strictEqual(report.passed, true);
+    assert.strictEqual(report.warnings, 2);
+  });
+
+  it('takes drift thresholds from the options over the schema', async () => {
+    const reference = ['x'];
+    const current = ['x'];
+    for (let i = 0; i < 1000; i++) {
+      reference.push(String(i % 100));
+      current.push(String((i % 100) + 40));
+    }
+    const schema = 'version: 1\ndrift:\n  severity: error\ncolumns:\n  - { name: x, type: number }\n';
+    const { report } = await validateData(
+      options([file('cur.csv', current.join('\n'))], schema, {
+        reference: { kind: 'data', sources: [file('ref.csv', reference.join('\n'))], format: 'auto' },
+        driftThresholds: { numerical: 5 },
+      }),
+    );
+    assert.strictEqual(report.drift!.results[0].threshold, 5);
+    assert.strictEqual(report.drift!.results[0].drifted, false);
+    assert.strictEqual(report.passed, true);
+  });
+});
+
+describe('profileData', () => {
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'datavalidate-engine-'));
+  });
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('profiles columns by what their values parse as', async () => {
+    const data = [file('d.csv', 'n,x,t,s\n1,1.5,2024-01-01,a\n2,2,2024-01-02,b\n')];
+    const profile = await profileData({ sources: data, format: 'auto', reader: {}, workers: 1, log: silentLog });
+    assert.deepStrictEqual(
+      profile.columns.map((c) => [c.name, c.kind]),
+      [['n', 'numeric'], ['x', 'numeric'], ['t', 'numeric'], ['s', 'categorical']],
+    );
+    assert.strictEqual(profile.rowCount, 2);
+  });
+});
