@@ -3,6 +3,8 @@
 //       a temp AGENT_TEMPDIRECTORY) with its required inputs missing, so it exits right after start-up;
 //       compared with `node -e 0` started the same way, which is the part no task can save.
 //   (b) size: each bundle (raw and gzip) and a freshly made .vsix.
+//   (c) DataValidate throughput against wc -l, pandas and npm CSV parsers (bench/datavalidate.mjs; its flags such as
+//       --quick or --big 4g are passed on; --no-datavalidate leaves it out).
 // Writes bench/results/latest.json and latest.md. Numbers depend on the machine: compare runs on the same one.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,6 +15,7 @@ import zlib from 'node:zlib';
 import { agentLikeEnv, formatBytes } from '../scripts/build.mjs';
 import { packageExtension } from '../scripts/package.mjs';
 import { listTasks, repoRoot } from '../scripts/stamp-version.mjs';
+import { runDataValidateBench } from './datavalidate.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const WARMUP = 2; // fill the file cache first: agents run tasks from a cached folder too
@@ -104,6 +107,9 @@ async function main() {
   fs.writeFileSync(path.join(resultsDir, 'latest.md'), md);
   console.log(md);
   console.log(`Written to ${path.relative(repoRoot, resultsDir)}/latest.json and latest.md`);
+
+  const args = process.argv.slice(2);
+  if (!args.includes('--no-datavalidate')) await runDataValidateBench(args);
 }
 
 main().catch((e) => {
