@@ -70,7 +70,8 @@ export function parseArgs(argv) {
 
 // ------------------------------------------------------------------ measuring
 
-const hasTime = fs.existsSync(TIME);
+// BENCH_NO_TIME=1 tries the polling fallback on a machine that has /usr/bin/time.
+const hasTime = fs.existsSync(TIME) && !process.env.BENCH_NO_TIME;
 
 /**
  * Runs a command to completion: wall time (process.hrtime around the child) and the child's peak RSS, from
@@ -248,12 +249,12 @@ export async function runDataValidateBench(argv = [], { log = console.log } = {}
   if (!viaTask && !fs.existsSync(engineBuild)) throw new Error(`${path.relative(repoRoot, taskScript)} is missing: run npm run build first.`);
   fs.mkdirSync(dataDir, { recursive: true });
   const notes = [];
+  log(`\nDataValidate benchmark: ${o.rows} rows, reference ${o.refRows} rows, ${o.runs} run(s) per contender${o.big ? `, big ${(o.big / 1e9).toFixed(1)} GB` : ''}`);
   if (!viaTask) {
     const msg = `${path.relative(repoRoot, taskScript)} is not built: ours runs through the engine API (build/src/data/engine.js via bench/datavalidate/engine-run.mjs), without the task's start-up and report rendering.`;
     log(msg);
     notes.push(msg);
   }
-  log(`\nDataValidate benchmark: ${o.rows} rows, reference ${o.refRows} rows, ${o.runs} runs each${o.big ? `, big ${(o.big / 1e9).toFixed(1)} GB` : ''}`);
   if (!hasTime) {
     const hint = `${TIME} is missing (Debian: apt-get install time); peak RSS is polled from /proc/<pid>/status VmHWM instead.`;
     log(hint);
