@@ -516,8 +516,11 @@ export function parseBooleanText(text: string): boolean | undefined {
 
 // ---------------------------------------------------------------- writing
 
+/** A comment to write above a schema (inferSchema sets one asking for a review). */
+export const schemaHeaderComments = new WeakMap<DataSchema, string>();
+
 /** The schema as YAML that loadSchema reads back to the same schema; defaults are left out. */
-export function schemaToYaml(schema: DataSchema, headerComment?: string): string {
+export function schemaToYaml(schema: DataSchema, headerComment: string | undefined = schemaHeaderComments.get(schema)): string {
   const out: Record<string, unknown> = { version: 1 };
   if (!(schema.missingValues.length === 1 && schema.missingValues[0] === '')) out.missingValues = schema.missingValues;
   const dataset: Record<string, unknown> = {};

@@ -1,0 +1,69 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { profileData, validateData } from '../../../src/data/engine';
+import { inferSchema, roundOutward } from '../../../src/data/infer';
+import { parseSchema, schemaToYaml } from '../../../src/data/schema';
+import { localFileSource } from '../../../src/data/sources';
+import { silentLog } from '../../../src/log';
+
+describe('inferSchema', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'datavalidate-infer-'));
+  });
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function dataset(): ReturnType<typeof localFileSource>[] {
+    const lines = ['id,age,income,country,active,joined,email'];
+    for (let i = 1; i <= 400; i++) {
+      const age = i % 50 === 0 ? '' : String(18 + (i % 60));
+      lines.push(`${i},${age},${(1000 + i * 13.37).toFixed(2)},${['US', 'GB', 'DE'][i % 3]},${i % 2 ? 'true' : 'false'},2024-01-${String(1 + (i % 28)).padStart(2, '0')}T10:00:00Z,user${i}@example.com`);
+    }
+    const file = path.join(dir, 'train.csv');
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    return [localFileSource(file, 'train.csv', fs.statSync(file).size)];
+  }
+
+  it('infers types, nullability, bounds, categories and uniqueness from the values', async () => {
+    const profile = await profileData({ sources: dataset(), format: 'auto', reader: {}, workers: 1, log: silentLog });
+    const schema = inferSchema(profile);
+    const rule = (name: string) => schema.columns.find((c) => c.name === name)!;
+    assert.deepStrictEqual(schema.columns.map((c) => [c.name, c.type]), [
+      ['id', 'integer'], ['age', 'integer'], ['income', 'number'], ['country', 'category'], ['active', 'boolean'], ['joined', 'datetime'], ['email', 'string'],
+    ]);
+    assert.strictEqual(rule('id').unique, true);
+    assert.strictEqual(rule('id').nullable, false);
+    assert.strictEqual(rule('age').nullable, true);
+    assert.strictEqual(rule('age').unique, undefined);
+    assert.deepStrictEqual([rule('age').min, rule('age').max], [18, 77]);
+    assert.deepStrictEqual([rule('income').min, rule('income').max], [1000, 6400]);
+    assert.deepStrictEqual([...rule('country').allowed!].sort(), ['DE', 'GB', 'US']);
+    assert.strictEqual(rule('joined').min, Date.UTC(2024, 0, 1));
+    assert.strictEqual(rule('joined').max, undefined);
+  });
+
+  it('writes a schema with a review comment that validates the data it came from', async () => {
+    const sources = dataset();
+    const profile = await profileData({ sources, format: 'auto', reader: {}, workers: 1, log: silentLog });
+    const yaml = schemaToYaml(inferSchema(profile));
+    assert.match(yaml, /^# Inferred by DataValidate from train\.csv \(400 rows\)/);
+    assert.match(yaml, /review every rule/);
+    const schema = parseSchema(yaml, 'inferred.yaml');
+    const { report } = await validateData({ sources, format: 'auto', reader: {}, schema, workers: 1, log: silentLog });
+    assert.deepStrictEqual(report.checks.filter((c) => !c.success), []);
+    assert.strictEqual(report.passed, true);
+  });
+
+  it('rounds bounds outward to two significant digits', () => {
+    assert.strictEqual(roundOutward(1682.13, 'down', false), 1600);
+    assert.strictEqual(roundOutward(927974.52, 'up', false), 930000);
+    assert.strictEqual(roundOutward(-3.14159, 'down', false), -3.2);
+    assert.strictEqual(roundOutward(0.0123, 'up', false), 0.013);
+    assert.strictEqual(roundOutward(17, 'down', true), 17);
+    assert.strictEqual(roundOutward(12345, 'up', true), 13000);
+  });
+});
