@@ -683,7 +683,7 @@ export class TableChecker {
     const rules = new Map((schema?.columns ?? []).map((rule) => [rule.name, rule]));
     this.checkers = columns.map((name, c) => createChecker(name, rules.get(name), missingValues, options, options.nativeTypes?.[c]));
     const key = schema?.dataset.primaryKey;
-    if (key && key.columns.every((name) => columns.includes(name))) {
+    if (key && key.columns.every((name) => columns.includes(name)) && !keyIsUniqueColumn(schema!)) {
       this.keyColumns = key.columns.map((name) => columns.indexOf(name));
       this.keyUnique = new UniqueTracker(options.uniqueMemoryCap, options.spillDir);
     }
@@ -767,6 +767,12 @@ export class TableChecker {
       malformed: this.malformed,
     };
   }
+}
+
+/** A one-column key on a column that is checked for uniqueness anyway: the key check reuses that work. */
+export function keyIsUniqueColumn(schema: DataSchema): boolean {
+  const key = schema.dataset.primaryKey;
+  return key !== undefined && key.columns.length === 1 && schema.columns.some((c) => c.name === key.columns[0] && c.unique === true);
 }
 
 function exampleAt(row: number, line: number, value: string): Example {

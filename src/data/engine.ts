@@ -11,7 +11,7 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { UserError, isUserError } from '../errors';
 import type { Log } from '../log';
-import { collisionProbabilityNote, evidenceByProfile, type ColumnEvidence, mergeParts, showValue, type MergedColumn, type MergedResult, type PartResult, type Tally } from './checks';
+import { collisionProbabilityNote, evidenceByProfile, keyIsUniqueColumn, type ColumnEvidence, mergeParts, showValue, type MergedColumn, type MergedResult, type PartResult, type Tally } from './checks';
 import { BINNING_RULE, columnDrift } from './drift';
 import { formatAge, formatInstant } from './durations';
 import { mergeColumnProfiles } from './profile';
@@ -349,7 +349,11 @@ function datasetChecks(merged: MergedResult, schema: DataSchema, now: Date): Che
 
   if (dataset.primaryKey) {
     const { columns, severity } = dataset.primaryKey;
-    const key = merged.primaryKey;
+    const keyColumn = keyIsUniqueColumn(schema) ? merged.columnResults.find((c) => c.name === columns[0]) : undefined;
+    const key =
+      keyColumn?.unique && keyColumn.tallies.nullable
+        ? { unique: keyColumn.unique, missing: keyColumn.tallies.nullable }
+        : merged.primaryKey;
     const expectation = `(${columns.join(', ')}) is unique and never null`;
     if (!key) {
       const absent = columns.filter((name) => !merged.columns.includes(name));
