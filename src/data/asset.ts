@@ -40,7 +40,7 @@ export async function dataAssetSources(reference: string, o: AssetReadOptions): 
       throw new UserError(`Input '${o.inputName}': '${reference}' is not a data asset reference. Use azureml:<name>:<version> or azureml:<name>@latest.`, { input: o.inputName });
     }
     const [, name, requested] = m;
-    let version = requested;
+    let version: string | undefined = requested;
     if (!version) {
       const container = await client.get<{ properties?: { latestVersion?: string } }>(`data/${name}`, { operation: `read the data asset '${name}'`, allowNotFound: true });
       version = container?.properties?.latestVersion;
@@ -102,7 +102,10 @@ function blobSource(container: ContainerClient, blobName: string, name: string, 
         .download(start, count)
         .then((response) => {
           const body = response.readableStreamBody;
-          if (!body) return out.end();
+          if (!body) {
+            out.end();
+            return;
+          }
           body.on('error', (e) => out.destroy(e));
           body.pipe(out);
         })
