@@ -44,6 +44,16 @@ export interface ValidateOptions {
   splitMinBytes?: number;
 }
 
+/**
+ * Rows per batch unless the caller says otherwise. A batch of text cells is the largest thing alive at a time;
+ * 8192 rows of 12 columns kept peak RSS near 110 MiB where the readers' 65536 took about 350 MiB, and was no slower.
+ */
+const ENGINE_BATCH_SIZE = 8192;
+/**
+ * A worker holds a batch, its profiles and at most a uniqueness table per checked column; smaller heap limits
+ * than V8's defaults make it collect sooner, which keeps two workers and the main thread under 200 MiB.
+ */
+const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 256 };
 /** Local text files smaller than this are read by one worker: splitting costs more than it saves. */
 const SPLIT_MIN_BYTES = 8 * 1024 * 1024;
 
@@ -135,7 +145,8 @@ async function scanDataset(
   const started = Date.now();
   const workers = Math.max(1, Math.floor(o.workers ?? Math.min(2, os.availableParallelism())));
   const formats = await Promise.all(sources.map((source) => detectFormat(source, requestedFormat)));
-  const { onMalformed: _ignored, ...reader } = o.reader as ReaderOptions;
+  const { onMalformed: _ignored, ...given } = o.reader as ReaderOptions;
+  const reader = { ...given, batchSize: given.batchSize ?? ENGINE_BATCH_SIZE };
   const common = { reader, schema, sniffUniqueness, uniqueMemoryCap: o.uniqueMemoryCap };
 
   const tasks: Array<{ task: PartTask; source: DataSource }> = [];
@@ -248,7 +259,7 @@ async function runInWorkers(
   };
   try {
     for (let k = 0; k < Math.min(workers, local.length); k++) {
-      pool.push(new Worker(script, { workerData: { dataValidateWorker: true } }));
+      pool.push(new Worker(script, { workerData: { dataValidateWorker: true }, resourceLimits: WORKER_HEAP_LIMITS }));
     }
     const inThisThread = (async () => {
       for (const item of remote) results[item.index] = await checkPart(item.task, item.source, o.signal);
