@@ -14,7 +14,13 @@ export interface Customer {
 
 /** A small deterministic PRNG (xorshift32), so the data is the same on every machine. */
 function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
+  // Spread the seed over all bits (small seeds start xorshift in a low-entropy state) and warm it up.
+  let x = Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) >>> 0 || 1;
+  for (let i = 0; i < 32; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+  }
   return () => {
     x ^= x << 13;
     x ^= x >>> 17;

@@ -103,9 +103,11 @@ describe('DataValidate, run as the agent runs it', function () {
   });
 
   it('detects drift against reference data and against a saved profile', async () => {
-    write(dir, 'reference.csv', toDelimited(customers(400, 99), ','));
-    write(dir, 'drifted.csv', toDelimited(customers(400, 12, true), ','));
-    const same = await run({ dataPath: 'good.csv', schema, referenceData: 'reference.csv', profileOutput: 'reference.profile.json' });
+    // Large enough samples that sampling noise stays well under the 0.1 thresholds.
+    write(dir, 'reference.csv', toDelimited(customers(5000, 99), ','));
+    write(dir, 'current.csv', toDelimited(customers(5000, 98), ','));
+    write(dir, 'drifted.csv', toDelimited(customers(5000, 12, true), ','));
+    const same = await run({ dataPath: 'current.csv', schema, referenceData: 'reference.csv', profileOutput: 'reference.profile.json' });
     assert.strictEqual(same.result, 'Succeeded', same.visibleLog);
     assert.strictEqual(same.outputs.driftDetected, 'false', JSON.stringify(report(same).drift));
     const drifted = await run({ dataPath: 'drifted.csv', schema, referenceData: 'reference.csv' });
