@@ -1,0 +1,130 @@
+/**
+ * Opening a data source as a table of row batches, whatever its format, and splitting a local text file into
+ * byte ranges that workers can read in parallel.
+ */
+import { DataFormatError, TableReader } from '../types';
+import type { DataSource } from '../sources';
+import { openCsv, readCsvHeader } from './csv';
+import { openJsonl, readJsonlColumns } from './jsonl';
+import { ReaderOptions } from './options';
+
+export { DEFAULT_BATCH_SIZE, DEFAULT_TEXT_BATCH_SIZE, MalformedIssue, ReaderOptions } from './options';
+
+export async function openTable(source: DataSource, options: ReaderOptions): Promise<TableReader> {
+  switch (options.format) {
+    case 'csv':
+    case 'tsv':
+      return openCsv(source, options);
+    case 'jsonl':
+      return openJsonl(source, options);
+    case 'parquet': {
+      if (options.range) throw new Error('Parquet files are not read by byte range.');
+      // Loaded only here, so reading CSV never loads the WebAssembly module.
+      const { openParquet } = await import('./parquet');
+      return openParquet(source, options);
+    }
+    default:
+      throw new DataFormatError(`Unknown data format '${String(options.format)}'.`, { source: source.name });
+  }
+}
+
+const QUOTE = 0x22;
+const LF = 0x0a;
+
+/**
+ * Splits a local CSV/TSV/JSONL file into about `parts` byte ranges, each starting at a record boundary; the first
+ * starts after the header. Reading every range (with headerLine = header) gives exactly the rows of one whole-file
+ * read. CSV boundaries come from a quote-parity pre-pass (Buffer.indexOf jumps from quote to quote), so a line
+ * break inside a quoted field never starts a range; with malformed quoting (a stray quote inside an unquoted
+ * field) parity is lost and a boundary may fall inside a record, which the reads then report as malformed rows.
+ * Anything else (Parquet, a non-local source, UTF-16, one part) gives one range: the whole file, header included.
+ */
+export async function splitIntoRanges(
+  source: DataSource,
+  parts: number,
+  options: ReaderOptions,
+): Promise<{ header?: string[]; ranges: Array<{ start: number; end: number }> }> {
+  const size = source.size;
+  const text = options.format === 'csv' || options.format === 'tsv' || options.format === 'jsonl';
+  if (!text || source.localPath === undefined || size === undefined || options.encoding === 'utf16le') {
+    if (size === undefined) throw new Error(`splitIntoRanges needs the size of ${source.name}.`);
+    return { ranges: [{ start: 0, end: size }] };
+  }
+  let header: string[] | undefined;
+  let dataStart: number;
+  if (options.format === 'jsonl') {
+    header = options.columns ?? (await readJsonlColumns(source, options));
+    dataStart = 0;
+  } else {
+    const h = await readCsvHeader(source, options);
+    header = h.names;
+    dataStart = h.dataStart;
+  }
+  if (parts <= 1 || size - dataStart < 2) return { header, ranges: [{ start: dataStart, end: size }] };
+  const bounds = await recordBoundaries(source, dataStart, size, parts, options.format !== 'jsonl');
+  const ranges: Array<{ start: number; end: number }> = [];
+  let start = dataStart;
+  for (const b of [...bounds, size]) {
+    if (b > start) ranges.push({ start, end: b });
+    start = Math.max(start, b);
+  }
+  if (ranges.length === 0) ranges.push({ start: dataStart, end: size });
+  return { header, ranges };
+}
+
+/** Offsets just after a line break outside quotes, the first at or after each of parts-1 evenly spaced targets. */
+async function recordBoundaries(source: DataSource, from: number, size: number, parts: number, quotes: boolean): Promise<number[]> {
+  const step = (size - from) / parts;
+  const targets: number[] = [];
+  for (let k = 1; k < parts; k++) targets.push(Math.floor(from + k * step));
+  const out: number[] = [];
+  let ti = 0;
+  let inQuote = false;
+  let at = from; // absolute offset of the current chunk
+  const stream = source.open({ start: from, end: size });
+  try {
+    for await (const raw of stream as AsyncIterable<Buffer>) {
+      const chunk = raw;
+      const len = chunk.length;
+      let i = 0;
+      while (i < len && ti < targets.length) {
+        if (inQuote) {
+          const q = chunk.indexOf(QUOTE, i);
+          if (q < 0) {
+            i = len;
+            break;
+          }
+          inQuote = false;
+          i = q + 1;
+          continue;
+        }
+        const target = targets[ti] - at;
+        if (i < target) {
+          // Before the target only the quote parity matters.
+          const q = quotes ? chunk.indexOf(QUOTE, i) : -1;
+          if (q >= 0 && q < target) {
+            inQuote = true;
+            i = q + 1;
+          } else i = Math.min(len, target);
+          continue;
+        }
+        const lf = chunk.indexOf(LF, i);
+        const q = quotes ? chunk.indexOf(QUOTE, i) : -1;
+        if (lf >= 0 && (q < 0 || lf < q)) {
+          const b = at + lf + 1;
+          out.push(b);
+          while (ti < targets.length && targets[ti] < b) ti++;
+          i = lf + 1;
+        } else if (q >= 0) {
+          inQuote = true;
+          i = q + 1;
+        } else i = len;
+      }
+      at += len;
+      if (ti >= targets.length) break;
+    }
+  } finally {
+    (stream as unknown as { destroy?: () => void }).destroy?.();
+  }
+  return out.filter((b) => b < size);
+}

@@ -1,0 +1,308 @@
+/**
+ * Parquet reader: parquet-wasm decodes record batches (every codec parquet supports is compiled in), hands them
+ * over as Arrow IPC, and apache-arrow reads that into columns. The research measured 3.1 M rows/s this way against
+ * 0.7 M for a pure-JS reader. Memory is bounded by one row group (the WASM memory grows to the largest, never the file).
+ *
+ * Values: numbers (int8-32, uint8-32, floats; int64/uint64 as number when within ±2^53, else bigint), strings,
+ * booleans, Date for timestamps and dates (millisecond precision; finer units are truncated), null for nulls;
+ * decimals as numbers; nested values (lists, structs, maps) and binary as JSON text.
+ *
+ * The WASM module is loaded on the first Parquet read only. parquet-wasm's Node build reads
+ * `${__dirname}/parquet_wasm_bg.wasm` synchronously when first required, so a bundle needs that file next to it.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { pipeline } from 'stream/promises';
+import type * as Arrow from 'apache-arrow';
+import { CellValue, DataFormatError, RowBatch, TableReader } from '../types';
+import type { DataSource } from '../sources';
+import { DEFAULT_BATCH_SIZE, ReaderOptions } from './options';
+
+type ParquetWasm = typeof import('parquet-wasm');
+type ArrowModule = typeof import('apache-arrow');
+
+let wasmModule: ParquetWasm | undefined;
+let arrowModule: ArrowModule | undefined;
+
+/** parquet-wasm (its WASM is compiled on this first call) and apache-arrow, loaded on demand. */
+export function loadParquetWasm(): { pw: ParquetWasm; arrow: ArrowModule } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  wasmModule ??= require('parquet-wasm') as ParquetWasm;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  arrowModule ??= require('apache-arrow') as ArrowModule;
+  return { pw: wasmModule, arrow: arrowModule };
+}
+
+function corrupt(source: string, detail: unknown): DataFormatError {
+  const text = detail instanceof Error ? detail.message : String(detail);
+  return new DataFormatError(`${source} is not a readable Parquet file: ${text}`, { source });
+}
+
+/** A non-local source is copied to a temporary file first: Parquet needs random access (footer first). */
+async function localCopy(source: DataSource): Promise<{ file: string; cleanup: () => void }> {
+  if (source.localPath) return { file: source.localPath, cleanup: () => undefined };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'datavalidate-'));
+  const file = path.join(dir, 'data.parquet');
+  const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    await pipeline(source.open(), fs.createWriteStream(file));
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
+  return { file, cleanup };
+}
+
+/** Checks the magic at both ends, so a truncated or foreign file gets a clear message before the decoder runs. */
+function checkMagic(file: string, source: string): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size < 12) throw corrupt(source, `the file is ${size} bytes, too short for Parquet`);
+    const head = Buffer.alloc(4);
+    const tail = Buffer.alloc(4);
+    fs.readSync(fd, head, 0, 4, 0);
+    fs.readSync(fd, tail, 0, 4, size - 4);
+    if (head.toString('latin1') !== 'PAR1') throw corrupt(source, 'it does not start with the Parquet magic bytes PAR1');
+    if (tail.toString('latin1') !== 'PAR1') throw corrupt(source, 'it does not end with PAR1 (truncated?)');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Arrow type names as pyarrow writes them ('int64', 'double', 'utf8', 'timestamp[ms, tz=UTC]'). */
+export function nativeTypeName(arrow: ArrowModule, t: Arrow.DataType): string {
+  const T = arrow.Type;
+  const u = (unit: number) => ['s', 'ms', 'us', 'ns'][unit] ?? String(unit);
+  switch (t.typeId) {
+    case T.Int: {
+      const i = t as Arrow.Int;
+      return `${i.isSigned ? 'int' : 'uint'}${i.bitWidth}`;
+    }
+    case T.Float:
+      return ['halffloat', 'float', 'double'][(t as Arrow.Float).precision] ?? 'double';
+    case T.Bool:
+      return 'bool';
+    case T.Utf8:
+      return 'utf8';
+    case T.LargeUtf8:
+      return 'large_utf8';
+    case T.Binary:
+      return 'binary';
+    case T.LargeBinary:
+      return 'large_binary';
+    case T.Timestamp: {
+      const ts = t as Arrow.Timestamp;
+      return `timestamp[${u(ts.unit)}${ts.timezone ? `, tz=${ts.timezone}` : ''}]`;
+    }
+    case T.Date:
+      return (t as Arrow.Date_).unit === arrow.DateUnit.DAY ? 'date32[day]' : 'date64[ms]';
+    case T.Decimal: {
+      const d = t as Arrow.Decimal;
+      return `decimal(${d.precision}, ${d.scale})`;
+    }
+    case T.Dictionary:
+      return nativeTypeName(arrow, (t as Arrow.Dictionary).dictionary);
+    default:
+      return String(t).toLowerCase();
+  }
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+
+/** One Arrow column of a record batch as cell values. */
+function columnValues(arrow: ArrowModule, vec: Arrow.Vector, n: number): ArrayLike<CellValue> {
+  const T = arrow.Type;
+  const t = vec.type as Arrow.DataType;
+  const id = t.typeId;
+  // Plain numbers without nulls: the typed array itself, no copy.
+  if ((id === T.Int && (t as Arrow.Int).bitWidth <= 32) || (id === T.Float && (t as Arrow.Float).precision > 0)) {
+    if (vec.nullCount === 0 && vec.data.length === 1) {
+      const values = vec.data[0].values as ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> };
+      return values.length === n ? values : values.subarray(0, n);
+    }
+  }
+  const out: CellValue[] = new Array(n);
+  const noNulls = vec.nullCount === 0;
+  if (id === T.Int && (t as Arrow.Int).bitWidth === 64) {
+    for (let i = 0; i < n; i++) {
+      const v = vec.get(i) as bigint | null;
+      out[i] = v === null ? null : v <= MAX_SAFE && v >= MIN_SAFE ? Number(v) : v;
+    }
+    return out;
+  }
+  if (id === T.Timestamp || id === T.Date) {
+    for (let i = 0; i < n; i++) {
+      const v = vec.get(i) as number | bigint | null;
+      out[i] = v === null ? null : new Date(Number(v));
+    }
+    return out;
+  }
+  if (id === T.Decimal) {
+    const scale = (t as Arrow.Decimal).scale;
+    for (let i = 0; i < n; i++) {
+      const v = vec.get(i) as unknown;
+      out[i] = v === null ? null : decimalToNumber(v, scale);
+    }
+    return out;
+  }
+  if (id === T.Utf8 || id === T.LargeUtf8 || id === T.Bool || id === T.Int || id === T.Float || id === T.Dictionary) {
+    if (noNulls || id !== T.Dictionary) {
+      for (let i = 0; i < n; i++) out[i] = vec.get(i) as CellValue;
+      if (id !== T.Dictionary) return out;
+    }
+    // Dictionary values may themselves be of any type: normalise them like a plain column.
+    for (let i = 0; i < n; i++) out[i] = plain(vec.get(i));
+    return out;
+  }
+  for (let i = 0; i < n; i++) out[i] = plain(vec.get(i));
+  return out;
+}
+
+function plain(v: unknown): CellValue {
+  if (v === null || v === undefined) return null;
+  switch (typeof v) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return v;
+    case 'bigint':
+      return v <= MAX_SAFE && v >= MIN_SAFE ? Number(v) : v;
+    default:
+      if (v instanceof Date) return v;
+      if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+      return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+  }
+}
+
+/** Arrow JS gives a decimal as its little-endian 32-bit words; scale it into a number. */
+function decimalToNumber(v: unknown, scale: number): number {
+  if (typeof v === 'number') return v / 10 ** scale;
+  if (typeof v === 'bigint') return Number(v) / 10 ** scale;
+  const words = v as Uint32Array;
+  let big = 0n;
+  for (let k = words.length - 1; k >= 0; k--) big = (big << 32n) | BigInt(words[k]);
+  const bits = BigInt(words.length * 32);
+  if (words.length > 0 && words[words.length - 1] & 0x80000000) big -= 1n << bits;
+  return Number(big) / 10 ** scale;
+}
+
+class ParquetReader implements TableReader {
+  readonly source: string;
+  columns: string[] = [];
+  nativeTypes: Array<string | undefined> = [];
+  private bytes = 0;
+  private size = 0;
+  private file!: ParquetWasm['ParquetFile']['prototype'];
+  private cleanup: () => void = () => undefined;
+  private readonly batchSize: number;
+
+  constructor(private readonly src: DataSource, options: ReaderOptions) {
+    this.source = src.name;
+    this.batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE));
+  }
+
+  async open(): Promise<this> {
+    const local = await localCopy(this.src);
+    this.cleanup = local.cleanup;
+    try {
+      checkMagic(local.file, this.source);
+      this.size = fs.statSync(local.file).size;
+      const { pw, arrow } = loadParquetWasm();
+      try {
+        this.file = await pw.ParquetFile.fromFile(await fs.openAsBlob(local.file));
+      } catch (e) {
+        throw corrupt(this.source, e);
+      }
+      const schemaIpc = this.file.schema().intoIPCStream();
+      const schema = arrow.tableFromIPC(schemaIpc).schema;
+      this.columns = schema.fields.map((f) => f.name);
+      this.nativeTypes = schema.fields.map((f) => nativeTypeName(arrow, f.type));
+      return this;
+    } catch (e) {
+      this.close();
+      throw e instanceof DataFormatError ? e : corrupt(this.source, e);
+    }
+  }
+
+  bytesRead(): number {
+    return this.bytes;
+  }
+
+  close(): void {
+    try {
+      this.file?.free();
+    } catch {
+      // already freed
+    }
+    this.cleanup();
+    this.cleanup = () => undefined;
+  }
+
+  async *batches(signal?: AbortSignal): AsyncIterable<RowBatch> {
+    const { arrow } = loadParquetWasm();
+    let firstRow = 1;
+    let total = 0;
+    try {
+      let stream: ReadableStream<unknown>;
+      try {
+        stream = (await this.file.stream({ batchSize: this.batchSize })) as ReadableStream<unknown>;
+      } catch (e) {
+        throw corrupt(this.source, e);
+      }
+      const reader = stream.getReader();
+      try {
+        for (;;) {
+          signal?.throwIfAborted();
+          let next: { done?: boolean; value?: unknown };
+          try {
+            next = await reader.read();
+          } catch (e) {
+            throw corrupt(this.source, e);
+          }
+          if (next.done) break;
+          const wasmBatch = next.value as { intoIPCStream(): Uint8Array };
+          const table = arrow.tableFromIPC(wasmBatch.intoIPCStream());
+          for (const rb of table.batches) {
+            const n = rb.numRows;
+            if (n === 0) continue;
+            const columns: Array<ArrayLike<CellValue>> = [];
+            for (let c = 0; c < this.columns.length; c++) {
+              const vec = rb.getChildAt(c);
+              columns.push(vec ? columnValues(arrow, vec, n) : new Array<CellValue>(n));
+            }
+            total += n;
+            // Progress in file bytes, in proportion to the rows read (the decoder does not say where it is).
+            this.bytes = this.file ? Math.round((this.size * total) / Math.max(total, this.rowCountHint())) : 0;
+            yield { firstRow, rowCount: n, columns };
+            firstRow += n;
+          }
+        }
+      } finally {
+        await reader.cancel().catch(() => undefined);
+      }
+      this.bytes = this.size;
+    } finally {
+      this.close();
+    }
+  }
+
+  private rowCountCache: number | undefined;
+
+  private rowCountHint(): number {
+    if (this.rowCountCache === undefined) {
+      try {
+        this.rowCountCache = this.file.metadata().fileMetadata().numRows();
+      } catch {
+        this.rowCountCache = 1;
+      }
+    }
+    return this.rowCountCache ?? 1;
+  }
+}
+
+export async function openParquet(source: DataSource, options: ReaderOptions): Promise<TableReader> {
+  return new ParquetReader(source, options).open();
+}
