@@ -179,7 +179,7 @@ const SNIFF_BYTES = 64 * 1024;
 
 /**
  * The format to read a source as. 'auto': by extension, else by content: the Parquet magic 'PAR1'; a first
- * non-space character '{' → JSON Lines; a first line with at least as many tabs as commas (and some) → TSV; else CSV.
+ * non-space character '{' → JSON Lines; a first line with more tabs than commas → TSV; else CSV.
  */
 export async function detectFormat(source: DataSource, requested: 'auto' | DataFormat): Promise<DataFormat> {
   if (requested !== 'auto') return requested;
@@ -202,7 +202,7 @@ export async function detectFormat(source: DataSource, requested: 'auto' | DataF
     if (head[j] === 0x09) tabs++;
     else if (head[j] === 0x2c) commas++;
   }
-  return tabs > 0 && tabs >= commas ? 'tsv' : 'csv';
+  return tabs > commas ? 'tsv' : 'csv';
 }
 
 /** Up to n bytes from the start of a source. */

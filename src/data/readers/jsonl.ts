@@ -37,6 +37,7 @@ class JsonlReader implements TableReader {
   private cols: CellValue[][] = [];
   private lines = new Float64Array(0);
   private rows = 0;
+  private inBatch = false;
   /** The first batch, read by open() to learn the columns. */
   private pending: RowBatch | undefined;
 
@@ -76,7 +77,7 @@ class JsonlReader implements TableReader {
     this.columns.push(name);
     this.index.set(name, c);
     // Rows already in the batch had no such key.
-    if (this.rows > 0 || this.cols.length > 0) this.cols.push(new Array(this.batchSize));
+    if (this.inBatch) this.cols.push(new Array(this.batchSize));
   }
 
   private report(issue: MalformedIssue): void {
@@ -91,6 +92,7 @@ class JsonlReader implements TableReader {
     for (let c = 0; c < this.columns.length; c++) this.cols.push(new Array(this.batchSize));
     this.lines = new Float64Array(this.batchSize);
     this.rows = 0;
+    this.inBatch = true;
   }
 
   /** One line [s, e) of buf, without its line break. */
@@ -218,6 +220,7 @@ class JsonlReader implements TableReader {
     this.rowsBefore += rowCount;
     this.rows = 0;
     this.cols = [];
+    this.inBatch = false;
     return batch;
   }
 

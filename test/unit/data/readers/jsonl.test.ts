@@ -1,0 +1,60 @@
+import * as assert from 'assert';
+import { DataFormatError } from '../../../../src/data/types';
+import { memorySource, readAll } from './helpers';
+
+describe('JSON Lines reader', () => {
+  it('takes the columns from the first object, adds keys first seen in the first batch, and gives JSON values', async () => {
+    const data = '{"a":1,"b":"x"}\n{"b":"y","a":2.5,"c":true}\n{"a":null,"b":"z","c":false}\n';
+    const r = await readAll(memorySource(data, 7), { format: 'jsonl' });
+    assert.deepStrictEqual(r.columns, ['a', 'b', 'c']);
+    assert.deepStrictEqual(r.rows, [[1, 'x', undefined], [2.5, 'y', true], [null, 'z', false]]);
+  });
+
+  it('gives nested objects and arrays as their JSON text', async () => {
+    const r = await readAll(memorySource('{"a":{"x":[1,2]},"b":[true]}\n'), { format: 'jsonl' });
+    assert.deepStrictEqual(r.rows, [['{"x":[1,2]}', '[true]']]);
+  });
+
+  it('skips blank lines, reads CRLF and a last line without a line break, and gives each row its line', async () => {
+    const r = await readAll(memorySource('{"a":1}\r\n\r\n  \n{"a":2}'), { format: 'jsonl' });
+    assert.deepStrictEqual(r.rows, [[1], [2]]);
+    assert.deepStrictEqual(r.lines, [1, 4]);
+  });
+
+  it('uses the columns given, in their order, and reports an unknown key once', async () => {
+    const data = '{"b":1,"a":2,"z":0}\n{"a":3,"z":1}\n';
+    const r = await readAll(memorySource(data), { format: 'jsonl', columns: ['a', 'b'], collect: true });
+    assert.deepStrictEqual(r.columns, ['a', 'b']);
+    assert.deepStrictEqual(r.rows, [[2, 1], [3, undefined]]);
+    assert.deepStrictEqual(r.issues.map((i) => [i.kind, i.key, i.line]), [['unexpectedKey', 'z', 1]]);
+  });
+
+  it('throws on a line that is not JSON, naming the line, when no onMalformed is given', async () => {
+    await assert.rejects(readAll(memorySource('{"a":1}\n{"a":\n'), { format: 'jsonl' }), (e: unknown) => {
+      assert.ok(e instanceof DataFormatError);
+      assert.match(e.message, /line 2 is not valid JSON/);
+      assert.strictEqual(e.location.line, 2);
+      return true;
+    });
+  });
+
+  it('reports lines that are not JSON objects and skips them, so rows and lines differ', async () => {
+    const data = '{"a":1}\n[1,2]\nnot json\n42\n{"a":2}\n';
+    const r = await readAll(memorySource(data), { format: 'jsonl', collect: true });
+    assert.deepStrictEqual(r.rows, [[1], [2]]);
+    assert.deepStrictEqual(r.lines, [1, 5]);
+    assert.deepStrictEqual(r.issues.map((i) => [i.kind, i.line]), [['json', 2], ['json', 3], ['json', 4]]);
+  });
+
+  it('throws on invalid UTF-8 with its line', async () => {
+    const data = Buffer.concat([Buffer.from('{"a":"x"}\n{"a":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n')]);
+    await assert.rejects(readAll(memorySource(data, 3), { format: 'jsonl' }), /invalid UTF-8 at line 2, byte 16/);
+  });
+
+  it('cuts rows into batches and numbers their first rows', async () => {
+    const data = Array.from({ length: 7 }, (_, i) => `{"i":${i}}\n`).join('');
+    const r = await readAll(memorySource(data, 5), { format: 'jsonl', batchSize: 3 });
+    assert.deepStrictEqual(r.firstRows, [1, 4, 7]);
+    assert.deepStrictEqual(r.rows.map((x) => x[0]), [0, 1, 2, 3, 4, 5, 6]);
+  });
+});

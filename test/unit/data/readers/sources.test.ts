@@ -1,0 +1,92 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { UserError } from '../../../../src/errors';
+import { detectFormat, globToRegExp, localSources } from '../../../../src/data/sources';
+import { memorySource, tempDir } from './helpers';
+
+describe('Local data sources', () => {
+  let dir: string;
+  before(() => {
+    dir = tempDir();
+    const files: Record<string, string> = {
+      'data/a.csv': 'x\n1\n',
+      'data/b.parquet': 'PAR1',
+      'data/notes.md': '# not data',
+      'data/.hidden.csv': 'x\n',
+      'data/2024/01/c.csv': 'x\n2\n',
+      'data/2024/02/d.jsonl': '{}\n',
+      'data/2024/02/e.tsv': 'x\n',
+      'other/f.txt': 'a\tb\n',
+    };
+    for (const [rel, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      fs.writeFileSync(path.join(dir, rel), text);
+    }
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const names = (p: string) => localSources(p, dir, 'dataPath').map((s) => s.name);
+
+  it('gives one file with its size, absolute path and a name relative to the base dir', () => {
+    const [s] = localSources('data/a.csv', dir, 'dataPath');
+    assert.strictEqual(s.name, 'data/a.csv');
+    assert.strictEqual(s.size, 4);
+    assert.strictEqual(s.localPath, path.join(dir, 'data', 'a.csv'));
+  });
+
+  it('lists every data file in a folder recursively and sorted, skipping other extensions and hidden files', () => {
+    assert.deepStrictEqual(names('data'), ['data/2024/01/c.csv', 'data/2024/02/d.jsonl', 'data/2024/02/e.tsv', 'data/a.csv', 'data/b.parquet']);
+  });
+
+  it('matches globs with *, **, ? and {a,b}, also written with backslashes', () => {
+    assert.deepStrictEqual(names('data/*.csv'), ['data/a.csv']);
+    assert.deepStrictEqual(names('data/**/*.csv'), ['data/2024/01/c.csv', 'data/a.csv']);
+    assert.deepStrictEqual(names('data/2024/0?/*.{jsonl,tsv}'), ['data/2024/02/d.jsonl', 'data/2024/02/e.tsv']);
+    assert.deepStrictEqual(names('data\\2024\\*\\c.csv'), ['data/2024/01/c.csv']);
+    assert.deepStrictEqual(names('*/f.txt'), ['other/f.txt']);
+  });
+
+  it('reads a file opened with a byte range from start up to, not including, end', async () => {
+    const [s] = localSources('data/a.csv', dir, 'dataPath');
+    const parts: Buffer[] = [];
+    for await (const c of s.open({ start: 1, end: 3 }) as AsyncIterable<Buffer>) parts.push(c);
+    assert.strictEqual(Buffer.concat(parts).toString(), '\n1');
+  });
+
+  it('throws a UserError naming the input when nothing matches or the path does not exist', () => {
+    for (const p of ['data/*.xlsx', 'missing.csv', 'nothing/**/*.csv']) {
+      assert.throws(() => localSources(p, dir, 'dataPath'), (e: unknown) => e instanceof UserError && e.input === 'dataPath' && /dataPath/.test(e.message));
+    }
+  });
+
+  it('turns ** into any number of folders and keeps * within one', () => {
+    const re = globToRegExp('a/**/b*.csv');
+    assert.ok(re.test('a/b1.csv'));
+    assert.ok(re.test('a/x/y/b1.csv'));
+    assert.ok(!re.test('a/x/c.csv'));
+    assert.ok(!globToRegExp('*.csv').test('x/y.csv'));
+  });
+});
+
+describe('Format detection', () => {
+  it('goes by the extension first', async () => {
+    assert.strictEqual(await detectFormat(memorySource('{}', 10, 'x.csv'), 'auto'), 'csv');
+    assert.strictEqual(await detectFormat(memorySource('a,b', 10, 'x.pq'), 'auto'), 'parquet');
+    assert.strictEqual(await detectFormat(memorySource('a,b', 10, 'x.ndjson'), 'auto'), 'jsonl');
+    assert.strictEqual(await detectFormat(memorySource('a,b', 10, 'x.TSV'), 'auto'), 'tsv');
+  });
+
+  it('goes by the content for other names: Parquet magic, a leading brace, tabs, else CSV', async () => {
+    assert.strictEqual(await detectFormat(memorySource('PAR1....', 10, 'blob'), 'auto'), 'parquet');
+    assert.strictEqual(await detectFormat(memorySource('\ufeff \n{"a":1}\n', 10, 'x.json'), 'auto'), 'jsonl');
+    assert.strictEqual(await detectFormat(memorySource('a\tb\tc\n1,2\t3\t4\n', 10, 'x.txt'), 'auto'), 'tsv');
+    assert.strictEqual(await detectFormat(memorySource('a,b\tc\n', 10, 'x.txt'), 'auto'), 'csv');
+    assert.strictEqual(await detectFormat(memorySource('', 10, 'empty.txt'), 'auto'), 'csv');
+  });
+
+  it('keeps a format that was asked for, and refuses a JSON array', async () => {
+    assert.strictEqual(await detectFormat(memorySource('PAR1', 10, 'x.parquet'), 'csv'), 'csv');
+    await assert.rejects(detectFormat(memorySource('[{"a":1}]', 10, 'x.json'), 'auto'), UserError);
+  });
+});
