@@ -1,0 +1,90 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { localSources } from '../../../../src/data/sources';
+import { ReaderOptions, splitIntoRanges } from '../../../../src/data/readers';
+import { CellValue } from '../../../../src/data/types';
+import { readAll, tempDir } from './helpers';
+
+/** Rows whose quoted fields hold line breaks, quoted delimiters and doubled quotes, behind a BOM and a multi-line header. */
+function csvWithQuotedNewlines(rows: number): string {
+  const lines = ['\ufeffid,"long\nheader",note'];
+  for (let i = 0; i < rows; i++) {
+    const note = i % 2 === 0 ? `"line ${i}\nstill ${i}\r\n""q"", and\n${'x'.repeat(i % 17)}"` : `plain ${i}`;
+    lines.push(`${i},"v,${i}",${note}`);
+  }
+  return lines.join('\r\n') + '\r\n';
+}
+
+async function readRanges(file: string, parts: number, options: ReaderOptions): Promise<{ rows: CellValue[][]; ranges: Array<{ start: number; end: number }> }> {
+  const source = localSources(file, path.dirname(file), 'dataPath')[0];
+  const { header, ranges } = await splitIntoRanges(source, parts, options);
+  const rows: CellValue[][] = [];
+  for (const range of ranges) {
+    const r = await readAll(source, { ...options, range, headerLine: header });
+    assert.deepStrictEqual(r.columns, header);
+    rows.push(...r.rows);
+  }
+  return { rows, ranges };
+}
+
+describe('Splitting a file into byte ranges', () => {
+  let dir: string;
+  before(() => (dir = tempDir()));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('gives ranges that read exactly the rows of a whole-file read when quoted line breaks straddle the split points', async () => {
+    const file = path.join(dir, 'q.csv');
+    const text = csvWithQuotedNewlines(500);
+    fs.writeFileSync(file, text);
+    const whole = await readAll(localSources(file, dir, 'd')[0]);
+    assert.strictEqual(whole.rows.length, 500);
+    const bytes = Buffer.from(text);
+    let naiveWouldBreak = false;
+    for (const parts of [2, 3, 7, 16, 61]) {
+      const { rows, ranges } = await readRanges(file, parts, { format: 'csv' });
+      assert.deepStrictEqual(rows, whole.rows, `${parts} parts`);
+      assert.ok(ranges.length >= Math.min(parts, 2), `${parts} parts gave ${ranges.length} ranges`);
+      // Contiguous, from after the header to the end of the file.
+      assert.strictEqual(ranges[0].start, bytes.indexOf('note\r\n') + 6);
+      assert.strictEqual(ranges[ranges.length - 1].end, bytes.length);
+      for (let k = 1; k < ranges.length; k++) assert.strictEqual(ranges[k].start, ranges[k - 1].end);
+      // Where a split at the first line break after the even target would have cut a quoted field.
+      const starts = new Set(ranges.map((r) => r.start));
+      const step = (bytes.length - ranges[0].start) / parts;
+      for (let k = 1; k < parts; k++) {
+        const naive = bytes.indexOf(0x0a, Math.floor(ranges[0].start + k * step)) + 1;
+        if (!starts.has(naive)) naiveWouldBreak = true;
+      }
+    }
+    assert.ok(naiveWouldBreak, 'the data should put line breaks inside quotes at some split points');
+  });
+
+  it('numbers rows and lines from the start of each range and keeps byte offsets absolute', async () => {
+    const file = path.join(dir, 'r.csv');
+    fs.writeFileSync(file, 'a,b\n1,2\n3,4\n5\n7,8\n9\n');
+    const source = localSources(file, dir, 'd')[0];
+    const { header, ranges } = await splitIntoRanges(source, 2, { format: 'csv' });
+    const second = await readAll(source, { format: 'csv', range: ranges[1], headerLine: header, collect: true });
+    assert.deepStrictEqual(ranges, [{ start: 4, end: 14 }, { start: 14, end: 20 }]);
+    assert.deepStrictEqual(second.rows, [['7', '8'], ['9', undefined]]);
+    assert.deepStrictEqual(second.issues.map((i) => [i.row, i.line, i.byteOffset]), [[2, 2, 18]]);
+  });
+
+  it('splits JSON Lines at line breaks, with the first object keys as the header', async () => {
+    const file = path.join(dir, 'j.jsonl');
+    fs.writeFileSync(file, Array.from({ length: 300 }, (_, i) => JSON.stringify({ i, s: `a\nb ${i}`, ...(i === 5 ? { extra: 1 } : {}) })).join('\n') + '\n');
+    const whole = await readAll(localSources(file, dir, 'd')[0], { format: 'jsonl' });
+    for (const parts of [1, 4, 9]) {
+      const { rows } = await readRanges(file, parts, { format: 'jsonl' });
+      assert.deepStrictEqual(rows, whole.rows, `${parts} parts`);
+    }
+  });
+
+  it('gives one range for a file too small to split', async () => {
+    const file = path.join(dir, 's.csv');
+    fs.writeFileSync(file, 'a\n1\n');
+    const r = await splitIntoRanges(localSources(file, dir, 'd')[0], 8, { format: 'csv' });
+    assert.deepStrictEqual(r, { header: ['a'], ranges: [{ start: 2, end: 4 }] });
+  });
+});
