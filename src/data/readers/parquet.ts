@@ -27,8 +27,13 @@ let arrowModule: ArrowModule | undefined;
 
 /** parquet-wasm (its WASM is compiled on this first call) and apache-arrow, loaded on demand. */
 export function loadParquetWasm(): { pw: ParquetWasm; arrow: ArrowModule } {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  wasmModule ??= require('parquet-wasm') as ParquetWasm;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    wasmModule ??= require('parquet-wasm') as ParquetWasm;
+  } catch (e) {
+    // Not the user's data: the task was shipped without the WASM file (see the header of this file).
+    throw new Error(`Cannot load the Parquet decoder (parquet_wasm_bg.wasm must sit next to the task's index.js): ${(e as Error).message}`);
+  }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   arrowModule ??= require('apache-arrow') as ArrowModule;
   return { pw: wasmModule, arrow: arrowModule };
@@ -205,12 +210,12 @@ class ParquetReader implements TableReader {
   }
 
   async open(): Promise<this> {
+    const { pw, arrow } = loadParquetWasm();
     const local = await localCopy(this.src);
     this.cleanup = local.cleanup;
     try {
       checkMagic(local.file, this.source);
       this.size = fs.statSync(local.file).size;
-      const { pw, arrow } = loadParquetWasm();
       try {
         this.file = await pw.ParquetFile.fromFile(await fs.openAsBlob(local.file));
       } catch (e) {
