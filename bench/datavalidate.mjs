@@ -249,6 +249,7 @@ export async function runDataValidateBench(argv = [], { log = console.log } = {}
   if (!viaTask && !fs.existsSync(engineBuild)) throw new Error(`${path.relative(repoRoot, taskScript)} is missing: run npm run build first.`);
   fs.mkdirSync(dataDir, { recursive: true });
   const notes = [];
+  const loadAtStart = os.loadavg()[0];
   log(`\nDataValidate benchmark: ${o.rows} rows, reference ${o.refRows} rows, ${o.runs} run(s) per contender${o.big ? `, big ${(o.big / 1e9).toFixed(1)} GB` : ''}`);
   if (!viaTask) {
     const msg = `${path.relative(repoRoot, taskScript)} is not built: ours runs through the engine API (build/src/data/engine.js via bench/datavalidate/engine-run.mjs), without the task's start-up and report rendering.`;
@@ -348,6 +349,11 @@ export async function runDataValidateBench(argv = [], { log = console.log } = {}
     rows.push({ id: 'big', contender: `DataValidate, workers=2, ${(gen.big.bytes / 1e9).toFixed(1)} GB CSV`, does: ourDoes, bytes: gen.big.bytes, rowCount: bigRows, ...bigRun });
   }
 
+  const loadAtEnd = os.loadavg()[0];
+  if (Math.max(loadAtStart, loadAtEnd) > os.availableParallelism() / 2) {
+    notes.push(`The machine was busy (1-minute load average ${loadAtStart.toFixed(1)} at the start, ${loadAtEnd.toFixed(1)} at the end, ${os.availableParallelism()} cores): other processes shared the CPU, so times are slower than on an idle machine.`);
+  }
+
   // ---- derived numbers
   for (const r of rows) {
     r.MBps = r.bytes / 1e6 / (r.ms / 1000);
@@ -389,6 +395,7 @@ export async function runDataValidateBench(argv = [], { log = console.log } = {}
     platform: `${os.platform()} ${os.arch()}`,
     cpu: `${os.cpus()[0]?.model} x${os.availableParallelism()}`,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    loadAverage: { start: Number(loadAtStart.toFixed(2)), end: Number(loadAtEnd.toFixed(2)) },
     options: o,
     ours: viaTask ? 'bundled task (node tasks/DataValidate/dist/index.js, INPUT_* variables)' : 'engine API (build/src/data/engine.js)',
     rssSource: hasTime ? '/usr/bin/time -v (max resident set size)' : '/proc/<pid>/status VmHWM, polled every 20 ms',
@@ -405,7 +412,8 @@ export async function runDataValidateBench(argv = [], { log = console.log } = {}
     `# DataValidate benchmark ${result.date}`,
     '',
     `${result.node} on ${result.platform} (${result.cpu}, ${result.memoryGiB} GiB), commit ${result.commit ?? 'unknown'}. ` +
-      `Median wall time of ${o.runs} runs${o.runs > 1 ? '' : ''} (wc -l: ${Math.max(o.runs, 5)}), warm page cache; peak RSS = the largest of the runs, from ${result.rssSource}.`,
+      `Median wall time of ${o.runs} run(s) (wc -l: ${Math.max(o.runs, 5)}), warm page cache; peak RSS = the largest of the runs, from ${result.rssSource}. ` +
+      `Load average ${result.loadAverage.start} at the start, ${result.loadAverage.end} at the end.`,
     '',
     `Data: ${o.rows.toLocaleString('en-US')} rows x 12 columns, CSV ${(csvBytes / 1e6).toFixed(1)} MB; reference ${o.refRows.toLocaleString('en-US')} rows (${(gen.reference.bytes / 1e6).toFixed(1)} MB, another seed, shifted); ` +
       `Parquet twin ${(gen.parquet.bytes / 1e6).toFixed(1)} MB (snappy, 1M-row row groups)${gen.big ? `; big CSV ${(gen.big.bytes / 1e6).toFixed(0)} MB, ${bigRows.toLocaleString('en-US')} rows` : ''}.`,

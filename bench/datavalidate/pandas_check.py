@@ -11,7 +11,8 @@ Per chunk, for every column of the schema:
   * min / max on the converted values; allowed via isin; pattern via str.fullmatch; minLength / maxLength via
     str.len();
   * unique: the ids of all chunks kept as int64 and checked with a sort at the end (exact, across chunks);
-  * nullable / maxNullFraction from the totals at the end; row count and the exact set of columns.
+  * nullable / maxNullFraction from the totals at the end; row count and the exact set of columns;
+  * gc.collect() after each chunk, so that memory stays bounded by the chunk (see the comment there).
 Drift against the reference CSV (read whole: 1M rows) for every column whose schema drift is not skip:
   * numeric (integer, number): scipy.stats.wasserstein_distance between a 10 % random sample of the current
     non-null values (fixed seed) and all reference non-null values, divided by the reference std
@@ -23,6 +24,7 @@ Prints one JSON object: rows, failures per check, drift per column, seconds.
 Usage: /usr/bin/python3 pandas_check.py <data.csv> <reference.csv|-> <schema.yml> [chunksize]
 (Debian's python3-pandas 1.5.3 + python3-scipy + python3-yaml; no pyarrow engine.)
 """
+import gc
 import json
 import sys
 import time
@@ -123,6 +125,10 @@ def main():
                 samples[name].append(v[rng.random(len(v)) < 0.1])
             if name in counts:
                 counts[name] = counts[name].add(raw.value_counts(), fill_value=0)
+        # The .str accessor that a Series caches refers back to the Series: a cycle that keeps each chunk alive
+        # until Python's cyclic collector happens to run (pandas 1.5.3 grew to 2.8 GiB over 10 chunks without this).
+        del chunk, raw, values
+        gc.collect()
 
     if header != names:
         fail("dataset.columns", 1)
