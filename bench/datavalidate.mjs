@@ -50,6 +50,7 @@ export function parseArgs(argv) {
     };
     const name = a.split('=')[0];
     if (name === '--quick') o.quick = true;
+    else if (name === '--generate-only') o.generateOnly = true;
     else if (name === '--rows') rowsGiven = Number(value());
     else if (name === '--size') sizeGiven = parseSize(value());
     else if (name === '--big') o.big = parseSize(value());
@@ -293,6 +294,10 @@ export async function runDataValidateBench(argv = [], { log = console.log } = {}
     } else gen.big = await ensureData(bigFile, { rows: bigRows, seed: 43, drift: 0 }, log);
   }
   const csvBytes = gen.csv.bytes;
+  if (o.generateOnly) {
+    log('Data ready (--generate-only: nothing measured).');
+    return { data: gen };
+  }
 
   // ---- contenders (warm cache: the first wc -l run reads each file into the page cache and is not timed)
   const rows = [];
