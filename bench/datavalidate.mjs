@@ -427,6 +427,8 @@ export async function runDataValidateBench(argv = [], { log = console.log } = {}
     '| --- | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map((r) => `| ${r.contender} | ${r2(r.ms / 1000)} (${r.runsMs.map((x) => (x / 1000).toFixed(2)).join(' / ')}) | ${r1(r.MBps)} | ${r2(r.rowsPerS / 1e6)} | ${r1(r.rssMiB)} | ${r.vsWc === undefined ? '' : r.vsWc.toFixed(3)} |`),
     '',
+    `MB/s and rows/s: the file under test (its own format) divided by the wall time of the whole process, start-up included. pandas and ours also read the reference (${(gen.reference.bytes / 1e6).toFixed(0)} MB; the Parquet run its Parquet twin) and compute drift within that time; the parsers and \`wc -l\` do not.`,
+    '',
     '## Ratios and targets',
     '',
     'Speed ratios are the other time divided by ours: above 1, ours is faster.',
