@@ -278,7 +278,7 @@ interface CsvSettings {
 }
 
 function settingsOf(source: DataSource, options: ReaderOptions): CsvSettings {
-  const delimiter = options.delimiter ?? (options.format === 'tsv' ? '\t' : ',');
+  const delimiter = options.format === 'tsv' ? '\t' : options.delimiter ?? ',';
   if (delimiter.length !== 1 || delimiter.charCodeAt(0) > 0x7f || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
     throw new DataFormatError(`The delimiter must be one ASCII character other than a quote or a line break; got ${JSON.stringify(delimiter)}.`, { source: source.name });
   }
