@@ -193,7 +193,7 @@ export async function bundleTask(task) {
   fs.writeFileSync(path.join(distDir, 'meta.json'), JSON.stringify(result.metafile));
   for (const [pkg, files] of Object.entries(RUNTIME_ASSETS)) {
     if (!packages.has(pkg)) continue;
-    for (const f of files) fs.copyFileSync(path.join(path.dirname(require.resolve(`${pkg}/package.json`)), f), path.join(distDir, path.basename(f)));
+    for (const f of files) fs.copyFileSync(path.join(repoRoot, 'node_modules', pkg, f), path.join(distDir, path.basename(f)));
   }
 
   return {
