@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
+import { parseSchema } from '../../src/data/schema';
 import { loadJobSpec } from '../../src/jobs/spec';
 
 const examples = path.resolve(__dirname, '..', '..', '..', 'examples');
@@ -24,11 +25,22 @@ describe('examples', () => {
 
 describe('documentation', () => {
   const root = path.resolve(examples, '..');
-  for (const doc of ['README.md', 'overview.md', path.join('docs', 'tasks', 'AmlTrain.md')]) {
+  for (const doc of ['README.md', 'overview.md', path.join('docs', 'tasks', 'AmlTrain.md'), path.join('docs', 'tasks', 'DataValidate.md')]) {
     it(`has YAML snippets in ${doc} that parse`, () => {
       const text = fs.readFileSync(path.join(root, doc), 'utf8');
       const blocks = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
       for (const block of blocks) assert.doesNotThrow(() => parse(block), `a YAML snippet in ${doc} does not parse:\n${block}`);
     });
   }
+});
+
+describe('DataValidate reference page', () => {
+  it('shows a schema that DataValidate accepts', () => {
+    const file = path.resolve(examples, '..', 'docs', 'tasks', 'DataValidate.md');
+    const blocks = [...fs.readFileSync(file, 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+    const schema = blocks.find((b) => b.startsWith('version:'));
+    assert.ok(schema, 'no schema example');
+    const parsed = parseSchema(schema!, file);
+    assert.ok(parsed.columns.length >= 5);
+  });
 });
