@@ -57,6 +57,15 @@ describe('AmlTrain, run as the agent runs it, against the local Azure', function
     });
   }
 
+  it('submits the example job from the repository', async () => {
+    const example = path.resolve(fixtures, '..', '..', '..', '..', 'examples', 'train', 'job.yml');
+    const r = await run('federated', { jobSpec: example });
+    assert.strictEqual(r.result, 'Succeeded', r.visibleLog);
+    const job = fake.workspace.jobs().find((j) => j.name === r.outputs.jobName)!;
+    assert.strictEqual(job.body.properties.outputs.model.jobOutputType, 'mlflow_model');
+    assert.strictEqual(job.body.properties.limits.timeout, 'PT1H');
+  });
+
   it('uploads the code once and reuses it when it has not changed', async () => {
     const first = await run('secret', { jobSpec });
     const second = await run('secret', { jobSpec });
