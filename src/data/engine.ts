@@ -53,7 +53,7 @@ const ENGINE_BATCH_SIZE = 8192;
  * A worker holds a batch, its profiles and at most a uniqueness table per checked column; smaller heap limits
  * than V8's defaults make it collect sooner, which keeps two workers and the main thread under 200 MiB.
  */
-const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 256 };
+const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 256 };
 /** Local text files smaller than this are read by one worker: splitting costs more than it saves. */
 const SPLIT_MIN_BYTES = 8 * 1024 * 1024;
 

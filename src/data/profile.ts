@@ -34,7 +34,9 @@ export class ColumnAccumulator {
   private exact: ExactCounts | undefined;
   private sketch: LogSketch | undefined;
   private hll: HyperLogLog | undefined;
-  private readonly categories = new Map<string, number>();
+  /** Category -> slot in counts: one Map lookup per value instead of a get and a set. */
+  private readonly slots = new Map<string, number>();
+  private counts = new Float64Array(16);
   private otherCount = 0;
 
   constructor(
@@ -77,13 +79,20 @@ export class ColumnAccumulator {
   addText(value: string): void {
     if (this.numeric) throw new Error(`addText on numeric column ${this.name}`);
     this.count++;
-    const c = this.categories.get(value);
-    if (c !== undefined) {
-      this.categories.set(value, c + 1);
-    } else if (this.categories.size < this.categoryCap) {
-      this.categories.set(value, 1);
+    const slot = this.slots.get(value);
+    if (slot !== undefined) {
+      this.counts[slot]++;
+    } else if (this.slots.size < this.categoryCap) {
+      const next = this.slots.size;
+      if (next === this.counts.length) {
+        const grown = new Float64Array(next * 2);
+        grown.set(this.counts);
+        this.counts = grown;
+      }
+      this.counts[next] = 1;
+      this.slots.set(value, next);
     } else {
-      if (this.hll === undefined) this.hll = hllOfCategories(this.categories.keys());
+      if (this.hll === undefined) this.hll = hllOfCategories(this.slots.keys());
       this.otherCount++;
       this.hll.addHash(hashString(value));
     }
@@ -102,7 +111,9 @@ export class ColumnAccumulator {
 
   toProfile(): ColumnProfile {
     if (!this.numeric) {
-      return categoricalProfile(this.name, this.count, this.nulls, this.categories, this.otherCount, this.categoryCap, this.hll);
+      const categories = new Map<string, number>();
+      for (const [value, slot] of this.slots) categories.set(value, this.counts[slot]);
+      return categoricalProfile(this.name, this.count, this.nulls, categories, this.otherCount, this.categoryCap, this.hll);
     }
     const base: ColumnProfile = { name: this.name, kind: 'numeric', count: this.count, nulls: this.nulls, distinct: 0, topValues: [] };
     if (this.nonFinite > 0) base.nonFinite = this.nonFinite;
