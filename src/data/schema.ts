@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import { isMap, isScalar, isSeq, LineCounter, Node, parseDocument, Scalar, stringify } from 'yaml';
 import { UserError } from '../errors';
-import { suggest } from '../jobs/spec';
+import { suggest } from '../suggest';
 import { DateFormatParser, formatInstant, parseAge, parseIsoDateTime } from './durations';
 import type {
   CategoricalDriftMetric,
