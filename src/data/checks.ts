@@ -16,7 +16,7 @@ import { columnKind, parseBooleanText } from './schema';
 import { DateFormatParser, formatInstant, parseIsoDateTime } from './durations';
 import { collisionProbability, hashEnd, hashNumber, hashStart, hashText, UniqueTracker, type DuplicateTally, type UniqueState } from './unique';
 import type { MalformedIssue } from './readers/options';
-import type { CellValue, ColumnCheckKind, ColumnProfile, ColumnRule, ColumnType, DataSchema, DatasetProfile, Example, RowBatch } from './types';
+import { RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch } from './types';
 
 export const MAX_EXAMPLES = 10;
 const EXAMPLE_TEXT_LENGTH = 80;
@@ -206,6 +206,114 @@ export function parseNumberText(text: string): number {
   return negative ? -value : value;
 }
 
+// Byte versions of the parsers, for CSV cells read straight from the reader's buffer (no string per cell). They give
+// what the text versions give on the decoded cell: a byte >= 0x80 is never a digit, sign, point or exponent, just as
+// a non-ASCII character is not; the rare long numbers are handed to the text version.
+
+/** parseIntegerText of the cell bytes buf[s, e). */
+export function parseIntegerBytes(buf: Uint8Array, s: number, e: number): number {
+  let i = s;
+  let negative = false;
+  const first = i < e ? buf[i] : -1;
+  if (first === 45 || first === 43) {
+    negative = first === 45;
+    i = s + 1;
+  }
+  if (i === e) return NaN;
+  if (e - i > 15) return parseIntegerText(latin1Of(buf, s, e));
+  let value = 0;
+  for (; i < e; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) return NaN;
+    value = value * 10 + d;
+  }
+  return negative ? -value : value;
+}
+
+/** parseNumberText of the cell bytes buf[s, e). */
+export function parseNumberBytes(buf: Uint8Array, s: number, e: number): number {
+  let i = s;
+  let negative = false;
+  const first = i < e ? buf[i] : -1;
+  if (first === 45 || first === 43) {
+    negative = first === 45;
+    i++;
+  }
+  let mantissa = 0;
+  let digits = 0;
+  let significant = 0;
+  let scale = 0;
+  for (; i < e; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) break;
+    mantissa = mantissa * 10 + d;
+    digits++;
+    if (mantissa > 0) significant++;
+  }
+  if (i < e && buf[i] === 46) {
+    i++;
+    for (; i < e; i++) {
+      const d = buf[i] - 48;
+      if (d < 0 || d > 9) break;
+      mantissa = mantissa * 10 + d;
+      digits++;
+      scale--;
+      if (mantissa > 0) significant++;
+    }
+  }
+  if (digits === 0) return NaN;
+  if (i < e) {
+    const x = buf[i];
+    if (x !== 101 && x !== 69) return NaN;
+    i++;
+    let exponentNegative = false;
+    const sign = i < e ? buf[i] : -1;
+    if (sign === 45 || sign === 43) {
+      exponentNegative = sign === 45;
+      i++;
+    }
+    let exponent = 0;
+    const exponentStart = i;
+    for (; i < e; i++) {
+      const d = buf[i] - 48;
+      if (d < 0 || d > 9) return NaN;
+      exponent = exponent * 10 + d;
+    }
+    if (i === exponentStart) return NaN;
+    scale += exponentNegative ? -exponent : exponent;
+  }
+  // Only digits, sign, point and exponent got here: the text is ASCII, and the text version decides the hard cases.
+  if (!(significant <= 15 && scale >= -22 && scale <= 22)) return parseNumberText(latin1Of(buf, s, e));
+  const value = scale < 0 ? mantissa / EXACT_POWERS[-scale] : mantissa * EXACT_POWERS[scale];
+  if (!Number.isFinite(value)) return NaN;
+  return negative ? -value : value;
+}
+
+/** parseBooleanText of the cell bytes buf[s, e) (ASCII letters in any case). */
+export function parseBooleanBytes(buf: Uint8Array, s: number, e: number): boolean | undefined {
+  // Setting bit 0x20 lower-cases an ASCII letter; the words have no other characters.
+  switch (e - s) {
+    case 1:
+      return buf[s] === 49 ? true : buf[s] === 48 ? false : undefined;
+    case 2:
+      return (buf[s] | 0x20) === 110 && (buf[s + 1] | 0x20) === 111 ? false : undefined;
+    case 3:
+      return (buf[s] | 0x20) === 121 && (buf[s + 1] | 0x20) === 101 && (buf[s + 2] | 0x20) === 115 ? true : undefined;
+    case 4:
+      return (buf[s] | 0x20) === 116 && (buf[s + 1] | 0x20) === 114 && (buf[s + 2] | 0x20) === 117 && (buf[s + 3] | 0x20) === 101 ? true : undefined;
+    case 5:
+      return (buf[s] | 0x20) === 102 && (buf[s + 1] | 0x20) === 97 && (buf[s + 2] | 0x20) === 108 && (buf[s + 3] | 0x20) === 115 && (buf[s + 4] | 0x20) === 101
+        ? false
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function latin1Of(buf: Uint8Array, s: number, e: number): string {
+  return Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('latin1');
+}
+
 // ---------------------------------------------------------------- column checkers
 
 /** Shared state and bookkeeping; subclasses hold the one loop each type needs. */
@@ -260,6 +368,11 @@ abstract class ColumnChecker {
   }
 
   abstract consume(values: ArrayLike<CellValue>, count: number): void;
+
+  /** Checks column c of a CSV batch from its bytes; false when this checker needs the text (consume is used then). */
+  consumeRaw(_raw: RawCells, _c: number, _count: number): boolean {
+    return false;
+  }
 
   begin(batch: RowBatch): void {
     this.firstRow = batch.firstRow;
@@ -428,6 +541,75 @@ class NumericChecker extends ColumnChecker {
     this.max = max;
   }
 
+  /**
+   * The loop of consume over cell bytes. A cell's text is only decoded for an example, for a cell with "" inside,
+   * and for datetimes (parsed from text). Patterns and extra missing values need the text: consume does those.
+   */
+  consumeRaw(raw: RawCells, c: number, count: number): boolean {
+    if (this.patternTally !== undefined || this.otherMissing !== undefined || this.mode === FORMATTED_DATETIME) return false;
+    const profiler = this.profiler;
+    const typeTally = this.typeTally;
+    const ruleMin = this.ruleMin;
+    const ruleMax = this.ruleMax;
+    const emptyIsNull = this.emptyIsNull;
+    const mode = this.mode;
+    const buf = raw.buffer;
+    const starts = raw.starts;
+    const ends = raw.ends;
+    const flags = raw.flags;
+    const base = c * raw.stride;
+    let min = this.min;
+    let max = this.max;
+    for (let r = 0; r < count; r++) {
+      const i = base + r;
+      const s = starts[i];
+      if (s < 0) {
+        this.noteNull(r, undefined);
+        profiler.addNull();
+        continue;
+      }
+      const e = ends[i];
+      if (s === e && emptyIsNull) {
+        this.noteNull(r, '');
+        profiler.addNull();
+        continue;
+      }
+      let x: number;
+      if (flags[i] & RAW_ESCAPED || mode === ISO_DATETIME) x = this.parseText(raw.text(c, r)!);
+      else x = mode === INTEGER ? parseIntegerBytes(buf, s, e) : parseNumberBytes(buf, s, e);
+      typeTally.elements++;
+      if (x !== x) {
+        this.note(typeTally, r, raw.text(c, r));
+        continue;
+      }
+      if (!(x >= min)) min = x;
+      if (!(x <= max)) max = x;
+      if (x < ruleMin) {
+        this.minTally!.elements++;
+        this.note(this.minTally!, r, raw.text(c, r));
+      } else if (this.minTally) this.minTally.elements++;
+      if (x > ruleMax) {
+        this.maxTally!.elements++;
+        this.note(this.maxTally!, r, raw.text(c, r));
+      } else if (this.maxTally) this.maxTally.elements++;
+      if (this.allowedNumbers) {
+        this.allowedTally!.elements++;
+        if (!this.allowedNumbers.has(x)) this.note(this.allowedTally!, r, raw.text(c, r));
+      }
+      if (this.unique) {
+        hashStart();
+        hashNumber(x);
+        const key = hashEnd();
+        const line = this.lineOf ? this.lineOf(r) : 0;
+        if (this.unique.add(key, this.firstRow + r, line)) this.unique.noteExample(this.firstRow + r, line, cellText(raw.text(c, r)));
+      }
+      profiler.addNumber(x);
+    }
+    this.min = min;
+    this.max = max;
+    return true;
+  }
+
   finishProfile(): Pick<ColumnState, 'profile'> {
     return { profile: this.profiler.toProfile() };
   }
@@ -550,6 +732,48 @@ class BooleanChecker extends ColumnChecker {
       }
       profiler.addText(value ? 'true' : 'false');
     }
+  }
+
+  /** consume over cell bytes; patterns and extra missing values need the text. */
+  consumeRaw(raw: RawCells, c: number, count: number): boolean {
+    if (this.patternTally !== undefined || this.otherMissing !== undefined) return false;
+    const profiler = this.profiler;
+    const emptyIsNull = this.emptyIsNull;
+    const buf = raw.buffer;
+    const base = c * raw.stride;
+    for (let r = 0; r < count; r++) {
+      const i = base + r;
+      const s = raw.starts[i];
+      if (s < 0) {
+        this.noteNull(r, undefined);
+        profiler.addNull();
+        continue;
+      }
+      const e = raw.ends[i];
+      if (s === e && emptyIsNull) {
+        this.noteNull(r, '');
+        profiler.addNull();
+        continue;
+      }
+      const value = raw.flags[i] & RAW_ESCAPED ? parseBooleanText(raw.text(c, r)!) : parseBooleanBytes(buf, s, e);
+      this.typeTally.elements++;
+      if (value === undefined) {
+        this.note(this.typeTally, r, raw.text(c, r));
+        continue;
+      }
+      if (this.allowedValues) {
+        this.allowedTally!.elements++;
+        if (!this.allowedValues[value ? 1 : 0]) this.note(this.allowedTally!, r, raw.text(c, r));
+      }
+      if (this.unique) {
+        hashStart();
+        hashNumber(value ? 1 : 0);
+        const line = this.lineOf ? this.lineOf(r) : 0;
+        if (this.unique.add(hashEnd(), this.firstRow + r, line)) this.unique.noteExample(this.firstRow + r, line, cellText(raw.text(c, r)));
+      }
+      profiler.addText(value ? 'true' : 'false');
+    }
+    return true;
   }
 
   finishProfile(): Pick<ColumnState, 'profile'> {
@@ -691,19 +915,28 @@ export class TableChecker {
 
   consume(batch: RowBatch): void {
     const count = batch.rowCount;
+    const raw = batch.raw;
     for (let c = 0; c < this.checkers.length; c++) {
       const checker = this.checkers[c];
       checker.begin(batch);
-      checker.consume(batch.columns[c], count);
+      if (raw === undefined || !checker.consumeRaw(raw, c, count)) checker.consume(batch.columns[c], count);
     }
     if (this.keyColumns) this.consumeKey(batch);
     this.rowCount += count;
     if (batch.lineOf && count > 0) {
       // The part ends on the last row's line, plus the line breaks inside its quoted values.
       let breaks = 0;
-      for (const column of batch.columns) {
-        const cell = column[count - 1];
-        if (typeof cell === 'string' && cell.indexOf('\n') >= 0) breaks += cell.split('\n').length - 1;
+      if (raw) {
+        // Counted on bytes, so columns nobody decoded stay undecoded.
+        for (let c = 0; c < this.checkers.length; c++) {
+          const i = c * raw.stride + count - 1;
+          for (let k = raw.starts[i]; k >= 0 && k < raw.ends[i]; k++) if (raw.buffer[k] === 0x0a) breaks++;
+        }
+      } else {
+        for (const column of batch.columns) {
+          const cell = column[count - 1];
+          if (typeof cell === 'string' && cell.indexOf('\n') >= 0) breaks += cell.split('\n').length - 1;
+        }
       }
       this.lineSpan = batch.lineOf(count - 1) + breaks;
     }

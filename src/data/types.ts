@@ -82,7 +82,31 @@ export interface RowBatch {
   columns: Array<ArrayLike<CellValue>>;
   /** 1-based line in the file where row r starts, for text formats. */
   lineOf?: (r: number) => number;
+  /**
+   * CSV/TSV: the batch's bytes and where each cell lies in them, so checkers can work on bytes and leave the text
+   * undecoded (columns[c] then decodes a column on first access).
+   */
+  raw?: RawCells;
 }
+
+/** Cell (column c, row r) is bytes [starts[i], ends[i]) of buffer, i = c * stride + r; starts[i] < 0: no such cell. */
+export interface RawCells {
+  buffer: Buffer;
+  stride: number;
+  starts: Int32Array;
+  ends: Int32Array;
+  /** RAW_QUOTED / RAW_ESCAPED bits per cell. */
+  flags: Uint8Array;
+  /** Bytes are Latin-1 rather than UTF-8. */
+  latin1: boolean;
+  /** The cell's text exactly as columns[c][r] has it (undefined for a missing cell). */
+  text(c: number, r: number): string | undefined;
+}
+
+/** The cell was quoted. */
+export const RAW_QUOTED = 1;
+/** The cell has "" inside: its text differs from its bytes. */
+export const RAW_ESCAPED = 2;
 
 export interface TableReader {
   /** Where the data comes from, for messages ("data/train.csv", "azureml:churn:3 (part-0001.csv)"). */

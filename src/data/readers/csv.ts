@@ -8,7 +8,7 @@
  * where it stopped, so memory is one chunk plus one batch, never the file.
  */
 import { isAscii } from 'buffer';
-import { CellValue, DataFormatError, RowBatch, TableReader } from '../types';
+import { CellValue, DataFormatError, RAW_ESCAPED, RAW_QUOTED, RawCells, RowBatch, TableReader } from '../types';
 import type { DataSource } from '../sources';
 import { DEFAULT_TEXT_BATCH_SIZE, MalformedIssue, ReaderOptions } from './options';
 import { bufferChunks, SLICERS, transcodeUtf16, Utf8Checker } from './text';
@@ -309,8 +309,16 @@ class CsvReader implements TableReader {
   private headerMode: 'read' | 'infer' | 'done';
   private ncols = 0;
   private rowsBefore = 0;
-  // The batch being filled.
-  private cols: CellValue[][] = [];
+  // The batch being filled: its records' bytes are copied into batchBuf (in bulk, whenever the tokenizer's buffer
+  // is about to be replaced and when the batch is taken), cells are offsets into it, decoded only when asked for.
+  private batchBuf = Buffer.alloc(0);
+  /** Bytes of tok.buf from spanStart on belong to the batch and go to batchBuf at spanDest. */
+  private spanStart = 0;
+  private spanDest = 0;
+  private starts = new Int32Array(0);
+  private ends = new Int32Array(0);
+  private flags = new Uint8Array(0);
+  private lastBatchBytes = 64 * 1024;
   private lines = new Float64Array(0);
   private rows = 0;
   private bomChecked: boolean;
@@ -378,7 +386,7 @@ class CsvReader implements TableReader {
     this.utf8?.check(chunk, at);
     // Everything before the unfinished record has been tokenized, so this is the length of one record so far.
     if (this.tok.pendingBytes() > this.s.maxRecordBytes) this.tooLong();
-    this.tok.feed(chunk);
+    this.feed(chunk);
     return true;
   }
 
@@ -415,12 +423,12 @@ class CsvReader implements TableReader {
       this.bomHead = undefined;
       this.bomChecked = true;
       this.utf8?.check(rest, t.base + t.n);
-      t.feed(rest);
+      this.feed(rest);
     }
     this.utf8?.finish();
     if (t.st !== ST_FIELD || t.nf > 0) {
       // A synthetic line break ends the last record (it is not data, and not counted as read).
-      t.feed(Buffer.from([LF]));
+      this.feed(Buffer.from([LF]));
       t.scan();
     }
     if (t.st === ST_QUOTED) {
@@ -471,10 +479,38 @@ class CsvReader implements TableReader {
     );
   }
 
-  private newBatch(): void {
+  /** Hands the tokenizer a chunk, first saving the finished records of the open batch (its buffer is replaced). */
+  private feed(chunk: Buffer): void {
+    if (this.rows > 0) this.flushSpan();
+    this.tok.feed(chunk);
+    this.spanStart = this.tok.recStart;
+  }
+
+  /** Copies the open batch's finished records still only in the tokenizer's buffer into batchBuf. */
+  private flushSpan(): void {
+    const t = this.tok;
+    const bytes = t.recStart - this.spanStart;
+    if (bytes <= 0) return;
+    const need = this.spanDest + bytes;
+    if (need > this.batchBuf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, this.batchBuf.length * 2));
+      this.batchBuf.copy(grown, 0, 0, this.spanDest);
+      this.batchBuf = grown;
+    }
+    t.buf.copy(this.batchBuf, this.spanDest, this.spanStart, t.recStart);
+    this.spanDest = need;
+    this.spanStart = t.recStart;
+  }
+
+  private newBatch(recordStart: number): void {
     const size = this.s.batchSize;
-    this.cols = new Array(this.ncols);
-    for (let c = 0; c < this.ncols; c++) this.cols[c] = new Array(size);
+    const cells = size * this.ncols;
+    this.starts = new Int32Array(cells);
+    this.ends = new Int32Array(cells);
+    this.flags = new Uint8Array(cells);
+    this.batchBuf = Buffer.allocUnsafe(Math.min(this.lastBatchBytes + (this.lastBatchBytes >> 3) + 1024, 1 << 30));
+    this.spanStart = recordStart;
+    this.spanDest = 0;
     this.lines = new Float64Array(size);
     this.rows = 0;
   }
@@ -506,7 +542,8 @@ class CsvReader implements TableReader {
     const line = t.line;
     t.line += 1 + t.recLfs;
     t.recLfs = 0;
-    const recAt = t.base + t.recStart;
+    const recordStart = t.recStart;
+    const recAt = t.base + recordStart;
     const bad = t.recBad;
     t.recBad = -1;
     t.recStart = end;
@@ -527,11 +564,25 @@ class CsvReader implements TableReader {
       this.headerMode = 'done';
       this.dataStart = recAt;
     }
-    if (this.rows === 0) this.newBatch();
+    if (this.rows === 0) this.newBatch(recordStart);
     const r = this.rows;
-    const cols = this.cols;
-    const k = nf < this.ncols ? nf : this.ncols;
-    for (let c = 0; c < k; c++) cols[c][r] = this.text(c);
+    const ncols = this.ncols;
+    const k = nf < ncols ? nf : ncols;
+    const stride = this.s.batchSize;
+    const shift = this.spanDest - this.spanStart;
+    const starts = this.starts;
+    const ends = this.ends;
+    const flags = this.flags;
+    const fs = t.fs;
+    const fe = t.fe;
+    const ff = t.ff;
+    for (let c = 0, i = r; c < ncols; c++, i += stride) {
+      if (c < k) {
+        starts[i] = fs[c] + shift;
+        ends[i] = fe[c] + shift;
+        flags[i] = ff[c] & (RAW_QUOTED | RAW_ESCAPED); // the same bits as F_QUOTED and F_ESCAPED
+      } else starts[i] = -1;
+    }
     this.lines[r] = line;
     this.rows = r + 1;
     if (nf !== this.ncols || bad >= 0) this.malformed(nf, line, this.rowsBefore + r + 1, recAt, bad);
@@ -578,13 +629,14 @@ class CsvReader implements TableReader {
 
   private takeBatch(): RowBatch {
     const rowCount = this.rows;
-    const cols = this.cols;
-    if (rowCount < this.s.batchSize) for (const col of cols) col.length = rowCount;
+    this.flushSpan();
     const lines = this.lines;
-    const batch: RowBatch = { firstRow: this.rowsBefore + 1, rowCount, columns: cols, lineOf: (r) => lines[r] };
+    const raw = new BatchCells(this.batchBuf.subarray(0, this.spanDest), this.s.batchSize, this.starts, this.ends, this.flags, this.latin1);
+    this.lastBatchBytes = this.spanDest;
+    const batch: RowBatch = { firstRow: this.rowsBefore + 1, rowCount, columns: lazyColumns(raw, this.ncols, rowCount), lineOf: (r) => lines[r], raw };
     this.rowsBefore += rowCount;
     this.rows = 0;
-    this.cols = [];
+    this.batchBuf = Buffer.alloc(0);
     return batch;
   }
 
@@ -604,6 +656,59 @@ class CsvReader implements TableReader {
   async close(): Promise<void> {
     (this.stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
   }
+}
+
+/** A batch's cells as bytes; text is decoded per cell on demand, exactly as the reader used to decode every cell. */
+class BatchCells implements RawCells {
+  /** The buffer decoded as Latin-1 (made on first use), and whether all of it is ASCII (-1: not known yet). */
+  private str: string | undefined;
+  private ascii = -1;
+
+  constructor(
+    readonly buffer: Buffer,
+    readonly stride: number,
+    readonly starts: Int32Array,
+    readonly ends: Int32Array,
+    readonly flags: Uint8Array,
+    readonly latin1: boolean,
+  ) {}
+
+  text(c: number, r: number): string | undefined {
+    const i = c * this.stride + r;
+    const s0 = this.starts[i];
+    if (s0 < 0) return undefined;
+    const e0 = this.ends[i];
+    const buf = this.buffer;
+    if (this.ascii < 0) this.ascii = this.latin1 || isAscii(buf) ? 1 : 0;
+    let plain = this.ascii === 1;
+    if (!plain) {
+      let k = s0;
+      while (k < e0 && buf[k] < 0x80) k++;
+      plain = k === e0;
+    }
+    let s: string;
+    if (plain) s = (this.str ??= SLICERS.latin1Slice.call(buf, 0, buf.length)).substring(s0, e0);
+    else s = SLICERS.utf8Slice.call(buf, s0, e0);
+    return this.flags[i] & RAW_ESCAPED ? s.replace(/""/g, '"') : s;
+  }
+}
+
+/** batch.columns for CSV: each column is decoded to strings the first time it is read, then kept. */
+function lazyColumns(raw: BatchCells, ncols: number, rowCount: number): Array<ArrayLike<CellValue>> {
+  const columns: Array<ArrayLike<CellValue>> = new Array(ncols);
+  for (let c = 0; c < ncols; c++) {
+    Object.defineProperty(columns, c, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const values: CellValue[] = new Array(rowCount);
+        for (let r = 0; r < rowCount; r++) values[r] = raw.text(c, r);
+        Object.defineProperty(columns, c, { value: values, writable: true, configurable: true, enumerable: true });
+        return values;
+      },
+    });
+  }
+  return columns;
 }
 
 export async function openCsv(source: DataSource, options: ReaderOptions): Promise<TableReader & { dataStart: number }> {

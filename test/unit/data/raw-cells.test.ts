@@ -1,0 +1,124 @@
+import * as assert from 'assert';
+import { mergeParts, parseBooleanBytes, parseIntegerBytes, parseIntegerText, parseNumberBytes, parseNumberText, TableChecker } from '../../../src/data/checks';
+import { ColumnAccumulator, mergeColumnProfiles } from '../../../src/data/profile';
+import { openTable } from '../../../src/data/readers';
+import { parseBooleanText, parseSchema } from '../../../src/data/schema';
+import type { RowBatch } from '../../../src/data/types';
+import { memorySource } from './readers/helpers';
+
+const TRICKY_NUMBERS = [
+  '', '-', '+', '0', '-0', '+7', '42', '-42', '007', '1.5', '-1.5', '.5', '5.', '.', '-.5e3', '1e3', '1E-3', '1e+3', '1e', '1e+', 'e3',
+  '12345678901234567890', '9007199254740993', '-9007199254740991', '123456789012345', '1234567890123456', '0.1234567890123456789',
+  '1e400', '-1e400', '1e-400', '2.5e-23', '1.7976931348623157e308', 'NaN', 'Infinity', '0x10', ' 1', '1 ', '1,5', '1_000', '١٢', '1é', 'é',
+  '3.14159', '100000000000000000000000', '4.9e-324', '"1"', '1""',
+];
+
+function bytesOf(text: string): { buf: Buffer; s: number; e: number } {
+  // Padding around the cell, so a parser reading past its end would show.
+  const buf = Buffer.from(`9${text}9`, 'utf8');
+  return { buf, s: 1, e: buf.length - 1 };
+}
+
+describe('byte parsers', () => {
+  it('parse integers and numbers as the text parsers do', () => {
+    for (const text of TRICKY_NUMBERS) {
+      const { buf, s, e } = bytesOf(text);
+      assert.ok(Object.is(parseIntegerBytes(buf, s, e), parseIntegerText(text)), `integer ${JSON.stringify(text)}`);
+      assert.ok(Object.is(parseNumberBytes(buf, s, e), parseNumberText(text)), `number ${JSON.stringify(text)}`);
+    }
+  });
+
+  it('parse booleans as the text parser does', () => {
+    for (const text of ['', '1', '0', '2', 'no', 'NO', 'No', 'nO', 'n0', 'yes', 'YES', 'yEs', 'true', 'TRUE', 'True', 'false', 'FALSE', 'fAlSe', 'tru', 'truee', 'ño', 'yés', 'y', 'n', 'on', 'off', 'NO ', '\u212Ao']) {
+      const { buf, s, e } = bytesOf(text);
+      assert.strictEqual(parseBooleanBytes(buf, s, e), parseBooleanText(text), `boolean ${JSON.stringify(text)}`);
+    }
+  });
+});
+
+const SCHEMA = `version: 1
+columns:
+  - { name: id, type: integer, unique: true, min: 1, max: 100 }
+  - { name: x, type: number, min: -5, max: 1000000, allowed: [1.5, -2, 1e3, 7] }
+  - { name: flag, type: boolean, allowed: [true] }
+  - { name: when, type: datetime, min: 2020-01-01 }
+  - { name: day, type: datetime, format: '%d/%m/%Y' }
+  - { name: name, type: string, maxLength: 4 }
+  - { name: n, type: integer, nullable: false }
+`;
+
+const CSV = [
+  'id,x,flag,when,day,name,n',
+  '1,1.5,true,2024-01-02,02/01/2024,ab,1',
+  '2,-2,FALSE,2024-01-02T03:04:05Z,31/02/2024,"a,b",-3',
+  '2,"1e3",yes,2019-12-31T23:59:59.5+01:00,,"a""b",',
+  '"4",1E3,No,2024-13-01,01/01/2020,é€𝄞x,+4',
+  ',,,,,,',
+  '6,-1.5e-3,1,2024-02-29 10:00,29/02/2024,"line\nbreak",7',
+  '7,"1""",0,"2024-03-01T00:00",,,"8"',
+  '8,x,maybe,yesterday,1/1/2020,naïve,1.0',
+  '9,1e400,true,2024-01-01T00:00:00.123456Z,05/06/2021,"",-0',
+  '10,007,TRUE,2024-01-01,05/06/2021,a',
+  '1e2,-0,true,2024-01-01,05/06/2021,abcde,12345678901234567890',
+  '101,+7,true,2024-01-01,05/06/2021,x,9007199254740993',
+].join('\r\n') + '\r\n';
+
+async function batchesOf(text: string | Buffer, chunkSize: number, batchSize: number, encoding?: 'latin1'): Promise<{ columns: string[]; batches: RowBatch[] }> {
+  const table = await openTable(memorySource(typeof text === 'string' ? Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]) : text, chunkSize), {
+    format: 'csv',
+    batchSize,
+    onMalformed: () => undefined,
+    ...(encoding && { encoding }),
+  });
+  const batches: RowBatch[] = [];
+  for await (const b of table.batches()) batches.push(b);
+  return { columns: table.columns, batches };
+}
+
+function run(columns: string[], batches: RowBatch[], schemaText = SCHEMA) {
+  const checker = new TableChecker('data.csv', columns, { schema: parseSchema(schemaText, 'schema.yaml'), profiler: (name, kind) => new ColumnAccumulator(name, kind) });
+  for (const b of batches) checker.consume(b);
+  return mergeParts([checker.result()], mergeColumnProfiles);
+}
+
+/** The same batches as text only: what JSONL-like consumers see, and what the checks did before raw cells. */
+function asText(batches: RowBatch[]): RowBatch[] {
+  return batches.map((b) => ({ firstRow: b.firstRow, rowCount: b.rowCount, columns: b.columns.map((col) => Array.from(col)), lineOf: b.lineOf }));
+}
+
+describe('raw CSV cells', () => {
+  for (const [chunkSize, batchSize] of [[1 << 20, 8192], [7, 3], [1, 1], [13, 5]]) {
+    it(`give the checks the same results as the cell texts (chunks of ${chunkSize}, batches of ${batchSize})`, async () => {
+      const raw = await batchesOf(CSV, chunkSize, batchSize);
+      assert.ok(raw.batches.every((b) => b.raw !== undefined));
+      const text = await batchesOf(CSV, chunkSize, batchSize);
+      assert.deepStrictEqual(run(raw.columns, raw.batches), run(text.columns, asText(text.batches)));
+    });
+  }
+
+  it('decode each cell as columns has it, in UTF-8 and Latin-1', async () => {
+    for (const [data, encoding] of [[CSV, undefined], [Buffer.from('a,b\r\n"x""y",\xe9t\xe9\n1,\n', 'latin1'), 'latin1']] as const) {
+      const { batches } = await batchesOf(data, 5, 4, encoding);
+      for (const b of batches) {
+        for (let c = 0; c < b.columns.length; c++) {
+          const values = Array.from({ length: b.rowCount }, (_, r) => b.raw!.text(c, r));
+          assert.deepStrictEqual(values, Array.from(b.columns[c]));
+        }
+      }
+    }
+  });
+
+  it('fall back to the text where a check needs it (patterns, extra missing values)', async () => {
+    const schema = `version: 1
+missingValues: ['', NA, '-']
+columns:
+  - { name: id, type: integer, pattern: '[0-9]' }
+  - { name: x, type: number }
+  - { name: flag, type: boolean, pattern: 'true|false' }
+`;
+    const data = 'id,x,flag\n1,NA,true\n22,-,NA\nNA,3,TRUE\n';
+    const raw = await batchesOf(data, 4, 2);
+    const text = await batchesOf(data, 4, 2);
+    assert.deepStrictEqual(run(raw.columns, raw.batches, schema), run(text.columns, asText(text.batches), schema));
+  });
+});
