@@ -26,6 +26,8 @@ export interface ValueProfiler {
   addNumber(x: number): void;
   addText(value: string): void;
   addNull(): void;
+  /** n more of a value already given to addText (lets a caller count repeats itself). */
+  addTextRepeats?(value: string, n: number): void;
   toProfile(): ColumnProfile;
 }
 export type ProfilerFactory = (name: string, kind: 'numeric' | 'categorical') => ValueProfiler;
@@ -615,11 +617,87 @@ class NumericChecker extends ColumnChecker {
   }
 }
 
+/** Distinct values a text column remembers by their bytes (with what the checks said about each). */
+const INTERN_CAP = 4096;
+const INTERN_SLOTS = INTERN_CAP * 2;
+
+/** FNV-1a over a cell's bytes. */
+function hashBytes(buf: Uint8Array, s: number, e: number): number {
+  let h = 0x811c9dc5;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * The distinct values of a text column seen so far, found again by their bytes: a repeated value needs no string,
+ * no Set or Map lookup and no regular expression, only a hash of its bytes. Its checks are decided once, when it is
+ * first seen, and its repeats are counted here and handed to the profile at the end.
+ */
+class ByteInterner {
+  private readonly slots = new Int32Array(INTERN_SLOTS).fill(-1);
+  private readonly hashes = new Int32Array(INTERN_CAP);
+  private readonly offsets = new Int32Array(INTERN_CAP);
+  private readonly lengths = new Int32Array(INTERN_CAP);
+  private bytes = Buffer.alloc(64 * 1024);
+  private used = 0;
+  size = 0;
+  readonly texts: string[] = [];
+  /** Per value: bit 1 fails minLength, 2 maxLength, 4 allowed, 8 pattern. */
+  readonly fails = new Uint8Array(INTERN_CAP);
+  readonly uniqueKeys = new Float64Array(INTERN_CAP);
+  readonly repeats = new Float64Array(INTERN_CAP);
+
+  /** The value's id, or -1 when it is not known; slot gets where it would go. */
+  find(buf: Uint8Array, s: number, e: number, h: number): number {
+    const n = e - s;
+    let slot = h & (INTERN_SLOTS - 1);
+    for (;;) {
+      const id = this.slots[slot];
+      if (id < 0) {
+        this.freeSlot = slot;
+        return -1;
+      }
+      if (this.hashes[id] === (h | 0) && this.lengths[id] === n) {
+        const o = this.offsets[id];
+        const bytes = this.bytes;
+        let k = 0;
+        while (k < n && bytes[o + k] === buf[s + k]) k++;
+        if (k === n) return id;
+      }
+      slot = (slot + 1) & (INTERN_SLOTS - 1);
+    }
+  }
+
+  freeSlot = 0;
+
+  /** Adds the value find() just missed; its id. */
+  add(buf: Buffer, s: number, e: number, h: number, text: string): number {
+    const id = this.size++;
+    const n = e - s;
+    if (this.used + n > this.bytes.length) {
+      const grown = Buffer.alloc(Math.max(this.bytes.length * 2, this.used + n));
+      this.bytes.copy(grown, 0, 0, this.used);
+      this.bytes = grown;
+    }
+    buf.copy(this.bytes, this.used, s, e);
+    this.offsets[id] = this.used;
+    this.lengths[id] = n;
+    this.hashes[id] = h | 0;
+    this.used += n;
+    this.texts.push(text);
+    this.slots[this.freeSlot] = id;
+    return id;
+  }
+}
+
 /** string and category columns: values are compared as text. */
 class TextChecker extends ColumnChecker {
   private readonly allowedTexts?: Set<string>;
   private readonly profiler: ValueProfiler;
   private readonly acceptsScalars: boolean;
+  /** Raw CSV cells: repeated values by their bytes; undefined once too few values repeat to be worth it. */
+  private interner?: ByteInterner;
+  private interning = true;
 
   constructor(name: string, rule: ColumnRule, missingValues: string[], options: CheckerOptions) {
     super(name, rule, missingValues, options);
@@ -680,7 +758,123 @@ class TextChecker extends ColumnChecker {
     }
   }
 
+  /**
+   * consume over cell bytes: a value seen before (by its bytes) repeats the checks' verdicts on it; a new one is
+   * decoded and checked as text. Cells with "" inside, and all cells once the column proves to be mostly distinct
+   * values, go the text way.
+   */
+  consumeRaw(raw: RawCells, c: number, count: number): boolean {
+    if (this.otherMissing !== undefined || !this.interning || this.profiler.addTextRepeats === undefined) return false;
+    const interner = (this.interner ??= new ByteInterner());
+    const buf = raw.buffer;
+    const base = c * raw.stride;
+    const emptyIsNull = this.emptyIsNull;
+    const typeTally = this.typeTally;
+    let misses = 0;
+    for (let r = 0; r < count; r++) {
+      const i = base + r;
+      const s = raw.starts[i];
+      if (s < 0) {
+        this.noteNull(r, undefined);
+        this.profiler.addNull();
+        continue;
+      }
+      const e = raw.ends[i];
+      if (s === e && emptyIsNull) {
+        this.noteNull(r, '');
+        this.profiler.addNull();
+        continue;
+      }
+      if (raw.flags[i] & RAW_ESCAPED) {
+        this.consumeOne(raw.text(c, r)!, r);
+        continue;
+      }
+      const h = hashBytes(buf, s, e);
+      const id = interner.find(buf, s, e, h);
+      if (id < 0) {
+        misses++;
+        if (interner.size < INTERN_CAP) {
+          // A string of its own: a substring of the batch's text would keep the whole batch alive in the profile.
+          const text = buf.toString(raw.latin1 ? 'latin1' : 'utf8', s, e);
+          this.consumeOne(text, r);
+          this.remember(interner, buf, s, e, h, text);
+        } else this.consumeOne(raw.text(c, r)!, r);
+        continue;
+      }
+      // A repeat: the same bookkeeping consumeOne does, from the verdicts kept for the value.
+      typeTally.elements++;
+      const fails = interner.fails[id];
+      if (this.minLengthTally) {
+        this.minLengthTally.elements++;
+        if (fails & 1) this.note(this.minLengthTally, r, interner.texts[id]);
+      }
+      if (this.maxLengthTally) {
+        this.maxLengthTally.elements++;
+        if (fails & 2) this.note(this.maxLengthTally, r, interner.texts[id]);
+      }
+      if (this.allowedTally) {
+        this.allowedTally.elements++;
+        if (fails & 4) this.note(this.allowedTally, r, interner.texts[id]);
+      }
+      if (this.patternTally) {
+        this.patternTally.elements++;
+        if (fails & 8) this.note(this.patternTally, r, interner.texts[id]);
+      }
+      if (this.unique) this.trackUnique(interner.uniqueKeys[id], r, interner.texts[id]);
+      interner.repeats[id]++;
+    }
+    // A full table that keeps missing means mostly distinct values: hashing them only adds work.
+    if (interner.size >= INTERN_CAP && misses * 2 > count) this.interning = false;
+    return true;
+  }
+
+  private remember(interner: ByteInterner, buf: Buffer, s: number, e: number, h: number, text: string): void {
+    const id = interner.add(buf, s, e, h, text);
+    let fails = 0;
+    if (text.length < this.minLength) fails |= 1;
+    if (text.length > this.maxLength) fails |= 2;
+    if (this.allowedTexts && !this.allowedTexts.has(text)) fails |= 4;
+    if (this.pattern && !this.pattern.test(text)) fails |= 8;
+    interner.fails[id] = fails;
+    if (this.unique) {
+      hashStart();
+      hashText(text);
+      interner.uniqueKeys[id] = hashEnd();
+    }
+  }
+
+  /** One non-null text cell, as consume checks it. */
+  private consumeOne(text: string, r: number): void {
+    this.typeTally.elements++;
+    const length = text.length;
+    if (this.minLengthTally) {
+      this.minLengthTally.elements++;
+      if (length < this.minLength) this.note(this.minLengthTally, r, text);
+    }
+    if (this.maxLengthTally) {
+      this.maxLengthTally.elements++;
+      if (length > this.maxLength) this.note(this.maxLengthTally, r, text);
+    }
+    if (this.allowedTexts) {
+      this.allowedTally!.elements++;
+      if (!this.allowedTexts.has(text)) this.note(this.allowedTally!, r, text);
+    }
+    if (this.patternTally) this.checkText(text, r, text);
+    if (this.unique) {
+      hashStart();
+      hashText(text);
+      this.trackUnique(hashEnd(), r, text);
+    }
+    this.profiler.addText(text);
+  }
+
   finishProfile(): Pick<ColumnState, 'profile'> {
+    const interner = this.interner;
+    if (interner) {
+      // Repeats were counted here; the profile saw each value once, when it was new, so its category order is kept.
+      for (let id = 0; id < interner.size; id++) if (interner.repeats[id] > 0) this.profiler.addTextRepeats!(interner.texts[id], interner.repeats[id]);
+      this.interner = undefined;
+    }
     return { profile: this.profiler.toProfile() };
   }
 }

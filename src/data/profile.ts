@@ -98,6 +98,15 @@ export class ColumnAccumulator {
     }
   }
 
+  /** n more of a value already given to addText: counted where that value went (a category, or the rest). */
+  addTextRepeats(value: string, n: number): void {
+    if (this.numeric) throw new Error(`addTextRepeats on numeric column ${this.name}`);
+    this.count += n;
+    const slot = this.slots.get(value);
+    if (slot !== undefined) this.counts[slot] += n;
+    else this.otherCount += n; // its hash is in the HyperLogLog already
+  }
+
   addNull(): void {
     this.nulls++;
   }

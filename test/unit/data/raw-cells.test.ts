@@ -75,8 +75,11 @@ async function batchesOf(text: string | Buffer, chunkSize: number, batchSize: nu
   return { columns: table.columns, batches };
 }
 
-function run(columns: string[], batches: RowBatch[], schemaText = SCHEMA) {
-  const checker = new TableChecker('data.csv', columns, { schema: parseSchema(schemaText, 'schema.yaml'), profiler: (name, kind) => new ColumnAccumulator(name, kind) });
+function run(columns: string[], batches: RowBatch[], schemaText = SCHEMA, categoryCap?: number) {
+  const checker = new TableChecker('data.csv', columns, {
+    schema: parseSchema(schemaText, 'schema.yaml'),
+    profiler: (name, kind) => new ColumnAccumulator(name, kind, { categoryCap }),
+  });
   for (const b of batches) checker.consume(b);
   return mergeParts([checker.result()], mergeColumnProfiles);
 }
@@ -120,5 +123,48 @@ columns:
     const raw = await batchesOf(data, 4, 2);
     const text = await batchesOf(data, 4, 2);
     assert.deepStrictEqual(run(raw.columns, raw.batches, schema), run(text.columns, asText(text.batches), schema));
+  });
+
+  const TEXT_SCHEMA = `version: 1
+columns:
+  - { name: c, type: category, allowed: [a, b, 'a"b', é, '𝄞'] }
+  - { name: s, type: string, minLength: 2, maxLength: 3, pattern: '[a-zé"]+', unique: true }
+  - { name: u, type: string, unique: true }
+`;
+  const TEXT_CSV = [
+    'c,s,u',
+    'a,ab,1',
+    'b,abcd,2',
+    '"a""b",a"b,3',
+    'a"b,"a""b",1',
+    'é,é,4',
+    'x,,5',
+    'a,ab,6',
+    '𝄞,AB,6',
+    ',"",',
+    'b,ab',
+    'é,abc,7',
+    'a,ab,8',
+    'x,x,9',
+  ].join('\n') + '\n';
+
+  for (const [chunkSize, batchSize, cap] of [[1 << 20, 8192, undefined], [5, 2, undefined], [3, 4, 2], [1 << 20, 8192, 1]] as const) {
+    it(`give text checks and category counts the same results by bytes as by text (chunks ${chunkSize}, batches ${batchSize}, cap ${cap})`, async () => {
+      const raw = await batchesOf(TEXT_CSV, chunkSize, batchSize);
+      const text = await batchesOf(TEXT_CSV, chunkSize, batchSize);
+      const a = run(raw.columns, raw.batches, TEXT_SCHEMA, cap);
+      assert.deepStrictEqual(a, run(text.columns, asText(text.batches), TEXT_SCHEMA, cap));
+      assert.ok(a.columnResults[0].tallies.allowed!.unexpected > 0 && a.columnResults[1].unique!.duplicates > 0);
+    });
+  }
+
+  it('give the same results on a column of mostly distinct values, past what is remembered by bytes', async () => {
+    const lines = ['k,v'];
+    for (let i = 0; i < 12000; i++) lines.push(`${i % 7 === 0 ? 'same' : `key-${i}`},${i % 3}`);
+    const data = lines.join('\n') + '\n';
+    const schema = 'version: 1\ncolumns:\n  - { name: k, type: string, maxLength: 8 }\n  - { name: v, type: category, allowed: [0, 1] }\n';
+    const raw = await batchesOf(data, 1 << 16, 1000);
+    const text = await batchesOf(data, 1 << 16, 1000);
+    assert.deepStrictEqual(run(raw.columns, raw.batches, schema, 5000), run(text.columns, asText(text.batches), schema, 5000));
   });
 });
