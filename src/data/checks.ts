@@ -965,12 +965,24 @@ class BooleanChecker extends ColumnChecker {
         const line = this.lineOf ? this.lineOf(r) : 0;
         if (this.unique.add(hashEnd(), this.firstRow + r, line)) this.unique.noteExample(this.firstRow + r, line, cellText(raw.text(c, r)));
       }
-      profiler.addText(value ? 'true' : 'false');
+      // The profile sees each value once (so its category order is kept); repeats are counted here.
+      const k = value ? 1 : 0;
+      if (this.repeats[k] < 0 || profiler.addTextRepeats === undefined) {
+        profiler.addText(value ? 'true' : 'false');
+        if (this.repeats[k] < 0) this.repeats[k] = 0;
+      } else this.repeats[k]++;
     }
     return true;
   }
 
+  /** Repeats of false and true not yet given to the profile; -1 until the value is first seen. */
+  private readonly repeats = [-1, -1];
+
   finishProfile(): Pick<ColumnState, 'profile'> {
+    for (let k = 0; k < 2; k++) {
+      if (this.repeats[k] > 0) this.profiler.addTextRepeats!(k ? 'true' : 'false', this.repeats[k]);
+      this.repeats[k] = this.repeats[k] < 0 ? -1 : 0;
+    }
     return { profile: this.profiler.toProfile() };
   }
 }
