@@ -19,6 +19,9 @@ import { ExactCounts, LogSketch, SerializedExact, SerializedLogSketch, Serialize
 import type { ColumnProfile, DatasetProfile } from './types';
 
 export const DEFAULT_CATEGORY_CAP = 10_000;
+// 2^17 bits: about 7 % false positives with 10 000 categories.
+const FILTER_WORDS = 1 << 12;
+const FILTER_MASK = FILTER_WORDS - 1;
 const TOP_VALUES = 10;
 
 export class ColumnAccumulator {
@@ -79,6 +82,24 @@ export class ColumnAccumulator {
   addText(value: string): void {
     if (this.numeric) throw new Error(`addText on numeric column ${this.name}`);
     this.count++;
+    const full = this.keyFilter;
+    if (full !== undefined) {
+      // No new categories any more, and most values of such a column are not one: the filter rules most of them
+      // out with the hash the HyperLogLog needs anyway, before the (costlier) map lookup.
+      const h = hashString(value);
+      if ((full[h >>> 5 & FILTER_MASK] & (1 << (h & 31))) === 0) {
+        this.otherCount++;
+        this.hll!.addHash(h);
+        return;
+      }
+      const slot = this.slots.get(value);
+      if (slot !== undefined) this.counts[slot]++;
+      else {
+        this.otherCount++;
+        this.hll!.addHash(h);
+      }
+      return;
+    }
     const slot = this.slots.get(value);
     if (slot !== undefined) {
       this.counts[slot]++;
@@ -95,8 +116,16 @@ export class ColumnAccumulator {
       if (this.hll === undefined) this.hll = hllOfCategories(this.slots.keys());
       this.otherCount++;
       this.hll.addHash(hashString(value));
+      this.keyFilter = new Uint32Array(FILTER_WORDS);
+      for (const key of this.slots.keys()) {
+        const h = hashString(key);
+        this.keyFilter[h >>> 5 & FILTER_MASK] |= 1 << (h & 31);
+      }
     }
   }
+
+  /** Once the categories are full: one bit per hashString of each category (no false negatives). */
+  private keyFilter: Uint32Array | undefined;
 
   /** n more of a value already given to addText: counted where that value went (a category, or the rest). */
   addTextRepeats(value: string, n: number): void {

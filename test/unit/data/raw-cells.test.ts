@@ -168,3 +168,29 @@ columns:
     assert.deepStrictEqual(run(raw.columns, raw.batches, schema, 5000), run(text.columns, asText(text.batches), schema, 5000));
   });
 });
+
+describe('ColumnAccumulator past its category cap', () => {
+  it('still counts the kept categories, and counts every other value as other', () => {
+    const acc = new ColumnAccumulator('c', 'categorical', { categoryCap: 50 });
+    const counts = new Map<string, number>();
+    let other = 0;
+    const distinct = new Set<string>();
+    for (let i = 0; i < 20000; i++) {
+      // Kept categories keep coming back among many new values (and a few repeats of those).
+      const value = i % 5 === 0 ? `cat-${i % 50}` : `v-${i % 9000}`;
+      acc.addText(value);
+      distinct.add(value);
+      if (counts.has(value) || counts.size < 50) counts.set(value, (counts.get(value) ?? 0) + 1);
+      else other++;
+    }
+    acc.addTextRepeats('cat-0', 3);
+    counts.set('cat-0', counts.get('cat-0')! + 3);
+    acc.addTextRepeats('v-8999', 2);
+    other += 2;
+    const p = acc.toProfile();
+    assert.deepStrictEqual({ ...p.categories }, Object.fromEntries(counts));
+    assert.strictEqual(p.otherCount, other);
+    assert.strictEqual(p.count, 20005);
+    assert.ok(Math.abs(p.distinct - distinct.size) < distinct.size * 0.05, `distinct ${p.distinct} of ${distinct.size}`);
+  });
+});
