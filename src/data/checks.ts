@@ -13,7 +13,7 @@
  * in it count from the part's start and are shifted when the parts are merged in data order.
  */
 import { columnKind, parseBooleanText } from './schema';
-import { DateFormatParser, formatInstant, parseIsoDateTime } from './durations';
+import { DateFormatParser, formatInstant, parseIsoDateTime, parseIsoDateTimeBytes } from './durations';
 import { collisionProbability, hashEnd, hashNumber, hashStart, hashText, UniqueTracker, type DuplicateTally, type UniqueState } from './unique';
 import type { MalformedIssue } from './readers/options';
 import { RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch } from './types';
@@ -544,8 +544,8 @@ class NumericChecker extends ColumnChecker {
   }
 
   /**
-   * The loop of consume over cell bytes. A cell's text is only decoded for an example, for a cell with "" inside,
-   * and for datetimes (parsed from text). Patterns and extra missing values need the text: consume does those.
+   * The loop of consume over cell bytes. A cell's text is only decoded for an example and for a cell with "" inside.
+   * Patterns and extra missing values need the text: consume does those.
    */
   consumeRaw(raw: RawCells, c: number, count: number): boolean {
     if (this.patternTally !== undefined || this.otherMissing !== undefined || this.mode === FORMATTED_DATETIME) return false;
@@ -577,8 +577,8 @@ class NumericChecker extends ColumnChecker {
         continue;
       }
       let x: number;
-      if (flags[i] & RAW_ESCAPED || mode === ISO_DATETIME) x = this.parseText(raw.text(c, r)!);
-      else x = mode === INTEGER ? parseIntegerBytes(buf, s, e) : parseNumberBytes(buf, s, e);
+      if (flags[i] & RAW_ESCAPED) x = this.parseText(raw.text(c, r)!);
+      else x = mode === INTEGER ? parseIntegerBytes(buf, s, e) : mode === NUMBER ? parseNumberBytes(buf, s, e) : parseIsoDateTimeBytes(buf, s, e);
       typeTally.elements++;
       if (x !== x) {
         this.note(typeTally, r, raw.text(c, r));

@@ -131,6 +131,72 @@ function applyZone(text: string, start: number, localMs: number): number {
   return first === 43 ? localMs - offset : localMs + offset;
 }
 
+/** digitsAt over bytes; -1 past the cell's end too (where the text version reads NaN and fails the same way). */
+function digitsAtBytes(buf: Uint8Array, start: number, count: number, end: number): number {
+  if (start + count > end) return -1;
+  let value = 0;
+  for (let i = start; i < start + count; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
+/**
+ * parseIsoDateTime of the cell bytes buf[s, e), for CSV cells read without a string. Every accepted form is ASCII,
+ * and a byte >= 0x80 fails where the text version's non-ASCII character fails, so both agree on every cell.
+ */
+export function parseIsoDateTimeBytes(buf: Uint8Array, s: number, e: number): number {
+  const length = e - s;
+  if (length < 10 || buf[s + 4] !== 45 || buf[s + 7] !== 45) return NaN;
+  const year = digitsAtBytes(buf, s, 4, e);
+  const month = digitsAtBytes(buf, s + 5, 2, e);
+  const day = digitsAtBytes(buf, s + 8, 2, e);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return NaN;
+  let ms = daysFromCivil(year, month, day) * MS_PER_DAY;
+  if (length === 10) return ms;
+  const separator = buf[s + 10];
+  if ((separator !== 84 && separator !== 32 && separator !== 116) || length < 16 || buf[s + 13] !== 58) return NaN;
+  const hour = digitsAtBytes(buf, s + 11, 2, e);
+  const minute = digitsAtBytes(buf, s + 14, 2, e);
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59) return NaN;
+  ms += hour * 3_600_000 + minute * 60_000;
+  let i = s + 16;
+  if (i < e && buf[i] === 58) {
+    const second = digitsAtBytes(buf, i + 1, 2, e);
+    if (second < 0 || second > 59 || i + 3 > e) return NaN;
+    ms += second * 1000;
+    i += 3;
+    if (i < e && (buf[i] === 46 || buf[i] === 44)) {
+      i++;
+      let scale = 100;
+      const fractionStart = i;
+      while (i < e) {
+        const d = buf[i] - 48;
+        if (d < 0 || d > 9) break;
+        ms += d * scale;
+        scale /= 10;
+        i++;
+      }
+      if (i === fractionStart) return NaN;
+    }
+  }
+  if (i === e) return ms;
+  const first = buf[i];
+  if (first === 90 || first === 122) return i + 1 === e ? ms : NaN;
+  if (first !== 43 && first !== 45) return NaN;
+  const hours = digitsAtBytes(buf, i + 1, 2, e);
+  let minutes = 0;
+  const rest = e - i - 3;
+  if (rest === 3 && buf[i + 3] === 58) minutes = digitsAtBytes(buf, i + 4, 2, e);
+  else if (rest === 2) minutes = digitsAtBytes(buf, i + 3, 2, e);
+  else if (rest !== 0) return NaN;
+  if (hours < 0 || hours > 23 || minutes < 0 || minutes > 59) return NaN;
+  const offset = (hours * 60 + minutes) * 60_000;
+  return first === 43 ? ms - offset : ms + offset;
+}
+
 /** An instant as ISO 8601 text for reports and schemas: the date alone at midnight UTC, no ".000" otherwise. */
 export function formatInstant(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);

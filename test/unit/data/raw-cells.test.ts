@@ -1,5 +1,6 @@
 import * as assert from 'assert';
 import { mergeParts, parseBooleanBytes, parseIntegerBytes, parseIntegerText, parseNumberBytes, parseNumberText, TableChecker } from '../../../src/data/checks';
+import { parseIsoDateTime, parseIsoDateTimeBytes } from '../../../src/data/durations';
 import { ColumnAccumulator, mergeColumnProfiles } from '../../../src/data/profile';
 import { openTable } from '../../../src/data/readers';
 import { parseBooleanText, parseSchema } from '../../../src/data/schema';
@@ -25,6 +26,24 @@ describe('byte parsers', () => {
       const { buf, s, e } = bytesOf(text);
       assert.ok(Object.is(parseIntegerBytes(buf, s, e), parseIntegerText(text)), `integer ${JSON.stringify(text)}`);
       assert.ok(Object.is(parseNumberBytes(buf, s, e), parseNumberText(text)), `number ${JSON.stringify(text)}`);
+    }
+  });
+
+  it('parse ISO datetimes as the text parser does, without reading past the cell', () => {
+    const dates = [
+      '', '2024', '2024-01-01', '2024-1-01', '2024-01-1', '2024-02-29', '2023-02-29', '2024-13-01', '2024-00-10', '2024/01/01', '20240101',
+      '2024-01-01T', '2024-01-01T1', '2024-01-01T10:0', '2024-01-01T10:00', '2024-01-01t10:00', '2024-01-01 10:00', '2024-01-01X10:00',
+      '2024-01-01T24:00', '2024-01-01T23:60', '2024-01-01T10:00:', '2024-01-01T10:00:5', '2024-01-01T10:00:59', '2024-01-01T10:00:60',
+      '2024-01-01T10:00:00.', '2024-01-01T10:00:00.1', '2024-01-01T10:00:00,123456', '2024-01-01T10:00:00.5Z', '2024-01-01T10:00Z',
+      '2024-01-01T10:00z', '2024-01-01T10:00ZZ', '2024-01-01T10:00+01:00', '2024-01-01T10:00-0130', '2024-01-01T10:00+05', '2024-01-01T10:00+5',
+      '2024-01-01T10:00+', '2024-01-01T10:00+01:', '2024-01-01T10:00+01:0', '2024-01-01T10:00+24:00', '2024-01-01T10:00+01:60', '2024-01-01T10:00+01:00:00',
+      '2024-01-01é', '2024-01-01T10:00:00.5é', '２０２４-01-01', '1970-01-01', '0001-01-01', '9999-12-31T23:59:59.999Z', '2024-01-01T10:00:00.5+01:30',
+    ];
+    for (const text of dates) {
+      const { buf, s, e } = bytesOf(text);
+      assert.ok(Object.is(parseIsoDateTimeBytes(buf, s, e), parseIsoDateTime(text)), `padded ${JSON.stringify(text)}`);
+      const bare = Buffer.from(text, 'utf8');
+      assert.ok(Object.is(parseIsoDateTimeBytes(bare, 0, bare.length), parseIsoDateTime(text)), `bare ${JSON.stringify(text)}`);
     }
   });
 
