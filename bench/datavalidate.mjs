@@ -212,7 +212,7 @@ async function runOurs({ label, data, reference, cores, runs, log, expectRows, v
         ...(reference ? { INPUT_REFERENCEDATA: reference } : {}),
       };
       cmd = cores === 1 ? 'taskset' : process.execPath;
-      args = cores === 1 ? ['-c', '0', process.execPath, taskScript] : [taskScript];
+      args = cores === 1 ? ['-c', '0', process.execPath, taskScriptInUse] : [taskScriptInUse];
     } else {
       env = process.env;
       cmd = process.execPath;
@@ -259,7 +259,25 @@ const mark = (ok) => (ok === undefined ? '' : ok ? 'met' : '**not met**');
 
 export async function runDataValidateBench(argv = [], { log = console.log } = {}) {
   const o = parseArgs(argv);
-  const viaTask = fs.existsSync(taskScript);
+  let viaTask = fs.existsSync(taskScript);
+  // Run a private copy of the task folder (as an agent runs its own copy of the task): a build started meanwhile
+  // (npm run build deletes and rewrites tasks/*/dist) cannot then pull the bundle away mid-benchmark.
+  const taskCopy = viaTask ? fs.mkdtempSync(path.join(os.tmpdir(), 'dv-bench-task-')) : undefined;
+  if (taskCopy) {
+    fs.cpSync(path.dirname(path.dirname(taskScript)), path.join(taskCopy, 'DataValidate'), { recursive: true, filter: (f) => !f.endsWith('.map') });
+    taskScriptInUse = path.join(taskCopy, 'DataValidate', 'dist', 'index.js');
+    viaTask = fs.existsSync(taskScriptInUse);
+  }
+  try {
+    return await measureAll(o, viaTask, log);
+  } finally {
+    if (taskCopy) fs.rmSync(taskCopy, { recursive: true, force: true });
+  }
+}
+
+let taskScriptInUse = taskScript;
+
+async function measureAll(o, viaTask, log) {
   if (!viaTask && !fs.existsSync(engineBuild)) throw new Error(`${path.relative(repoRoot, taskScript)} is missing: run npm run build first.`);
   fs.mkdirSync(dataDir, { recursive: true });
   const notes = [];
