@@ -693,22 +693,30 @@ class BatchCells implements RawCells {
   }
 }
 
-/** batch.columns for CSV: each column is decoded to strings the first time it is read, then kept. */
+/**
+ * batch.columns for CSV: each column is decoded to strings the first time it is read, then kept. A proxy rather
+ * than accessor properties on the array: accessors put the array in dictionary mode and made decoding every
+ * column twice as slow (GC), where the proxy costs one trap per column access.
+ */
 function lazyColumns(raw: BatchCells, ncols: number, rowCount: number): Array<ArrayLike<CellValue>> {
-  const columns: Array<ArrayLike<CellValue>> = new Array(ncols);
-  for (let c = 0; c < ncols; c++) {
-    Object.defineProperty(columns, c, {
-      configurable: true,
-      enumerable: true,
-      get() {
-        const values: CellValue[] = new Array(rowCount);
-        for (let r = 0; r < rowCount; r++) values[r] = raw.text(c, r);
-        Object.defineProperty(columns, c, { value: values, writable: true, configurable: true, enumerable: true });
-        return values;
-      },
-    });
-  }
-  return columns;
+  const decoded: Array<ArrayLike<CellValue> | undefined> = new Array(ncols).fill(undefined);
+  return new Proxy(decoded, {
+    get(target, key, receiver) {
+      if (typeof key === 'string') {
+        const c = Number(key);
+        if (Number.isInteger(c) && c >= 0 && c < ncols) {
+          let values = target[c];
+          if (values === undefined) {
+            const column: CellValue[] = new Array(rowCount);
+            for (let r = 0; r < rowCount; r++) column[r] = raw.text(c, r);
+            target[c] = values = column;
+          }
+          return values;
+        }
+      }
+      return Reflect.get(target, key, receiver) as unknown;
+    },
+  }) as Array<ArrayLike<CellValue>>;
 }
 
 export async function openCsv(source: DataSource, options: ReaderOptions): Promise<TableReader & { dataStart: number }> {

@@ -130,6 +130,17 @@ describe('raw CSV cells', () => {
     }
   });
 
+  it('keep columns usable as an array of columns, decoded once', async () => {
+    const { columns, batches } = await batchesOf(CSV, 1 << 20, 8192);
+    const b = batches[0];
+    assert.ok(Array.isArray(b.columns));
+    assert.strictEqual(b.columns.length, columns.length);
+    assert.strictEqual(b.columns[3], b.columns[3]);
+    assert.deepStrictEqual([...b.columns].map((col) => col.length), columns.map(() => b.rowCount));
+    assert.deepStrictEqual(b.columns.map((col) => col[0]), ['1', '1.5', 'true', '2024-01-02', '02/01/2024', 'ab', '1']);
+    assert.strictEqual(b.columns[columns.length], undefined);
+  });
+
   it('fall back to the text where a check needs it (patterns, extra missing values)', async () => {
     const schema = `version: 1
 missingValues: ['', NA, '-']
