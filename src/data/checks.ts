@@ -14,7 +14,7 @@
  */
 import { columnKind, parseBooleanText } from './schema';
 import { DateFormatParser, formatInstant, parseIsoDateTime, parseIsoDateTimeBytes } from './durations';
-import { collisionProbability, hashEnd, hashNumber, hashStart, hashText, UniqueTracker, type DuplicateTally, type UniqueState } from './unique';
+import { collisionProbability, hashEnd, hashNumber, hashStart, hashText, numberKey, UniqueTracker, type DuplicateTally, type UniqueState } from './unique';
 import type { MalformedIssue } from './readers/options';
 import { RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch } from './types';
 
@@ -401,9 +401,9 @@ abstract class ColumnChecker {
     if (this.nullTally.examples.length < MAX_EXAMPLES) this.nullTally.examples.push(this.example(r, cell));
   }
 
-  protected trackUnique(key: number, r: number, cell: CellValue): void {
+  protected trackUnique(key: number, r: number, cell: CellValue, exact = false): void {
     const line = this.lineOf ? this.lineOf(r) : 0;
-    if (this.unique!.add(key, this.firstRow + r, line)) this.unique!.noteExample(this.firstRow + r, line, cellText(cell));
+    if (this.unique!.add(key, this.firstRow + r, line, exact)) this.unique!.noteExample(this.firstRow + r, line, cellText(cell));
   }
 
   protected checkText(text: string, r: number, cell: CellValue): void {
@@ -533,9 +533,8 @@ class NumericChecker extends ColumnChecker {
       }
       if (this.patternTally) this.checkText(typeof cell === 'string' ? cell : cellText(cell), r, cell);
       if (this.unique) {
-        hashStart();
-        hashNumber(x);
-        this.trackUnique(hashEnd(), r, cell);
+        const k = numberKey(x);
+        this.trackUnique(k.key, r, cell, k.exact);
       }
       profiler.addNumber(x);
     }
@@ -599,11 +598,9 @@ class NumericChecker extends ColumnChecker {
         if (!this.allowedNumbers.has(x)) this.note(this.allowedTally!, r, raw.text(c, r));
       }
       if (this.unique) {
-        hashStart();
-        hashNumber(x);
-        const key = hashEnd();
+        const k = numberKey(x);
         const line = this.lineOf ? this.lineOf(r) : 0;
-        if (this.unique.add(key, this.firstRow + r, line)) this.unique.noteExample(this.firstRow + r, line, cellText(raw.text(c, r)));
+        if (this.unique.add(k.key, this.firstRow + r, line, k.exact)) this.unique.noteExample(this.firstRow + r, line, cellText(raw.text(c, r)));
       }
       profiler.addNumber(x);
     }

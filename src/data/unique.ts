@@ -4,8 +4,9 @@
  * Float64Arrays. Up to `memoryCap` distinct values stay in memory (default 2^18: about 12 MiB); beyond that every
  * value is appended to one of 64 temporary files chosen by its hash, and duplicates are found one partition at a
  * time when the results are merged, so memory stays bounded by a partition (1/64 of the values, 24 bytes each: 3.75 MB per 10 million values).
- * Uniqueness is therefore decided on the hash: a false duplicate needs a 53-bit collision (probability about
- * n^2 / 2^54, reported with the result); a real duplicate is never missed.
+ * Whole numbers of up to 51 bits (ids) get exact keys instead, so their uniqueness is exact. For everything else
+ * uniqueness is decided on the hash: a false duplicate needs a 53-bit collision (probability about n^2 / 2^54,
+ * reported with the result); a real duplicate is never missed.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -57,6 +58,28 @@ export function hashNumber(x: number): void {
   h2 ^= h2 >>> 15;
 }
 
+const TWO_51 = 2 ** 51;
+const TWO_52 = 2 ** 52;
+
+/**
+ * The key of a number: whole numbers of up to 51 bits (ids, counts) map one-to-one into [2^52, 2^53), so their
+ * uniqueness is exact; other numbers are hashed. `exact` tells which, for the collision note.
+ */
+export function numberKey(x: number): { key: number; exact: boolean } {
+  if (Number.isInteger(x) && x >= -TWO_51 && x < TWO_51) {
+    numberKeyResult.key = x + TWO_51 + TWO_52;
+    numberKeyResult.exact = true;
+  } else {
+    hashStart();
+    hashNumber(x);
+    numberKeyResult.key = hashEnd();
+    numberKeyResult.exact = false;
+  }
+  return numberKeyResult;
+}
+// Reused so the hot loop allocates nothing; read it before the next call.
+const numberKeyResult = { key: 0, exact: false };
+
 function mix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -88,6 +111,8 @@ function partitionOf(key: number): number {
 
 export interface DuplicateTally {
   elements: number;
+  /** Values whose key is a hash (text, fractions, compound keys), as opposed to an exact key. */
+  hashed: number;
   duplicates: number;
   examples: Example[];
 }
@@ -106,7 +131,7 @@ export class UniqueTracker {
   private mask: number;
   private size = 0;
   private spill?: { dir: string; prefix: string; fds: number[]; buffers: Float64Array[]; fill: Int32Array };
-  readonly tally: DuplicateTally = { elements: 0, duplicates: 0, examples: [] };
+  readonly tally: DuplicateTally = { elements: 0, hashed: 0, duplicates: 0, examples: [] };
   private readonly extraFiles: Array<{ dir: string; prefix: string; rowOffset: number; lineOffset: number }> = [];
 
   constructor(
@@ -124,8 +149,9 @@ export class UniqueTracker {
    * Counts one value (its key from hashEnd). Returns true when it was seen before, so the caller can record the
    * row as an example with its text. In spill mode duplicates are only found at merge time.
    */
-  add(key: number, row: number, line: number): boolean {
+  add(key: number, row: number, line: number, exact = false): boolean {
     this.tally.elements++;
+    if (!exact) this.tally.hashed++;
     if (this.spill) {
       this.append(key, row, line);
       return false;
@@ -261,6 +287,7 @@ export class UniqueTracker {
    */
   absorb(state: UniqueState, rowOffset: number, lineOffset: number): void {
     this.tally.elements += state.tally.elements;
+    this.tally.hashed += state.tally.hashed;
     this.tally.duplicates += state.tally.duplicates;
     for (const e of state.tally.examples) this.tally.examples.push(shifted(e, rowOffset, lineOffset));
     if (state.kind === 'spilled') {
@@ -300,7 +327,7 @@ export class UniqueTracker {
     }
     this.tally.examples.sort((a, b) => a.row - b.row);
     this.tally.examples.length = Math.min(this.tally.examples.length, MAX_EXAMPLES);
-    return { ...this.tally, hashedValues: this.tally.elements };
+    return { ...this.tally, hashedValues: this.tally.hashed };
   }
 
   /** Removes spill files without resolving them (when a run is abandoned). */
