@@ -707,7 +707,6 @@ class TextChecker extends ColumnChecker {
   consume(values: ArrayLike<CellValue>, count: number): void {
     const profiler = this.profiler;
     const typeTally = this.typeTally;
-    const checkLength = this.minLengthTally !== undefined || this.maxLengthTally !== undefined;
     for (let r = 0; r < count; r++) {
       const cell = values[r];
       let text: string;
@@ -729,29 +728,7 @@ class TextChecker extends ColumnChecker {
         this.note(typeTally, r, cell);
         continue;
       }
-      typeTally.elements++;
-      if (checkLength) {
-        const length = text.length;
-        if (this.minLengthTally) {
-          this.minLengthTally.elements++;
-          if (length < this.minLength) this.note(this.minLengthTally, r, cell);
-        }
-        if (this.maxLengthTally) {
-          this.maxLengthTally.elements++;
-          if (length > this.maxLength) this.note(this.maxLengthTally, r, cell);
-        }
-      }
-      if (this.allowedTexts) {
-        this.allowedTally!.elements++;
-        if (!this.allowedTexts.has(text)) this.note(this.allowedTally!, r, cell);
-      }
-      if (this.patternTally) this.checkText(text, r, cell);
-      if (this.unique) {
-        hashStart();
-        hashText(text);
-        this.trackUnique(hashEnd(), r, cell);
-      }
-      profiler.addText(text);
+      this.consumeOne(text, r);
     }
   }
 
@@ -840,7 +817,7 @@ class TextChecker extends ColumnChecker {
     }
   }
 
-  /** One non-null text cell, as consume checks it. */
+  /** One non-null text cell: its length, allowed-value, pattern and uniqueness checks and its profile. */
   private consumeOne(text: string, r: number): void {
     this.typeTally.elements++;
     const length = text.length;
