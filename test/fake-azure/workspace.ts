@@ -18,14 +18,8 @@ import { validatorFor, VALIDATED_API_VERSION } from './schema';
 export type { JobScript } from './aml/lifecycle';
 export { SEEDED_DATA, SEEDED_ENVIRONMENT } from './aml/seed';
 
-export interface WorkspaceServiceOptions {
-  /** https://localhost:<port>, the fake's own URL: every URL handed out points here. */
-  baseUrl: string;
-  tenantId: string;
-  subscriptionId: string;
-  resourceGroup: string;
-  workspaceName: string;
-  location: string;
+/** The workspace's scope (baseUrl: the fake's own URL, which every URL handed out points at), plus who may use it. */
+export interface WorkspaceServiceOptions extends WorkspaceScope {
   /** Principals with Contributor on the subscription; anyone else gets 403 AuthorizationFailed. */
   authorizedAppIds: string[];
   /** Azurite; undefined = no blob service. */
