@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { agentLikeEnv } from '../scripts/build.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.dirname(benchDir);
@@ -170,21 +171,6 @@ async function ensureData(file, params, log) {
 
 // ------------------------------------------------------------------ contenders
 
-function agentEnv(temp) {
-  // As scripts/build.mjs's agentLikeEnv: what an agent gives a task, nothing from this shell.
-  const env = {
-    PATH: process.env.PATH ?? '',
-    AGENT_TEMPDIRECTORY: temp,
-    AGENT_WORKFOLDER: temp,
-    AGENT_VERSION: '4.266.2',
-    SYSTEM_DEFAULTWORKINGDIRECTORY: temp,
-    BUILD_SOURCESDIRECTORY: temp,
-    HOME: temp,
-  };
-  for (const k of ['SystemRoot', 'windir', 'TEMP', 'TMP', 'USERPROFILE']) if (process.env[k]) env[k] = process.env[k];
-  return env;
-}
-
 const engineScript = path.join(here, 'engine-run.mjs');
 const engineBuild = path.join(repoRoot, 'build', 'src', 'data', 'engine.js');
 
@@ -203,7 +189,7 @@ async function runOurs({ label, data, reference, cores, runs, log, expectRows, v
     let env;
     if (viaTask) {
       env = {
-        ...agentEnv(temp),
+        ...agentLikeEnv(temp),
         INPUT_MODE: 'validate',
         INPUT_DATAPATH: data,
         INPUT_SCHEMA: schemaFile,
