@@ -3,7 +3,6 @@ import * as path from 'path';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { isUserError } from '../errors';
 import type { Log } from '../log';
-import type { Summary } from '../summary';
 import { tempDirectory } from './pipeline';
 
 export interface TaskContext {
@@ -11,7 +10,8 @@ export interface TaskContext {
   /** Aborted when the agent cancels the step (SIGINT/SIGTERM), so waiting work can stop and clean up. */
   signal: AbortSignal;
   setOutput(name: string, value: string): void;
-  publishSummary(summary: Summary, title: string): void;
+  /** Any markdown source: a Summary built by the task, or a report rendered elsewhere. */
+  publishSummary(summary: { toMarkdown(): string }, title: string): void;
   /** Publishes a JUnit file to the run's Tests tab. */
   publishTestResults(junitFile: string, runTitle: string): void;
   /** Uploads a folder as a pipeline artifact. */

@@ -50,10 +50,11 @@ async function main(ctx: TaskContext): Promise<void> {
     const schema = inferSchema(profile);
     const file = path.resolve(inputs.schemaOutput!);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, schemaToYaml(schema), 'utf8');
+    const yaml = schemaToYaml(schema);
+    fs.writeFileSync(file, yaml, 'utf8');
     saveProfile(inputs, profile, ctx);
     ctx.log.info(`Inferred a schema for ${profile.columns.length} columns from ${profile.rowCount} rows: ${file}. Review it, then commit it and validate against it.`);
-    ctx.publishSummary(new Summary().heading('DataValidate: inferred schema').paragraph(`${profile.rowCount} rows, ${profile.columns.length} columns, written to ${file}.`).code(schemaToYaml(schema)), 'DataValidate');
+    ctx.publishSummary(new Summary().heading('DataValidate: inferred schema').paragraph(`${profile.rowCount} rows, ${profile.columns.length} columns, written to ${file}.`).code(yaml), 'DataValidate');
     ctx.setOutput('validationPassed', 'true');
     ctx.setOutput('driftDetected', 'false');
     return;
@@ -79,7 +80,7 @@ async function main(ctx: TaskContext): Promise<void> {
   fs.writeFileSync(markdownPath, markdown, 'utf8');
 
   logResults(report, ctx);
-  ctx.publishSummary({ toMarkdown: () => markdown } as Summary, 'DataValidate');
+  ctx.publishSummary({ toMarkdown: () => markdown }, 'DataValidate');
   if (inputs.publishTestResults) ctx.publishTestResults(junitPath, `DataValidate ${report.source}`);
   ctx.uploadArtifact(reportDir, 'DataValidate');
 
