@@ -69,3 +69,25 @@ export function getExistingFile(name: string, options: { required: boolean; hint
   }
   return full;
 }
+
+/**
+ * `name=value` lines of a multi-line input, in order. Blank lines and lines starting with `#` are skipped;
+ * the value is everything after the first `=` (it may itself hold `=`), trimmed.
+ */
+export function parseKeyValueLines(input: string, text: string | undefined): Array<{ name: string; value: string }> {
+  const entries: Array<{ name: string; value: string }> = [];
+  const seen = new Set<string>();
+  for (const [i, raw] of (text ?? '').split(/\r?\n/).entries()) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    const name = eq < 0 ? '' : line.slice(0, eq).trim();
+    if (!name) {
+      throw new UserError(`Input '${input}', line ${i + 1}: '${line}' is not name=value. Write one name=value per line.`, { input });
+    }
+    if (seen.has(name)) throw new UserError(`Input '${input}' sets '${name}' twice (line ${i + 1}). Keep one line per name.`, { input });
+    seen.add(name);
+    entries.push({ name, value: line.slice(eq + 1).trim() });
+  }
+  return entries;
+}

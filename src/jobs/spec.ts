@@ -158,14 +158,33 @@ export function loadJobSpec(file: string): LoadedJobSpec {
   return { file: absFile, dir: path.dirname(absFile), spec, warnings: reader.warnings, lines: reader.lines };
 }
 
+/** What the task's override inputs ask for; empty values leave the YAML as it is. */
+export interface JobOverrides {
+  experimentName?: string;
+  displayName?: string;
+  /** A compute name (with or without `azureml:`) or `serverless`. */
+  compute?: string;
+  /** `name=value` lines of the `inputs` task input, in order. */
+  inputs?: Array<{ name: string; value: string }>;
+  /** Extra tags; they win over the YAML's. */
+  tags?: Record<string, string>;
+}
+
 /** Pipeline inputs win over the YAML, as `az ml job create --set` would; empty values leave the YAML as it is. */
-export function applyOverrides(
-  spec: CommandJobSpec,
-  overrides: { experimentName?: string; displayName?: string },
-): CommandJobSpec {
+export function applyOverrides(spec: CommandJobSpec, overrides: JobOverrides): CommandJobSpec {
   const result: CommandJobSpec = { ...spec };
   if (overrides.experimentName?.trim()) result.experimentName = overrides.experimentName.trim();
   if (overrides.displayName?.trim()) result.displayName = overrides.displayName.trim();
+  const compute = overrides.compute?.trim();
+  if (compute) {
+    const name = compute.replace(/^azureml:/i, '');
+    if (!name) throw new UserError(`Input 'compute': '${compute}' names no compute. Give a compute name or serverless.`, { input: 'compute' });
+    result.compute = name.toLowerCase() === 'serverless' ? undefined : name.startsWith('/') ? { armId: name } : { name };
+  }
+  if (overrides.tags && Object.keys(overrides.tags).length) result.tags = { ...spec.tags, ...overrides.tags };
+  if (overrides.inputs?.length) {
+    throw new UserError("Input 'inputs': job input overrides are not supported yet; set the values in the job YAML.", { input: 'inputs' });
+  }
   return result;
 }
 

@@ -1,19 +1,18 @@
 import { randomBytes } from 'crypto';
 import type { TokenCredential } from '@azure/core-auth';
 import type { Sleep } from '../http/retry';
-import { adaptiveInterval, pollUntil } from '../http/poll';
 import type { Log } from '../log';
 import type { WorkspaceClient } from '../workspace/client';
 import { studioJobUrl } from '../workspace/ids';
 import { lineageTags, type BuildContext } from '../workspace/lineage';
 import { resolveReferences } from './resolve';
 import { buildJobBody, referencesToResolve } from './rest-body';
-import { applyOverrides, loadJobSpec } from './spec';
+import { applyOverrides, loadJobSpec, type JobOverrides } from './spec';
+import { waitForJob, type JobResource, type JobState } from './wait';
 
 export interface TrainOptions {
   jobSpecFile: string;
-  experimentName?: string;
-  displayName?: string;
+  overrides?: JobOverrides;
   waitForCompletion: boolean;
   /** 0 = no limit. */
   timeoutMinutes: number;
@@ -33,35 +32,14 @@ export interface TrainOptions {
   newJobName?: () => string;
 }
 
-export interface TrainResult {
-  jobName: string;
-  status: string;
-  studioUrl: string;
-  experimentName: string;
-  displayName?: string;
-  computeId?: string;
-  uploadedBytes?: number;
-  /** Why the job failed, from its run history. */
-  error?: string;
-  timedOut: boolean;
-  /** True when this task canceled the job (timeout or pipeline cancel). */
-  canceledByTask: boolean;
-}
-
-/** Statuses after which a job never changes again. */
-export const TERMINAL_STATUSES = new Set(['Completed', 'Failed', 'Canceled', 'NotResponding', 'Paused']);
-
-interface JobResource {
-  name?: string;
-  properties: { status?: string; experimentName?: string; displayName?: string; computeId?: string; services?: Record<string, { endpoint?: string }> };
-}
+export type TrainResult = JobState;
 
 /** Submits the job a CLI v2 YAML describes and, unless told not to, waits for it to end. */
 export async function submitJob(o: TrainOptions): Promise<TrainResult> {
   const { client, log } = o;
   const loaded = loadJobSpec(o.jobSpecFile);
   for (const w of loaded.warnings) log.warning(w);
-  const spec = applyOverrides(loaded.spec, { experimentName: o.experimentName, displayName: o.displayName });
+  const spec = applyOverrides(loaded.spec, o.overrides ?? {});
 
   // The workspace first: a wrong workspace name would otherwise surface as "compute not found".
   await client.workspaceDetails();
@@ -98,85 +76,8 @@ export async function submitJob(o: TrainOptions): Promise<TrainResult> {
   };
   if (!o.waitForCompletion) return result;
 
-  let hint: number | undefined;
-  let last = result.status;
-  const interval = o.pollInterval ?? adaptiveInterval();
-  try {
-    const outcome = await pollUntil<string>({
-      read: async () => {
-        const r = await client.request<JobResource>('GET', `jobs/${jobName}`, { operation: `read the job '${jobName}'`, signal: o.signal });
-        hint = r!.retryAfterMs;
-        return r!.body.properties?.status ?? 'Unknown';
-      },
-      onState: (status) => {
-        if (status !== last) log.info(`Job status: ${status}`);
-        last = status;
-      },
-      done: (status) => TERMINAL_STATUSES.has(status),
-      interval: (n) => (hint !== undefined ? Math.min(hint, interval(n)) : interval(n)),
-      timeoutMs: o.timeoutMinutes > 0 ? o.timeoutMinutes * 60_000 : undefined,
-      signal: o.signal,
-      sleep: o.sleep,
-      now: o.now,
-    });
-    result.status = outcome.state;
-    if (outcome.timedOut) {
-      result.timedOut = true;
-      log.warning(`The job did not finish within ${o.timeoutMinutes} minutes.`);
-      if (o.cancelJobOnAbort) {
-        result.status = await cancelJob(o, jobName);
-        result.canceledByTask = true;
-      }
-    }
-  } catch (e) {
-    if ((e as Error)?.name === 'AbortError' && o.cancelJobOnAbort) {
-      result.status = await cancelJob(o, jobName);
-    }
-    throw e;
-  }
-
-  if (result.status === 'Failed' || result.status === 'NotResponding') {
-    result.error = await jobError(client, jobName, log);
-  }
+  await waitForJob({ ...o, jobName }, result);
   return result;
-}
-
-/** Asks Azure ML to cancel the job and waits briefly until it has accepted. Never throws: it runs while stopping. */
-async function cancelJob(o: TrainOptions, jobName: string): Promise<string> {
-  const { client, log } = o;
-  log.info(`Canceling job '${jobName}'...`);
-  try {
-    await client.request('POST', `jobs/${jobName}/cancel`, { operation: `cancel the job '${jobName}'` });
-    const outcome = await pollUntil<string>({
-      read: async () => (await client.get<JobResource>(`jobs/${jobName}`, { operation: `read the job '${jobName}'` }))?.properties?.status ?? 'Unknown',
-      done: (s) => s === 'CancelRequested' || TERMINAL_STATUSES.has(s),
-      interval: () => 2_000,
-      timeoutMs: 60_000,
-      sleep: o.sleep,
-      now: o.now,
-    });
-    log.info(`Job '${jobName}' is ${outcome.state === 'Canceled' ? 'canceled' : `being canceled (${outcome.state})`}.`);
-    return outcome.state;
-  } catch (e) {
-    log.warning(`Could not cancel job '${jobName}': ${(e as Error).message}. Cancel it in Azure ML studio so it stops using compute.`);
-    return 'Unknown';
-  }
-}
-
-/** The job's error message from run history; a failed lookup must not hide that the job failed. */
-async function jobError(client: WorkspaceClient, jobName: string, log: Log): Promise<string | undefined> {
-  const { subscriptionId, resourceGroup, workspaceName } = client.workspace;
-  try {
-    const details = await client.dataPlane<{ error?: { error?: { code?: string; message?: string } } }>(
-      `/history/v1.0/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${workspaceName}/runs/${jobName}/details`,
-      { operation: `read the run details of job '${jobName}'`, allowNotFound: true },
-    );
-    const err = details?.body?.error?.error;
-    if (err?.message) return err.code ? `${err.code}: ${err.message}` : err.message;
-  } catch (e) {
-    log.debug(`Could not read the run details of job '${jobName}': ${(e as Error).message}`);
-  }
-  return undefined;
 }
 
 /** A job name in the style the Azure ML CLI generates: lowercase, unique, valid as an ARM name. */

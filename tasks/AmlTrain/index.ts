@@ -9,11 +9,17 @@ import { readInputs, workspaceInputNames } from './inputs';
 
 void runTask(async (ctx) => {
   const inputs = readInputs();
+  if (inputs.mode === 'report') throw new UserError("Input 'mode': report mode is not available yet; use submit.", { input: 'mode' });
   const { client, credential, tenantId } = openWorkspace(workspaceInputNames, ctx.log);
   const result = await submitJob({
-    jobSpecFile: inputs.jobSpec,
-    experimentName: inputs.experimentName,
-    displayName: inputs.displayName,
+    jobSpecFile: inputs.jobSpec!,
+    overrides: {
+      experimentName: inputs.experimentName,
+      displayName: inputs.displayName,
+      compute: inputs.compute,
+      inputs: inputs.inputs,
+      tags: inputs.tags,
+    },
     waitForCompletion: inputs.waitForCompletion,
     timeoutMinutes: inputs.timeoutMinutes,
     cancelJobOnAbort: inputs.cancelJobOnAbort,

@@ -5,7 +5,7 @@ import * as path from 'path';
 import * as sinon from 'sinon';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { UserError } from '../../../src/errors';
-import { getBoolean, getChoice, getExistingFile, getInteger, getRequiredString, getString } from '../../../src/agent/inputs';
+import { getBoolean, getChoice, getExistingFile, getInteger, getRequiredString, getString, parseKeyValueLines } from '../../../src/agent/inputs';
 
 /** Asserts `fn` throws a UserError about `input` whose message is exactly `message`. */
 function throwsUserError(fn: () => unknown, input: string, message: string | RegExp): void {
@@ -201,6 +201,23 @@ describe('task inputs', () => {
 
     it('fails with a UserError naming the input for a required input that is empty', () => {
       throwsUserError(() => getExistingFile('jobSpec', { required: true, hint }), 'jobSpec', `Input 'jobSpec' is required: ${hint}`);
+    });
+  });
+
+  describe('parseKeyValueLines', () => {
+    it('reads name=value lines in order, skipping blanks and comments, keeping = inside values', () => {
+      assert.deepStrictEqual(parseKeyValueLines('inputs', 'lr=0.01\r\n\n# a comment\n  data = azureml:x:1 \nq=a=b'), [
+        { name: 'lr', value: '0.01' },
+        { name: 'data', value: 'azureml:x:1' },
+        { name: 'q', value: 'a=b' },
+      ]);
+      assert.deepStrictEqual(parseKeyValueLines('inputs', undefined), []);
+    });
+
+    it('rejects a line without a name and a name set twice', () => {
+      throwsUserError(() => parseKeyValueLines('tags', 'a=1\nnovalue'), 'tags', "Input 'tags', line 2: 'novalue' is not name=value. Write one name=value per line.");
+      throwsUserError(() => parseKeyValueLines('tags', '=1'), 'tags', /line 1: '=1' is not name=value/);
+      throwsUserError(() => parseKeyValueLines('inputs', 'a=1\na=2'), 'inputs', "Input 'inputs' sets 'a' twice (line 2). Keep one line per name.");
     });
   });
 });
