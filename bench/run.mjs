@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { agentLikeEnv, formatBytes } from '../scripts/build.mjs';
 import { packageExtension } from '../scripts/package.mjs';
-import { listTasks, repoRoot } from '../scripts/stamp-version.mjs';
+import { listNodeTasks, repoRoot } from '../scripts/stamp-version.mjs';
 import { runDataValidateBench } from './datavalidate.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -52,7 +52,7 @@ function timeRuns(args, check) {
 const round = (n) => Math.round(n * 10) / 10;
 
 async function main() {
-  const tasks = listTasks();
+  const tasks = listNodeTasks();
   const baseline = timeRuns(['-e', '0']);
   const startup = tasks.map((t) => {
     const s = timeRuns([path.join(t.dir, 'dist', 'index.js')], (r) => {

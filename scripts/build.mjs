@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import * as esbuild from 'esbuild';
-import { listTasks, repoRoot, stampVersions } from './stamp-version.mjs';
+import { listNodeTasks, repoRoot, stampVersions } from './stamp-version.mjs';
 
 // A task with the task library, @azure/identity, the Azure ML ARM client and storage-blob is about 2 MB
 // minified. 4 MB leaves room for the other tasks' engines while catching a dependency that drags in a whole
@@ -257,7 +257,8 @@ export async function build({ log = console.log } = {}) {
   typecheckAndCompile();
   log(`tsc: type-checked and compiled into build/ in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
-  const tasks = listTasks();
+  // Server (agentless) tasks have no code: Azure DevOps performs their HttpRequest itself, so there is nothing to bundle.
+  const tasks = listNodeTasks();
   if (tasks.length === 0) throw new Error('No task to bundle: expected tasks/<Name>/ with task.json and index.ts.');
   t = Date.now();
   const settled = await Promise.allSettled(tasks.map(async (task) => {

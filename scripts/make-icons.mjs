@@ -203,6 +203,17 @@ const TASK_DESIGNS = {
       { shape: polyline([[0.655, 0.725], [0.72, 0.79], [0.83, 0.66]], stroke(size, 0.06)), color: hex('#00787a') },
     ];
   },
+  // Agentless wait: an hourglass, sand left in the top bulb and fallen into the bottom one.
+  AmlJobWait: (size) => {
+    const s = stroke(size, 0.06);
+    const glass = union(segment(0.3, 0.2, 0.7, 0.2, s), segment(0.3, 0.8, 0.7, 0.8, s), polyline([[0.34, 0.2], [0.66, 0.8]], s), polyline([[0.66, 0.2], [0.34, 0.8]], s));
+    return [
+      tile('#6264a7', '#464775'),
+      { shape: glass, color: WHITE },
+      { shape: polygon([[0.42, 0.34], [0.58, 0.34], [0.5, 0.49]]), color: hex('#ffffff', 0.85) },
+      { shape: polygon([[0.5, 0.6], [0.61, 0.77], [0.39, 0.77]]), color: hex('#ffffff', 0.85) },
+    ];
+  },
   // Model registration: a tag.
   AmlRegisterModel: () => [
     tile('#8a5cd6', '#5c2d91'),

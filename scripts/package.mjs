@@ -5,6 +5,7 @@
 //
 // The staging folder (build/vsix-staging) holds the manifest, its overview, icon and license, and per task
 // only task.json, icon.png, the bundle and its third-party notices: no sources, no node_modules, no source maps.
+// A server (agentless) task has no bundle: it ships task.json and icon.png only.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -27,6 +28,13 @@ function copy(from, to) {
   fs.copyFileSync(from, to);
 }
 
+/** What a task ships, relative to its folder: task.json and icon.png, plus the bundle for a task that runs on the agent. */
+export function shippedFiles(t) {
+  if (t.kind === 'server') return ['task.json', 'icon.png'];
+  const assets = fs.existsSync(path.join(t.dir, 'dist')) ? fs.readdirSync(path.join(t.dir, 'dist')).filter((f) => f.endsWith('.wasm')) : [];
+  return ['task.json', 'icon.png', path.join('dist', 'index.js'), path.join('dist', NOTICES_FILE), ...assets.map((f) => path.join('dist', f))];
+}
+
 /** Copies what ships into a clean staging folder; the manifest's files entries are relative to it. */
 export function stage(tasks) {
   fs.rmSync(stagingDir, { recursive: true, force: true });
@@ -34,8 +42,7 @@ export function stage(tasks) {
   const assets = ['vss-extension.json', manifest.icons.default, manifest.content.details.path, manifest.content.license.path];
   for (const f of assets) copy(path.join(repoRoot, f), path.join(stagingDir, f));
   for (const t of tasks) {
-    const assets = fs.existsSync(path.join(t.dir, 'dist')) ? fs.readdirSync(path.join(t.dir, 'dist')).filter((f) => f.endsWith('.wasm')) : [];
-    const files = ['task.json', 'icon.png', path.join('dist', 'index.js'), path.join('dist', NOTICES_FILE), ...assets.map((f) => path.join('dist', f))];
+    const files = shippedFiles(t);
     for (const f of files) {
       const from = path.join(t.dir, f);
       if (!fs.existsSync(from)) throw new Error(`tasks/${t.name}/${f.split(path.sep).join('/')} is missing${f.startsWith('dist') ? ': run npm run build' : ''}.`);
@@ -104,7 +111,15 @@ export function verifyVsix(file, { tasks = listTasks(), version = readJson(path.
   const byName = new Map(entries.map((e) => [e.name, e]));
   const problems = [];
   const required = ['extension.vsixmanifest', 'extension.vsomanifest'];
-  for (const t of tasks) required.push(`tasks/${t.name}/task.json`, `tasks/${t.name}/dist/index.js`, `tasks/${t.name}/icon.png`);
+  for (const t of tasks) {
+    required.push(`tasks/${t.name}/task.json`, `tasks/${t.name}/icon.png`);
+    if (t.kind === 'server') {
+      // Azure DevOps runs a server task's HttpRequest itself: code next to it would never run and means a mix-up.
+      for (const e of entries) if (e.name.startsWith(`tasks/${t.name}/`) && !/\/(task\.json|icon\.png)$/.test(e.name)) problems.push(`${e.name}: the server task ${t.name} ships only task.json and icon.png`);
+    } else {
+      required.push(`tasks/${t.name}/dist/index.js`);
+    }
+  }
   for (const name of required) if (!byName.has(name)) problems.push(`missing ${name}`);
   for (const e of entries) {
     for (const [re, what] of FORBIDDEN) if (re.test(e.name)) problems.push(`${e.name}: ${what} must not ship`);

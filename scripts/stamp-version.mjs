@@ -15,16 +15,34 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const TASK_CONTRIBUTION_TYPE = 'ms.vss-distributed-task.task';
 export const TASK_CONTRIBUTION_TARGET = 'ms.vss-distributed-task.tasks';
 
-/** Task folders: tasks/<Name>/ with both task.json and index.ts. A folder without index.ts is work in progress. */
+/**
+ * How a task folder's task.json runs: 'node' when it has an index.ts (bundled into dist/index.js for the agent),
+ * 'server' when it is an agentless task (runsOn Server, an HttpRequest execution that Azure DevOps itself performs:
+ * it ships task.json and its icon only), undefined otherwise (work in progress, not shipped).
+ */
+export function taskKind(dir) {
+  if (!fs.existsSync(path.join(dir, 'task.json'))) return undefined;
+  if (fs.existsSync(path.join(dir, 'index.ts'))) return 'node';
+  const task = readJson(path.join(dir, 'task.json'));
+  if ((task.runsOn ?? []).includes('Server') && task.execution?.HttpRequest) return 'server';
+  return undefined;
+}
+
+/** Shipped task folders, each with its kind: tasks/<Name>/ with task.json and either index.ts or a server execution. */
 export function listTasks(root = repoRoot) {
   const tasksDir = path.join(root, 'tasks');
   if (!fs.existsSync(tasksDir)) return [];
   return fs
     .readdirSync(tasksDir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
-    .map((d) => ({ name: d.name, dir: path.join(tasksDir, d.name) }))
-    .filter((t) => fs.existsSync(path.join(t.dir, 'task.json')) && fs.existsSync(path.join(t.dir, 'index.ts')))
+    .map((d) => ({ name: d.name, dir: path.join(tasksDir, d.name), kind: taskKind(path.join(tasksDir, d.name)) }))
+    .filter((t) => t.kind !== undefined)
     .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The tasks the build bundles: those that run on the agent. */
+export function listNodeTasks(root = repoRoot) {
+  return listTasks(root).filter((t) => t.kind === 'node');
 }
 
 /** Release versions must be plain x.y.z: task.json versions are three integers. */

@@ -1,5 +1,7 @@
 import assert from 'assert';
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { repoRoot } from './repo-files';
@@ -60,5 +62,48 @@ describe('Bundle checks (scripts/build.mjs)', () => {
 
   it('fail over the size budget', () => {
     assert.match(checkBundle(OK_INPUTS, { bytes: 5 * 1024 * 1024 }).problems.join('\n'), /over the 4\.00 MB budget/);
+  });
+});
+
+describe('Task kinds (scripts/stamp-version.mjs)', () => {
+  let root: string;
+
+  function run(code: string): any {
+    const script = [
+      `import * as s from ${JSON.stringify(pathToFileURL(path.join(repoRoot, 'scripts', 'stamp-version.mjs')).href)};`,
+      `const root = ${JSON.stringify(root)};`,
+      `console.log(JSON.stringify(${code}));`,
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8' });
+    assert.strictEqual(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  }
+
+  function task(name: string, json: object, withIndex: boolean): void {
+    fs.mkdirSync(path.join(root, 'tasks', name), { recursive: true });
+    fs.writeFileSync(path.join(root, 'tasks', name, 'task.json'), JSON.stringify({ name, description: `${name} task`, ...json }));
+    if (withIndex) fs.writeFileSync(path.join(root, 'tasks', name, 'index.ts'), '');
+  }
+
+  before(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'task-kinds-'));
+    task('Agent', { runsOn: ['Agent'], execution: { Node20_1: { target: 'dist/index.js' } } }, true);
+    task('Server', { runsOn: ['Server', 'ServerGate'], execution: { HttpRequest: { Execute: {} } } }, false);
+    task('Unfinished', { runsOn: ['Agent'], execution: { Node20_1: { target: 'dist/index.js' } } }, false);
+  });
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('ships node tasks and server tasks, not a folder without index.ts that is no server task', () => {
+    assert.deepStrictEqual(run('s.listTasks(root).map((t) => [t.name, t.kind])'), [['Agent', 'node'], ['Server', 'server']]);
+  });
+
+  it('bundles only the tasks that run on the agent', () => {
+    assert.deepStrictEqual(run('s.listNodeTasks(root).map((t) => t.name)'), ['Agent']);
+  });
+
+  it('contributes and packages a server task like any other', () => {
+    const m = run("s.expectedManifest({ contributions: [], files: [] }, '1.2.3', s.listTasks(root))");
+    assert.deepStrictEqual(m.files, [{ path: 'tasks/Agent' }, { path: 'tasks/Server' }]);
+    assert.deepStrictEqual(m.contributions.map((c: { id: string }) => c.id), ['agent-task', 'server-task']);
   });
 });

@@ -62,7 +62,8 @@ describe('The .vsix content check (scripts/package.mjs --verify)', () => {
       ...tasks.flatMap((t) => [
         { name: `tasks/${t.name}/task.json`, data: JSON.stringify({ name: t.name, version: taskVersion }), deflate: true },
         { name: `tasks/${t.name}/icon.png`, data: Buffer.alloc(8) },
-        { name: `tasks/${t.name}/dist/index.js`, data: 'module.exports = {};' },
+        // A server task has no bundle: Azure DevOps performs its HttpRequest.
+        ...(t.kind === 'server' ? [] : [{ name: `tasks/${t.name}/dist/index.js`, data: 'module.exports = {};' }]),
       ]),
     ];
   }
@@ -98,10 +99,25 @@ describe('The .vsix content check (scripts/package.mjs --verify)', () => {
   });
 
   it('refuses a package without a task bundle', () => {
-    const t = tasks[0].name;
+    const t = tasks.find((x) => x.kind === 'node')!.name;
     const r = verify(goodEntries().filter((e) => e.name !== `tasks/${t}/dist/index.js`));
     assert.ok(!r.ok);
     assert.match(r.output, new RegExp(`missing tasks/${t}/dist/index.js`));
+  });
+
+  it('refuses code next to a server task, which only ships task.json and its icon', () => {
+    const server = tasks.find((x) => x.kind === 'server');
+    assert.ok(server, 'no server task in tasks/');
+    const r = verify([...goodEntries(), { name: `tasks/${server.name}/dist/index.js`, data: '' }]);
+    assert.ok(!r.ok);
+    assert.match(r.output, new RegExp(`tasks/${server.name}/dist/index.js: the server task ${server.name} ships only task.json and icon.png`));
+  });
+
+  it('refuses a package without a server task\'s task.json', () => {
+    const server = tasks.find((x) => x.kind === 'server')!;
+    const r = verify(goodEntries().filter((e) => e.name !== `tasks/${server.name}/task.json`));
+    assert.ok(!r.ok);
+    assert.match(r.output, new RegExp(`missing tasks/${server.name}/task.json`));
   });
 
   it('refuses a task whose version is not the package.json version', () => {

@@ -18,8 +18,20 @@ export function readJson<T = any>(...segments: string[]): T {
 export interface TaskFolder {
   name: string;
   dir: string;
-  /** Has an index.ts: the build bundles it and the extension ships it (the rule of scripts/stamp-version.mjs listTasks). */
+  /**
+   * 'node': has an index.ts, which the build bundles for the agent; 'server': an agentless task (runsOn Server with an
+   * HttpRequest execution) that Azure DevOps performs itself; undefined: neither, work in progress.
+   * The rule of scripts/stamp-version.mjs taskKind.
+   */
+  kind: 'node' | 'server' | undefined;
+  /** The extension ships it: a node or a server task. */
   shipped: boolean;
+}
+
+function kindOf(dir: string): TaskFolder['kind'] {
+  if (fs.existsSync(path.join(dir, 'index.ts'))) return 'node';
+  const task = JSON.parse(fs.readFileSync(path.join(dir, 'task.json'), 'utf8'));
+  return (task.runsOn ?? []).includes('Server') && task.execution?.HttpRequest ? 'server' : undefined;
 }
 
 /** Every tasks/<Name>/ with a task.json. */
@@ -28,7 +40,11 @@ export function taskFolders(): TaskFolder[] {
   return fs
     .readdirSync(tasksDir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && fs.existsSync(path.join(tasksDir, d.name, 'task.json')))
-    .map((d) => ({ name: d.name, dir: path.join(tasksDir, d.name), shipped: fs.existsSync(path.join(tasksDir, d.name, 'index.ts')) }))
+    .map((d) => {
+      const dir = path.join(tasksDir, d.name);
+      const kind = kindOf(dir);
+      return { name: d.name, dir, kind, shipped: kind !== undefined };
+    })
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 

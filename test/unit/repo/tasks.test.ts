@@ -100,17 +100,25 @@ describe('Task manifests', () => {
         for (const k of ['Major', 'Minor', 'Patch']) assert.ok(Number.isInteger(task.version?.[k]) && task.version[k] >= 0, `version.${k}`);
       });
 
-      it(`requires agent ${MINIMUM_AGENT}, the first with the Node 20 handler`, () => {
-        assert.strictEqual(task.minimumAgentVersion, MINIMUM_AGENT);
-      });
+      if (t.kind === 'server') {
+        // The rules of agentless tasks (runsOn, HttpRequest templates) are in test/unit/tasks-server.
+        it('runs on the server only, so it asks for no agent version', () => {
+          assert.strictEqual(task.minimumAgentVersion, undefined);
+          assert.ok(!task.runsOn.includes('Agent'), `runsOn ${task.runsOn}`);
+        });
+      } else {
+        it(`requires agent ${MINIMUM_AGENT}, the first with the Node 20 handler`, () => {
+          assert.strictEqual(task.minimumAgentVersion, MINIMUM_AGENT);
+        });
 
-      it('runs dist/index.js on the Node20_1 and Node24 handlers and on no end-of-life one', () => {
-        assert.deepStrictEqual(Object.keys(task.execution ?? {}).sort(), [...HANDLERS].sort());
-        for (const h of HANDLERS) assert.strictEqual(task.execution[h].target, 'dist/index.js', h);
-        for (const phase of ['prejobexecution', 'execution', 'postjobexecution']) {
-          for (const h of Object.keys(task[phase] ?? {})) assert.ok(!END_OF_LIFE_HANDLERS.includes(h), `${phase}.${h} is end of life`);
-        }
-      });
+        it('runs dist/index.js on the Node20_1 and Node24 handlers and on no end-of-life one', () => {
+          assert.deepStrictEqual(Object.keys(task.execution ?? {}).sort(), [...HANDLERS].sort());
+          for (const h of HANDLERS) assert.strictEqual(task.execution[h].target, 'dist/index.js', h);
+          for (const phase of ['prejobexecution', 'execution', 'postjobexecution']) {
+            for (const h of Object.keys(task[phase] ?? {})) assert.ok(!END_OF_LIFE_HANDLERS.includes(h), `${phase}.${h} is end of life`);
+          }
+        });
+      }
 
       it('has inputs with valid, unique names and aliases', () => {
         const seen = new Set<string>();
