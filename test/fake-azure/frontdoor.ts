@@ -1,9 +1,10 @@
 import { isAdoPath, type AdoOidcService } from './ado';
+import { isAdoEventsPath, type AdoPlanEventsService } from './ado-events';
 import { isEntraPath, type EntraService } from './entra';
 import { faultResponse, type FaultInjector } from './faults';
 import { armError, type FakeRequest, type FakeResponse, type Principal } from './http';
 import type { ImdsService } from './imds';
-import { redactUrl, type RecordedRequest, type RequestKind, type RequestRecorder } from './record';
+import { redactBody, redactUrl, type RecordedRequest, type RequestKind, type RequestRecorder } from './record';
 import { isJsonContent, type Dispatch, type Outcome } from './server';
 import { isPrincipal, verifyAccessToken, type AccessTokenIssuer } from './tokens';
 
@@ -17,6 +18,8 @@ export interface ResourceHandler {
 export interface FrontDoorOptions {
   entra: EntraService;
   ado: AdoOidcService;
+  /** Azure DevOps plan events (the callback of server tasks); optional so a front door can run without it. */
+  adoEvents?: AdoPlanEventsService;
   resources: ResourceHandler;
   tokens: AccessTokenIssuer;
   faults: FaultInjector;
@@ -29,7 +32,7 @@ const AML_AUDIENCE = 'https://ml.azure.com/';
 
 export function classify(path: string): RequestKind {
   if (isEntraPath(path)) return 'entra';
-  if (isAdoPath(path)) return 'ado';
+  if (isAdoPath(path) || isAdoEventsPath(path)) return 'ado';
   if (/^\/(subscriptions|providers)\//i.test(path)) return 'arm';
   return 'data';
 }
@@ -71,7 +74,7 @@ async function faultRunRecord(
   if (apiVersion) entry.apiVersion = apiVersion;
   if (fault) entry.fault = fault;
   // Identity bodies hold client secrets and assertions: never written down.
-  if ((kind === 'arm' || kind === 'data') && req.json !== undefined) entry.body = req.json;
+  if ((kind === 'arm' || kind === 'data') && req.json !== undefined) entry.body = redactBody(req.json);
   recorder.record(entry);
   return outcome;
 }
@@ -107,7 +110,7 @@ export function mainDispatch(o: FrontDoorOptions): Dispatch {
     const kind = classify(req.url.pathname);
     return faultRunRecord(kind, req, o.faults, o.recorder, async () => {
       if (kind === 'entra') return (await o.entra.handle(req)) ?? notFound(req);
-      if (kind === 'ado') return (await o.ado.handle(req)) ?? notFound(req);
+      if (kind === 'ado') return (await o.ado.handle(req)) ?? (await o.adoEvents?.handle(req)) ?? notFound(req);
       return protectedResource(kind, req);
     });
   };

@@ -1,5 +1,6 @@
 import { join } from 'path';
 import { AdoOidcService } from './ado';
+import { AdoPlanEventsService } from './ado-events';
 import { EntraService } from './entra';
 import { FaultInjector, type FaultKind, type FaultSettings } from './faults';
 import { imdsDispatch, mainDispatch } from './frontdoor';
@@ -22,10 +23,12 @@ import { createTlsFiles, type TlsFiles } from './tls';
 import type { FakeResponse, Principal } from './http';
 import { AccessTokenIssuer, verifyAccessToken } from './tokens';
 import { createWorkspaceService, type WorkspaceService } from './workspace';
+import { loopbackSender } from './aml/webhooks';
 
 export type { FaultKind, FaultSettings } from './faults';
 export type { Identities } from './identities';
 export type { RecordedRequest, RequestKind } from './record';
+export type { PlanEvent } from './ado-events';
 
 export interface FakeAzureOptions {
   /** JSON-lines file every request is appended to; defaults to env FAKE_AZURE_RECORD. */
@@ -58,6 +61,8 @@ export interface FakeAzure {
   readonly location: string;
   readonly identities: Identities;
   readonly workspace: WorkspaceService;
+  /** Azure DevOps plan events (`{collectionUri}{project}/_apis/distributedtask/hubs/{hub}/plans/{plan}/events`) Azure ML called back with. */
+  readonly adoEvents: AdoPlanEventsService;
   /** Azurite, where the workspace's datastores keep their blobs; undefined when started with blob: false. */
   readonly storage?: { accountName: string; accountKey: string; serviceUrl: string; ca?: string };
   /** Checks a bearer token as the front door does: the caller, or the 401 ARM would send. */
@@ -98,6 +103,7 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
       serviceConnections: [{ id: ADO.serviceConnectionId, name: ADO.serviceConnectionName }],
       lifetimeSeconds: options.oidcTokenLifetimeSeconds ?? 600,
     });
+    const adoEvents = new AdoPlanEventsService({ ...ADO, systemAccessToken: identities.federated.systemAccessToken });
     const entra = new EntraService({ baseUrl: url, tenantId: TENANT_ID, apps, tokens, federationIssuers: [ado.trustedIssuer] });
     const imds = new ImdsService(apps.filter((a) => a.managed), tokens);
 
@@ -120,11 +126,12 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
         endpointSuffix: storage.endpointSuffix,
         serviceUrl: storage.serviceUrl,
       },
+      callbacks: loopbackSender(tls.caCertPath),
     });
 
     const faults = new FaultInjector();
     const recorder = new RequestRecorder(options.recordFile ?? (process.env.FAKE_AZURE_RECORD || undefined));
-    dispatchMain = mainDispatch({ entra, ado, resources: workspace, tokens, faults, recorder, armAudience: ARM_AUDIENCE });
+    dispatchMain = mainDispatch({ entra, ado, adoEvents, resources: workspace, tokens, faults, recorder, armAudience: ARM_AUDIENCE });
     dispatchImds = imdsDispatch(imds, faults, recorder);
 
     let stopped: Promise<void> | undefined;
@@ -141,6 +148,7 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
       location: LOCATION,
       identities,
       workspace,
+      adoEvents,
       storage: storage && { accountName: storage.accountName, accountKey: storage.accountKey, serviceUrl: storage.serviceUrl, ca: storage.ca },
       verifyAccessToken: (header, audiences) => verifyAccessToken(header, audiences, tokens),
       setFaults: (f) => faults.set(f),

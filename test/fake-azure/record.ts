@@ -32,6 +32,16 @@ export function redactUrl(url: URL): string {
   return copy.href;
 }
 
+/** Body members that are credentials: a job webhook's AuthToken (the pipeline's System.AccessToken). */
+const SECRET_BODY_MEMBERS = ['authtoken'];
+
+/** A copy of a JSON body with credential members replaced by REDACTED, at any depth. */
+export function redactBody(body: unknown): unknown {
+  if (Array.isArray(body)) return body.map(redactBody);
+  if (typeof body !== 'object' || body === null) return body;
+  return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, SECRET_BODY_MEMBERS.includes(k.toLowerCase()) ? 'REDACTED' : redactBody(v)]));
+}
+
 /** Keeps every request in memory and, when given a file, appends it there as one JSON line. */
 export class RequestRecorder {
   readonly requests: RecordedRequest[] = [];

@@ -13,9 +13,11 @@ import { ok, userError } from './aml/responses';
 import { ASSET_KINDS, COLLECTIONS, PROVIDER, childArmId, sameText, type AssetKind, type Collection, type WorkspaceScope } from './aml/scope';
 import { seedWorkspace, workspaceIdentity, workspaceView, type WorkspaceIdentity } from './aml/seed';
 import { WorkspaceStore } from './aml/store';
+import { JobWebhooks, type CallbackSender, type WebhookDelivery } from './aml/webhooks';
 import { validatorFor, VALIDATED_API_VERSION } from './schema';
 
 export type { JobScript } from './aml/lifecycle';
+export type { WebhookDelivery } from './aml/webhooks';
 export { SEEDED_DATA, SEEDED_ENVIRONMENT } from './aml/seed';
 
 /** The workspace's scope (baseUrl: the fake's own URL, which every URL handed out points at), plus who may use it. */
@@ -24,6 +26,8 @@ export interface WorkspaceServiceOptions extends WorkspaceScope {
   authorizedAppIds: string[];
   /** Azurite; undefined = no blob service. */
   storage: { accountName: string; accountKey: string; endpointSuffix: string; serviceUrl: string; ca?: string } | undefined;
+  /** How job webhooks call back (Azure DevOps TaskCompleted events); without it every callback is a failed delivery. */
+  callbacks?: CallbackSender;
 }
 
 export interface WorkspaceService {
@@ -49,6 +53,8 @@ export interface WorkspaceService {
   logUrl(jobName: string): string;
   /** Workspace id (GUID) and the default datastore's container. */
   readonly identity: WorkspaceIdentity;
+  /** The webhook callbacks made when jobs ended, once those under way have finished. */
+  webhookDeliveries(): Promise<WebhookDelivery[]>;
 }
 
 const READ_API_VERSIONS = ['2022-10-01', VALIDATED_API_VERSION];
@@ -95,6 +101,7 @@ class FakeWorkspace implements WorkspaceService {
       blobs,
       now: () => new Date(),
       jobScript: () => structuredClone(this.script),
+      webhooks: new JobWebhooks(opts.callbacks ?? (async () => { throw new Error('the workspace was started without a callback sender'); })),
     };
     this.data = new DataPlane(this.ctx);
     this.authorized = new Set(opts.authorizedAppIds.map((a) => a.toLowerCase()));
@@ -148,6 +155,10 @@ class FakeWorkspace implements WorkspaceService {
     if (!job) throw new Error(`advanceJob: no job '${name}'`);
     job.run.advance();
     return job.run.status;
+  }
+
+  webhookDeliveries(): Promise<WebhookDelivery[]> {
+    return this.ctx.webhooks.deliveries();
   }
 
   logUrl(jobName: string): string {

@@ -7,6 +7,7 @@ import { invalidBody } from './responses';
 import type { WorkspaceScope } from './scope';
 import type { WorkspaceIdentity } from './seed';
 import type { WorkspaceStore } from './store';
+import type { JobWebhooks } from './webhooks';
 
 /** What every handler of the workspace shares. */
 export interface ServiceContext {
@@ -18,6 +19,8 @@ export interface ServiceContext {
   now(): Date;
   /** The script for the next job created. */
   jobScript(): JobScript;
+  /** Job webhooks (PATCH of notificationSetting.webhooks) and the callbacks made when jobs end. */
+  webhooks: JobWebhooks;
 }
 
 /** One authenticated ARM call. */

@@ -8,6 +8,7 @@ import { listPage } from './lists';
 import { invalidBody, ok, systemData, userError } from './responses';
 import { childArmId, mlflowTrackingUri, NAME_PATTERN, parseArmChildId, PROVIDER, resourceType, stableGuid, studioUrl } from './scope';
 import type { JobRecord } from './store';
+import { patchJob } from './webhooks';
 
 /** Pending cancel operations: how many times each Location URL has been polled. */
 export class CancelOperations {
@@ -31,6 +32,7 @@ export async function handleJobs(ctx: ServiceContext, ops: CancelOperations, cal
   if (name === undefined) return method === 'GET' ? listJobs(ctx, call) : undefined;
   if (action !== undefined) return action.toLowerCase() === 'cancel' && method === 'POST' ? cancelJob(ctx, ops, call, name) : undefined;
   if (method === 'PUT') return putJob(ctx, call, name);
+  if (method === 'PATCH') return patchJob(ctx, ctx.webhooks, call, name);
   if (method === 'GET') {
     const job = ctx.store.jobs.get(name);
     if (!job) return missingJob(ctx, name);

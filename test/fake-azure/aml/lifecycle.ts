@@ -38,6 +38,7 @@ export class JobRun {
   startTime?: Date;
   endTime?: Date;
   private readonly statuses: string[];
+  private readonly finishListeners: Array<(status: string) => void> = [];
 
   constructor(readonly script: JobScript, private readonly now: () => Date = () => new Date()) {
     this.statuses = [...(script.statuses ?? DEFAULT_STATUSES)];
@@ -64,6 +65,11 @@ export class JobRun {
     this.stamp();
   }
 
+  /** Calls `listener` once, when the job reaches a terminal status (webhooks hang on this). */
+  onFinish(listener: (status: string) => void): void {
+    this.finishListeners.push(listener);
+  }
+
   /** Returns false when the job had already finished (nothing to cancel). */
   requestCancel(): boolean {
     if (this.terminal) return false;
@@ -87,6 +93,9 @@ export class JobRun {
   private stamp(): void {
     const status = this.status;
     if (!this.startTime && !NOT_RUNNING.has(status)) this.startTime = this.now();
-    if (!this.endTime && TERMINAL_STATUSES.has(status)) this.endTime = this.now();
+    if (!this.endTime && TERMINAL_STATUSES.has(status)) {
+      this.endTime = this.now();
+      for (const listener of this.finishListeners.splice(0)) listener(status);
+    }
   }
 }
