@@ -115,7 +115,9 @@ export function verifyVsix(file, { tasks = listTasks(), version = readJson(path.
     required.push(`tasks/${t.name}/task.json`, `tasks/${t.name}/icon.png`);
     if (t.kind === 'server') {
       // Azure DevOps runs a server task's HttpRequest itself: code next to it would never run and means a mix-up.
-      for (const e of entries) if (e.name.startsWith(`tasks/${t.name}/`) && !/\/(task\.json|icon\.png)$/.test(e.name)) problems.push(`${e.name}: the server task ${t.name} ships only task.json and icon.png`);
+      const allowed = [`tasks/${t.name}/task.json`, `tasks/${t.name}/icon.png`];
+      const extra = (name) => name.startsWith(`tasks/${t.name}/`) && !name.endsWith('/') && !allowed.includes(name);
+      for (const e of entries) if (extra(e.name)) problems.push(`${e.name}: the server task ${t.name} ships only task.json and icon.png`);
     } else {
       required.push(`tasks/${t.name}/dist/index.js`);
     }

@@ -60,6 +60,8 @@ describe('The .vsix content check (scripts/package.mjs --verify)', () => {
       { name: 'extension.vsixmanifest', data: `<PackageManifest><Metadata><Identity Language="en-US" Id="aml-mlops" Version="${version}" Publisher="p"/></Metadata></PackageManifest>`, deflate: true },
       { name: 'extension.vsomanifest', data: '{}' },
       ...tasks.flatMap((t) => [
+        // tfx writes folder entries too.
+        { name: `tasks/${t.name}/`, data: '' },
         { name: `tasks/${t.name}/task.json`, data: JSON.stringify({ name: t.name, version: taskVersion }), deflate: true },
         { name: `tasks/${t.name}/icon.png`, data: Buffer.alloc(8) },
         // A server task has no bundle: Azure DevOps performs its HttpRequest.
