@@ -11,7 +11,7 @@ describe('examples', () => {
   it('has job YAMLs that AmlTrain accepts without warnings', () => {
     const spec = loadJobSpec(path.join(examples, 'train', 'job.yml'));
     assert.deepStrictEqual(spec.warnings, []);
-    assert.ok(spec.spec.code && spec.spec.code.kind === 'local');
+    assert.ok(spec.spec.type === 'command' && spec.spec.code && spec.spec.code.kind === 'local');
   });
 
   it('has a pipeline whose AmlTrain steps point at files that exist', () => {
