@@ -173,13 +173,20 @@ async function checkDatastoreUri(client: WorkspaceClient, uri: string, input: st
   }
 }
 
+export const ANONYMOUS_ENVIRONMENT_NAME = 'CliV2AnonymousEnvironment';
+
+/** The version of an inline environment: a hash of its definition. */
+export function anonymousEnvironmentVersion(env: { image: string; condaFile?: string }): string {
+  return createHash('sha256').update(JSON.stringify({ image: env.image, condaFile: env.condaFile ?? null })).digest('hex').slice(0, 32);
+}
+
 /**
  * An inline environment (image + conda file) becomes an anonymous environment version whose version is a hash
  * of its definition, so the same definition is registered once and reused.
  */
 async function createAnonymousEnvironment(client: WorkspaceClient, env: { image: string; condaFile?: string; description?: string }): Promise<string> {
-  const name = 'CliV2AnonymousEnvironment';
-  const version = createHash('sha256').update(JSON.stringify({ image: env.image, condaFile: env.condaFile ?? null })).digest('hex').slice(0, 32);
+  const name = ANONYMOUS_ENVIRONMENT_NAME;
+  const version = anonymousEnvironmentVersion(env);
   const existing = await client.get<Versioned>(`environments/${name}/versions/${version}`, { operation: 'read the inline environment', allowNotFound: true });
   if (existing) return existing.id;
   const properties: Record<string, unknown> = { image: env.image, isAnonymous: true, osType: 'Linux' };
