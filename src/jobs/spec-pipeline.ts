@@ -339,8 +339,10 @@ export function bindingProblem(value: string, section: 'inputs' | 'outputs', ste
       if (binding.step === stepName) return `${m[0]}: a step cannot read its own output.`;
       const source = own(pipeline.jobs, binding.step);
       if (!source) {
-        const problem = missing('step', binding.step, Object.keys(pipeline.jobs), 'parent.jobs', '');
-        return `${m[0]}: ${problem}`;
+        const steps = Object.keys(pipeline.jobs).filter((name) => name !== stepName);
+        const suggestion = suggest(binding.step, steps);
+        const hint = suggestion ? ` Did you mean \${{parent.jobs.${suggestion}.outputs.${binding.name}}}?` : ` Its steps: ${steps.join(', ') || 'none other than this one'}.`;
+        return `${m[0]}: the pipeline has no step '${binding.step}'.${hint}`;
       }
       if (source.component.kind === 'inline' || source.component.kind === 'local') {
         const outputs = Object.keys(source.component.component.outputs);
