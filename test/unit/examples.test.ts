@@ -14,6 +14,16 @@ describe('examples', () => {
     assert.ok(spec.spec.type === 'command' && spec.spec.code && spec.spec.code.kind === 'local');
   });
 
+  it('has a pipeline with an inline step, a local component and a registered component, and a sweep', () => {
+    const pipeline = loadJobSpec(path.join(examples, 'train', 'pipeline.yml'));
+    assert.deepStrictEqual(pipeline.warnings, []);
+    assert.ok(pipeline.spec.type === 'pipeline');
+    assert.deepStrictEqual(Object.values(pipeline.spec.jobs).map((step) => step.component.kind), ['inline', 'local', 'registered']);
+    const sweep = loadJobSpec(path.join(examples, 'train', 'sweep.yml'));
+    assert.deepStrictEqual(sweep.warnings, []);
+    assert.ok(sweep.spec.type === 'sweep' && sweep.spec.trial.command.includes('${{search_space.alpha}}'));
+  });
+
   it('has a pipeline whose AmlTrain steps point at files that exist', () => {
     const pipeline = parse(fs.readFileSync(path.join(examples, 'azure-pipelines.yml'), 'utf8'));
     const steps = pipeline.stages.flatMap((s: { jobs: Array<{ steps: Array<{ task?: string; inputs?: Record<string, string> }> }> }) => s.jobs.flatMap((j) => j.steps));
