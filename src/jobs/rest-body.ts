@@ -285,7 +285,7 @@ export function buildSubmission(spec: JobSpec, refs: ResolvedReferences, extra: 
 }
 
 /** Fields every job type has. */
-function baseProperties(spec: JobSpec, refs: ResolvedReferences, extra: { tags?: Record<string, string>; properties?: Record<string, string> }) {
+function baseProperties(spec: JobSpec, extra: { tags?: Record<string, string>; properties?: Record<string, string> }) {
   const job: {
     displayName?: string;
     experimentName: string;
@@ -299,7 +299,6 @@ function baseProperties(spec: JobSpec, refs: ResolvedReferences, extra: { tags?:
   if (tags) job.tags = tags;
   const properties = merged(spec.properties, extra.properties);
   if (properties) job.properties = properties;
-  void refs;
   return job;
 }
 
@@ -319,40 +318,23 @@ function commonTail(spec: JobSpec, refs: ResolvedReferences, job: { computeId?: 
 }
 
 function commandProperties(spec: CommandJobSpec, refs: ResolvedReferences, extra: { tags?: Record<string, string>; properties?: Record<string, string> }): CommandJobProperties {
-  const base = baseProperties(spec, refs, extra);
   const job: CommandJobProperties = {
     jobType: 'Command',
-    ...(base.displayName !== undefined ? { displayName: base.displayName } : {}),
-    experimentName: base.experimentName,
-    ...(base.description !== undefined ? { description: base.description } : {}),
-    ...(base.tags ? { tags: base.tags } : {}),
-    ...(base.properties ? { properties: base.properties } : {}),
+    ...baseProperties(spec, extra),
     command: spec.command,
     environmentId: required(refs.environmentId, 'environmentId', 'a command job has an environment'),
   };
   if (spec.code) job.codeId = required(refs.codeId, 'codeId', 'the job has code');
-  if (spec.compute) job.computeId = required(refs.computeId, 'computeId', 'the job names a compute');
   if (spec.environmentVariables && Object.keys(spec.environmentVariables).length > 0) {
     job.environmentVariables = { ...spec.environmentVariables };
   }
-  const inputs = restInputs(spec.inputs, refs.inputUris);
-  if (Object.keys(inputs).length > 0) job.inputs = inputs;
-  const outputs = restOutputs(spec.outputs);
-  if (Object.keys(outputs).length > 0) job.outputs = outputs;
-
+  commonTail(spec, refs, job);
   const resources = restResources(spec.resources);
   if (resources) job.resources = resources;
   if (spec.distribution) job.distribution = restDistribution(spec.distribution);
   if (spec.limits) job.limits = { jobLimitsType: 'Command', timeout: secondsToIsoDuration(spec.limits.timeoutSeconds) };
-  if (spec.identity) job.identity = restIdentity(spec.identity);
   if (spec.queueSettings) job.queueSettings = { jobTier: spec.queueSettings.jobTier };
   if (spec.services && Object.keys(spec.services).length > 0) job.services = restServices(spec.services);
-  if (spec.notificationSetting) {
-    const setting: NonNullable<CommandJobProperties['notificationSetting']> = {};
-    if (spec.notificationSetting.emailOn) setting.emailOn = [...spec.notificationSetting.emailOn];
-    if (spec.notificationSetting.emails) setting.emails = [...spec.notificationSetting.emails];
-    if (Object.keys(setting).length > 0) job.notificationSetting = setting;
-  }
   return job;
 }
 
@@ -373,7 +355,7 @@ function sweepProperties(spec: SweepJobSpec, refs: ResolvedReferences, extra: { 
 
   const job: SweepJobProperties = {
     jobType: 'Sweep',
-    ...baseProperties(spec, refs, extra),
+    ...baseProperties(spec, extra),
     trial,
     searchSpace,
     samplingAlgorithm: { samplingAlgorithmType: samplingType, ...sampling },
@@ -424,7 +406,7 @@ function pipelineSubmission(spec: PipelineJobSpec, refs: ResolvedReferences, ext
   if (spec.settings.forceRerun !== undefined) settings.force_rerun = spec.settings.forceRerun;
   settings._source = 'YAML.JOB';
 
-  const job: PipelineJobProperties = { jobType: 'Pipeline', ...baseProperties(spec, refs, extra), settings, jobs };
+  const job: PipelineJobProperties = { jobType: 'Pipeline', ...baseProperties(spec, extra), settings, jobs };
   commonTail(spec, refs, job);
   return { components, job: { properties: job } };
 }
