@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import type { TokenCredential } from '@azure/core-auth';
 import { UserError } from '../errors';
+import { suggest } from '../suggest';
 import type { Log } from '../log';
 import type { WorkspaceClient } from '../workspace/client';
 import { uploadCodeSnapshot } from './code-upload';
@@ -84,15 +85,32 @@ export async function resolveReferences(refs: References, o: ResolveOptions): Pr
     result.defaultDatastoreId = ds.id;
   }
   const steps: Record<string, ResolvedStep> = {};
+  const registeredOutputs = new Map<string, string[]>();
   for (const [name, step] of Object.entries(refs.steps ?? {})) {
     const prefix = `jobs.${name}.`;
     const resolved: ResolvedStep = { inputUris: await inputs(step.inputs, prefix) };
     if (step.compute) resolved.computeId = await compute(step.compute, `${prefix}compute`);
     if (step.environment) resolved.environmentId = await environment(step.environment, step.componentFile ? `${prefix}component` : `${prefix}environment`);
-    if (step.component) resolved.componentId = await registeredComponent(client, name, step, o, at(`${prefix}component`));
+    if (step.component) {
+      const registered = await registeredComponent(client, name, step, o, at(`${prefix}component`));
+      resolved.componentId = registered.id;
+      if (registered.outputs) registeredOutputs.set(name, registered.outputs);
+    }
     steps[name] = resolved;
   }
   if (refs.steps) result.steps = steps;
+  // Outputs of registered components are only known now: bindings to them are checked before anything is created.
+  for (const [name, step] of Object.entries(refs.steps ?? {})) {
+    for (const binding of step.stepOutputBindings) {
+      const outputs = registeredOutputs.get(binding.step);
+      if (!outputs || outputs.includes(binding.output)) continue;
+      const field = `jobs.${name}.inputs.${binding.input}`;
+      const line = o.lines?.[field];
+      const suggestion = suggest(binding.output, outputs);
+      const hint = suggestion ? ` Did you mean \${{parent.jobs.${binding.step}.outputs.${suggestion}}}?` : ` Its outputs: ${outputs.join(', ') || 'none'}.`;
+      throw new UserError(`${o.specFile}${line !== undefined ? `:${line}` : ''}: ${field}: ${binding.expression}: the component of step '${binding.step}' has no output '${binding.output}'.${hint}`, { file: o.specFile, line });
+    }
+  }
 
   // Everything above only reads; from here on things are created, once every reference is known to exist.
   const code = async (ref: CodeToResolve, field: string): Promise<string> => {
@@ -114,9 +132,9 @@ export async function resolveReferences(refs: References, o: ResolveOptions): Pr
 }
 
 /** A registered component must exist, and take the inputs and outputs the step gives it. */
-async function registeredComponent(client: WorkspaceClient, step: string, refs: StepToResolve, o: ResolveOptions, where: { file: string; line?: number }): Promise<string> {
+async function registeredComponent(client: WorkspaceClient, step: string, refs: StepToResolve, o: ResolveOptions, where: { file: string; line?: number }): Promise<{ id: string; outputs?: string[] }> {
   const ref = refs.component!;
-  if (ref.kind === 'armId') return ref.id;
+  if (ref.kind === 'armId') return { id: ref.id };
   const id = await resolveAsset(client, 'components', 'component', ref.name, ref.version, where);
   const version = id.slice(id.lastIndexOf('/') + 1);
   const found = await client.get<{ properties?: { componentSpec?: { inputs?: Record<string, { optional?: boolean; default?: unknown }>; outputs?: Record<string, unknown> } } }>(
@@ -133,7 +151,7 @@ async function registeredComponent(client: WorkspaceClient, step: string, refs: 
       throw new UserError(`${o.specFile}${line !== undefined ? `:${line}` : ''}: ${field}: ${problem.message}`, { file: o.specFile, line });
     }
   }
-  return id;
+  return { id, outputs: spec ? Object.keys(spec.outputs ?? {}) : undefined };
 }
 
 /** name:version -> ARM id, checking it exists; no version (or @latest) takes the container's latest version. */

@@ -205,6 +205,8 @@ export interface StepToResolve {
   /** What the step gives the component, compared with a registered component's interface. */
   inputNames: string[];
   outputNames: string[];
+  /** `${{parent.jobs.<step>.outputs.<output>}}` bindings of this step's inputs, by input name. */
+  stepOutputBindings: Array<{ input: string; step: string; output: string; expression: string }>;
 }
 
 export interface ReferencesToResolve {
@@ -236,6 +238,7 @@ export function referencesToResolve(spec: JobSpec): ReferencesToResolve {
     const stepRefs: StepToResolve = {
       inputs: assetInputs(step.inputs as Record<string, JobInputSpec>),
       inputNames: Object.keys(step.inputs),
+      stepOutputBindings: stepOutputBindings(step.inputs),
       outputNames: Object.keys(step.outputs),
     };
     if (step.compute) stepRefs.compute = { ...step.compute };
@@ -250,6 +253,17 @@ export function referencesToResolve(spec: JobSpec): ReferencesToResolve {
     put(refs.steps, name, stepRefs);
   }
   return refs;
+}
+
+function stepOutputBindings(inputs: PipelineStepSpec['inputs']): StepToResolve['stepOutputBindings'] {
+  const found: StepToResolve['stepOutputBindings'] = [];
+  for (const [input, value] of Object.entries(inputs)) {
+    if (value.type !== 'binding') continue;
+    for (const m of value.value.matchAll(/\$\{\{\s*parent\.jobs\.([A-Za-z0-9_]+)\.outputs\.([A-Za-z0-9_]+)\s*\}\}/g)) {
+      found.push({ input, step: m[1], output: m[2], expression: m[0] });
+    }
+  }
+  return found;
 }
 
 function codeToResolve(code: NonNullable<CommandJobSpec['code']>): CodeToResolve {

@@ -136,6 +136,16 @@ describe('submitJob with pipeline and sweep jobs', () => {
     assert.deepStrictEqual(calls.filter((c) => c.method === 'PUT'), []);
   });
 
+  it('creates nothing when a step binds to an output a registered component does not have', async () => {
+    const { client, calls } = fakeWorkspace();
+    const yaml = `${PIPELINE}  publish:\n    command: cp -r \${{inputs.report}} out\n    environment: azureml:env:1\n    inputs:\n      report: \${{parent.jobs.evaluate.outputs.reprot}}\n`;
+    await assert.rejects(
+      submitJob(options(client, yaml)),
+      /job\.yml:28: jobs\.publish\.inputs\.report: \$\{\{parent\.jobs\.evaluate\.outputs\.reprot\}\}: the component of step 'evaluate' has no output 'reprot'\. Did you mean \$\{\{parent\.jobs\.evaluate\.outputs\.report\}\}\?/,
+    );
+    assert.deepStrictEqual(calls.filter((c) => c.method === 'PUT'), []);
+  });
+
   it('creates nothing when a binding is wrong: one error with the file and line, before any request', async () => {
     const { client, calls } = fakeWorkspace();
     const yaml = PIPELINE.replace('${{parent.inputs.raw}}', '${{parent.inputs.row}}');
