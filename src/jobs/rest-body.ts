@@ -486,7 +486,8 @@ function anonymousComponent(step: string, component: CommandComponentSpec, sourc
   if (component.displayName !== undefined) spec.display_name = component.displayName;
   if (component.description !== undefined) spec.description = component.description;
   if (component.tags) spec.tags = { ...component.tags };
-  if (component.isDeterministic !== undefined) spec.is_deterministic = component.isDeterministic;
+  // The CLI's default: a step reruns only when its component, inputs or settings change.
+  spec.is_deterministic = component.isDeterministic ?? true;
   const inputs: Record<string, unknown> = {};
   for (const [name, input] of Object.entries(component.inputs)) {
     const rest: Record<string, unknown> = { type: input.type };
