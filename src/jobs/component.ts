@@ -23,7 +23,7 @@ const LITERAL_TYPES = ['string', 'integer', 'number', 'boolean'] as const;
 const componentInputTypes = (): readonly ComponentInputType[] => [...LITERAL_TYPES, ...INPUT_TYPES];
 
 /** Reads a command component YAML (`az ml component create -f` style); errors name that file and line. */
-export function readComponentFile(absFile: string): CommandComponentSpec & { lines: Record<string, number> } {
+export function readComponentFile(absFile: string): CommandComponentSpec {
   const { reader, root } = openYamlFile(absFile, 'component');
   if (root === null || (isScalar(root) && root.value === null)) throw reader.error('the component file is empty; a command component needs at least command and environment.', 1);
   const component = readComponent(reader, root, root, '');

@@ -54,9 +54,9 @@ export async function resolveReferences(refs: References, o: ResolveOptions): Pr
       return found.id;
     });
   };
-  const environment = (env: EnvironmentToResolve, field: string): Promise<string> | undefined => {
+  const environment = (env: EnvironmentToResolve, field: string, where = at(field)): Promise<string> | undefined => {
     if (env.kind === 'armId') return Promise.resolve(env.id);
-    if (env.kind === 'asset') return once(`env:${env.name}:${env.version ?? '@latest'}`, () => resolveAsset(client, 'environments', 'environment', env.name, env.version, at(field)));
+    if (env.kind === 'asset') return once(`env:${env.name}:${env.version ?? '@latest'}`, () => resolveAsset(client, 'environments', 'environment', env.name, env.version, where));
     return undefined;
   };
   const inputs = async (toResolve: Record<string, InputToResolve>, prefix: string): Promise<Record<string, string>> => {
@@ -73,6 +73,8 @@ export async function resolveReferences(refs: References, o: ResolveOptions): Pr
     return uris;
   };
 
+  // A local component's environment and code are named in the component file, so errors point there.
+  const inComponent = (step: StepToResolve, field: string) => (step.componentFile ? { file: step.componentFile, line: step.componentLines?.[field] } : undefined);
   const result: ResolvedReferences & { uploadedBytes?: number } = { workspaceId: client.workspaceId, inputUris: {} };
   if (refs.compute) result.computeId = await compute(refs.compute, 'compute');
   if (refs.environment) result.environmentId = await environment(refs.environment, refs.steps ? 'environment' : o.lines?.['trial.environment'] !== undefined ? 'trial.environment' : 'environment');
@@ -90,7 +92,7 @@ export async function resolveReferences(refs: References, o: ResolveOptions): Pr
     const prefix = `jobs.${name}.`;
     const resolved: ResolvedStep = { inputUris: await inputs(step.inputs, prefix) };
     if (step.compute) resolved.computeId = await compute(step.compute, `${prefix}compute`);
-    if (step.environment) resolved.environmentId = await environment(step.environment, step.componentFile ? `${prefix}component` : `${prefix}environment`);
+    if (step.environment) resolved.environmentId = await environment(step.environment, `${prefix}environment`, inComponent(step, 'environment'));
     if (step.component) {
       const registered = await registeredComponent(client, name, step, o, at(`${prefix}component`));
       resolved.componentId = registered.id;
@@ -113,8 +115,8 @@ export async function resolveReferences(refs: References, o: ResolveOptions): Pr
   }
 
   // Everything above only reads; from here on things are created, once every reference is known to exist.
-  const code = async (ref: CodeToResolve, field: string): Promise<string> => {
-    if (ref.kind === 'asset') return once(`code:${ref.name}:${ref.version}`, () => resolveAsset(client, 'codes', 'code asset', ref.name, ref.version, at(field)));
+  const code = async (ref: CodeToResolve, field: string, where = at(field)): Promise<string> => {
+    if (ref.kind === 'asset') return once(`code:${ref.name}:${ref.version}`, () => resolveAsset(client, 'codes', 'code asset', ref.name, ref.version, where));
     return once(`local:${ref.dir}`, async () => {
       const snapshot = await uploadCodeSnapshot(ref.dir, o);
       result.uploadedBytes = (result.uploadedBytes ?? 0) + snapshot.uploadedBytes;
@@ -126,7 +128,7 @@ export async function resolveReferences(refs: References, o: ResolveOptions): Pr
   if (refs.code) result.codeId = await code(refs.code, refs.steps ? 'code' : o.lines?.['trial.code'] !== undefined ? 'trial.code' : 'code');
   for (const [name, step] of Object.entries(refs.steps ?? {})) {
     if (step.environment?.kind === 'inline') steps[name].environmentId = await inline(step.environment);
-    if (step.code) steps[name].codeId = await code(step.code, step.componentFile ? `jobs.${name}.component` : `jobs.${name}.code`);
+    if (step.code) steps[name].codeId = await code(step.code, `jobs.${name}.code`, inComponent(step, 'code'));
   }
   return result;
 }

@@ -200,8 +200,9 @@ export interface StepToResolve {
   environment?: EnvironmentToResolve;
   compute?: ComputeToResolve;
   inputs: Record<string, InputToResolve>;
-  /** The component file, for errors about its code or environment. */
+  /** The component file and its lines, for errors about its code or environment. */
   componentFile?: string;
+  componentLines?: Record<string, number>;
   /** What the step gives the component, compared with a registered component's interface. */
   inputNames: string[];
   outputNames: string[];
@@ -248,7 +249,10 @@ export function referencesToResolve(spec: JobSpec): ReferencesToResolve {
     } else {
       stepRefs.environment = { ...source.component.environment };
       if (source.component.code) stepRefs.code = codeToResolve(source.component.code);
-      if (source.kind === 'local') stepRefs.componentFile = source.file;
+      if (source.kind === 'local') {
+        stepRefs.componentFile = source.file;
+        if (source.component.lines) stepRefs.componentLines = source.component.lines;
+      }
     }
     put(refs.steps, name, stepRefs);
   }

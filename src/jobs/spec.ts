@@ -211,6 +211,8 @@ export interface ComponentOutputSpec {
 export interface CommandComponentSpec {
   /** The YAML file it was read from (the job file for inline steps). */
   file: string;
+  /** Lines of its fields in that file, when it is a component file of its own. */
+  lines?: Record<string, number>;
   name?: string;
   version?: string;
   displayName?: string;

@@ -153,6 +153,19 @@ describe('submitJob with pipeline and sweep jobs', () => {
     assert.deepStrictEqual(calls, []);
   });
 
+  it('names the component file and its line when the environment it names does not exist', async () => {
+    const { client, calls } = fakeWorkspace();
+    fs.writeFileSync(path.join(dir, 'train.yml'), STEP.replace('azureml:env:1', 'azureml:missing-env:3'));
+    await assert.rejects(submitJob(options(client, PIPELINE)), (e: UserError) => {
+      assert.ok(e instanceof UserError);
+      assert.strictEqual(e.file, path.join(dir, 'train.yml'));
+      assert.strictEqual(e.line, 7);
+      assert.match(e.message, /environment 'missing-env:3' named in .*train\.yml does not exist/);
+      return true;
+    });
+    assert.deepStrictEqual(calls.filter((c) => c.method === 'PUT'), []);
+  });
+
   it('creates nothing when a step names a compute that does not exist', async () => {
     const { client, calls } = fakeWorkspace();
     await assert.rejects(submitJob(options(client, PIPELINE.replace('azureml:gpu-cluster', 'azureml:gpu-clustr'))), /The compute 'gpu-clustr'.*jobs\.evaluate\.compute/);
