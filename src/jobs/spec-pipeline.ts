@@ -27,7 +27,7 @@ import {
 } from './spec';
 
 const STEP_FIELDS = [
-  'type', 'component', 'name', 'display_name', 'description', 'tags', 'compute', 'inputs', 'outputs', 'environment_variables',
+  'type', 'component', 'display_name', 'description', 'tags', 'compute', 'inputs', 'outputs', 'environment_variables',
   'resources', 'distribution', 'limits', 'identity', 'environment',
 ];
 const INLINE_STEP_FIELDS = [...STEP_FIELDS, 'command', 'code', '$schema', 'is_deterministic'];
@@ -53,7 +53,6 @@ export function readPipelineJob(r: JobFileReader, entries: Entry[], root: Node):
 
   const pipeline = spec as PipelineJobSpec;
   // Steps first without their bindings, so a binding can name a step written further down.
-  const pending: Array<{ entry: Entry; stepEntries: Entry[] }> = [];
   for (const entry of stepEntries) {
     if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(entry.key)) {
       r.fail(`jobs.${entry.key}: "${entry.key}" is not a valid step name. Use letters, digits and "_", not starting with a digit.`, entry.keyNode);
@@ -61,9 +60,8 @@ export function readPipelineJob(r: JobFileReader, entries: Entry[], root: Node):
     r.recordLine(`jobs.${entry.key}`, entry.keyNode);
     const fields = r.mapEntries(entry.value, `jobs.${entry.key}`, entry.keyNode);
     put(pipeline.jobs, entry.key, step(r, entry, fields, pipeline, defaultEnvironment));
-    pending.push({ entry, stepEntries: fields });
   }
-  for (const { entry } of pending) checkBindings(r, entry.key, pipeline);
+  for (const name of Object.keys(pipeline.jobs)) checkBindings(r, name, pipeline);
   return pipeline;
 }
 
