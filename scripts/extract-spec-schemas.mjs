@@ -33,6 +33,7 @@ const ROOTS = [
   'EnvironmentContainerResource', 'EnvironmentVersionResource',
   'DataContainerResource', 'DataVersionBaseResource',
   'ModelContainerResource', 'ModelVersionResource',
+  'ComponentContainerResource', 'ComponentVersionResource',
   'PendingUploadRequestDto',
 ];
 

@@ -3,6 +3,8 @@ import * as path from 'path';
 import { Document, LineCounter, Node, isAlias, isMap, isScalar, isSeq, parseDocument, stringify } from 'yaml';
 import { UserError } from '../errors';
 import { suggest } from '../suggest';
+import { readPipelineJob } from './spec-pipeline';
+import { readSweepJob } from './spec-sweep';
 
 /** Data and model input types a command job accepts (REST `jobInputType`, the CLI's `type`). */
 export type AssetInputType = 'uri_file' | 'uri_folder' | 'mltable' | 'custom_model' | 'mlflow_model' | 'triton_model';
@@ -123,12 +125,180 @@ export interface CommandJobSpec {
   notificationSetting?: NotificationSettingSpec;
 }
 
-export interface LoadedJobSpec {
+/** The command part of a sweep job: what every trial runs. */
+export interface TrialSpec {
+  command: string;
+  code?: CodeSpec;
+  environment: EnvironmentSpec;
+  environmentVariables?: Record<string, string>;
+  resources?: ResourcesSpec;
+  distribution?: DistributionSpec;
+  /** The local component file the trial came from, if any. */
+  componentFile?: string;
+}
+
+/** One search-space entry as REST wants it: `[distribution, parameters]`. */
+export interface SearchSpaceEntry {
+  distribution: SearchDistribution;
+  parameters: unknown[];
+}
+
+export type SearchDistribution =
+  | 'choice' | 'randint' | 'uniform' | 'loguniform' | 'quniform' | 'qloguniform' | 'normal' | 'lognormal' | 'qnormal' | 'qlognormal';
+
+export type SamplingAlgorithmSpec =
+  | { type: 'Random'; seed?: number; rule?: 'Random' | 'Sobol' }
+  | { type: 'Grid' }
+  | { type: 'Bayesian' };
+
+export type EarlyTerminationSpec =
+  | { type: 'Bandit'; slackFactor?: number; slackAmount?: number; evaluationInterval?: number; delayEvaluation?: number }
+  | { type: 'MedianStopping'; evaluationInterval?: number; delayEvaluation?: number }
+  | { type: 'TruncationSelection'; truncationPercentage?: number; evaluationInterval?: number; delayEvaluation?: number };
+
+export interface SweepLimitsSpec {
+  maxTotalTrials?: number;
+  maxConcurrentTrials?: number;
+  timeoutSeconds?: number;
+  trialTimeoutSeconds?: number;
+}
+
+/** A validated `type: sweep` job. */
+export interface SweepJobSpec {
+  type: 'sweep';
+  name?: string;
+  displayName?: string;
+  experimentName?: string;
+  description?: string;
+  tags?: Record<string, string>;
+  properties?: Record<string, string>;
+  compute?: ComputeSpec;
+  inputs: Record<string, JobInputSpec>;
+  outputs: Record<string, JobOutputSpec>;
+  trial: TrialSpec;
+  searchSpace: Record<string, SearchSpaceEntry>;
+  samplingAlgorithm: SamplingAlgorithmSpec;
+  objective: { goal: 'Maximize' | 'Minimize'; primaryMetric: string };
+  limits?: SweepLimitsSpec;
+  earlyTermination?: EarlyTerminationSpec;
+  identity?: IdentitySpec;
+  queueSettings?: { jobTier: JobTier };
+  notificationSetting?: NotificationSettingSpec;
+}
+
+/** The data types a component input can declare. */
+export type ComponentInputType = 'string' | 'integer' | 'number' | 'boolean' | AssetInputType;
+
+export interface ComponentInputSpec {
+  type: ComponentInputType;
+  optional?: boolean;
+  /** As written in the YAML (number, boolean or text). */
+  default?: string | number | boolean;
+  description?: string;
+  min?: number;
+  max?: number;
+  enum?: Array<string | number | boolean>;
+  mode?: InputMode;
+}
+
+export interface ComponentOutputSpec {
+  type: OutputType;
+  mode?: OutputMode;
+  description?: string;
+}
+
+/** A command component, from a local component file or from an inline pipeline step. */
+export interface CommandComponentSpec {
+  /** The YAML file it was read from (the job file for inline steps). */
+  file: string;
+  /** Lines of its fields in that file, when it is a component file of its own. */
+  lines?: Record<string, number>;
+  name?: string;
+  version?: string;
+  displayName?: string;
+  description?: string;
+  tags?: Record<string, string>;
+  isDeterministic?: boolean;
+  command: string;
+  code?: CodeSpec;
+  environment: EnvironmentSpec;
+  inputs: Record<string, ComponentInputSpec>;
+  outputs: Record<string, ComponentOutputSpec>;
+  environmentVariables?: Record<string, string>;
+  resources?: ResourcesSpec;
+  distribution?: DistributionSpec;
+}
+
+export type ComponentSource =
+  /** A step written in the pipeline file, registered as an anonymous component. */
+  | { kind: 'inline'; component: CommandComponentSpec }
+  /** `component: ./train.yml`, registered as an anonymous component. */
+  | { kind: 'local'; file: string; component: CommandComponentSpec }
+  /** `component: azureml:name:version` or `azureml:name@latest`. */
+  | { kind: 'registered'; name: string; version?: string; latest?: boolean }
+  /** `component: azureml:/subscriptions/...` or `azureml://registries/...`. */
+  | { kind: 'armId'; id: string };
+
+/** `${{parent.inputs.x}}`, `${{parent.jobs.s.outputs.y}}` or `${{parent.outputs.z}}`, kept as written. */
+export interface BindingSpec {
+  type: 'binding';
+  value: string;
+  mode?: InputMode | OutputMode;
+}
+
+export type StepInputSpec = JobInputSpec | BindingSpec;
+export type StepOutputSpec = JobOutputSpec | BindingSpec;
+
+export interface PipelineStepSpec {
+  type: 'command';
+  component: ComponentSource;
+  displayName?: string;
+  description?: string;
+  tags?: Record<string, string>;
+  compute?: ComputeSpec;
+  inputs: Record<string, StepInputSpec>;
+  outputs: Record<string, StepOutputSpec>;
+  environmentVariables?: Record<string, string>;
+  resources?: ResourcesSpec;
+  distribution?: DistributionSpec;
+  limits?: { timeoutSeconds: number };
+  identity?: IdentitySpec;
+}
+
+export interface PipelineSettingsSpec {
+  defaultCompute?: ComputeSpec;
+  /** A datastore name. */
+  defaultDatastore?: string;
+  continueOnStepFailure?: boolean;
+  forceRerun?: boolean;
+}
+
+/** A validated `type: pipeline` job. */
+export interface PipelineJobSpec {
+  type: 'pipeline';
+  name?: string;
+  displayName?: string;
+  experimentName?: string;
+  description?: string;
+  tags?: Record<string, string>;
+  properties?: Record<string, string>;
+  compute?: ComputeSpec;
+  inputs: Record<string, JobInputSpec>;
+  outputs: Record<string, JobOutputSpec>;
+  settings: PipelineSettingsSpec;
+  jobs: Record<string, PipelineStepSpec>;
+  identity?: IdentitySpec;
+  notificationSetting?: NotificationSettingSpec;
+}
+
+export type JobSpec = CommandJobSpec | SweepJobSpec | PipelineJobSpec;
+
+export interface LoadedJobSpec<T extends JobSpec = JobSpec> {
   /** Absolute path of the YAML file. */
   file: string;
   /** Its folder: relative paths in the YAML are relative to it. */
   dir: string;
-  spec: CommandJobSpec;
+  spec: T;
   /** Things the CLI would also warn about, each naming the file and line. */
   warnings: string[];
   /**
@@ -143,19 +313,25 @@ export interface LoadedJobSpec {
  * Every problem is a UserError naming the file, the line and the fix.
  */
 export function loadJobSpec(file: string): LoadedJobSpec {
+  const { reader, root, absFile } = openYamlFile(file, 'job');
+  const spec = reader.readJob(root);
+  return { file: absFile, dir: path.dirname(absFile), spec, warnings: reader.warnings, lines: reader.lines };
+}
+
+/** Parses a YAML file (a job or a component) into a reader that names `file` and its lines in every error. */
+export function openYamlFile(file: string, what: 'job' | 'component'): { reader: JobFileReader; root: Node | null; absFile: string } {
   const absFile = path.resolve(file);
-  const text = readJobFile(file, absFile);
+  const text = readJobFile(file, absFile, what);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const reader = new JobFileReader(file, path.dirname(absFile), text, lineCounter, doc);
   const firstError = doc.errors[0];
   if (firstError) {
     const line = lineCounter.linePos(firstError.pos[0]).line;
-    if (firstError.code === 'MULTIPLE_DOCS') throw reader.error('the job file holds more than one YAML document (---); keep one job per file.', line);
-    throw reader.error(`the job file is not valid YAML: ${firstError.message.split('\n')[0]}`, line);
+    if (firstError.code === 'MULTIPLE_DOCS') throw reader.error(`the ${what} file holds more than one YAML document (---); keep one ${what} per file.`, line);
+    throw reader.error(`the ${what} file is not valid YAML: ${firstError.message.split('\n')[0]}`, line);
   }
-  const spec = reader.readJob(doc.contents);
-  return { file: absFile, dir: path.dirname(absFile), spec, warnings: reader.warnings, lines: reader.lines };
+  return { reader, root: doc.contents as Node | null, absFile };
 }
 
 /** What the task's override inputs ask for; empty values leave the YAML as it is. */
@@ -171,31 +347,71 @@ export interface JobOverrides {
 }
 
 /** Pipeline inputs win over the YAML, as `az ml job create --set` would; empty values leave the YAML as it is. */
-export function applyOverrides(spec: CommandJobSpec, overrides: JobOverrides): CommandJobSpec {
-  const result: CommandJobSpec = { ...spec };
+export function applyOverrides<T extends JobSpec>(spec: T, overrides: JobOverrides): T {
+  const result = { ...spec };
   if (overrides.experimentName?.trim()) result.experimentName = overrides.experimentName.trim();
   if (overrides.displayName?.trim()) result.displayName = overrides.displayName.trim();
   const compute = overrides.compute?.trim();
   if (compute) {
     const name = compute.replace(/^azureml:/i, '');
     if (!name) throw new UserError(`Input 'compute': '${compute}' names no compute. Give a compute name or serverless.`, { input: 'compute' });
-    result.compute = name.toLowerCase() === 'serverless' ? undefined : name.startsWith('/') ? { armId: name } : { name };
+    const target: ComputeSpec | undefined = name.toLowerCase() === 'serverless' ? undefined : name.startsWith('/') ? { armId: name } : { name };
+    if (result.type === 'pipeline') {
+      const pipeline = result as PipelineJobSpec;
+      pipeline.settings = { ...pipeline.settings, defaultCompute: target };
+      if (!target) delete pipeline.settings.defaultCompute;
+    } else {
+      result.compute = target;
+      if (!target) delete result.compute;
+    }
   }
   if (overrides.tags && Object.keys(overrides.tags).length) result.tags = { ...spec.tags, ...overrides.tags };
   if (overrides.inputs?.length) {
-    throw new UserError("Input 'inputs': job input overrides are not supported yet; set the values in the job YAML.", { input: 'inputs' });
+    const inputs: Record<string, JobInputSpec> = { ...spec.inputs };
+    for (const { name, value } of overrides.inputs) {
+      const current = Object.prototype.hasOwnProperty.call(inputs, name) ? inputs[name] : undefined;
+      if (!current) {
+        const names = Object.keys(spec.inputs);
+        const suggestion = suggest(name, names);
+        throw new UserError(
+          `Input 'inputs': the job has no input '${name}'.${suggestion ? ` Did you mean ${suggestion}?` : ''} ${names.length ? `Its inputs: ${names.join(', ')}.` : 'The job declares no inputs.'}`,
+          { input: 'inputs' },
+        );
+      }
+      inputs[name] = current.type === 'literal' ? { type: 'literal', value: cliLiteralValue({ type: 'PLAIN', source: value, value }) } : { ...current, path: overridePath(name, value) };
+    }
+    result.inputs = inputs;
   }
   return result;
 }
 
-function readJobFile(file: string, absFile: string): string {
+/** The new path of a data or model input: an asset reference or a location Azure ML reads as it is. */
+function overridePath(name: string, value: string): AssetReference | UriReference {
+  const text = value.trim();
+  if (text.startsWith('azureml:') && !text.startsWith('azureml://')) {
+    const rest = text.slice('azureml:'.length);
+    if (rest.startsWith('/subscriptions/')) return { kind: 'uri', uri: rest };
+    const latest = /^([^:@/\s]+)@latest$/.exec(rest);
+    if (latest) return { kind: 'asset', name: latest[1], latest: true };
+    const versioned = /^([^:@/\s]+):([^:@/\s]+)$/.exec(rest);
+    if (versioned) return { kind: 'asset', name: versioned[1], version: versioned[2] };
+  } else if (isUri(text) || text.startsWith('/subscriptions/')) {
+    return { kind: 'uri', uri: text };
+  }
+  throw new UserError(
+    `Input 'inputs': '${text}' is not a path for the data input '${name}'. Use azureml:<name>:<version>, azureml:<name>@latest, azureml://datastores/<datastore>/paths/<path> or an https:// URL.`,
+    { input: 'inputs' },
+  );
+}
+
+function readJobFile(file: string, absFile: string, what: 'job' | 'component'): string {
   try {
     return fs.readFileSync(absFile, 'utf8').replace(/^\uFEFF/, '');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`The job file ${file} does not exist (looked for ${absFile}).`, { file });
-    if (code === 'EISDIR') throw new UserError(`${file} is a folder; give the path of the job YAML file.`, { file });
-    throw new UserError(`Cannot read the job file ${file}: ${(e as Error).message}`, { file });
+    if (code === 'ENOENT') throw new UserError(`The ${what} file ${file} does not exist (looked for ${absFile}).`, { file });
+    if (code === 'EISDIR') throw new UserError(`${file} is a folder; give the path of the ${what} YAML file.`, { file });
+    throw new UserError(`Cannot read the ${what} file ${file}: ${(e as Error).message}`, { file });
   }
 }
 
@@ -205,24 +421,24 @@ const TOP_LEVEL_FIELDS = [
   'identity', 'queue_settings', 'services', 'notification_setting',
 ] as const;
 
-const SUPPORTED_JOB_TYPES = 'supported: command';
-const OTHER_JOB_TYPES = ['sweep', 'pipeline', 'automl', 'spark', 'parallel', 'import', 'data_transfer', 'finetuning', 'distillation'];
+const SUPPORTED_JOB_TYPES = 'supported: command, sweep, pipeline';
+const OTHER_JOB_TYPES = ['automl', 'spark', 'parallel', 'import', 'data_transfer', 'finetuning', 'distillation'];
 
-const sweepField = 'belongs to sweep jobs, which AmlTrain does not support yet (supported: command). Remove it, or submit this job with az ml job create.';
-const pipelineField = 'belongs to pipeline jobs, which AmlTrain does not support yet (supported: command). Remove it, or submit this job with az ml job create.';
-const automlField = 'belongs to AutoML jobs, which AmlTrain does not support yet (supported: command). Remove it, or submit this job with az ml job create.';
+const sweepField = 'belongs to sweep jobs. Add type: sweep, or remove it.';
+const pipelineField = 'belongs to pipeline jobs. Add type: pipeline, or remove it.';
+const automlField = 'belongs to AutoML jobs, which AmlTrain does not support yet (supported: command, sweep, pipeline). Remove it, or submit this job with az ml job create.';
 const readOnlyField = 'is set by Azure ML and shows up in az ml job show output; it cannot be submitted. Remove it.';
 const newerApiField = 'needs a newer Azure ML REST API than the one AmlTrain uses (2024-04-01). Remove it.';
 
-const TOP_LEVEL_UNSUPPORTED: Record<string, string> = {
-  trial: sweepField,
-  search_space: sweepField,
-  objective: sweepField,
-  sampling_algorithm: sweepField,
-  early_termination: sweepField,
-  jobs: pipelineField,
-  settings: pipelineField,
-  component: pipelineField,
+/** Fields every job type has. */
+export const COMMON_JOB_FIELDS = [
+  '$schema', 'type', 'name', 'display_name', 'experiment_name', 'description', 'tags', 'properties', 'compute', 'inputs', 'outputs',
+  'identity', 'notification_setting',
+] as const;
+export const SWEEP_FIELDS = [...COMMON_JOB_FIELDS, 'trial', 'search_space', 'objective', 'sampling_algorithm', 'early_termination', 'limits', 'queue_settings'] as const;
+export const PIPELINE_FIELDS = [...COMMON_JOB_FIELDS, 'jobs', 'settings'] as const;
+
+const SHARED_UNSUPPORTED: Record<string, string> = {
   task: automlField,
   training_data: automlField,
   validation_data: automlField,
@@ -236,8 +452,52 @@ const TOP_LEVEL_UNSUPPORTED: Record<string, string> = {
   id: readOnlyField,
 };
 
-const INPUT_TYPES: readonly AssetInputType[] = ['uri_file', 'uri_folder', 'mltable', 'custom_model', 'mlflow_model', 'triton_model'];
-const INPUT_MODES: Record<string, InputMode> = {
+const COMMAND_UNSUPPORTED: Record<string, string> = {
+  ...SHARED_UNSUPPORTED,
+  trial: sweepField,
+  search_space: sweepField,
+  objective: sweepField,
+  sampling_algorithm: sweepField,
+  early_termination: sweepField,
+  jobs: pipelineField,
+  settings: pipelineField,
+  component: pipelineField,
+};
+const inTrial = 'belongs to the command of each trial in a sweep job: move it under trial:.';
+const inStep = 'belongs to a step of a pipeline job: move it under jobs.<step>:.';
+export const SWEEP_UNSUPPORTED: Record<string, string> = {
+  ...SHARED_UNSUPPORTED,
+  command: inTrial,
+  code: inTrial,
+  environment: inTrial,
+  environment_variables: inTrial,
+  resources: inTrial,
+  distribution: inTrial,
+  jobs: pipelineField,
+  settings: pipelineField,
+  component: inTrial,
+};
+export const PIPELINE_UNSUPPORTED: Record<string, string> = {
+  ...SHARED_UNSUPPORTED,
+  command: inStep,
+  code: inStep,
+  environment: inStep,
+  environment_variables: inStep,
+  resources: inStep,
+  distribution: inStep,
+  limits: inStep,
+  queue_settings: inStep,
+  services: inStep,
+  component: inStep,
+  trial: sweepField,
+  search_space: sweepField,
+  objective: sweepField,
+  sampling_algorithm: sweepField,
+  early_termination: sweepField,
+};
+
+export const INPUT_TYPES: readonly AssetInputType[] = ['uri_file', 'uri_folder', 'mltable', 'custom_model', 'mlflow_model', 'triton_model'];
+export const INPUT_MODES: Record<string, InputMode> = {
   ro_mount: 'ReadOnlyMount',
   mount: 'ReadOnlyMount',
   rw_mount: 'ReadWriteMount',
@@ -246,7 +506,7 @@ const INPUT_MODES: Record<string, InputMode> = {
   eval_mount: 'EvalMount',
   eval_download: 'EvalDownload',
 };
-const OUTPUT_MODES: Record<string, OutputMode> = {
+export const OUTPUT_MODES: Record<string, OutputMode> = {
   rw_mount: 'ReadWriteMount',
   mount: 'ReadWriteMount',
   upload: 'Upload',
@@ -273,25 +533,25 @@ const EMAIL_ON: Record<string, EmailNotificationType> = {
 };
 
 /** The CLI's rule for input and output names. */
-const BINDING_NAME = /^[a-zA-Z_]+[a-zA-Z0-9_]*$/;
+export const BINDING_NAME = /^[a-zA-Z_]+[a-zA-Z0-9_]*$/;
 
-interface Entry {
+export interface Entry {
   key: string;
   keyNode: Node;
   value: Node | null;
 }
 
 /** Walks the parsed YAML nodes (not plain objects) so that every problem can name its line. */
-class JobFileReader {
+export class JobFileReader {
   readonly warnings: string[] = [];
   readonly lines: Record<string, number> = {};
 
   constructor(
-    private readonly displayFile: string,
-    private readonly dir: string,
-    private readonly text: string,
-    private readonly lineCounter: LineCounter,
-    private readonly doc: Document,
+    readonly displayFile: string,
+    readonly dir: string,
+    readonly text: string,
+    readonly lineCounter: LineCounter,
+    readonly doc: Document,
   ) {}
 
   error(message: string, line: number | undefined): UserError {
@@ -308,93 +568,102 @@ class JobFileReader {
     return offset === undefined ? undefined : this.lineAt(offset);
   }
 
-  private recordLine(field: string, node: Node): void {
+  recordLine(field: string, node: Node): void {
     const line = this.lineOf(node);
     if (line !== undefined) put(this.lines, field, line);
   }
 
-  private lineAt(offset: number): number {
+  lineAt(offset: number): number {
     return this.lineCounter.linePos(offset).line;
   }
 
-  readJob(root: Node | null): CommandJobSpec {
+  readJob(root: Node | null): JobSpec {
     if (root === null || (isScalar(root) && root.value === null)) {
       throw this.error('the job file is empty; a command job needs at least command and environment.', 1);
     }
     const entries = this.mapEntries(root, 'the job');
-    const get = (key: string) => entries.find((e) => e.key === key);
-
     // The job type decides which fields make sense, so it is checked before anything else.
-    const typeEntry = get('type');
+    const typeEntry = entries.find((e) => e.key === 'type');
+    let type = 'command';
     if (typeEntry) {
-      const type = this.string(typeEntry.value, 'type', typeEntry.keyNode).toLowerCase();
-      if (type !== 'command') {
+      type = this.string(typeEntry.value, 'type', typeEntry.keyNode).toLowerCase();
+      if (type !== 'command' && type !== 'sweep' && type !== 'pipeline') {
         const known = OTHER_JOB_TYPES.includes(type);
         this.fail(
           known
-            ? `type: ${type} is not supported yet by AmlTrain (${SUPPORTED_JOB_TYPES}). Submit this job with az ml job create, or rewrite it as a command job.`
+            ? `type: ${type} is not supported yet by AmlTrain (${SUPPORTED_JOB_TYPES}). Submit this job with az ml job create, or rewrite it as a command, sweep or pipeline job.`
             : `type: ${type} is not a job type AmlTrain knows (${SUPPORTED_JOB_TYPES}).`,
           typeEntry.value,
           typeEntry.keyNode,
         );
       }
     }
-    this.checkFields(entries, 'the job', TOP_LEVEL_FIELDS, TOP_LEVEL_UNSUPPORTED);
+    if (type === 'sweep') return readSweepJob(this, entries, root);
+    if (type === 'pipeline') return readPipelineJob(this, entries, root);
+    return this.readCommandJob(entries, root);
+  }
+
+  /** Name, descriptions, tags, compute, inputs, outputs and the other fields all job types share; true if handled. */
+  commonField(spec: Partial<CommandJobSpec | SweepJobSpec | PipelineJobSpec>, { key, keyNode, value }: Entry): boolean {
+    switch (key) {
+      case 'name':
+        spec.name = this.jobName(value, keyNode);
+        return true;
+      case 'display_name':
+        spec.displayName = this.string(value, key, keyNode);
+        return true;
+      case 'experiment_name':
+        spec.experimentName = this.string(value, key, keyNode);
+        return true;
+      case 'description':
+        spec.description = this.string(value, key, keyNode, { allowEmpty: true });
+        return true;
+      case 'tags':
+        spec.tags = this.stringMap(value, key, keyNode);
+        return true;
+      case 'properties':
+        spec.properties = this.stringMap(value, key, keyNode);
+        return true;
+      case 'compute': {
+        const compute = this.compute(value, keyNode);
+        if (!('name' in compute && compute.name.toLowerCase() === 'serverless')) spec.compute = compute;
+        return true;
+      }
+      case 'inputs':
+        spec.inputs = this.inputs(value, keyNode);
+        return true;
+      case 'outputs':
+        spec.outputs = this.outputs(value, keyNode);
+        return true;
+      case 'identity':
+        spec.identity = this.identity(value, keyNode);
+        return true;
+      case 'notification_setting':
+        spec.notificationSetting = this.notificationSetting(value, keyNode);
+        return true;
+      case '$schema':
+      case 'type':
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  readCommandJob(entries: Entry[], root: Node): CommandJobSpec {
+    const get = (key: string) => entries.find((e) => e.key === key);
+    this.checkFields(entries, 'the job', TOP_LEVEL_FIELDS, COMMAND_UNSUPPORTED);
 
     const spec: Partial<CommandJobSpec> = { type: 'command', inputs: {}, outputs: {} };
-    for (const { key, keyNode, value } of entries) {
+    for (const entry of entries) {
+      const { key, keyNode, value } = entry;
       this.recordLine(key, keyNode);
+      if (this.commonField(spec, entry)) continue;
       switch (key) {
-        case 'name':
-          spec.name = this.jobName(value, keyNode);
-          break;
-        case 'display_name':
-          spec.displayName = this.string(value, key, keyNode);
-          break;
-        case 'experiment_name':
-          spec.experimentName = this.string(value, key, keyNode);
-          break;
-        case 'description':
-          spec.description = this.string(value, key, keyNode, { allowEmpty: true });
-          break;
-        case 'tags':
-          spec.tags = this.stringMap(value, key, keyNode);
-          break;
-        case 'properties':
-          spec.properties = this.stringMap(value, key, keyNode);
-          break;
-        case 'environment_variables':
-          spec.environmentVariables = this.stringMap(value, key, keyNode);
-          break;
-        case 'code':
-          spec.code = this.code(value, keyNode);
-          break;
-        case 'environment':
-          spec.environment = this.environment(value, keyNode);
-          break;
-        case 'compute':
-          spec.compute = this.compute(value, keyNode);
-          break;
-        case 'inputs':
-          spec.inputs = this.inputs(value, keyNode);
-          break;
-        case 'outputs':
-          spec.outputs = this.outputs(value, keyNode);
-          break;
-        case 'resources':
-          spec.resources = this.resources(value, keyNode);
-          break;
-        case 'distribution':
-          spec.distribution = this.distribution(value, keyNode);
-          break;
         case 'limits': {
           const limits = this.limits(value, keyNode);
           if (limits) spec.limits = limits;
           break;
         }
-        case 'identity':
-          spec.identity = this.identity(value, keyNode);
-          break;
         case 'queue_settings': {
           const queueSettings = this.queueSettings(value, keyNode);
           if (queueSettings) spec.queueSettings = queueSettings;
@@ -403,16 +672,10 @@ class JobFileReader {
         case 'services':
           spec.services = this.services(value, keyNode);
           break;
-        case 'notification_setting':
-          spec.notificationSetting = this.notificationSetting(value, keyNode);
-          break;
         default:
-          // $schema, type and command are handled around the loop.
+          this.commandPart(spec, entry);
           break;
       }
-    }
-    if (spec.compute && 'name' in spec.compute && spec.compute.name.toLowerCase() === 'serverless') {
-      delete spec.compute;
     }
 
     const commandEntry = get('command');
@@ -431,7 +694,7 @@ class JobFileReader {
 
   // ---- fields ----
 
-  private jobName(node: Node | null, keyNode: Node): string {
+  jobName(node: Node | null, keyNode: Node): string {
     const name = this.string(node, 'name', keyNode);
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,254}$/.test(name)) {
       this.fail(
@@ -443,8 +706,42 @@ class JobFileReader {
     return name;
   }
 
-  private command(node: Node | null, keyNode: Node, inputs: Record<string, JobInputSpec>, outputs: Record<string, JobOutputSpec>): string {
-    const raw = this.string(node, 'command', keyNode);
+  /** The parts of a command job that a sweep trial and a component have too; false if `key` is none of them. */
+  commandPart(target: { code?: CodeSpec; environment?: EnvironmentSpec; environmentVariables?: Record<string, string>; resources?: ResourcesSpec; distribution?: DistributionSpec }, { key, keyNode, value }: Entry, prefix = ''): boolean {
+    switch (key) {
+      case 'environment_variables':
+        target.environmentVariables = this.stringMap(value, `${prefix}${key}`, keyNode);
+        return true;
+      case 'code':
+        target.code = this.code(value, keyNode, `${prefix}code`);
+        return true;
+      case 'environment':
+        target.environment = this.environment(value, keyNode, `${prefix}environment`);
+        return true;
+      case 'resources':
+        target.resources = this.resources(value, keyNode, `${prefix}resources`);
+        return true;
+      case 'distribution':
+        target.distribution = this.distribution(value, keyNode, `${prefix}distribution`);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /**
+   * The command, with `{inputs.x}` rewritten; every `${{inputs.x}}`, `${{outputs.x}}` (and `${{search_space.x}}`
+   * where `searchSpace` is given) must name something declared.
+   */
+  command(
+    node: Node | null,
+    keyNode: Node,
+    inputs: Record<string, unknown>,
+    outputs: Record<string, unknown>,
+    options: { field?: string; searchSpace?: Record<string, unknown>; where?: string } = {},
+  ): string {
+    const field = options.field ?? 'command';
+    const raw = this.string(node, field, keyNode);
     const commandNode = node as Node;
 
     // The CLI still accepts the old {inputs.x} form, rewrites it and warns.
@@ -458,17 +755,24 @@ class JobFileReader {
       return replacement;
     });
 
-    const reference = /\$\{\{\s*(inputs|outputs)\.([^}\s]*)\s*\}\}/g;
+    const where = options.where ?? 'the job';
+    const reference = /\$\{\{\s*([a-zA-Z_]+)\.([^}\s]*)\s*\}\}/g;
     for (const match of command.matchAll(reference)) {
-      const kind = match[1] as 'inputs' | 'outputs';
+      const kind = match[1];
       const name = match[2].split('.')[0];
-      const declared = kind === 'inputs' ? inputs : outputs;
+      const scopes: Record<string, Record<string, unknown>> = { inputs, outputs };
+      if (options.searchSpace) scopes['search_space'] = options.searchSpace;
+      const declared = scopes[kind];
+      if (!declared) {
+        const known = Object.keys(scopes).map((k) => `\${{${k}.<name>}}`).join(', ');
+        throw this.error(`the ${field} uses ${match[0]}, which is not a binding a command can use (${known}).`, this.lineOfText(commandNode, match[0]));
+      }
       if (!Object.prototype.hasOwnProperty.call(declared, name)) {
         const names = Object.keys(declared);
-        const hint = names.length > 0 ? ` Declared ${kind}: ${names.join(', ')}.` : ` The job declares no ${kind}.`;
+        const hint = names.length > 0 ? ` Declared ${kind}: ${names.join(', ')}.` : ` ${where[0].toUpperCase()}${where.slice(1)} declares no ${kind}.`;
         const suggestion = suggest(name, names);
         throw this.error(
-          `the command uses \${{${kind}.${name}}} but ${kind}.${name} is not declared.${suggestion ? ` Did you mean ${kind}.${suggestion}?` : hint}`,
+          `the ${field} uses \${{${kind}.${name}}} but ${kind}.${name} is not declared.${suggestion ? ` Did you mean ${kind}.${suggestion}?` : hint}`,
           this.lineOfText(commandNode, `${kind}.${name}`),
         );
       }
@@ -476,68 +780,68 @@ class JobFileReader {
     return command;
   }
 
-  private code(node: Node | null, keyNode: Node): CodeSpec {
-    const value = this.string(node, 'code', keyNode);
+  code(node: Node | null, keyNode: Node, field = 'code'): CodeSpec {
+    const value = this.string(node, field, keyNode);
     if (value.startsWith('azureml:') && !value.startsWith('azureml://')) {
-      const ref = this.assetReference(value, 'code', node, keyNode);
+      const ref = this.assetReference(value, field, node, keyNode);
       if (!ref.version) {
-        this.fail(`code: ${value} needs an explicit version: azureml:<name>:<version>.`, node, keyNode);
+        this.fail(`${field}: ${value} needs an explicit version: azureml:<name>:<version>.`, node, keyNode);
       }
       return { kind: 'asset', name: ref.name, version: ref.version };
     }
     if (isUri(value)) {
       this.fail(
-        `code: ${value} is not supported: give a local folder (relative to the YAML file) or a registered code asset as azureml:<name>:<version>.`,
+        `${field}: ${value} is not supported: give a local folder (relative to the YAML file) or a registered code asset as azureml:<name>:<version>.`,
         node,
         keyNode,
       );
     }
     const localPath = path.resolve(this.dir, value);
     if (!fs.existsSync(localPath)) {
-      this.fail(`code: ${value} does not exist (looked for ${localPath}). Paths are relative to the folder of the YAML file.`, node, keyNode);
+      this.fail(`${field}: ${value} does not exist (looked for ${localPath}). Paths are relative to the folder of the YAML file.`, node, keyNode);
     }
     return { kind: 'local', path: localPath };
   }
 
-  private environment(node: Node | null, keyNode: Node): EnvironmentSpec {
+  environment(node: Node | null, keyNode: Node, field = 'environment'): EnvironmentSpec {
     const resolved = this.deref(node);
-    if (isMap(resolved)) return this.inlineEnvironment(resolved, keyNode);
-    const value = this.string(node, 'environment', keyNode);
+    if (isMap(resolved)) return this.inlineEnvironment(resolved, keyNode, field);
+    const value = this.string(node, field, keyNode);
     if (value.startsWith('azureml:') && !value.startsWith('azureml://')) {
       const rest = value.slice('azureml:'.length);
       if (rest.startsWith('/subscriptions/')) return { kind: 'armId', id: rest };
-      return this.assetReference(value, 'environment', node, keyNode);
+      return this.assetReference(value, field, node, keyNode);
     }
     if (value.startsWith('/subscriptions/') || value.startsWith('azureml://registries/')) return { kind: 'armId', id: value };
     if (/^[^:@/\s]+(:[^:@/\s]+|@latest)$/.test(value)) {
-      this.fail(`environment: ${value} needs the azureml: prefix to name a registered environment: environment: azureml:${value}`, node, keyNode);
+      this.fail(`${field}: ${value} needs the azureml: prefix to name a registered environment: ${field.split('.').pop()}: azureml:${value}`, node, keyNode);
     }
     this.fail(
-      `environment: ${value} is not an environment reference. Use azureml:<name>:<version>, azureml:<name>@latest, azureml://registries/<registry>/environments/<name>/versions/<version>, or an inline environment with an image.`,
+      `${field}: ${value} is not an environment reference. Use azureml:<name>:<version>, azureml:<name>@latest, azureml://registries/<registry>/environments/<name>/versions/<version>, or an inline environment with an image.`,
       node,
       keyNode,
     );
   }
 
-  private inlineEnvironment(node: Node, keyNode: Node): EnvironmentSpec {
-    const entries = this.mapEntries(node, 'environment');
-    this.checkFields(entries, 'environment', ['$schema', 'image', 'conda_file', 'name', 'description'], {
+  inlineEnvironment(node: Node, keyNode: Node, field = 'environment'): EnvironmentSpec {
+    const entries = this.mapEntries(node, field);
+    this.checkFields(entries, field, ['$schema', 'image', 'conda_file', 'name', 'description'], {
       build: 'building an environment from a Docker build context is not supported yet by AmlTrain. Register the environment (az ml environment create) and use environment: azureml:<name>:<version>.',
     });
     const get = (key: string) => entries.find((e) => e.key === key);
     const image = get('image');
-    if (!image) this.fail('environment has no image. Add image: <docker image>, for example mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04', keyNode);
-    const env: EnvironmentSpec = { kind: 'inline', image: this.string(image.value, 'environment.image', image.keyNode) };
+    if (!image) this.fail(`${field} has no image. Add image: <docker image>, for example mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04`, keyNode);
+    const env: EnvironmentSpec = { kind: 'inline', image: this.string(image.value, `${field}.image`, image.keyNode) };
     const conda = get('conda_file');
     if (conda) env.condaFile = this.condaFile(conda.value, conda.keyNode);
     const name = get('name');
-    if (name) env.name = this.string(name.value, 'environment.name', name.keyNode);
+    if (name) env.name = this.string(name.value, `${field}.name`, name.keyNode);
     const description = get('description');
-    if (description) env.description = this.string(description.value, 'environment.description', description.keyNode, { allowEmpty: true });
+    if (description) env.description = this.string(description.value, `${field}.description`, description.keyNode, { allowEmpty: true });
     return env;
   }
 
-  private condaFile(node: Node | null, keyNode: Node): string {
+  condaFile(node: Node | null, keyNode: Node): string {
     const resolved = this.deref(node);
     if (isMap(resolved)) return stringify(resolved.toJS(this.doc));
     const value = this.string(node, 'environment.conda_file', keyNode);
@@ -553,7 +857,7 @@ class JobFileReader {
     }
   }
 
-  private compute(node: Node | null, keyNode: Node): ComputeSpec {
+  compute(node: Node | null, keyNode: Node): ComputeSpec {
     const value = this.string(node, 'compute', keyNode);
     const target = value.startsWith('azureml:') ? value.slice('azureml:'.length) : value;
     if (target.startsWith('/subscriptions/')) return { armId: target };
@@ -570,7 +874,7 @@ class JobFileReader {
     return { name: target };
   }
 
-  private inputs(node: Node | null, keyNode: Node): Record<string, JobInputSpec> {
+  inputs(node: Node | null, keyNode: Node): Record<string, JobInputSpec> {
     const inputs: Record<string, JobInputSpec> = {};
     for (const entry of this.mapEntries(node, 'inputs', keyNode)) {
       this.bindingName(entry, 'inputs');
@@ -580,8 +884,7 @@ class JobFileReader {
     return inputs;
   }
 
-  private input({ key, keyNode, value }: Entry): JobInputSpec {
-    const field = `inputs.${key}`;
+  input({ key, keyNode, value }: Entry, field = `inputs.${key}`): JobInputSpec {
     const node = this.deref(value);
     if (node === null || (isScalar(node) && node.value === null)) {
       this.fail(`${field} has no value. Give a literal (${key}: 0.01) or a data input ({type: uri_folder, path: azureml:<data>:<version>}).`, keyNode);
@@ -624,7 +927,7 @@ class JobFileReader {
     return input;
   }
 
-  private inputPath({ keyNode, value }: Entry, field: string, type: AssetInputType): AssetReference | UriReference {
+  inputPath({ keyNode, value }: Entry, field: string, type: AssetInputType): AssetReference | UriReference {
     const text = this.string(value, `${field}.path`, keyNode);
     if (text.startsWith('azureml:') && !text.startsWith('azureml://')) {
       const rest = text.slice('azureml:'.length);
@@ -642,7 +945,7 @@ class JobFileReader {
     );
   }
 
-  private outputs(node: Node | null, keyNode: Node): Record<string, JobOutputSpec> {
+  outputs(node: Node | null, keyNode: Node): Record<string, JobOutputSpec> {
     const outputs: Record<string, JobOutputSpec> = {};
     for (const entry of this.mapEntries(node, 'outputs', keyNode)) {
       this.bindingName(entry, 'outputs');
@@ -652,8 +955,7 @@ class JobFileReader {
     return outputs;
   }
 
-  private output({ key, keyNode, value }: Entry): JobOutputSpec {
-    const field = `outputs.${key}`;
+  output({ key, keyNode, value }: Entry, field = `outputs.${key}`): JobOutputSpec {
     const node = this.deref(value);
     // As in the CLI, an output without settings is a folder written through a read-write mount.
     if (node === null || (isScalar(node) && node.value === null)) return { type: 'uri_folder', mode: 'ReadWriteMount' };
@@ -692,16 +994,16 @@ class JobFileReader {
     return output;
   }
 
-  private resources(node: Node | null, keyNode: Node): ResourcesSpec {
-    const entries = this.mapEntries(node, 'resources', keyNode);
-    this.checkFields(entries, 'resources', ['instance_count', 'instance_type', 'shm_size', 'docker_args', 'properties'], {
+  resources(node: Node | null, keyNode: Node, section = 'resources'): ResourcesSpec {
+    const entries = this.mapEntries(node, section, keyNode);
+    this.checkFields(entries, section, ['instance_count', 'instance_type', 'shm_size', 'docker_args', 'properties'], {
       locations: newerApiField,
       max_instance_count: newerApiField,
       docker_args_list: newerApiField,
     });
     const resources: ResourcesSpec = {};
     for (const { key, keyNode: k, value } of entries) {
-      const field = `resources.${key}`;
+      const field = `${section}.${key}`;
       if (key === 'instance_count') resources.instanceCount = this.integer(value, field, k, 1);
       if (key === 'instance_type') resources.instanceType = this.string(value, field, k);
       if (key === 'docker_args') resources.dockerArgs = this.string(value, field, k);
@@ -721,33 +1023,33 @@ class JobFileReader {
     return resources;
   }
 
-  private distribution(node: Node | null, keyNode: Node): DistributionSpec {
-    const entries = this.mapEntries(node, 'distribution', keyNode);
+  distribution(node: Node | null, keyNode: Node, section = 'distribution'): DistributionSpec {
+    const entries = this.mapEntries(node, section, keyNode);
     const typeEntry = entries.find((e) => e.key === 'type');
-    if (!typeEntry) this.fail('distribution has no type. Add type: pytorch, mpi or tensorflow.', keyNode);
-    const text = this.string(typeEntry.value, 'distribution.type', typeEntry.keyNode).toLowerCase();
-    if (text === 'ray') this.fail(`distribution.type: ray ${newerApiField}`, typeEntry.value, typeEntry.keyNode);
-    const kind = this.oneOf(text, Object.keys(DISTRIBUTION_TYPES) as (keyof typeof DISTRIBUTION_TYPES)[], 'distribution.type', typeEntry.value, typeEntry.keyNode);
+    if (!typeEntry) this.fail(`${section} has no type. Add type: pytorch, mpi or tensorflow.`, keyNode);
+    const text = this.string(typeEntry.value, `${section}.type`, typeEntry.keyNode).toLowerCase();
+    if (text === 'ray') this.fail(`${section}.type: ray ${newerApiField}`, typeEntry.value, typeEntry.keyNode);
+    const kind = this.oneOf(text, Object.keys(DISTRIBUTION_TYPES) as (keyof typeof DISTRIBUTION_TYPES)[], `${section}.type`, typeEntry.value, typeEntry.keyNode);
 
     if (kind === 'tensorflow') {
-      this.checkFields(entries, 'distribution', ['type', 'worker_count', 'parameter_server_count']);
+      this.checkFields(entries, section, ['type', 'worker_count', 'parameter_server_count']);
       const distribution: DistributionSpec = { type: 'TensorFlow' };
       for (const { key, keyNode: k, value } of entries) {
-        if (key === 'worker_count') distribution.workerCount = this.integer(value, `distribution.${key}`, k, 1);
-        if (key === 'parameter_server_count') distribution.parameterServerCount = this.integer(value, `distribution.${key}`, k, 0);
+        if (key === 'worker_count') distribution.workerCount = this.integer(value, `${section}.${key}`, k, 1);
+        if (key === 'parameter_server_count') distribution.parameterServerCount = this.integer(value, `${section}.${key}`, k, 0);
       }
       return distribution;
     }
-    this.checkFields(entries, 'distribution', ['type', 'process_count_per_instance']);
+    this.checkFields(entries, section, ['type', 'process_count_per_instance']);
     const distribution: { type: 'PyTorch' | 'Mpi'; processCountPerInstance?: number } = {
       type: DISTRIBUTION_TYPES[kind] as 'PyTorch' | 'Mpi',
     };
     const count = entries.find((e) => e.key === 'process_count_per_instance');
-    if (count) distribution.processCountPerInstance = this.integer(count.value, 'distribution.process_count_per_instance', count.keyNode, 1);
+    if (count) distribution.processCountPerInstance = this.integer(count.value, `${section}.process_count_per_instance`, count.keyNode, 1);
     return distribution;
   }
 
-  private limits(node: Node | null, keyNode: Node): { timeoutSeconds: number } | undefined {
+  limits(node: Node | null, keyNode: Node): { timeoutSeconds: number } | undefined {
     const entries = this.mapEntries(node, 'limits', keyNode);
     const sweepLimit = 'is a sweep job limit; a command job only has limits.timeout (seconds). Remove it.';
     this.checkFields(entries, 'limits', ['timeout'], {
@@ -760,7 +1062,7 @@ class JobFileReader {
     return { timeoutSeconds: this.integer(timeout.value, 'limits.timeout', timeout.keyNode, 1, ' (seconds, for example 3600)') };
   }
 
-  private identity(node: Node | null, keyNode: Node): IdentitySpec {
+  identity(node: Node | null, keyNode: Node): IdentitySpec {
     const entries = this.mapEntries(node, 'identity', keyNode);
     const typeEntry = entries.find((e) => e.key === 'type');
     if (!typeEntry) this.fail('identity has no type. Add type: user_identity, managed or aml_token.', keyNode);
@@ -780,7 +1082,7 @@ class JobFileReader {
     return identity;
   }
 
-  private queueSettings(node: Node | null, keyNode: Node): { jobTier: JobTier } | undefined {
+  queueSettings(node: Node | null, keyNode: Node): { jobTier: JobTier } | undefined {
     const entries = this.mapEntries(node, 'queue_settings', keyNode);
     this.checkFields(entries, 'queue_settings', ['job_tier'], { priority: newerApiField });
     const tier = entries.find((e) => e.key === 'job_tier');
@@ -791,7 +1093,7 @@ class JobFileReader {
     return { jobTier: JOB_TIERS[this.oneOf(text.toLowerCase(), Object.keys(JOB_TIERS), 'queue_settings.job_tier', tier.value, tier.keyNode)] };
   }
 
-  private services(node: Node | null, keyNode: Node): Record<string, JobServiceSpec> {
+  services(node: Node | null, keyNode: Node): Record<string, JobServiceSpec> {
     const services: Record<string, JobServiceSpec> = {};
     for (const entry of this.mapEntries(node, 'services', keyNode)) {
       const field = `services.${entry.key}`;
@@ -824,7 +1126,7 @@ class JobFileReader {
     return services;
   }
 
-  private notificationSetting(node: Node | null, keyNode: Node): NotificationSettingSpec {
+  notificationSetting(node: Node | null, keyNode: Node): NotificationSettingSpec {
     const entries = this.mapEntries(node, 'notification_setting', keyNode);
     this.checkFields(entries, 'notification_setting', ['email_on', 'emails'], {
       webhooks: 'is not supported yet by AmlTrain. Remove it.',
@@ -843,7 +1145,7 @@ class JobFileReader {
 
   // ---- building blocks ----
 
-  private bindingName({ key, keyNode }: Entry, section: 'inputs' | 'outputs'): void {
+  bindingName({ key, keyNode }: Entry, section: 'inputs' | 'outputs'): void {
     if (!BINDING_NAME.test(key) || key === '__proto__') {
       this.fail(
         `${section}.${key}: "${key}" is not a valid ${section === 'inputs' ? 'input' : 'output'} name. Use letters, digits and "_", not starting with a digit.`,
@@ -853,7 +1155,7 @@ class JobFileReader {
   }
 
   /** `azureml:<name>:<version>` or `azureml:<name>@latest`. */
-  private assetReference(text: string, field: string, node: Node | null, keyNode: Node): AssetReference {
+  assetReference(text: string, field: string, node: Node | null, keyNode: Node): AssetReference {
     const rest = text.slice('azureml:'.length);
     const latest = /^([^:@/\s]+)@latest$/.exec(rest);
     if (latest) return { kind: 'asset', name: latest[1], latest: true };
@@ -869,13 +1171,13 @@ class JobFileReader {
     this.fail(`${field}: ${text} is not an asset reference. Use azureml:<name>:<version> or azureml:<name>@latest.`, node, keyNode);
   }
 
-  private deref(node: Node | null | undefined): Node | null {
+  deref(node: Node | null | undefined): Node | null {
     if (node === null || node === undefined) return null;
     if (isAlias(node)) return (node.resolve(this.doc) as Node | undefined) ?? null;
     return node;
   }
 
-  private mapEntries(node: Node | null, field: string, fallback?: Node): Entry[] {
+  mapEntries(node: Node | null, field: string, fallback?: Node): Entry[] {
     const map = this.deref(node);
     if (!isMap(map)) {
       this.fail(`${field} must be a mapping (key: value pairs)${describeFound(map)}.`, node, fallback);
@@ -891,7 +1193,7 @@ class JobFileReader {
     return entries;
   }
 
-  private checkFields(entries: Entry[], field: string, allowed: readonly string[], unsupported: Record<string, string> = {}): void {
+  checkFields(entries: Entry[], field: string, allowed: readonly string[], unsupported: Record<string, string> = {}): void {
     for (const { key, keyNode } of entries) {
       if (allowed.includes(key)) continue;
       const where = field === 'the job' ? key : `${field}.${key}`;
@@ -907,7 +1209,7 @@ class JobFileReader {
     }
   }
 
-  private string(node: Node | null, field: string, fallback: Node, options: { allowEmpty?: boolean } = {}): string {
+  string(node: Node | null, field: string, fallback: Node, options: { allowEmpty?: boolean } = {}): string {
     const scalar = this.deref(node);
     if (!isScalar(scalar) || scalar.value === null) {
       this.fail(`${field} must be a text value${describeFound(scalar)}.`, node, fallback);
@@ -919,7 +1221,7 @@ class JobFileReader {
     return scalar.value;
   }
 
-  private integer(node: Node | null, field: string, fallback: Node, min: number, unit = ''): number {
+  integer(node: Node | null, field: string, fallback: Node, min: number, unit = ''): number {
     const scalar = this.deref(node);
     const value = isScalar(scalar) ? scalar.value : undefined;
     if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
@@ -930,14 +1232,14 @@ class JobFileReader {
     return value;
   }
 
-  private sequence(node: Node | null, field: string, fallback: Node): Node[] {
+  sequence(node: Node | null, field: string, fallback: Node): Node[] {
     const seq = this.deref(node);
     if (!isSeq(seq)) this.fail(`${field} must be a list${describeFound(seq)}.`, node, fallback);
     return seq.items.map((item) => this.deref(item as Node | null)).filter((item): item is Node => item !== null);
   }
 
   /** Tags, properties and environment variables: text values; numbers and booleans as written. */
-  private stringMap(node: Node | null, field: string, fallback: Node): Record<string, string> {
+  stringMap(node: Node | null, field: string, fallback: Node): Record<string, string> {
     const result: Record<string, string> = {};
     for (const { key, keyNode, value } of this.mapEntries(node, field, fallback)) {
       const scalar = this.deref(value);
@@ -949,7 +1251,7 @@ class JobFileReader {
     return result;
   }
 
-  private oneOf<T extends string>(value: string, allowed: readonly T[], field: string, node: Node | null, fallback: Node): T {
+  oneOf<T extends string>(value: string, allowed: readonly T[], field: string, node: Node | null, fallback: Node): T {
     if ((allowed as readonly string[]).includes(value)) return value as T;
     const suggestion = suggest(value, allowed);
     this.fail(
@@ -960,7 +1262,7 @@ class JobFileReader {
   }
 
   /** The line of `needle` inside the text of `node`, for errors about part of a multi-line command. */
-  private lineOfText(node: Node, needle: string): number | undefined {
+  lineOfText(node: Node, needle: string): number | undefined {
     const range = node.range;
     if (!range) return undefined;
     const at = this.text.slice(range[0], range[1]).indexOf(needle);
@@ -968,7 +1270,7 @@ class JobFileReader {
   }
 }
 
-function describeFound(node: Node | null): string {
+export function describeFound(node: Node | null): string {
   if (node === null || (isScalar(node) && node.value === null)) return ', but it has no value';
   if (isMap(node)) return ', got a mapping';
   if (isSeq(node)) return ', got a list';
@@ -977,12 +1279,12 @@ function describeFound(node: Node | null): string {
 }
 
 /** A location with a scheme (`https://`, `azureml://`, `abfss://`...); one-letter schemes are Windows drives. */
-function isUri(text: string): boolean {
+export function isUri(text: string): boolean {
   return /^[a-zA-Z][a-zA-Z0-9+.-]+:\/\//.test(text);
 }
 
 /** Adds a key without the `__proto__` setter getting in the way of user-chosen names. */
-function put<T>(target: Record<string, T>, key: string, value: T): void {
+export function put<T>(target: Record<string, T>, key: string, value: T): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 

@@ -6,7 +6,7 @@ import type { WorkspaceClient } from '../workspace/client';
 import { studioJobUrl } from '../workspace/ids';
 import { lineageTags, type BuildContext } from '../workspace/lineage';
 import { resolveReferences } from './resolve';
-import { buildJobBody, referencesToResolve } from './rest-body';
+import { buildSubmission, referencesToResolve } from './rest-body';
 import { applyOverrides, loadJobSpec, type JobOverrides } from './spec';
 import { waitForJob, type JobResource, type JobState } from './wait';
 
@@ -52,11 +52,24 @@ export async function submitJob(o: TrainOptions): Promise<TrainResult> {
     specFile: o.jobSpecFile,
     lines: loaded.lines,
   });
-  const body = buildJobBody(spec, refs, { tags: lineageTags(o.build) });
+  const { components, job: body } = buildSubmission(spec, refs, { tags: lineageTags(o.build) });
   // Chosen here, not by the service, so a retried PUT can never create a second job.
   const jobName = spec.name ?? o.newJobName?.() ?? newJobName();
 
-  const created = await client.put<JobResource>(`jobs/${jobName}`, body, { operation: `create the job '${jobName}'`, signal: o.signal });
+  // Steps written in the pipeline file and local component files become anonymous components, as with the CLI.
+  const registered = new Set<string>();
+  for (const component of components) {
+    const key = `${component.name}/${component.version}`;
+    if (registered.has(key)) continue;
+    registered.add(key);
+    await client.put(`components/${component.name}/versions/${component.version}`, component.body, {
+      operation: `register the component of step '${component.step}'`,
+      signal: o.signal,
+    });
+  }
+  // Pipeline jobs carry a token for the Azure ML data plane, which runs the steps on the submitter's behalf.
+  const headers = spec.type === 'pipeline' ? await amlTokenHeader(o.credential, o.signal) : undefined;
+  const created = await client.put<JobResource>(`jobs/${jobName}`, body, { operation: `create the job '${jobName}'`, signal: o.signal, headers });
   const studioUrl = created.properties?.services?.['Studio']?.endpoint ?? studioJobUrl(client.workspace, jobName, o.tenantId);
   const experimentName = created.properties?.experimentName ?? body.properties.experimentName ?? 'Default';
   log.info(`Submitted job '${jobName}' to experiment '${experimentName}' in workspace '${client.workspace.workspaceName}'.`);
@@ -79,6 +92,14 @@ export async function submitJob(o: TrainOptions): Promise<TrainResult> {
   await waitForJob({ ...o, jobName }, result);
   return result;
 }
+
+async function amlTokenHeader(credential: TokenCredential, signal?: AbortSignal): Promise<Record<string, string>> {
+  const token = await credential.getToken(AML_SCOPE, { abortSignal: signal });
+  if (!token) throw new Error(`No access token for ${AML_SCOPE}, which pipeline jobs send as x-azureml-token.`);
+  return { 'x-azureml-token': token.token };
+}
+
+const AML_SCOPE = 'https://ml.azure.com/.default';
 
 /** A job name in the style the Azure ML CLI generates: lowercase, unique, valid as an ARM name. */
 export function newJobName(): string {

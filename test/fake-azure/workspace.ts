@@ -40,7 +40,7 @@ export interface WorkspaceService {
   /** Created jobs with the body exactly as received. */
   jobs(): Array<{ name: string; body: any; status: string; created: Date }>;
   /** Asset versions (for codes/environments/data/models), jobs, computes or datastores as ARM returns them. */
-  resources(kind: 'codes' | 'environments' | 'data' | 'models' | 'jobs' | 'computes' | 'datastores'): Array<{ id: string; name: string; version?: string; properties: any }>;
+  resources(kind: 'codes' | 'environments' | 'data' | 'models' | 'components' | 'jobs' | 'computes' | 'datastores'): Array<{ id: string; name: string; version?: string; properties: any }>;
   /** Resources created by PUT (asset containers and versions, jobs): 0 means nothing was created. */
   createdCount(): number;
   /** Resolves once the blob containers exist (requests wait for it anyway). */
@@ -144,7 +144,7 @@ class FakeWorkspace implements WorkspaceService {
 
   seedVersion(kind: AssetKind, name: string, version: string, properties: Record<string, unknown>): void {
     const validator = validatorFor(VALIDATED_API_VERSION)!;
-    const definition = { codes: 'CodeVersionResource', environments: 'EnvironmentVersionResource', data: 'DataVersionBaseResource', models: 'ModelVersionResource' }[kind];
+    const definition = { codes: 'CodeVersionResource', environments: 'EnvironmentVersionResource', data: 'DataVersionBaseResource', models: 'ModelVersionResource', components: 'ComponentVersionResource' }[kind];
     const issues = validator.validate(definition, { properties });
     if (issues.length) throw new Error(`seedVersion: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
     this.store.putVersion(kind, name, version, validator.normalize(definition, { properties }), undefined, new Date());

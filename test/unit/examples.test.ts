@@ -11,7 +11,17 @@ describe('examples', () => {
   it('has job YAMLs that AmlTrain accepts without warnings', () => {
     const spec = loadJobSpec(path.join(examples, 'train', 'job.yml'));
     assert.deepStrictEqual(spec.warnings, []);
-    assert.ok(spec.spec.code && spec.spec.code.kind === 'local');
+    assert.ok(spec.spec.type === 'command' && spec.spec.code && spec.spec.code.kind === 'local');
+  });
+
+  it('has a pipeline with an inline step, a local component and a registered component, and a sweep', () => {
+    const pipeline = loadJobSpec(path.join(examples, 'train', 'pipeline.yml'));
+    assert.deepStrictEqual(pipeline.warnings, []);
+    assert.ok(pipeline.spec.type === 'pipeline');
+    assert.deepStrictEqual(Object.values(pipeline.spec.jobs).map((step) => step.component.kind), ['inline', 'local', 'registered']);
+    const sweep = loadJobSpec(path.join(examples, 'train', 'sweep.yml'));
+    assert.deepStrictEqual(sweep.warnings, []);
+    assert.ok(sweep.spec.type === 'sweep' && sweep.spec.trial.command.includes('${{search_space.alpha}}'));
   });
 
   it('has a pipeline whose AmlTrain steps point at files that exist', () => {

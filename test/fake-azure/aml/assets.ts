@@ -12,6 +12,7 @@ const DEFINITIONS: Record<AssetKind, { container: string; version: string; singu
   environments: { container: 'EnvironmentContainerResource', version: 'EnvironmentVersionResource', singular: 'environment', pathProperty: '' },
   data: { container: 'DataContainerResource', version: 'DataVersionBaseResource', singular: 'data', pathProperty: 'dataUri' },
   models: { container: 'ModelContainerResource', version: 'ModelVersionResource', singular: 'model', pathProperty: 'modelUri' },
+  components: { container: 'ComponentContainerResource', version: 'ComponentVersionResource', singular: 'component', pathProperty: '' },
 };
 
 export interface AssetRoute {
@@ -146,6 +147,8 @@ async function assetIssues(ctx: ServiceContext, kind: AssetKind, props: any, exi
     ctx.refs.dataUri(props.dataUri, 'properties.dataUri', issues, undefined);
   } else if (kind === 'models' && typeof props.modelUri === 'string') {
     ctx.refs.dataUri(props.modelUri, 'properties.modelUri', issues, undefined);
+  } else if (kind === 'components') {
+    ctx.refs.componentSpec(props.componentSpec, 'properties.componentSpec', issues);
   }
   return issues;
 }

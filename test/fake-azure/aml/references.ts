@@ -5,6 +5,13 @@ import type { WorkspaceStore } from './store';
 
 const MODEL_INPUT_TYPES = new Set(['custom_model', 'mlflow_model', 'triton_model']);
 const REMOTE_SCHEMES = /^(https?|wasbs?|abfss?|adl|gs|s3):\/\//i;
+const ASSET_TYPES = ['uri_file', 'uri_folder', 'mltable', 'custom_model', 'mlflow_model', 'triton_model'];
+const COMPONENT_INPUT_TYPES = new Set(['string', 'integer', 'number', 'boolean', ...ASSET_TYPES]);
+const COMPONENT_OUTPUT_TYPES = new Set(ASSET_TYPES);
+/** Search-space distributions and how many parameters each takes. */
+const SEARCH_DISTRIBUTIONS: Record<string, number> = {
+  choice: 1, randint: 1, uniform: 2, loguniform: 2, quniform: 3, qloguniform: 3, normal: 2, lognormal: 2, qnormal: 3, qlognormal: 3,
+};
 
 export class ReferenceChecker {
   constructor(private readonly store: WorkspaceStore) {}
@@ -23,14 +30,219 @@ export class ReferenceChecker {
       this.environment(props.trial?.environmentId, 'properties.trial.environmentId', issues);
       this.code(props.trial?.codeId, 'properties.trial.codeId', issues);
       this.placeholders(props.trial?.command, 'properties.trial.command', { inputs: props.inputs, outputs: props.outputs, search_space: props.searchSpace }, issues);
+      this.sweep(props, issues);
     } else if (props.jobType === 'Pipeline') {
       const defaultCompute = props.settings?.default_compute ?? props.settings?.defaultCompute;
       if (typeof defaultCompute === 'string') this.compute(defaultCompute, 'properties.settings.default_compute', issues);
+      const defaultDatastore = props.settings?.default_datastore ?? props.settings?.defaultDatastore;
+      if (defaultDatastore !== undefined && defaultDatastore !== null) this.datastoreId(defaultDatastore, 'properties.settings.default_datastore', issues);
       for (const [node, spec] of Object.entries<any>(props.jobs ?? {})) {
         if (typeof spec?.computeId === 'string' && !spec.computeId.startsWith('${{')) this.compute(spec.computeId, `properties.jobs.${node}.computeId`, issues);
       }
+      this.pipelineNodes(props, issues);
     }
     return issues;
+  }
+
+  /**
+   * Pipeline nodes, as Azure ML checks them when the job is created: each runs a component version that exists,
+   * gives only inputs and outputs that component declares (and every required input), and binds only to pipeline
+   * inputs and outputs and to outputs of other nodes that exist.
+   */
+  private pipelineNodes(props: any, issues: ValidationIssue[]): void {
+    const jobs: Record<string, any> = props.jobs ?? {};
+    if (Object.keys(jobs).length === 0) issues.push({ path: 'properties.jobs', message: 'a pipeline job needs at least one node' });
+    const specs = new Map<string, any>();
+    for (const [name, node] of Object.entries(jobs)) {
+      const path = `properties.jobs.${name}`;
+      if (!node || typeof node !== 'object') {
+        issues.push({ path, message: 'a node must be an object' });
+        continue;
+      }
+      if (node.type !== 'command') {
+        issues.push({ path: `${path}.type`, message: `'${node.type}' is not a node type this workspace runs (command)` });
+        continue;
+      }
+      if (typeof node.componentId !== 'string') {
+        issues.push({ path: `${path}.componentId`, message: 'is required: the ARM id of the component version the node runs' });
+        continue;
+      }
+      if (/^azureml:\/\/registries\//i.test(node.componentId)) continue;
+      const ref = parseArmChildId(node.componentId);
+      if (!ref || ref.kind !== 'components' || ref.version === undefined) {
+        issues.push({ path: `${path}.componentId`, message: `'${node.componentId}' is not the ARM id of a component version (/subscriptions/.../workspaces/<ws>/components/<name>/versions/<version>)` });
+        continue;
+      }
+      const version = inScope(ref, this.store.scope) ? this.store.version('components', ref.name, ref.version) : undefined;
+      if (!version) {
+        issues.push({ path: `${path}.componentId`, message: `Could not find component ${ref.name}:${ref.version} (${node.componentId})` });
+        continue;
+      }
+      specs.set(name, version.body.properties?.componentSpec ?? {});
+    }
+    for (const [name, node] of Object.entries(jobs)) {
+      const spec = specs.get(name);
+      if (!spec) continue;
+      const path = `properties.jobs.${name}`;
+      const declaredInputs: Record<string, any> = spec.inputs ?? {};
+      const declaredOutputs: Record<string, any> = spec.outputs ?? {};
+      const inputs: Record<string, any> = node.inputs ?? {};
+      const outputs: Record<string, any> = node.outputs ?? {};
+      for (const [input, value] of Object.entries(inputs)) {
+        const where = `${path}.inputs.${input}`;
+        if (!(input in declaredInputs)) issues.push({ path: where, message: `the component has no input '${input}' (it has: ${Object.keys(declaredInputs).join(', ') || 'none'})` });
+        if (!value || typeof value !== 'object' || typeof value.job_input_type !== 'string') {
+          issues.push({ path: where, message: 'must be an object with job_input_type' });
+          continue;
+        }
+        if (value.job_input_type.toLowerCase() === 'literal') {
+          if (typeof value.value !== 'string') issues.push({ path: `${where}.value`, message: 'is required and must be a string' });
+          else this.bindings(value.value, where, 'inputs', props, jobs, specs, issues);
+        } else if (typeof value.uri !== 'string') {
+          issues.push({ path: `${where}.uri`, message: 'is required for a data or model input' });
+        } else {
+          this.dataUri(value.uri, `${where}.uri`, issues, MODEL_INPUT_TYPES.has(value.job_input_type) ? 'models' : 'data');
+        }
+      }
+      for (const [input, declared] of Object.entries(declaredInputs)) {
+        if (!(input in inputs) && !declared?.optional && declared?.default === undefined) {
+          issues.push({ path: `${path}.inputs`, message: `the component's required input '${input}' is not given` });
+        }
+      }
+      for (const [output, value] of Object.entries(outputs)) {
+        const where = `${path}.outputs.${output}`;
+        if (!(output in declaredOutputs)) issues.push({ path: where, message: `the component has no output '${output}' (it has: ${Object.keys(declaredOutputs).join(', ') || 'none'})` });
+        if (!value || typeof value !== 'object') {
+          issues.push({ path: where, message: 'must be an object' });
+        } else if (value.type === 'literal') {
+          if (typeof value.value !== 'string') issues.push({ path: `${where}.value`, message: 'is required and must be a string' });
+          else this.bindings(value.value, where, 'outputs', props, jobs, specs, issues);
+        } else if (typeof value.job_output_type !== 'string') {
+          issues.push({ path: where, message: 'must have job_output_type, or type literal with a ${{parent.outputs.<name>}} binding' });
+        } else if (typeof value.uri === 'string') {
+          this.outputs({ [output]: value }, `${path}.outputs`, issues);
+        }
+      }
+    }
+  }
+
+  /** `${{parent.inputs.x}}`, `${{parent.outputs.x}}` and `${{parent.jobs.<node>.outputs.x}}` must point at something. */
+  private bindings(value: string, path: string, section: 'inputs' | 'outputs', props: any, jobs: Record<string, any>, specs: Map<string, any>, issues: ValidationIssue[]): void {
+    for (const m of value.matchAll(/\$\{\{\s*([^}]*?)\s*\}\}/g)) {
+      const expression = m[1];
+      const parent = /^parent\.(inputs|outputs)\.([A-Za-z0-9_]+)$/.exec(expression);
+      const node = /^parent\.jobs\.([A-Za-z0-9_]+)\.outputs\.([A-Za-z0-9_]+)$/.exec(expression);
+      if (parent) {
+        const [, scope, name] = parent;
+        if (section === 'inputs' && scope === 'outputs') issues.push({ path, message: `${m[0]}: a node input cannot read a pipeline output` });
+        else if (section === 'outputs' && scope === 'inputs') issues.push({ path, message: `${m[0]}: a node output cannot be bound to a pipeline input` });
+        else if (!props[scope] || !(name in props[scope])) issues.push({ path, message: `${m[0]} is bound but properties.${scope} has no '${name}'` });
+      } else if (node && section === 'inputs') {
+        const [, source, output] = node;
+        if (!(source in jobs)) issues.push({ path, message: `${m[0]}: the pipeline has no node '${source}'` });
+        else if (specs.has(source) && !(output in (specs.get(source).outputs ?? {}))) issues.push({ path, message: `${m[0]}: node '${source}' has no output '${output}'` });
+      } else {
+        issues.push({ path, message: `${m[0]} is not a valid binding (use \${{parent.inputs.<name>}}, \${{parent.jobs.<node>.outputs.<name>}} or, for outputs, \${{parent.outputs.<name>}})` });
+      }
+    }
+  }
+
+  /** A datastore of this workspace by ARM id. */
+  private datastoreId(id: unknown, path: string, issues: ValidationIssue[]): void {
+    const ref = typeof id === 'string' ? parseArmChildId(id) : undefined;
+    if (!ref || ref.kind !== 'datastores' || ref.version !== undefined) {
+      issues.push({ path, message: `'${String(id)}' is not a datastore ARM id (/subscriptions/.../workspaces/<ws>/datastores/<name>)` });
+    } else if (!inScope(ref, this.store.scope) || !this.store.datastore(ref.name)) {
+      issues.push({ path, message: `Datastore '${ref.name}' was not found in workspace '${this.store.scope.workspaceName}'` });
+    }
+  }
+
+  /** A sweep's search space: `{name: [distribution, [parameters]]}` with the parameters each distribution takes. */
+  private sweep(props: any, issues: ValidationIssue[]): void {
+    const space = props.searchSpace;
+    if (!space || typeof space !== 'object' || Array.isArray(space) || Object.keys(space).length === 0) {
+      issues.push({ path: 'properties.searchSpace', message: 'must name at least one hyperparameter' });
+      return;
+    }
+    for (const [name, entry] of Object.entries<any>(space)) {
+      const path = `properties.searchSpace.${name}`;
+      if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string' || !Array.isArray(entry[1])) {
+        issues.push({ path, message: 'must be [distribution, [parameters]], e.g. ["uniform", [0.01, 0.1]] or ["choice", [[16, 32]]]' });
+        continue;
+      }
+      const [distribution, parameters] = entry as [string, unknown[]];
+      const arity = SEARCH_DISTRIBUTIONS[distribution];
+      if (arity === undefined) {
+        issues.push({ path, message: `'${distribution}' is not a distribution (${Object.keys(SEARCH_DISTRIBUTIONS).join(', ')})` });
+      } else if (distribution === 'choice') {
+        if (parameters.length !== 1 || !Array.isArray(parameters[0]) || parameters[0].length === 0) issues.push({ path, message: 'choice takes one non-empty list of values: ["choice", [[v1, v2]]]' });
+      } else if (parameters.length !== arity || !parameters.every((p) => typeof p === 'number' && Number.isFinite(p))) {
+        issues.push({ path, message: `${distribution} takes ${arity} numbers, got ${JSON.stringify(parameters)}` });
+      } else if (distribution === 'randint' && (!Number.isInteger(parameters[0]) || (parameters[0] as number) < 1)) {
+        issues.push({ path, message: 'randint takes a whole upper bound of at least 1' });
+      } else if (/uniform$/.test(distribution) && (parameters[0] as number) >= (parameters[1] as number)) {
+        issues.push({ path, message: `${distribution}: the minimum must be less than the maximum` });
+      }
+      if (props.samplingAlgorithm?.samplingAlgorithmType === 'Grid' && distribution !== 'choice') {
+        issues.push({ path, message: 'grid sampling only supports choice hyperparameters' });
+      }
+    }
+    if (props.samplingAlgorithm?.samplingAlgorithmType === 'Bayesian' && props.earlyTermination) {
+      issues.push({ path: 'properties.earlyTermination', message: 'Bayesian sampling does not support early termination policies' });
+    }
+  }
+
+  /**
+   * A component version's spec as the Azure ML CLI sends it: a command component whose environment (and code)
+   * exist, and whose command uses only the inputs and outputs it declares.
+   */
+  componentSpec(spec: any, path: string, issues: ValidationIssue[]): void {
+    if (!spec || typeof spec !== 'object' || Array.isArray(spec)) {
+      issues.push({ path, message: 'is required: the component definition' });
+      return;
+    }
+    if (spec.type !== 'command') {
+      issues.push({ path: `${path}.type`, message: `'${spec.type}' is not a component type this workspace accepts (command)` });
+      return;
+    }
+    if (typeof spec.command !== 'string' || !spec.command.trim()) issues.push({ path: `${path}.command`, message: 'is required for a command component' });
+    if (typeof spec.environment !== 'string') {
+      issues.push({ path: `${path}.environment`, message: 'is required: azureml:<environment version ARM id>' });
+    } else {
+      this.assetReference(spec.environment, 'environments', `${path}.environment`, issues);
+    }
+    if (spec.code !== undefined && spec.code !== null) {
+      if (typeof spec.code !== 'string') issues.push({ path: `${path}.code`, message: 'must be azureml:<code version ARM id>' });
+      else this.assetReference(spec.code, 'codes', `${path}.code`, issues);
+    }
+    for (const section of ['inputs', 'outputs'] as const) {
+      const declared = spec[section] ?? {};
+      if (typeof declared !== 'object' || Array.isArray(declared)) {
+        issues.push({ path: `${path}.${section}`, message: 'must be an object' });
+        continue;
+      }
+      for (const [name, value] of Object.entries<any>(declared)) {
+        const allowed = section === 'inputs' ? COMPONENT_INPUT_TYPES : COMPONENT_OUTPUT_TYPES;
+        if (!value || !allowed.has(value.type)) issues.push({ path: `${path}.${section}.${name}.type`, message: `'${value?.type}' is not a ${section === 'inputs' ? 'component input' : 'component output'} type (${[...allowed].join(', ')})` });
+      }
+    }
+    this.placeholders(spec.command, `${path}.command`, { inputs: spec.inputs ?? {}, outputs: spec.outputs ?? {} }, issues, true);
+  }
+
+  /** `azureml:<ARM id>` (or `azureml:<name>:<version>`) of an asset version that exists; registry assets pass. */
+  private assetReference(text: string, kind: AssetKind, path: string, issues: ValidationIssue[]): void {
+    if (/^azureml:\/\/registries\//i.test(text)) return;
+    if (!text.startsWith('azureml:')) {
+      issues.push({ path, message: `'${text}' must be azureml:<ARM id of the ${kind === 'codes' ? 'code' : 'environment'} version>` });
+      return;
+    }
+    const rest = text.slice('azureml:'.length);
+    const short = /^([^/:@]+):([^/:@]+)$/.exec(rest);
+    if (short) {
+      if (!this.store.version(kind, short[1], short[2])) issues.push({ path, message: `Could not find ${kind === 'codes' ? 'code' : 'environment'} asset ${short[1]}:${short[2]}` });
+      return;
+    }
+    this.assetVersion(kind, rest, path, issues);
   }
 
   compute(computeId: unknown, path: string, issues: ValidationIssue[]): void {
@@ -58,7 +270,7 @@ export class ReferenceChecker {
   /** An ARM id of an asset version of this workspace that exists. */
   assetVersion(kind: AssetKind, id: string, path: string, issues: ValidationIssue[]): void {
     const ref = parseArmChildId(id);
-    const singular = { codes: 'code', environments: 'environment', data: 'data', models: 'model' }[kind];
+    const singular = { codes: 'code', environments: 'environment', data: 'data', models: 'model', components: 'component' }[kind];
     if (!ref || ref.kind !== kind || ref.version === undefined) {
       issues.push({ path, message: `'${id}' is not the ARM id of a ${singular} version (/subscriptions/.../workspaces/<ws>/${kind}/<name>/versions/<version>)` });
     } else if (!inScope(ref, this.store.scope) || !this.store.version(kind, ref.name, ref.version)) {
@@ -131,9 +343,10 @@ export class ReferenceChecker {
    * Every `${{inputs.x}}`, `${{outputs.x}}` (and `${{search_space.x}}` for a sweep trial) in a command must be declared.
    * Parts inside `$[[ ... ]]` are optional in Azure ML and may name inputs that are not given.
    */
-  private placeholders(command: unknown, path: string, declared: Record<string, Record<string, unknown> | undefined>, issues: ValidationIssue[]): void {
+  private placeholders(command: unknown, path: string, declared: Record<string, Record<string, unknown> | undefined>, issues: ValidationIssue[], includeOptional = false): void {
     if (typeof command !== 'string') return;
-    const required = command.replace(/\$\[\[[\s\S]*?\]\]/g, '');
+    // A component declares even the inputs of its optional parts, so there they are checked too.
+    const required = includeOptional ? command : command.replace(/\$\[\[[\s\S]*?\]\]/g, '');
     for (const m of required.matchAll(/\$\{\{\s*([A-Za-z_]+)\.([A-Za-z0-9_.-]+?)\s*\}\}/g)) {
       const [text, scope, name] = m;
       if (!(scope in declared)) {

@@ -12,8 +12,8 @@ export interface WorkspaceScope {
 
 export const PROVIDER = 'Microsoft.MachineLearningServices';
 
-/** Sub-resource collections under a workspace, as they appear in ARM paths. */
-export const ASSET_KINDS = ['codes', 'environments', 'data', 'models'] as const;
+/** Sub-resource collections under a workspace, as they appear in ARM paths; assets (components too) are versioned. */
+export const ASSET_KINDS = ['codes', 'environments', 'data', 'models', 'components'] as const;
 export type AssetKind = (typeof ASSET_KINDS)[number];
 export const COLLECTIONS = [...ASSET_KINDS, 'jobs', 'computes', 'datastores'] as const;
 export type Collection = (typeof COLLECTIONS)[number];

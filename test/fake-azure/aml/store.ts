@@ -47,6 +47,7 @@ export class WorkspaceStore {
     environments: new Map(),
     data: new Map(),
     models: new Map(),
+    components: new Map(),
   };
   readonly jobs = new Map<string, JobRecord>();
   readonly computes = new Map<string, FixedResource>();

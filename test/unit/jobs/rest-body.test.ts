@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { buildJobBody, referencesToResolve, ResolvedReferences } from '../../../src/jobs/rest-body';
+import { buildJobBody, CommandJobProperties, JobBaseResource, referencesToResolve, ResolvedReferences } from '../../../src/jobs/rest-body';
 import { CommandJobSpec, loadJobSpec } from '../../../src/jobs/spec';
 
 const WS = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/ws-dev';
@@ -19,10 +19,15 @@ function loadYaml(yaml: string): CommandJobSpec {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rest-body-'));
   try {
     fs.writeFileSync(path.join(dir, 'job.yml'), yaml);
-    return loadJobSpec(path.join(dir, 'job.yml')).spec;
+    return loadJobSpec(path.join(dir, 'job.yml')).spec as CommandJobSpec;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The properties of a command job's body. */
+function command(body: JobBaseResource): CommandJobProperties {
+  return body.properties as CommandJobProperties;
 }
 
 const minimalRefs: ResolvedReferences = { environmentId: `${WS}/environments/env/versions/1`, inputUris: {} };
@@ -134,7 +139,7 @@ describe('buildJobBody', () => {
         '    AISuperComputer: {interactive: false}',
       ].join('\n'),
     );
-    const job = buildJobBody(spec, minimalRefs, {}).properties;
+    const job = command(buildJobBody(spec, minimalRefs, {}));
     assert.deepStrictEqual(job.distribution, { distributionType: 'TensorFlow', workerCount: 4, parameterServerCount: 1 });
     assert.deepStrictEqual(job.identity, { identityType: 'Managed', clientId: '11111111-2222-3333-4444-555555555555' });
     assert.deepStrictEqual(job.queueSettings, { jobTier: 'Spot' });
@@ -152,7 +157,7 @@ describe('buildJobBody', () => {
 
   it('maps mpi distribution and the user and AML token identities', () => {
     const mpi = loadYaml('command: x\nenvironment: azureml:env:1\ndistribution: {type: mpi, process_count_per_instance: 8}\nidentity: {type: user_identity}\n');
-    assert.deepStrictEqual(buildJobBody(mpi, minimalRefs).properties.distribution, { distributionType: 'Mpi', processCountPerInstance: 8 });
+    assert.deepStrictEqual(command(buildJobBody(mpi, minimalRefs)).distribution, { distributionType: 'Mpi', processCountPerInstance: 8 });
     assert.deepStrictEqual(buildJobBody(mpi, minimalRefs).properties.identity, { identityType: 'UserIdentity' });
     const token = loadYaml('command: x\nenvironment: azureml:env:1\nidentity: {type: aml_token}\n');
     assert.deepStrictEqual(buildJobBody(token, minimalRefs).properties.identity, { identityType: 'AMLToken' });
@@ -185,7 +190,7 @@ describe('buildJobBody', () => {
 
   it('converts the timeout in seconds to an ISO-8601 duration', () => {
     const spec = loadYaml('command: x\nenvironment: azureml:env:1\nlimits:\n  timeout: 5400\n');
-    assert.deepStrictEqual(buildJobBody(spec, minimalRefs).properties.limits, { jobLimitsType: 'Command', timeout: 'PT1H30M' });
+    assert.deepStrictEqual(command(buildJobBody(spec, minimalRefs)).limits, { jobLimitsType: 'Command', timeout: 'PT1H30M' });
   });
 
   it('refuses to build a body when an asset input was not resolved, which is a caller bug', () => {

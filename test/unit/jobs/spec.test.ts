@@ -22,7 +22,7 @@ function load(yaml: string, files: Record<string, string> = {}): LoadedJobSpec {
 }
 
 function spec(yaml: string, files: Record<string, string> = {}): CommandJobSpec {
-  return load(yaml, files).spec;
+  return load(yaml, files).spec as CommandJobSpec;
 }
 
 /** The job fails with one UserError that names the file and the line, and says what is wrong. */
@@ -191,13 +191,13 @@ describe('loadJobSpec: reading a CLI job file', () => {
 
   it('keeps ${{inputs.x}} and ${{outputs.x}} in the command as they are', () => {
     const result = load(`command: python t.py --in \${{inputs.data}} --out \${{ outputs.model }}\nenvironment: azureml:e:1\ninputs:\n  data: {path: "azureml:d:1"}\noutputs:\n  model:\n`);
-    assert.strictEqual(result.spec.command, 'python t.py --in ${{inputs.data}} --out ${{ outputs.model }}');
+    assert.strictEqual((result.spec as CommandJobSpec).command, 'python t.py --in ${{inputs.data}} --out ${{ outputs.model }}');
     assert.deepStrictEqual(result.warnings, []);
   });
 
   it('rewrites single-brace {inputs.x} to ${{inputs.x}} and warns with the line, as the CLI does', () => {
     const result = load('environment: azureml:e:1\ninputs:\n  lr: 0.1\noutputs:\n  model:\ncommand: |\n  python t.py\n  --lr {inputs.lr} --out {outputs.model}\n');
-    assert.strictEqual(result.spec.command, 'python t.py\n--lr ${{inputs.lr}} --out ${{outputs.model}}\n');
+    assert.strictEqual((result.spec as CommandJobSpec).command, 'python t.py\n--lr ${{inputs.lr}} --out ${{outputs.model}}\n');
     assert.strictEqual(result.warnings.length, 2);
     assert.ok(result.warnings[0].startsWith(`${path.join(workDir, 'job.yml')}:8: `), result.warnings[0]);
     assert.ok(result.warnings[0].includes('{inputs.lr}') && result.warnings[0].includes('${{inputs.lr}}'), result.warnings[0]);
@@ -304,12 +304,12 @@ describe('loadJobSpec: every problem is one UserError naming the file and the li
     assertUserError('- command: x\n', 1, 'must be a mapping');
   });
 
-  it('fails on sweep jobs saying only command jobs are supported yet', () => {
-    assertUserError(`${BASE}type: sweep\n`, 3, 'type: sweep is not supported yet by AmlTrain', 'supported: command');
+  it('fails on command fields at the top of a sweep job, saying they go under trial', () => {
+    assertUserError(`type: sweep\n${BASE}`, 2, 'command belongs to the command of each trial in a sweep job: move it under trial:');
   });
 
-  it('fails on pipeline, automl and spark jobs the same way', () => {
-    for (const type of ['pipeline', 'automl', 'spark']) assertUserError(`type: ${type}\n`, 1, `type: ${type} is not supported yet by AmlTrain`);
+  it('fails on automl and spark jobs, naming the supported types', () => {
+    for (const type of ['automl', 'spark']) assertUserError(`type: ${type}\n`, 1, `type: ${type} is not supported yet by AmlTrain`, 'supported: command, sweep, pipeline');
   });
 
   it('fails on an unknown job type', () => {
