@@ -65,15 +65,16 @@ export class JobMonitor {
   async poll(job: JobResourceView): Promise<void> {
     const status = job.properties.status ?? 'Unknown';
     const jobType = (job.properties.jobType ?? 'command').toLowerCase();
-    this.announce(this.own, status);
     const changed = status !== this.lastJobStatus;
     this.lastJobStatus = status;
     const final = TERMINAL_STATUSES.has(status);
+    if (!final) this.announce(this.own, status);
     if (jobType === 'pipeline') {
       if (this.o.streamLogs) await this.pollSteps(status, changed, final);
-      return;
+    } else if (this.o.streamLogs && (!NOT_STARTED.has(status) || final)) {
+      await this.pollRun(this.own, jobType, final);
     }
-    if (this.o.streamLogs && (!NOT_STARTED.has(status) || final)) await this.pollRun(this.own, jobType, final);
+    this.announce(this.own, status);
   }
 
   /** Run details of the job from the last poll that read them. */
@@ -132,8 +133,9 @@ export class JobMonitor {
     const details = await this.history.details(run.runId);
     if (!details) return;
     run.details = details;
-    this.announce(run, details.status);
     const ended = final || TERMINAL_STATUSES.has(details.status ?? '');
+    // A start is announced before the lines it brings, an end after the last lines.
+    if (!TERMINAL_STATUSES.has(details.status ?? '')) this.announce(run, details.status);
     const logFiles = details.logFiles ?? {};
     for (const url of Object.values(logFiles)) this.secret(url);
     for (const name of selectLogs(logFiles, jobType)) {
@@ -150,6 +152,7 @@ export class JobMonitor {
       }
       await stream.poll(logFiles[name], ended);
     }
+    this.announce(run, details.status);
     if (ended) run.done = true;
   }
 
