@@ -43,10 +43,11 @@ export function bestRun<T extends { metrics: Record<string, number> }>(runs: T[]
   return best;
 }
 
-/** A metric value for a table: up to 4 significant decimals, without trailing zeros. */
+/** A metric value for a table, without trailing zeros. */
 export function formatMetric(v: number): string {
   if (Number.isInteger(v)) return String(v);
   const abs = Math.abs(v);
   if (abs !== 0 && (abs < 1e-4 || abs >= 1e9)) return v.toExponential(4);
-  return String(Number(v.toFixed(Math.max(4, 4 - Math.floor(Math.log10(abs || 1))))));
+  // Four decimals, or four significant digits for values below 1.
+  return String(Number(v.toFixed(abs >= 1 || abs === 0 ? 4 : Math.max(4, 3 - Math.floor(Math.log10(abs))))));
 }

@@ -109,7 +109,9 @@ export class JobMonitor {
 
   private async pollSteps(status: string, parentChanged: boolean, final: boolean): Promise<void> {
     this.pollsSinceListing += 1;
-    const waiting = ![...this.steps.values()].some((s) => !s.done) && !NOT_STARTED.has(status);
+    // Steps exist only once the pipeline runs.
+    if (NOT_STARTED.has(status) && !final) return;
+    const waiting = ![...this.steps.values()].some((s) => !s.done);
     if (final || parentChanged || this.stepEnded || waiting || this.pollsSinceListing >= (this.o.relistEvery ?? 5)) {
       const children = await this.history.children(this.o.jobName);
       this.pollsSinceListing = 0;
