@@ -37,6 +37,10 @@ interface FollowedRun {
   done: boolean;
 }
 
+function waitingToStart(run: FollowedRun): boolean {
+  return NOT_STARTED.has(run.status ?? 'NotStarted');
+}
+
 export interface JobResourceView {
   name?: string;
   properties: { status?: string; jobType?: string };
@@ -111,20 +115,25 @@ export class JobMonitor {
     this.pollsSinceListing += 1;
     // Steps exist only once the pipeline runs.
     if (NOT_STARTED.has(status) && !final) return;
-    const waiting = ![...this.steps.values()].some((s) => !s.done);
-    if (final || parentChanged || this.stepEnded || waiting || this.pollsSinceListing >= (this.o.relistEvery ?? 5)) {
+    // Steps waiting to start are watched through the listing (one call for all of them), running ones one by one.
+    const running = [...this.steps.values()].some((s) => !s.done && !waitingToStart(s));
+    if (final || parentChanged || this.stepEnded || !running || this.pollsSinceListing >= (this.o.relistEvery ?? 5)) {
       const children = await this.history.children(this.o.jobName);
       this.pollsSinceListing = 0;
       this.stepEnded = false;
       for (const child of children) {
-        if (!this.steps.has(child.runId)) {
+        let step = this.steps.get(child.runId);
+        if (!step) {
           const label = runLabel(child);
-          this.steps.set(child.runId, this.followed(child.runId, label, `[${label}] status`, `[${label}] `));
+          step = this.followed(child.runId, label, `[${label}] status`, `[${label}] `);
+          this.steps.set(child.runId, step);
         }
+        if (child.status && child.status !== 'NotStarted' && !TERMINAL_STATUSES.has(child.status)) this.announce(step, child.status);
+        else step.status ??= child.status;
       }
     }
     for (const step of this.steps.values()) {
-      if (step.done) continue;
+      if (step.done || (waitingToStart(step) && !final)) continue;
       await this.pollRun(step, 'command', final);
       if (step.done) this.stepEnded = true;
     }

@@ -132,7 +132,7 @@ describe('waitForJob streaming', () => {
   describe('pipeline jobs', () => {
     const steps = ['prep', 'train', 'eval'];
     // Step i runs during polls 3 + 10i .. 12 + 10i, one more log line per poll; the pipeline completes at poll 33.
-    const pipeline = (failAt?: string): Model => {
+    const pipeline = (failAt?: string, listedUpfront = false): Model => {
       const window = (i: number) => [3 + 10 * i, 12 + 10 * i];
       const stepStatus = (i: number, n: number) => {
         const [start, end] = window(i);
@@ -146,7 +146,7 @@ describe('waitForJob streaming', () => {
         jobType: 'Pipeline',
         ranges: true,
         jobStatus: (n) => (n <= 2 ? 'Queued' : n <= window(lastStep)[1] ? 'Running' : failAt ? 'Failed' : 'Completed'),
-        children: (n) => steps.map((s, i) => ({ runId: `run-${s}`, displayName: s })).filter((_, i) => n >= window(i)[0] && i <= lastStep),
+        children: (n) => steps.map((s) => ({ runId: `run-${s}`, displayName: s })).filter((_, i) => listedUpfront || (n >= window(i)[0] && i <= lastStep)),
         run: (id, n) => {
           if (id === 'job1') return { status: 'Running' };
           const i = steps.indexOf(id.replace('run-', ''));
@@ -181,6 +181,18 @@ describe('waitForJob streaming', () => {
         assert.deepStrictEqual(made, ['ARM GET jobs/job1', 'DETAILS run-prep', 'LOG run-prep'], `poll ${poll}`);
       }
       assert.ok(!calls.some((c) => c.call === 'DETAILS job1'), 'the pipeline itself has no log worth reading');
+    });
+
+    it('watches steps waiting to start through the listing, without reading each of them', async () => {
+      const { client, calls } = scriptedClient(pipeline(undefined, true));
+      const o = options(client);
+      await waitForJob(o, state());
+      for (const s of steps) assert.deepStrictEqual(o.logs.filter((l) => l.startsWith(`[${s}] ${s} line`)), lines(`[${s}] ${s} line`, 10), s);
+      for (let poll = 3; poll <= 32; poll++) {
+        const made = calls.filter((c) => c.poll === poll).map((c) => c.call);
+        assert.ok(made.filter((c) => c.startsWith('DETAILS')).length <= 2, `poll ${poll}: ${made.join(', ')}`);
+      }
+      assert.ok(!calls.some((c) => c.call === 'DETAILS run-eval' && c.poll < 23), 'a step that has not started is not read');
     });
 
     it('keeps the failed step log tail and error', async () => {
