@@ -13,6 +13,8 @@ interface Model {
   children?(n: number): Array<{ runId: string; displayName: string }>;
   /** Serve Range reads (206/416), as blob storage does. */
   ranges?: boolean;
+  /** Retry-After of job reads (default 0, as the fake sends); undefined in the model = none. */
+  retryAfterMs?: number | null;
 }
 
 /** A workspace client whose answers come from the model; every call is recorded, tagged with the poll it belongs to. */
@@ -25,7 +27,7 @@ function scriptedClient(model: Model) {
     async request(method: string, p: string) {
       if (method === 'GET') n += 1;
       record(`ARM ${method} ${p}`);
-      return { status: 200, body: { properties: { status: model.jobStatus(n), jobType: model.jobType } }, retryAfterMs: 0 };
+      return { status: 200, body: { properties: { status: model.jobStatus(n), jobType: model.jobType } }, retryAfterMs: model.retryAfterMs === null ? undefined : (model.retryAfterMs ?? 0) };
     },
     async get(p: string) {
       record(`ARM GET ${p}`);
@@ -121,6 +123,28 @@ describe('waitForJob streaming', () => {
     assert.deepStrictEqual(calls.filter((c) => c.poll === 1).map((c) => c.call), ['ARM GET jobs/job1'], 'no data-plane call while queued');
   });
 
+  it('makes about 130 polls of 3 calls for a 60-minute command job', async () => {
+    let clock = 0;
+    const minutes = () => clock / 60_000;
+    const model: Model = {
+      jobType: 'command',
+      ranges: true,
+      retryAfterMs: null,
+      jobStatus: () => (minutes() < 60 ? 'Running' : 'Completed'),
+      run: () => ({ status: minutes() < 60 ? 'Running' : 'Completed', log: text(lines('line', Math.min(360, Math.floor(clock / 10_000)))) }),
+    };
+    const { client, calls, polls } = scriptedClient(model);
+    const o = options(client, { pollInterval: undefined, sleep: async (ms) => void (clock += ms), now: () => clock });
+    await waitForJob(o, state());
+    const count = (prefix: string) => calls.filter((c) => c.call.startsWith(prefix)).length;
+    assert.strictEqual(count('ARM GET'), polls());
+    assert.ok(polls() >= 120 && polls() <= 135, `${polls()} polls`);
+    assert.strictEqual(count('DETAILS'), polls());
+    assert.strictEqual(count('LOG'), polls());
+    assert.strictEqual(calls.length, 3 * polls());
+    assert.deepStrictEqual(o.logs.filter((l) => l.startsWith('line')), lines('line', 360));
+  });
+
   it('shows only status changes when not streaming, with one ARM GET per poll', async () => {
     const { client, calls } = scriptedClient(commandJob(true));
     const o = options(client, { streamLogs: false });
@@ -193,6 +217,34 @@ describe('waitForJob streaming', () => {
         assert.ok(made.filter((c) => c.startsWith('DETAILS')).length <= 2, `poll ${poll}: ${made.join(', ')}`);
       }
       assert.ok(!calls.some((c) => c.call === 'DETAILS run-eval' && c.poll < 23), 'a step that has not started is not read');
+    });
+
+    it('makes about 130 polls of 3 calls, plus a listing every 5th, for a 60-minute pipeline of 3 steps', async () => {
+      let clock = 0;
+      const minute = () => clock / 60_000;
+      const stepOf = (id: string) => steps.indexOf(id.replace('run-', ''));
+      const model: Model = {
+        jobType: 'Pipeline',
+        ranges: true,
+        retryAfterMs: null,
+        jobStatus: () => (minute() < 60 ? 'Running' : 'Completed'),
+        children: () => steps.map((s) => ({ runId: `run-${s}`, displayName: s })),
+        run: (id) => {
+          const i = stepOf(id);
+          const elapsed = minute() - 20 * i;
+          if (elapsed < 0) return undefined;
+          return { status: elapsed < 20 ? 'Running' : 'Completed', log: text(lines(`${steps[i]} line`, Math.min(120, Math.floor((elapsed * 60_000) / 10_000)))) };
+        },
+      };
+      const { client, calls, polls } = scriptedClient(model);
+      const o = options(client, { pollInterval: undefined, sleep: async (ms) => void (clock += ms), now: () => clock });
+      await waitForJob(o, state());
+      const count = (prefix: string) => calls.filter((c) => c.call.startsWith(prefix)).length;
+      assert.ok(polls() >= 120 && polls() <= 135, `${polls()} polls`);
+      assert.ok(count('DETAILS') <= polls() + 6, `${count('DETAILS')} details reads`);
+      assert.ok(count('LOG') <= polls() + 6, `${count('LOG')} log reads`);
+      assert.ok(count('CHILDREN') <= polls() / 5 + 8, `${count('CHILDREN')} listings`);
+      for (const s of steps) assert.deepStrictEqual(o.logs.filter((l) => l.startsWith(`[${s}] ${s} line`)), lines(`[${s}] ${s} line`, 120), s);
     });
 
     it('keeps the failed step log tail and error', async () => {
