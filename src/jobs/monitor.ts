@@ -59,6 +59,7 @@ export class JobMonitor {
   private pollsSinceListing = Number.POSITIVE_INFINITY;
   private stepEnded = false;
   private lastJobStatus?: string;
+  private streamFailed = false;
 
   constructor(private readonly o: MonitorOptions) {
     this.history = new RunHistory(o.client, o.signal);
@@ -73,10 +74,18 @@ export class JobMonitor {
     this.lastJobStatus = status;
     const final = TERMINAL_STATUSES.has(status);
     if (!final) this.announce(this.own, status);
-    if (jobType === 'pipeline') {
-      if (this.o.streamLogs) await this.pollSteps(status, changed, final);
-    } else if (this.o.streamLogs && (!NOT_STARTED.has(status) || final)) {
-      await this.pollRun(this.own, jobType, final);
+    try {
+      if (jobType === 'pipeline') {
+        if (this.o.streamLogs) await this.pollSteps(status, changed, final);
+      } else if (this.o.streamLogs && (!NOT_STARTED.has(status) || final)) {
+        await this.pollRun(this.own, jobType, final);
+      }
+    } catch (e) {
+      // Streaming is a view on the job: a log that cannot be read must not stop the wait for the job itself.
+      if ((e as Error)?.name === 'AbortError') throw e;
+      if (!this.streamFailed) this.o.log.warning(`Could not read the job's log (${(e as Error)?.message ?? String(e)}); still waiting for the job.`);
+      else this.o.log.debug(`Could not read the job's log: ${(e as Error)?.message ?? String(e)}`);
+      this.streamFailed = true;
     }
     this.announce(this.own, status);
   }

@@ -145,6 +145,18 @@ describe('waitForJob streaming', () => {
     assert.deepStrictEqual(o.logs.filter((l) => l.startsWith('line')), lines('line', 360));
   });
 
+  it('keeps waiting, with one warning, when the log cannot be read', async () => {
+    const { client } = scriptedClient(commandJob(true));
+    (client as unknown as { fetchTextFrom: () => Promise<never> }).fetchTextFrom = async () => {
+      throw new Error('AuthorizationFailure');
+    };
+    const o = options(client);
+    const result = state();
+    await waitForJob(o, result);
+    assert.strictEqual(result.status, 'Completed');
+    assert.deepStrictEqual(o.logs.filter((l) => l.startsWith('WARN')), ["WARN Could not read the job's log (AuthorizationFailure); still waiting for the job."]);
+  });
+
   it('shows only status changes when not streaming, with one ARM GET per poll', async () => {
     const { client, calls } = scriptedClient(commandJob(true));
     const o = options(client, { streamLogs: false });
