@@ -17,6 +17,8 @@ export interface TrainOptions {
   /** 0 = no limit. */
   timeoutMinutes: number;
   cancelJobOnAbort: boolean;
+  /** Copy the job's log into the pipeline log while waiting. */
+  streamLogs?: boolean;
   build: BuildContext;
   client: WorkspaceClient;
   credential: TokenCredential;

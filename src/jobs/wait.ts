@@ -3,13 +3,29 @@ import type { Sleep } from '../http/retry';
 import { adaptiveInterval, pollUntil } from '../http/poll';
 import type { Log } from '../log';
 import type { WorkspaceClient } from '../workspace/client';
+import { JobMonitor, TERMINAL_STATUSES } from './monitor';
+import { runError, RunHistory } from './runs';
 
-/** Statuses after which a job never changes again. */
-export const TERMINAL_STATUSES = new Set(['Completed', 'Failed', 'Canceled', 'NotResponding', 'Paused']);
+export { TERMINAL_STATUSES };
 
 export interface JobResource {
   name?: string;
-  properties: { status?: string; experimentName?: string; displayName?: string; computeId?: string; services?: Record<string, { endpoint?: string }> };
+  properties: {
+    status?: string;
+    jobType?: string;
+    experimentName?: string;
+    displayName?: string;
+    computeId?: string;
+    services?: Record<string, { endpoint?: string }>;
+    /** Job outputs; `uri` is null for an output whose location the service picks at run time. */
+    outputs?: Record<string, { uri?: string | null; jobOutputType?: string } | null>;
+    /** Sweep jobs: what the trials are ranked by. */
+    objective?: { primaryMetric?: string; goal?: string };
+    /** Free-form run properties; a sweep puts its best trial here (`best_child_run_id`, `score`). */
+    properties?: Record<string, string>;
+    settings?: { default_compute?: string } | null;
+  };
+  systemData?: { createdAt?: string };
 }
 
 /** What is known about a job while and after waiting for it. */
@@ -26,6 +42,12 @@ export interface JobState {
   timedOut: boolean;
   /** True when this task canceled the job (timeout or pipeline cancel). */
   canceledByTask: boolean;
+  /** `command`, `pipeline`, `sweep`... once the job has been read after submission. */
+  jobType?: string;
+  /** The job as Resource Manager last returned it. */
+  resource?: JobResource;
+  /** The last lines of the log printed while waiting (per step for pipelines). */
+  printedTail?: Array<{ label?: string; runId: string; lines: string[] }>;
 }
 
 export interface WaitOptions {
@@ -36,28 +58,36 @@ export interface WaitOptions {
   client: WorkspaceClient;
   credential: TokenCredential;
   log: Log;
+  /** Copy the job's log into `log` while waiting (default false: status changes only). */
+  streamLogs?: boolean;
+  /** Receives every secret met while waiting (the SAS URLs of log files). */
+  onSecret?: (value: string) => void;
   signal?: AbortSignal;
   sleep?: Sleep;
   now?: () => number;
   pollInterval?: (n: number) => number;
 }
 
-/** Waits for a job to end, updating `result` in place; cancels it on timeout or abort when asked to. */
+/**
+ * Waits for a job to end, updating `result` in place; shows its status changes and, when asked, streams its
+ * log. Cancels the job on timeout or abort when asked to.
+ */
 export async function waitForJob(o: WaitOptions, result: JobState): Promise<void> {
   const { client, log, jobName } = o;
   let hint: number | undefined;
-  let last = result.status;
   const interval = o.pollInterval ?? adaptiveInterval();
+  const monitor = new JobMonitor({ jobName, client, log, streamLogs: o.streamLogs ?? false, onSecret: o.onSecret ?? (() => undefined), signal: o.signal });
   try {
     const outcome = await pollUntil<string>({
       read: async () => {
         const r = await client.request<JobResource>('GET', `jobs/${jobName}`, { operation: `read the job '${jobName}'`, signal: o.signal });
         hint = r!.retryAfterMs;
+        result.resource = r!.body;
+        result.jobType = r!.body.properties?.jobType ?? result.jobType;
         return r!.body.properties?.status ?? 'Unknown';
       },
-      onState: (status) => {
-        if (status !== last) log.info(`Job status: ${status}`);
-        last = status;
+      onState: async () => {
+        await monitor.poll(result.resource!);
       },
       done: (status) => TERMINAL_STATUSES.has(status),
       interval: (n) => (hint !== undefined ? Math.min(hint, interval(n)) : interval(n)),
@@ -80,10 +110,12 @@ export async function waitForJob(o: WaitOptions, result: JobState): Promise<void
       result.status = await cancelJob(o, jobName);
     }
     throw e;
+  } finally {
+    result.printedTail = monitor.printedTail();
   }
 
   if (result.status === 'Failed' || result.status === 'NotResponding') {
-    result.error = await jobError(client, jobName, log);
+    result.error = runError(monitor.jobDetails) ?? (await jobError(client, jobName, log));
   }
 }
 
@@ -110,15 +142,9 @@ async function cancelJob(o: WaitOptions, jobName: string): Promise<string> {
 }
 
 /** The job's error message from run history; a failed lookup must not hide that the job failed. */
-async function jobError(client: WorkspaceClient, jobName: string, log: Log): Promise<string | undefined> {
-  const { subscriptionId, resourceGroup, workspaceName } = client.workspace;
+export async function jobError(client: WorkspaceClient, jobName: string, log: Log): Promise<string | undefined> {
   try {
-    const details = await client.dataPlane<{ error?: { error?: { code?: string; message?: string } } }>(
-      `/history/v1.0/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${workspaceName}/runs/${jobName}/details`,
-      { operation: `read the run details of job '${jobName}'`, allowNotFound: true },
-    );
-    const err = details?.body?.error?.error;
-    if (err?.message) return err.code ? `${err.code}: ${err.message}` : err.message;
+    return runError(await new RunHistory(client).details(jobName));
   } catch (e) {
     log.debug(`Could not read the run details of job '${jobName}': ${(e as Error).message}`);
   }

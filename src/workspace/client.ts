@@ -118,6 +118,16 @@ export class WorkspaceClient {
     return (await this.send<string>('GET', url, options, this.anonymous, false))?.body;
   }
 
+  /**
+   * GET of a SAS URL from byte `offset` on (HTTP Range). The status tells what came back: 206 the bytes from
+   * the offset, 200 the whole file (a server that ignores Range), 416 nothing past the offset.
+   */
+  async fetchTextFrom(url: string, offset: number, options: Omit<RequestOptions, 'body' | 'apiVersion' | 'headers'>): Promise<{ status: number; text: string } | undefined> {
+    const headers = offset > 0 ? { Range: `bytes=${offset}-` } : undefined;
+    const r = await this.send<string>('GET', url, { ...options, headers }, this.anonymous, false, [416]);
+    return r && { status: r.status, text: r.status === 416 ? '' : r.body };
+  }
+
   workspaceDetails(): Promise<WorkspaceInfo> {
     this.workspaceInfo ??= this.readWorkspace();
     return this.workspaceInfo;
@@ -158,7 +168,7 @@ export class WorkspaceClient {
     };
   }
 
-  private async send<T>(method: HttpMethods, url: string, options: RequestOptions, pipeline: Pipeline, json: boolean): Promise<ArmResponse<T> | undefined> {
+  private async send<T>(method: HttpMethods, url: string, options: RequestOptions, pipeline: Pipeline, json: boolean, expectedErrors: number[] = []): Promise<ArmResponse<T> | undefined> {
     const request = createPipelineRequest({
       url,
       method,
@@ -176,7 +186,7 @@ export class WorkspaceClient {
       throw explainAzureError(e, { operation: options.operation, identity: this.identity });
     }
     if (response.status === 404 && options.allowNotFound) return undefined;
-    if (response.status >= 400) {
+    if (response.status >= 400 && !expectedErrors.includes(response.status)) {
       const error = new RestError(`HTTP ${response.status}`, { statusCode: response.status, response, request });
       throw explainAzureError(error, { operation: options.operation, identity: this.identity });
     }

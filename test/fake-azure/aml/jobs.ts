@@ -3,7 +3,7 @@ import { randomUUID } from 'crypto';
 import type { FakeResponse } from '../http';
 import { deepEqual, validatorFor, VALIDATED_API_VERSION } from '../schema';
 import { validBody, type ArmCall, type ServiceContext } from './context';
-import { JobRun } from './lifecycle';
+import { JobRun, type ChildRun, type JobScript, type RunScript } from './lifecycle';
 import { listPage } from './lists';
 import { invalidBody, ok, systemData, userError } from './responses';
 import { childArmId, mlflowTrackingUri, NAME_PATTERN, parseArmChildId, PROVIDER, resourceType, stableGuid, studioUrl } from './scope';
@@ -70,15 +70,17 @@ async function putJob(ctx: ServiceContext, call: ArmCall, name: string): Promise
   }
 
   const now = ctx.now();
+  const script = ctx.jobScript();
   const record: JobRecord = {
     name,
     received: structuredClone(call.req.json),
     body,
     systemData: systemData(call.principal, now),
     created: now,
-    run: new JobRun(ctx.jobScript(), ctx.now),
+    run: new JobRun(script, ctx.now),
     experimentId: stableGuid(`experiment/${body.properties.experimentName ?? 'Default'}`),
   };
+  adoptChildren(record, script, ctx.now);
   ctx.store.addJob(name, record);
   ctx.store.createdByPut += 1;
   return ok(jobView(ctx, record), 201);
@@ -120,6 +122,51 @@ export function pollCancel(ctx: ServiceContext, ops: CancelOperations, id: strin
   return { status: 200 };
 }
 
+/**
+ * Pipeline jobs get one step run per node of `properties.jobs`, run one after another; sweep jobs get trial
+ * runs (`<job>_<n>`) that run together, each logging the objective's primary metric.
+ */
+function adoptChildren(record: JobRecord, script: JobScript, now: () => Date): void {
+  const p = record.body.properties;
+  if (p.jobType === 'Pipeline') {
+    const steps: ChildRun[] = Object.keys(p.jobs ?? {}).map((node) => ({
+      id: stableGuid(`step/${record.name}/${node}`),
+      name: node,
+      kind: 'step',
+      run: new JobRun(script.steps?.[node] ?? {}, now),
+      revealed: false,
+    }));
+    record.run.adopt(steps, 'sequential');
+  } else if (p.jobType === 'Sweep') {
+    const metric: string = p.objective?.primaryMetric ?? 'accuracy';
+    const defaults: RunScript[] = [0.71, 0.84, 0.78].map((v, i) => ({ metrics: { [metric]: [v - 0.2, v - 0.05 * i, v] } }));
+    const trials: ChildRun[] = (script.trials ?? defaults).map((t, i) => ({
+      id: `${record.name}_${i}`,
+      name: `${record.name}_${i}`,
+      kind: 'trial',
+      run: new JobRun(t, now),
+      revealed: false,
+    }));
+    record.run.adopt(trials, 'parallel');
+  }
+}
+
+/** The best finished trial of a sweep by its objective, as the sweep service records it in the job's properties. */
+export function bestTrial(job: JobRecord): { id: string; score: number } | undefined {
+  const objective = job.body.properties.objective;
+  if (job.body.properties.jobType !== 'Sweep' || !objective) return undefined;
+  const maximize = String(objective.goal).toLowerCase() === 'maximize';
+  let best: { id: string; score: number } | undefined;
+  for (const t of job.run.children) {
+    if (t.run.status !== 'Completed') continue;
+    const series = t.run.script.metrics?.[objective.primaryMetric];
+    if (series === undefined) continue;
+    const score = Array.isArray(series) ? series[series.length - 1] : series;
+    if (!best || (maximize ? score > best.score : score < best.score)) best = { id: t.id, score };
+  }
+  return best;
+}
+
 /** A job as Azure ML returns it: the stored request plus status, services and the default output. */
 export function jobView(ctx: ServiceContext, job: JobRecord): any {
   const props = structuredClone(job.body.properties);
@@ -148,6 +195,14 @@ export function jobView(ctx: ServiceContext, job: JobRecord): any {
       ...(props.outputs ?? {}),
     };
     properties.inputs = props.inputs ?? {};
+  }
+  // An output without a path gets its location when the job runs; until then Azure ML returns `uri: null`.
+  for (const output of Object.values<any>(properties.outputs ?? {})) {
+    if (output && typeof output === 'object' && output.uri === undefined) output.uri = null;
+  }
+  const best = bestTrial(job);
+  if (best) {
+    properties.properties = { ...properties.properties, best_child_run_id: best.id, score: String(best.score), best_metric_status: 'Succeeded' };
   }
   return {
     id: childArmId(s, 'jobs', job.name),

@@ -1,13 +1,21 @@
-/** How a job created after `scriptJobs` behaves. */
-export interface JobScript {
+/** How one run (a job, a pipeline step, a sweep trial) behaves. */
+export interface RunScript {
   /** Statuses after NotStarted, one per GET of the job or its run details. Default ['Queued', 'Running', 'Completed']. */
   statuses?: string[];
-  /** The job's error when it ends Failed. */
+  /** The run's error when it ends Failed. */
   error?: { code: string; message: string };
   /** MLflow metrics; an array is a series logged at steps 0, 1, ... */
   metrics?: Record<string, number | number[]>;
-  /** Lines of user_logs/std_log.txt, revealed gradually as the job advances. */
+  /** Lines of the run's log (user_logs/std_log.txt; a sweep's azureml-logs/hyperdrive.txt), revealed gradually as it advances. */
   logLines?: string[];
+}
+
+/** How a job created after `scriptJobs` behaves. */
+export interface JobScript extends RunScript {
+  /** Pipeline jobs: scripts of steps by node name (a key of `properties.jobs`); other steps get the default. */
+  steps?: Record<string, RunScript>;
+  /** Sweep jobs: one script per trial (default: three trials logging the primary metric). */
+  trials?: RunScript[];
 }
 
 export const DEFAULT_STATUSES = ['Queued', 'Running', 'Completed'];
@@ -20,17 +28,40 @@ const KNOWN_STATUSES = new Set([
 const NOT_RUNNING = new Set(['NotStarted', 'Starting', 'Provisioning', 'Preparing', 'Queued', 'CancelRequested', 'Canceled']);
 
 export function checkScript(script: JobScript): void {
-  for (const s of script.statuses ?? []) {
-    if (!KNOWN_STATUSES.has(s)) throw new Error(`scriptJobs: '${s}' is not an Azure ML job status (${[...KNOWN_STATUSES].join(', ')})`);
-  }
-  const statuses = script.statuses ?? DEFAULT_STATUSES;
-  if (statuses.length === 0) throw new Error('scriptJobs: statuses must not be empty');
-  const last = statuses[statuses.length - 1];
-  if (!TERMINAL_STATUSES.has(last)) throw new Error(`scriptJobs: the last status must be terminal, got '${last}'`);
-  if (statuses.slice(0, -1).some((s) => TERMINAL_STATUSES.has(s))) throw new Error('scriptJobs: only the last status may be terminal');
+  checkRunScript(script);
+  for (const [name, step] of Object.entries(script.steps ?? {})) checkRunScript(step, `steps.${name}.`);
+  (script.trials ?? []).forEach((t, i) => checkRunScript(t, `trials[${i}].`));
 }
 
-/** The state machine of one job: NotStarted, then one scripted status per step; cancel cuts it short. */
+function checkRunScript(script: RunScript, where = ''): void {
+  for (const s of script.statuses ?? []) {
+    if (!KNOWN_STATUSES.has(s)) throw new Error(`scriptJobs: ${where}statuses: '${s}' is not an Azure ML job status (${[...KNOWN_STATUSES].join(', ')})`);
+  }
+  const statuses = script.statuses ?? DEFAULT_STATUSES;
+  if (statuses.length === 0) throw new Error(`scriptJobs: ${where}statuses must not be empty`);
+  const last = statuses[statuses.length - 1];
+  if (!TERMINAL_STATUSES.has(last)) throw new Error(`scriptJobs: ${where}the last status must be terminal, got '${last}'`);
+  if (statuses.slice(0, -1).some((s) => TERMINAL_STATUSES.has(s))) throw new Error(`scriptJobs: ${where}only the last status may be terminal`);
+}
+
+/** A pipeline step or sweep trial: a run of its own, revealed to run history while the parent runs. */
+export interface ChildRun {
+  /** Run id (a GUID for pipeline steps, `<parent>_<n>` for trials, as Azure ML names them). */
+  id: string;
+  /** Display name: the pipeline node name, or the trial's name. */
+  name: string;
+  kind: 'step' | 'trial';
+  run: JobRun;
+  /** Listed by run history (the parent has started it); set at the parent advance that starts it. */
+  revealed: boolean;
+  created?: Date;
+}
+
+/**
+ * The state machine of one job: NotStarted, then one scripted status per step; cancel cuts it short.
+ * A parent (pipeline, sweep) holds at its first running status while its children run: each parent step
+ * then moves its children (steps one after another, trials together), and it finishes after them.
+ */
 export class JobRun {
   private index = -1;
   private cancelRequested = false;
@@ -39,9 +70,28 @@ export class JobRun {
   endTime?: Date;
   private readonly statuses: string[];
   private readonly finishListeners: Array<(status: string) => void> = [];
+  readonly children: ChildRun[] = [];
+  private childMode: 'sequential' | 'parallel' = 'sequential';
 
-  constructor(readonly script: JobScript, private readonly now: () => Date = () => new Date()) {
+  constructor(readonly script: RunScript, private readonly now: () => Date = () => new Date()) {
     this.statuses = [...(script.statuses ?? DEFAULT_STATUSES)];
+  }
+
+  /** Makes this run a parent. A step that fails fails a pipeline (as Azure ML does), and stops the steps after it. */
+  adopt(children: ChildRun[], mode: 'sequential' | 'parallel'): void {
+    this.children.push(...children);
+    this.childMode = mode;
+    if (mode === 'sequential' && children.some((c) => c.run.scriptedEnd === 'Failed')) this.statuses[this.statuses.length - 1] = 'Failed';
+  }
+
+  /** The status the script ends with. */
+  get scriptedEnd(): string {
+    return this.statuses[this.statuses.length - 1];
+  }
+
+  /** The children run history lists now. */
+  get revealedChildren(): ChildRun[] {
+    return this.children.filter((c) => c.revealed);
   }
 
   get status(): string {
@@ -59,6 +109,9 @@ export class JobRun {
     if (this.terminal) return;
     if (this.cancelRequested) {
       this.canceled = true;
+      for (const c of this.children) if (c.revealed && !c.run.terminal) c.run.cancelNow();
+    } else if (this.index >= 0 && !NOT_RUNNING.has(this.status) && !this.childrenDone()) {
+      this.advanceChildren();
     } else {
       this.index += 1;
     }
@@ -77,10 +130,48 @@ export class JobRun {
     return true;
   }
 
-  /** The error of a failed job, as the script gave it (or a generic one). */
+  /** The parent was canceled: this child ends at once. */
+  cancelNow(): void {
+    this.cancelRequested = true;
+    this.canceled = true;
+    this.stamp();
+  }
+
+  private childrenDone(): boolean {
+    if (this.children.length === 0) return true;
+    if (this.childMode === 'sequential' && this.children.some((c) => c.run.status === 'Failed')) return true;
+    return this.children.every((c) => c.run.terminal);
+  }
+
+  private advanceChildren(): void {
+    const at = this.now();
+    if (this.childMode === 'parallel') {
+      for (const c of this.children) {
+        if (!c.revealed) reveal(c, at);
+        else c.run.advance();
+      }
+      return;
+    }
+    const current = this.children.find((c) => !c.run.terminal)!;
+    if (!current.revealed) reveal(current, at);
+    else current.run.advance();
+    // The next step starts as soon as this one completed, so a listing right after shows it.
+    const next = this.children.find((c) => !c.revealed);
+    if (current.run.status === 'Completed' && next) reveal(next, at);
+  }
+
+  /** The error of a failed job, as the script gave it (or a generic one; a pipeline names its failed steps). */
   get error(): { code: string; message: string } | undefined {
     if (this.status !== 'Failed') return undefined;
-    return this.script.error ?? { code: 'UserError', message: 'Execution failed. User process exited with status code 1.' };
+    if (this.script.error) return this.script.error;
+    const failed = this.children.filter((c) => c.run.status === 'Failed');
+    if (failed.length) {
+      return {
+        code: 'UserError',
+        message: `Pipeline has failed child jobs. Failed nodes: ${failed.map((c) => `/${c.name}`).join(', ')}. For more details and logs, please go to the job detail page and check the child jobs.`,
+      };
+    }
+    return { code: 'UserError', message: 'Execution failed. User process exited with status code 1.' };
   }
 
   /** How many of `total` log lines are visible: a share per step, everything once finished. */
@@ -98,4 +189,9 @@ export class JobRun {
       for (const listener of this.finishListeners.splice(0)) listener(status);
     }
   }
+}
+
+function reveal(child: ChildRun, at: Date): void {
+  child.revealed = true;
+  child.created = at;
 }

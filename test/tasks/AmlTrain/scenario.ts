@@ -11,6 +11,10 @@ interface Scenario {
   /** Replace the core submit with a canned result (or failure) so the entry point is tested alone. */
   submitResult?: Record<string, unknown>;
   submitError?: { userError: boolean; message: string; file?: string; line?: number };
+  /** Report mode: the job attachToJob finds (it then submits nothing). */
+  attachResult?: Record<string, unknown>;
+  /** What the report after waiting adds to the job's state (metrics, outputs, log tail...). */
+  report?: Record<string, unknown>;
 }
 
 const scenario = JSON.parse(process.env.L0_SCENARIO ?? '{}') as Scenario;
@@ -28,10 +32,30 @@ if (scenario.endpoint) {
   process.env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONID`] = '00000000-1111-2222-3333-444444444444';
 }
 
-if (scenario.submitResult || scenario.submitError) {
+if (scenario.submitResult || scenario.submitError || scenario.attachResult) {
+  // The report is built from canned reads; rendering it (summary, outputs, failure message) stays real.
+  const real = require(path.join(repoRoot, 'build', 'src', 'jobs', 'report.js'));
+  tmr.registerMock('../../src/jobs/report', {
+    ...real,
+    buildJobReport: async (state: { jobName: string; status: string; studioUrl: string; error?: string }) => ({
+      jobName: state.jobName,
+      status: state.status,
+      studioUrl: state.studioUrl,
+      error: state.error,
+      metrics: {},
+      children: [],
+      outputs: {},
+      ...scenario.report,
+    }),
+    attachToJob: async (o: { jobName: string }) => {
+      if (!scenario.attachResult) throw new Error('attachToJob was called in submit mode');
+      return { ...scenario.attachResult, jobName: o.jobName };
+    },
+  });
   const { UserError } = require(path.join(repoRoot, 'build', 'src', 'errors.js'));
   tmr.registerMock('../../src/jobs/train', {
     submitJob: async (o: { onSubmitted?: (j: { jobName: string; studioUrl: string }) => void }) => {
+      if (!scenario.submitResult && !scenario.submitError) throw new Error('submitJob was called in report mode');
       if (scenario.submitError) {
         const e = scenario.submitError;
         throw e.userError ? new UserError(e.message, { file: e.file, line: e.line }) : new Error(e.message);
