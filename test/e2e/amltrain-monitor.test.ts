@@ -69,6 +69,17 @@ describe('AmlTrain while the job runs and after it, against the local Azure', fu
   const computeId = () => `/subscriptions/${fake.subscriptionId}/resourceGroups/${fake.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${fake.workspaceName}/computes/cpu-cluster`;
   const environmentId = () => `/subscriptions/${fake.subscriptionId}/resourceGroups/${fake.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${fake.workspaceName}/environments/sklearn-env/versions/1`;
 
+  /** Pipeline steps that run one registered component, as a pipeline YAML with `component: azureml:step:1` submits them. */
+  function stepNode(): (name: string) => Record<string, unknown> {
+    const workspaceId = `/subscriptions/${fake.subscriptionId}/resourceGroups/${fake.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${fake.workspaceName}`;
+    if (!fake.workspace.resources('components').some((c) => c.name === 'step')) {
+      fake.workspace.seedVersion('components', 'step', '1', {
+        componentSpec: { name: 'step', version: '1', type: 'command', command: 'python step.py', environment: `azureml:${environmentId()}`, inputs: {}, outputs: {} },
+      });
+    }
+    return (name) => ({ name, type: 'command', componentId: `${workspaceId}/components/step/versions/1`, inputs: {}, outputs: {} });
+  }
+
   it('streams a command job log once and in order, shows status changes, and reports metrics, summary and outputs', async () => {
     const logLines = Array.from({ length: 12 }, (_, i) => `epoch ${i + 1}/12 loss=${(1 / (i + 1)).toFixed(3)}`);
     fake.workspace.scriptJobs({ statuses: ['Queued', 'Preparing', 'Running', 'Running', 'Running', 'Finalizing', 'Completed'], logLines, metrics: { r2: 0.812, rmse: [61.2, 55.4, 53.9] } });
@@ -121,13 +132,13 @@ describe('AmlTrain while the job runs and after it, against the local Azure', fu
         eval: { statuses: ['Running', 'Completed'], logLines: lines('eval', steps.eval), metrics: { r2_test: 0.75 } },
       },
     });
-    const node = (cmd: string) => ({ type: 'command', command: cmd, environment_id: environmentId() });
+    const node = stepNode();
     await putJob('pipeline_report_1', {
       jobType: 'Pipeline',
       experimentName: 'diabetes-pipeline',
       displayName: 'prep-train-eval',
       settings: { default_compute: computeId() },
-      jobs: { prep: node('python prep.py'), train: node('python train.py'), eval: node('python eval.py') },
+      jobs: { prep: node('prep'), train: node('train'), eval: node('eval') },
       outputs: { model: { jobOutputType: 'uri_folder', uri: 'azureml://datastores/workspaceblobstore/paths/models/pipeline_report_1/' }, report: { jobOutputType: 'uri_file' } },
     });
     const r = await run({ mode: 'report', jobName: 'pipeline_report_1' });
@@ -155,8 +166,8 @@ describe('AmlTrain while the job runs and after it, against the local Azure', fu
     fake.workspace.scriptJobs({
       steps: { train: { statuses: ['Running', 'Failed'], logLines: ['loading data', 'ValueError: bad column'], error: { code: 'UserError', message: 'ValueError: bad column' } } },
     });
-    const node = (cmd: string) => ({ type: 'command', command: cmd, environment_id: environmentId() });
-    await putJob('pipeline_report_2', { jobType: 'Pipeline', settings: { default_compute: computeId() }, jobs: { prep: node('python prep.py'), train: node('python train.py'), eval: node('python eval.py') } });
+    const node = stepNode();
+    await putJob('pipeline_report_2', { jobType: 'Pipeline', settings: { default_compute: computeId() }, jobs: { prep: node('prep'), train: node('train'), eval: node('eval') } });
     const r = await run({ mode: 'report', jobName: 'pipeline_report_2' });
     assert.strictEqual(r.result, 'Failed');
     assert.strictEqual(r.errors.length, 1, r.visibleLog);
@@ -174,7 +185,7 @@ describe('AmlTrain while the job runs and after it, against the local Azure', fu
       computeId: computeId(),
       objective: { primaryMetric: 'auc', goal: 'Maximize' },
       samplingAlgorithm: { samplingAlgorithmType: 'Random' },
-      searchSpace: { alpha: ['uniform', [[0.01, 1]]] },
+      searchSpace: { alpha: ['uniform', [0.01, 1]] },
       limits: { jobLimitsType: 'Sweep', maxTotalTrials: 3, maxConcurrentTrials: 3 },
       trial: { command: 'python train.py --alpha ${{search_space.alpha}}', environmentId: environmentId() },
     });

@@ -6,12 +6,12 @@ const HISTORY = `/history/v1.0${WS_PATH}/runs`;
 const MLFLOW = `/mlflow/v1.0${WS_PATH}/api/2.0/mlflow`;
 
 function pipelineBody(): any {
-  const node = (cmd: string) => ({ type: 'command', command: cmd, environment_id: armId('environments', 'sklearn-env', '1') });
+  const node = (name: string) => ({ name, type: 'command', componentId: armId('components', 'step', '1'), inputs: {}, outputs: {} });
   return {
     properties: {
       jobType: 'Pipeline',
       settings: { default_compute: armId('computes', 'cpu-cluster') },
-      jobs: { prep: node('python prep.py'), train: node('python train.py'), eval: node('python eval.py') },
+      jobs: { prep: node('prep'), train: node('train'), eval: node('eval') },
       outputs: { model: { jobOutputType: 'uri_folder', uri: 'azureml://datastores/workspaceblobstore/paths/models/p1/' }, report: { jobOutputType: 'uri_file' } },
     },
   };
@@ -24,11 +24,18 @@ function sweepBody(goal: 'Maximize' | 'Minimize'): any {
       computeId: armId('computes', 'cpu-cluster'),
       objective: { primaryMetric: 'auc', goal },
       samplingAlgorithm: { samplingAlgorithmType: 'Random' },
-      searchSpace: { alpha: ['uniform', [[0.01, 1]]] },
+      searchSpace: { alpha: ['uniform', [0.01, 1]] },
       limits: { jobLimitsType: 'Sweep', maxTotalTrials: 3 },
       trial: { command: 'python train.py --alpha ${{search_space.alpha}}', environmentId: armId('environments', 'sklearn-env', '1') },
     },
   };
+}
+
+/** The registered component every pipeline step of these tests runs. */
+function seedStepComponent(ws: Pick<WorkspaceService, 'seedVersion'>): void {
+  ws.seedVersion('components', 'step', '1', {
+    componentSpec: { name: 'step', version: '1', type: 'command', command: 'python step.py', environment: `azureml:${armId('environments', 'sklearn-env', '1')}`, inputs: {}, outputs: {} },
+  });
 }
 
 describe('fake Azure ML workspace: child runs, ranged logs, outputs', () => {
@@ -36,6 +43,7 @@ describe('fake Azure ML workspace: child runs, ranged logs, outputs', () => {
   beforeEach(async () => {
     ws = newWorkspace();
     await createFixtureCode(ws);
+    seedStepComponent(ws);
   });
 
   const children = async (job: string, query = '') => (await call(ws, 'GET', `${HISTORY}/${job}/children${query}`)).body;
