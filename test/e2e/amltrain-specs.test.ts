@@ -38,10 +38,44 @@ describe('AmlTrain with pipeline and sweep jobs, run as the agent runs it, again
   const run = (scheme: AuthScheme, inputs: Record<string, string>, extra: Partial<RunOptions> = {}) =>
     runTaskAsAgent({ fake, task: 'AmlTrain', scheme, inputs: { resourceGroup: fake.resourceGroup, workspaceName: fake.workspaceName, ...inputs }, cwd: examples, ...extra });
 
+  /** Runs the task keeping the agent temp folder, and returns the run with its uploaded summary. */
+  async function runWithSummary(scheme: AuthScheme, inputs: Record<string, string>) {
+    const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'specs-e2e-'));
+    try {
+      const r = await run(scheme, inputs, { env: { AGENT_TEMPDIRECTORY: temp } });
+      const m = /##vso\[task\.uploadsummary\](.+)/.exec(r.stdout);
+      assert.ok(m, `no run summary was uploaded:\n${r.visibleLog}`);
+      return { r, summary: fs.readFileSync(m[1].trim(), 'utf8') };
+    } finally {
+      fs.rmSync(temp, { recursive: true, force: true });
+    }
+  }
+
   it('submits the example pipeline: an inline step and a local component become components, the registered one is used as it is', async () => {
     const before = fake.workspace.resources('components').length;
-    const r = await run('federated', { jobSpec: path.join(examples, 'pipeline.yml'), inputs: 'alpha=0.1' });
+    const stepLines = (step: string, n: number) => Array.from({ length: n }, (_, i) => `${step}: line ${i + 1} of ${n}`);
+    const steps = { split: stepLines('split', 4), train: stepLines('train', 11), evaluate: stepLines('evaluate', 6) };
+    fake.workspace.scriptJobs({
+      statuses: ['Queued', 'Running', 'Completed'],
+      steps: {
+        split: { statuses: ['Queued', 'Running', 'Completed'], logLines: steps.split },
+        train: { statuses: ['Queued', 'Running', 'Running', 'Running', 'Completed'], logLines: steps.train, metrics: { r2: 0.47 } },
+        evaluate: { statuses: ['Running', 'Completed'], logLines: steps.evaluate, metrics: { r2_test: 0.44 } },
+      },
+    });
+    const { r, summary } = await runWithSummary('federated', { jobSpec: path.join(examples, 'pipeline.yml'), inputs: 'alpha=0.1' }).finally(() => fake.workspace.scriptJobs(undefined));
     assert.strictEqual(r.result, 'Succeeded', r.visibleLog);
+    // Every step's log streamed exactly once, in order, prefixed with the step; the steps one after another; the summary last.
+    const logLines = r.visibleLog.split(/\r?\n/);
+    for (const [step, lines] of Object.entries(steps)) {
+      assert.deepStrictEqual(logLines.filter((l) => l.startsWith(`[${step}] ${step}: line`)), lines.map((l) => `[${step}] ${l}`), `the log of step ${step}`);
+    }
+    const firstOf = (step: string) => r.visibleLog.indexOf(`[${step}] ${step}: line 1 of`);
+    assert.ok(firstOf('split') < firstOf('train') && firstOf('train') < firstOf('evaluate'), 'steps run one after another');
+    assert.ok(r.visibleLog.indexOf('##vso[task.uploadsummary]') > r.visibleLog.lastIndexOf('[evaluate] evaluate: line'), 'the summary comes after the logs');
+    assert.match(summary, /\| Step \| Status \|/);
+    for (const step of Object.keys(steps)) assert.match(summary, new RegExp(`\\| ${step} \\| Completed \\|`));
+    assert.deepStrictEqual(JSON.parse(r.outputs.metrics), { 'train.r2': 0.47, 'evaluate.r2_test': 0.44 });
     assert.strictEqual(r.outputs.jobStatus, 'Completed');
     const job = fake.workspace.jobs().find((j) => j.name === r.outputs.jobName)!;
     const props = job.body.properties;
@@ -61,8 +95,11 @@ describe('AmlTrain with pipeline and sweep jobs, run as the agent runs it, again
   });
 
   it('submits the example sweep job', async () => {
-    const r = await run('secret', { jobSpec: path.join(examples, 'sweep.yml'), compute: 'gpu-cluster' });
+    fake.workspace.scriptJobs({ trials: [{ metrics: { r2: [0.31, 0.38] } }, { metrics: { r2: [0.4, 0.46] } }, { metrics: { r2: [0.2, 0.29] } }] });
+    const { r, summary } = await runWithSummary('secret', { jobSpec: path.join(examples, 'sweep.yml'), compute: 'gpu-cluster' }).finally(() => fake.workspace.scriptJobs(undefined));
     assert.strictEqual(r.result, 'Succeeded', r.visibleLog);
+    const best = `${r.outputs.jobName}_1`.replace(/_/g, '\\_');
+    assert.ok(summary.includes(`| Best trial | ${best} (r2 = 0.46, maximize) |`), summary);
     const job = fake.workspace.jobs().find((j) => j.name === r.outputs.jobName)!;
     const props = job.body.properties;
     assert.strictEqual(props.jobType, 'Sweep');
