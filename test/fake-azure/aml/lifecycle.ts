@@ -8,6 +8,16 @@ export interface JobScript {
   metrics?: Record<string, number | number[]>;
   /** Lines of user_logs/std_log.txt, revealed gradually as the job advances. */
   logLines?: string[];
+  /**
+   * Minutes the job runs by the workspace clock: reads do not move it into its last status before that long
+   * after its start time. With a simulated clock, an hour-long job takes seconds.
+   */
+  runMinutes?: number;
+  /**
+   * Delay a GET of the job asks for before the next read (`Retry-After` in whole seconds plus `retry-after-ms`).
+   * Default: `Retry-After: 0` for jobs that move one step per read, no header for jobs with `runMinutes`.
+   */
+  retryAfterMs?: number;
 }
 
 export const DEFAULT_STATUSES = ['Queued', 'Running', 'Completed'];
@@ -28,6 +38,17 @@ export function checkScript(script: JobScript): void {
   const last = statuses[statuses.length - 1];
   if (!TERMINAL_STATUSES.has(last)) throw new Error(`scriptJobs: the last status must be terminal, got '${last}'`);
   if (statuses.slice(0, -1).some((s) => TERMINAL_STATUSES.has(s))) throw new Error('scriptJobs: only the last status may be terminal');
+  if (script.runMinutes !== undefined && !(script.runMinutes > 0)) throw new Error(`scriptJobs: runMinutes must be positive, got ${script.runMinutes}`);
+  if (script.retryAfterMs !== undefined && !(script.retryAfterMs >= 0)) throw new Error(`scriptJobs: retryAfterMs must not be negative, got ${script.retryAfterMs}`);
+}
+
+/** The Retry-After headers a GET of a job with this script answers with. */
+export function retryAfterHeaders(script: JobScript): Record<string, string> {
+  if (script.retryAfterMs !== undefined) {
+    return { 'Retry-After': String(Math.ceil(script.retryAfterMs / 1000)), 'retry-after-ms': String(script.retryAfterMs) };
+  }
+  // A job that moves one step per read invites the next read at once (the product honours Retry-After).
+  return script.runMinutes === undefined ? { 'Retry-After': '0' } : {};
 }
 
 /** The state machine of one job: NotStarted, then one scripted status per step; cancel cuts it short. */
@@ -59,6 +80,7 @@ export class JobRun {
     if (this.cancelRequested) {
       this.canceled = true;
     } else {
+      if (this.stillRunning()) return;
       this.index += 1;
     }
     this.stamp();
@@ -82,6 +104,13 @@ export class JobRun {
     if (this.terminal) return total;
     if (this.index < 0) return 0;
     return Math.floor((total * (this.index + 1)) / this.statuses.length);
+  }
+
+  /** True while a job with `runMinutes` has not run that long yet and its next step would be the last. */
+  private stillRunning(): boolean {
+    const minutes = this.script.runMinutes;
+    if (minutes === undefined || !this.startTime || this.index + 1 < this.statuses.length - 1) return false;
+    return this.now().getTime() - this.startTime.getTime() < minutes * 60_000;
   }
 
   private stamp(): void {
