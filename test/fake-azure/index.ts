@@ -17,15 +17,18 @@ import {
 import { ImdsService } from './imds';
 import { RequestRecorder, type RecordedRequest } from './record';
 import { startServer, type Dispatch, type RunningServer } from './server';
-import { startAzurite, type AzuriteInstance } from './storage';
+import { startAzurite, type AzuriteInstance, type BlobRequest } from './storage';
 import { createTlsFiles, type TlsFiles } from './tls';
 import type { FakeResponse, Principal } from './http';
-import { AccessTokenIssuer, verifyAccessToken } from './tokens';
+import { AccessTokenIssuer, verifyAccessToken, type IssuedTokenRecord } from './tokens';
 import { createWorkspaceService, type WorkspaceService } from './workspace';
 
 export type { FaultKind, FaultSettings } from './faults';
 export type { Identities } from './identities';
 export type { RecordedRequest, RequestKind } from './record';
+export type { BlobRequest } from './storage';
+export type { IssuedTokenRecord } from './tokens';
+export { SimulatedClock } from './clock';
 
 export interface FakeAzureOptions {
   /** JSON-lines file every request is appended to; defaults to env FAKE_AZURE_RECORD. */
@@ -36,6 +39,8 @@ export interface FakeAzureOptions {
   oidcTokenLifetimeSeconds?: number;
   /** Start Azurite for blob storage (default true). */
   blob?: boolean;
+  /** The workspace's clock for job lifecycles (e.g. a SimulatedClock); default the real clock. */
+  clock?: { now(): Date };
   /** Fixed ports, for the standalone CLI; tests leave them at 0 (a free port). */
   port?: number;
   imdsPort?: number;
@@ -59,7 +64,17 @@ export interface FakeAzure {
   readonly identities: Identities;
   readonly workspace: WorkspaceService;
   /** Azurite, where the workspace's datastores keep their blobs; undefined when started with blob: false. */
-  readonly storage?: { accountName: string; accountKey: string; serviceUrl: string; ca?: string };
+  readonly storage?: {
+    accountName: string;
+    accountKey: string;
+    serviceUrl: string;
+    ca?: string;
+    /** What clients asked of the blob service (not the fake's own requests). */
+    readonly requests: BlobRequest[];
+    clearRequests(): void;
+  };
+  /** Every Entra and IMDS access token issued, with how many requests presented it. */
+  readonly accessTokens: readonly IssuedTokenRecord[];
   /** Checks a bearer token as the front door does: the caller, or the 401 ARM would send. */
   verifyAccessToken(authorizationHeader: string | undefined, expectedAudiences: readonly string[]): Principal | FakeResponse;
   setFaults(f?: FaultSettings): void;
@@ -120,6 +135,7 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
         endpointSuffix: storage.endpointSuffix,
         serviceUrl: storage.serviceUrl,
       },
+      clock: options.clock,
     });
 
     const faults = new FaultInjector();
@@ -141,7 +157,15 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
       location: LOCATION,
       identities,
       workspace,
-      storage: storage && { accountName: storage.accountName, accountKey: storage.accountKey, serviceUrl: storage.serviceUrl, ca: storage.ca },
+      storage: storage && {
+        accountName: storage.accountName,
+        accountKey: storage.accountKey,
+        serviceUrl: storage.serviceUrl,
+        ca: storage.ca,
+        requests: storage.requests,
+        clearRequests: () => storage!.clearRequests(),
+      },
+      accessTokens: tokens.issued,
       verifyAccessToken: (header, audiences) => verifyAccessToken(header, audiences, tokens),
       setFaults: (f) => faults.set(f),
       get faultsInjected() {
