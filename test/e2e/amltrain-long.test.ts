@@ -86,7 +86,7 @@ describe('AmlTrain with a job that outlives every token', function () {
       scheme: 'secret',
       inputs: { resourceGroup: fake.resourceGroup, workspaceName: fake.workspaceName, jobSpec },
       cwd: fixtures,
-      interruptAfterMs: 6_000,
+      interruptAfterMs: 8_000,
     });
     assert.strictEqual(r.result, 'Cancelled', r.visibleLog);
     assert.match(r.visibleLog, /Received SIGINT/);
