@@ -237,7 +237,10 @@ async function startRequestLog(upstreamPort: number, tls: { cert: string; key: s
       settle(0);
       res.destroy();
     });
+    // A client that goes away mid-request takes the upstream request with it; a finished one leaves the
+    // keep-alive connection to Azurite for the next request.
     res.on('close', () => {
+      if (res.writableFinished) return;
       settle(0);
       upstream.destroy();
     });
