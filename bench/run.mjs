@@ -5,6 +5,9 @@
 //   (b) size: each bundle (raw and gzip) and a freshly made .vsix.
 //   (c) DataValidate throughput against wc -l, pandas and npm CSV parsers (bench/datavalidate.mjs; its flags such as
 //       --quick or --big 4g are passed on; --no-datavalidate leaves it out).
+//   (d) AmlTrain: code snapshot hash/upload throughput and deduplication, and API calls of the wait loop per
+//       job-minute, against the local fake Azure (bench/train.mjs; --code-mb N, --no-upload, --no-wait are passed
+//       on; --no-train leaves it out).
 // Writes bench/results/latest.json and latest.md. Numbers depend on the machine: compare runs on the same one.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,6 +19,7 @@ import { agentLikeEnv, formatBytes } from '../scripts/build.mjs';
 import { packageExtension } from '../scripts/package.mjs';
 import { listNodeTasks, repoRoot } from '../scripts/stamp-version.mjs';
 import { runDataValidateBench } from './datavalidate.mjs';
+import { runTrainBench } from './train.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const WARMUP = 2; // fill the file cache first: agents run tasks from a cached folder too
@@ -110,6 +114,7 @@ async function main() {
 
   const args = process.argv.slice(2);
   if (!args.includes('--no-datavalidate')) await runDataValidateBench(args);
+  if (!args.includes('--no-train')) await runTrainBench(args);
 }
 
 main().catch((e) => {

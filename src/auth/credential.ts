@@ -15,7 +15,11 @@ export interface CredentialOptions {
   onSecret: (value: string) => void;
 }
 
-/** A TokenCredential for any row of the authentication matrix. Secrets stay in memory. */
+/**
+ * A TokenCredential for any row of the authentication matrix. Secrets stay in memory.
+ * Nothing here caches tokens: every request asks the pipeline's token cycler, which refreshes 2 minutes before
+ * expiry over MSAL's cache (renewal 5 minutes before), so a wait of any length signs in again as tokens run out.
+ */
 export function createCredential(conn: AzureConnection, options: CredentialOptions): TokenCredential {
   const authority = {
     authorityHost: conn.cloud.authorityHost,

@@ -1,4 +1,3 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { TokenCredential } from '@azure/core-auth';
@@ -70,7 +69,19 @@ export async function uploadCodeSnapshot(dir: string, o: CodeUploadOptions): Pro
   return { codeId: version.id ?? client.armId('codes', name, '1'), hash: snapshot.hash, uploadedBytes: uploaded, reused: false };
 }
 
-/** Uploads with a few files in flight; returns the bytes sent. */
+/** Files uploading at once. */
+export const FILE_CONCURRENCY = 8;
+/** Files up to this size go up in one Put Blob; larger ones in blocks of this size. */
+export const SINGLE_SHOT_BYTES = 4 * 1024 * 1024;
+/** Blocks of one large file in flight at once. */
+export const BLOCK_CONCURRENCY = 4;
+
+/**
+ * Uploads with at most FILE_CONCURRENCY files (and BLOCK_CONCURRENCY blocks of each) in flight; returns the bytes sent.
+ * Every request body is a read stream on a slice of the file, never a buffer, so memory does not grow with the
+ * folder or its largest file, and a small file costs one request (uploadStream would stage a block and commit it,
+ * with a buffer of the full block size each).
+ */
 async function uploadFiles(container: ContainerClient, folder: string, files: Array<{ absPath: string; relPath: string; size: number }>, signal?: AbortSignal): Promise<number> {
   let total = 0;
   let next = 0;
@@ -78,11 +89,11 @@ async function uploadFiles(container: ContainerClient, folder: string, files: Ar
     while (next < files.length) {
       const file = files[next++];
       const blob = container.getBlockBlobClient(`${folder}/${file.relPath}`);
-      await blob.uploadStream(fs.createReadStream(file.absPath), 4 * 1024 * 1024, 4, { abortSignal: signal });
+      await blob.uploadFile(file.absPath, { blockSize: SINGLE_SHOT_BYTES, maxSingleShotSize: SINGLE_SHOT_BYTES, concurrency: BLOCK_CONCURRENCY, abortSignal: signal });
       total += file.size;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(8, files.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(FILE_CONCURRENCY, files.length) }, worker));
   return total;
 }
 

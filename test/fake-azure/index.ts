@@ -18,10 +18,10 @@ import {
 import { ImdsService } from './imds';
 import { RequestRecorder, type RecordedRequest } from './record';
 import { startServer, type Dispatch, type RunningServer } from './server';
-import { startAzurite, type AzuriteInstance } from './storage';
+import { startAzurite, type AzuriteInstance, type BlobRequest } from './storage';
 import { createTlsFiles, type TlsFiles } from './tls';
 import type { FakeResponse, Principal } from './http';
-import { AccessTokenIssuer, verifyAccessToken } from './tokens';
+import { AccessTokenIssuer, verifyAccessToken, type IssuedTokenRecord } from './tokens';
 import { createWorkspaceService, type WorkspaceService } from './workspace';
 import { loopbackSender } from './aml/webhooks';
 
@@ -29,6 +29,9 @@ export type { FaultKind, FaultSettings } from './faults';
 export type { Identities } from './identities';
 export type { RecordedRequest, RequestKind } from './record';
 export type { PlanEvent } from './ado-events';
+export type { BlobRequest } from './storage';
+export type { IssuedTokenRecord } from './tokens';
+export { SimulatedClock } from './clock';
 
 export interface FakeAzureOptions {
   /** JSON-lines file every request is appended to; defaults to env FAKE_AZURE_RECORD. */
@@ -39,6 +42,8 @@ export interface FakeAzureOptions {
   oidcTokenLifetimeSeconds?: number;
   /** Start Azurite for blob storage (default true). */
   blob?: boolean;
+  /** The workspace's clock for job lifecycles (e.g. a SimulatedClock); default the real clock. */
+  clock?: { now(): Date };
   /** Fixed ports, for the standalone CLI; tests leave them at 0 (a free port). */
   port?: number;
   imdsPort?: number;
@@ -64,7 +69,17 @@ export interface FakeAzure {
   /** Azure DevOps plan events (`{collectionUri}{project}/_apis/distributedtask/hubs/{hub}/plans/{plan}/events`) Azure ML called back with. */
   readonly adoEvents: AdoPlanEventsService;
   /** Azurite, where the workspace's datastores keep their blobs; undefined when started with blob: false. */
-  readonly storage?: { accountName: string; accountKey: string; serviceUrl: string; ca?: string };
+  readonly storage?: {
+    accountName: string;
+    accountKey: string;
+    serviceUrl: string;
+    ca?: string;
+    /** What clients asked of the blob service (not the fake's own requests). */
+    readonly requests: BlobRequest[];
+    clearRequests(): void;
+  };
+  /** Every Entra and IMDS access token issued, with how many requests presented it. */
+  readonly accessTokens: readonly IssuedTokenRecord[];
   /** Checks a bearer token as the front door does: the caller, or the 401 ARM would send. */
   verifyAccessToken(authorizationHeader: string | undefined, expectedAudiences: readonly string[]): Principal | FakeResponse;
   setFaults(f?: FaultSettings): void;
@@ -127,6 +142,7 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
         serviceUrl: storage.serviceUrl,
       },
       callbacks: loopbackSender(tls.caCertPath),
+      clock: options.clock,
     });
 
     const faults = new FaultInjector();
@@ -149,7 +165,15 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
       identities,
       workspace,
       adoEvents,
-      storage: storage && { accountName: storage.accountName, accountKey: storage.accountKey, serviceUrl: storage.serviceUrl, ca: storage.ca },
+      storage: storage && {
+        accountName: storage.accountName,
+        accountKey: storage.accountKey,
+        serviceUrl: storage.serviceUrl,
+        ca: storage.ca,
+        requests: storage.requests,
+        clearRequests: () => storage!.clearRequests(),
+      },
+      accessTokens: tokens.issued,
       verifyAccessToken: (header, audiences) => verifyAccessToken(header, audiences, tokens),
       setFaults: (f) => faults.set(f),
       get faultsInjected() {

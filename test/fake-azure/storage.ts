@@ -1,6 +1,8 @@
 import { ChildProcess, spawn } from 'child_process';
 import { readFileSync } from 'fs';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'http';
 import https from 'https';
+import type { AddressInfo } from 'net';
 import { tmpdir } from 'os';
 import {
   AnonymousCredential,
@@ -23,8 +25,38 @@ export interface AzuriteInstance {
   serviceUrl: string;
   /** PEM of the CA that signed Azurite's certificate, when the caller gave it. */
   ca?: string;
+  /** Every request a client sent to the blob service, in arrival order (the fake's own requests are left out). */
+  readonly requests: BlobRequest[];
+  clearRequests(): void;
   stop(): Promise<void>;
 }
+
+/** One request to the blob service, as the request log in front of Azurite saw it. */
+export interface BlobRequest {
+  /** ISO time the request arrived. */
+  time: string;
+  method: string;
+  /** Host the client addressed: `<account>.blob.localhost:<port>` (production style) or `127.0.0.1:<port>` (path style). */
+  host: string;
+  /** Path as sent, e.g. `/<container>/LocalUpload/<hash>/src/train.py` (path style starts with the account). */
+  path: string;
+  /** Query string with SAS signatures redacted. */
+  query: string;
+  /** The Blob service operation, named as in its REST reference: `Put Blob`, `Put Block`, `Put Block List`, `Get Blob`, ... */
+  operation: string;
+  /** Status answered; 0 while in flight or when the connection failed. */
+  status: number;
+  /** Bytes of request body received from the client. */
+  requestBytes: number;
+  /** Client requests in flight when this one arrived, itself included. */
+  inFlight: number;
+}
+
+/** Operations that write blob content: what a client that uploads nothing never sends. */
+export const BLOB_UPLOAD_OPERATIONS: ReadonlySet<string> = new Set(['Put Blob', 'Put Block', 'Put Block List', 'Put Block From URL', 'Append Block', 'Put Page', 'Copy Blob']);
+
+/** Marks the fake's own requests (seeding, existence checks), which the request log leaves out. */
+const INTERNAL_HEADER = 'x-fake-azure-internal';
 
 // CA certificates of the Azurite instances started in this process, by service URL, so the
 // workspace fake can verify Azurite even when the caller passes only the four storage fields.
@@ -36,7 +68,8 @@ export function caForServiceUrl(serviceUrl: string): string | undefined {
 
 /**
  * Starts Azurite's blob service (the npm package's own entry script, run by this Node) over HTTPS
- * on a free loopback port, in memory, with the given certificate; resolves once it answers.
+ * on a free loopback port, in memory, with the given certificate, behind a request log that listens with the
+ * same certificate on another free port (the port clients get); resolves once it answers.
  */
 export async function startAzurite(opts: { certPath: string; keyPath: string; caCertPath?: string }): Promise<AzuriteInstance> {
   const entry = require.resolve('azurite/dist/src/blob/main.js');
@@ -58,26 +91,38 @@ export async function startAzurite(opts: { certPath: string; keyPath: string; ca
     { cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
   );
 
-  let port: number;
+  let azuritePort: number;
   try {
-    port = await waitForListeningPort(child);
+    azuritePort = await waitForListeningPort(child);
   } catch (e) {
     child.kill('SIGKILL');
     throw e;
   }
-  const serviceUrl = `https://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
   const ca = opts.caCertPath ? readFileSync(opts.caCertPath, 'utf8') : undefined;
+  let log: RequestLog;
+  try {
+    log = await startRequestLog(azuritePort, { cert: readFileSync(opts.certPath, 'utf8'), key: readFileSync(opts.keyPath, 'utf8') }, ca);
+  } catch (e) {
+    await stopChild(child);
+    throw e;
+  }
+  const serviceUrl = `https://127.0.0.1:${log.port}/${AZURITE_ACCOUNT}`;
   if (ca) knownCas.set(serviceUrl, ca);
 
   const instance: AzuriteInstance = {
     accountName: AZURITE_ACCOUNT,
     accountKey: AZURITE_KEY,
-    endpointSuffix: `localhost:${port}`,
+    endpointSuffix: `localhost:${log.port}`,
     serviceUrl,
     ca,
-    stop: () => {
+    requests: log.requests,
+    clearRequests: () => {
+      log.requests.length = 0;
+    },
+    stop: async () => {
       knownCas.delete(serviceUrl);
-      return stopChild(child);
+      await log.close();
+      await stopChild(child);
     },
   };
   try {
@@ -144,15 +189,135 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+interface RequestLog {
+  port: number;
+  requests: BlobRequest[];
+  close(): Promise<void>;
+}
+
+// Hop-by-hop headers belong to one connection and are not forwarded.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer']);
+
+/**
+ * An HTTPS reverse proxy in front of Azurite that records each request (operation, bytes, concurrency) and
+ * streams bodies through untouched, so what a client uploads, and how, can be asserted on.
+ */
+async function startRequestLog(upstreamPort: number, tls: { cert: string; key: string }, ca: string | undefined): Promise<RequestLog> {
+  // Without a known CA, certificate checks are skipped for this one loopback hop to our own child process.
+  const agent = new https.Agent({ keepAlive: true, ...(ca ? { ca } : { rejectUnauthorized: false }) });
+  const requests: BlobRequest[] = [];
+  let inFlight = 0;
+  const server = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+    const internal = req.headers[INTERNAL_HEADER] !== undefined;
+    const entry = internal ? undefined : newEntry(req, ++inFlight);
+    if (entry) requests.push(entry);
+    let settled = false;
+    const settle = (status: number) => {
+      if (settled) return;
+      settled = true;
+      if (entry) {
+        entry.status = status;
+        inFlight -= 1;
+      }
+    };
+    const headers: OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (name !== INTERNAL_HEADER && !HOP_BY_HOP.has(name) && value !== undefined) headers[name] = value;
+    }
+    const upstream = https.request({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers, agent }, (answer) => {
+      const answerHeaders: string[] = [];
+      for (let i = 0; i < answer.rawHeaders.length; i += 2) {
+        if (!HOP_BY_HOP.has(answer.rawHeaders[i].toLowerCase())) answerHeaders.push(answer.rawHeaders[i], answer.rawHeaders[i + 1]);
+      }
+      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answerHeaders);
+      answer.pipe(res);
+      res.on('finish', () => settle(answer.statusCode ?? 0));
+    });
+    upstream.on('error', () => {
+      settle(0);
+      res.destroy();
+    });
+    // A client that goes away mid-request takes the upstream request with it; a finished one leaves the
+    // keep-alive connection to Azurite for the next request.
+    res.on('close', () => {
+      if (res.writableFinished) return;
+      settle(0);
+      upstream.destroy();
+    });
+    req.on('data', (chunk: Buffer) => {
+      if (entry) entry.requestBytes += chunk.length;
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        agent.destroy();
+      }),
+  };
+}
+
+function newEntry(req: IncomingMessage, inFlight: number): BlobRequest {
+  const url = new URL(req.url ?? '/', 'https://blob');
+  if (url.searchParams.has('sig')) url.searchParams.set('sig', 'REDACTED');
+  return {
+    time: new Date().toISOString(),
+    method: req.method ?? '',
+    host: req.headers.host ?? '',
+    path: decodeURIComponent(url.pathname),
+    query: url.search,
+    operation: blobOperation(req.method ?? '', url.searchParams, req.headers),
+    status: 0,
+    requestBytes: 0,
+    inFlight,
+  };
+}
+
+/** The Blob service REST operation a request is, from its method, `restype`/`comp` and headers. */
+export function blobOperation(method: string, query: URLSearchParams, headers: IncomingMessage['headers']): string {
+  const comp = query.get('comp')?.toLowerCase();
+  const container = query.get('restype')?.toLowerCase() === 'container';
+  const service = query.get('restype')?.toLowerCase() === 'service';
+  const m = method.toUpperCase();
+  if (m === 'PUT') {
+    if (comp === 'block') return headers['x-ms-copy-source'] ? 'Put Block From URL' : 'Put Block';
+    if (comp === 'blocklist') return 'Put Block List';
+    if (comp === 'appendblock') return 'Append Block';
+    if (comp === 'page') return 'Put Page';
+    if (container && !comp) return 'Create Container';
+    if (!comp && headers['x-ms-copy-source']) return 'Copy Blob';
+    if (!comp) return 'Put Blob';
+    return `Set ${container ? 'Container' : 'Blob'} ${comp}`;
+  }
+  if (m === 'GET' || m === 'HEAD') {
+    if (comp === 'list') return container ? 'List Blobs' : 'List Containers';
+    if (comp === 'blocklist') return 'Get Block List';
+    if (service || container) return `Get ${service ? 'Service' : 'Container'} ${comp ?? 'Properties'}`;
+    if (!comp) return m === 'HEAD' ? 'Get Blob Properties' : 'Get Blob';
+    return `Get Blob ${comp}`;
+  }
+  if (m === 'DELETE') return container ? 'Delete Container' : 'Delete Blob';
+  return `${m} ${comp ?? ''}`.trim();
+}
+
 /**
  * A storage-blob pipeline whose requests go through the given agent. The agent is how an in-process
  * client trusts a CA made at run time and resolves `*.localhost`; storage-blob has no option for either.
  */
-export function pipelineWithAgent(credential: StorageSharedKeyCredential | AnonymousCredential, agent: https.Agent): Pipeline {
+export function pipelineWithAgent(credential: StorageSharedKeyCredential | AnonymousCredential, agent: https.Agent, extraHeaders: Record<string, string> = {}): Pipeline {
   const useAgent = {
     create: (next: any) => ({
       sendRequest: (request: any) => {
         request.agent = agent;
+        for (const [name, value] of Object.entries(extraHeaders)) request.headers.set(name, value);
         return next.sendRequest(request);
       },
     }),
@@ -169,5 +334,5 @@ export function azuriteServiceClient(storage: { accountName: string; accountKey:
   const ca = storage.ca ?? caForServiceUrl(storage.serviceUrl);
   const agent = new https.Agent(ca ? { ca, keepAlive: true } : { rejectUnauthorized: false, keepAlive: true });
   const credential = new StorageSharedKeyCredential(storage.accountName, storage.accountKey);
-  return new BlobServiceClient(storage.serviceUrl, pipelineWithAgent(credential, agent));
+  return new BlobServiceClient(storage.serviceUrl, pipelineWithAgent(credential, agent, { [INTERNAL_HEADER]: '1' }));
 }

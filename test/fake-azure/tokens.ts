@@ -22,10 +22,27 @@ export interface IssuedToken {
 /** How the app proved itself, as Entra records it in `appidacr`: 0 none (managed identity), 1 secret, 2 certificate or assertion. */
 export type AuthMethod = '0' | '1' | '2';
 
+/** One access token the fake issued and how often a request presented it; no token text, so nothing to leak. */
+export interface IssuedTokenRecord {
+  /** The token's `uti` claim: unique per token. */
+  tokenId: string;
+  appId: string;
+  audience: string;
+  authMethod: AuthMethod;
+  /** Seconds since the epoch. */
+  issuedAt: number;
+  expiresOn: number;
+  /** Requests that presented it and were let through. */
+  uses: number;
+}
+
 /** Signs the fake's access tokens (RS256 with its own key) and checks them on the way back in. */
 export class AccessTokenIssuer {
   private readonly keys = newRsaKeyPair();
   readonly kid = keyId(this.keys.publicKey);
+  /** Every token issued, in order, so tests can see that a long run really moved on to new tokens. */
+  readonly issued: IssuedTokenRecord[] = [];
+  private readonly byId = new Map<string, IssuedTokenRecord>();
 
   constructor(
     /** The `iss` of its tokens: the tenant's v2.0 issuer on the fake authority. */
@@ -39,6 +56,7 @@ export class AccessTokenIssuer {
   issue(app: { clientId: string; objectId: string }, resource: string, authMethod: AuthMethod): IssuedToken {
     const iat = nowSeconds();
     const exp = iat + this.lifetimeSeconds;
+    const uti = newGuid();
     const claims = {
       aud: resource,
       iss: this.issuer,
@@ -51,10 +69,13 @@ export class AccessTokenIssuer {
       oid: app.objectId,
       sub: app.objectId,
       tid: this.tenantId,
-      uti: newGuid(),
+      uti,
       ver: '1.0',
     };
     const accessToken = signJwt(claims, this.keys.privateKey, { alg: 'RS256', kid: this.kid, x5t: this.kid });
+    const record: IssuedTokenRecord = { tokenId: uti, appId: app.clientId, audience: resource, authMethod, issuedAt: iat, expiresOn: exp, uses: 0 };
+    this.issued.push(record);
+    this.byId.set(uti, record);
     return { accessToken, expiresIn: this.lifetimeSeconds, expiresOn: exp, notBefore: iat };
   }
 
@@ -66,6 +87,12 @@ export class AccessTokenIssuer {
 
   get publicKey(): KeyObject {
     return this.keys.publicKey;
+  }
+
+  /** Counts a request that presented the token with this `uti` and passed every check. */
+  noteUse(tokenId: string | undefined): void {
+    const record = tokenId === undefined ? undefined : this.byId.get(tokenId);
+    if (record) record.uses += 1;
   }
 }
 
@@ -120,6 +147,7 @@ export function verifyAccessToken(
   if (nbf !== undefined && nbf > now + 300) {
     return unauthorized(issuer, 'InvalidAuthenticationToken', 'The access token is not yet valid.');
   }
+  issuer.noteUse(stringClaim(claims, 'uti'));
   return { appId, objectId, tenantId, audience: aud.replace(/\/+$/, '') };
 }
 

@@ -28,6 +28,8 @@ export interface WorkspaceServiceOptions extends WorkspaceScope {
   storage: { accountName: string; accountKey: string; endpointSuffix: string; serviceUrl: string; ca?: string } | undefined;
   /** How job webhooks call back (Azure DevOps TaskCompleted events); without it every callback is a failed delivery. */
   callbacks?: CallbackSender;
+  /** The workspace's time (job start and end times, `runMinutes`); default the real clock. */
+  clock?: { now(): Date };
 }
 
 export interface WorkspaceService {
@@ -38,7 +40,7 @@ export interface WorkspaceService {
   /** How jobs created after this call behave; undefined restores the default (Queued, Running, Completed). */
   scriptJobs(script: JobScript | undefined): void;
   /** Created jobs with the body exactly as received. */
-  jobs(): Array<{ name: string; body: any; status: string; created: Date }>;
+  jobs(): Array<{ name: string; body: any; status: string; created: Date; startTime?: Date; endTime?: Date }>;
   /** Asset versions (for codes/environments/data/models), jobs, computes or datastores as ARM returns them. */
   resources(kind: 'codes' | 'environments' | 'data' | 'models' | 'components' | 'jobs' | 'computes' | 'datastores'): Array<{ id: string; name: string; version?: string; properties: any }>;
   /** Resources created by PUT (asset containers and versions, jobs): 0 means nothing was created. */
@@ -99,7 +101,7 @@ class FakeWorkspace implements WorkspaceService {
       store: this.store,
       refs: new ReferenceChecker(this.store),
       blobs,
-      now: () => new Date(),
+      now: opts.clock ? () => opts.clock!.now() : () => new Date(),
       jobScript: () => structuredClone(this.script),
       webhooks: new JobWebhooks(opts.callbacks ?? (async () => { throw new Error('the workspace was started without a callback sender'); })),
     };
@@ -119,8 +121,15 @@ class FakeWorkspace implements WorkspaceService {
     this.script = structuredClone(script ?? {});
   }
 
-  jobs(): Array<{ name: string; body: any; status: string; created: Date }> {
-    return [...this.store.jobs.values()].map((j) => ({ name: j.name, body: structuredClone(j.received), status: j.run.status, created: j.created }));
+  jobs(): Array<{ name: string; body: any; status: string; created: Date; startTime?: Date; endTime?: Date }> {
+    return [...this.store.jobs.values()].map((j) => ({
+      name: j.name,
+      body: structuredClone(j.received),
+      status: j.run.status,
+      created: j.created,
+      startTime: j.run.startTime,
+      endTime: j.run.endTime,
+    }));
   }
 
   resources(kind: Collection): Array<{ id: string; name: string; version?: string; properties: any }> {

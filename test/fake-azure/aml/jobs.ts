@@ -3,7 +3,7 @@ import { randomUUID } from 'crypto';
 import type { FakeResponse } from '../http';
 import { deepEqual, validatorFor, VALIDATED_API_VERSION } from '../schema';
 import { validBody, type ArmCall, type ServiceContext } from './context';
-import { JobRun, type ChildRun, type JobScript, type RunScript } from './lifecycle';
+import { JobRun, retryAfterHeaders, type ChildRun, type JobScript, type RunScript } from './lifecycle';
 import { listPage } from './lists';
 import { invalidBody, ok, systemData, userError } from './responses';
 import { childArmId, mlflowTrackingUri, NAME_PATTERN, parseArmChildId, PROVIDER, resourceType, stableGuid, studioUrl } from './scope';
@@ -37,8 +37,7 @@ export async function handleJobs(ctx: ServiceContext, ops: CancelOperations, cal
     const job = ctx.store.jobs.get(name);
     if (!job) return missingJob(ctx, name);
     job.run.advance();
-    // The fake's jobs move one step per read, so it invites the next read at once (the product honours Retry-After).
-    return ok(jobView(ctx, job), 200, { 'Retry-After': '0' });
+    return ok(jobView(ctx, job), 200, retryAfterHeaders(job.run.script));
   }
   return { status: 405, body: { error: { code: 'MethodNotAllowed', message: `The fake workspace does not support ${method} on jobs.` } } };
 }

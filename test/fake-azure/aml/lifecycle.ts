@@ -8,6 +8,16 @@ export interface RunScript {
   metrics?: Record<string, number | number[]>;
   /** Lines of the run's log (user_logs/std_log.txt; a sweep's azureml-logs/hyperdrive.txt), revealed gradually as it advances. */
   logLines?: string[];
+  /**
+   * Minutes the job runs by the workspace clock: reads do not move it into its last status before that long
+   * after its start time. With a simulated clock, an hour-long job takes seconds.
+   */
+  runMinutes?: number;
+  /**
+   * Delay a GET of the job asks for before the next read (`Retry-After` in whole seconds plus `retry-after-ms`).
+   * Default: `Retry-After: 0` for jobs that move one step per read, no header for jobs with `runMinutes`.
+   */
+  retryAfterMs?: number;
 }
 
 /** How a job created after `scriptJobs` behaves. */
@@ -33,6 +43,15 @@ export function checkScript(script: JobScript): void {
   (script.trials ?? []).forEach((t, i) => checkRunScript(t, `trials[${i}].`));
 }
 
+/** The Retry-After headers a GET of a job with this script answers with. */
+export function retryAfterHeaders(script: RunScript): Record<string, string> {
+  if (script.retryAfterMs !== undefined) {
+    return { 'Retry-After': String(Math.ceil(script.retryAfterMs / 1000)), 'retry-after-ms': String(script.retryAfterMs) };
+  }
+  // A job that moves one step per read invites the next read at once (the product honours Retry-After).
+  return script.runMinutes === undefined ? { 'Retry-After': '0' } : {};
+}
+
 function checkRunScript(script: RunScript, where = ''): void {
   for (const s of script.statuses ?? []) {
     if (!KNOWN_STATUSES.has(s)) throw new Error(`scriptJobs: ${where}statuses: '${s}' is not an Azure ML job status (${[...KNOWN_STATUSES].join(', ')})`);
@@ -42,6 +61,8 @@ function checkRunScript(script: RunScript, where = ''): void {
   const last = statuses[statuses.length - 1];
   if (!TERMINAL_STATUSES.has(last)) throw new Error(`scriptJobs: ${where}the last status must be terminal, got '${last}'`);
   if (statuses.slice(0, -1).some((s) => TERMINAL_STATUSES.has(s))) throw new Error(`scriptJobs: ${where}only the last status may be terminal`);
+  if (script.runMinutes !== undefined && !(script.runMinutes > 0)) throw new Error(`scriptJobs: ${where}runMinutes must be positive, got ${script.runMinutes}`);
+  if (script.retryAfterMs !== undefined && !(script.retryAfterMs >= 0)) throw new Error(`scriptJobs: ${where}retryAfterMs must not be negative, got ${script.retryAfterMs}`);
 }
 
 /** A pipeline step or sweep trial: a run of its own, revealed to run history while the parent runs. */
@@ -113,6 +134,7 @@ export class JobRun {
     } else if (this.index >= 0 && !NOT_RUNNING.has(this.status) && !this.childrenDone()) {
       this.advanceChildren();
     } else {
+      if (this.stillRunning()) return;
       this.index += 1;
     }
     this.stamp();
@@ -179,6 +201,13 @@ export class JobRun {
     if (this.terminal) return total;
     if (this.index < 0) return 0;
     return Math.floor((total * (this.index + 1)) / this.statuses.length);
+  }
+
+  /** True while a job with `runMinutes` has not run that long yet and its next step would be the last. */
+  private stillRunning(): boolean {
+    const minutes = this.script.runMinutes;
+    if (minutes === undefined || !this.startTime || this.index + 1 < this.statuses.length - 1) return false;
+    return this.now().getTime() - this.startTime.getTime() < minutes * 60_000;
   }
 
   private stamp(): void {
