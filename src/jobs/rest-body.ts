@@ -69,39 +69,35 @@ export interface JobService {
   properties?: Record<string, string>;
 }
 
-export interface CommandJobProperties {
-  jobType: 'Command';
+/** The REST members every job type shares. */
+export interface JobPropertiesBase {
   displayName?: string;
   experimentName: string;
   description?: string;
   tags?: Record<string, string>;
   properties?: Record<string, string>;
-  command: string;
-  codeId?: string;
-  environmentId: string;
   computeId?: string;
-  environmentVariables?: Record<string, string>;
   inputs?: Record<string, JobInput>;
   outputs?: Record<string, JobOutput>;
-  resources?: JobResourceConfiguration;
-  distribution?: DistributionConfiguration;
-  limits?: { jobLimitsType: 'Command'; timeout: string };
   identity?: IdentityConfiguration;
-  queueSettings?: { jobTier: JobTier };
-  services?: Record<string, JobService>;
   notificationSetting?: { emailOn?: EmailNotificationType[]; emails?: string[] };
 }
 
-export interface SweepJobProperties {
+export interface CommandJobProperties extends JobPropertiesBase {
+  jobType: 'Command';
+  command: string;
+  codeId?: string;
+  environmentId: string;
+  environmentVariables?: Record<string, string>;
+  resources?: JobResourceConfiguration;
+  distribution?: DistributionConfiguration;
+  limits?: { jobLimitsType: 'Command'; timeout: string };
+  queueSettings?: { jobTier: JobTier };
+  services?: Record<string, JobService>;
+}
+
+export interface SweepJobProperties extends JobPropertiesBase {
   jobType: 'Sweep';
-  displayName?: string;
-  experimentName: string;
-  description?: string;
-  tags?: Record<string, string>;
-  properties?: Record<string, string>;
-  computeId?: string;
-  inputs?: Record<string, JobInput>;
-  outputs?: Record<string, JobOutput>;
   trial: {
     command: string;
     codeId?: string;
@@ -115,26 +111,14 @@ export interface SweepJobProperties {
   objective: { goal: 'Maximize' | 'Minimize'; primaryMetric: string };
   limits?: { jobLimitsType: 'Sweep'; maxTotalTrials?: number; maxConcurrentTrials?: number; timeout?: string; trialTimeout?: string };
   earlyTermination?: Record<string, unknown> & { policyType: string };
-  identity?: IdentityConfiguration;
   queueSettings?: { jobTier: JobTier };
-  notificationSetting?: { emailOn?: EmailNotificationType[]; emails?: string[] };
 }
 
-export interface PipelineJobProperties {
+export interface PipelineJobProperties extends JobPropertiesBase {
   jobType: 'Pipeline';
-  displayName?: string;
-  experimentName: string;
-  description?: string;
-  tags?: Record<string, string>;
-  properties?: Record<string, string>;
-  computeId?: string;
-  inputs?: Record<string, JobInput>;
-  outputs?: Record<string, JobOutput>;
   /** Free-form in the spec; keys as the Azure ML CLI sends them (snake_case). */
   settings: Record<string, unknown>;
   jobs: Record<string, Record<string, unknown>>;
-  identity?: IdentityConfiguration;
-  notificationSetting?: { emailOn?: EmailNotificationType[]; emails?: string[] };
 }
 
 export interface JobBaseResource {

@@ -200,44 +200,34 @@ function componentSource(r: JobFileReader, { keyNode, value }: Entry, prefix: st
   return { kind: 'local', file, component };
 }
 
-function readStepInputs(r: JobFileReader, { keyNode, value }: Entry, prefix: string): Record<string, StepInputSpec> {
-  const inputs: Record<string, StepInputSpec> = {};
-  for (const entry of r.mapEntries(value, `${prefix}inputs`, keyNode)) {
-    const field = `${prefix}inputs.${entry.key}`;
-    r.bindingName(entry, 'inputs');
-    r.recordLine(field, entry.keyNode);
-    const node = r.deref(entry.value);
-    if (isScalar(node) && typeof node.value === 'string' && node.value.includes('${{')) {
-      put(inputs, entry.key, { type: 'binding', value: node.value.trim() });
-      continue;
-    }
-    if (isMap(node)) {
-      const fields = r.mapEntries(node, field, entry.keyNode);
-      const pathEntry = fields.find((e) => e.key === 'path');
-      const pathNode = pathEntry ? r.deref(pathEntry.value) : null;
-      if (pathEntry && isScalar(pathNode) && typeof pathNode.value === 'string' && pathNode.value.includes('${{')) {
-        r.checkFields(fields, field, ['path', 'mode', 'type']);
-        const binding: BindingSpec = { type: 'binding', value: pathNode.value.trim() };
-        const mode = fields.find((e) => e.key === 'mode');
-        if (mode) binding.mode = INPUT_MODES[r.oneOf(r.string(mode.value, `${field}.mode`, mode.keyNode), Object.keys(INPUT_MODES), `${field}.mode`, mode.value, mode.keyNode)];
-        put(inputs, entry.key, binding);
-        continue;
-      }
-    }
-    put(inputs, entry.key, r.input({ ...entry }, field));
-  }
-  return inputs;
+function readStepInputs(r: JobFileReader, entry: Entry, prefix: string): Record<string, StepInputSpec> {
+  return readStepBindings(r, entry, `${prefix}inputs`, INPUT_MODES, (e, field) => r.input(e, field));
 }
 
-function readStepOutputs(r: JobFileReader, { keyNode, value }: Entry, prefix: string): Record<string, StepOutputSpec> {
-  const outputs: Record<string, StepOutputSpec> = {};
-  for (const entry of r.mapEntries(value, `${prefix}outputs`, keyNode)) {
-    const field = `${prefix}outputs.${entry.key}`;
-    r.bindingName(entry, 'outputs');
+function readStepOutputs(r: JobFileReader, entry: Entry, prefix: string): Record<string, StepOutputSpec> {
+  return readStepBindings(r, entry, `${prefix}outputs`, OUTPUT_MODES, (e, field) => r.output(e, field));
+}
+
+/**
+ * A step's `inputs` or `outputs`: each is a `${{...}}` binding (alone, or as the `path` of a mapping with a mode),
+ * or an input/output of its own read by `readOne`.
+ */
+function readStepBindings<T>(
+  r: JobFileReader,
+  { keyNode, value }: Entry,
+  section: string,
+  modes: Record<string, BindingSpec['mode']>,
+  readOne: (entry: Entry, field: string) => T,
+): Record<string, T | BindingSpec> {
+  const result: Record<string, T | BindingSpec> = {};
+  const kind = section.endsWith('outputs') ? 'outputs' : 'inputs';
+  for (const entry of r.mapEntries(value, section, keyNode)) {
+    const field = `${section}.${entry.key}`;
+    r.bindingName(entry, kind);
     r.recordLine(field, entry.keyNode);
     const node = r.deref(entry.value);
     if (isScalar(node) && typeof node.value === 'string' && node.value.includes('${{')) {
-      put(outputs, entry.key, { type: 'binding', value: node.value.trim() });
+      put(result, entry.key, { type: 'binding', value: node.value.trim() });
       continue;
     }
     if (isMap(node)) {
@@ -248,14 +238,14 @@ function readStepOutputs(r: JobFileReader, { keyNode, value }: Entry, prefix: st
         r.checkFields(fields, field, ['path', 'mode', 'type']);
         const binding: BindingSpec = { type: 'binding', value: pathNode.value.trim() };
         const mode = fields.find((e) => e.key === 'mode');
-        if (mode) binding.mode = OUTPUT_MODES[r.oneOf(r.string(mode.value, `${field}.mode`, mode.keyNode), Object.keys(OUTPUT_MODES), `${field}.mode`, mode.value, mode.keyNode)];
-        put(outputs, entry.key, binding);
+        if (mode) binding.mode = modes[r.oneOf(r.string(mode.value, `${field}.mode`, mode.keyNode), Object.keys(modes), `${field}.mode`, mode.value, mode.keyNode)];
+        put(result, entry.key, binding);
         continue;
       }
     }
-    put(outputs, entry.key, r.output({ ...entry }, field));
+    put(result, entry.key, readOne({ ...entry }, field));
   }
-  return outputs;
+  return result;
 }
 
 /** What a literal's text looks like to the CLI: True/False, a whole number, a number, or text. */

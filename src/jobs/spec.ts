@@ -99,30 +99,34 @@ export interface NotificationSettingSpec {
   emails?: string[];
 }
 
-/** A validated `type: command` job, in the terms of the 2024-04-01 REST API but before any name is resolved. */
-export interface CommandJobSpec {
-  type: 'command';
+/** What every job type shares: identity, metadata, compute and the job-level inputs and outputs. */
+export interface JobSpecBase {
   name?: string;
   displayName?: string;
   experimentName?: string;
   description?: string;
   tags?: Record<string, string>;
   properties?: Record<string, string>;
+  compute?: ComputeSpec;
+  inputs: Record<string, JobInputSpec>;
+  outputs: Record<string, JobOutputSpec>;
+  identity?: IdentitySpec;
+  notificationSetting?: NotificationSettingSpec;
+}
+
+/** A validated `type: command` job, in the terms of the 2024-04-01 REST API but before any name is resolved. */
+export interface CommandJobSpec extends JobSpecBase {
+  type: 'command';
   /** With `{inputs.x}` already rewritten to `${{inputs.x}}`. */
   command: string;
   code?: CodeSpec;
   environment: EnvironmentSpec;
-  compute?: ComputeSpec;
-  inputs: Record<string, JobInputSpec>;
-  outputs: Record<string, JobOutputSpec>;
   environmentVariables?: Record<string, string>;
   resources?: ResourcesSpec;
   distribution?: DistributionSpec;
   limits?: { timeoutSeconds: number };
-  identity?: IdentitySpec;
   queueSettings?: { jobTier: JobTier };
   services?: Record<string, JobServiceSpec>;
-  notificationSetting?: NotificationSettingSpec;
 }
 
 /** The command part of a sweep job: what every trial runs. */
@@ -164,26 +168,15 @@ export interface SweepLimitsSpec {
 }
 
 /** A validated `type: sweep` job. */
-export interface SweepJobSpec {
+export interface SweepJobSpec extends JobSpecBase {
   type: 'sweep';
-  name?: string;
-  displayName?: string;
-  experimentName?: string;
-  description?: string;
-  tags?: Record<string, string>;
-  properties?: Record<string, string>;
-  compute?: ComputeSpec;
-  inputs: Record<string, JobInputSpec>;
-  outputs: Record<string, JobOutputSpec>;
   trial: TrialSpec;
   searchSpace: Record<string, SearchSpaceEntry>;
   samplingAlgorithm: SamplingAlgorithmSpec;
   objective: { goal: 'Maximize' | 'Minimize'; primaryMetric: string };
   limits?: SweepLimitsSpec;
   earlyTermination?: EarlyTerminationSpec;
-  identity?: IdentitySpec;
   queueSettings?: { jobTier: JobTier };
-  notificationSetting?: NotificationSettingSpec;
 }
 
 /** The data types a component input can declare. */
@@ -274,21 +267,10 @@ export interface PipelineSettingsSpec {
 }
 
 /** A validated `type: pipeline` job. */
-export interface PipelineJobSpec {
+export interface PipelineJobSpec extends JobSpecBase {
   type: 'pipeline';
-  name?: string;
-  displayName?: string;
-  experimentName?: string;
-  description?: string;
-  tags?: Record<string, string>;
-  properties?: Record<string, string>;
-  compute?: ComputeSpec;
-  inputs: Record<string, JobInputSpec>;
-  outputs: Record<string, JobOutputSpec>;
   settings: PipelineSettingsSpec;
   jobs: Record<string, PipelineStepSpec>;
-  identity?: IdentitySpec;
-  notificationSetting?: NotificationSettingSpec;
 }
 
 export type JobSpec = CommandJobSpec | SweepJobSpec | PipelineJobSpec;
