@@ -74,12 +74,21 @@ export class LogStream {
   }
 
   private emit(line: string): void {
-    this.o.print(`${this.o.prefix ?? ''}${line}`);
+    this.o.print(`${this.o.prefix ?? ''}${inertLine(line)}`);
     this.printed += 1;
     this.tail.push(line);
     const keep = this.o.tailLines ?? 50;
     if (this.tail.length > keep) this.tail.splice(0, this.tail.length - keep);
   }
+}
+
+/**
+ * A line of a job's log made inert for the pipeline log. The agent treats `##vso[...]` anywhere in a line and
+ * `##[...]` at its start as logging commands; a training script must not be able to set pipeline variables,
+ * upload files or fail the step by printing one. A zero-width space after the first `#` keeps the line readable.
+ */
+export function inertLine(line: string): string {
+  return line.includes('##') ? line.replace(/##(?=vso\[|\[)/gi, '#\u200b#') : line;
 }
 
 /** The last `n` lines of a whole log text. */

@@ -5,7 +5,7 @@ import type { Log } from '../log';
 import { Summary, link } from '../summary';
 import type { WorkspaceClient } from '../workspace/client';
 import { studioJobUrl } from '../workspace/ids';
-import { lastLines, maskSasUrl, selectLogs } from './logs';
+import { inertLine, lastLines, maskSasUrl, selectLogs } from './logs';
 import { bestRun, formatMetric, readMetrics, type Goal } from './metrics';
 import { RunHistory, runError, runLabel, type RunDetails, type RunInfo } from './runs';
 import { TERMINAL_STATUSES, waitForJob, type JobResource, type JobState } from './wait';
@@ -336,7 +336,7 @@ async function printEndedTail(state: JobState, o: AttachOptions): Promise<void> 
     const lines = await readTail(details, run.label ? 'command' : state.jobType, o);
     if (!lines.length) continue;
     o.log.info(`Last ${lines.length} lines of the log of ${run.label ? `step '${run.label}'` : `job '${state.jobName}'`}:`);
-    for (const line of lines) o.log.info(run.label ? `[${run.label}] ${line}` : line);
+    for (const line of lines.map(inertLine)) o.log.info(run.label ? `[${run.label}] ${line}` : line);
     state.printedTail.push({ ...run, lines });
   }
 }

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { lastLines, LogStream, maskSasUrl, selectLogs, type ReadLogFrom } from '../../../src/jobs/logs';
+import { inertLine, lastLines, LogStream, maskSasUrl, selectLogs, type ReadLogFrom } from '../../../src/jobs/logs';
 
 /** A growing blob; with `ranges` it answers Range reads as blob storage does (206, 416 past the end), else always 200. */
 function blob(ranges: boolean) {
@@ -91,6 +91,16 @@ describe('LogStream', () => {
     assert.deepStrictEqual(printed, ['[prep] 1', '[prep] 2', '[prep] 3']);
     assert.deepStrictEqual(stream.lastLines(), ['2', '3']);
     assert.strictEqual(stream.linesPrinted, 3);
+  });
+
+  it('prints logging commands from the job inert, so a training script cannot drive the pipeline', async () => {
+    const b = blob(true);
+    const { stream, printed } = streamOf(b.read);
+    b.state.text = 'epoch 1\n##vso[task.setvariable variable=deploy]yes\nsee ##VSO[task.complete result=Failed]\n##[error]boom\n## heading\n';
+    await stream.poll('u');
+    assert.deepStrictEqual(printed, ['epoch 1', '#\u200b#vso[task.setvariable variable=deploy]yes', 'see #\u200b#VSO[task.complete result=Failed]', '#\u200b#[error]boom', '## heading']);
+    for (const line of printed) assert.doesNotMatch(line, /##vso\[|^##\[/i);
+    assert.strictEqual(inertLine('plain'), 'plain');
   });
 
   it('prints nothing for a log that does not exist yet', async () => {
