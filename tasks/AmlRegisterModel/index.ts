@@ -44,6 +44,6 @@ void runTask(async (ctx) => {
   }
   const refusal = gateRefusal(result);
   if (inputs.gateFailureAction === 'fail') throw new UserError(refusal, { input: 'metricConditions' });
-  ctx.log.warning(refusal);
+  // The agent shows the SucceededWithIssues message as the step's warning.
   ctx.succeedWithIssues(refusal);
 });
