@@ -76,7 +76,9 @@ function pathSource(value: string, input: string, baseDir: string): ModelSource 
   const job = parseJobUri(value);
   if (job) {
     checkJobName(job.jobName, input);
-    return { kind: 'uri', uri: value, input, jobName: job.jobName, output: job.output };
+    // The CLI registers an MLflow run path as the job's artifacts path.
+    const uri = scheme === 'runs' ? `azureml://jobs/${job.jobName}/outputs/artifacts/paths/${job.subPath}` : value;
+    return { kind: 'uri', uri, input, jobName: job.jobName, output: job.output };
   }
   return { kind: 'uri', uri: value, input };
 }

@@ -179,6 +179,19 @@ describe('AmlRegisterModel, run as the agent runs it, against the local Azure', 
     assert.strictEqual(r.outputs.modelUri, 'azureml:uri-model:1');
   });
 
+  it('registers an MLflow run URI as the job\'s artifacts path, with the job\'s checks and lineage', async () => {
+    const job = await completedJob('runs_uri_src', { auc: 0.77 });
+    const r = await run({ modelName: 'runs-model', modelPath: `runs:/${job}/model`, modelType: 'mlflow_model', metricConditions: 'auc > 0.7' });
+    assert.strictEqual(r.result, 'Succeeded', r.visibleLog);
+    const v = versionOf('runs-model', '1')!;
+    assert.strictEqual(v.properties.modelUri, `azureml://jobs/${job}/outputs/artifacts/paths/model`);
+    assert.strictEqual(v.properties.jobName, job);
+    assert.strictEqual(v.properties.properties['metrics.auc'], '0.77');
+
+    const created = fake.workspace.createdCount();
+    assertRefused(await run({ modelName: 'runs-model', modelPath: 'azureml://jobs/no_such_job/outputs/model' }), created, /^Input 'modelPath': the job 'no_such_job' does not exist/);
+  });
+
   it('reads name, type, tags and a local path from a model YAML, task inputs winning', async () => {
     const dir = path.join(temp, 'yaml-project');
     fs.mkdirSync(path.join(dir, 'model'), { recursive: true });

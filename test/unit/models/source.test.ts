@@ -26,6 +26,7 @@ describe('Model sources', () => {
     assert.deepStrictEqual(chooseSource({ modelPath: 'https://acct.blob.core.windows.net/c/m.pkl' }), { kind: 'uri', uri: 'https://acct.blob.core.windows.net/c/m.pkl', input: 'modelPath' });
     const job = chooseSource({ modelPath: 'azureml://jobs/job_9/outputs/artifacts/paths/model/' });
     assert.deepStrictEqual(sourceJob(job), { jobName: 'job_9', output: 'artifacts', input: 'modelPath' });
+    assert.deepStrictEqual(chooseSource({ modelPath: 'runs:/job_9/model' }), { kind: 'uri', uri: 'azureml://jobs/job_9/outputs/artifacts/paths/model', input: 'modelPath', jobName: 'job_9', output: 'artifacts' });
   });
 
   it('resolves the model YAML path from the YAML folder, and task inputs win over it', () => {
