@@ -12,6 +12,7 @@ import { planLocalModel, uploadLocalModel, type LocalModelPlan } from './upload'
 import {
   findChampion,
   findRegisteredByBuild,
+  freeVersion,
   getVersion,
   METRIC_PREFIX,
   nextVersion,
@@ -143,7 +144,7 @@ export async function registerModel(o: RegisterOptions): Promise<RegisterResult>
   let uploadedBytes: number | undefined;
   if (plan) uploadedBytes = (await uploadLocalModel(plan, o)).uploadedBytes;
 
-  const version = explicitVersion ?? (await nextVersion(client, name, signal));
+  const version = explicitVersion ?? (await freeVersion(client, name, await nextVersion(client, name, signal), signal));
   const body = versionBody(o, { modelUri, type, jobName: checkedJob?.name, metrics });
   const created = await client.put<ModelVersion>(`models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`, body, {
     operation: `register the model version ${name}:${version}`,

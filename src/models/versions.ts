@@ -38,6 +38,20 @@ export async function nextVersion(client: WorkspaceClient, name: string, signal?
   return String(highestNumeric(versions.map(versionOf)) + 1);
 }
 
+/**
+ * A version number nobody has taken: `start`, or, when another run registered it in the meantime, one above the
+ * highest numeric version, so a PUT never lands on someone else's version (which would change its tags).
+ */
+export async function freeVersion(client: WorkspaceClient, name: string, start: string, signal?: AbortSignal): Promise<string> {
+  let candidate = start;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (!(await getVersion(client, name, candidate, signal))) return candidate;
+    const versions = await listVersions(client, name, {}, signal);
+    candidate = String(Math.max(highestNumeric(versions.map(versionOf)), /^\d+$/.test(candidate) ? Number(candidate) : 0) + 1);
+  }
+  throw new Error(`Could not find a free version of model '${name}' after 5 attempts; other runs keep registering it.`);
+}
+
 export function highestNumeric(versions: string[]): number {
   return versions.filter((v) => /^\d+$/.test(v)).reduce((max, v) => Math.max(max, Number(v)), 0);
 }

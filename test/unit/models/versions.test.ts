@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import type { WorkspaceClient } from '../../../src/workspace/client';
-import { findChampion, findRegisteredByBuild, highestNumeric, nextVersion, sameContent, storedMetrics, type ModelVersion } from '../../../src/models/versions';
+import { findChampion, findRegisteredByBuild, freeVersion, highestNumeric, nextVersion, sameContent, storedMetrics, type ModelVersion } from '../../../src/models/versions';
 import { versionBody } from '../../../src/models/register';
 
 /** A client whose GETs answer from a table of path -> body; every GET is recorded. */
@@ -35,6 +35,15 @@ describe('Model versions', () => {
     const { client } = stubClient({ 'models/m': { properties: {} }, 'models/m/versions': { value: [version('2', {}), version('10', {}), version('rc1', {})] } });
     assert.strictEqual(await nextVersion(client, 'm'), '11');
     assert.strictEqual(highestNumeric(['a', 'b']), 0);
+  });
+
+  it('moves past a next version that another run took in the meantime', async () => {
+    const { client } = stubClient({
+      'models/m/versions/7': version('7', {}),
+      'models/m/versions': { value: [version('7', {}), version('6', {})] },
+    });
+    assert.strictEqual(await freeVersion(client, 'm', '7'), '8');
+    assert.strictEqual(await freeVersion(client, 'm', '9'), '9');
   });
 
   it('finds the version this build registered from the same source, by lineage tag', async () => {
