@@ -16,6 +16,8 @@ export interface TaskContext {
   publishTestResults(junitFile: string, runTitle: string): void;
   /** Uploads a folder as a pipeline artifact. */
   uploadArtifact(folder: string, artifactName: string): void;
+  /** Ends the step as SucceededWithIssues with this message, if the body returns normally. */
+  succeedWithIssues(message: string): void;
 }
 
 export const agentLog: Log = {
@@ -39,6 +41,7 @@ export async function runTask(body: (ctx: TaskContext) => Promise<void>): Promis
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  let issues: string | undefined;
   const ctx: TaskContext = {
     log: agentLog,
     signal: controller.signal,
@@ -56,11 +59,15 @@ export async function runTask(body: (ctx: TaskContext) => Promise<void>): Promis
     publishTestResults: (junitFile, runTitle) =>
       tl.command('results.publish', { type: 'JUnit', mergeResults: 'false', runTitle, publishRunAttachments: 'true', resultFiles: junitFile, testRunSystem: 'VSTSTask' }, ''),
     uploadArtifact: (folder, artifactName) => tl.uploadArtifact(artifactName, folder, artifactName),
+    succeedWithIssues: (message) => {
+      issues = message;
+    },
   };
 
   try {
     await body(ctx);
     if (controller.signal.aborted) tl.setResult(tl.TaskResult.Cancelled, 'The step was canceled.');
+    else if (issues !== undefined) tl.setResult(tl.TaskResult.SucceededWithIssues, issues);
     else tl.setResult(tl.TaskResult.Succeeded, '');
   } catch (e) {
     if (controller.signal.aborted && (e as Error)?.name === 'AbortError') {

@@ -29,8 +29,8 @@ export interface CodeHash {
  * snapshot the CLI already uploaded is found and reused: SHA-256 over the file count, then
  * `#<relPath>#<size>` per file sorted by lower-cased path, then every file's bytes in that order.
  */
-export async function hashCodeFolder(codePath: string): Promise<CodeHash> {
-  const { files, ignoreFile } = await listCodeFiles(codePath);
+export async function hashCodeFolder(codePath: string, what: ContentKind = CODE): Promise<CodeHash> {
+  const { files, ignoreFile } = await listCodeFiles(codePath, what);
   const hash = createHash('sha256');
   hash.update(String(files.length));
   for (const file of files) {
@@ -42,13 +42,22 @@ export async function hashCodeFolder(codePath: string): Promise<CodeHash> {
   return { hash: hash.digest('hex'), files, totalBytes, ...(ignoreFile ? { ignoreFile } : {}) };
 }
 
+/** What is being uploaded, for messages: the job's code, or a model's files. The hash is the same for both. */
+export interface ContentKind {
+  noun: string;
+  /** What to do about an empty folder. */
+  emptyHint: string;
+}
+
+const CODE: ContentKind = { noun: 'code', emptyHint: 'Point code at the folder with your training script.' };
+
 /** The files the CLI would upload for this path, sorted the way the hash needs them. */
-export async function listCodeFiles(codePath: string): Promise<{ files: CodeFile[]; ignoreFile?: string }> {
+export async function listCodeFiles(codePath: string, what: ContentKind = CODE): Promise<{ files: CodeFile[]; ignoreFile?: string }> {
   const root = path.resolve(codePath);
   const stat = await statOrUndefined(root);
-  if (!stat) throw new UserError(`The code path ${codePath} does not exist (looked for ${root}).`);
+  if (!stat) throw new UserError(`The ${what.noun} path ${codePath} does not exist (looked for ${root}).`);
   if (stat.isFile()) return { files: [{ absPath: root, relPath: path.basename(root), size: stat.size }] };
-  if (!stat.isDirectory()) throw new UserError(`The code path ${codePath} is neither a file nor a folder.`);
+  if (!stat.isDirectory()) throw new UserError(`The ${what.noun} path ${codePath} is neither a file nor a folder.`);
 
   const ignoreFile = await findIgnoreFile(root);
   // Case-sensitive like the CLI's pathspec matching, whatever the platform.
@@ -56,10 +65,10 @@ export async function listCodeFiles(codePath: string): Promise<{ files: CodeFile
   if (ignoreFile) rules.add(await fs.promises.readFile(ignoreFile, 'utf8'));
 
   const files: CodeFile[] = [];
-  await walk(root, '', rules, new Set([await fs.promises.realpath(root)]), files);
+  await walk(root, '', rules, new Set([await fs.promises.realpath(root)]), files, what);
   if (files.length === 0) {
     const why = ignoreFile ? ` once ${path.basename(ignoreFile)} is applied` : '';
-    throw new UserError(`The code folder ${codePath} has no files to upload${why}. Point code at the folder with your training script.`);
+    throw new UserError(`The ${what.noun} folder ${codePath} has no files to upload${why}. ${what.emptyHint}`);
   }
   files.sort(byHashOrder);
   return ignoreFile ? { files, ignoreFile } : { files };
@@ -74,20 +83,20 @@ async function findIgnoreFile(root: string): Promise<string | undefined> {
 }
 
 /** Follows symbolic links like the CLI (os.walk with followlinks), but never loops on a link to an ancestor. */
-async function walk(dir: string, relDir: string, rules: Ignore, ancestors: Set<string>, files: CodeFile[]): Promise<void> {
+async function walk(dir: string, relDir: string, rules: Ignore, ancestors: Set<string>, files: CodeFile[], what: ContentKind): Promise<void> {
   const entries = await fs.promises.readdir(dir, { withFileTypes: true });
   for (const entry of entries) {
     const absPath = path.join(dir, entry.name);
     const relPath = relDir ? `${relDir}/${entry.name}` : entry.name;
     const stat = entry.isSymbolicLink() ? await statOrUndefined(absPath) : await fs.promises.stat(absPath);
     if (!stat) {
-      throw new UserError(`The code folder contains ${relPath}, a link to something that does not exist. Remove it or add it to .amlignore.`);
+      throw new UserError(`The ${what.noun} folder contains ${relPath}, a link to something that does not exist. Remove it or add it to .amlignore.`);
     }
     if (stat.isDirectory()) {
       if (rules.ignores(`${relPath}/`)) continue;
       const real = await fs.promises.realpath(absPath);
       if (ancestors.has(real)) continue;
-      await walk(absPath, relPath, rules, new Set([...ancestors, real]), files);
+      await walk(absPath, relPath, rules, new Set([...ancestors, real]), files, what);
     } else if (stat.isFile()) {
       if (rules.ignores(relPath)) continue;
       files.push({ absPath, relPath, size: stat.size });

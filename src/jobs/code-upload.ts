@@ -82,7 +82,7 @@ export const BLOCK_CONCURRENCY = 4;
  * folder or its largest file, and a small file costs one request (uploadStream would stage a block and commit it,
  * with a buffer of the full block size each).
  */
-async function uploadFiles(container: ContainerClient, folder: string, files: Array<{ absPath: string; relPath: string; size: number }>, signal?: AbortSignal): Promise<number> {
+export async function uploadFiles(container: ContainerClient, folder: string, files: Array<{ absPath: string; relPath: string; size: number }>, signal?: AbortSignal): Promise<number> {
   let total = 0;
   let next = 0;
   const worker = async () => {

@@ -88,8 +88,11 @@ function listVersions(ctx: ServiceContext, call: ArmCall, kind: AssetKind, name:
       return p.hash_sha256 === hash && (hashVersion === null || p.hash_version === hashVersion);
     })
     : [...(ctx.store.assets[kind].get(name)?.versions.values() ?? [])];
+  const tagFilter = kind === 'models' ? keyValueFilter(q.get('tags')) : () => true;
+  const propertyFilter = kind === 'models' ? keyValueFilter(q.get('properties')) : () => true;
   const items = candidates
     .filter((v) => archived(Boolean(v.body.properties?.isArchived)))
+    .filter((v) => tagFilter(v.body.properties?.tags) && propertyFilter(v.body.properties?.properties))
     .map((v) => ({ view: ctx.store.versionView(kind, v), created: v.created, name: v.version }));
   return listPage(call.req, items, ctx.scope.baseUrl);
 }
@@ -145,8 +148,14 @@ async function assetIssues(ctx: ServiceContext, kind: AssetKind, props: any, exi
     if (props.condaFile && !props.image) issues.push({ path: 'properties.condaFile', message: 'a conda file needs a base image' });
   } else if (kind === 'data') {
     ctx.refs.dataUri(props.dataUri, 'properties.dataUri', issues, undefined);
-  } else if (kind === 'models' && typeof props.modelUri === 'string') {
-    ctx.refs.dataUri(props.modelUri, 'properties.modelUri', issues, undefined);
+  } else if (kind === 'models') {
+    if (typeof props.modelUri === 'string') {
+      ctx.refs.dataUri(props.modelUri, 'properties.modelUri', issues, undefined);
+      if (!issues.length) jobOutputExists(ctx, props.modelUri, issues);
+    }
+    if (typeof props.jobName === 'string' && !ctx.store.jobs.has(props.jobName)) {
+      issues.push({ path: 'properties.jobName', message: `Job '${props.jobName}' was not found in workspace '${ctx.scope.workspaceName}'` });
+    }
   } else if (kind === 'components') {
     ctx.refs.componentSpec(props.componentSpec, 'properties.componentSpec', issues);
   }
@@ -182,6 +191,36 @@ async function startPendingUpload(ctx: ServiceContext, call: ArmCall, name: stri
     pendingUploadId,
     pendingUploadType: 'TemporaryBlobReference',
   });
+}
+
+/**
+ * The `tags` and `properties` filters of a model version list (2024-04-01): comma-separated `name` (present)
+ * or `name=value` (equal) entries, all of which must match.
+ */
+function keyValueFilter(text: string | null): (map: Record<string, string | null> | undefined) => boolean {
+  if (!text) return () => true;
+  const wanted = text.split(',').map((e) => e.trim()).filter(Boolean).map((e) => {
+    const eq = e.indexOf('=');
+    return eq < 0 ? { name: e } : { name: e.slice(0, eq), value: e.slice(eq + 1) };
+  });
+  return (map) => wanted.every((w) => map != null && Object.prototype.hasOwnProperty.call(map, w.name) && (w.value === undefined || map[w.name] === w.value));
+}
+
+/**
+ * A model registered from a job output must name an output the job has: one it declares, `default` for command and
+ * sweep jobs, or `artifacts` (the job's artifact location, which every job has).
+ */
+function jobOutputExists(ctx: ServiceContext, uri: string, issues: ValidationIssue[]): void {
+  const m = /^azureml:\/\/jobs\/([^/]+)\/outputs\/([^/]+)/.exec(uri) ?? /^runs:\/([^/]+)\//.exec(uri);
+  if (!m) return;
+  const job = ctx.store.jobs.get(m[1]);
+  const output = m[2] ?? 'artifacts';
+  if (!job || output === 'artifacts') return;
+  const declared = Object.keys(job.body.properties?.outputs ?? {});
+  if (job.body.properties?.jobType === 'Command' || job.body.properties?.jobType === 'Sweep') declared.push('default');
+  if (!declared.includes(output)) {
+    issues.push({ path: 'properties.modelUri', message: `Job '${m[1]}' has no output '${output}' (outputs: ${declared.join(', ') || 'none'}, and artifacts)` });
+  }
 }
 
 function archivedFilter(call: ArmCall): (archived: boolean) => boolean {

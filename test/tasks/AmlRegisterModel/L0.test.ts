@@ -1,0 +1,125 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { MockTestRunner } from 'azure-pipelines-task-lib/mock-test';
+
+const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
+const taskJson = path.join(repoRoot, 'tasks', 'AmlRegisterModel', 'task.json');
+
+const spn = { scheme: 'ServicePrincipal', params: { serviceprincipalid: 'app-1', serviceprincipalkey: 'l0-secret-value-123', tenantid: 'tenant-1', authenticationType: 'spnKey' } };
+const base = { azureSubscription: 'conn-1', resourceGroup: 'rg', workspaceName: 'ws', modelName: 'churn', jobName: 'job_1', jobOutput: 'model' };
+const registered = {
+  name: 'churn',
+  version: '4',
+  modelId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/models/churn/versions/4',
+  assetUri: 'azureml:churn:4',
+  modelUri: 'azureml://jobs/job_1/outputs/model',
+  registered: true,
+  metrics: { accuracy: 0.93 },
+};
+const refused = {
+  name: 'churn',
+  modelUri: 'azureml://jobs/job_1/outputs/model',
+  registered: false,
+  metrics: { accuracy: 0.8 },
+  gate: { pass: false, rows: [{ metric: 'accuracy', candidate: 0.8, against: '>= 0.9', pass: false }], reasons: ["accuracy = 0.8 does not meet 'accuracy >= 0.9'."], notes: [] },
+};
+
+async function runScenario(scenario: object): Promise<MockTestRunner> {
+  const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'l0-'));
+  process.env.L0_SCENARIO = JSON.stringify(scenario);
+  process.env.AGENT_TEMPDIRECTORY = temp;
+  try {
+    const tr = new MockTestRunner(path.join(__dirname, 'scenario.js'), taskJson);
+    // Run with this Node: without it the mock runner downloads one.
+    tr.nodePath = process.execPath;
+    await tr.runAsync();
+    assert.ok(tr.stdout.includes('##vso[task.complete') || tr.stdout.includes('##vso[task.setvariable'), `the task did not run:\n${tr.stdout}\n${tr.stderr}`);
+    return tr;
+  } finally {
+    delete process.env.L0_SCENARIO;
+    fs.rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+function optionsOf(tr: MockTestRunner): any {
+  const line = tr.stdout.split(/\r?\n/).find((l) => l.startsWith('L0_OPTIONS '));
+  assert.ok(line, `the core was not called:\n${tr.stdout}`);
+  return JSON.parse(line.slice('L0_OPTIONS '.length));
+}
+
+const output = (name: string, value: string) => `##vso[task.setvariable variable=${name};isOutput=true;issecret=false;]${value}`;
+
+describe('AmlRegisterModel entry point (L0, mock runner)', function () {
+  this.timeout(30_000);
+
+  it('sets every output variable and succeeds when the model is registered', async () => {
+    const tr = await runScenario({ inputs: base, endpoint: spn, result: registered });
+    assert.ok(tr.succeeded, tr.stdout);
+    for (const [name, value] of [['modelName', 'churn'], ['modelVersion', '4'], ['modelId', registered.modelId], ['modelUri', 'azureml:churn:4'], ['modelRegistered', 'true']]) {
+      assert.ok(tr.stdout.includes(output(name, value)), `${name} not set:\n${tr.stdout}`);
+    }
+    assert.ok(tr.stdout.includes('##vso[task.uploadsummary]'), 'no run summary');
+  });
+
+  it('passes the inputs to the core as typed options', async () => {
+    const tr = await runScenario({
+      inputs: {
+        ...base,
+        modelType: 'mlflow_model',
+        tags: 'team=growth\nowner=ml',
+        properties: 'framework=sklearn',
+        stage: 'Staging',
+        metrics: '{"accuracy": 0.93}',
+        metricConditions: 'accuracy >= 0.9\n# comment\nrmse < 3.5',
+        championTag: 'champion=true',
+        championMetric: 'accuracy',
+        championMargin: '0.01',
+      },
+      endpoint: spn,
+      result: registered,
+    });
+    assert.ok(tr.succeeded, tr.stdout);
+    const o = optionsOf(tr);
+    assert.deepStrictEqual(o.model, { name: 'churn', type: 'mlflow_model', tags: { team: 'growth', owner: 'ml' }, properties: { framework: 'sklearn' }, stage: 'Staging' });
+    assert.deepStrictEqual(o.source, { jobName: 'job_1', jobOutput: 'model' });
+    assert.deepStrictEqual(o.metrics, { accuracy: 0.93 });
+    assert.deepStrictEqual(o.conditions.map((c: any) => [c.metric, c.operator, c.threshold, c.line]), [['accuracy', '>=', 0.9, 1], ['rmse', '<', 3.5, 3]]);
+    assert.deepStrictEqual(o.champion, { selector: { tag: { name: 'champion', value: 'true' } }, metric: 'accuracy', goal: 'maximize', margin: 0.01 });
+    assert.strictEqual(o.build.buildId, undefined);
+  });
+
+  it('fails with the gate\'s reasons and modelRegistered=false when the gate says no', async () => {
+    const tr = await runScenario({ inputs: { ...base, metricConditions: 'accuracy >= 0.9' }, endpoint: spn, result: refused });
+    assert.ok(tr.failed, tr.stdout);
+    assert.deepStrictEqual(tr.errorIssues, ["The model churn was not registered: the metric gate did not pass. accuracy = 0.8 does not meet 'accuracy >= 0.9'."]);
+    assert.ok(tr.stdout.includes(output('modelRegistered', 'false')));
+    assert.ok(!tr.stdout.includes('variable=modelVersion'), 'a version was set');
+  });
+
+  it('succeeds with issues when the gate says no and gateFailureAction is warn', async () => {
+    const tr = await runScenario({ inputs: { ...base, metricConditions: 'accuracy >= 0.9', gateFailureAction: 'warn' }, endpoint: spn, result: refused });
+    assert.ok(tr.stdout.includes('##vso[task.complete result=SucceededWithIssues;]The model churn was not registered'), tr.stdout);
+    assert.strictEqual(tr.errorIssues.length, 0);
+    assert.ok(tr.stdout.includes(output('modelRegistered', 'false')));
+  });
+
+  for (const [what, inputs, message] of [
+    ['a malformed condition', { metricConditions: 'accuracy => 0.9' }, /^Input 'metricConditions', line 1: 'accuracy => 0\.9' is not a metric condition/],
+    ['metrics that are not JSON', { metrics: 'accuracy=0.9' }, /^Input 'metrics' is not JSON/],
+    ['a champion metric without a champion', { championMetric: 'accuracy' }, /^Input 'championMetric' is set but no champion is chosen/],
+    ['a champion without a metric', { championStage: 'Production' }, /^Input 'championMetric' is required with a champion/],
+    ['a negative margin', { championStage: 'Production', championMetric: 'accuracy', championMargin: '-1' }, /^Input 'championMargin' must be a number of at least 0/],
+    ['an unknown model type', { modelType: 'sklearn' }, /^Input 'modelType' must be one of custom_model, mlflow_model, triton_model/],
+    ['an unknown gate action', { gateFailureAction: 'ignore' }, /^Input 'gateFailureAction' must be one of fail, warn/],
+  ] as const) {
+    it(`fails on ${what} before anything is looked up`, async () => {
+      const tr = await runScenario({ inputs: { ...base, ...inputs }, endpoint: spn });
+      assert.ok(tr.failed, tr.stdout);
+      assert.strictEqual(tr.errorIssues.length, 1, tr.stdout);
+      assert.match(tr.errorIssues[0], message);
+      assert.ok(!tr.stdout.includes('registerModel was called'));
+    });
+  }
+});

@@ -1,0 +1,42 @@
+import * as path from 'path';
+import { TaskMockRunner } from 'azure-pipelines-task-lib/mock-run';
+
+/**
+ * One L0 scenario, run by MockTestRunner in a child process: the scenario's settings arrive as JSON in
+ * L0_SCENARIO. The core registration is replaced by a canned result; rendering the outcome stays real.
+ */
+interface Scenario {
+  inputs: Record<string, string>;
+  endpoint?: { scheme: string; params: Record<string, string> };
+  /** What registerModel returns; absent: it must not be called. */
+  result?: Record<string, unknown>;
+}
+
+const scenario = JSON.parse(process.env.L0_SCENARIO ?? '{}') as Scenario;
+const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
+const taskPath = path.join(repoRoot, 'build', 'tasks', 'AmlRegisterModel', 'index.js');
+const tmr = new TaskMockRunner(taskPath);
+
+for (const [k, v] of Object.entries(scenario.inputs)) tmr.setInput(k, v);
+if (scenario.endpoint) {
+  const id = scenario.inputs.azureSubscription;
+  process.env[`ENDPOINT_URL_${id}`] = 'https://management.azure.com/';
+  process.env[`ENDPOINT_AUTH_${id}`] = JSON.stringify({ scheme: scenario.endpoint.scheme, parameters: scenario.endpoint.params });
+  process.env[`ENDPOINT_AUTH_SCHEME_${id}`] = scenario.endpoint.scheme;
+  for (const [k, v] of Object.entries(scenario.endpoint.params)) process.env[`ENDPOINT_AUTH_PARAMETER_${id}_${k.toUpperCase()}`] = v;
+  process.env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONID`] = '00000000-1111-2222-3333-444444444444';
+}
+
+const real = require(path.join(repoRoot, 'build', 'src', 'models', 'register.js'));
+tmr.registerMock('../../src/models/register', {
+  ...real,
+  registerModel: async (o: Record<string, unknown>) => {
+    if (!scenario.result) throw new Error('registerModel was called');
+    // What the entry point passed to the core, for the test to check.
+    const { client: _c, credential: _k, log: _l, onSecret: _s, signal: _g, ...options } = o;
+    console.log(`L0_OPTIONS ${JSON.stringify(options)}`);
+    return scenario.result;
+  },
+});
+
+tmr.run();
