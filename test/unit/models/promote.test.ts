@@ -216,6 +216,19 @@ describe('promoting a model version to another workspace or a registry', functio
     for (const [rel, content] of Object.entries(files)) assert.ok(copied[rel]?.equals(content), `${rel} differs`);
   });
 
+  it("finds the files of a model registered from a job's artifacts (azureml://jobs/<job>/outputs/artifacts/paths/...)", async () => {
+    const files = modelFiles('job-run');
+    const artifacts = blobs().getContainerClient(fake.workspace.identity.artifactContainer);
+    for (const [rel, content] of Object.entries(files)) await artifacts.getBlockBlobClient(`ExperimentRun/dcid.train-job-7/outputs/model/${rel}`).upload(content, content.length);
+    fake.workspace.seedVersion('models', 'job-model', '1', { modelUri: 'azureml://jobs/train-job-7/outputs/artifacts/paths/outputs/model/', modelType: 'mlflow_model' });
+    const out = await promote('azureml:job-model:1', prod());
+    assert.strictEqual(out.error, undefined, JSON.stringify(out.error));
+    const modelUri = (out.result as any).modelUri as string;
+    assert.match(modelUri, /\/LocalUpload\/[0-9a-f]{64}\/model$/);
+    const copied = await readFolder(fake.workspaces[PROD.workspaceName].identity.defaultContainer, modelUri.replace(/^azureml:\/\/datastores\/workspaceblobstore\/paths\//, ''));
+    assert.deepStrictEqual(Object.keys(copied).sort(), Object.keys(files).sort());
+  });
+
   it('promotes into a registry through its pending upload and waits for the version to be created', async () => {
     const files = modelFiles('dev-run-1');
     const reg = fake.registries[REGISTRY.registryName];
