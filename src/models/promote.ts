@@ -147,7 +147,9 @@ export async function promoteModel(o: PromoteModelOptions): Promise<PromotionRes
   const totalBytes = files.reduce((n, f) => n + f.size, 0);
   const targetName = o.target.kind === 'workspace' ? `workspace '${o.target.client.workspace.workspaceName}'` : `registry '${o.target.client.registry.registryName}'`;
 
-  // Read the target first: a missing role or a conflicting version fails here, before anything is copied.
+  // Read the target first: a missing target or role, or a conflicting version, fails here before anything is copied.
+  if (o.target.kind === 'workspace') await o.target.client.workspaceDetails();
+  else await o.target.client.details();
   const versionPath = `models/${model.name}/versions/${model.version}`;
   const existing = await o.target.client.get<ModelVersionBody>(versionPath, { operation: `read the model ${label} in ${targetName}`, allowNotFound: true, signal: o.signal });
   if (existing?.properties) {

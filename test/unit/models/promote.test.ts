@@ -196,10 +196,17 @@ describe('promoting a model version to another workspace or a registry', functio
     // The dev identity works on dev but has no role on prod.
     const out = await promote('azureml:fraud-model:2', prod('secret'));
     assert.strictEqual(out.error?.name, 'UserError');
-    assert.match(out.error!.message, /service connection for mlw-prod is not allowed to read the model fraud-model:2 in workspace 'mlw-prod' \(AuthorizationFailed/);
+    assert.match(out.error!.message, /service connection for mlw-prod is not allowed to read the workspace 'mlw-prod' in resource group 'rg-mlops-prod' \(AuthorizationFailed/);
     assert.match(out.error!.message, /AzureML Data Scientist/);
     assert.strictEqual(prodWs.createdCount(), created);
     assert.deepStrictEqual(uploads(), []);
+  });
+
+  it('fails with a clear message when the target workspace or registry does not exist', async () => {
+    const ws = await promote('azureml:credit-model:3', { ...prod(), name: 'mlw-prdo' });
+    assert.match(ws.error?.message ?? '', /The Azure ML workspace 'mlw-prdo' was not found in resource group 'rg-mlops-prod'/);
+    const reg = await promote('azureml:credit-model:3', { ...registry(), name: 'mlr-nope' });
+    assert.match(reg.error?.message ?? '', /The Azure ML registry 'mlr-nope' was not found in resource group 'rg-mlops-shared'/);
   });
 
   it('streams the files when they are too big for a server-side copy', async () => {
