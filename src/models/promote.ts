@@ -321,7 +321,8 @@ async function copyFiles(source: ContainerClient, target: ContainerClient, folde
         await to.syncCopyFromURL(url, { abortSignal: o.signal });
       } else {
         const download = await from.download(0, undefined, { abortSignal: o.signal });
-        await to.uploadStream(download.readableStreamBody as Readable, 4 * 1024 * 1024, 4, { abortSignal: o.signal });
+        // Two 4 MiB buffers per file in flight: memory stays bounded whatever the file size.
+        await to.uploadStream(download.readableStreamBody as Readable, 4 * 1024 * 1024, 2, { abortSignal: o.signal });
       }
       total += file.size;
     }
