@@ -37,6 +37,10 @@ const ROOTS = [
   'PendingUploadRequestDto',
 ];
 
+// Registry model versions (RegistryModelVersions_CreateOrUpdate, _CreateOrGetStartPendingUpload) take the same
+// bodies as workspace ones; fail loudly if a spec update gives them definitions of their own.
+const REGISTRY_BODY_PATHS = /\/registries\/\{registryName\}\/models\/\{modelName\}\/versions\/\{version\}(\/startPendingUpload)?$/;
+
 // Keywords the validator uses; everything else (descriptions, examples, client names) is dropped.
 const KEEP = new Set([
   'type', 'format', 'required', 'enum', 'properties', 'additionalProperties', 'allOf', '$ref', 'items',
@@ -113,6 +117,16 @@ function hasDiscriminatorUpChain(target, seen = new Set()) {
   if (seen.has(keyOf(target))) return false;
   seen.add(keyOf(target));
   return (def.allOf ?? []).some((p) => p.$ref && hasDiscriminatorUpChain(refTarget(target.file, p.$ref), seen));
+}
+
+for (const [path, operations] of Object.entries(load(mainFile).paths)) {
+  if (!REGISTRY_BODY_PATHS.test(path)) continue;
+  for (const [method, op] of Object.entries(operations)) {
+    const body = (op.parameters ?? []).find((p) => p.in === 'body');
+    if (!body) continue;
+    const name = refTarget(mainFile, body.schema.$ref).name;
+    if (!ROOTS.includes(name)) throw new Error(`${method.toUpperCase()} ${path} takes ${name}, which is not among the roots`);
+  }
 }
 
 const output = {};

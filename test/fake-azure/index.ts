@@ -24,6 +24,8 @@ import type { FakeResponse, Principal } from './http';
 import { AccessTokenIssuer, verifyAccessToken, type IssuedTokenRecord } from './tokens';
 import { createWorkspaceService, type WorkspaceService } from './workspace';
 import { loopbackSender } from './aml/webhooks';
+import { createRegistryService, type RegistryService } from './aml/registries';
+import { WorkspaceRouter } from './aml/router';
 
 export type { FaultKind, FaultSettings } from './faults';
 export type { Identities } from './identities';
@@ -31,6 +33,7 @@ export type { RecordedRequest, RequestKind } from './record';
 export type { PlanEvent } from './ado-events';
 export type { BlobRequest } from './storage';
 export type { IssuedTokenRecord } from './tokens';
+export type { RegistryService } from './aml/registries';
 export { SimulatedClock } from './clock';
 
 export interface FakeAzureOptions {
@@ -44,9 +47,34 @@ export interface FakeAzureOptions {
   blob?: boolean;
   /** The workspace's clock for job lifecycles (e.g. a SimulatedClock); default the real clock. */
   clock?: { now(): Date };
+  /**
+   * More workspaces beside the default one (`mlw-demo` in `rg-mlops`), e.g. a production workspace to promote to.
+   * Each has its own default datastore container in the same Azurite and is open only to the identities named
+   * (default: every identity with a role, as the default workspace).
+   */
+  workspaces?: ExtraWorkspace[];
+  /** Azure ML registries (`registries/{name}`, model containers and versions, pending uploads). */
+  registries?: ExtraRegistry[];
   /** Fixed ports, for the standalone CLI; tests leave them at 0 (a free port). */
   port?: number;
   imdsPort?: number;
+}
+
+/** Identities of `fake.identities` by their key. */
+export type IdentityName = keyof Identities;
+
+export interface ExtraWorkspace {
+  workspaceName: string;
+  /** Default: the default workspace's resource group. */
+  resourceGroup?: string;
+  /** Identities with a role on this workspace; default every identity with a role on the subscription. */
+  authorizedIdentities?: IdentityName[];
+}
+
+export interface ExtraRegistry {
+  registryName: string;
+  resourceGroup?: string;
+  authorizedIdentities?: IdentityName[];
 }
 
 export interface FakeAzure {
@@ -66,6 +94,10 @@ export interface FakeAzure {
   readonly location: string;
   readonly identities: Identities;
   readonly workspace: WorkspaceService;
+  /** Every workspace by name: the default one and those of `options.workspaces`. */
+  readonly workspaces: Readonly<Record<string, WorkspaceService>>;
+  /** The registries of `options.registries`, by name. */
+  readonly registries: Readonly<Record<string, RegistryService>>;
   /** Azure DevOps plan events (`{collectionUri}{project}/_apis/distributedtask/hubs/{hub}/plans/{plan}/events`) Azure ML called back with. */
   readonly adoEvents: AdoPlanEventsService;
   /** Azurite, where the workspace's datastores keep their blobs; undefined when started with blob: false. */
@@ -127,27 +159,54 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
       storage = await startAzurite({ certPath: tls.certPath, keyPath: tls.keyPath, caCertPath: tls.caCertPath });
       cleanups.push(() => storage!.stop());
     }
-    const workspace = createWorkspaceService({
-      baseUrl: url,
-      tenantId: TENANT_ID,
-      subscriptionId: SUBSCRIPTION_ID,
-      resourceGroup: RESOURCE_GROUP,
-      workspaceName: WORKSPACE_NAME,
-      location: LOCATION,
-      authorizedAppIds: apps.filter((a) => a.authorized).map((a) => a.clientId),
-      storage: storage && {
-        accountName: storage.accountName,
-        accountKey: storage.accountKey,
-        endpointSuffix: storage.endpointSuffix,
-        serviceUrl: storage.serviceUrl,
-      },
-      callbacks: loopbackSender(tls.caCertPath),
-      clock: options.clock,
-    });
+    const storageInfo = storage && {
+      accountName: storage.accountName,
+      accountKey: storage.accountKey,
+      endpointSuffix: storage.endpointSuffix,
+      serviceUrl: storage.serviceUrl,
+    };
+    const withRole = apps.filter((a) => a.authorized).map((a) => a.clientId);
+    const appIdsOf = (names: IdentityName[] | undefined) => (names ? names.map((n) => identities[n].clientId) : withRole);
+    const newWorkspace = (resourceGroup: string, workspaceName: string, authorizedAppIds: string[]) =>
+      createWorkspaceService({
+        baseUrl: url,
+        tenantId: TENANT_ID,
+        subscriptionId: SUBSCRIPTION_ID,
+        resourceGroup,
+        workspaceName,
+        location: LOCATION,
+        authorizedAppIds,
+        storage: storageInfo,
+        callbacks: loopbackSender(tls.caCertPath),
+        clock: options.clock,
+      });
+    const workspace = newWorkspace(RESOURCE_GROUP, WORKSPACE_NAME, withRole);
+    const workspaces: Record<string, WorkspaceService> = { [WORKSPACE_NAME]: workspace };
+    const router = new WorkspaceRouter(SUBSCRIPTION_ID, { resourceGroup: RESOURCE_GROUP, workspaceName: WORKSPACE_NAME, service: workspace });
+    for (const w of options.workspaces ?? []) {
+      if (workspaces[w.workspaceName]) throw new Error(`startFakeAzure: workspace '${w.workspaceName}' is given twice`);
+      const resourceGroup = w.resourceGroup ?? RESOURCE_GROUP;
+      workspaces[w.workspaceName] = newWorkspace(resourceGroup, w.workspaceName, appIdsOf(w.authorizedIdentities));
+      router.addWorkspace({ resourceGroup, workspaceName: w.workspaceName, service: workspaces[w.workspaceName] });
+    }
+    const registries: Record<string, RegistryService> = {};
+    for (const r of options.registries ?? []) {
+      registries[r.registryName] = createRegistryService({
+        baseUrl: url,
+        tenantId: TENANT_ID,
+        subscriptionId: SUBSCRIPTION_ID,
+        resourceGroup: r.resourceGroup ?? RESOURCE_GROUP,
+        registryName: r.registryName,
+        location: LOCATION,
+        authorizedAppIds: appIdsOf(r.authorizedIdentities),
+        storage: storageInfo,
+      });
+      router.addRegistry(registries[r.registryName]);
+    }
 
     const faults = new FaultInjector();
     const recorder = new RequestRecorder(options.recordFile ?? (process.env.FAKE_AZURE_RECORD || undefined));
-    dispatchMain = mainDispatch({ entra, ado, adoEvents, resources: workspace, tokens, faults, recorder, armAudience: ARM_AUDIENCE });
+    dispatchMain = mainDispatch({ entra, ado, adoEvents, resources: router, tokens, faults, recorder, armAudience: ARM_AUDIENCE });
     dispatchImds = imdsDispatch(imds, faults, recorder);
 
     let stopped: Promise<void> | undefined;
@@ -164,6 +223,8 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
       location: LOCATION,
       identities,
       workspace,
+      workspaces,
+      registries,
       adoEvents,
       storage: storage && {
         accountName: storage.accountName,

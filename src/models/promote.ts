@@ -1,0 +1,332 @@
+/**
+ * Promotes a registered model version from one Azure ML workspace (say dev) into another workspace (prod) or into an
+ * Azure ML registry, each side signed in with its own service connection.
+ *
+ *   const result = await promoteModel({
+ *     source: { client: devClient, credential: devCredential },          // WorkspaceClient of the source workspace
+ *     model: parseModelReference('azureml:credit-model:3'),              // input `model`
+ *     target: { kind: 'workspace', client: prodClient, credential: prodCredential }
+ *          // or { kind: 'registry', client: new RegistryClient({ ..., registry: { subscriptionId, resourceGroup, registryName } }) }
+ *     build, log, onSecret,                                              // lineage, progress, masking
+ *   });
+ *   // result.status: 'promoted' | 'unchanged'; result.targetId: ARM id of the version in the target
+ *
+ * The target version keeps the source's name, version, description, tags, properties, model type, flavors and stage
+ * (or `options.stage`), plus the promotion's lineage tags (`azure-devops.promotion.*`, `azure-devops.promotedFrom`).
+ * Files are copied blob to blob (server-side from a SAS when the source datastore has a key, streamed otherwise) to
+ * the target's default datastore under `LocalUpload/<content hash>/<folder>` or to the registry's pending-upload
+ * location. The content hash is stored in the version's properties, so promoting again is a no-op, and a target that
+ * already holds that version with other content is an error before anything is copied or created.
+ */
+import { createHash } from 'crypto';
+import { posix } from 'path';
+import type { Readable } from 'stream';
+import { ContainerClient, StorageSharedKeyCredential, BlobSASPermissions, type BlobItem } from '@azure/storage-blob';
+import type { TokenCredential } from '@azure/core-auth';
+import { UserError } from '../errors';
+import type { Sleep } from '../http/retry';
+import { formatBytes } from '../jobs/code-upload';
+import type { Log } from '../log';
+import type { WorkspaceClient } from '../workspace/client';
+import { defaultDatastore, getDatastore, openDatastoreContainer } from '../workspace/datastore';
+import { ASSET_NAME } from '../workspace/ids';
+import { lineageTags, type BuildContext } from '../workspace/lineage';
+import type { RegistryClient } from '../workspace/registry';
+
+/** Version property holding the hash of the model's files (names, sizes, digests). */
+export const CONTENT_HASH_PROPERTY = 'azureml.promote.sha256';
+/** Version property holding the ARM id of the model version it was promoted from. */
+export const SOURCE_PROPERTY = 'azureml.promote.source';
+/** Tag naming the model version it was promoted from. */
+export const PROMOTED_FROM_TAG = 'azure-devops.promotedFrom';
+/** Copy Blob From URL copies up to 256 MiB in one synchronous request; larger files are streamed. */
+export const SERVER_SIDE_COPY_MAX_BYTES = 256 * 1024 * 1024;
+/** Files copying at once. */
+export const COPY_CONCURRENCY = 8;
+
+export interface ModelRef {
+  name: string;
+  version: string;
+}
+
+export interface WorkspaceSide {
+  client: WorkspaceClient;
+  /** Used for identity-based datastores (no stored key or SAS). */
+  credential: TokenCredential;
+}
+
+export type PromotionTarget = ({ kind: 'workspace' } & WorkspaceSide) | { kind: 'registry'; client: RegistryClient };
+
+export interface PromoteModelOptions {
+  source: WorkspaceSide;
+  model: ModelRef;
+  target: PromotionTarget;
+  /** The pipeline run doing the promotion, recorded as `azure-devops.promotion.*` tags. */
+  build?: BuildContext;
+  /** Stage of the promoted version (e.g. "Production"); default the source's. */
+  stage?: string;
+  log: Log;
+  /** Called with every key and SAS read, before it is used. */
+  onSecret: (value: string) => void;
+  signal?: AbortSignal;
+  /** For the registry's long-running create. */
+  sleep?: Sleep;
+  /** Files up to this size are copied server-side when the source can be read with a SAS (default 256 MiB). */
+  serverSideCopyMaxBytes?: number;
+}
+
+export interface PromotionResult {
+  /** `unchanged`: the target already had this version with the same content; nothing was copied or created. */
+  status: 'promoted' | 'unchanged';
+  sourceId: string;
+  targetId: string;
+  /** Where the target version's files are (`azureml://datastores/...` or the registry's blob URL). */
+  modelUri: string;
+  contentHash: string;
+  files: number;
+  totalBytes: number;
+  /** Bytes copied by this call (0 when unchanged). */
+  copiedBytes: number;
+}
+
+interface ModelVersionBody {
+  id?: string;
+  properties?: {
+    description?: string | null;
+    tags?: Record<string, string> | null;
+    properties?: Record<string, string> | null;
+    modelType?: string | null;
+    modelUri?: string | null;
+    flavors?: Record<string, unknown> | null;
+    stage?: string | null;
+    jobName?: string | null;
+    provisioningState?: string;
+  };
+}
+
+interface SourceFile {
+  blobName: string;
+  relPath: string;
+  size: number;
+  digest: string;
+}
+
+/** `azureml:<name>:<version>` (or `<name>:<version>`), as the Azure ML CLI names a model version. */
+export function parseModelReference(text: string, input = 'model'): ModelRef {
+  const m = /^(?:azureml:)?([^:@/\s]+):([^:@/\s]+)$/.exec(text.trim());
+  if (!m || !ASSET_NAME.test(m[1])) {
+    throw new UserError(`'${text}' is not a model version: use azureml:<name>:<version>, e.g. azureml:credit-model:3.`, { input });
+  }
+  return { name: m[1], version: m[2] };
+}
+
+export async function promoteModel(o: PromoteModelOptions): Promise<PromotionResult> {
+  const { log, model } = o;
+  const label = `${model.name}:${model.version}`;
+  const source = o.source.client;
+  const sourceVersion = await source.get<ModelVersionBody>(`models/${model.name}/versions/${model.version}`, {
+    operation: `read the model ${label}`,
+    allowNotFound: true,
+    signal: o.signal,
+  });
+  if (!sourceVersion?.properties) {
+    throw new UserError(`The model ${label} was not found in workspace '${source.workspace.workspaceName}'. Check the model input (azureml:<name>:<version>) and the source workspace.`, { input: 'model' });
+  }
+  const sourceId = sourceVersion.id ?? source.armId('models', model.name, model.version);
+  const modelUri = sourceVersion.properties.modelUri;
+  if (!modelUri) throw new UserError(`The model ${label} has no files (its modelUri is empty), so there is nothing to promote.`, { input: 'model' });
+
+  const location = await resolveModelLocation(source, modelUri, o.signal);
+  const datastore = await getDatastore(source, location.datastore);
+  const sourceContainer = await openDatastoreContainer(datastore, { client: source, credential: o.source.credential, onSecret: o.onSecret });
+  const files = await listModelFiles(sourceContainer, location.path, o.signal);
+  if (files.length === 0) {
+    throw new UserError(`The files of model ${label} were not found: nothing is stored at ${modelUri} (datastore '${location.datastore}', path '${location.path}').`, { input: 'model' });
+  }
+  const contentHash = manifestHash(files);
+  const totalBytes = files.reduce((n, f) => n + f.size, 0);
+  const targetName = o.target.kind === 'workspace' ? `workspace '${o.target.client.workspace.workspaceName}'` : `registry '${o.target.client.registry.registryName}'`;
+
+  // Read the target first: a missing target or role, or a conflicting version, fails here before anything is copied.
+  if (o.target.kind === 'workspace') await o.target.client.workspaceDetails();
+  else await o.target.client.details();
+  const versionPath = `models/${model.name}/versions/${model.version}`;
+  const existing = await o.target.client.get<ModelVersionBody>(versionPath, { operation: `read the model ${label} in ${targetName}`, allowNotFound: true, signal: o.signal });
+  if (existing?.properties) {
+    const targetId = existing.id ?? versionPath;
+    if (existing.properties.properties?.[CONTENT_HASH_PROPERTY] === contentHash) {
+      log.info(`The model ${label} is already in ${targetName} with the same files (hash ${contentHash.slice(0, 12)}): nothing to do.`);
+      return { status: 'unchanged', sourceId, targetId, modelUri: existing.properties.modelUri ?? '', contentHash, files: files.length, totalBytes, copiedBytes: 0 };
+    }
+    throw new UserError(
+      `The model ${label} already exists in ${targetName} with different files` +
+        `${existing.properties.properties?.[SOURCE_PROPERTY] ? ` (promoted from ${existing.properties.properties[SOURCE_PROPERTY]})` : ''}. ` +
+        'Model versions cannot be changed: register the new files as a new version in the source workspace and promote that version.',
+      { input: 'model' },
+    );
+  }
+
+  const leaf = posix.basename(location.path.replace(/\/+$/, '')) || model.name;
+  const single = files.length === 1 && files[0].relPath === '';
+  log.info(`Promoting model ${label} to ${targetName}: ${files.length} files, ${formatBytes(totalBytes)}.`);
+
+  let destination: { container: ContainerClient; folder: string; modelUri: string };
+  if (o.target.kind === 'workspace') {
+    const ds = await defaultDatastore(o.target.client);
+    const container = await openDatastoreContainer(ds, { client: o.target.client, credential: o.target.credential, onSecret: o.onSecret });
+    const folder = `LocalUpload/${contentHash}/${leaf}`;
+    destination = { container, folder, modelUri: `azureml://datastores/${ds.name}/paths/${folder}` };
+  } else {
+    destination = await registryUploadLocation(o.target.client, model, leaf, o);
+  }
+
+  const copiedBytes = await copyFiles(sourceContainer, destination.container, destination.folder, files, single, o);
+
+  const p = sourceVersion.properties;
+  const promotionTags = Object.fromEntries(Object.entries(lineageTags(o.build ?? {})).map(([k, v]) => [k.replace(/^azure-devops\./, 'azure-devops.promotion.'), v]));
+  const properties: Record<string, string> = { ...(p.properties ?? {}), [CONTENT_HASH_PROPERTY]: contentHash, [SOURCE_PROPERTY]: sourceId };
+  if (p.jobName) properties['azureml.promote.sourceJob'] = p.jobName;
+  const body = {
+    properties: {
+      description: p.description ?? undefined,
+      tags: { ...(p.tags ?? {}), ...promotionTags, [PROMOTED_FROM_TAG]: sourceId },
+      properties,
+      modelType: p.modelType ?? undefined,
+      modelUri: destination.modelUri,
+      flavors: p.flavors ?? undefined,
+      stage: o.stage ?? p.stage ?? undefined,
+      isAnonymous: false,
+      isArchived: false,
+    },
+  };
+  const operation = `register the model ${label} in ${targetName}`;
+  const created = o.target.kind === 'workspace'
+    ? await o.target.client.put<ModelVersionBody>(versionPath, body, { operation, signal: o.signal })
+    : await o.target.client.putAndWait<ModelVersionBody>(versionPath, body, { operation, signal: o.signal, sleep: o.sleep });
+  const targetId = created.id ?? versionPath;
+  log.info(`Promoted model ${label} to ${targetName}: ${formatBytes(copiedBytes)} copied, registered as ${targetId}.`);
+  return { status: 'promoted', sourceId, targetId, modelUri: destination.modelUri, contentHash, files: files.length, totalBytes, copiedBytes };
+}
+
+/** Datastore and path of a model version's files in its workspace. */
+export async function resolveModelLocation(client: WorkspaceClient, modelUri: string, signal?: AbortSignal): Promise<{ datastore: string; path: string }> {
+  const ws = client.workspace;
+  const short = /^azureml:\/\/datastores\/([^/]+)\/paths\/(.*)$/i.exec(modelUri);
+  if (short) return { datastore: short[1], path: short[2] };
+  const long = /^azureml:\/\/subscriptions\/([^/]+)\/resource[gG]roups\/([^/]+)\/(?:providers\/Microsoft\.MachineLearningServices\/)?workspaces\/([^/]+)\/datastores\/([^/]+)\/paths\/(.*)$/i.exec(modelUri);
+  if (long) {
+    const same = [long[1], long[2], long[3]].map((x) => x.toLowerCase()).join('/') === [ws.subscriptionId, ws.resourceGroup, ws.workspaceName].map((x) => x.toLowerCase()).join('/');
+    if (!same) throw new UserError(`The model's files are in another workspace (${modelUri}); promote it from that workspace.`, { input: 'model' });
+    return { datastore: long[4], path: long[5] };
+  }
+  const runs = /^runs:\/([^/]+)\/(.*)$/.exec(modelUri);
+  const job = runs ? [runs[0], runs[1], 'artifacts', runs[2]] : /^azureml:\/\/jobs\/([^/]+)\/outputs\/([^/]+)(?:\/paths\/(.*))?$/.exec(modelUri);
+  if (job) {
+    const [, jobName, output, sub = ''] = job;
+    // `artifacts` is the job's default artifact location (ExperimentRun/dcid.<job>) in the artifact store.
+    if (output === 'artifacts') return { datastore: 'workspaceartifactstore', path: joinPath(`ExperimentRun/dcid.${jobName}`, sub) };
+    const j = await client.get<{ properties?: { outputs?: Record<string, { uri?: string | null } | null> } }>(`jobs/${jobName}`, { operation: `read the job '${jobName}' that produced the model`, allowNotFound: true, signal });
+    if (!j) throw new UserError(`The model's files are an output of the job '${jobName}', which no longer exists in workspace '${ws.workspaceName}'.`, { input: 'model' });
+    const uri = j.properties?.outputs?.[output]?.uri;
+    if (uri) {
+      const base = await resolveModelLocation(client, uri, signal);
+      return { datastore: base.datastore, path: joinPath(base.path, sub) };
+    }
+    // An output without a uri went to Azure ML's default place for it.
+    const ds = await defaultDatastore(client);
+    return { datastore: ds.name, path: joinPath(`azureml/${jobName}/${output}`, sub) };
+  }
+  throw new UserError(
+    `The model's files are at '${modelUri}', which cannot be promoted: supported are azureml://datastores/<name>/paths/<path>, azureml://jobs/<job>/outputs/<output>[/paths/<path>] and runs:/<job>/<path>.`,
+    { input: 'model' },
+  );
+}
+
+function joinPath(a: string, b: string): string {
+  return [a.replace(/\/+$/, ''), b.replace(/^\/+/, '')].filter((x) => x !== '').join('/');
+}
+
+/** The blob named `path`, or every blob under the folder `path` (relative paths sorted, so the hash is stable). */
+async function listModelFiles(container: ContainerClient, path: string, signal?: AbortSignal): Promise<SourceFile[]> {
+  const folder = path.replace(/\/+$/, '');
+  const items: BlobItem[] = [];
+  for await (const blob of container.listBlobsFlat({ prefix: folder, abortSignal: signal })) {
+    if (blob.name === folder || blob.name.startsWith(`${folder}/`) || folder === '') items.push(blob);
+  }
+  const exact = items.find((b) => b.name === folder);
+  const chosen = exact && !path.endsWith('/') ? [exact] : items.filter((b) => b.name !== folder);
+  const files: SourceFile[] = [];
+  for (const blob of chosen) {
+    const relPath = blob === exact ? '' : blob.name.slice(folder ? folder.length + 1 : 0);
+    const md5 = blob.properties.contentMD5;
+    const digest = md5 && md5.length ? `md5:${Buffer.from(md5).toString('hex')}` : `sha256:${await sha256OfBlob(container, blob.name, signal)}`;
+    files.push({ blobName: blob.name, relPath, size: blob.properties.contentLength ?? 0, digest });
+  }
+  return files.sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0));
+}
+
+async function sha256OfBlob(container: ContainerClient, name: string, signal?: AbortSignal): Promise<string> {
+  const download = await container.getBlobClient(name).download(0, undefined, { abortSignal: signal });
+  const hash = createHash('sha256');
+  for await (const chunk of download.readableStreamBody as AsyncIterable<Buffer>) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+function manifestHash(files: SourceFile[]): string {
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(`${f.relPath}\t${f.size}\t${f.digest}\n`);
+  return hash.digest('hex');
+}
+
+/** The registry's upload location for this version (a container SAS from startPendingUpload), masked at once. */
+async function registryUploadLocation(client: RegistryClient, model: ModelRef, leaf: string, o: PromoteModelOptions): Promise<{ container: ContainerClient; folder: string; modelUri: string }> {
+  const r = await client.request<{ blobReferenceForConsumption?: { blobUri?: string; credential?: { credentialType?: string; sasUri?: string } } }>(
+    'POST',
+    `models/${model.name}/versions/${model.version}/startPendingUpload`,
+    { body: { pendingUploadType: 'TemporaryBlobReference' }, operation: `get an upload location for the model ${model.name}:${model.version} in registry '${client.registry.registryName}'`, signal: o.signal },
+  );
+  const ref = r?.body?.blobReferenceForConsumption;
+  const sasUri = ref?.credential?.sasUri;
+  if (!ref?.blobUri || !sasUri) throw new Error('The registry returned no SAS upload location for the model.');
+  const sas = new URL(sasUri);
+  o.onSecret(sas.search.replace(/^\?/, ''));
+  const [containerName, ...rest] = decodeURIComponent(sas.pathname).split('/').filter((s) => s !== '');
+  const container = new ContainerClient(`${sas.origin}/${containerName}${sas.search}`);
+  const folder = joinPath(rest.join('/'), leaf);
+  return { container, folder, modelUri: `${ref.blobUri.replace(/\/+$/, '')}/${leaf}` };
+}
+
+/**
+ * Copies with at most COPY_CONCURRENCY files in flight. A file goes server-side (Copy Blob From URL, the source
+ * read through a short-lived read SAS) when the source container is signed with an account key or a SAS; otherwise,
+ * or when it is too large for one synchronous copy, it is streamed in blocks so memory stays bounded.
+ */
+async function copyFiles(source: ContainerClient, target: ContainerClient, folder: string, files: SourceFile[], single: boolean, o: PromoteModelOptions): Promise<number> {
+  const maxServerSide = o.serverSideCopyMaxBytes ?? SERVER_SIDE_COPY_MAX_BYTES;
+  const keyed = source.credential instanceof StorageSharedKeyCredential;
+  const sasSigned = new URL(source.url).searchParams.has('sig');
+  let total = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const file = files[next++];
+      const from = source.getBlobClient(file.blobName);
+      const to = target.getBlockBlobClient(single ? folder : `${folder}/${file.relPath}`);
+      if (file.size <= maxServerSide && (keyed || sasSigned)) {
+        let url = from.url;
+        if (keyed) {
+          url = await from.generateSasUrl({ permissions: BlobSASPermissions.parse('r'), expiresOn: new Date(Date.now() + 3600_000) });
+          o.onSecret(new URL(url).search.replace(/^\?/, ''));
+        }
+        await to.syncCopyFromURL(url, { abortSignal: o.signal });
+      } else {
+        const download = await from.download(0, undefined, { abortSignal: o.signal });
+        // Two 4 MiB buffers per file in flight: memory stays bounded whatever the file size.
+        await to.uploadStream(download.readableStreamBody as Readable, 4 * 1024 * 1024, 2, { abortSignal: o.signal });
+      }
+      total += file.size;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(COPY_CONCURRENCY, files.length) }, worker));
+  return total;
+}

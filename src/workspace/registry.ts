@@ -1,0 +1,106 @@
+import type { HttpMethods } from '@azure/core-rest-pipeline';
+import { UserError } from '../errors';
+import { pollUntil } from '../http/poll';
+import type { Sleep } from '../http/retry';
+import { WorkspaceClient, type ArmResponse, type RequestOptions, type WorkspaceClientOptions } from './client';
+
+export interface RegistryRef {
+  subscriptionId: string;
+  resourceGroup: string;
+  registryName: string;
+}
+
+export function registryArmId(r: RegistryRef): string {
+  return `/subscriptions/${r.subscriptionId}/resourceGroups/${r.resourceGroup}/providers/Microsoft.MachineLearningServices/registries/${r.registryName}`;
+}
+
+export interface RegistryClientOptions extends Omit<WorkspaceClientOptions, 'workspace'> {
+  registry: RegistryRef;
+}
+
+/**
+ * One Azure ML registry's Resource Manager API (`registries/{name}/...`, api-version 2024-04-01). It sends through
+ * a WorkspaceClient's authenticated pipeline (token for the cloud's Resource Manager audience, retries, errors
+ * explained) with absolute paths only, so nothing workspace-specific is ever used.
+ */
+export class RegistryClient {
+  readonly registry: RegistryRef;
+  readonly registryId: string;
+  private readonly arm: WorkspaceClient;
+
+  constructor(options: RegistryClientOptions) {
+    this.registry = options.registry;
+    this.registryId = registryArmId(options.registry);
+    const { registry, ...rest } = options;
+    this.arm = new WorkspaceClient({
+      ...rest,
+      workspace: { subscriptionId: registry.subscriptionId, resourceGroup: registry.resourceGroup, workspaceName: registry.registryName },
+    });
+  }
+
+  /** A request to `path`, relative to the registry (`models/x/versions/1`) or absolute (`/subscriptions/...`). */
+  request<T>(method: HttpMethods, path: string, options: RequestOptions): Promise<ArmResponse<T> | undefined> {
+    return this.arm.request<T>(method, path.startsWith('/') ? path : `${this.registryId}/${path}`, options);
+  }
+
+  async get<T>(path: string, options: Omit<RequestOptions, 'body'>): Promise<T | undefined> {
+    return (await this.request<T>('GET', path, options))?.body;
+  }
+
+  /** The registry resource; a UserError naming the inputs to check when it does not exist. */
+  async details(): Promise<RegistryInfo> {
+    const { registryName, resourceGroup, subscriptionId } = this.registry;
+    const r = await this.get<RegistryInfo>(this.registryId, { operation: `read the registry '${registryName}' in resource group '${resourceGroup}'`, allowNotFound: true });
+    if (!r) {
+      throw new UserError(
+        `The Azure ML registry '${registryName}' was not found in resource group '${resourceGroup}' of subscription ${subscriptionId}. Check the registry name and resource group inputs and the service connection's subscription.`,
+        { input: 'registryName' },
+      );
+    }
+    return r;
+  }
+
+  /**
+   * PUT of a resource that Azure ML creates as a long-running operation (registry asset versions): polls the
+   * Azure-AsyncOperation (or Location) URL until the operation ends, then reads the resource.
+   */
+  async putAndWait<T>(path: string, body: unknown, o: { operation: string; signal?: AbortSignal; sleep?: Sleep; timeoutMs?: number }): Promise<T> {
+    const first = (await this.request<T>('PUT', path, { body, operation: o.operation, signal: o.signal }))!;
+    const statusUrl = first.headers.get('azure-asyncoperation') ?? first.headers.get('location');
+    if (statusUrl) {
+      const url = new URL(statusUrl);
+      const query = Object.fromEntries(url.searchParams);
+      delete query['api-version'];
+      let delay = first.retryAfterMs;
+      const result = await pollUntil<{ status?: string; error?: { code?: string; message?: string } } | undefined>({
+        read: async () => {
+          const r = await this.request<{ status?: string; error?: { code?: string; message?: string } }>('GET', url.pathname, { query, operation: `wait for Azure ML to ${o.operation}`, signal: o.signal });
+          delay = r?.retryAfterMs;
+          return r?.status === 202 && !r.body?.status ? { status: 'InProgress' } : r?.body;
+        },
+        done: (s) => !s?.status || TERMINAL.has(s.status.toLowerCase()),
+        interval: () => delay ?? 2_000,
+        timeoutMs: o.timeoutMs ?? 30 * 60_000,
+        signal: o.signal,
+        sleep: o.sleep,
+      });
+      if (result.timedOut) throw new UserError(`Azure Machine Learning did not finish trying to ${o.operation} within ${Math.round((o.timeoutMs ?? 30 * 60_000) / 60_000)} minutes. Check the registry in Azure ML studio and try again.`);
+      const status = result.state?.status?.toLowerCase();
+      if (status === 'failed' || status === 'canceled') {
+        const e = result.state?.error;
+        throw new UserError(`Azure Machine Learning could not ${o.operation}: ${e?.code ? `${e.code}: ` : ''}${e?.message ?? `the operation ended ${result.state?.status}`}`);
+      }
+    }
+    const final = await this.get<T>(path, { operation: o.operation, signal: o.signal });
+    return final ?? first.body;
+  }
+}
+
+const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
+
+export interface RegistryInfo {
+  id: string;
+  name: string;
+  location: string;
+  properties?: { discoveryUrl?: string; mlFlowRegistryUri?: string };
+}
