@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { TaskMockRunner } from 'azure-pipelines-task-lib/mock-run';
+import { setMockEndpoint } from '../l0';
 
 /**
  * One L0 scenario, run by MockTestRunner in a child process: the scenario's settings arrive as JSON in
@@ -23,14 +24,7 @@ const taskPath = path.join(repoRoot, 'build', 'tasks', 'AmlTrain', 'index.js');
 const tmr = new TaskMockRunner(taskPath);
 
 for (const [k, v] of Object.entries(scenario.inputs)) tmr.setInput(k, v);
-if (scenario.endpoint) {
-  const id = scenario.inputs.azureSubscription;
-  process.env[`ENDPOINT_URL_${id}`] = 'https://management.azure.com/';
-  process.env[`ENDPOINT_AUTH_${id}`] = JSON.stringify({ scheme: scenario.endpoint.scheme, parameters: scenario.endpoint.params });
-  process.env[`ENDPOINT_AUTH_SCHEME_${id}`] = scenario.endpoint.scheme;
-  for (const [k, v] of Object.entries(scenario.endpoint.params)) process.env[`ENDPOINT_AUTH_PARAMETER_${id}_${k.toUpperCase()}`] = v;
-  process.env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONID`] = '00000000-1111-2222-3333-444444444444';
-}
+if (scenario.endpoint) setMockEndpoint(scenario.inputs.azureSubscription, scenario.endpoint);
 
 if (scenario.submitResult || scenario.submitError || scenario.attachResult) {
   // The report is built from canned reads; rendering it (summary, outputs, failure message) stays real.
