@@ -44,7 +44,14 @@ export function openWorkspace(names: WorkspaceInputs, log: Log): OpenWorkspace {
     ({ connection, workspace } = localWorkspace(names, log));
   }
   const credential = createCredential(connection, { onSecret: maskSecret });
-  const client = new WorkspaceClient({ credential, cloud: connection.cloud, workspace, identity: connection.description, log });
+  const client = new WorkspaceClient({
+    credential,
+    cloud: connection.cloud,
+    workspace,
+    identity: connection.description,
+    inputNames: { workspaceName: names.workspaceName, resourceGroup: names.resourceGroup },
+    log,
+  });
   const tenantId = 'tenantId' in connection ? connection.tenantId : undefined;
   return { client, credential, connection, tenantId };
 }
@@ -83,6 +90,8 @@ export interface RegistryInputs {
   /** connectedService:AzureRM input. */
   connection: string;
   resourceGroup: string;
+  /** The input naming the registry, for messages. */
+  registryName: string;
 }
 
 /**
@@ -97,5 +106,12 @@ export function openRegistry(names: RegistryInputs, registryName: string, log: L
   const { connection, subscriptionId } = fromEndpoint;
   const resourceGroup = getString(names.resourceGroup, { required: true, hint: `the resource group of the Azure ML registry '${registryName}'.` })!;
   const credential = createCredential(connection, { onSecret: maskSecret });
-  return new RegistryClient({ credential, cloud: connection.cloud, registry: { subscriptionId, resourceGroup, registryName }, identity: connection.description, log });
+  return new RegistryClient({
+    credential,
+    cloud: connection.cloud,
+    registry: { subscriptionId, resourceGroup, registryName },
+    identity: connection.description,
+    inputNames: { registryName: names.registryName, resourceGroup: names.resourceGroup },
+    log,
+  });
 }
