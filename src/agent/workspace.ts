@@ -4,6 +4,7 @@ import { publicCloud, trimTrailingSlash, type AzureConnection, type Cloud } from
 import { UserError } from '../errors';
 import type { Log } from '../log';
 import { WorkspaceClient } from '../workspace/client';
+import { RegistryClient } from '../workspace/registry';
 import { findWorkspaceConfig, readWorkspaceConfig } from '../workspace/config';
 import type { WorkspaceRef } from '../workspace/ids';
 import { getString } from './inputs';
@@ -43,7 +44,14 @@ export function openWorkspace(names: WorkspaceInputs, log: Log): OpenWorkspace {
     ({ connection, workspace } = localWorkspace(names, log));
   }
   const credential = createCredential(connection, { onSecret: maskSecret });
-  const client = new WorkspaceClient({ credential, cloud: connection.cloud, workspace, identity: connection.description, log });
+  const client = new WorkspaceClient({
+    credential,
+    cloud: connection.cloud,
+    workspace,
+    identity: connection.description,
+    inputNames: { workspaceName: names.workspaceName, resourceGroup: names.resourceGroup },
+    log,
+  });
   const tenantId = 'tenantId' in connection ? connection.tenantId : undefined;
   return { client, credential, connection, tenantId };
 }
@@ -76,4 +84,34 @@ function localWorkspace(names: WorkspaceInputs, log: Log): { connection: AzureCo
     connection: { scheme: 'Local', cloud, description: 'local Azure login', tenantId: process.env.AZURE_TENANT_ID || config.tenantId },
     workspace: { subscriptionId, resourceGroup, workspaceName },
   };
+}
+
+export interface RegistryInputs {
+  /** connectedService:AzureRM input. */
+  connection: string;
+  resourceGroup: string;
+  /** The input naming the registry, for messages. */
+  registryName: string;
+}
+
+/**
+ * A signed-in client for an Azure ML registry, from a service connection and the registry's resource group input.
+ * A registry is only reached through a service connection: there is no config.json for it.
+ */
+export function openRegistry(names: RegistryInputs, registryName: string, log: Log): RegistryClient {
+  const fromEndpoint = readAzureConnection(names.connection);
+  if (!fromEndpoint) {
+    throw new UserError(`Input '${names.connection}' is required: choose the Azure Resource Manager service connection that can write to the registry '${registryName}'.`, { input: names.connection });
+  }
+  const { connection, subscriptionId } = fromEndpoint;
+  const resourceGroup = getString(names.resourceGroup, { required: true, hint: `the resource group of the Azure ML registry '${registryName}'.` })!;
+  const credential = createCredential(connection, { onSecret: maskSecret });
+  return new RegistryClient({
+    credential,
+    cloud: connection.cloud,
+    registry: { subscriptionId, resourceGroup, registryName },
+    identity: connection.description,
+    inputNames: { registryName: names.registryName, resourceGroup: names.resourceGroup },
+    log,
+  });
 }

@@ -27,6 +27,7 @@ import { UserError } from '../errors';
 import type { Sleep } from '../http/retry';
 import { formatBytes } from '../jobs/code-upload';
 import type { Log } from '../log';
+import { Summary } from '../summary';
 import type { WorkspaceClient } from '../workspace/client';
 import { defaultDatastore, getDatastore, openDatastoreContainer } from '../workspace/datastore';
 import { ASSET_NAME } from '../workspace/ids';
@@ -63,6 +64,8 @@ export interface PromoteModelOptions {
   target: PromotionTarget;
   /** The pipeline run doing the promotion, recorded as `azure-devops.promotion.*` tags. */
   build?: BuildContext;
+  /** The task input naming the model version, for errors about it (default `model`). */
+  modelInput?: string;
   /** Stage of the promoted version (e.g. "Production"); default the source's. */
   stage?: string;
   log: Log;
@@ -113,15 +116,17 @@ interface SourceFile {
 
 /** `azureml:<name>:<version>` (or `<name>:<version>`), as the Azure ML CLI names a model version. */
 export function parseModelReference(text: string, input = 'model'): ModelRef {
-  const m = /^(?:azureml:)?([^:@/\s]+):([^:@/\s]+)$/.exec(text.trim());
+  // Strip the prefix first, so `azureml:credit-model` is not read as model `azureml`, version `credit-model`.
+  const m = /^([^:@/\s]+):([^:@/\s]+)$/.exec(text.trim().replace(/^azureml:/, ''));
   if (!m || !ASSET_NAME.test(m[1])) {
-    throw new UserError(`'${text}' is not a model version: use azureml:<name>:<version>, e.g. azureml:credit-model:3.`, { input });
+    throw new UserError(`Input '${input}': '${text}' is not a model version: use azureml:<name>:<version>, e.g. azureml:credit-model:3.`, { input });
   }
   return { name: m[1], version: m[2] };
 }
 
 export async function promoteModel(o: PromoteModelOptions): Promise<PromotionResult> {
   const { log, model } = o;
+  const input = o.modelInput ?? 'model';
   const label = `${model.name}:${model.version}`;
   const source = o.source.client;
   const sourceVersion = await source.get<ModelVersionBody>(`models/${model.name}/versions/${model.version}`, {
@@ -130,18 +135,18 @@ export async function promoteModel(o: PromoteModelOptions): Promise<PromotionRes
     signal: o.signal,
   });
   if (!sourceVersion?.properties) {
-    throw new UserError(`The model ${label} was not found in workspace '${source.workspace.workspaceName}'. Check the model input (azureml:<name>:<version>) and the source workspace.`, { input: 'model' });
+    throw new UserError(`The model ${label} was not found in workspace '${source.workspace.workspaceName}'. Check the ${input} input (azureml:<name>:<version>) and the source workspace.`, { input });
   }
   const sourceId = sourceVersion.id ?? source.armId('models', model.name, model.version);
   const modelUri = sourceVersion.properties.modelUri;
-  if (!modelUri) throw new UserError(`The model ${label} has no files (its modelUri is empty), so there is nothing to promote.`, { input: 'model' });
+  if (!modelUri) throw new UserError(`The model ${label} has no files (its modelUri is empty), so there is nothing to promote.`, { input });
 
   const location = await resolveModelLocation(source, modelUri, o.signal);
   const datastore = await getDatastore(source, location.datastore);
   const sourceContainer = await openDatastoreContainer(datastore, { client: source, credential: o.source.credential, onSecret: o.onSecret });
   const files = await listModelFiles(sourceContainer, location.path, o.signal);
   if (files.length === 0) {
-    throw new UserError(`The files of model ${label} were not found: nothing is stored at ${modelUri} (datastore '${location.datastore}', path '${location.path}').`, { input: 'model' });
+    throw new UserError(`The files of model ${label} were not found: nothing is stored at ${modelUri} (datastore '${location.datastore}', path '${location.path}').`, { input });
   }
   const contentHash = manifestHash(files);
   const totalBytes = files.reduce((n, f) => n + f.size, 0);
@@ -162,7 +167,7 @@ export async function promoteModel(o: PromoteModelOptions): Promise<PromotionRes
       `The model ${label} already exists in ${targetName} with different files` +
         `${existing.properties.properties?.[SOURCE_PROPERTY] ? ` (promoted from ${existing.properties.properties[SOURCE_PROPERTY]})` : ''}. ` +
         'Model versions cannot be changed: register the new files as a new version in the source workspace and promote that version.',
-      { input: 'model' },
+      { input },
     );
   }
 
@@ -206,6 +211,24 @@ export async function promoteModel(o: PromoteModelOptions): Promise<PromotionRes
   const targetId = created.id ?? versionPath;
   log.info(`Promoted model ${label} to ${targetName}: ${formatBytes(copiedBytes)} copied, registered as ${targetId}.`);
   return { status: 'promoted', sourceId, targetId, modelUri: destination.modelUri, contentHash, files: files.length, totalBytes, copiedBytes };
+}
+
+/** How jobs and deployments reference the promoted version: `azureml:<name>:<version>`, or the registry form. */
+export function promotedAssetUri(model: ModelRef, target: { kind: 'workspace' } | { kind: 'registry'; registryName: string }): string {
+  return target.kind === 'registry' ? `azureml://registries/${target.registryName}/models/${model.name}/versions/${model.version}` : `azureml:${model.name}:${model.version}`;
+}
+
+/** The run summary of a promotion: where from, where to, and what was copied. */
+export function promotionSummary(result: PromotionResult, o: { model: ModelRef; source: string; target: string }): Summary {
+  return new Summary().heading(`Model ${o.model.name}:${o.model.version} promoted`).facts([
+    ['Source', o.source],
+    ['Target', o.target],
+    ['Version', `${o.model.name}:${o.model.version}`],
+    ['Result', result.status === 'promoted' ? 'promoted' : 'already there with the same files: nothing changed'],
+    ['Files', `${result.files} (${formatBytes(result.totalBytes)})`],
+    ['Copied', formatBytes(result.copiedBytes)],
+    ['Target version', result.targetId],
+  ]);
 }
 
 /** Datastore and path of a model version's files in its workspace. */

@@ -26,6 +26,8 @@ export interface WorkspaceClientOptions {
   workspace: WorkspaceRef;
   /** Who signs in, for error messages: "service connection 1234", "your Azure login". */
   identity: string;
+  /** The task inputs naming the workspace, for the message when it does not exist (default workspaceName, resourceGroup). */
+  inputNames?: { workspaceName: string; resourceGroup: string };
   log: Log;
   retry?: RetryOptions;
   userAgent?: string;
@@ -153,9 +155,10 @@ export class WorkspaceClient {
       allowNotFound: true,
     });
     if (!ws) {
+      const inputs = this.options.inputNames ?? { workspaceName: 'workspaceName', resourceGroup: 'resourceGroup' };
       throw new UserError(
-        `The Azure ML workspace '${workspaceName}' was not found in resource group '${resourceGroup}' of subscription ${subscriptionId}. Check the workspaceName and resourceGroup inputs and the service connection's subscription.`,
-        { input: 'workspaceName' },
+        `The Azure ML workspace '${workspaceName}' was not found in resource group '${resourceGroup}' of subscription ${subscriptionId}. Check the ${inputs.workspaceName} and ${inputs.resourceGroup} inputs and the service connection's subscription.`,
+        { input: inputs.workspaceName },
       );
     }
     return {

@@ -14,8 +14,10 @@ export function registryArmId(r: RegistryRef): string {
   return `/subscriptions/${r.subscriptionId}/resourceGroups/${r.resourceGroup}/providers/Microsoft.MachineLearningServices/registries/${r.registryName}`;
 }
 
-export interface RegistryClientOptions extends Omit<WorkspaceClientOptions, 'workspace'> {
+export interface RegistryClientOptions extends Omit<WorkspaceClientOptions, 'workspace' | 'inputNames'> {
   registry: RegistryRef;
+  /** The task inputs naming the registry, for the message when it does not exist. */
+  inputNames?: { registryName: string; resourceGroup: string };
 }
 
 /**
@@ -27,11 +29,13 @@ export class RegistryClient {
   readonly registry: RegistryRef;
   readonly registryId: string;
   private readonly arm: WorkspaceClient;
+  private readonly inputNames?: { registryName: string; resourceGroup: string };
 
   constructor(options: RegistryClientOptions) {
     this.registry = options.registry;
     this.registryId = registryArmId(options.registry);
-    const { registry, ...rest } = options;
+    this.inputNames = options.inputNames;
+    const { registry, inputNames: _names, ...rest } = options;
     this.arm = new WorkspaceClient({
       ...rest,
       workspace: { subscriptionId: registry.subscriptionId, resourceGroup: registry.resourceGroup, workspaceName: registry.registryName },
@@ -52,9 +56,10 @@ export class RegistryClient {
     const { registryName, resourceGroup, subscriptionId } = this.registry;
     const r = await this.get<RegistryInfo>(this.registryId, { operation: `read the registry '${registryName}' in resource group '${resourceGroup}'`, allowNotFound: true });
     if (!r) {
+      const inputs = this.inputNames ? `${this.inputNames.registryName} and ${this.inputNames.resourceGroup} inputs` : 'registry name and resource group inputs';
       throw new UserError(
-        `The Azure ML registry '${registryName}' was not found in resource group '${resourceGroup}' of subscription ${subscriptionId}. Check the registry name and resource group inputs and the service connection's subscription.`,
-        { input: 'registryName' },
+        `The Azure ML registry '${registryName}' was not found in resource group '${resourceGroup}' of subscription ${subscriptionId}. Check the ${inputs} and the service connection's subscription.`,
+        { input: this.inputNames?.registryName ?? 'registryName' },
       );
     }
     return r;

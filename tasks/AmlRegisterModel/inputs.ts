@@ -2,11 +2,15 @@ import { getChoice, getExistingFile, getString, parseKeyValueLines } from '../..
 import { UserError } from '../../src/errors';
 import type { Goal } from '../../src/jobs/metrics';
 import { parseConditions, parseMetricsJson, type MetricCondition } from '../../src/models/gate';
+import { parseModelReference, type ModelRef } from '../../src/models/promote';
 import { MODEL_TYPES, type ModelType } from '../../src/models/spec';
 import type { ChampionOptions } from '../../src/models/register';
 
-/** Every input of task.json except the workspace ones, read once into plain values. Names match task.json exactly. */
-export interface AmlRegisterModelInputs {
+/** Every input of task.json except the workspace and connection ones, read once into plain values. Names match task.json exactly. */
+export type AmlRegisterModelInputs = RegisterInputs | PromoteInputs;
+
+export interface RegisterInputs {
+  action: 'register';
   modelSpec?: string;
   jobName?: string;
   jobOutput?: string;
@@ -25,15 +29,56 @@ export interface AmlRegisterModelInputs {
   gateFailureAction: 'fail' | 'warn';
 }
 
-/** Input names whose values are read by openWorkspace rather than here. */
+export interface PromoteInputs {
+  action: 'promote';
+  sourceModel: ModelRef;
+  /** Exactly one of a workspace or a registry; the connection and resource group are read by openWorkspace/openRegistry. */
+  target: { kind: 'workspace' } | { kind: 'registry'; registryName: string };
+  stage?: string;
+}
+
+/** Input names whose values are read by openWorkspace rather than here: the source side of a promotion. */
 export const workspaceInputNames = { connection: 'azureSubscription', resourceGroup: 'resourceGroup', workspaceName: 'workspaceName' } as const;
 
+/** The target side of a promotion, read by openWorkspace or openRegistry. */
+export const targetInputNames = { connection: 'targetAzureSubscription', resourceGroup: 'targetResourceGroup', workspaceName: 'targetWorkspaceName', registryName: 'targetRegistryName' } as const;
+
 export function readInputs(): AmlRegisterModelInputs {
+  const action = getChoice('action', ['register', 'promote'] as const, 'register');
+  return action === 'promote' ? readPromoteInputs() : readRegisterInputs();
+}
+
+function readPromoteInputs(): PromoteInputs {
+  const reference = getString('sourceModel', { required: true, hint: 'the model version to promote, azureml:<name>:<version>, such as azureml:credit-model:3.' })!;
+  const sourceModel = parseModelReference(reference, 'sourceModel');
+  const workspace = getString('targetWorkspaceName');
+  const registryName = getString('targetRegistryName');
+  if (workspace && registryName) {
+    throw new UserError(`Inputs 'targetWorkspaceName' and 'targetRegistryName' are both set: promote into one target, a workspace or a registry.`, { input: 'targetRegistryName' });
+  }
+  if (!workspace && !registryName) {
+    throw new UserError(`Input 'targetWorkspaceName' or 'targetRegistryName' is required with action promote: the workspace (such as mlw-prod) or the Azure ML registry to promote into.`, { input: 'targetWorkspaceName' });
+  }
+  // Outside a pipeline both sides may use the developer's login; in a pipeline the target needs its own connection.
+  if (getString('azureSubscription') && !getString('targetAzureSubscription')) {
+    throw new UserError(`Input 'targetAzureSubscription' is required with action promote: the Azure Resource Manager service connection for the target ${registryName ? 'registry' : 'workspace'} (it may be the same as azureSubscription).`, { input: 'targetAzureSubscription' });
+  }
+  getString('targetResourceGroup', { required: true, hint: `the resource group of the target ${registryName ? `registry '${registryName}'` : `workspace '${workspace}'`}.` });
+  return {
+    action: 'promote',
+    sourceModel,
+    target: registryName ? { kind: 'registry', registryName } : { kind: 'workspace' },
+    stage: getString('stage'),
+  };
+}
+
+function readRegisterInputs(): RegisterInputs {
   const modelType = getString('modelType');
   if (modelType !== undefined && !MODEL_TYPES.includes(modelType as ModelType)) {
     throw new UserError(`Input 'modelType' must be one of ${MODEL_TYPES.join(', ')}, not '${modelType}'.`, { input: 'modelType' });
   }
   return {
+    action: 'register',
     modelSpec: getExistingFile('modelSpec', { required: false }),
     jobName: getString('jobName'),
     jobOutput: getString('jobOutput'),

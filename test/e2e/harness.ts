@@ -24,6 +24,8 @@ export interface RunOptions {
   rawScheme?: string;
   /** Use this client secret instead of the registered one. */
   clientSecret?: string;
+  /** A second service connection, given in the input targetAzureSubscription (the target side of a promotion). */
+  targetScheme?: AuthScheme;
 }
 
 export interface AgentRun {
@@ -44,6 +46,8 @@ export interface AgentRun {
 
 /** The connection id the agent passes in the connectedService input: a GUID, as in a real pipeline. */
 export const CONNECTION_ID = '6f2b1c8e-3d4a-4b5c-9e7f-0a1b2c3d4e5f';
+/** The connection id of the second connection (targetScheme). */
+export const TARGET_CONNECTION_ID = '0c9d8e7f-6a5b-4c3d-8e1f-2a3b4c5d6e7f';
 
 /**
  * Runs a bundled task exactly as the Azure DevOps agent does: `node <task>/dist/index.js` with the
@@ -79,7 +83,14 @@ export async function runTaskAsAgent(o: RunOptions): Promise<AgentRun> {
     if (input.defaultValue !== undefined && input.defaultValue !== '') env[inputKey(input.name)] = String(input.defaultValue);
   }
   for (const [k, v] of Object.entries(o.inputs)) env[inputKey(k)] = v;
-  if (o.scheme) Object.assign(env, serviceConnectionEnv(o), { [inputKey('azureSubscription')]: connectionId(o) });
+  if (o.scheme) {
+    const id = connectionId(o.fake, o.scheme, CONNECTION_ID);
+    Object.assign(env, serviceConnectionEnv(o, o.scheme, id), { [inputKey('azureSubscription')]: id });
+  }
+  if (o.targetScheme) {
+    const id = connectionId(o.fake, o.targetScheme, TARGET_CONNECTION_ID);
+    Object.assign(env, serviceConnectionEnv({ ...o, rawScheme: undefined, clientSecret: undefined }, o.targetScheme, id), { [inputKey('targetAzureSubscription')]: id });
+  }
 
   const child = spawn(process.execPath, [path.join(taskDir, 'dist', 'index.js')], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -97,18 +108,17 @@ export function inputKey(name: string): string {
 }
 
 /** Azure DevOps issues OIDC tokens per service connection, so the federated one has the id the fake knows. */
-function connectionId(o: RunOptions): string {
-  return o.scheme === 'federated' ? o.fake.identities.federated.serviceConnectionId : CONNECTION_ID;
+function connectionId(fake: FakeAzure, scheme: AuthScheme, otherwise: string): string {
+  return scheme === 'federated' ? fake.identities.federated.serviceConnectionId : otherwise;
 }
 
-function serviceConnectionEnv(o: RunOptions): Record<string, string> {
+function serviceConnectionEnv(o: RunOptions, authScheme: AuthScheme, id: string): Record<string, string> {
   const { fake } = o;
-  const id = connectionId(o);
   const ids = fake.identities;
   let scheme: string;
   let params: Record<string, string>;
   const extra: Record<string, string> = {};
-  switch (o.scheme!) {
+  switch (authScheme) {
     case 'secret':
       scheme = 'ServicePrincipal';
       params = { serviceprincipalid: ids.secret.clientId, serviceprincipalkey: o.clientSecret ?? ids.secret.clientSecret, tenantid: fake.tenantId, authenticationType: 'spnKey' };

@@ -122,4 +122,64 @@ describe('AmlRegisterModel entry point (L0, mock runner)', function () {
       assert.ok(!tr.stdout.includes('registerModel was called'));
     });
   }
+
+  describe('action promote', () => {
+    const cert = { scheme: 'ServicePrincipal', params: { serviceprincipalid: 'app-prod', servicePrincipalCertificate: '-----BEGIN CERTIFICATE-----\nMIIBprodcertificatebody0123456789\n-----END CERTIFICATE-----', tenantid: 'tenant-1', authenticationType: 'spnCertificate' } };
+    const prodSubscription = '99999999-8888-7777-6666-555555555555';
+    const promoteBase = { action: 'promote', azureSubscription: 'conn-dev', resourceGroup: 'rg-dev', workspaceName: 'mlw-dev', sourceModel: 'azureml:credit-model:3', targetAzureSubscription: 'conn-prod', targetResourceGroup: 'rg-prod' };
+    const prodId = `/subscriptions/${prodSubscription}/resourceGroups/rg-prod/providers/Microsoft.MachineLearningServices/workspaces/mlw-prod/models/credit-model/versions/3`;
+    const promoted = { status: 'promoted', sourceId: '/subscriptions/s/dev/models/credit-model/versions/3', targetId: prodId, modelUri: 'azureml://datastores/workspaceblobstore/paths/LocalUpload/abc/model', contentHash: 'abc', files: 4, totalBytes: 300_200, copiedBytes: 300_200 };
+    const run = (inputs: Record<string, string>, promotion?: object) => runScenario({ inputs: { ...promoteBase, ...inputs }, endpoint: spn, targetEndpoint: { ...cert, subscriptionId: prodSubscription }, promotion });
+
+    it('promotes to the target workspace through its own service connection and sets every output', async () => {
+      const tr = await run({ targetWorkspaceName: 'mlw-prod', stage: 'Production' }, promoted);
+      assert.ok(tr.succeeded, tr.stdout);
+      const o = optionsOf(tr);
+      assert.deepStrictEqual(o.model, { name: 'credit-model', version: '3' });
+      assert.strictEqual(o.modelInput, 'sourceModel');
+      assert.strictEqual(o.stage, 'Production');
+      assert.deepStrictEqual(o.source, { workspace: { subscriptionId: '00000000-1111-2222-3333-444444444444', resourceGroup: 'rg-dev', workspaceName: 'mlw-dev' }, identity: 'service connection conn-dev' });
+      assert.deepStrictEqual(o.target, { kind: 'workspace', workspace: { subscriptionId: prodSubscription, resourceGroup: 'rg-prod', workspaceName: 'mlw-prod' }, identity: 'service connection conn-prod' });
+      assert.ok(o.sourceCredential && o.targetCredential && o.signal);
+      assert.ok('build' in o, 'no build lineage');
+      for (const [name, value] of [['modelName', 'credit-model'], ['modelVersion', '3'], ['modelId', prodId], ['modelUri', 'azureml:credit-model:3'], ['modelRegistered', 'true']]) {
+        assert.ok(tr.stdout.includes(output(name, value)), `${name} not set:\n${tr.stdout}`);
+      }
+      assert.match(tr.stdout, /Promoted credit-model:3 from workspace mlw-dev to workspace mlw-prod\./);
+      assert.ok(tr.stdout.includes('##vso[task.uploadsummary]'), 'no run summary');
+      assert.ok(tr.stdout.includes('##vso[task.setsecret]MIIBprodcertificatebody0123456789'), 'the target certificate was not masked');
+      assert.ok(!tr.stdout.includes('registerModel was called'));
+    });
+
+    it('promotes to a registry and gives the registry form of the model URI', async () => {
+      const registryId = `/subscriptions/${prodSubscription}/resourceGroups/rg-prod/providers/Microsoft.MachineLearningServices/registries/mlr-shared/models/credit-model/versions/3`;
+      const tr = await run({ targetRegistryName: 'mlr-shared' }, { ...promoted, status: 'unchanged', targetId: registryId, copiedBytes: 0 });
+      assert.ok(tr.succeeded, tr.stdout);
+      const o = optionsOf(tr);
+      assert.deepStrictEqual(o.target, { kind: 'registry', registry: { subscriptionId: prodSubscription, resourceGroup: 'rg-prod', registryName: 'mlr-shared' }, identity: 'service connection conn-prod' });
+      assert.strictEqual(o.stage, undefined);
+      assert.ok(tr.stdout.includes(output('modelUri', 'azureml://registries/mlr-shared/models/credit-model/versions/3')), tr.stdout);
+      assert.ok(tr.stdout.includes(output('modelId', registryId)));
+      assert.ok(tr.stdout.includes(output('modelRegistered', 'true')));
+      assert.match(tr.stdout, /credit-model:3 was already in registry mlr-shared with the same files: nothing was copied or created\./);
+    });
+
+    for (const [what, inputs, message] of [
+      ['no source model', { sourceModel: '', targetWorkspaceName: 'mlw-prod' }, /^Input 'sourceModel' is required: the model version to promote, azureml:<name>:<version>/],
+      ['a source model without a version', { sourceModel: 'azureml:credit-model', targetWorkspaceName: 'mlw-prod' }, /^Input 'sourceModel': 'azureml:credit-model' is not a model version: use azureml:<name>:<version>/],
+      ['both a target workspace and a target registry', { targetWorkspaceName: 'mlw-prod', targetRegistryName: 'mlr-shared' }, /^Inputs 'targetWorkspaceName' and 'targetRegistryName' are both set/],
+      ['neither a target workspace nor a target registry', {}, /^Input 'targetWorkspaceName' or 'targetRegistryName' is required with action promote/],
+      ['no target service connection', { targetWorkspaceName: 'mlw-prod', targetAzureSubscription: '' }, /^Input 'targetAzureSubscription' is required with action promote/],
+      ['no target resource group', { targetRegistryName: 'mlr-shared', targetResourceGroup: '' }, /^Input 'targetResourceGroup' is required: the resource group of the target registry 'mlr-shared'/],
+      ['an unknown action', { action: 'copy', targetWorkspaceName: 'mlw-prod' }, /^Input 'action' must be one of register, promote, not 'copy'/],
+    ] as const) {
+      it(`fails on ${what} before anything is looked up`, async () => {
+        const tr = await run(inputs);
+        assert.ok(tr.failed, tr.stdout);
+        assert.strictEqual(tr.errorIssues.length, 1, tr.stdout);
+        assert.match(tr.errorIssues[0], message);
+        assert.ok(!tr.stdout.includes('promoteModel was called') && !tr.stdout.includes('registerModel was called'));
+      });
+    }
+  });
 });

@@ -8,8 +8,12 @@ import { TaskMockRunner } from 'azure-pipelines-task-lib/mock-run';
 interface Scenario {
   inputs: Record<string, string>;
   endpoint?: { scheme: string; params: Record<string, string> };
+  /** The service connection named by targetAzureSubscription. */
+  targetEndpoint?: { scheme: string; params: Record<string, string>; subscriptionId: string };
   /** What registerModel returns; absent: it must not be called. */
   result?: Record<string, unknown>;
+  /** What promoteModel returns; absent: it must not be called. */
+  promotion?: Record<string, unknown>;
 }
 
 const scenario = JSON.parse(process.env.L0_SCENARIO ?? '{}') as Scenario;
@@ -18,14 +22,16 @@ const taskPath = path.join(repoRoot, 'build', 'tasks', 'AmlRegisterModel', 'inde
 const tmr = new TaskMockRunner(taskPath);
 
 for (const [k, v] of Object.entries(scenario.inputs)) tmr.setInput(k, v);
-if (scenario.endpoint) {
-  const id = scenario.inputs.azureSubscription;
+
+function setEndpoint(id: string, endpoint: { scheme: string; params: Record<string, string> }, subscriptionId: string) {
   process.env[`ENDPOINT_URL_${id}`] = 'https://management.azure.com/';
-  process.env[`ENDPOINT_AUTH_${id}`] = JSON.stringify({ scheme: scenario.endpoint.scheme, parameters: scenario.endpoint.params });
-  process.env[`ENDPOINT_AUTH_SCHEME_${id}`] = scenario.endpoint.scheme;
-  for (const [k, v] of Object.entries(scenario.endpoint.params)) process.env[`ENDPOINT_AUTH_PARAMETER_${id}_${k.toUpperCase()}`] = v;
-  process.env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONID`] = '00000000-1111-2222-3333-444444444444';
+  process.env[`ENDPOINT_AUTH_${id}`] = JSON.stringify({ scheme: endpoint.scheme, parameters: endpoint.params });
+  process.env[`ENDPOINT_AUTH_SCHEME_${id}`] = endpoint.scheme;
+  for (const [k, v] of Object.entries(endpoint.params)) process.env[`ENDPOINT_AUTH_PARAMETER_${id}_${k.toUpperCase()}`] = v;
+  process.env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONID`] = subscriptionId;
 }
+if (scenario.endpoint) setEndpoint(scenario.inputs.azureSubscription, scenario.endpoint, '00000000-1111-2222-3333-444444444444');
+if (scenario.targetEndpoint) setEndpoint(scenario.inputs.targetAzureSubscription, scenario.targetEndpoint, scenario.targetEndpoint.subscriptionId);
 
 const real = require(path.join(repoRoot, 'build', 'src', 'models', 'register.js'));
 tmr.registerMock('../../src/models/register', {
@@ -36,6 +42,20 @@ tmr.registerMock('../../src/models/register', {
     const { client: _c, credential: _k, log: _l, onSecret: _s, signal: _g, ...options } = o;
     console.log(`L0_OPTIONS ${JSON.stringify(options)}`);
     return scenario.result;
+  },
+});
+
+const realPromote = require(path.join(repoRoot, 'build', 'src', 'models', 'promote.js'));
+tmr.registerMock('../../src/models/promote', {
+  ...realPromote,
+  promoteModel: async (o: Record<string, any>) => {
+    if (!scenario.promotion) throw new Error('promoteModel was called');
+    // Where each side points and how it signs in, plus the plain options.
+    const side = (c: any) => (c.registry ? { registry: c.registry, identity: c.arm.identity } : { workspace: c.workspace, identity: c.identity });
+    const { source, target, log: _l, onSecret: _s, signal, ...options } = o;
+    const described = { ...options, source: side(source.client), target: { kind: target.kind, ...side(target.client) }, sourceCredential: Boolean(source.credential), targetCredential: target.kind === 'registry' || Boolean(target.credential), signal: signal instanceof AbortSignal };
+    console.log(`L0_OPTIONS ${JSON.stringify(described)}`);
+    return scenario.promotion;
   },
 });
 

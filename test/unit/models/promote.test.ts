@@ -291,5 +291,6 @@ describe('parseModelReference', () => {
   it('rejects a reference without a version, with the input named', () => {
     assert.throws(() => parseModelReference('azureml:credit-model@latest'), (e: unknown) => e instanceof UserError && e.input === 'model' && /azureml:<name>:<version>/.test(e.message));
     assert.throws(() => parseModelReference('credit-model'), UserError);
+    assert.throws(() => parseModelReference('azureml:credit-model', 'sourceModel'), (e: unknown) => e instanceof UserError && e.input === 'sourceModel' && /^Input 'sourceModel': 'azureml:credit-model' is not a model version/.test(e.message));
   });
 });
