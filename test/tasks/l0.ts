@@ -27,10 +27,10 @@ export async function runL0Scenario(scenarioScript: string, taskJson: string, sc
 }
 
 /** Inside a scenario script: the environment an agent gives a task for the AzureRM service connection `id`. */
-export function setMockEndpoint(id: string, endpoint: { scheme: string; params: Record<string, string> }): void {
+export function setMockEndpoint(id: string, endpoint: { scheme: string; params: Record<string, string> }, subscriptionId = '00000000-1111-2222-3333-444444444444'): void {
   process.env[`ENDPOINT_URL_${id}`] = 'https://management.azure.com/';
   process.env[`ENDPOINT_AUTH_${id}`] = JSON.stringify({ scheme: endpoint.scheme, parameters: endpoint.params });
   process.env[`ENDPOINT_AUTH_SCHEME_${id}`] = endpoint.scheme;
   for (const [k, v] of Object.entries(endpoint.params)) process.env[`ENDPOINT_AUTH_PARAMETER_${id}_${k.toUpperCase()}`] = v;
-  process.env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONID`] = '00000000-1111-2222-3333-444444444444';
+  process.env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONID`] = subscriptionId;
 }

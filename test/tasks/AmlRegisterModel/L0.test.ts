@@ -1,8 +1,7 @@
 import * as assert from 'assert';
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { MockTestRunner } from 'azure-pipelines-task-lib/mock-test';
+import type { MockTestRunner } from 'azure-pipelines-task-lib/mock-test';
+import { runL0Scenario } from '../l0';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
 const taskJson = path.join(repoRoot, 'tasks', 'AmlRegisterModel', 'task.json');
@@ -26,21 +25,8 @@ const refused = {
   gate: { pass: false, rows: [{ metric: 'accuracy', candidate: 0.8, against: '>= 0.9', pass: false }], reasons: ["accuracy = 0.8 does not meet 'accuracy >= 0.9'."], notes: [] },
 };
 
-async function runScenario(scenario: object): Promise<MockTestRunner> {
-  const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'l0-'));
-  process.env.L0_SCENARIO = JSON.stringify(scenario);
-  process.env.AGENT_TEMPDIRECTORY = temp;
-  try {
-    const tr = new MockTestRunner(path.join(__dirname, 'scenario.js'), taskJson);
-    // Run with this Node: without it the mock runner downloads one.
-    tr.nodePath = process.execPath;
-    await tr.runAsync();
-    assert.ok(tr.stdout.includes('##vso[task.complete') || tr.stdout.includes('##vso[task.setvariable'), `the task did not run:\n${tr.stdout}\n${tr.stderr}`);
-    return tr;
-  } finally {
-    delete process.env.L0_SCENARIO;
-    fs.rmSync(temp, { recursive: true, force: true });
-  }
+function runScenario(scenario: object): Promise<MockTestRunner> {
+  return runL0Scenario(path.join(__dirname, 'scenario.js'), taskJson, scenario);
 }
 
 function optionsOf(tr: MockTestRunner): any {

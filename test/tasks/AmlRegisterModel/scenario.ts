@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { TaskMockRunner } from 'azure-pipelines-task-lib/mock-run';
+import { setMockEndpoint } from '../l0';
 
 /**
  * One L0 scenario, run by MockTestRunner in a child process: the scenario's settings arrive as JSON in
@@ -23,15 +24,8 @@ const tmr = new TaskMockRunner(taskPath);
 
 for (const [k, v] of Object.entries(scenario.inputs)) tmr.setInput(k, v);
 
-function setEndpoint(id: string, endpoint: { scheme: string; params: Record<string, string> }, subscriptionId: string) {
-  process.env[`ENDPOINT_URL_${id}`] = 'https://management.azure.com/';
-  process.env[`ENDPOINT_AUTH_${id}`] = JSON.stringify({ scheme: endpoint.scheme, parameters: endpoint.params });
-  process.env[`ENDPOINT_AUTH_SCHEME_${id}`] = endpoint.scheme;
-  for (const [k, v] of Object.entries(endpoint.params)) process.env[`ENDPOINT_AUTH_PARAMETER_${id}_${k.toUpperCase()}`] = v;
-  process.env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONID`] = subscriptionId;
-}
-if (scenario.endpoint) setEndpoint(scenario.inputs.azureSubscription, scenario.endpoint, '00000000-1111-2222-3333-444444444444');
-if (scenario.targetEndpoint) setEndpoint(scenario.inputs.targetAzureSubscription, scenario.targetEndpoint, scenario.targetEndpoint.subscriptionId);
+if (scenario.endpoint) setMockEndpoint(scenario.inputs.azureSubscription, scenario.endpoint);
+if (scenario.targetEndpoint) setMockEndpoint(scenario.inputs.targetAzureSubscription, scenario.targetEndpoint, scenario.targetEndpoint.subscriptionId);
 
 const real = require(path.join(repoRoot, 'build', 'src', 'models', 'register.js'));
 tmr.registerMock('../../src/models/register', {
