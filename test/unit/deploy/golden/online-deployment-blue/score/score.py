@@ -1,0 +1,5 @@
+def init():
+    pass
+
+def run(raw):
+    return raw
