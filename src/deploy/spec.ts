@@ -625,10 +625,15 @@ export function loadOnlineDeploymentSpec(file: string): LoadedDeploySpec<OnlineD
     }
   }
   if (type === 'Managed') {
-    if (!spec.instanceType) reader.fail('instance_type is missing: a managed deployment needs a VM size. Add instance_type: Standard_DS3_v2 (or another supported size).', root);
-    if (spec.instanceCount === undefined && spec.scaleSettings?.type !== 'TargetUtilization') {
-      reader.fail('instance_count is missing. Add instance_count: 1 (or more).', root);
+    if (spec.scaleSettings?.type === 'TargetUtilization') {
+      // Azure ML refuses it: managed deployments scale through Azure Monitor autoscale rules on the deployment.
+      reader.fail(
+        'scale_settings.type: target_utilization is for Kubernetes deployments; a managed deployment only takes type: default. Set instance_count, and autoscale it with Azure Monitor autoscale rules.',
+        entries.find((e) => e.key === 'scale_settings')?.keyNode,
+      );
     }
+    if (!spec.instanceType) reader.fail('instance_type is missing: a managed deployment needs a VM size. Add instance_type: Standard_DS3_v2 (or another supported size).', root);
+    if (spec.instanceCount === undefined) reader.fail('instance_count is missing. Add instance_count: 1 (or more).', root);
   }
   if (spec.code && !spec.environment) reader.fail('code_configuration needs an environment to run the scoring script in. Add environment: azureml:<name>:<version>.', root);
   if (!spec.model && !spec.environment) reader.fail('the deployment has neither model nor environment. Add model: azureml:<name>:<version>.', root);

@@ -161,6 +161,11 @@ describe('online deployment YAML', () => {
     throwsAt(() => loadOnlineDeploymentSpec(file), file, 8, /scale_settings\.type: target_utilisation is not one of default, target_utilization\. Did you mean target_utilization\?/);
   });
 
+  it('keeps target-utilization scaling to Kubernetes deployments', () => {
+    const file = yamlFile(`${MANAGED}scale_settings:\n  type: target_utilization\n  max_instances: 3\n`);
+    throwsAt(() => loadOnlineDeploymentSpec(file), file, 7, /target_utilization is for Kubernetes deployments; a managed deployment only takes type: default/);
+  });
+
   it('refuses autoscale fields on default scaling', () => {
     const file = yamlFile(`${MANAGED}scale_settings:\n  type: default\n  max_instances: 3\n`);
     throwsAt(() => loadOnlineDeploymentSpec(file), file, 9, /unknown field "max_instances" in scale_settings\. .*Supported: type\./);
