@@ -361,6 +361,18 @@ describe('fake Azure ML workspace: online endpoints', () => {
       assert.deepStrictEqual(ws.scoringRequests().map((r) => r.status), statuses);
     });
 
+    it('refuses scripts it cannot play', () => {
+      assert.throws(() => ws.scriptDeployments({ blue: { failureRate: 2 } }), /failureRate/);
+      assert.throws(() => ws.scriptDeployments({ blue: { provisioning: 'Later' as never } }), /provisioning/);
+      assert.throws(() => ws.scriptDeployments({ blue: { latencyMs: -1 } }), /latencyMs/);
+    });
+
+    it('refuses a Kubernetes compute on an endpoint (no Kubernetes compute is attached)', async () => {
+      const res = await call(ws, 'PUT', `${EP}/ep9`, endpointBody({ compute: `${WS_PATH}/computes/k8s` }));
+      assert.strictEqual(res.status, 400);
+      assert.match(res.body.error.message, /properties\.compute/);
+    });
+
     it('accepts AML tokens from the token action on AMLToken endpoints, not keys', async () => {
       await createEndpoint(ws, 'ep2', { authMode: 'AMLToken' });
       await createDeployment(ws, 'ep2', 'blue');
