@@ -35,6 +35,9 @@ const ROOTS = [
   'ModelContainerResource', 'ModelVersionResource',
   'ComponentContainerResource', 'ComponentVersionResource',
   'PendingUploadRequestDto',
+  'OnlineEndpointTrackedResource', 'OnlineDeploymentTrackedResource',
+  'PartialMinimalTrackedResourceWithIdentity', 'PartialMinimalTrackedResourceWithSku',
+  'RegenerateEndpointKeysRequest', 'DeploymentLogsRequest',
 ];
 
 // Registry model versions (RegistryModelVersions_CreateOrUpdate, _CreateOrGetStartPendingUpload) take the same

@@ -5,10 +5,12 @@ import { handleAsset } from './aml/assets';
 import { WorkspaceBlobs } from './aml/blobs';
 import type { ServiceContext } from './aml/context';
 import { DataPlane, isDataPlanePath } from './aml/dataplane';
+import { OnlineEndpoints, type DeploymentScript } from './aml/endpoints';
 import { CancelOperations, handleJobs, jobView, pollCancel } from './aml/jobs';
 import { checkScript, type JobScript } from './aml/lifecycle';
 import { listPage } from './aml/lists';
 import { ReferenceChecker } from './aml/references';
+import { isScoringPath, Scoring, type ScoringRecord } from './aml/scoring';
 import { ok, userError } from './aml/responses';
 import { ASSET_KINDS, COLLECTIONS, PROVIDER, childArmId, sameText, type AssetKind, type Collection, type WorkspaceScope } from './aml/scope';
 import { seedWorkspace, workspaceIdentity, workspaceView, type WorkspaceIdentity } from './aml/seed';
@@ -18,6 +20,8 @@ import { validatorFor, VALIDATED_API_VERSION } from './schema';
 
 export type { JobScript } from './aml/lifecycle';
 export type { WebhookDelivery } from './aml/webhooks';
+export type { DeploymentScript } from './aml/endpoints';
+export type { ScoringRecord } from './aml/scoring';
 export { SEEDED_DATA, SEEDED_ENVIRONMENT } from './aml/seed';
 
 /** The workspace's scope (baseUrl: the fake's own URL, which every URL handed out points at), plus who may use it. */
@@ -57,6 +61,12 @@ export interface WorkspaceService {
   readonly identity: WorkspaceIdentity;
   /** The webhook callbacks made when jobs ended, once those under way have finished. */
   webhookDeliveries(): Promise<WebhookDelivery[]>;
+  /** How online deployments PUT after this call provision and serve, by deployment name (`*` for any). */
+  scriptDeployments(scripts: Record<string, DeploymentScript> | undefined): void;
+  /** Ends a hanging deployment's provisioning; the next poll of its operation reports the outcome. */
+  releaseDeployment(endpoint: string, deployment: string, outcome?: 'Succeeded' | 'Failed'): void;
+  /** Every request to a scoring URI, mirror copies included, in order. */
+  scoringRequests(): ScoringRecord[];
 }
 
 const READ_API_VERSIONS = ['2022-10-01', VALIDATED_API_VERSION];
@@ -69,7 +79,8 @@ type ArmRoute =
   | { kind: 'otherSubscription'; subscriptionId: string }
   | { kind: 'workspaces'; scope: 'subscription' | 'resourceGroup'; resourceGroup?: string }
   | { kind: 'workspace'; resourceGroup: string; workspace: string; rest: string[] }
-  | { kind: 'operation'; id: string };
+  | { kind: 'operation'; id: string }
+  | { kind: 'operationStatus'; id: string };
 
 class FakeWorkspace implements WorkspaceService {
   readonly identity: WorkspaceIdentity;
@@ -81,6 +92,8 @@ class FakeWorkspace implements WorkspaceService {
   private readonly authorized: Set<string>;
   private readonly initialized: Promise<void>;
   private script: JobScript = {};
+  private readonly online: OnlineEndpoints;
+  private readonly scoring: Scoring;
 
   constructor(private readonly opts: WorkspaceServiceOptions) {
     this.scope = {
@@ -107,6 +120,8 @@ class FakeWorkspace implements WorkspaceService {
     };
     this.data = new DataPlane(this.ctx);
     this.authorized = new Set(opts.authorizedAppIds.map((a) => a.toLowerCase()));
+    this.online = new OnlineEndpoints(this.ctx);
+    this.scoring = new Scoring(this.online, this.ctx.now, (p) => this.isAuthorized(p));
     this.initialized = blobs ? blobs.init() : Promise.resolve();
     // A failed init is reported by ready() and by every request, not as an unhandled rejection.
     this.initialized.catch(() => undefined);
@@ -170,17 +185,31 @@ class FakeWorkspace implements WorkspaceService {
     return this.ctx.webhooks.deliveries();
   }
 
+  scriptDeployments(scripts: Record<string, DeploymentScript> | undefined): void {
+    this.online.script(scripts);
+  }
+
+  releaseDeployment(endpoint: string, deployment: string, outcome?: 'Succeeded' | 'Failed'): void {
+    this.online.release(endpoint, deployment, outcome);
+  }
+
+  scoringRequests(): ScoringRecord[] {
+    return this.scoring.records.map((r) => ({ ...r }));
+  }
+
   logUrl(jobName: string): string {
     return this.data.logUrl(jobName);
   }
 
   async handleAnonymous(req: FakeRequest): Promise<FakeResponse | undefined> {
+    if (isScoringPath(req.url.pathname)) return this.scoring.handle(req, undefined);
     if (!isDataPlanePath(req.url.pathname)) return undefined;
     return this.data.handleAnonymous(req);
   }
 
   async handle(req: FakeRequest, principal: Principal): Promise<FakeResponse | undefined> {
     const path = req.url.pathname;
+    if (isScoringPath(path)) return this.scoring.handle(req, principal);
     if (isDataPlanePath(path)) {
       if (path.startsWith('/azureml-logs/') || path === '/discovery') return this.data.handleAnonymous(req);
       if (!this.isAuthorized(principal)) return this.forbidden(principal, req, 'read');
@@ -207,7 +236,10 @@ class FakeWorkspace implements WorkspaceService {
     const call = { req, principal, apiVersion };
 
     if (route.kind === 'otherSubscription') return armError(404, 'SubscriptionNotFound', `The subscription '${route.subscriptionId}' could not be found.`);
-    if (route.kind === 'operation') return pollCancel(this.ctx, this.cancels, route.id, apiVersion);
+    if (route.kind === 'operation') {
+      return this.online.owns(route.id) ? this.online.pollResult(route.id, apiVersion) : pollCancel(this.ctx, this.cancels, route.id, apiVersion);
+    }
+    if (route.kind === 'operationStatus') return this.online.pollStatus(route.id);
     if (route.kind === 'workspaces') {
       if (req.method !== 'GET') return undefined;
       if (route.scope === 'resourceGroup' && !sameText(route.resourceGroup, this.scope.resourceGroup)) return this.missingResourceGroup(route.resourceGroup!);
@@ -220,6 +252,7 @@ class FakeWorkspace implements WorkspaceService {
     }
     const [collection, name, third, fourth, fifth] = route.rest.map(decodeURIComponent);
     if (collection === undefined) return req.method === 'GET' ? ok(workspaceView(this.scope, this.identity)) : undefined;
+    if (collection.toLowerCase() === 'onlineendpoints') return this.online.handle(call, route.rest.slice(1).map(decodeURIComponent));
     const kind = COLLECTIONS.find((c) => c.toLowerCase() === collection.toLowerCase());
     if (!kind) return undefined;
     if (route.rest.length > 5) return undefined;
@@ -278,6 +311,7 @@ function parseArmPath(path: string, scope: WorkspaceScope): ArmRoute | undefined
   if (is(2, 'providers') && is(3, PROVIDER)) {
     if (seg.length === 5 && is(4, 'workspaces')) route = { kind: 'workspaces', scope: 'subscription' };
     else if (seg.length === 8 && is(4, 'locations') && is(6, 'mfeOperationResults')) route = { kind: 'operation', id: seg[7] };
+    else if (seg.length === 8 && is(4, 'locations') && is(6, 'mfeOperationsStatus')) route = { kind: 'operationStatus', id: seg[7] };
   } else if (is(2, 'resourceGroups') && is(4, 'providers') && is(5, PROVIDER) && is(6, 'workspaces')) {
     route = seg.length === 7
       ? { kind: 'workspaces', scope: 'resourceGroup', resourceGroup: seg[3] }

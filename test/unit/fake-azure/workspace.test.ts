@@ -95,7 +95,7 @@ describe('fake Azure ML workspace: ARM resources', () => {
 
     it('leaves requests for other providers and resource types to others', async () => {
       assert.strictEqual(await ws.handle(request('GET', `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Storage/storageAccounts/x`), APP), undefined);
-      assert.strictEqual(await ws.handle(request('GET', `${WS_PATH}/onlineEndpoints/ep`), APP), undefined);
+      assert.strictEqual(await ws.handle(request('GET', `${WS_PATH}/schedules/nightly`), APP), undefined);
     });
   });
 
