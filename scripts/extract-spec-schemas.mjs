@@ -36,6 +36,7 @@ const ROOTS = [
   'ComponentContainerResource', 'ComponentVersionResource',
   'PendingUploadRequestDto',
   'OnlineEndpointTrackedResource', 'OnlineDeploymentTrackedResource',
+  'BatchEndpointTrackedResource', 'BatchDeploymentTrackedResource',
   'PartialMinimalTrackedResourceWithIdentity', 'PartialMinimalTrackedResourceWithSku',
   'RegenerateEndpointKeysRequest', 'DeploymentLogsRequest',
 ];
