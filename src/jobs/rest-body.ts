@@ -96,16 +96,12 @@ export interface CommandJobProperties extends JobPropertiesBase {
   services?: Record<string, JobService>;
 }
 
+/** What every trial of a sweep runs: the command part of a command job (REST `TrialComponent`). */
+export type TrialComponent = Pick<CommandJobProperties, 'command' | 'codeId' | 'environmentId' | 'environmentVariables' | 'resources' | 'distribution'>;
+
 export interface SweepJobProperties extends JobPropertiesBase {
   jobType: 'Sweep';
-  trial: {
-    command: string;
-    codeId?: string;
-    environmentId: string;
-    environmentVariables?: Record<string, string>;
-    resources?: JobResourceConfiguration;
-    distribution?: DistributionConfiguration;
-  };
+  trial: TrialComponent;
   searchSpace: Record<string, [string, unknown[]]>;
   samplingAlgorithm: { samplingAlgorithmType: 'Random' | 'Grid' | 'Bayesian'; seed?: number; rule?: 'Random' | 'Sobol' };
   objective: { goal: 'Maximize' | 'Minimize'; primaryMetric: string };

@@ -2,6 +2,7 @@
 // that a service POSTs TaskCompleted to. Azure ML calls it for a job's AzureDevOps webhook when the job ends.
 import { timingSafeEqual } from 'crypto';
 import type { FakeRequest, FakeResponse } from './http';
+import { adoError } from './ado';
 
 export interface AdoPlanEventsOptions {
   organization: string;
@@ -41,20 +42,6 @@ export function isAdoEventsPath(path: string): boolean {
   return EVENTS.test(path);
 }
 
-function adoError(status: number, typeKey: string, message: string): FakeResponse {
-  return {
-    status,
-    body: {
-      $id: '1',
-      innerException: null,
-      message,
-      typeName: `Microsoft.TeamFoundation.DistributedTask.WebApi.${typeKey}, Microsoft.TeamFoundation.DistributedTask.WebApi`,
-      typeKey,
-      errorCode: 0,
-      eventId: 3000,
-    },
-  };
-}
 
 export class AdoPlanEventsService {
   /** Every accepted event, in arrival order. */

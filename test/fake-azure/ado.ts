@@ -26,7 +26,7 @@ export function isAdoPath(path: string): boolean {
 }
 
 /** An Azure DevOps error body: message plus the .NET exception type it came from. */
-function adoError(status: number, typeKey: string, message: string): FakeResponse {
+export function adoError(status: number, typeKey: string, message: string): FakeResponse {
   return {
     status,
     body: {

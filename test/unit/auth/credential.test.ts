@@ -9,7 +9,7 @@ import {
 import { createCredential } from '../../../src/auth/credential';
 import { publicCloud, type AzureConnection, type Cloud } from '../../../src/auth/connection';
 import { UserError } from '../../../src/errors';
-import { LocalHttps, localCertificate, type SeenRequest } from './local-https';
+import { LocalHttps, localCertificate, openIdConfiguration, type SeenRequest } from './local-https';
 
 const tenantId = '11111111-1111-1111-1111-111111111111';
 const clientId = '22222222-2222-2222-2222-222222222222';
@@ -22,17 +22,7 @@ function entraAndDevOps(events: string[]) {
     const path = req.path.split('?')[0];
     let m: RegExpExecArray | null;
     if (req.method === 'GET' && (m = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/.exec(path))) {
-      const base = `${baseUrl}/${m[1]}`;
-      return {
-        status: 200,
-        body: {
-          token_endpoint: `${base}/oauth2/v2.0/token`,
-          authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
-          end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-          jwks_uri: `${base}/discovery/v2.0/keys`,
-          issuer: `${base}/v2.0`,
-        },
-      };
+      return openIdConfiguration(baseUrl, m[1]);
     }
     if (req.method === 'POST' && /^\/[^/]+\/oauth2\/v2\.0\/token$/.test(path)) {
       events.push('token request');

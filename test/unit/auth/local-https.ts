@@ -95,3 +95,18 @@ export class LocalHttps {
     });
   }
 }
+
+/** Entra ID's OpenID discovery document for a tenant served at `${baseUrl}/${tenant}`, as MSAL reads it. */
+export function openIdConfiguration(baseUrl: string, tenant: string): Answer {
+  const base = `${baseUrl}/${tenant}`;
+  return {
+    status: 200,
+    body: {
+      token_endpoint: `${base}/oauth2/v2.0/token`,
+      authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+      end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+      jwks_uri: `${base}/discovery/v2.0/keys`,
+      issuer: `${base}/v2.0`,
+    },
+  };
+}

@@ -3,7 +3,7 @@ import * as sinon from 'sinon';
 import { createCredential } from '../../../src/auth/credential';
 import type { AzureConnection, Cloud } from '../../../src/auth/connection';
 import { WorkspaceClient } from '../../../src/workspace/client';
-import { LocalHttps, localCertificate, type SeenRequest } from './local-https';
+import { LocalHttps, localCertificate, openIdConfiguration, type SeenRequest } from './local-https';
 
 const tenantId = '11111111-1111-1111-1111-111111111111';
 const clientId = '22222222-2222-2222-2222-222222222222';
@@ -40,17 +40,7 @@ describe('signing in again during a long wait (hour-long tokens, faked Date)', f
     server.route = (req: SeenRequest, baseUrl: string) => {
       const path = req.path.split('?')[0];
       if (req.method === 'GET' && path === `/${tenantId}/v2.0/.well-known/openid-configuration`) {
-        const base = `${baseUrl}/${tenantId}`;
-        return {
-          status: 200,
-          body: {
-            token_endpoint: `${base}/oauth2/v2.0/token`,
-            authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
-            end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-            jwks_uri: `${base}/discovery/v2.0/keys`,
-            issuer: `${base}/v2.0`,
-          },
-        };
+        return openIdConfiguration(baseUrl, tenantId);
       }
       if (req.method === 'POST' && path === `/${tenantId}/oauth2/v2.0/token`) {
         const token = `token-${issued.length + 1}`;
