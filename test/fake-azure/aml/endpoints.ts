@@ -1,16 +1,16 @@
 // Managed online endpoints and their deployments: PUT/DELETE as long-running operations, traffic rules,
 // keys and tokens, deployment logs and SKUs, with provisioning scripted per deployment by tests.
-import { randomBytes, randomUUID } from 'crypto';
+import { randomBytes } from 'crypto';
 import { armError, type FakeResponse } from '../http';
 import type { ValidationIssue } from '../schema';
 import { validatorFor, VALIDATED_API_VERSION } from '../schema';
 import { validBody, type ArmCall, type ServiceContext } from './context';
 import { listPage } from './lists';
 import { invalidBody, ok, systemData, userError, type SystemData } from './responses';
-import { inScope, parseArmChildId, PROVIDER, stableGuid, workspaceArmId } from './scope';
+import { checkLocation, conflict, DEPLOYMENT_NAME, ENDPOINT_NAME, EndpointOperations, identityView, type Operation, type ProvisioningOutcome } from './operations';
+import { inScope, parseArmChildId, PROVIDER, workspaceArmId } from './scope';
 
-/** How the provisioning of a deployment ends; `hang` stays Creating/Updating until `releaseDeployment`. */
-export type ProvisioningOutcome = 'Succeeded' | 'Failed' | 'hang';
+export type { ProvisioningOutcome } from './operations';
 
 /** What a test scripts for a deployment (by name, or `*` for any). */
 export interface DeploymentScript {
@@ -57,24 +57,6 @@ export interface EndpointRecord {
   routed: number;
 }
 
-interface Operation {
-  id: string;
-  endpoint: string;
-  deployment?: string;
-  action: 'create' | 'update' | 'delete';
-  polls: number;
-  status: 'InProgress' | 'Succeeded' | 'Failed';
-  error?: { code: string; message: string };
-  started: Date;
-  ended?: Date;
-  /** Set by releaseDeployment for a hanging deployment. */
-  released?: 'Succeeded' | 'Failed';
-}
-
-// Documented naming rule for online endpoints (learn.microsoft.com, "endpoint naming rules"): starts with a letter,
-// 3 to 32 characters, letters, digits and hyphens. The spec's path pattern is looser; Azure ML applies the rule.
-const ENDPOINT_NAME = /^[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]$/;
-const DEPLOYMENT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$/;
 const DEFAULT_FAILURE = {
   code: 'ResourceNotReady',
   message: 'User container has crashed or terminated. Please see troubleshooting guide, available here: https://aka.ms/oe-tsg#error-resourcenotready',
@@ -83,12 +65,14 @@ const DEFAULT_FAILURE = {
 /** The online endpoints of one workspace. */
 export class OnlineEndpoints {
   readonly endpoints = new Map<string, EndpointRecord>();
-  private readonly ops = new Map<string, Operation>();
+  private readonly ops: EndpointOperations;
   private scripts: Record<string, DeploymentScript> = {};
   /** AML tokens issued by the `token` action: token -> endpoint and expiry. */
   readonly amlTokens = new Map<string, { endpoint: string; expires: Date }>();
 
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(private readonly ctx: ServiceContext) {
+    this.ops = new EndpointOperations(ctx, (op) => this.settle(op));
+  }
 
   script(scripts: Record<string, DeploymentScript> | undefined): void {
     for (const [name, s] of Object.entries(scripts ?? {})) {
@@ -101,7 +85,7 @@ export class OnlineEndpoints {
 
   /** Ends the provisioning of a hanging deployment; the next poll of its operation reports the outcome. */
   release(endpoint: string, deployment: string, outcome: 'Succeeded' | 'Failed' = 'Succeeded'): void {
-    const op = [...this.ops.values()].find((o) => o.endpoint === endpoint && o.deployment === deployment && o.status === 'InProgress' && o.action !== 'delete');
+    const op = this.ops.provisioning(endpoint, deployment);
     if (!op) throw new Error(`releaseDeployment: no provisioning under way for ${endpoint}/${deployment}`);
     op.released = outcome;
   }
@@ -175,7 +159,7 @@ export class OnlineEndpoints {
     const body = checked.body;
     const existing = this.endpoints.get(name);
     const issues: ValidationIssue[] = [];
-    this.location(body, issues);
+    checkLocation(this.ctx, body, issues);
     if (body.properties.compute !== undefined && body.properties.compute !== null) {
       // A compute means a Kubernetes endpoint; the fake has no Kubernetes computes attached.
       issues.push({ path: 'properties.compute', message: `Compute '${body.properties.compute}' is not a Kubernetes compute attached to workspace '${this.ctx.scope.workspaceName}'` });
@@ -187,7 +171,7 @@ export class OnlineEndpoints {
     }
     this.trafficRules(body.properties, existing, issues);
     if (issues.length) return invalidBody(issues, `online endpoint '${name}'`);
-    if (existing && this.busy(existing)) return this.conflict(`Online endpoint '${name}' is ${existing.state}; wait for that operation to finish.`);
+    if (existing && this.busy(existing)) return conflict(`Online endpoint '${name}' is ${existing.state}; wait for that operation to finish.`);
 
     const now = this.ctx.now();
     let record: EndpointRecord;
@@ -213,8 +197,8 @@ export class OnlineEndpoints {
       this.endpoints.set(name, record);
     }
     delete record.body.properties.keys;
-    const op = this.startOperation(name, undefined, existing ? 'update' : 'create');
-    return ok(this.endpointView(record), existing ? 200 : 201, this.asyncHeaders(op, call.apiVersion));
+    const op = this.ops.start(name, undefined, existing ? 'update' : 'create');
+    return ok(this.endpointView(record), existing ? 200 : 201, this.ops.asyncHeaders(op, call.apiVersion));
   }
 
   /** PATCH at 2024-04-01 carries tags and identity only (PartialMinimalTrackedResourceWithIdentity). */
@@ -223,7 +207,7 @@ export class OnlineEndpoints {
     if ('error' in checked) return checked.error;
     const e = this.endpoints.get(name);
     if (!e) return this.missingEndpoint(name);
-    if (this.busy(e)) return this.conflict(`Online endpoint '${name}' is ${e.state}; wait for that operation to finish.`);
+    if (this.busy(e)) return conflict(`Online endpoint '${name}' is ${e.state}; wait for that operation to finish.`);
     if (checked.body.tags !== undefined) e.body.tags = checked.body.tags;
     if (checked.body.identity !== undefined) e.body.identity = { ...e.body.identity, ...checked.body.identity };
     e.systemData = systemData(call.principal, this.ctx.now(), e.systemData);
@@ -234,12 +218,12 @@ export class OnlineEndpoints {
     const e = this.endpoints.get(name);
     // ARM answers 204 for a DELETE of something that is not there.
     if (!e) return { status: 204 };
-    if (e.state === 'Deleting') return this.conflict(`Online endpoint '${name}' is already being deleted.`);
-    if (this.busy(e)) return this.conflict(`Online endpoint '${name}' is ${e.state}; wait for that operation to finish.`);
+    if (e.state === 'Deleting') return conflict(`Online endpoint '${name}' is already being deleted.`);
+    if (this.busy(e)) return conflict(`Online endpoint '${name}' is ${e.state}; wait for that operation to finish.`);
     e.state = 'Deleting';
     for (const d of e.deployments.values()) d.state = 'Deleting';
-    const op = this.startOperation(name, undefined, 'delete');
-    return { status: 202, headers: this.deleteHeaders(op, call.apiVersion) };
+    const op = this.ops.start(name, undefined, 'delete');
+    return { status: 202, headers: this.ops.deleteHeaders(op, call.apiVersion) };
   }
 
   private listKeys(e: EndpointRecord): FakeResponse {
@@ -257,10 +241,9 @@ export class OnlineEndpoints {
     const value = checked.body.keyValue ?? newKey();
     if (checked.body.keyType === 'Primary') e.keys.primaryKey = value;
     else e.keys.secondaryKey = value;
-    const op = this.startOperation(e.name, undefined, 'update');
-    op.status = 'Succeeded';
-    op.ended = this.ctx.now();
-    return { status: 202, headers: { Location: this.operationUrl('mfeOperationResults', op.id, call.apiVersion), 'Retry-After': '0' } };
+    const op = this.ops.start(e.name, undefined, 'update');
+    this.ops.finish(op, 'Succeeded');
+    return { status: 202, headers: { Location: this.ops.url('mfeOperationResults', op.id, call.apiVersion), 'Retry-After': '0' } };
   }
 
   private token(e: EndpointRecord): FakeResponse {
@@ -303,13 +286,6 @@ export class OnlineEndpoints {
     }
   }
 
-  private location(body: any, issues: ValidationIssue[]): void {
-    // Best understanding: endpoints and deployments live in the workspace's region; another location is refused.
-    if (String(body.location).replace(/\s+/g, '').toLowerCase() !== this.ctx.scope.location.toLowerCase()) {
-      issues.push({ path: 'location', message: `'${body.location}' is not the workspace's location '${this.ctx.scope.location}'` });
-    }
-  }
-
   // ---- deployments ---------------------------------------------------------------------------------
 
   private listDeployments(call: ArmCall, e: EndpointRecord): FakeResponse {
@@ -325,7 +301,7 @@ export class OnlineEndpoints {
     const body = checked.body;
     const p = body.properties;
     const issues: ValidationIssue[] = [];
-    this.location(body, issues);
+    checkLocation(this.ctx, body, issues);
     const existing = e.deployments.get(name);
     if (existing) {
       const changed = validatorFor(VALIDATED_API_VERSION)!.immutableDifferences('OnlineDeploymentTrackedResource', existing.body, body);
@@ -352,8 +328,8 @@ export class OnlineEndpoints {
     if (p.codeConfiguration) this.ctx.refs.code(p.codeConfiguration.codeId, 'properties.codeConfiguration.codeId', issues);
     if (!p.model && !p.environmentId) issues.push({ path: 'properties.model', message: 'a deployment needs a model or an environment (custom container)' });
     if (issues.length) return invalidBody(issues, what);
-    if (this.busy(e)) return this.conflict(`Online endpoint '${e.name}' is ${e.state}; deployments can be created once it has finished.`);
-    if (existing && this.busyDeployment(existing)) return this.conflict(`Online deployment '${name}' is ${existing.state}; wait for that operation to finish.`);
+    if (this.busy(e)) return conflict(`Online endpoint '${e.name}' is ${e.state}; deployments can be created once it has finished.`);
+    if (existing && this.busyDeployment(existing)) return conflict(`Online deployment '${name}' is ${existing.state}; wait for that operation to finish.`);
 
     const now = this.ctx.now();
     const script = structuredClone(this.scripts[name] ?? this.scripts['*'] ?? {});
@@ -368,8 +344,8 @@ export class OnlineEndpoints {
       record = { name, endpoint: e.name, body, state: 'Creating', systemData: systemData(call.principal, now), created: now, script, scored: 0 };
       e.deployments.set(name, record);
     }
-    const op = this.startOperation(e.name, name, existing ? 'update' : 'create');
-    return ok(this.deploymentView(e, record), existing ? 200 : 201, this.asyncHeaders(op, call.apiVersion));
+    const op = this.ops.start(e.name, name, existing ? 'update' : 'create');
+    return ok(this.deploymentView(e, record), existing ? 200 : 201, this.ops.asyncHeaders(op, call.apiVersion));
   }
 
   /** PATCH at 2024-04-01 carries tags and sku (PartialMinimalTrackedResourceWithSku): scaling. */
@@ -378,7 +354,7 @@ export class OnlineEndpoints {
     if ('error' in checked) return checked.error;
     const sku = checked.body.sku;
     if (sku?.capacity !== undefined && sku.capacity < 1) return invalidBody([{ path: 'sku.capacity', message: `must be at least 1, got ${sku.capacity}` }], `online deployment '${d.name}'`);
-    if (this.busyDeployment(d)) return this.conflict(`Online deployment '${d.name}' is ${d.state}; wait for that operation to finish.`);
+    if (this.busyDeployment(d)) return conflict(`Online deployment '${d.name}' is ${d.state}; wait for that operation to finish.`);
     if (checked.body.tags !== undefined) d.body.tags = checked.body.tags;
     if (sku) d.body.sku = { ...(d.body.sku ?? { name: 'Default' }), ...sku };
     d.systemData = systemData(call.principal, this.ctx.now(), d.systemData);
@@ -392,10 +368,10 @@ export class OnlineEndpoints {
       return userError(`Deployment '${d.name}' of endpoint '${e.name}' has ${live > 0 ? `${live}% traffic` : `${mirror}% mirror traffic`}; ` +
         'set its traffic to 0 on the endpoint before deleting it.');
     }
-    if (this.busyDeployment(d)) return this.conflict(`Online deployment '${d.name}' is ${d.state}; wait for that operation to finish.`);
+    if (this.busyDeployment(d)) return conflict(`Online deployment '${d.name}' is ${d.state}; wait for that operation to finish.`);
     d.state = 'Deleting';
-    const op = this.startOperation(e.name, d.name, 'delete');
-    return { status: 202, headers: this.deleteHeaders(op, call.apiVersion) };
+    const op = this.ops.start(e.name, d.name, 'delete');
+    return { status: 202, headers: this.ops.deleteHeaders(op, call.apiVersion) };
   }
 
   private getLogs(call: ArmCall, d: DeploymentRecord): FakeResponse {
@@ -446,91 +422,42 @@ export class OnlineEndpoints {
     return d.state === 'Creating' || d.state === 'Updating' || d.state === 'Deleting';
   }
 
-  private conflict(message: string): FakeResponse {
-    // Best understanding: Azure ML refuses a second operation on a resource that is still provisioning with 409.
-    return armError(409, 'Conflict', message);
-  }
-
-  private startOperation(endpoint: string, deployment: string | undefined, action: Operation['action']): Operation {
-    const op: Operation = { id: randomUUID(), endpoint, deployment, action, polls: 0, status: 'InProgress', started: this.ctx.now() };
-    this.ops.set(op.id, op);
-    return op;
-  }
-
-  private operationUrl(kind: 'mfeOperationsStatus' | 'mfeOperationResults', id: string, apiVersion: string): string {
-    const s = this.ctx.scope;
-    return `${s.baseUrl}/subscriptions/${s.subscriptionId}/providers/${PROVIDER}/locations/${s.location}/${kind}/${id}?api-version=${apiVersion}`;
-  }
-
-  private asyncHeaders(op: Operation, apiVersion: string): Record<string, string> {
-    return { 'Azure-AsyncOperation': this.operationUrl('mfeOperationsStatus', op.id, apiVersion), 'Retry-After': '0' };
-  }
-
-  private deleteHeaders(op: Operation, apiVersion: string): Record<string, string> {
-    return {
-      'Azure-AsyncOperation': this.operationUrl('mfeOperationsStatus', op.id, apiVersion),
-      Location: this.operationUrl('mfeOperationResults', op.id, apiVersion),
-      'Retry-After': '0',
-    };
-  }
-
   owns(id: string): boolean {
-    return this.ops.has(id);
+    return this.ops.owns(id);
   }
 
-  /** GET of an Azure-AsyncOperation URL: `{status: InProgress|Succeeded|Failed, error?}`. */
   pollStatus(id: string): FakeResponse {
-    const op = this.ops.get(id);
-    if (!op) return userError(`Operation '${id}' was not found.`, 404);
-    this.advance(op);
-    const body: any = { id: this.operationUrl('mfeOperationsStatus', id, VALIDATED_API_VERSION).split('?')[0], name: id, status: op.status, startTime: op.started.toISOString() };
-    if (op.ended) body.endTime = op.ended.toISOString();
-    if (op.error) body.error = op.error;
-    return ok(body, 200, { 'Retry-After': '0' });
+    return this.ops.pollStatus(id);
   }
 
-  /** GET of a Location URL (delete, regenerateKeys): 202 while running, then 200 (or the error). */
   pollResult(id: string, apiVersion: string): FakeResponse {
-    const op = this.ops.get(id);
-    if (!op) return userError(`Operation '${id}' was not found.`, 404);
-    this.advance(op);
-    if (op.status === 'InProgress') return { status: 202, headers: { Location: this.operationUrl('mfeOperationResults', id, apiVersion), 'Retry-After': '0' } };
-    if (op.status === 'Failed') return { status: 400, body: { error: op.error } };
-    return { status: 200 };
+    return this.ops.pollResult(id, apiVersion);
   }
 
-  /** Every poll is one step: the first reports InProgress, the second the outcome (a hang waits for release). */
-  private advance(op: Operation): void {
-    op.polls += 1;
-    if (op.status !== 'InProgress' || op.polls < 2) return;
+  /** The outcome of an operation at its second poll (a hang waits for release). */
+  private settle(op: Operation): void {
     const e = this.endpoints.get(op.endpoint);
     const d = op.deployment !== undefined ? e?.deployments.get(op.deployment) : undefined;
     if (op.action === 'delete') {
       if (op.deployment !== undefined) e?.deployments.delete(op.deployment);
       else this.endpoints.delete(op.endpoint);
-      this.finish(op, 'Succeeded');
+      this.ops.finish(op, 'Succeeded');
       return;
     }
     if (op.deployment === undefined) {
       if (e) e.state = 'Succeeded';
-      this.finish(op, 'Succeeded');
+      this.ops.finish(op, 'Succeeded');
       return;
     }
     if (!d) {
-      this.finish(op, 'Failed', { code: 'ResourceNotFound', message: `Deployment '${op.deployment}' no longer exists.` });
+      this.ops.finish(op, 'Failed', { code: 'ResourceNotFound', message: `Deployment '${op.deployment}' no longer exists.` });
       return;
     }
     const outcome = d.script.provisioning === 'hang' ? op.released : (d.script.provisioning ?? 'Succeeded');
     if (outcome === undefined) return;
     d.state = outcome;
-    if (outcome === 'Succeeded') this.finish(op, 'Succeeded');
-    else this.finish(op, 'Failed', d.script.error ?? DEFAULT_FAILURE);
-  }
-
-  private finish(op: Operation, status: 'Succeeded' | 'Failed', error?: { code: string; message: string }): void {
-    op.status = status;
-    op.error = error;
-    op.ended = this.ctx.now();
+    if (outcome === 'Succeeded') this.ops.finish(op, 'Succeeded');
+    else this.ops.finish(op, 'Failed', d.script.error ?? DEFAULT_FAILURE);
   }
 
   // ---- views ---------------------------------------------------------------------------------------
@@ -578,16 +505,6 @@ export class OnlineEndpoints {
       systemData: d.systemData,
     };
   }
-}
-
-function identityView(identity: any, tenantId: string, salt: string): any {
-  if (!identity) return undefined;
-  const out = { ...identity };
-  if (/SystemAssigned/.test(identity.type)) {
-    out.principalId = stableGuid(salt);
-    out.tenantId = tenantId;
-  }
-  return out;
 }
 
 function newKey(): string {
