@@ -2,6 +2,8 @@
 import type { FakeRequest, FakeResponse, Principal } from './http';
 import { armError } from './http';
 import { handleAsset } from './aml/assets';
+import { BatchEndpoints, type BatchDeploymentScript } from './aml/batch-endpoints';
+import { BatchInvocations, isBatchPath, type BatchInvocationRecord, type BatchOutputRecord } from './aml/batch-invocation';
 import { WorkspaceBlobs } from './aml/blobs';
 import type { ServiceContext } from './aml/context';
 import { DataPlane, isDataPlanePath } from './aml/dataplane';
@@ -22,6 +24,8 @@ export type { JobScript } from './aml/lifecycle';
 export type { WebhookDelivery } from './aml/webhooks';
 export type { DeploymentScript } from './aml/endpoints';
 export type { ScoringRecord } from './aml/scoring';
+export type { BatchDeploymentScript } from './aml/batch-endpoints';
+export type { BatchInvocationRecord, BatchOutputRecord } from './aml/batch-invocation';
 export { SEEDED_DATA, SEEDED_ENVIRONMENT } from './aml/seed';
 
 /** The workspace's scope (baseUrl: the fake's own URL, which every URL handed out points at), plus who may use it. */
@@ -67,6 +71,14 @@ export interface WorkspaceService {
   releaseDeployment(endpoint: string, deployment: string, outcome?: 'Succeeded' | 'Failed'): void;
   /** Every request to a scoring URI, mirror copies included, in order. */
   scoringRequests(): ScoringRecord[];
+  /** How batch deployments PUT after this call provision, by deployment name (`*` for any). */
+  scriptBatchDeployments(scripts: Record<string, BatchDeploymentScript> | undefined): void;
+  /** Ends a hanging batch deployment's provisioning; the next poll of its operation reports the outcome. */
+  releaseBatchDeployment(endpoint: string, deployment: string, outcome?: 'Succeeded' | 'Failed'): void;
+  /** Every invocation of a batch endpoint, refused ones included, in order. */
+  batchInvocations(): BatchInvocationRecord[];
+  /** The scored files written for completed batch jobs, once writes under way have finished. */
+  batchOutputs(): Promise<BatchOutputRecord[]>;
 }
 
 const READ_API_VERSIONS = ['2022-10-01', VALIDATED_API_VERSION];
@@ -94,6 +106,8 @@ class FakeWorkspace implements WorkspaceService {
   private script: JobScript = {};
   private readonly online: OnlineEndpoints;
   private readonly scoring: Scoring;
+  private readonly batch: BatchEndpoints;
+  private readonly invocations: BatchInvocations;
 
   constructor(private readonly opts: WorkspaceServiceOptions) {
     this.scope = {
@@ -122,6 +136,8 @@ class FakeWorkspace implements WorkspaceService {
     this.authorized = new Set(opts.authorizedAppIds.map((a) => a.toLowerCase()));
     this.online = new OnlineEndpoints(this.ctx);
     this.scoring = new Scoring(this.online, this.ctx.now, (p) => this.isAuthorized(p));
+    this.batch = new BatchEndpoints(this.ctx);
+    this.invocations = new BatchInvocations(this.ctx, this.batch, (p) => this.isAuthorized(p));
     this.initialized = blobs ? blobs.init() : Promise.resolve();
     // A failed init is reported by ready() and by every request, not as an unhandled rejection.
     this.initialized.catch(() => undefined);
@@ -197,19 +213,46 @@ class FakeWorkspace implements WorkspaceService {
     return this.scoring.records.map((r) => ({ ...r }));
   }
 
+  scriptBatchDeployments(scripts: Record<string, BatchDeploymentScript> | undefined): void {
+    this.batch.script(scripts);
+  }
+
+  releaseBatchDeployment(endpoint: string, deployment: string, outcome?: 'Succeeded' | 'Failed'): void {
+    this.batch.release(endpoint, deployment, outcome);
+  }
+
+  batchInvocations(): BatchInvocationRecord[] {
+    return this.invocations.records.map((r) => structuredClone(r));
+  }
+
+  async batchOutputs(): Promise<BatchOutputRecord[]> {
+    await this.invocations.settled();
+    return this.invocations.outputs.map((o) => ({ ...o }));
+  }
+
   logUrl(jobName: string): string {
     return this.data.logUrl(jobName);
   }
 
   async handleAnonymous(req: FakeRequest): Promise<FakeResponse | undefined> {
     if (isScoringPath(req.url.pathname)) return this.scoring.handle(req, undefined);
+    if (isBatchPath(req.url.pathname)) return this.invocations.handle(req, undefined);
     if (!isDataPlanePath(req.url.pathname)) return undefined;
     return this.data.handleAnonymous(req);
   }
 
   async handle(req: FakeRequest, principal: Principal): Promise<FakeResponse | undefined> {
+    const answer = await this.route(req, principal);
+    // A request that completed a batch job answers once the job's scored output is written, as Azure ML
+    // reports a job Completed only after its outputs are in place.
+    await this.invocations.settled();
+    return answer;
+  }
+
+  private async route(req: FakeRequest, principal: Principal): Promise<FakeResponse | undefined> {
     const path = req.url.pathname;
     if (isScoringPath(path)) return this.scoring.handle(req, principal);
+    if (isBatchPath(path)) return this.invocations.handle(req, principal);
     if (isDataPlanePath(path)) {
       if (path.startsWith('/azureml-logs/') || path === '/discovery') return this.data.handleAnonymous(req);
       if (!this.isAuthorized(principal)) return this.forbidden(principal, req, 'read');
@@ -237,9 +280,11 @@ class FakeWorkspace implements WorkspaceService {
 
     if (route.kind === 'otherSubscription') return armError(404, 'SubscriptionNotFound', `The subscription '${route.subscriptionId}' could not be found.`);
     if (route.kind === 'operation') {
-      return this.online.owns(route.id) ? this.online.pollResult(route.id, apiVersion) : pollCancel(this.ctx, this.cancels, route.id, apiVersion);
+      if (this.online.owns(route.id)) return this.online.pollResult(route.id, apiVersion);
+      if (this.batch.owns(route.id)) return this.batch.pollResult(route.id, apiVersion);
+      return pollCancel(this.ctx, this.cancels, route.id, apiVersion);
     }
-    if (route.kind === 'operationStatus') return this.online.pollStatus(route.id);
+    if (route.kind === 'operationStatus') return this.batch.owns(route.id) ? this.batch.pollStatus(route.id) : this.online.pollStatus(route.id);
     if (route.kind === 'workspaces') {
       if (req.method !== 'GET') return undefined;
       if (route.scope === 'resourceGroup' && !sameText(route.resourceGroup, this.scope.resourceGroup)) return this.missingResourceGroup(route.resourceGroup!);
@@ -253,6 +298,7 @@ class FakeWorkspace implements WorkspaceService {
     const [collection, name, third, fourth, fifth] = route.rest.map(decodeURIComponent);
     if (collection === undefined) return req.method === 'GET' ? ok(workspaceView(this.scope, this.identity)) : undefined;
     if (collection.toLowerCase() === 'onlineendpoints') return this.online.handle(call, route.rest.slice(1).map(decodeURIComponent));
+    if (collection.toLowerCase() === 'batchendpoints') return this.batch.handle(call, route.rest.slice(1).map(decodeURIComponent));
     const kind = COLLECTIONS.find((c) => c.toLowerCase() === collection.toLowerCase());
     if (!kind) return undefined;
     if (route.rest.length > 5) return undefined;

@@ -62,6 +62,27 @@ export class WorkspaceBlobs {
     return false;
   }
 
+  /** The blobs named `path` or under the folder `path`, by name. */
+  async list(container: string, path: string): Promise<string[]> {
+    const c = this.client.getContainerClient(container);
+    if (!(await c.exists())) return [];
+    const folder = path.endsWith('/') || path === '' ? path : `${path}/`;
+    const names: string[] = [];
+    for await (const blob of c.listBlobsFlat({ prefix: path })) {
+      if (blob.name === path || blob.name.startsWith(folder)) names.push(blob.name);
+    }
+    return names;
+  }
+
+  async read(container: string, path: string): Promise<string> {
+    const buffer = await this.client.getContainerClient(container).getBlockBlobClient(path).downloadToBuffer();
+    return buffer.toString('utf8');
+  }
+
+  async write(container: string, path: string, text: string): Promise<void> {
+    await this.client.getContainerClient(container).getBlockBlobClient(path).upload(text, Buffer.byteLength(text));
+  }
+
   /** A write SAS for the default container and a blob folder in it, as startPendingUpload hands out. */
   pendingUpload(folder: string, now: Date): { blobUri: string; sasUri: string } {
     const sas = generateBlobSASQueryParameters(

@@ -13,6 +13,8 @@ const SEARCH_DISTRIBUTIONS: Record<string, number> = {
   choice: 1, randint: 1, uniform: 2, loguniform: 2, quniform: 3, qloguniform: 3, normal: 2, lognormal: 2, qnormal: 3, qlognormal: 3,
 };
 
+const SINGULAR: Record<AssetKind, string> = { codes: 'code', environments: 'environment', data: 'data', models: 'model', components: 'component' };
+
 export class ReferenceChecker {
   constructor(private readonly store: WorkspaceStore) {}
 
@@ -78,7 +80,12 @@ export class ReferenceChecker {
         issues.push({ path: `${path}.componentId`, message: `Could not find component ${ref.name}:${ref.version} (${node.componentId})` });
         continue;
       }
-      specs.set(name, version.body.properties?.componentSpec ?? {});
+      const spec = version.body.properties?.componentSpec ?? {};
+      if (spec.type === 'pipeline') {
+        issues.push({ path: `${path}.componentId`, message: `${ref.name}:${ref.version} is a pipeline component; a command node runs a command component` });
+        continue;
+      }
+      specs.set(name, spec);
     }
     for (const [name, node] of Object.entries(jobs)) {
       const spec = specs.get(name);
@@ -194,15 +201,16 @@ export class ReferenceChecker {
 
   /**
    * A component version's spec as the Azure ML CLI sends it: a command component whose environment (and code)
-   * exist, and whose command uses only the inputs and outputs it declares.
+   * exist, and whose command uses only the inputs and outputs it declares; or a pipeline component.
    */
   componentSpec(spec: any, path: string, issues: ValidationIssue[]): void {
     if (!spec || typeof spec !== 'object' || Array.isArray(spec)) {
       issues.push({ path, message: 'is required: the component definition' });
       return;
     }
+    if (spec.type === 'pipeline') return this.pipelineComponentSpec(spec, path, issues);
     if (spec.type !== 'command') {
-      issues.push({ path: `${path}.type`, message: `'${spec.type}' is not a component type this workspace accepts (command)` });
+      issues.push({ path: `${path}.type`, message: `'${spec.type}' is not a component type this workspace accepts (command, pipeline)` });
       return;
     }
     if (typeof spec.command !== 'string' || !spec.command.trim()) issues.push({ path: `${path}.command`, message: 'is required for a command component' });
@@ -215,6 +223,12 @@ export class ReferenceChecker {
       if (typeof spec.code !== 'string') issues.push({ path: `${path}.code`, message: 'must be azureml:<code version ARM id>' });
       else this.assetReference(spec.code, 'codes', `${path}.code`, issues);
     }
+    this.declarations(spec, path, issues);
+    this.placeholders(spec.command, `${path}.command`, { inputs: spec.inputs ?? {}, outputs: spec.outputs ?? {} }, issues, true);
+  }
+
+  /** A component's `inputs` and `outputs`: objects of declarations with known types. */
+  private declarations(spec: any, path: string, issues: ValidationIssue[]): void {
     for (const section of ['inputs', 'outputs'] as const) {
       const declared = spec[section] ?? {};
       if (typeof declared !== 'object' || Array.isArray(declared)) {
@@ -226,20 +240,52 @@ export class ReferenceChecker {
         if (!value || !allowed.has(value.type)) issues.push({ path: `${path}.${section}.${name}.type`, message: `'${value?.type}' is not a ${section === 'inputs' ? 'component input' : 'component output'} type (${[...allowed].join(', ')})` });
       }
     }
-    this.placeholders(spec.command, `${path}.command`, { inputs: spec.inputs ?? {}, outputs: spec.outputs ?? {} }, issues, true);
+  }
+
+  /**
+   * A pipeline component (what a pipeline-component batch deployment runs), checked in proportion: typed
+   * inputs and outputs, at least one node in `jobs`, each node running a component version that exists
+   * (`component: azureml:<ARM id>` or `azureml:<name>:<version>`, registry components unchecked), and every
+   * `${{parent.inputs.x}}` / `${{parent.outputs.x}}` in a node naming a declaration of the pipeline component.
+   */
+  private pipelineComponentSpec(spec: any, path: string, issues: ValidationIssue[]): void {
+    this.declarations(spec, path, issues);
+    const jobs = spec.jobs;
+    if (!jobs || typeof jobs !== 'object' || Array.isArray(jobs) || Object.keys(jobs).length === 0) {
+      issues.push({ path: `${path}.jobs`, message: 'a pipeline component needs at least one node' });
+      return;
+    }
+    for (const [name, node] of Object.entries<any>(jobs)) {
+      const where = `${path}.jobs.${name}`;
+      if (!node || typeof node !== 'object' || Array.isArray(node)) {
+        issues.push({ path: where, message: 'a node must be an object' });
+        continue;
+      }
+      if (typeof node.component !== 'string') issues.push({ path: `${where}.component`, message: 'is required: azureml:<component version ARM id> or azureml:<name>:<version>' });
+      else this.assetReference(node.component, 'components', `${where}.component`, issues);
+      for (const section of ['inputs', 'outputs'] as const) {
+        for (const text of strings(node[section])) {
+          for (const m of text.matchAll(/\$\{\{\s*parent\.(inputs|outputs)\.([A-Za-z0-9_]+)\s*\}\}/g)) {
+            if (!spec[m[1]] || typeof spec[m[1]] !== 'object' || !(m[2] in spec[m[1]])) {
+              issues.push({ path: `${where}.${section}`, message: `${m[0]} is bound but the pipeline component declares no ${m[1] === 'inputs' ? 'input' : 'output'} '${m[2]}'` });
+            }
+          }
+        }
+      }
+    }
   }
 
   /** `azureml:<ARM id>` (or `azureml:<name>:<version>`) of an asset version that exists; registry assets pass. */
   private assetReference(text: string, kind: AssetKind, path: string, issues: ValidationIssue[]): void {
     if (/^azureml:\/\/registries\//i.test(text)) return;
     if (!text.startsWith('azureml:')) {
-      issues.push({ path, message: `'${text}' must be azureml:<ARM id of the ${kind === 'codes' ? 'code' : 'environment'} version>` });
+      issues.push({ path, message: `'${text}' must be azureml:<ARM id of the ${SINGULAR[kind]} version>` });
       return;
     }
     const rest = text.slice('azureml:'.length);
     const short = /^([^/:@]+):([^/:@]+)$/.exec(rest);
     if (short) {
-      if (!this.store.version(kind, short[1], short[2])) issues.push({ path, message: `Could not find ${kind === 'codes' ? 'code' : 'environment'} asset ${short[1]}:${short[2]}` });
+      if (!this.store.version(kind, short[1], short[2])) issues.push({ path, message: `Could not find ${SINGULAR[kind]} asset ${short[1]}:${short[2]}` });
       return;
     }
     this.assetVersion(kind, rest, path, issues);
@@ -270,7 +316,7 @@ export class ReferenceChecker {
   /** An ARM id of an asset version of this workspace that exists. */
   assetVersion(kind: AssetKind, id: string, path: string, issues: ValidationIssue[]): void {
     const ref = parseArmChildId(id);
-    const singular = { codes: 'code', environments: 'environment', data: 'data', models: 'model', components: 'component' }[kind];
+    const singular = SINGULAR[kind];
     if (!ref || ref.kind !== kind || ref.version === undefined) {
       issues.push({ path, message: `'${id}' is not the ARM id of a ${singular} version (/subscriptions/.../workspaces/<ws>/${kind}/<name>/versions/<version>)` });
     } else if (!inScope(ref, this.store.scope) || !this.store.version(kind, ref.name, ref.version)) {
@@ -286,7 +332,8 @@ export class ReferenceChecker {
     }
   }
 
-  private outputs(outputs: Record<string, any> | undefined, path: string, issues: ValidationIssue[]): void {
+  /** Output locations: datastore paths of this workspace or storage URLs. */
+  outputs(outputs: Record<string, any> | undefined, path: string, issues: ValidationIssue[]): void {
     for (const [name, output] of Object.entries(outputs ?? {})) {
       if (typeof output?.uri !== 'string') continue;
       const where = `${path}.${name}.uri`;
@@ -356,4 +403,11 @@ export class ReferenceChecker {
       }
     }
   }
+}
+
+/** Every string inside a JSON value (node inputs and outputs may be strings or objects holding them). */
+function strings(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (!value || typeof value !== 'object') return [];
+  return Object.values(value).flatMap(strings);
 }
