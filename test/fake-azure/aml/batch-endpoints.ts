@@ -97,7 +97,13 @@ export class BatchEndpoints {
     if (fourth === undefined) return method === 'GET' ? this.withEndpoint(name, (e) => this.listDeployments(call, e)) : undefined;
     if (method === 'PUT') return this.withEndpoint(name, (e) => this.putDeployment(call, e, fourth));
     if (method === 'GET') return this.withDeployment(name, fourth, (e, d) => ok(this.deploymentView(e, d)));
-    if (method === 'DELETE') return this.withDeployment(name, fourth, (e, d) => this.deleteDeployment(call, e, d));
+    if (method === 'DELETE') {
+      // ARM answers 204 for a DELETE of something that is not there (the endpoint itself must exist).
+      return this.withEndpoint(name, (e) => {
+        const d = e.deployments.get(fourth);
+        return d ? this.deleteDeployment(call, e, d) : { status: 204 };
+      });
+    }
     return undefined;
   }
 

@@ -310,6 +310,8 @@ describe('fake Azure ML workspace: batch endpoints', () => {
       assert.strictEqual((await call(ws, 'GET', res.headers!.Location)).status, 202);
       assert.strictEqual((await call(ws, 'GET', res.headers!.Location)).status, 200);
       assert.strictEqual((await call(ws, 'GET', `${EP}/batch1/deployments/blue`)).status, 404);
+      assert.strictEqual((await call(ws, 'DELETE', `${EP}/batch1/deployments/blue`)).status, 204);
+      assert.strictEqual((await call(ws, 'DELETE', `${EP}/missing/deployments/blue`)).status, 404);
     });
   });
 
