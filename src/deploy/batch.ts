@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { createDefaultHttpClient, createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
-import { UserError } from '../errors';
+import { isUserError, UserError } from '../errors';
 import { resolveAsset } from '../jobs/resolve';
 import type { Sleep } from '../http/retry';
 import type { Log } from '../log';
@@ -182,18 +182,33 @@ export async function invokeBatch(o: BatchInvokeOptions): Promise<{ jobName: str
 
 const AML_SCOPE = 'https://ml.azure.com/.default';
 
-/** A data asset becomes its version's ARM id (checked to exist); datastore paths and URLs go as they are. */
-async function inputUri(o: BatchInvokeOptions): Promise<string> {
-  const text = o.input.trim();
-  if (/^(azureml:\/\/|https:\/\/|wasbs:\/\/|abfss:\/\/)/i.test(text) || text.startsWith('/subscriptions/')) return text;
-  const m = /^azureml:([^:@/\s]+)(?::([^:@/\s]+)|@latest)?$/.exec(text);
+export type InvokeInput = { kind: 'uri'; uri: string } | { kind: 'asset'; name: string; version?: string };
+
+/** What `invokeInput` names; a UserError for anything a batch endpoint cannot read (a local path), before anything is sent. */
+export function parseInvokeInput(text: string): InvokeInput {
+  const value = text.trim();
+  if (/^(azureml:\/\/|https:\/\/|wasbs:\/\/|abfss:\/\/)/i.test(value) || value.startsWith('/subscriptions/')) return { kind: 'uri', uri: value };
+  const m = /^azureml:([^:@/\s]+)(?::([^:@/\s]+)|@latest)?$/.exec(value);
   if (!m) {
     throw new UserError(
-      `Input 'invokeInput': '${text}' is not something a batch endpoint can read. Use a data asset (azureml:<name>:<version> or azureml:<name>@latest), a datastore path (azureml://datastores/<name>/paths/<path>) or a storage URL.`,
+      `Input 'invokeInput': '${value}' is not something a batch endpoint can read. Use a data asset (azureml:<name>:<version> or azureml:<name>@latest), a datastore path (azureml://datastores/<name>/paths/<path>) or a storage URL.`,
       { input: 'invokeInput' },
     );
   }
-  return resolveAsset(o.client, 'data', 'data asset', m[1], m[2], { file: "the task's invokeInput" });
+  return { kind: 'asset', name: m[1], version: m[2] };
+}
+
+/** A data asset becomes its version's ARM id (checked to exist); datastore paths and URLs go as they are. */
+async function inputUri(o: BatchInvokeOptions): Promise<string> {
+  const input = parseInvokeInput(o.input);
+  if (input.kind === 'uri') return input.uri;
+  try {
+    return await resolveAsset(o.client, 'data', 'data asset', input.name, input.version, { file: 'invokeInput' });
+  } catch (e) {
+    // The message names the input; it is not a file to point at.
+    if (isUserError(e)) throw new UserError(e.message.replace('named in invokeInput', "named in input 'invokeInput'"), { input: 'invokeInput' });
+    throw e;
+  }
 }
 
 function endpointNeedsUpdate(current: BatchEndpointResource, wanted: BatchEndpointBody): boolean {

@@ -1,7 +1,7 @@
 import type { HttpMethods } from '@azure/core-rest-pipeline';
 import { UserError } from '../errors';
-import { pollUntil } from '../http/poll';
 import type { Sleep } from '../http/retry';
+import { waitForOperation } from './operations';
 import { WorkspaceClient, type ArmResponse, type RequestOptions, type WorkspaceClientOptions } from './client';
 
 export interface RegistryRef {
@@ -71,37 +71,18 @@ export class RegistryClient {
    */
   async putAndWait<T>(path: string, body: unknown, o: { operation: string; signal?: AbortSignal; sleep?: Sleep; timeoutMs?: number }): Promise<T> {
     const first = (await this.request<T>('PUT', path, { body, operation: o.operation, signal: o.signal }))!;
-    const statusUrl = first.headers.get('azure-asyncoperation') ?? first.headers.get('location');
-    if (statusUrl) {
-      const url = new URL(statusUrl);
-      const query = Object.fromEntries(url.searchParams);
-      delete query['api-version'];
-      let delay = first.retryAfterMs;
-      const result = await pollUntil<{ status?: string; error?: { code?: string; message?: string } } | undefined>({
-        read: async () => {
-          const r = await this.request<{ status?: string; error?: { code?: string; message?: string } }>('GET', url.pathname, { query, operation: `wait for Azure ML to ${o.operation}`, signal: o.signal });
-          delay = r?.retryAfterMs;
-          return r?.status === 202 && !r.body?.status ? { status: 'InProgress' } : r?.body;
-        },
-        done: (s) => !s?.status || TERMINAL.has(s.status.toLowerCase()),
-        interval: () => delay ?? 2_000,
-        timeoutMs: o.timeoutMs ?? 30 * 60_000,
-        signal: o.signal,
-        sleep: o.sleep,
-      });
-      if (result.timedOut) throw new UserError(`Azure Machine Learning did not finish trying to ${o.operation} within ${Math.round((o.timeoutMs ?? 30 * 60_000) / 60_000)} minutes. Check the registry in Azure ML studio and try again.`);
-      const status = result.state?.status?.toLowerCase();
-      if (status === 'failed' || status === 'canceled') {
-        const e = result.state?.error;
-        throw new UserError(`Azure Machine Learning could not ${o.operation}: ${e?.code ? `${e.code}: ` : ''}${e?.message ?? `the operation ended ${result.state?.status}`}`);
-      }
+    const timeoutMs = o.timeoutMs ?? 30 * 60_000;
+    const outcome = await waitForOperation((m, p, r) => this.request(m, p, r), first, { ...o, timeoutMs });
+    if (outcome.timedOut) throw new UserError(`Azure Machine Learning did not finish trying to ${o.operation} within ${Math.round(timeoutMs / 60_000)} minutes. Check the registry in Azure ML studio and try again.`);
+    const status = outcome.status?.toLowerCase();
+    if (status === 'failed' || status === 'canceled') {
+      const e = outcome.error;
+      throw new UserError(`Azure Machine Learning could not ${o.operation}: ${e?.code ? `${e.code}: ` : ''}${e?.message ?? `the operation ended ${outcome.status}`}`);
     }
     const final = await this.get<T>(path, { operation: o.operation, signal: o.signal });
     return final ?? first.body;
   }
 }
-
-const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
 
 export interface RegistryInfo {
   id: string;

@@ -2,7 +2,7 @@ import { readBuildContext } from '../../src/agent/pipeline';
 import { maskSecret } from '../../src/agent/secrets';
 import { runTask, type TaskContext } from '../../src/agent/task';
 import { openWorkspace, type OpenWorkspace } from '../../src/agent/workspace';
-import { deployBatch, invokeBatch } from '../../src/deploy/batch';
+import { deployBatch, invokeBatch, parseInvokeInput } from '../../src/deploy/batch';
 import { checkHealth, describeHealth } from '../../src/deploy/health';
 import { rolloutOnline, type RolloutProbes } from '../../src/deploy/online';
 import { batchSummary, rolloutSummary } from '../../src/deploy/report';
@@ -86,6 +86,7 @@ async function batch(inputs: BatchInputs, ctx: TaskContext): Promise<void> {
   const endpoint = loadBatchEndpointSpec(inputs.endpointSpec);
   const loaded = loadBatchDeploymentSpec(inputs.deploymentSpec);
   const deployment = { ...loaded, spec: applyDeploymentOverrides(loaded.spec, inputs.overrides) };
+  if (inputs.invokeInput) parseInvokeInput(inputs.invokeInput);
   const ws: OpenWorkspace = openWorkspace(workspaceInputNames, ctx.log);
   const { client, credential } = ws;
   const deployed = await deployBatch({

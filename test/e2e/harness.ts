@@ -18,6 +18,8 @@ export interface RunOptions {
   cwd?: string;
   /** Send SIGINT to the task after this many ms, as the agent does when a run is canceled. */
   interruptAfterMs?: number;
+  /** Send SIGINT to the task once this returns true (checked every 20 ms), e.g. when the fake has seen a request. */
+  interruptWhen?: () => boolean;
   /** Remove System.AccessToken from what the agent gives the task. */
   withoutSystemToken?: boolean;
   /** Override the service connection's scheme string, e.g. to test an unsupported one. */
@@ -98,7 +100,15 @@ export async function runTaskAsAgent(o: RunOptions): Promise<AgentRun> {
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
   if (o.interruptAfterMs !== undefined) setTimeout(() => child.kill('SIGINT'), o.interruptAfterMs);
+  const watch = o.interruptWhen
+    ? setInterval(() => {
+        if (!o.interruptWhen!()) return;
+        clearInterval(watch);
+        child.kill('SIGINT');
+      }, 20)
+    : undefined;
   const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  if (watch) clearInterval(watch);
   fs.rmSync(temp, { recursive: true, force: true });
   return parseAgentOutput(stdout, stderr, exitCode);
 }
