@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { UserError } from '../../../src/errors';
 import { checkExpectations, valueAt } from '../../../src/deploy/expectations';
+import { smokeSummary } from '../../../src/deploy/probe-report';
 import { describeSmokeTest, parseExpectations, readRequestFiles, runSmokeTest } from '../../../src/deploy/smoke';
 import { DEPLOYMENT, startScoringServer, TOKEN, type ScoringServer } from './scoring-server';
 
@@ -256,5 +257,28 @@ describe('runSmokeTest', () => {
     let t = 0;
     await runSmokeTest(server.target(), readRequestFiles('smokeRequests', [requestFile('x.json', '{}')]), { expectations, log, now: () => (t += 30) });
     assert.deepStrictEqual(lines, [`Smoke request ${path.join(dir, 'x.json')}: HTTP 200 in 30 ms, failed: $.predictions[0] >= 100: was 42`]);
+  });
+
+  it('renders a summary with a row per file and the answer of each failed one', async () => {
+    server = await startScoringServer((_r, i) => (i === 0 ? { body: { predictions: [100] } } : { status: 400, body: 'bad | input' }));
+    const files = readRequestFiles('smokeRequests', [requestFile('ok.json', '{}'), requestFile('bad.json', '{}')]);
+    let t = 0;
+    const result = await runSmokeTest(server.target(), files, { expectations, now: () => (t += 5) });
+    result.results.forEach((r) => (r.file = path.basename(r.file)));
+    assert.strictEqual(
+      smokeSummary(result).toMarkdown(),
+      [
+        '#### Smoke test of deployment green: failed',
+        '',
+        '1 of 2 request(s) passed.',
+        '',
+        '| Request | Status | Latency | Result |\n| --- | --- | --- | --- |\n| ok.json | 200 | 5 ms | passed |\n| bad.json | 400 | 5 ms | HTTP 400, not 200 |',
+        '',
+        'Answer to bad.json:',
+        '',
+        '```\nbad | input\n```',
+        '',
+      ].join('\n'),
+    );
   });
 });
