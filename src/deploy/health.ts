@@ -2,7 +2,7 @@ import { abortError } from '../http/retry';
 import type { Log } from '../log';
 import { score, type ScoreOptions, type ScoringResponse, type ScoringTarget } from './scoring';
 
-export interface HealthCheckOptions extends Omit<ScoreOptions, 'signal'> {
+export interface HealthCheckOptions extends ScoreOptions {
   /** How many requests to send in all; default 20. */
   requests?: number;
   /** How many may be in flight at once; default 4. */
@@ -14,7 +14,6 @@ export interface HealthCheckOptions extends Omit<ScoreOptions, 'signal'> {
   maxErrorRate?: number;
   /** When set, the 95th percentile latency must not exceed it. */
   maxLatencyMs?: number;
-  signal?: AbortSignal;
   log?: Log;
 }
 

@@ -12,9 +12,8 @@ export interface RequestFile {
   body: Buffer;
 }
 
-export interface SmokeTestOptions extends Omit<ScoreOptions, 'signal'> {
+export interface SmokeTestOptions extends ScoreOptions {
   expectations: Expectation[];
-  signal?: AbortSignal;
   log?: Log;
 }
 
