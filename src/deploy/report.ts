@@ -1,5 +1,8 @@
 import { link, Summary } from '../summary';
 import type { BatchDeployResult } from './batch';
+import type { HealthResult } from './health';
+import { healthSummary, smokeSummary } from './probe-report';
+import type { SmokeResult } from './smoke';
 import { shortAsset, type OnlineRolloutResult } from './online';
 import { formatTraffic } from './traffic';
 
@@ -39,6 +42,12 @@ export function rolloutSummary(r: OnlineRolloutResult, workspaceName: string): S
       ['Deployment', 'Model', 'Traffic', 'Mirror', 'State'],
       r.deployments.map((d) => [d.name, d.model ?? '', `${d.traffic}%`, d.mirror ? `${d.mirror}%` : '', d.state ?? '']),
     );
+  }
+  const smoke = r.smoke?.detail as SmokeResult | undefined;
+  if (smoke?.results) smokeSummary(smoke, s);
+  for (const step of r.steps) {
+    const health = step.health?.detail as HealthResult | undefined;
+    if (health?.deployment) healthSummary(health, s, `at ${step.percent}% traffic`);
   }
   if (r.failure) {
     const rb = r.failure.rollback;

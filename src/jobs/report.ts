@@ -102,9 +102,12 @@ export async function buildJobReport(state: JobState, o: ReportOptions): Promise
 
   if (state.status !== 'Completed') {
     report.logTail = await failureTail(state, report, details, o);
-    if (!report.error && report.childKind === 'step') {
-      const failed = report.children.find((c) => c.error);
-      if (failed) report.error = `step '${failed.name}' failed: ${failed.error}`;
+    if (report.childKind === 'step') {
+      // A pipeline's own error only names its failed steps; the step's error says what went wrong.
+      const failed = report.children.find((c) => c.error && c.status !== 'Completed');
+      const stepError = failed && `step '${failed.name}' failed: ${failed.error}`;
+      if (stepError && !report.error) report.error = stepError;
+      else if (stepError && !report.error!.includes(failed!.error!)) report.error = `${report.error!.replace(/\.?\s*$/, '.')} The ${stepError}`;
     }
   }
   return report;

@@ -1,3 +1,4 @@
+import * as path from 'path';
 import { readBuildContext } from '../../src/agent/pipeline';
 import { maskSecret } from '../../src/agent/secrets';
 import { runTask, type TaskContext } from '../../src/agent/task';
@@ -12,6 +13,9 @@ import { liveOnly } from '../../src/deploy/traffic';
 import { UserError } from '../../src/errors';
 import { attachToJob, buildJobReport, jobFailureMessage } from '../../src/jobs/report';
 import { readInputs, workspaceInputNames, type BatchInputs, type OnlineInputs } from './inputs';
+
+// A probe request that has no answer within a minute counts as failed rather than holding the rollout.
+const PROBE_TIMEOUT_MS = 60_000;
 
 void runTask(async (ctx) => {
   const inputs = readInputs();
@@ -32,8 +36,9 @@ async function online(inputs: OnlineInputs, ctx: TaskContext): Promise<void> {
   const probes: RolloutProbes = {};
   if (requests.length > 0) {
     probes.smoke = async (target, signal) => {
-      const result = await runSmokeTest(target, requests, { expectations, signal, log: ctx.log });
-      return { passed: result.passed, line: describeSmokeTest(result), detail: result };
+      const result = await runSmokeTest(target, requests, { expectations, signal, log: ctx.log, timeoutMs: PROBE_TIMEOUT_MS });
+      const failed = result.results.filter((r) => !r.passed).map((r) => `${path.basename(r.file)}: ${r.status === 0 ? 'no answer' : `HTTP ${r.status}`}${r.failures.length ? `, ${r.failures.join('; ')}` : ''}`);
+      return { passed: result.passed, line: result.passed ? describeSmokeTest(result) : failed.join(' | '), detail: result };
     };
     if (inputs.healthRequests > 0) {
       probes.health = async (target, signal) => {
@@ -41,6 +46,7 @@ async function online(inputs: OnlineInputs, ctx: TaskContext): Promise<void> {
           requests: inputs.healthRequests,
           maxErrorRate: inputs.healthMaxErrorRate / 100,
           maxLatencyMs: inputs.healthMaxLatencyMs,
+          timeoutMs: PROBE_TIMEOUT_MS,
           signal,
         });
         return { passed: result.passed, line: describeHealth(result), detail: result };

@@ -55,7 +55,7 @@ export function readInputs(): AmlDeployInputs {
       name: getString('deploymentName'),
       model: getString('model'),
       instanceType: getString('instanceType'),
-      instanceCount: optionalInteger('instanceCount', 1, 1000),
+      instanceCount: getString('instanceCount') === undefined ? undefined : getInteger('instanceCount', { defaultValue: 1, min: 1, max: 1000 }),
     },
     timeoutMinutes: getInteger('timeoutMinutes', { defaultValue: 60, min: 1, max: 60 * 24 }),
   };
@@ -94,12 +94,8 @@ export function readInputs(): AmlDeployInputs {
     smokeExpect: getString('smokeExpect'),
     healthRequests: getInteger('healthRequests', { defaultValue: 20, min: 0, max: 10_000 }),
     healthMaxErrorRate,
-    healthMaxLatencyMs: optionalInteger('healthMaxLatencyMs', 1, 600_000),
+    healthMaxLatencyMs: getString('healthMaxLatencyMs') === undefined ? undefined : getInteger('healthMaxLatencyMs', { defaultValue: 0, min: 1, max: 600_000 }),
     keepFailedDeployment: getBoolean('keepFailedDeployment', false),
     keepDeployments: getInteger('keepDeployments', { defaultValue: 0, min: 0, max: 100 }),
   };
-}
-
-function optionalInteger(name: string, min: number, max: number): number | undefined {
-  return getString(name) === undefined ? undefined : getInteger(name, { defaultValue: 0, min, max });
 }

@@ -68,7 +68,7 @@ describe('AmlDeploy batch, run as the agent runs it, against the local Azure', f
     const outputs = await fake.workspace.batchOutputs();
     const scored = outputs.find((o) => o.jobName === r.outputs.jobName);
     assert.ok(scored, JSON.stringify(outputs));
-    assert.strictEqual(scored.lines.length, 40);
+    assert.strictEqual(scored.lines, 40);
     assert.ok(scored.path.endsWith('predictions.csv'), scored.path);
     const summary = fs.readFileSync(/##vso\[task\.uploadsummary\](.+)/.exec(r.stdout)![1].trim(), 'utf8');
     assert.match(summary, /diabetes-batch/);

@@ -195,7 +195,7 @@ describe('AmlDeploy online, run as the agent runs it, against the local Azure', 
     // Cancel once the first step is live; the step then waits a minute before its health check.
     const firstStepLive = () => trafficPuts(from).some((p) => p.traffic.slow === 10);
     const r = await run({ deploymentName: 'slow', model: 'azureml:diabetes-model:5', trafficSteps: '10,100', stepWaitMinutes: '1' }, { interruptWhen: firstStepLive });
-    assert.strictEqual(r.result, 'Canceled', r.visibleLog);
+    assert.strictEqual(r.result, 'Cancelled', r.visibleLog);
     assert.match(r.visibleLog, /canceled during the rollout\. Rolling back/);
     assert.deepStrictEqual(trafficPuts(from).map((p) => p.traffic), [{ green: 90, slow: 10 }, { green: 100 }]);
     assert.deepStrictEqual((await endpoint()).body.properties.traffic, { green: 100 });

@@ -5,11 +5,14 @@ import type { FakeRequest, FakeResponse, Principal } from '../http';
 import type { ValidationIssue } from '../schema';
 import type { BatchDeploymentRecord, BatchEndpointRecord, BatchEndpoints } from './batch-endpoints';
 import type { ServiceContext } from './context';
-import { jobView } from './jobs';
-import { JobRun } from './lifecycle';
+import { adoptChildren, jobView } from './jobs';
+import { JobRun, type JobScript } from './lifecycle';
 import { invalidBody, systemData } from './responses';
 import { parseArmChildId, PROVIDER, stableGuid } from './scope';
 import type { JobRecord } from './store';
+
+/** The one step of a batch job, named as Azure ML names it. */
+const BATCH_STEP = 'batchscoring';
 
 export const BATCH_PREFIX = '/batch/';
 
@@ -230,13 +233,16 @@ export class BatchInvocations {
         isArchived: false,
         inputs: inv.inputs,
         outputs,
-        // No pipeline nodes: the scoring runs inside the job itself, so run history shows it without child runs.
-        jobs: {},
+        // One step, as Azure ML shows a batch job: the scoring runs (and logs) in the `batchscoring` step.
+        jobs: { [BATCH_STEP]: { type: 'command', name: BATCH_STEP, display_name: BATCH_STEP } },
         settings: {},
       },
     };
-    const script = this.ctx.jobScript();
-    script.logLines ??= this.defaultLog(name, e, d, inv, outputs, now);
+    // What a test scripts for the job (statuses, error, log) happens in its scoring step; the job follows it.
+    const scripted = this.ctx.jobScript();
+    const step = scripted.steps?.[BATCH_STEP] ?? { statuses: scripted.statuses, error: scripted.error, logLines: scripted.logLines, runMinutes: scripted.runMinutes };
+    step.logLines ??= this.defaultLog(name, e, d, inv, outputs, now);
+    const script: JobScript = { retryAfterMs: scripted.retryAfterMs, steps: { [BATCH_STEP]: step } };
     const record: JobRecord = {
       name,
       received: structuredClone(req.json),
@@ -251,6 +257,7 @@ export class BatchInvocations {
       const write = this.writeScores(record, d).catch(() => undefined).finally(() => this.pending.delete(write));
       this.pending.add(write);
     });
+    adoptChildren(record, script, this.ctx.now);
     this.ctx.store.addJob(name, record);
     return record;
   }

@@ -125,7 +125,7 @@ export function pollCancel(ctx: ServiceContext, ops: CancelOperations, id: strin
  * Pipeline jobs get one step run per node of `properties.jobs`, run one after another; sweep jobs get trial
  * runs (`<job>_<n>`) that run together, each logging the objective's primary metric.
  */
-function adoptChildren(record: JobRecord, script: JobScript, now: () => Date): void {
+export function adoptChildren(record: JobRecord, script: JobScript, now: () => Date): void {
   const p = record.body.properties;
   if (p.jobType === 'Pipeline') {
     const steps: ChildRun[] = Object.keys(p.jobs ?? {}).map((node) => ({

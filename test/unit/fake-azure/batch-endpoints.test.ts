@@ -429,16 +429,18 @@ describe('fake Azure ML workspace: batch endpoints', () => {
       assert.strictEqual(p.computeId, CPU);
       assert.deepStrictEqual(p.properties, { 'azureml.batchrun': 'true', 'azureml.endpointname': 'batch1', 'azureml.deploymentname': 'blue', 'azureml.modelid': armId('models', 'diabetes-model', '1') });
       assert.strictEqual(p.outputs.score.uri, `azureml://datastores/workspaceblobstore/paths/azureml/${name}/score/`);
-      assert.deepStrictEqual(p.jobs, {});
-      assert.strictEqual((await call(ws, 'GET', `${WS_PATH}/jobs/${name}`)).body.properties.status, 'Running');
+      assert.deepStrictEqual(Object.keys(p.jobs), ['batchscoring']);
+      for (let i = 0; i < 20 && ws.advanceJob(name) !== 'Completed'; i++);
       const details = await call(ws, 'GET', `/history/v1.0${WS_PATH}/runs/${name}/details`);
       assert.strictEqual(details.body.status, 'Completed');
       assert.strictEqual(details.body.runType, 'azureml.PipelineRun');
       assert.strictEqual(details.body.properties['azureml.batchrun'], 'true');
-      const log = await ws.handleAnonymous(request('GET', details.body.logFiles['logs/azureml/executionlogs.txt'], undefined, null));
-      assert.strictEqual(log!.body, 'scoring heart.csv\ndone\n');
+      // The scoring, and its log, happen in the job's one step.
       const children = await call(ws, 'GET', `/history/v1.0${WS_PATH}/runs/${name}/children`);
-      assert.deepStrictEqual(children.body.value, []);
+      assert.deepStrictEqual(children.body.value.map((c: any) => [c.displayName ?? c.name, c.status]), [['batchscoring', 'Completed']]);
+      const step = await call(ws, 'GET', `/history/v1.0${WS_PATH}/runs/${children.body.value[0].runId}/details`);
+      const log = await ws.handleAnonymous(request('GET', step.body.logFiles['user_logs/std_log.txt'], undefined, null));
+      assert.strictEqual(log!.body, 'scoring heart.csv\ndone\n');
       const listed = await call(ws, 'GET', `${WS_PATH}/jobs?jobType=Pipeline`);
       assert.deepStrictEqual(listed.body.value.map((j: any) => j.name), [name]);
       // No storage here: nothing to write.
@@ -448,11 +450,12 @@ describe('fake Azure ML workspace: batch endpoints', () => {
     it('fails the job as scripted, with the script error', async () => {
       ws.scriptJobs({ statuses: ['Running', 'Failed'], error: { code: 'UserError', message: 'run() raised ValueError' } });
       const name = (await invoke(ws, 'batch1', inputBody())).body.name;
-      ws.advanceJob(name);
+      for (let i = 0; i < 20 && ws.advanceJob(name) !== 'Failed'; i++);
       const job = await call(ws, 'GET', `${WS_PATH}/jobs/${name}`);
       assert.strictEqual(job.body.properties.status, 'Failed');
-      const details = await call(ws, 'GET', `/history/v1.0${WS_PATH}/runs/${name}/details`);
-      assert.deepStrictEqual(details.body.error.error.message, 'run() raised ValueError');
+      const children = await call(ws, 'GET', `/history/v1.0${WS_PATH}/runs/${name}/children`);
+      const step = await call(ws, 'GET', `/history/v1.0${WS_PATH}/runs/${children.body.value[0].runId}/details`);
+      assert.deepStrictEqual(step.body.error.error.message, 'run() raised ValueError');
     });
 
     it('refuses a deployment that did not provision', async () => {
@@ -546,8 +549,10 @@ describe('fake Azure: batch endpoint invocation over HTTPS with Azurite', functi
     assert.strictEqual(lines.length, 40);
     assert.match(lines[0], /^diabetes\.csv,0,-?\d+(\.\d+)?$/);
     assert.match(lines[39], /^diabetes\.csv,39,/);
-    const details = await rawRequest(fake.caCertPath, `${fake.url}/history/v1.0${arm.slice(fake.url.length)}/runs/${name}/details`, { headers: mlAuth });
-    const log = await rawRequest(fake.caCertPath, details.json.logFiles['logs/azureml/executionlogs.txt']);
+    const history = `${fake.url}/history/v1.0${arm.slice(fake.url.length)}/runs`;
+    const step = (await rawRequest(fake.caCertPath, `${history}/${name}/children`, { headers: mlAuth })).json.value[0];
+    const details = await rawRequest(fake.caCertPath, `${history}/${step.runId}/details`, { headers: mlAuth });
+    const log = await rawRequest(fake.caCertPath, details.json.logFiles['user_logs/std_log.txt']);
     assert.match(log.text, /Batch scoring job .* for endpoint heart, deployment blue/);
     assert.match(log.text, /Batch scoring done\./);
   });
