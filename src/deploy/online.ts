@@ -126,8 +126,17 @@ export async function rolloutOnline(o: OnlineRolloutOptions): Promise<OnlineRoll
       { file: o.deployment.file, line: o.deployment.lines.endpoint_name },
     );
   }
-  if (dep.type !== 'Managed') {
-    throw new UserError(`${o.deployment.file}: Kubernetes online deployments are not supported by this task yet; deploy to a managed online endpoint (type: managed).`, { file: o.deployment.file, line: o.deployment.lines.type });
+  const kubernetes = !!ep.compute;
+  if (kubernetes !== (dep.type === 'Kubernetes')) {
+    throw new UserError(
+      kubernetes
+        ? `${o.deployment.file}: the endpoint '${ep.name}' runs on the Kubernetes compute named in ${o.endpoint.file}, so the deployment must be type: kubernetes.`
+        : `${o.deployment.file}: a type: kubernetes deployment needs a Kubernetes endpoint; ${o.endpoint.file} names no compute, so '${ep.name}' is a managed endpoint. Add compute: azureml:<kubernetes compute> to the endpoint or use type: managed.`,
+      { file: o.deployment.file, line: o.deployment.lines.type },
+    );
+  }
+  if (kubernetes && o.mirror && o.mirror.percent > 0) {
+    throw new UserError(`Input 'mirrorPercent': Azure ML does not mirror traffic on Kubernetes online endpoints such as '${ep.name}'. Set mirrorPercent to 0.`, { input: 'mirrorPercent' });
   }
   if (ep.traffic || ep.mirrorTraffic) {
     o.log.info(`Note: traffic and mirror_traffic in ${o.endpoint.file} are ignored; the rollout sets the traffic (trafficSteps, mirrorPercent).`);
@@ -141,6 +150,12 @@ export async function rolloutOnline(o: OnlineRolloutOptions): Promise<OnlineRoll
       `The endpoint '${ep.name}' exists with auth_mode ${existing.properties.authMode}, but ${o.endpoint.file} asks for ${ep.authMode}. The auth mode of an endpoint cannot change: keep ${existing.properties.authMode} or deploy to a new endpoint.`,
       { file: o.endpoint.file, line: o.endpoint.lines.auth_mode },
     );
+  }
+  const endpointComputeId = ep.compute ? await computeId(o.client, ep.compute, o.endpoint) : undefined;
+  if (existing && (existing.properties.compute ?? '').toLowerCase() !== (endpointComputeId ?? '').toLowerCase()) {
+    const was = existing.properties.compute ? `on the Kubernetes compute ${existing.properties.compute.split('/').pop()}` : 'as a managed endpoint';
+    const wanted = endpointComputeId ? `on ${endpointComputeId.split('/').pop()}` : 'managed';
+    throw new UserError(`The endpoint '${ep.name}' exists ${was}, but ${o.endpoint.file} asks for it ${wanted}. The compute of an endpoint cannot change: keep it, or deploy to a new endpoint.`, { file: o.endpoint.file, line: o.endpoint.lines.compute });
   }
   const existingDeployment = existing ? await api.getDeployment(ep.name, dep.name, o.signal) : undefined;
   const refs = await resolveDeploymentReferences(o.deployment, o);
@@ -188,7 +203,7 @@ export async function rolloutOnline(o: OnlineRolloutOptions): Promise<OnlineRoll
 
   // The endpoint: created when missing (without traffic), updated when its description or tags changed.
   const endpointBody = (current: OnlineEndpointResource | undefined, traffic: Traffic, mirror: Traffic): OnlineEndpointBody => {
-    const body = current ? endpointBodyFrom(current) : buildOnlineEndpointBody({ ...ep, traffic: undefined, mirrorTraffic: undefined }, { location: workspace.location, computeId: undefined });
+    const body = current ? endpointBodyFrom(current) : buildOnlineEndpointBody({ ...ep, traffic: undefined, mirrorTraffic: undefined }, { location: workspace.location, computeId: endpointComputeId });
     if (!current && Object.keys(lineage).length > 0) body.tags = { ...(body.tags ?? {}), ...lineage };
     body.properties.traffic = liveOnly(traffic);
     body.properties.mirrorTraffic = liveOnly(mirror);
@@ -290,6 +305,18 @@ export async function rolloutOnline(o: OnlineRolloutOptions): Promise<OnlineRoll
   if (o.keepDeployments && o.keepDeployments > 0) result.deleted = await pruneDeployments(api, o, result);
   result.deployments = await deploymentRows(api, ep.name, result.trafficAfter, result.mirrorAfter, o.signal);
   return result;
+}
+
+/** The ARM id of the Kubernetes compute an endpoint YAML names, checked to exist and to be a Kubernetes compute. */
+async function computeId(client: WorkspaceClient, compute: NonNullable<OnlineEndpointSpec['compute']>, file: LoadedDeploySpec<OnlineEndpointSpec>): Promise<string> {
+  if ('armId' in compute) return compute.armId;
+  const found = await client.get<{ id: string; properties?: { computeType?: string } }>(`computes/${compute.name}`, { operation: `read the compute '${compute.name}'`, allowNotFound: true });
+  const where = { file: file.file, line: file.lines.compute };
+  if (!found) throw new UserError(`${file.file}: the compute '${compute.name}' does not exist in workspace '${client.workspace.workspaceName}'. Attach the Kubernetes cluster first, or check the name.`, where);
+  if (found.properties?.computeType && found.properties.computeType !== 'Kubernetes') {
+    throw new UserError(`${file.file}: the compute '${compute.name}' is ${found.properties.computeType}, not a Kubernetes compute. An online endpoint runs either managed (no compute) or on an attached Kubernetes cluster.`, where);
+  }
+  return found.id;
 }
 
 /** Restores the traffic, prints the container logs, deletes what this run created. Never throws: problems are recorded. */
