@@ -157,7 +157,7 @@ async function registeredComponent(client: WorkspaceClient, step: string, refs: 
 }
 
 /** name:version -> ARM id, checking it exists; no version (or @latest) takes the container's latest version. */
-async function resolveAsset(
+export async function resolveAsset(
   client: WorkspaceClient,
   collection: string,
   label: string,
