@@ -423,7 +423,7 @@ class DeployFileReader extends JobFileReader {
         const target = text.startsWith('azureml:') ? text.slice('azureml:'.length) : text;
         if (target.startsWith('/subscriptions/')) settings.defaultCompute = { armId: target };
         else if (target.toLowerCase() === 'serverless') {
-          this.fail(`${field}: a batch deployment runs on a compute cluster; serverless compute is not supported. Write ${field.split('.')[1]}: azureml:<compute cluster>.`, value, k);
+          this.fail(`${field}: a batch deployment runs on a compute cluster; serverless compute is not supported. Write default_compute: azureml:<compute cluster>.`, value, k);
         } else if (!/^[a-zA-Z0-9][a-zA-Z0-9_-]*$/.test(target)) this.fail(`${field}: ${text} is not a compute name. Use default_compute: azureml:<compute cluster>.`, value, k);
         else settings.defaultCompute = { name: target };
       }
