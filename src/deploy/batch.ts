@@ -50,6 +50,8 @@ export interface BatchDeployResult {
   deploymentAction: 'created' | 'updated' | 'unchanged';
   defaultDeployment?: string;
   modelId?: string;
+  /** The pipeline component version a pipeline component deployment runs. */
+  componentId?: string;
 }
 
 /**
@@ -82,7 +84,8 @@ export async function deployBatch(o: BatchDeployOptions): Promise<BatchDeployRes
     endpointCreated: false,
     deploymentAction: 'unchanged',
     defaultDeployment: existing?.properties.defaults?.deploymentName,
-    modelId: desired.properties.model.assetId,
+    modelId: desired.properties.model?.assetId,
+    componentId: desired.properties.deploymentConfiguration?.componentId.assetId,
   };
 
   // The endpoint first, without a default: a default must name a deployment that exists.
@@ -101,7 +104,7 @@ export async function deployBatch(o: BatchDeployOptions): Promise<BatchDeployRes
   const unchanged = !!existingDeployment && existingDeployment.properties.provisioningState === 'Succeeded' && sameDefinition(desired.properties, existingDeployment.properties);
   if (!unchanged) {
     result.deploymentAction = existingDeployment ? 'updated' : 'created';
-    o.log.info(`${existingDeployment ? 'Updating' : 'Creating'} the batch deployment '${dep.name}' (model ${shortAsset(desired.properties.model.assetId)}, compute ${desired.properties.compute.split('/').pop()}).`);
+    o.log.info(`${existingDeployment ? 'Updating' : 'Creating'} the batch deployment '${dep.name}' (${result.modelId ? `model ${shortAsset(result.modelId)}` : `pipeline component ${shortAsset(result.componentId)}`}, compute ${desired.properties.compute.split('/').pop()}).`);
     const outcome = await api.putDeployment(ep.name, dep.name, desired, call);
     if (!succeeded(outcome)) {
       const message = `The batch deployment '${dep.name}' failed to provision: ${describeOutcome(outcome, o.timeoutMs)}`;

@@ -507,6 +507,6 @@ function withoutKey(traffic: Traffic, key: string): Traffic {
 /** `.../models/credit/versions/3` -> `credit:3`; other references as they are. */
 export function shortAsset(id: string | undefined): string | undefined {
   if (!id) return undefined;
-  const m = /\/(?:models|environments)\/([^/]+)\/versions\/([^/]+)$/i.exec(id);
+  const m = /\/(?:models|environments|components)\/([^/]+)\/versions\/([^/]+)$/i.exec(id);
   return m ? `${m[1]}:${m[2]}` : id;
 }

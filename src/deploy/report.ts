@@ -74,6 +74,7 @@ export function batchSummary(
     ['Invocation URI', d.scoringUri],
     ['Deployment', `${d.deploymentName} (${d.deploymentAction})`],
     ['Model', shortAsset(d.modelId)],
+    ['Pipeline component', shortAsset(d.componentId)],
     ['Default deployment', d.defaultDeployment],
   ]);
   if (job) {

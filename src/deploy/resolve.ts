@@ -1,11 +1,12 @@
 import type { TokenCredential } from '@azure/core-auth';
+import { UserError } from '../errors';
 import type { Log } from '../log';
 import { resolveAsset, resolveReferences } from '../jobs/resolve';
 import type { CodeToResolve, ReferencesToResolve } from '../jobs/rest-body';
 import type { WorkspaceClient } from '../workspace/client';
 import type { ResolvedDeploymentReferences } from './rest-body';
 import { deploymentReferencesToResolve } from './rest-body';
-import type { BatchDeploymentSpec, LoadedDeploySpec, OnlineDeploymentSpec } from './spec';
+import type { BatchDeploymentSpec, ComponentRefSpec, LoadedDeploySpec, OnlineDeploymentSpec } from './spec';
 
 export interface ResolveDeploymentOptions {
   client: WorkspaceClient;
@@ -16,7 +17,7 @@ export interface ResolveDeploymentOptions {
 }
 
 /**
- * The ARM ids a deployment body needs: the model, environment and compute are checked to exist (a typo fails
+ * The ARM ids a deployment body needs: the model (or pipeline component), environment, compute and datastore are checked to exist (a typo fails
  * before anything is created); then local code is uploaded (once per content) and an inline environment created.
  */
 export async function resolveDeploymentReferences(
@@ -30,16 +31,43 @@ export async function resolveDeploymentReferences(
     const m = refs.model;
     result.modelId = m.kind === 'armId' ? m.id : await resolveAsset(o.client, 'models', 'model', m.name, m.version, where('model'));
   }
+  if (refs.component) result.componentId = await pipelineComponent(o.client, refs.component, where('component'));
   const toResolve: ReferencesToResolve = { inputs: {} };
   if (refs.environment) toResolve.environment = refs.environment;
   if (refs.compute) toResolve.compute = refs.compute;
+  if (refs.defaultCompute) toResolve.defaultCompute = refs.defaultCompute;
+  if (refs.defaultDatastore) toResolve.defaultDatastore = refs.defaultDatastore;
   if (refs.code) toResolve.code = codeToResolve(refs.code);
   const resolved = await resolveReferences(toResolve, { ...o, specFile: loaded.file, lines: loaded.lines });
   if (resolved.environmentId) result.environmentId = resolved.environmentId;
   if (resolved.computeId) result.computeId = resolved.computeId;
+  if (resolved.defaultComputeId) result.defaultComputeId = resolved.defaultComputeId;
+  if (resolved.defaultDatastoreId) result.defaultDatastoreId = resolved.defaultDatastoreId;
   if (resolved.codeId) result.codeId = resolved.codeId;
   if (resolved.uploadedBytes !== undefined) result.uploadedBytes = resolved.uploadedBytes;
   return result;
+}
+
+/**
+ * A registered component (`@latest` taking the latest version) must exist and be a pipeline component: a batch
+ * deployment runs a pipeline. ARM ids and registry references are used as they are.
+ */
+async function pipelineComponent(client: WorkspaceClient, ref: ComponentRefSpec, where: { file: string; line?: number }): Promise<string> {
+  if (ref.kind === 'armId') return ref.id;
+  const id = await resolveAsset(client, 'components', 'component', ref.name, ref.version, where);
+  const version = id.slice(id.lastIndexOf('/') + 1);
+  const found = await client.get<{ properties?: { componentSpec?: { type?: string } } }>(`components/${ref.name}/versions/${version}`, {
+    operation: `read the component '${ref.name}:${version}'`,
+  });
+  const type = found?.properties?.componentSpec?.type;
+  if (type !== undefined && type !== 'pipeline') {
+    const at = where.line !== undefined ? `${where.file}:${where.line}` : where.file;
+    throw new UserError(
+      `${at}: component: '${ref.name}:${version}' is a ${type} component; a batch deployment of type pipeline needs a pipeline component (type: pipeline). Deploy a model with type: model, or wrap the component in a pipeline component and register that.`,
+      where,
+    );
+  }
+  return id;
 }
 
 function codeToResolve(code: NonNullable<OnlineDeploymentSpec['code']>): CodeToResolve {

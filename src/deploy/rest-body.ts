@@ -6,10 +6,13 @@ import type {
   BatchEndpointSpec,
   ContainerResourcesSpec,
   EndpointIdentitySpec,
+  ComponentRefSpec,
+  ModelBatchDeploymentSpec,
   ModelSpec,
   NetworkAccess,
   OnlineDeploymentSpec,
   OnlineEndpointSpec,
+  PipelineBatchDeploymentSpec,
   ProbeSpec,
 } from './spec';
 
@@ -98,7 +101,9 @@ export interface BatchDeploymentBody {
   properties: {
     description?: string;
     properties?: Record<string, string>;
-    model: { referenceType: 'Id'; assetId: string };
+    /** A model deployment's model; a pipeline component deployment has deploymentConfiguration instead. */
+    model?: { referenceType: 'Id'; assetId: string };
+    deploymentConfiguration?: PipelineComponentDeploymentConfiguration;
     codeConfiguration?: { codeId: string; scoringScript: string };
     environmentId?: string;
     environmentVariables?: Record<string, string>;
@@ -114,12 +119,24 @@ export interface BatchDeploymentBody {
   };
 }
 
+/** `BatchPipelineComponentDeploymentConfiguration`: settings are the pipeline job settings, every value a string. */
+export interface PipelineComponentDeploymentConfiguration {
+  deploymentConfigurationType: 'PipelineComponent';
+  componentId: { referenceType: 'Id'; assetId: string };
+  settings?: Record<string, string>;
+}
+
 /** What a deployment names and the caller must turn into ARM ids (registering code and inline environments as needed). */
 export interface DeploymentReferencesToResolve {
   model?: ModelSpec;
   code?: CodeSpec;
   environment?: EnvironmentSpec;
   compute?: ComputeSpec;
+  /** A pipeline component deployment's component, to be checked to be a pipeline component. */
+  component?: ComponentRefSpec;
+  /** A pipeline component deployment's settings.default_compute and settings.default_datastore. */
+  defaultCompute?: ComputeSpec;
+  defaultDatastore?: string;
 }
 
 /** ARM ids of what the deployment names, resolved against the workspace. */
@@ -128,6 +145,9 @@ export interface ResolvedDeploymentReferences {
   codeId?: string;
   environmentId?: string;
   computeId?: string;
+  componentId?: string;
+  defaultComputeId?: string;
+  defaultDatastoreId?: string;
 }
 
 /** Where the resource lives: tracked resources need the workspace's location. */
@@ -137,6 +157,12 @@ export interface BodyOptions {
 
 export function deploymentReferencesToResolve(spec: OnlineDeploymentSpec | BatchDeploymentSpec): DeploymentReferencesToResolve {
   const refs: DeploymentReferencesToResolve = {};
+  if (spec.type === 'pipeline') {
+    refs.component = spec.component;
+    refs.defaultCompute = spec.settings.defaultCompute;
+    if (spec.settings.defaultDatastore) refs.defaultDatastore = spec.settings.defaultDatastore;
+    return refs;
+  }
   if (spec.model) refs.model = spec.model;
   if (spec.code) refs.code = spec.code;
   if (spec.environment) refs.environment = spec.environment;
@@ -223,6 +249,38 @@ export function buildBatchEndpointBody(spec: BatchEndpointSpec, options: BodyOpt
 }
 
 export function buildBatchDeploymentBody(spec: BatchDeploymentSpec, refs: ResolvedDeploymentReferences, options: BodyOptions): BatchDeploymentBody {
+  if (spec.type === 'pipeline') return pipelineBatchDeploymentBody(spec, refs, options);
+  return modelBatchDeploymentBody(spec, refs, options);
+}
+
+/**
+ * As the CLI sends it (the SDK's PipelineComponentBatchDeployment): the component version by id, the YAML's tags and
+ * description on the deployment, and the settings as strings, booleans written as Python writes them ("True",
+ * "False"). Two differences: the default compute and datastore go as the ARM ids they were checked against (the CLI
+ * sends what the YAML says, a name or an ARM id; pipeline jobs get ARM ids), and the default compute is also the
+ * deployment's `compute`, which the REST spec has for every batch deployment.
+ */
+function pipelineBatchDeploymentBody(spec: PipelineBatchDeploymentSpec, refs: ResolvedDeploymentReferences, options: BodyOptions): BatchDeploymentBody {
+  const computeId = required(refs.defaultComputeId, 'defaultComputeId', 'the deployment names settings.default_compute');
+  const settings: Record<string, string> = { default_compute: computeId };
+  if (spec.settings.defaultDatastore) settings.default_datastore = required(refs.defaultDatastoreId, 'defaultDatastoreId', 'the deployment names settings.default_datastore');
+  if (spec.settings.continueOnStepFailure !== undefined) settings.continue_on_step_failure = spec.settings.continueOnStepFailure ? 'True' : 'False';
+  if (spec.settings.forceRerun !== undefined) settings.force_rerun = spec.settings.forceRerun ? 'True' : 'False';
+  const p: BatchDeploymentBody['properties'] = {
+    compute: computeId,
+    deploymentConfiguration: {
+      deploymentConfigurationType: 'PipelineComponent',
+      componentId: { referenceType: 'Id', assetId: required(refs.componentId, 'componentId', 'the deployment names a component') },
+      settings,
+    },
+  };
+  if (spec.description !== undefined) p.description = spec.description;
+  const body: BatchDeploymentBody = { location: location(options), properties: p };
+  if (spec.tags) body.tags = spec.tags;
+  return body;
+}
+
+function modelBatchDeploymentBody(spec: ModelBatchDeploymentSpec, refs: ResolvedDeploymentReferences, options: BodyOptions): BatchDeploymentBody {
   const p: BatchDeploymentBody['properties'] = {
     model: { referenceType: 'Id', assetId: required(refs.modelId, 'modelId', 'the deployment names a model') },
     compute: required(refs.computeId, 'computeId', 'a batch deployment names a compute'),

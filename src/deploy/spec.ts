@@ -105,7 +105,8 @@ export interface OnlineDeploymentSpec {
   resourceLimits?: ContainerResourcesSpec;
 }
 
-export interface BatchDeploymentSpec {
+/** A batch deployment that scores with a model (`type: model`, the default). */
+export interface ModelBatchDeploymentSpec {
   type: 'model';
   name: string;
   endpointName: string;
@@ -127,6 +128,37 @@ export interface BatchDeploymentSpec {
   loggingLevel?: 'Info' | 'Warning' | 'Debug';
   errorThreshold?: number;
 }
+
+/**
+ * A registered pipeline component: `azureml:<name>:<version>`, `azureml:<name>@latest`, or the ARM id of a component
+ * version (or `azureml://registries/<r>/components/<name>/versions/<v>`) used as it is.
+ */
+export type ComponentRefSpec =
+  | { kind: 'asset'; name: string; version?: string; latest?: boolean }
+  | { kind: 'armId'; id: string };
+
+/** `settings:` of a pipeline component batch deployment: the settings of the pipeline jobs it runs. */
+export interface PipelineBatchSettingsSpec {
+  /** The compute cluster the pipeline's steps run on unless they name their own; also the deployment's compute. */
+  defaultCompute: ComputeSpec;
+  /** A datastore name. */
+  defaultDatastore?: string;
+  continueOnStepFailure?: boolean;
+  forceRerun?: boolean;
+}
+
+/** A batch deployment that runs a registered pipeline component (`type: pipeline`). */
+export interface PipelineBatchDeploymentSpec {
+  type: 'pipeline';
+  name: string;
+  endpointName: string;
+  description?: string;
+  tags?: Record<string, string>;
+  component: ComponentRefSpec;
+  settings: PipelineBatchSettingsSpec;
+}
+
+export type BatchDeploymentSpec = ModelBatchDeploymentSpec | PipelineBatchDeploymentSpec;
 
 export interface LoadedDeploySpec<T> {
   /** Absolute path of the YAML file. */
@@ -197,8 +229,34 @@ const BATCH_DEPLOYMENT_UNSUPPORTED: Record<string, string> = {
   app_insights_enabled: onlineOnly,
   data_collector: onlineOnly,
   egress_public_network_access: onlineOnly,
-  component: 'belongs to pipeline component batch deployments (type: pipeline), which are not supported yet. Deploy a model (type: model), or create this deployment with az ml batch-deployment create.',
-  settings: 'belongs to pipeline component batch deployments (type: pipeline), which are not supported yet. Deploy a model (type: model), or create this deployment with az ml batch-deployment create.',
+  component: 'belongs to pipeline component batch deployments: add type: pipeline (and remove the model deployment fields), or remove it.',
+  settings: 'belongs to pipeline component batch deployments: add type: pipeline (and remove the model deployment fields), or remove it.',
+  job_definition: 'belongs to pipeline component batch deployments, and is not supported: register the pipeline as a component (az ml component create -f) and deploy it with type: pipeline and component: azureml:<name>:<version>.',
+};
+const PIPELINE_BATCH_DEPLOYMENT_FIELDS = ['$schema', 'name', 'endpoint_name', 'type', 'description', 'tags', 'component', 'settings'];
+const PIPELINE_SETTINGS = ['default_compute', 'default_datastore', 'continue_on_step_failure', 'force_rerun'];
+const modelOnly = (why: string) => `belongs to model batch deployments (type: model); ${why} Remove it.`;
+const notInPipeline = modelOnly('a pipeline component deployment runs what its component defines.');
+// component and settings are allowed there, so the model deployment's messages for them never show.
+const PIPELINE_BATCH_DEPLOYMENT_UNSUPPORTED: Record<string, string> = {
+  ...BATCH_DEPLOYMENT_UNSUPPORTED,
+  model: modelOnly('the steps of a pipeline component name their own models (deploy a model on its own with type: model).'),
+  code_configuration: modelOnly('the steps of a pipeline component bring their own code.'),
+  environment: modelOnly('the steps of a pipeline component name their own environments.'),
+  environment_variables: modelOnly("set them on the component's steps instead."),
+  properties: modelOnly('az ml does not send it for pipeline component deployments.'),
+  compute: 'belongs to model batch deployments (type: model). A pipeline component deployment names its compute cluster under settings: write settings: {default_compute: azureml:<compute cluster>}.',
+  resources: modelOnly('the steps of a pipeline component set their own resources.'),
+  instance_type: onlineOnly.replace('not batch deployments', 'not pipeline component batch deployments'),
+  instance_count: onlineOnly.replace('not batch deployments', 'not pipeline component batch deployments'),
+  max_concurrency_per_instance: notInPipeline,
+  mini_batch_size: notInPipeline,
+  output_action: notInPipeline,
+  output_file_name: notInPipeline,
+  retry_settings: notInPipeline,
+  logging_level: notInPipeline,
+  error_threshold: notInPipeline,
+  job_definition: 'deploys a pipeline job, which is not supported: register the pipeline as a component (az ml component create -f) and use component: azureml:<name>:<version>.',
 };
 
 /** The job reader's building blocks, with messages that speak of deployment files. */
@@ -317,6 +375,70 @@ class DeployFileReader extends JobFileReader {
       node,
       keyNode,
     );
+  }
+
+  /** A registered component; local component files would have to be registered, which AmlDeploy does not do. */
+  component(node: Node | null, keyNode: Node): ComponentRefSpec {
+    const register = (what: string) =>
+      `AmlDeploy deploys registered pipeline components only: register ${what} first with az ml component create -f <file> and use component: azureml:<name>:<version> (or azureml:<name>@latest).`;
+    if (isMap(this.deref(node))) this.fail(`component: an inline component is not supported. ${register('it')}`, node, keyNode);
+    const value = this.string(node, 'component', keyNode);
+    if (value.startsWith('azureml:') && !value.startsWith('azureml://')) {
+      const rest = value.slice('azureml:'.length);
+      if (rest.startsWith('/subscriptions/')) return this.componentArmId(rest, node, keyNode);
+      return this.assetReference(value, 'component', node, keyNode);
+    }
+    if (value.startsWith('/subscriptions/')) return this.componentArmId(value, node, keyNode);
+    if (/^azureml:\/\/registries\/[^/]+\/components\/[^/]+\/versions\/[^/]+$/.test(value)) return { kind: 'armId', id: value };
+    if (/\.ya?ml$/i.test(value) || /[/\\]/.test(value)) {
+      this.fail(`component: ${value} is a local component file (relative to this file). ${register('it')}`, node, keyNode);
+    }
+    if (/^[^:@/\s]+(:[^:@/\s]+|@latest)$/.test(value)) this.fail(`component: ${value} needs the azureml: prefix to name a registered component: component: azureml:${value}`, node, keyNode);
+    this.fail(
+      `component: ${value} is not a component reference. Use azureml:<name>:<version>, azureml:<name>@latest, azureml://registries/<registry>/components/<name>/versions/<version>, or the ARM id of a component version.`,
+      node,
+      keyNode,
+    );
+  }
+
+  componentArmId(id: string, node: Node | null, keyNode: Node): ComponentRefSpec {
+    if (!/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/(workspaces|registries)\/[^/]+\/components\/[^/]+\/versions\/[^/]+$/i.test(id)) {
+      this.fail(`component: ${id} is not the ARM id of a component version (.../workspaces/<ws>/components/<name>/versions/<version>).`, node, keyNode);
+    }
+    return { kind: 'armId', id };
+  }
+
+  /** `settings:` of a pipeline component deployment; the compute cluster is required, as the deployment runs on it. */
+  pipelineSettings(node: Node | null, keyNode: Node): PipelineBatchSettingsSpec {
+    const entries = this.mapEntries(node, 'settings', keyNode);
+    this.checkFields(entries, 'settings', PIPELINE_SETTINGS, {
+      default_environment: 'is a pipeline job setting; the steps of a registered component already name their environments. Remove it.',
+    });
+    const settings: Partial<PipelineBatchSettingsSpec> = {};
+    for (const { key, keyNode: k, value } of entries) {
+      const field = `settings.${key}`;
+      this.recordLine(field, k);
+      if (key === 'default_compute') {
+        const text = this.string(value, field, k);
+        const target = text.startsWith('azureml:') ? text.slice('azureml:'.length) : text;
+        if (target.startsWith('/subscriptions/')) settings.defaultCompute = { armId: target };
+        else if (target.toLowerCase() === 'serverless') {
+          this.fail(`${field}: a batch deployment runs on a compute cluster; serverless compute is not supported. Write default_compute: azureml:<compute cluster>.`, value, k);
+        } else if (!/^[a-zA-Z0-9][a-zA-Z0-9_-]*$/.test(target)) this.fail(`${field}: ${text} is not a compute name. Use default_compute: azureml:<compute cluster>.`, value, k);
+        else settings.defaultCompute = { name: target };
+      }
+      if (key === 'default_datastore') {
+        const text = this.string(value, field, k).replace(/^azureml:/, '');
+        if (!/^[a-zA-Z0-9_]+$/.test(text)) this.fail(`${field}: ${text} is not a datastore name. Use default_datastore: <datastore name>, for example workspaceblobstore.`, value, k);
+        settings.defaultDatastore = text;
+      }
+      if (key === 'continue_on_step_failure') settings.continueOnStepFailure = this.boolean(value, field, k);
+      if (key === 'force_rerun') settings.forceRerun = this.boolean(value, field, k);
+    }
+    if (!settings.defaultCompute) {
+      this.fail('settings.default_compute is missing: a pipeline component deployment runs on a compute cluster. Add default_compute: azureml:<compute cluster> under settings.', keyNode);
+    }
+    return settings as PipelineBatchSettingsSpec;
   }
 
   modelArmId(id: string, node: Node | null, keyNode: Node): ModelSpec {
@@ -640,24 +762,19 @@ export function loadOnlineDeploymentSpec(file: string): LoadedDeploySpec<OnlineD
   return { file: absFile, spec: spec as OnlineDeploymentSpec, lines: reader.lines };
 }
 
-/** Reads a batch deployment YAML as `az ml batch-deployment create -f` takes it (model deployments). */
+/** Reads a batch deployment YAML as `az ml batch-deployment create -f` takes it: a model (`type: model`, the default) or a pipeline component (`type: pipeline`). */
 export function loadBatchDeploymentSpec(file: string): LoadedDeploySpec<BatchDeploymentSpec> {
   const { reader, root, absFile } = openDeployFile(file, 'deployment');
   const entries = reader.mapEntries(root, 'the deployment');
   const typeEntry = entries.find((e) => e.key === 'type');
-  if (typeEntry) {
-    const type = reader.string(typeEntry.value, 'type', typeEntry.keyNode).toLowerCase();
-    if (type === 'pipeline') {
-      reader.fail('type: pipeline (a pipeline component batch deployment) is not supported yet. Deploy a model (type: model), or create this deployment with az ml batch-deployment create.', typeEntry.value, typeEntry.keyNode);
-    }
-    reader.oneOf(type, ['model'], 'type', typeEntry.value, typeEntry.keyNode);
-  }
+  const type = typeEntry ? reader.oneOf(reader.string(typeEntry.value, 'type', typeEntry.keyNode).toLowerCase(), ['model', 'pipeline'] as const, 'type', typeEntry.value, typeEntry.keyNode) : 'model';
+  if (type === 'pipeline') return { file: absFile, spec: readPipelineBatchDeployment(reader, entries, root), lines: reader.lines };
   reader.checkTop(entries, 'the deployment', BATCH_DEPLOYMENT_FIELDS, BATCH_DEPLOYMENT_UNSUPPORTED);
   reader.required(entries, 'name', root, 'Add name: <deployment name>.');
   reader.required(entries, 'endpoint_name', root, 'Add endpoint_name: <the batch endpoint this deployment belongs to>.');
   reader.required(entries, 'model', root, 'Add model: azureml:<name>:<version>.');
   reader.required(entries, 'compute', root, 'Add compute: azureml:<compute cluster>.');
-  const spec: Partial<BatchDeploymentSpec> = { type: 'model' };
+  const spec: Partial<ModelBatchDeploymentSpec> = { type: 'model' };
   for (const entry of entries) {
     const { key, keyNode, value } = entry;
     reader.recordLine(key, keyNode);
@@ -686,7 +803,24 @@ export function loadBatchDeploymentSpec(file: string): LoadedDeploySpec<BatchDep
     }
   }
   if (spec.code && !spec.environment) reader.fail('code_configuration needs an environment to run the scoring script in. Add environment: azureml:<name>:<version>.', root);
-  return { file: absFile, spec: spec as BatchDeploymentSpec, lines: reader.lines };
+  return { file: absFile, spec: spec as ModelBatchDeploymentSpec, lines: reader.lines };
+}
+
+function readPipelineBatchDeployment(reader: DeployFileReader, entries: Entry[], root: Node): PipelineBatchDeploymentSpec {
+  reader.checkTop(entries, 'the deployment', PIPELINE_BATCH_DEPLOYMENT_FIELDS, PIPELINE_BATCH_DEPLOYMENT_UNSUPPORTED);
+  reader.required(entries, 'name', root, 'Add name: <deployment name>.');
+  reader.required(entries, 'endpoint_name', root, 'Add endpoint_name: <the batch endpoint this deployment belongs to>.');
+  reader.required(entries, 'component', root, 'Add component: azureml:<name>:<version>, a registered pipeline component.');
+  reader.required(entries, 'settings', root, 'Add settings: {default_compute: azureml:<compute cluster>}, the compute cluster the pipeline runs on.');
+  const spec: Partial<PipelineBatchDeploymentSpec> = { type: 'pipeline' };
+  for (const entry of entries) {
+    const { key, keyNode, value } = entry;
+    reader.recordLine(key, keyNode);
+    if (key === 'component') spec.component = reader.component(value, keyNode);
+    else if (key === 'settings') spec.settings = reader.pipelineSettings(value, keyNode);
+    else readCommonDeployment(reader, entry, spec);
+  }
+  return spec as PipelineBatchDeploymentSpec;
 }
 
 /** Overrides from task inputs, applied before the body is built; empty values leave the YAML as it is. */
@@ -708,18 +842,28 @@ export function applyDeploymentOverrides<T extends OnlineDeploymentSpec | BatchD
     result.name = name;
   }
   const model = overrides.model?.trim();
-  if (model) result.model = parseModelOverride(model);
+  const instanceType = overrides.instanceType?.trim();
+  if (instanceType && result.type !== 'Managed' && result.type !== 'Kubernetes') {
+    throw new UserError(`Input 'instanceType': a batch deployment runs on its compute cluster; leave instanceType empty.`, { input: 'instanceType' });
+  }
+  if (result.type === 'pipeline') {
+    if (model) {
+      throw new UserError(`Input 'model': the deployment deploys a pipeline component (type: pipeline), which has no model: its steps name their own. Leave model empty.`, { input: 'model' });
+    }
+    if (overrides.instanceCount !== undefined) {
+      throw new UserError(`Input 'instanceCount': the deployment deploys a pipeline component (type: pipeline), whose steps set their own resources. Leave instanceCount empty.`, { input: 'instanceCount' });
+    }
+    return result;
+  }
+  const withModel = result as OnlineDeploymentSpec | ModelBatchDeploymentSpec;
+  if (model) withModel.model = parseModelOverride(model);
   if (overrides.instanceCount !== undefined) {
     if (!Number.isSafeInteger(overrides.instanceCount) || overrides.instanceCount < 1) {
       throw new UserError(`Input 'instanceCount': must be a whole number of at least 1, got ${overrides.instanceCount}.`, { input: 'instanceCount' });
     }
-    result.instanceCount = overrides.instanceCount;
+    withModel.instanceCount = overrides.instanceCount;
   }
-  const instanceType = overrides.instanceType?.trim();
-  if (instanceType) {
-    if (result.type === 'model') throw new UserError(`Input 'instanceType': a batch deployment runs on its compute cluster; leave instanceType empty.`, { input: 'instanceType' });
-    (result as OnlineDeploymentSpec).instanceType = instanceType;
-  }
+  if (instanceType) (result as OnlineDeploymentSpec).instanceType = instanceType;
   return result;
 }
 

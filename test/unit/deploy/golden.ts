@@ -58,6 +58,9 @@ async function resolve(spec: OnlineDeploymentSpec | BatchDeploymentSpec): Promis
   }
   if (refs.code) out.codeId = refs.code.kind === 'asset' ? `${ws}/codes/${refs.code.name}/versions/${refs.code.version}` : `${ws}/codes/code-${(await hashCodeFolder(refs.code.path)).hash.slice(0, 40)}/versions/1`;
   if (refs.compute) out.computeId = 'armId' in refs.compute ? refs.compute.armId : `${ws}/computes/${refs.compute.name}`;
+  if (refs.component) out.componentId = refs.component.kind === 'armId' ? refs.component.id : `${ws}/components/${refs.component.name}/versions/${refs.component.version ?? '1'}`;
+  if (refs.defaultCompute) out.defaultComputeId = 'armId' in refs.defaultCompute ? refs.defaultCompute.armId : `${ws}/computes/${refs.defaultCompute.name}`;
+  if (refs.defaultDatastore) out.defaultDatastoreId = `${ws}/datastores/${refs.defaultDatastore}`;
   return out;
 }
 

@@ -3,13 +3,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { UserError } from '../../../src/errors';
-import { buildOnlineDeploymentBody, millisecondsToIsoDuration } from '../../../src/deploy/rest-body';
+import { buildBatchDeploymentBody, buildOnlineDeploymentBody, deploymentReferencesToResolve, millisecondsToIsoDuration } from '../../../src/deploy/rest-body';
 import {
   applyDeploymentOverrides,
   loadBatchDeploymentSpec,
   loadBatchEndpointSpec,
   loadOnlineDeploymentSpec,
   loadOnlineEndpointSpec,
+  type PipelineBatchDeploymentSpec,
 } from '../../../src/deploy/spec';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-spec-'));
@@ -215,9 +216,128 @@ describe('online deployment YAML', () => {
 describe('batch YAML', () => {
   const BATCH = 'name: mnist-dpl\nendpoint_name: mnist-batch\nmodel: azureml:mnist:1\ncompute: azureml:batch-cluster\n';
 
-  it('says pipeline component deployments are not supported yet', () => {
-    const file = yamlFile(`type: pipeline\n${BATCH}`);
-    throwsAt(() => loadBatchDeploymentSpec(file), file, 1, /type: pipeline \(a pipeline component batch deployment\) is not supported yet/);
+  const PIPELINE = 'name: hello-batch-dpl\nendpoint_name: hello-pipeline-batch\ntype: pipeline\ncomponent: azureml:hello_batch@latest\nsettings:\n  default_compute: batch-cluster\n';
+
+  it('reads a pipeline component deployment', () => {
+    const file = yamlFile(
+      `${PIPELINE}  continue_on_step_failure: false\n  default_datastore: azureml:workspaceblobstore\n  force_rerun: true\ndescription: Scores with a pipeline.\ntags:\n  team: ml\n`,
+    );
+    const { spec, lines } = loadBatchDeploymentSpec(file);
+    assert.deepStrictEqual(spec, {
+      type: 'pipeline',
+      name: 'hello-batch-dpl',
+      endpointName: 'hello-pipeline-batch',
+      component: { kind: 'asset', name: 'hello_batch', latest: true },
+      settings: { defaultCompute: { name: 'batch-cluster' }, continueOnStepFailure: false, defaultDatastore: 'workspaceblobstore', forceRerun: true },
+      description: 'Scores with a pipeline.',
+      tags: { team: 'ml' },
+    });
+    assert.strictEqual(lines.component, 4);
+    assert.strictEqual(lines['settings.default_compute'], 6);
+    assert.strictEqual(lines['settings.default_datastore'], 8);
+  });
+
+  it('takes a component version, its ARM id or a registry reference, and a compute ARM id', () => {
+    const ws = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws';
+    const read = (component: string, compute = 'batch-cluster') =>
+      loadBatchDeploymentSpec(yamlFile(PIPELINE.replace('azureml:hello_batch@latest', component).replace('batch-cluster', compute))).spec as PipelineBatchDeploymentSpec;
+    assert.deepStrictEqual(read('azureml:hello_batch:2').component, { kind: 'asset', name: 'hello_batch', version: '2' });
+    assert.deepStrictEqual(read(`azureml:${ws}/components/hello_batch/versions/2`).component, { kind: 'armId', id: `${ws}/components/hello_batch/versions/2` });
+    assert.deepStrictEqual(read(`${ws}/components/hello_batch/versions/2`).component, { kind: 'armId', id: `${ws}/components/hello_batch/versions/2` });
+    const registry = 'azureml://registries/shared/components/hello_batch/versions/2';
+    assert.deepStrictEqual(read(registry).component, { kind: 'armId', id: registry });
+    assert.deepStrictEqual(read('azureml:hello_batch:2', `azureml:${ws}/computes/gpu`).settings.defaultCompute, { armId: `${ws}/computes/gpu` });
+  });
+
+  it('refuses the fields of model deployments in a pipeline component deployment, each with its reason', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['model: azureml:mnist:1', /model belongs to model batch deployments \(type: model\); the steps of a pipeline component name their own models/],
+      ['code_configuration:\n  code: src\n  scoring_script: score.py', /code_configuration belongs to model batch deployments \(type: model\); the steps of a pipeline component bring their own code/],
+      ['environment: azureml:sklearn:1', /environment belongs to model batch deployments \(type: model\); the steps of a pipeline component name their own environments/],
+      ['environment_variables:\n  A: b', /environment_variables belongs to model batch deployments/],
+      ['properties:\n  a: b', /properties belongs to model batch deployments \(type: model\); az ml does not send it/],
+      ['compute: azureml:batch-cluster', /compute belongs to model batch deployments \(type: model\)\. .*write settings: \{default_compute: azureml:<compute cluster>\}/],
+      ['resources:\n  instance_count: 2', /resources belongs to model batch deployments \(type: model\); the steps of a pipeline component set their own resources/],
+      ['instance_count: 2', /instance_count belongs to online deployments, not pipeline component batch deployments/],
+      ['instance_type: Standard_DS3_v2', /instance_type belongs to online deployments/],
+      ['mini_batch_size: 10', /mini_batch_size belongs to model batch deployments \(type: model\); a pipeline component deployment runs what its component defines\. Remove it\./],
+      ['max_concurrency_per_instance: 2', /max_concurrency_per_instance belongs to model batch deployments/],
+      ['output_action: append_row', /output_action belongs to model batch deployments/],
+      ['output_file_name: out.csv', /output_file_name belongs to model batch deployments/],
+      ['retry_settings:\n  max_retries: 3', /retry_settings belongs to model batch deployments/],
+      ['logging_level: info', /logging_level belongs to model batch deployments/],
+      ['error_threshold: -1', /error_threshold belongs to model batch deployments/],
+      ['job_definition: azureml:some-job', /job_definition deploys a pipeline job, which is not supported: register the pipeline as a component/],
+      ['scale_settings:\n  type: default', /scale_settings belongs to online deployments/],
+      ['provisioning_state: Succeeded', /provisioning_state is set by Azure ML/],
+    ];
+    for (const [field, message] of cases) {
+      const file = yamlFile(`${PIPELINE}${field}\n`);
+      throwsAt(() => loadBatchDeploymentSpec(file), file, 7, message);
+    }
+  });
+
+  it('asks to register a local or inline pipeline component first', () => {
+    const local = yamlFile(PIPELINE.replace('azureml:hello_batch@latest', './hello/hello.yml'));
+    throwsAt(() => loadBatchDeploymentSpec(local), local, 4, /component: \.\/hello\/hello\.yml is a local component file .*register it first with az ml component create -f <file> and use component: azureml:<name>:<version>/);
+    const bare = yamlFile(PIPELINE.replace('azureml:hello_batch@latest', 'hello.yml'));
+    throwsAt(() => loadBatchDeploymentSpec(bare), bare, 4, /is a local component file/);
+    const inline = yamlFile(PIPELINE.replace('azureml:hello_batch@latest', '\n  type: pipeline\n  jobs: {}'));
+    throwsAt(() => loadBatchDeploymentSpec(inline), inline, 5, /component: an inline component is not supported\. AmlDeploy deploys registered pipeline components only/);
+  });
+
+  it('says how to write a component reference', () => {
+    const noPrefix = yamlFile(PIPELINE.replace('azureml:hello_batch@latest', 'hello_batch:1'));
+    throwsAt(() => loadBatchDeploymentSpec(noPrefix), noPrefix, 4, /component: hello_batch:1 needs the azureml: prefix to name a registered component: component: azureml:hello_batch:1/);
+    const noVersion = yamlFile(PIPELINE.replace('azureml:hello_batch@latest', 'azureml:hello_batch'));
+    throwsAt(() => loadBatchDeploymentSpec(noVersion), noVersion, 4, /component: azureml:hello_batch has no version\. Use azureml:hello_batch:<version> or azureml:hello_batch@latest/);
+    const armId = yamlFile(PIPELINE.replace('azureml:hello_batch@latest', '/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/models/m/versions/1'));
+    throwsAt(() => loadBatchDeploymentSpec(armId), armId, 4, /is not the ARM id of a component version/);
+  });
+
+  it('needs a component and a default compute cluster', () => {
+    const noComponent = yamlFile(PIPELINE.replace('component: azureml:hello_batch@latest\n', ''));
+    throwsAt(() => loadBatchDeploymentSpec(noComponent), noComponent, 1, /component is missing\. Add component: azureml:<name>:<version>, a registered pipeline component\./);
+    const noSettings = yamlFile(PIPELINE.replace('settings:\n  default_compute: batch-cluster\n', ''));
+    throwsAt(() => loadBatchDeploymentSpec(noSettings), noSettings, 1, /settings is missing\. Add settings: \{default_compute: azureml:<compute cluster>\}/);
+    const noCompute = yamlFile(PIPELINE.replace('default_compute: batch-cluster', 'force_rerun: true'));
+    throwsAt(() => loadBatchDeploymentSpec(noCompute), noCompute, 5, /settings\.default_compute is missing: a pipeline component deployment runs on a compute cluster/);
+    const serverless = yamlFile(PIPELINE.replace('batch-cluster', 'serverless'));
+    throwsAt(() => loadBatchDeploymentSpec(serverless), serverless, 6, /settings\.default_compute: a batch deployment runs on a compute cluster; serverless compute is not supported/);
+  });
+
+  it('checks the settings of a pipeline component deployment', () => {
+    const typo = yamlFile(`${PIPELINE}  force_rerum: true\n`);
+    throwsAt(() => loadBatchDeploymentSpec(typo), typo, 7, /unknown field "force_rerum" in settings\. Did you mean "force_rerun"\?/);
+    const text = yamlFile(`${PIPELINE}  continue_on_step_failure: "no"\n`);
+    throwsAt(() => loadBatchDeploymentSpec(text), text, 7, /settings\.continue_on_step_failure must be true or false, got "no"/);
+    const env = yamlFile(`${PIPELINE}  default_environment: azureml:sklearn:1\n`);
+    throwsAt(() => loadBatchDeploymentSpec(env), env, 7, /settings\.default_environment is a pipeline job setting/);
+  });
+
+  it('sends a pipeline component deployment as the REST spec defines it', () => {
+    const { spec } = loadBatchDeploymentSpec(yamlFile(`${PIPELINE}  continue_on_step_failure: false\ndescription: d\n`));
+    const body = buildBatchDeploymentBody(spec, { componentId: 'component-id', defaultComputeId: 'compute-id' }, { location: 'eastus' });
+    assert.deepStrictEqual(body, {
+      location: 'eastus',
+      properties: {
+        compute: 'compute-id',
+        deploymentConfiguration: {
+          deploymentConfigurationType: 'PipelineComponent',
+          componentId: { referenceType: 'Id', assetId: 'component-id' },
+          settings: { default_compute: 'compute-id', continue_on_step_failure: 'False' },
+        },
+        description: 'd',
+      },
+    });
+    assert.deepStrictEqual(deploymentReferencesToResolve(spec), { component: { kind: 'asset', name: 'hello_batch', latest: true }, defaultCompute: { name: 'batch-cluster' } });
+  });
+
+  it('says which fields belong to pipeline component deployments in a model deployment', () => {
+    const component = yamlFile(`${BATCH}component: azureml:hello_batch:1\n`);
+    throwsAt(() => loadBatchDeploymentSpec(component), component, 5, /component belongs to pipeline component batch deployments: add type: pipeline/);
+    const type = yamlFile(`type: pipelines\n${BATCH}`);
+    throwsAt(() => loadBatchDeploymentSpec(type), type, 1, /type: pipelines is not one of model, pipeline\. Did you mean pipeline\?/);
   });
 
   it('fails on an output action that does not exist', () => {
@@ -267,6 +387,14 @@ describe('deployment overrides', () => {
     assert.throws(() => applyDeploymentOverrides(spec, { model: 'credit' }), (e: UserError) => e.input === 'model' && /'credit' is not a model reference/.test(e.message));
     assert.throws(() => applyDeploymentOverrides(spec, { instanceCount: 0 }), (e: UserError) => e.input === 'instanceCount');
     assert.throws(() => applyDeploymentOverrides(spec, { name: 'Blue_1' }), (e: UserError) => e.input === 'deploymentName');
+  });
+
+  it('takes only a deployment name for a pipeline component deployment', () => {
+    const { spec } = loadBatchDeploymentSpec(yamlFile('name: hello-dpl\nendpoint_name: hello-batch\ntype: pipeline\ncomponent: azureml:hello:1\nsettings:\n  default_compute: cpu\n'));
+    assert.strictEqual(applyDeploymentOverrides(spec, { name: 'hello-dpl-2', model: ' ', instanceType: '' }).name, 'hello-dpl-2');
+    assert.throws(() => applyDeploymentOverrides(spec, { model: modelId }), (e: UserError) => e.input === 'model' && /pipeline component \(type: pipeline\), which has no model/.test(e.message));
+    assert.throws(() => applyDeploymentOverrides(spec, { instanceCount: 2 }), (e: UserError) => e.input === 'instanceCount');
+    assert.throws(() => applyDeploymentOverrides(spec, { instanceType: 'Standard_F8s_v2' }), (e: UserError) => e.input === 'instanceType');
   });
 });
 
