@@ -4,6 +4,7 @@ import * as path from 'path';
 import { parse } from 'yaml';
 import { parseSchema } from '../../src/data/schema';
 import { loadJobSpec } from '../../src/jobs/spec';
+import { loadBatchDeploymentSpec, loadBatchEndpointSpec, loadOnlineDeploymentSpec, loadOnlineEndpointSpec } from '../../src/deploy/spec';
 
 const examples = path.resolve(__dirname, '..', '..', '..', 'examples');
 
@@ -26,16 +27,36 @@ describe('examples', () => {
 
   it('has a pipeline whose AmlTrain steps point at files that exist', () => {
     const pipeline = parse(fs.readFileSync(path.join(examples, 'azure-pipelines.yml'), 'utf8'));
-    const steps = pipeline.stages.flatMap((s: { jobs: Array<{ steps: Array<{ task?: string; inputs?: Record<string, string> }> }> }) => s.jobs.flatMap((j) => j.steps));
-    const train = steps.filter((s: { task?: string }) => s.task === 'AmlTrain@1');
+    type Step = { task?: string; inputs?: Record<string, string> };
+    type Job = { steps?: Step[]; strategy?: { runOnce?: { deploy?: { steps?: Step[] } } } };
+    const steps: Step[] = pipeline.stages.flatMap((s: { jobs: Job[] }) => s.jobs.flatMap((j) => j.steps ?? j.strategy?.runOnce?.deploy?.steps ?? []));
+    const train = steps.filter((s) => s.task === 'AmlTrain@1');
     assert.ok(train.length > 0);
     for (const step of train) assert.ok(fs.existsSync(path.resolve(examples, '..', step.inputs!.jobSpec)), step.inputs!.jobSpec);
+    const deploy = steps.filter((s) => s.task === 'AmlDeploy@1');
+    assert.ok(deploy.length > 0);
+    for (const step of deploy) {
+      for (const input of ['endpointSpec', 'deploymentSpec', 'smokeRequests']) assert.ok(fs.existsSync(path.resolve(examples, '..', step.inputs![input])), step.inputs![input]);
+    }
+  });
+
+  it('has endpoint and deployment YAMLs that AmlDeploy accepts, with a sample request the fake model can answer', () => {
+    const deploy = path.join(examples, 'deploy');
+    const endpoint = loadOnlineEndpointSpec(path.join(deploy, 'endpoint.yml'));
+    const deployment = loadOnlineDeploymentSpec(path.join(deploy, 'deployment.yml'));
+    assert.strictEqual(deployment.spec.endpointName, endpoint.spec.name);
+    assert.ok(deployment.spec.code?.kind === 'local' && fs.existsSync(path.join(deployment.spec.code.path, deployment.spec.scoringScript!)));
+    const batchEndpoint = loadBatchEndpointSpec(path.join(deploy, 'batch-endpoint.yml'));
+    const batch = loadBatchDeploymentSpec(path.join(deploy, 'batch-deployment.yml'));
+    assert.strictEqual(batch.spec.endpointName, batchEndpoint.spec.name);
+    const request = JSON.parse(fs.readFileSync(path.join(deploy, 'sample-request.json'), 'utf8'));
+    assert.ok(Array.isArray(request.input_data) && request.input_data.every((row: number[]) => row.length === 10));
   });
 });
 
 describe('documentation', () => {
   const root = path.resolve(examples, '..');
-  for (const doc of ['README.md', 'overview.md', path.join('docs', 'tasks', 'AmlTrain.md'), path.join('docs', 'tasks', 'AmlRegisterModel.md'), path.join('docs', 'tasks', 'DataValidate.md')]) {
+  for (const doc of ['README.md', 'overview.md', path.join('docs', 'tasks', 'AmlTrain.md'), path.join('docs', 'tasks', 'AmlRegisterModel.md'), path.join('docs', 'tasks', 'DataValidate.md'), path.join('docs', 'tasks', 'AmlDeploy.md')]) {
     it(`has YAML snippets in ${doc} that parse`, () => {
       const text = fs.readFileSync(path.join(root, doc), 'utf8');
       const blocks = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);

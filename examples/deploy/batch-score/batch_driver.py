@@ -1,4 +1,5 @@
 """Batch scoring driver: init() once per worker, run() per mini-batch of files; returned rows are appended to predictions.csv."""
+import glob
 import os
 
 import joblib
@@ -9,7 +10,11 @@ model = None
 
 def init():
     global model
-    model = joblib.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model", "model.pkl"))
+    # The model file may sit in a subfolder of AZUREML_MODEL_DIR (an MLflow model's folder, for example).
+    found = glob.glob(os.path.join(os.environ["AZUREML_MODEL_DIR"], "**", "model.pkl"), recursive=True)
+    if not found:
+        raise FileNotFoundError("model.pkl was not found under AZUREML_MODEL_DIR")
+    model = joblib.load(found[0])
 
 
 def run(mini_batch):

@@ -1,4 +1,5 @@
 """Scoring script of the diabetes model: init() once per container, run() per request (the Azure ML inference server contract)."""
+import glob
 import json
 import os
 
@@ -10,9 +11,12 @@ model = None
 
 def init():
     global model
-    # AZUREML_MODEL_DIR is the folder the registered model's files are mounted in.
-    model_dir = os.environ["AZUREML_MODEL_DIR"]
-    model = joblib.load(os.path.join(model_dir, "model", "model.pkl"))
+    # AZUREML_MODEL_DIR is the folder the registered model's files are mounted in; the model file may sit in a
+    # subfolder (an MLflow model's folder, for example).
+    found = glob.glob(os.path.join(os.environ["AZUREML_MODEL_DIR"], "**", "model.pkl"), recursive=True)
+    if not found:
+        raise FileNotFoundError("model.pkl was not found under AZUREML_MODEL_DIR")
+    model = joblib.load(found[0])
 
 
 def run(raw_data):
