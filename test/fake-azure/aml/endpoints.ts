@@ -1,4 +1,4 @@
-// Managed online endpoints and their deployments: PUT/DELETE as long-running operations, traffic rules,
+// Managed and Kubernetes online endpoints and their deployments: PUT/DELETE as long-running operations, traffic rules,
 // keys and tokens, deployment logs and SKUs, with provisioning scripted per deployment by tests.
 import { randomBytes } from 'crypto';
 import { armError, type FakeResponse } from '../http';
@@ -9,6 +9,7 @@ import { listPage } from './lists';
 import { invalidBody, ok, systemData, userError, type SystemData } from './responses';
 import { checkLocation, conflict, DEPLOYMENT_NAME, ENDPOINT_NAME, EndpointOperations, identityView, type Operation, type ProvisioningOutcome } from './operations';
 import { inScope, parseArmChildId, PROVIDER, workspaceArmId } from './scope';
+import type { FixedResource } from './store';
 
 export type { ProvisioningOutcome } from './operations';
 
@@ -160,16 +161,21 @@ export class OnlineEndpoints {
     const existing = this.endpoints.get(name);
     const issues: ValidationIssue[] = [];
     checkLocation(this.ctx, body, issues);
-    if (body.properties.compute !== undefined && body.properties.compute !== null) {
-      // A compute means a Kubernetes endpoint; the fake has no Kubernetes computes attached.
-      issues.push({ path: 'properties.compute', message: `Compute '${body.properties.compute}' is not a Kubernetes compute attached to workspace '${this.ctx.scope.workspaceName}'` });
-    }
+    const compute = this.endpointCompute(body.properties.compute, issues);
     if (existing) {
       const changed = validatorFor(VALIDATED_API_VERSION)!.immutableDifferences('OnlineEndpointTrackedResource', existing.body, body)
         .filter((p) => !p.startsWith('properties.keys')); // keys are never returned, so a re-PUT cannot repeat them
       if (changed.length) issues.push(...changed.map((p) => ({ path: p, message: 'cannot be changed after the endpoint is created' })));
+      // The spec does not mark compute create-only, but a managed endpoint cannot become a Kubernetes one (or move clusters).
+      const before = this.computeOf(existing);
+      if (compute !== 'invalid' && before?.name.toLowerCase() !== compute?.name.toLowerCase()) {
+        issues.push({ path: 'properties.compute', message: `cannot be changed after the endpoint is created (it is ${before ? `Kubernetes compute '${before.name}'` : 'a managed endpoint, without compute'})` });
+      }
     }
     this.trafficRules(body.properties, existing, issues);
+    if (compute && compute !== 'invalid' && Object.values<number>(body.properties.mirrorTraffic ?? {}).some((v) => v !== 0)) {
+      issues.push({ path: 'properties.mirrorTraffic', message: `Mirrored traffic is not supported on Kubernetes online endpoints (endpoint '${name}' runs on compute '${compute.name}')` });
+    }
     if (issues.length) return invalidBody(issues, `online endpoint '${name}'`);
     if (existing && this.busy(existing)) return conflict(`Online endpoint '${name}' is ${existing.state}; wait for that operation to finish.`);
 
@@ -286,6 +292,42 @@ export class OnlineEndpoints {
     }
   }
 
+  /**
+   * `properties.compute` of an online endpoint: absent for a managed endpoint, else the ARM id of a Kubernetes compute
+   * of this workspace (a Kubernetes endpoint). Returns the compute, undefined for none, 'invalid' after an issue.
+   */
+  private endpointCompute(compute: unknown, issues: ValidationIssue[]): FixedResource | undefined | 'invalid' {
+    if (compute === undefined || compute === null) return undefined;
+    const path = 'properties.compute';
+    const ws = this.ctx.scope.workspaceName;
+    const ref = parseArmChildId(String(compute));
+    if (!ref || ref.kind !== 'computes' || ref.version !== undefined) {
+      issues.push({ path, message: `'${compute}' is not a compute ARM id (/subscriptions/.../workspaces/<ws>/computes/<name>); omit compute for a managed online endpoint` });
+      return 'invalid';
+    }
+    const found = inScope(ref, this.ctx.scope) ? this.ctx.store.compute(ref.name) : undefined;
+    if (!found) {
+      issues.push({ path, message: `Compute '${ref.name}' was not found in workspace '${ws}' (${compute}); an online endpoint's compute must be a Kubernetes compute attached to the workspace` });
+      return 'invalid';
+    }
+    if (found.properties.computeType !== 'Kubernetes') {
+      issues.push({ path, message: `Compute '${found.name}' is ${found.properties.computeType}, not Kubernetes: an online endpoint's compute must be a Kubernetes compute attached to workspace '${ws}' (omit compute for a managed online endpoint)` });
+      return 'invalid';
+    }
+    if (found.properties.provisioningState !== 'Succeeded') {
+      issues.push({ path, message: `Kubernetes compute '${found.name}' is ${found.properties.provisioningState}; it must be Succeeded to host an online endpoint` });
+      return 'invalid';
+    }
+    return found;
+  }
+
+  /** The Kubernetes compute of an accepted endpoint, undefined for a managed endpoint. */
+  private computeOf(e: EndpointRecord): FixedResource | undefined {
+    const compute = e.body.properties.compute;
+    if (compute === undefined || compute === null) return undefined;
+    return this.ctx.store.compute(parseArmChildId(String(compute))!.name);
+  }
+
   // ---- deployments ---------------------------------------------------------------------------------
 
   private listDeployments(call: ArmCall, e: EndpointRecord): FakeResponse {
@@ -310,12 +352,23 @@ export class OnlineEndpoints {
         issues.push({ path: 'properties.endpointComputeType', message: 'cannot be changed after the deployment is created' });
       }
     }
+    const cluster = this.computeOf(e);
     if (p.endpointComputeType === 'Managed') {
       // Best understanding of Azure ML's checks: a managed deployment needs a VM size and at least one instance.
+      if (cluster) issues.push({ path: 'properties.endpointComputeType', message: `Endpoint '${e.name}' is a Kubernetes endpoint (compute '${cluster.name}'); its deployments must be endpointComputeType Kubernetes` });
       if (!p.instanceType) issues.push({ path: 'properties.instanceType', message: 'is required for a managed online deployment' });
       if (!body.sku) issues.push({ path: 'sku', message: 'is required: the instance count is sku.capacity (sku: {name: "Default", capacity: N})' });
     } else if (p.endpointComputeType === 'Kubernetes') {
-      if (!e.body.properties.compute) issues.push({ path: 'properties.endpointComputeType', message: `Endpoint '${e.name}' is a managed endpoint; Kubernetes deployments need a Kubernetes endpoint` });
+      if (!cluster) {
+        issues.push({ path: 'properties.endpointComputeType', message: `Endpoint '${e.name}' is a managed endpoint; Kubernetes deployments need a Kubernetes endpoint (one with properties.compute)` });
+      } else if (p.instanceType !== undefined && p.instanceType !== null) {
+        // Omitted means the compute's default instance type. Instance types are Kubernetes resources: names match exactly.
+        const known = Object.keys((cluster.properties.properties as any)?.instanceTypes ?? {});
+        if (!known.includes(p.instanceType)) {
+          issues.push({ path: 'properties.instanceType', message: `Instance type '${p.instanceType}' is not defined on Kubernetes compute '${cluster.name}' (instance types: ${known.join(', ') || 'none'})` });
+        }
+      }
+      if (!body.sku) issues.push({ path: 'sku', message: 'is required: the instance count is sku.capacity (sku: {name: "Default", capacity: N})' });
     } else {
       issues.push({ path: 'properties.endpointComputeType', message: `'${p.endpointComputeType}' deployments cannot be created under an online endpoint (Managed or Kubernetes)` });
     }

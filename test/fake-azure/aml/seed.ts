@@ -33,6 +33,8 @@ export function workspaceIdentity(scope: WorkspaceScope, storage: StorageInfo | 
 export const SEED_TIME = new Date('2024-05-01T08:00:00.000Z');
 export const SEEDED_ENVIRONMENT = { name: 'sklearn-env', versions: ['1', '2'] };
 export const SEEDED_DATA = { name: 'diabetes-data', version: '1', path: 'data/diabetes.csv' };
+/** The attached Kubernetes compute (an AKS cluster with the Azure ML extension) that Kubernetes online endpoints run on. */
+export const SEEDED_KUBERNETES = { name: 'k8s-compute', namespace: 'azureml', defaultInstanceType: 'defaultinstancetype' };
 
 const CONDA_FILE = [
   'name: sklearn-env',
@@ -83,6 +85,40 @@ export function seedWorkspace(store: WorkspaceStore, id: WorkspaceIdentity, stor
       },
     });
   }
+
+  // An attached Kubernetes compute as Azure ML returns it (Compute + KubernetesSchema of the REST spec): attached, not
+  // provisioned by Azure ML, so no identity, no scale settings; instance types are the cluster's InstanceType resources.
+  store.computes.set(SEEDED_KUBERNETES.name, {
+    name: SEEDED_KUBERNETES.name,
+    extra: { location: s.location },
+    properties: {
+      computeType: 'Kubernetes',
+      computeLocation: s.location,
+      provisioningState: 'Succeeded',
+      description: 'AKS cluster attached with the Azure Machine Learning extension',
+      createdOn: SEED_TIME.toISOString(),
+      modifiedOn: SEED_TIME.toISOString(),
+      resourceId: `/subscriptions/${s.subscriptionId}/resourceGroups/${s.resourceGroup}/providers/Microsoft.ContainerService/managedClusters/aks-${s.workspaceName}`,
+      provisioningErrors: null,
+      isAttachedCompute: true,
+      disableLocalAuth: true,
+      properties: {
+        relayConnectionString: null,
+        serviceBusConnectionString: null,
+        extensionPrincipalId: null,
+        extensionInstanceReleaseTrain: 'stable',
+        vcName: null,
+        namespace: SEEDED_KUBERNETES.namespace,
+        defaultInstanceType: SEEDED_KUBERNETES.defaultInstanceType,
+        instanceTypes: {
+          [SEEDED_KUBERNETES.defaultInstanceType]: {
+            nodeSelector: null,
+            resources: { requests: { cpu: '100m', memory: '2Gi' }, limits: { cpu: '2', memory: '2Gi' } },
+          },
+        },
+      },
+    },
+  });
 
   const endpoint = storage?.endpointSuffix ?? 'core.windows.net';
   const blobStore = (container: string, isDefault: boolean) => ({

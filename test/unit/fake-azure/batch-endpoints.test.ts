@@ -225,6 +225,7 @@ describe('fake Azure ML workspace: batch endpoints', () => {
         [undefined, /properties\.compute: is required/],
         ['cpu-cluster', /properties\.compute: 'cpu-cluster' is not a compute ARM id/],
         [armId('computes', 'big-cluster'), /properties\.compute: Compute 'big-cluster' was not found/],
+        [armId('computes', 'k8s-compute'), /properties\.compute: Compute 'k8s-compute' is not a compute cluster \(AmlCompute\)/],
       ];
       for (const [compute, message] of cases) {
         const res = await call(ws, 'PUT', `${EP}/batch1/deployments/blue`, modelDeployment({ compute }));

@@ -6,6 +6,7 @@ import { APP, BASE_URL, SUB, WS_PATH, armId, call, newWorkspace, request } from 
 
 const EP = `${WS_PATH}/onlineEndpoints`;
 const OPS = `/subscriptions/${SUB}/providers/Microsoft.MachineLearningServices/locations/eastus`;
+const K8S = armId('computes', 'k8s-compute');
 
 function endpointBody(props: Record<string, unknown> = {}): any {
   return { location: 'eastus', identity: { type: 'SystemAssigned' }, properties: { authMode: 'Key', ...props } };
@@ -24,6 +25,11 @@ function deploymentBody(props: Record<string, unknown> = {}, capacity: number | 
   };
   if (capacity !== null) body.sku = { name: 'Default', capacity };
   return body;
+}
+
+/** A Kubernetes deployment: no instance type unless given (the compute's default then). */
+function k8sDeploymentBody(props: Record<string, unknown> = {}, capacity: number | null = 1): any {
+  return deploymentBody({ endpointComputeType: 'Kubernetes', instanceType: undefined, ...props }, capacity);
 }
 
 /** Polls an Azure-AsyncOperation URL until it is terminal; returns the statuses seen. */
@@ -52,7 +58,12 @@ async function createDeployment(ws: WorkspaceService, endpoint: string, name: st
 
 async function setTraffic(ws: WorkspaceService, endpoint: string, traffic: Record<string, number>, mirrorTraffic?: Record<string, number>): Promise<any> {
   const current = (await call(ws, 'GET', `${EP}/${endpoint}`)).body.properties;
-  const res = await call(ws, 'PUT', `${EP}/${endpoint}`, endpointBody({ authMode: current.authMode, traffic, ...(mirrorTraffic ? { mirrorTraffic } : {}) }));
+  const res = await call(ws, 'PUT', `${EP}/${endpoint}`, endpointBody({
+    authMode: current.authMode,
+    ...(current.compute ? { compute: current.compute } : {}),
+    traffic,
+    ...(mirrorTraffic ? { mirrorTraffic } : {}),
+  }));
   if (res.status === 200) await pollToEnd(ws, res.headers!['Azure-AsyncOperation']);
   return res;
 }
@@ -228,7 +239,9 @@ describe('fake Azure ML workspace: online endpoints', () => {
       assert.match(noSku.body.error.message, /sku/);
       assert.strictEqual((await call(ws, 'PUT', `${EP}/ep1/deployments/blue`, deploymentBody({}, 0))).status, 400);
       assert.strictEqual((await call(ws, 'PUT', `${EP}/ep1/deployments/blue`, deploymentBody({ instanceType: undefined }))).status, 400);
-      assert.strictEqual((await call(ws, 'PUT', `${EP}/ep1/deployments/blue`, deploymentBody({ endpointComputeType: 'Kubernetes' }))).status, 400);
+      const k8s = await call(ws, 'PUT', `${EP}/ep1/deployments/blue`, deploymentBody({ endpointComputeType: 'Kubernetes' }));
+      assert.strictEqual(k8s.status, 400);
+      assert.match(k8s.body.error.message, /properties\.endpointComputeType: Endpoint 'ep1' is a managed endpoint; Kubernetes deployments need a Kubernetes endpoint/);
       assert.strictEqual((await call(ws, 'PUT', `${EP}/ep1/deployments/blue`, deploymentBody({ endpointComputeType: 'Serverless' }))).status, 400);
       assert.strictEqual((await call(ws, 'PUT', `${EP}/nope/deployments/blue`, deploymentBody())).status, 404);
       assert.strictEqual((await call(ws, 'GET', `${EP}/ep1/deployments/blue`)).status, 404);
@@ -367,12 +380,6 @@ describe('fake Azure ML workspace: online endpoints', () => {
       assert.throws(() => ws.scriptDeployments({ blue: { latencyMs: -1 } }), /latencyMs/);
     });
 
-    it('refuses a Kubernetes compute on an endpoint (no Kubernetes compute is attached)', async () => {
-      const res = await call(ws, 'PUT', `${EP}/ep9`, endpointBody({ compute: `${WS_PATH}/computes/k8s` }));
-      assert.strictEqual(res.status, 400);
-      assert.match(res.body.error.message, /properties\.compute/);
-    });
-
     it('accepts AML tokens from the token action on AMLToken endpoints, not keys', async () => {
       await createEndpoint(ws, 'ep2', { authMode: 'AMLToken' });
       await createDeployment(ws, 'ep2', 'blue');
@@ -396,6 +403,139 @@ describe('fake Azure ML workspace: online endpoints', () => {
       assert.strictEqual((await req('https://management.azure.com/'))!.status, 401);
       assert.strictEqual((await score(ws, 'ep3', 'jwt', { data: [[1]] })).status, 401);
     });
+  });
+});
+
+describe('fake Azure ML workspace: Kubernetes online endpoints', () => {
+  let ws: WorkspaceService;
+  beforeEach(() => {
+    ws = newEndpointWorkspace();
+  });
+
+  it('refuses an endpoint compute that is not a Kubernetes compute of the workspace', async () => {
+    const cases: Array<[string, RegExp]> = [
+      [armId('computes', 'cpu-cluster'), /properties\.compute: Compute 'cpu-cluster' is AmlCompute, not Kubernetes: an online endpoint's compute must be a Kubernetes compute attached to workspace 'my-aml-workspace'/],
+      [armId('computes', 'aks-prod'), /properties\.compute: Compute 'aks-prod' was not found in workspace 'my-aml-workspace'/],
+      [K8S.replace('my-aml-workspace', 'other-ws'), /properties\.compute: Compute 'k8s-compute' was not found/],
+      ['k8s-compute', /properties\.compute: 'k8s-compute' is not a compute ARM id/],
+    ];
+    for (const [compute, message] of cases) {
+      const res = await call(ws, 'PUT', `${EP}/k8s-ep`, endpointBody({ compute }));
+      assert.strictEqual(res.status, 400, compute);
+      assert.match(res.body.error.message, message);
+    }
+    assert.strictEqual((await call(ws, 'GET', `${EP}/k8s-ep`)).status, 404);
+  });
+
+  it('creates a Kubernetes endpoint that shows its compute and kind; compute cannot change on re-PUT', async () => {
+    const res = await call(ws, 'PUT', `${EP}/k8s-ep`, { ...endpointBody({ compute: K8S }), kind: 'K8S' });
+    assert.strictEqual(res.status, 201, JSON.stringify(res.body));
+    assert.strictEqual(res.body.properties.compute, K8S);
+    assert.strictEqual(res.body.kind, 'K8S');
+    await pollToEnd(ws, res.headers!['Azure-AsyncOperation']);
+    const got = await call(ws, 'GET', `${EP}/k8s-ep`);
+    assert.strictEqual(got.body.properties.compute, K8S);
+    assert.strictEqual(got.body.properties.provisioningState, 'Succeeded');
+    const dropped = await call(ws, 'PUT', `${EP}/k8s-ep`, { ...endpointBody(), kind: 'K8S' });
+    assert.strictEqual(dropped.status, 400);
+    assert.match(dropped.body.error.message, /properties\.compute: cannot be changed after the endpoint is created \(it is Kubernetes compute 'k8s-compute'\)/);
+    assert.strictEqual((await call(ws, 'PUT', `${EP}/k8s-ep`, { ...endpointBody({ compute: K8S, description: 'same cluster' }), kind: 'K8S' })).status, 200);
+
+    await createEndpoint(ws, 'managed-ep');
+    const added = await call(ws, 'PUT', `${EP}/managed-ep`, endpointBody({ compute: K8S }));
+    assert.strictEqual(added.status, 400);
+    assert.match(added.body.error.message, /properties\.compute: cannot be changed after the endpoint is created \(it is a managed endpoint/);
+  });
+
+  it('takes only Kubernetes deployments, and a managed endpoint only managed ones', async () => {
+    await createEndpoint(ws, 'k8s-ep', { compute: K8S });
+    const managed = await call(ws, 'PUT', `${EP}/k8s-ep/deployments/blue`, deploymentBody());
+    assert.strictEqual(managed.status, 400);
+    assert.match(managed.body.error.message, /properties\.endpointComputeType: Endpoint 'k8s-ep' is a Kubernetes endpoint \(compute 'k8s-compute'\); its deployments must be endpointComputeType Kubernetes/);
+    await createEndpoint(ws, 'managed-ep');
+    const k8s = await call(ws, 'PUT', `${EP}/managed-ep/deployments/blue`, k8sDeploymentBody());
+    assert.strictEqual(k8s.status, 400);
+    assert.match(k8s.body.error.message, /Endpoint 'managed-ep' is a managed endpoint; Kubernetes deployments need a Kubernetes endpoint/);
+    assert.strictEqual((await call(ws, 'GET', `${EP}/k8s-ep/deployments/blue`)).status, 404);
+    assert.strictEqual((await call(ws, 'GET', `${EP}/managed-ep/deployments/blue`)).status, 404);
+  });
+
+  it('checks the instance type against the compute\'s instance types and needs at least one instance', async () => {
+    await createEndpoint(ws, 'k8s-ep', { compute: K8S });
+    for (const instanceType of ['Standard_DS3_v2', 'DefaultInstanceType']) {
+      const res = await call(ws, 'PUT', `${EP}/k8s-ep/deployments/blue`, k8sDeploymentBody({ instanceType }));
+      assert.strictEqual(res.status, 400, instanceType);
+      assert.match(res.body.error.message, new RegExp(`properties\\.instanceType: Instance type '${instanceType}' is not defined on Kubernetes compute 'k8s-compute' \\(instance types: defaultinstancetype\\)`));
+    }
+    const zero = await call(ws, 'PUT', `${EP}/k8s-ep/deployments/blue`, k8sDeploymentBody({}, 0));
+    assert.strictEqual(zero.status, 400);
+    assert.match(zero.body.error.message, /sku\.capacity: must be at least 1/);
+    const noSku = await call(ws, 'PUT', `${EP}/k8s-ep/deployments/blue`, k8sDeploymentBody({}, null));
+    assert.strictEqual(noSku.status, 400);
+    assert.match(noSku.body.error.message, /sku: is required/);
+    const unknown = await call(ws, 'PUT', `${EP}/k8s-ep/deployments/blue`, k8sDeploymentBody({ containerResourceRequirements: { containerResourceRequests: { disk: '1Gi' } } }));
+    assert.strictEqual(unknown.status, 400);
+    assert.match(unknown.body.error.message, /containerResourceRequests\.disk/);
+    assert.strictEqual((await call(ws, 'GET', `${EP}/k8s-ep/deployments/blue`)).status, 404);
+    const named = await createDeployment(ws, 'k8s-ep', 'blue', k8sDeploymentBody({ instanceType: 'defaultinstancetype' }));
+    assert.deepStrictEqual(named.map((b) => b.status), ['InProgress', 'Succeeded']);
+  });
+
+  it('refuses mirror traffic on a Kubernetes endpoint', async () => {
+    await createEndpoint(ws, 'k8s-ep', { compute: K8S });
+    await createDeployment(ws, 'k8s-ep', 'blue', k8sDeploymentBody());
+    await createDeployment(ws, 'k8s-ep', 'green', k8sDeploymentBody());
+    const mirrored = await setTraffic(ws, 'k8s-ep', { blue: 100 }, { green: 10 });
+    assert.strictEqual(mirrored.status, 400);
+    assert.match(mirrored.body.error.message, /properties\.mirrorTraffic: Mirrored traffic is not supported on Kubernetes online endpoints \(endpoint 'k8s-ep' runs on compute 'k8s-compute'\)/);
+    assert.deepStrictEqual((await call(ws, 'GET', `${EP}/k8s-ep`)).body.properties.traffic, {});
+    const none = await setTraffic(ws, 'k8s-ep', { blue: 100 }, {});
+    assert.strictEqual(none.status, 200);
+    assert.deepStrictEqual(none.body.properties.mirrorTraffic, {});
+  });
+
+  it('provisions, splits traffic, scores, gives logs and scales Kubernetes deployments like managed ones', async () => {
+    await createEndpoint(ws, 'k8s-ep', { compute: K8S });
+    ws.scriptDeployments({ red: { provisioning: 'Failed' }, '*': { logLines: ['k8s pod started'] } });
+    const resources = { containerResourceRequests: { cpu: '500m', memory: '1Gi' }, containerResourceLimits: { cpu: '1', memory: '2Gi', gpu: null } };
+    const res = await call(ws, 'PUT', `${EP}/k8s-ep/deployments/blue`, k8sDeploymentBody({ containerResourceRequirements: resources }, 2));
+    assert.strictEqual(res.status, 201, JSON.stringify(res.body));
+    assert.strictEqual(res.body.properties.endpointComputeType, 'Kubernetes');
+    assert.deepStrictEqual(res.body.properties.containerResourceRequirements, resources);
+    assert.deepStrictEqual(res.body.sku, { name: 'Default', capacity: 2 });
+    assert.deepStrictEqual((await pollToEnd(ws, res.headers!['Azure-AsyncOperation'])).map((b) => b.status), ['InProgress', 'Succeeded']);
+    await createDeployment(ws, 'k8s-ep', 'green', k8sDeploymentBody({ model: armId('models', 'diabetes-model', '2') }));
+    const failed = await createDeployment(ws, 'k8s-ep', 'red', k8sDeploymentBody());
+    assert.deepStrictEqual(failed.map((b) => b.status), ['InProgress', 'Failed']);
+    assert.strictEqual(failed[1].error.code, 'ResourceNotReady');
+
+    assert.strictEqual((await setTraffic(ws, 'k8s-ep', { blue: 80, green: 20 })).status, 200);
+    const key = (await call(ws, 'POST', `${EP}/k8s-ep/listKeys`)).body.primaryKey;
+    const who: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const scored = await score(ws, 'k8s-ep', key, { data: [[1, 2]] });
+      assert.strictEqual(scored.status, 200);
+      assert.deepStrictEqual(scored.body, { predictions: [3] });
+      who.push(scored.headers['azureml-model-deployment']);
+    }
+    assert.deepStrictEqual(who, ['blue', 'blue', 'green', 'blue', 'blue']);
+    assert.strictEqual((await score(ws, 'k8s-ep', 'wrong', { data: [[1]] })).status, 401);
+    const logs = await call(ws, 'POST', `${EP}/k8s-ep/deployments/blue/getLogs`, { containerType: 'InferenceServer' });
+    assert.deepStrictEqual(logs.body, { content: 'k8s pod started' });
+    const scaled = await call(ws, 'PATCH', `${EP}/k8s-ep/deployments/blue`, { sku: { capacity: 3 } });
+    assert.strictEqual(scaled.body.sku.capacity, 3);
+    const changed = await call(ws, 'PUT', `${EP}/k8s-ep/deployments/blue`, k8sDeploymentBody({ instanceType: 'defaultinstancetype', containerResourceRequirements: resources }, 3));
+    assert.strictEqual(changed.status, 400);
+    assert.match(changed.body.error.message, /properties\.instanceType: cannot be changed/);
+  });
+
+  it('issues tokens for scoring on an AMLToken Kubernetes endpoint', async () => {
+    await createEndpoint(ws, 'k8s-ep', { compute: K8S, authMode: 'AMLToken' });
+    await createDeployment(ws, 'k8s-ep', 'blue', k8sDeploymentBody());
+    await setTraffic(ws, 'k8s-ep', { blue: 100 });
+    const token = (await call(ws, 'POST', `${EP}/k8s-ep/token`)).body.accessToken;
+    assert.strictEqual((await score(ws, 'k8s-ep', token, { data: [[4]] })).status, 200);
+    assert.strictEqual((await score(ws, 'k8s-ep', 'amltoken-forged', { data: [[4]] })).status, 401);
   });
 });
 

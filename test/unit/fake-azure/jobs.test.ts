@@ -75,6 +75,14 @@ describe('fake Azure ML workspace: jobs', () => {
       assert.strictEqual(ws.createdCount(), 1, 'only the code version');
     });
 
+    it('runs a command job on the attached Kubernetes compute, as Azure ML allows', async () => {
+      const body = commandJobBody();
+      body.properties.computeId = armId('computes', 'k8s-compute');
+      const res = await submit(body);
+      assert.strictEqual(res.status, 201, JSON.stringify(res.body));
+      assert.strictEqual(res.body.properties.computeId, armId('computes', 'k8s-compute'));
+    });
+
     it('refuses a job name the spec does not allow', async () => {
       const res = await submit(commandJobBody(), `${WS_PATH}/jobs/-bad.name`);
       assert.strictEqual(res.status, 400);

@@ -41,12 +41,22 @@ describe('fake Azure ML workspace: ARM resources', () => {
 
     it('serves the seeded computes', async () => {
       const list = await call(ws, 'GET', `${WS_PATH}/computes`);
-      assert.deepStrictEqual(list.body.value.map((c: any) => c.name), ['cpu-cluster', 'gpu-cluster']);
+      assert.deepStrictEqual(list.body.value.map((c: any) => c.name), ['cpu-cluster', 'gpu-cluster', 'k8s-compute']);
       const cpu = list.body.value[0];
       assert.strictEqual(cpu.id, armId('computes', 'cpu-cluster'));
       assert.strictEqual(cpu.type, 'Microsoft.MachineLearningServices/workspaces/computes');
       assert.strictEqual(cpu.properties.computeType, 'AmlCompute');
       assert.strictEqual(cpu.properties.provisioningState, 'Succeeded');
+      const k8s = (await call(ws, 'GET', `${WS_PATH}/computes/k8s-compute`)).body;
+      assert.strictEqual(k8s.id, armId('computes', 'k8s-compute'));
+      assert.strictEqual(k8s.properties.computeType, 'Kubernetes');
+      assert.strictEqual(k8s.properties.provisioningState, 'Succeeded');
+      assert.strictEqual(k8s.properties.isAttachedCompute, true);
+      assert.match(k8s.properties.resourceId, /\/providers\/Microsoft\.ContainerService\/managedClusters\//);
+      assert.strictEqual(k8s.properties.properties.namespace, 'azureml');
+      assert.strictEqual(k8s.properties.properties.defaultInstanceType, 'defaultinstancetype');
+      assert.deepStrictEqual(k8s.properties.properties.instanceTypes.defaultinstancetype.resources,
+        { requests: { cpu: '100m', memory: '2Gi' }, limits: { cpu: '2', memory: '2Gi' } });
     });
 
     it('serves the default blob datastore and the artifact store, without secrets when there is no storage', async () => {
