@@ -70,6 +70,31 @@ describe('AmlDeploy online with token auth and stuck provisioning, against the l
     assertNoSecretsVisible(r);
   });
 
+  it('rolls out blue/green on a Kubernetes online endpoint, and refuses mirror traffic there before sending anything', async () => {
+    const endpointSpec = path.join(temp, 'k8s-endpoint.yml');
+    fs.writeFileSync(endpointSpec, 'name: k8s-endpoint\nauth_mode: key\ncompute: azureml:k8s-compute\n');
+    const deploymentSpec = path.join(temp, 'k8s-deployment.yml');
+    const yaml = fs
+      .readFileSync(path.join(examples, 'deployment.yml'), 'utf8')
+      .replace('endpoint_name: diabetes-endpoint', 'endpoint_name: k8s-endpoint\ntype: kubernetes')
+      .replace('code: ./score', `code: ${path.join(examples, 'score')}`)
+      .replace('instance_type: Standard_DS3_v2', 'instance_type: defaultinstancetype');
+    fs.writeFileSync(deploymentSpec, yaml);
+    const first = await run('certificate', { endpointSpec, deploymentSpec });
+    assert.strictEqual(first.result, 'Succeeded', first.visibleLog);
+    const from = fake.requests.length;
+    const mirrored = await run('certificate', { endpointSpec, deploymentSpec, deploymentName: 'green', mirrorPercent: '10' });
+    assert.strictEqual(mirrored.result, 'Failed', mirrored.visibleLog);
+    assert.match(mirrored.errors[0], /mirrorPercent.*does not mirror traffic on Kubernetes online endpoints/);
+    assert.deepStrictEqual(fake.requests.slice(from).filter((q) => q.method !== 'GET'), []);
+    const r = await run('certificate', { endpointSpec, deploymentSpec, deploymentName: 'green', trafficSteps: '50,100', healthRequests: '4' });
+    assert.strictEqual(r.result, 'Succeeded', r.visibleLog);
+    const puts = fake.requests.slice(from).filter((q) => q.method === 'PUT' && /onlineEndpoints\/k8s-endpoint$/.test(q.path)).map((q) => (q.body as any).properties);
+    assert.deepStrictEqual(puts.map((p) => p.traffic), [{ blue: 50, green: 50 }, { green: 100 }]);
+    assert.ok(puts.every((p) => /computes\/k8s-compute$/.test(p.compute)), 'a traffic update dropped the endpoint compute');
+    assert.deepStrictEqual(JSON.parse(r.outputs.traffic), { green: 100 });
+  });
+
   it('rolls back when the pipeline is canceled while the deployment provisions', async () => {
     fake.workspace.scriptDeployments({ stuck: { provisioning: 'hang' } });
     const from = fake.requests.length;

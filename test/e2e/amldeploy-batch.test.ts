@@ -96,6 +96,39 @@ describe('AmlDeploy batch, run as the agent runs it, against the local Azure', f
     assert.doesNotMatch(r.visibleLog, STACK_TRACE);
   });
 
+  it('deploys a registered pipeline component and runs it on a folder, giving the data to the component input named', async () => {
+    const ws = `/subscriptions/${fake.subscriptionId}/resourceGroups/${fake.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${fake.workspaceName}`;
+    fake.workspace.seedVersion('components', 'score', '1', {
+      componentSpec: {
+        type: 'command',
+        command: 'python score.py --data ${{inputs.data}} --out ${{outputs.scores}}',
+        environment: `azureml:${ws}/environments/sklearn-env/versions/1`,
+        inputs: { data: { type: 'uri_folder' } },
+        outputs: { scores: { type: 'uri_folder' } },
+      },
+    });
+    fake.workspace.seedVersion('components', 'score-pipeline', '1', {
+      componentSpec: {
+        type: 'pipeline',
+        inputs: { data: { type: 'uri_folder' } },
+        outputs: { scores: { type: 'uri_folder' } },
+        jobs: { score: { type: 'command', component: `azureml:${ws}/components/score/versions/1`, inputs: { data: '${{parent.inputs.data}}' }, outputs: { scores: '${{parent.outputs.scores}}' } } },
+      },
+    });
+    const endpointSpec = path.join(temp, 'pipeline-endpoint.yml');
+    fs.writeFileSync(endpointSpec, 'name: pipeline-batch\n');
+    const deploymentSpec = path.join(temp, 'pipeline-deployment.yml');
+    fs.writeFileSync(deploymentSpec, 'name: scoring\nendpoint_name: pipeline-batch\ntype: pipeline\ncomponent: azureml:score-pipeline@latest\nsettings:\n  default_compute: azureml:cpu-cluster\n  continue_on_step_failure: false\n');
+    const r = await run({ endpointSpec, deploymentSpec, invokeInput: 'azureml://datastores/workspaceblobstore/paths/data/', invokeInputName: 'data' });
+    assert.strictEqual(r.result, 'Succeeded', r.visibleLog);
+    const invocation = fake.workspace.batchInvocations().find((i) => i.jobName === r.outputs.jobName);
+    assert.ok(invocation, JSON.stringify(fake.workspace.batchInvocations()));
+    assert.strictEqual(invocation.deployment, 'scoring');
+    assert.deepStrictEqual(Object.keys(invocation.inputs ?? {}), ['data']);
+    assert.strictEqual(r.outputs.jobStatus, 'Completed');
+    assert.match(r.outputs.outputUri, /\/scores\/?$/);
+  });
+
   it('refuses an input a batch endpoint cannot read, and a deployment on a compute that does not exist, before creating anything', async () => {
     const from = fake.requests.length;
     const local = await run({ invokeInput: './data/local.csv' });
