@@ -23,6 +23,19 @@ void runTask(async (ctx) => {
   return online(inputs, ctx);
 });
 
+/** What every core call of this task gets: the signed-in workspace, the agent's log, masking, cancellation, lineage. */
+function coreOptions(ws: OpenWorkspace, ctx: TaskContext, timeoutMinutes: number) {
+  return {
+    client: ws.client,
+    credential: ws.credential,
+    log: ctx.log,
+    onSecret: maskSecret,
+    signal: ctx.signal,
+    build: readBuildContext(),
+    timeoutMs: timeoutMinutes * 60_000,
+  };
+}
+
 async function online(inputs: OnlineInputs, ctx: TaskContext): Promise<void> {
   // Everything the task reads from disk is checked before anything is sent.
   const endpoint = loadOnlineEndpointSpec(inputs.endpointSpec);
@@ -56,14 +69,10 @@ async function online(inputs: OnlineInputs, ctx: TaskContext): Promise<void> {
     ctx.log.warning('No smokeRequests: the new deployment gets traffic without a smoke test or health checks. Add a sample request file to check it first.');
   }
 
-  const { client, credential } = openWorkspace(workspaceInputNames, ctx.log);
+  const ws = openWorkspace(workspaceInputNames, ctx.log);
+  const { client } = ws;
   const result = await rolloutOnline({
-    client,
-    credential,
-    log: ctx.log,
-    onSecret: maskSecret,
-    signal: ctx.signal,
-    build: readBuildContext(),
+    ...coreOptions(ws, ctx, inputs.timeoutMinutes),
     endpoint,
     deployment,
     trafficSteps: inputs.trafficSteps,
@@ -72,7 +81,6 @@ async function online(inputs: OnlineInputs, ctx: TaskContext): Promise<void> {
     probes,
     keepFailedDeployment: inputs.keepFailedDeployment,
     keepDeployments: inputs.keepDeployments,
-    timeoutMs: inputs.timeoutMinutes * 60_000,
   });
   ctx.publishSummary(rolloutSummary(result, client.workspace.workspaceName), 'AmlDeploy');
   ctx.setOutput('endpointName', result.endpointName);
@@ -93,20 +101,9 @@ async function batch(inputs: BatchInputs, ctx: TaskContext): Promise<void> {
   const loaded = loadBatchDeploymentSpec(inputs.deploymentSpec);
   const deployment = { ...loaded, spec: applyDeploymentOverrides(loaded.spec, inputs.overrides) };
   if (inputs.invokeInput) parseInvokeInput(inputs.invokeInput);
-  const ws: OpenWorkspace = openWorkspace(workspaceInputNames, ctx.log);
+  const ws = openWorkspace(workspaceInputNames, ctx.log);
   const { client, credential } = ws;
-  const deployed = await deployBatch({
-    client,
-    credential,
-    log: ctx.log,
-    onSecret: maskSecret,
-    signal: ctx.signal,
-    build: readBuildContext(),
-    endpoint,
-    deployment,
-    setDefault: inputs.setDefault,
-    timeoutMs: inputs.timeoutMinutes * 60_000,
-  });
+  const deployed = await deployBatch({ ...coreOptions(ws, ctx, inputs.timeoutMinutes), endpoint, deployment, setDefault: inputs.setDefault });
   ctx.setOutput('endpointName', deployed.endpointName);
   ctx.setOutput('deploymentName', deployed.deploymentName);
   if (deployed.scoringUri) ctx.setOutput('scoringUri', deployed.scoringUri);
