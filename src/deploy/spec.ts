@@ -867,7 +867,8 @@ export function applyDeploymentOverrides<T extends OnlineDeploymentSpec | BatchD
   return result;
 }
 
-function parseModelOverride(text: string): ModelSpec {
+/** A model reference as a task input takes it: `azureml:<name>:<version>`, `azureml:<name>@latest` or the ARM id of a model version. */
+export function parseModelOverride(text: string, input = 'model'): ModelSpec {
   const rest = text.startsWith('azureml:') && !text.startsWith('azureml://') ? text.slice('azureml:'.length) : text;
   if (/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/(workspaces|registries)\/[^/]+\/models\/[^/]+\/versions\/[^/]+$/i.test(rest)) {
     return { kind: 'armId', id: rest };
@@ -878,7 +879,7 @@ function parseModelOverride(text: string): ModelSpec {
   const versioned = /^([^:@/\s]+):([^:@/\s]+)$/.exec(rest);
   if (versioned) return { kind: 'asset', name: versioned[1], version: versioned[2] };
   throw new UserError(
-    `Input 'model': '${text}' is not a model reference. Use azureml:<name>:<version>, azureml:<name>@latest or the ARM id of a model version (the modelId output of AmlRegisterModel).`,
-    { input: 'model' },
+    `Input '${input}': '${text}' is not a model reference. Use azureml:<name>:<version>, azureml:<name>@latest or the ARM id of a model version (the modelId output of AmlRegisterModel).`,
+    { input },
   );
 }
