@@ -24,3 +24,8 @@ export function readBuildContext(): BuildContext {
 export function tempDirectory(): string {
   return tl.getVariable('Agent.TempDirectory') || require('os').tmpdir();
 }
+
+/** Where a pipeline stages files to publish (Build.ArtifactStagingDirectory), or the temp folder outside one. */
+export function artifactStagingDirectory(): string {
+  return tl.getVariable('Build.ArtifactStagingDirectory') || tempDirectory();
+}

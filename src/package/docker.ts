@@ -53,13 +53,9 @@ export function dockerCommands(o: Pick<ImageOptions, 'contextDir' | 'repository'
   return commands;
 }
 
-/**
- * Builds the image from the context with the agent's Docker, tags it, and pushes it when asked. Fails with one
- * clear message when Docker is missing or its engine is not running, before anything is built.
- */
+/** Builds the image from the context with the agent's Docker, tags it, and pushes it when asked (after `checkDocker`). */
 export async function buildImage(o: ImageOptions): Promise<ImageResult> {
   const run = o.run ?? runDocker;
-  await checkDocker(run, o.signal);
   const commands = dockerCommands(o);
   const result: ImageResult = { imageName: `${o.repository}:${o.tags[0]}`, commands };
   let loggedIn = false;
@@ -79,8 +75,11 @@ export async function buildImage(o: ImageOptions): Promise<ImageResult> {
   return result;
 }
 
-/** `docker version` answers for the server only when the engine runs. */
-async function checkDocker(run: DockerRunner, signal?: AbortSignal): Promise<void> {
+/**
+ * Fails with one clear message when Docker is missing or its engine is not running: called before anything is
+ * downloaded or written. `docker version` answers for the server only when the engine runs.
+ */
+export async function checkDocker(run: DockerRunner = runDocker, signal?: AbortSignal): Promise<void> {
   let r: { code: number; stdout: string; stderr: string };
   try {
     r = await run(['version', '--format', '{{.Server.Version}}'], { signal });

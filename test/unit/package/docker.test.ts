@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { buildImage, digestOf, dockerCommands, type DockerRunner } from '../../../src/package/docker';
+import { buildImage, checkDocker, digestOf, dockerCommands, type DockerRunner } from '../../../src/package/docker';
 import { silentLog } from '../../../src/log';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
@@ -37,8 +37,8 @@ describe('docker build and push', () => {
   it('runs them, never puts the password in an argument, and returns the pushed digest', async () => {
     const docker = recorder();
     const r = await buildImage({ ...base, registry, push: true, run: docker.run });
-    assert.deepStrictEqual(docker.calls.map((c) => c.args[0]), ['version', 'login', 'build', 'push', 'push', 'logout']);
-    assert.strictEqual(docker.calls[1].stdin, 'registry-password-123');
+    assert.deepStrictEqual(docker.calls.map((c) => c.args[0]), ['login', 'build', 'push', 'push', 'logout']);
+    assert.strictEqual(docker.calls[0].stdin, 'registry-password-123');
     assert.ok(docker.calls.every((c) => !c.args.join(' ').includes('registry-password-123')));
     assert.strictEqual(r.imageName, 'contoso.azurecr.io/models/credit:3');
     assert.strictEqual(r.imageDigest, `contoso.azurecr.io/models/credit@${DIGEST}`);
@@ -46,19 +46,20 @@ describe('docker build and push', () => {
 
   it('fails with one clear message when Docker is not installed, before anything else', async () => {
     const docker = recorder({ version: Object.assign(new Error('spawn docker ENOENT'), { code: 'ENOENT' }) });
-    await assert.rejects(buildImage({ ...base, registry, push: true, run: docker.run }), (e: Error & { input?: string }) => /Docker is not installed on this agent/.test(e.message) && e.input === 'mode');
+    await assert.rejects(checkDocker(docker.run), (e: Error & { input?: string }) => /Docker is not installed on this agent/.test(e.message) && e.input === 'mode');
     assert.deepStrictEqual(docker.calls.map((c) => c.args[0]), ['version']);
+    await checkDocker(recorder().run);
   });
 
   it('fails clearly when the Docker engine does not answer', async () => {
     const docker = recorder({ version: { code: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' } });
-    await assert.rejects(buildImage({ ...base, push: false, run: docker.run }), /engine does not answer \(Cannot connect to the Docker daemon/);
+    await assert.rejects(checkDocker(docker.run), /engine does not answer \(Cannot connect to the Docker daemon/);
   });
 
   it('logs out even when a push fails, and names the failing command', async () => {
     const docker = recorder({ push: { code: 1, stderr: 'denied: requested access to the resource is denied' } });
     await assert.rejects(buildImage({ ...base, registry, push: true, run: docker.run }), /docker push failed \(exit code 1\): denied/);
-    assert.deepStrictEqual(docker.calls.map((c) => c.args[0]), ['version', 'login', 'build', 'push', 'logout']);
+    assert.deepStrictEqual(docker.calls.map((c) => c.args[0]), ['login', 'build', 'push', 'logout']);
   });
 
   it('points at the registry connection when the login fails', async () => {
