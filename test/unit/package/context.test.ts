@@ -211,6 +211,43 @@ describe('package build context', () => {
     });
   });
 
+  describe('code', () => {
+    it('copies the code folder with its subfolders, without caches, and drops code left from an earlier run', async () => {
+      const code = path.join(tmp, 'src');
+      fs.mkdirSync(path.join(code, 'helpers', '__pycache__'), { recursive: true });
+      fs.writeFileSync(path.join(code, 'score.py'), 'def init():\n    pass\n');
+      fs.writeFileSync(path.join(code, 'helpers', 'features.py'), 'X = 1\n');
+      fs.writeFileSync(path.join(code, 'helpers', '__pycache__', 'features.cpython-311.pyc'), 'x');
+      fs.writeFileSync(path.join(code, 'old.py'), 'gone = True\n');
+      const dir = contextWithModel();
+      await writeBuildContext(options(dir, { code: { dir: code, scoringScript: 'score.py' } }));
+      fs.rmSync(path.join(code, 'old.py'));
+      const { result } = await written(options(dir, { code: { dir: code, scoringScript: 'score.py' } }));
+      assert.deepStrictEqual(
+        result.files.filter((f) => f.path.startsWith('code/')).map((f) => f.path),
+        ['code/helpers/features.py', 'code/score.py'],
+      );
+      assert.ok(!fs.existsSync(path.join(dir, 'code', 'old.py')));
+    });
+
+    it('leaves the context out when it lies inside the code folder', async () => {
+      const code = path.join(tmp, 'project');
+      fs.mkdirSync(code);
+      fs.writeFileSync(path.join(code, 'score.py'), 'def init():\n    pass\n');
+      const dir = path.join(code, 'package');
+      fs.cpSync(path.join(sample, 'model'), path.join(dir, MODEL_FOLDER), { recursive: true });
+      const { result } = await written(options(dir, { code: { dir: code, scoringScript: 'score.py' } }));
+      assert.deepStrictEqual(result.files.filter((f) => f.path.startsWith('code/')).map((f) => f.path), ['code/score.py']);
+    });
+
+    it('makes the model files readable but not writable by anyone but their owner', async () => {
+      const dir = contextWithModel();
+      fs.chmodSync(path.join(dir, MODEL_FOLDER, 'nested', 'weights.json'), 0o666);
+      await writeBuildContext(options(dir));
+      assert.strictEqual((fs.statSync(path.join(dir, MODEL_FOLDER, 'nested', 'weights.json')).mode & 0o777).toString(8), '644');
+    });
+  });
+
   describe('user errors', () => {
     it('names codeDirectory when the code folder is missing', async () => {
       await rejects(options(contextWithModel(), { code: { dir: path.join(tmp, 'nope'), scoringScript: 'score.py' } }), 'codeDirectory', /does not exist.*codeDirectory/);
@@ -229,6 +266,18 @@ describe('package build context', () => {
       await rejects(options(dir, { environment: both }), 'condaFile', /not both/);
       await rejects(options(dir, { environment: { image: IMAGE, condaFile: path.join(tmp, 'conda.yml') } }), 'condaFile', /not found/);
       await rejects(options(dir, { environment: { image: IMAGE, pipRequirements: path.join(tmp, 'req.txt') } }), 'pipRequirements', /not found/);
+    });
+
+    it('names codeDirectory when the code folder is inside the context, which is rewritten', async () => {
+      const dir = contextWithModel();
+      fs.mkdirSync(path.join(dir, 'code'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'code', 'score.py'), '');
+      await rejects(options(dir, { code: { dir: path.join(dir, 'code'), scoringScript: 'score.py' } }), 'codeDirectory', /inside the build context/);
+    });
+
+    it('names model when the model name or version would not make a path', async () => {
+      await rejects(options(contextWithModel(), { model: { name: '../etc', version: '1' } }), 'model', /not a valid Azure ML model name/);
+      await rejects(options(contextWithModel('v'), { model: { name: 'm', version: '1 2' } }), 'model', /not a valid Azure ML model version/);
     });
 
     it('names model when the model folder is missing or empty', async () => {
