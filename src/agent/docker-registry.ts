@@ -11,8 +11,12 @@ import { maskSecret } from './secrets';
 export function readDockerRegistry(input: string): RegistryLogin | undefined {
   const id = tl.getInput(input, false)?.trim();
   if (!id) return undefined;
-  const param = (name: string) => tl.getEndpointAuthorizationParameter(id, name, true)?.trim() || undefined;
-  const scheme = tl.getEndpointAuthorizationScheme(id, true) ?? '';
+  // getEndpointAuthorization, not getEndpointAuthorizationParameter: the latter writes each value to the debug log.
+  const auth = tl.getEndpointAuthorization(id, true);
+  if (!auth) throw new UserError(`Input '${input}': the service connection '${id}' was not found. Check that the pipeline may use it.`, { input });
+  const parameters = Object.fromEntries(Object.entries(auth.parameters ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const param = (name: string) => parameters[name.toLowerCase()]?.trim() || undefined;
+  const scheme = auth.scheme ?? '';
   const acr = (tl.getEndpointDataParameter(id, 'registrytype', true) ?? '').toUpperCase() === 'ACR';
   if (acr) {
     if (scheme.toLowerCase() !== 'serviceprincipal') {

@@ -22,6 +22,8 @@ export interface BuildContextOptions {
 
 /** Where the caller puts the model files inside `dir`. */
 export const MODEL_FOLDER = 'model';
+/** Marks a folder the package task wrote, so a later run may empty it; any other non-empty folder is refused. */
+export const CONTEXT_MARKER = '.aml-package';
 export const CODE_FOLDER = 'code';
 export const ENVIRONMENT_FOLDER = 'environment';
 
@@ -312,6 +314,7 @@ function renderDockerignore(): string {
     `${CODE_FOLDER}/**/.git`,
     `${ENVIRONMENT_FOLDER}/**/__pycache__`,
     'README.md',
+    CONTEXT_MARKER,
     '',
   ].join('\n');
 }

@@ -13,6 +13,12 @@ export const APP_UID = 10001;
  */
 export const INFERENCE_SERVER_VERSION = '1.5.1';
 export const INFERENCE_SERVER_PACKAGE = 'azureml-inference-server-http';
+/**
+ * The image built on when neither a registered environment nor a base image is given: Azure ML's minimal Python
+ * inference image. Its dated tags rotate (Azure ML supports the last six months of them), so the default is
+ * `latest` and the context warns about it; pin a dated tag or a digest with the baseImage input for reproducible builds.
+ */
+export const DEFAULT_BASE_IMAGE = 'mcr.microsoft.com/azureml/minimal-py311-inference:latest';
 /** Where a conda file's environment is created inside the image. */
 export const CONDA_ENV_PREFIX = '/opt/azureml-env';
 

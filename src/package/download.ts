@@ -46,7 +46,7 @@ export async function downloadModel(o: ModelDownloadOptions): Promise<Downloaded
   const { client } = o;
   const version = await readModelVersion(client, o.model, o.signal);
   const modelUri = version.properties.modelUri;
-  if (!modelUri) throw new UserError(`The model '${version.name}' has no files (no modelUri) to package.`, { input: 'model' });
+  if (!modelUri) throw new UserError(`The model ${shortName(version)} has no files (no modelUri) to package.`, { input: 'model' });
   const location = await resolveModelLocation(client, modelUri, o.signal);
   const datastore = await getDatastore(client, location.datastore);
   const container = await openDatastoreContainer(datastore, o);
@@ -74,8 +74,7 @@ export async function downloadModel(o: ModelDownloadOptions): Promise<Downloaded
   await Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, files.length) }, worker));
   const sizes = files.map((f) => ({ path: f.relPath, bytes: fs.statSync(path.join(o.targetDir, ...f.relPath.split('/'))).size }));
   return {
-    name: version.name,
-    version: version.id.slice(version.id.lastIndexOf('/') + 1),
+    ...modelNameAndVersion(version),
     id: version.id,
     type: version.properties.modelType,
     modelUri,
@@ -113,6 +112,14 @@ export async function readModelVersion(client: WorkspaceClient, model: ModelSpec
   return found;
 }
 
+/** Name and version from a model version's id (the resource's own `name` is its version). */
+export function modelNameAndVersion(v: { id: string }): { name: string; version: string } {
+  const m = /\/models\/([^/]+)\/versions\/([^/]+)$/i.exec(v.id);
+  if (!m) throw new Error(`'${v.id}' is not the id of a model version.`);
+  return { name: decodeURIComponent(m[1]), version: decodeURIComponent(m[2]) };
+}
+
 function shortName(v: ModelVersionResource): string {
-  return `${v.name}:${v.id.slice(v.id.lastIndexOf('/') + 1)}`;
+  const { name, version } = modelNameAndVersion(v);
+  return `${name}:${version}`;
 }

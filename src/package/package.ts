@@ -7,9 +7,10 @@ import { formatBytes } from '../jobs/code-upload';
 import type { Log } from '../log';
 import type { WorkspaceClient } from '../workspace/client';
 import type { BuildContext } from '../workspace/lineage';
-import { DEFAULT_BASE_IMAGE, MODEL_FOLDER, writeBuildContext, type BuildContextResult } from './context';
+import { CONTEXT_MARKER, MODEL_FOLDER, writeBuildContext, type BuildContextResult } from './context';
+import { DEFAULT_BASE_IMAGE } from './dockerfile';
 import { buildImage, checkDocker, type DockerRunner, type ImageResult, type RegistryLogin } from './docker';
-import { downloadModel, readModelVersion, type DownloadedModel } from './download';
+import { downloadModel, modelNameAndVersion, readModelVersion, type DownloadedModel } from './download';
 import { readEnvironment, writeCondaFile } from './registered-environment';
 
 export interface PackageOptions {
@@ -44,8 +45,6 @@ export interface PackageResult {
   image?: ImageResult;
 }
 
-/** Marks a folder this task wrote, so a later run may empty it; any other non-empty folder is refused. */
-export const CONTEXT_MARKER = '.aml-package';
 
 /**
  * Mode `context` (and the first half of `image`): downloads the model, writes the Docker build context, and in
@@ -53,8 +52,7 @@ export const CONTEXT_MARKER = '.aml-package';
  */
 export async function packageModel(o: PackageOptions): Promise<PackageResult> {
   const version = await readModelVersion(o.client, o.model, o.signal);
-  const modelName = version.name;
-  const modelVersion = version.id.slice(version.id.lastIndexOf('/') + 1);
+  const { name: modelName, version: modelVersion } = modelNameAndVersion(version);
   const scoring = path.resolve(o.code.dir, o.code.scoringScript);
   if (!fs.existsSync(scoring)) {
     throw new UserError(`Input 'scoringScript': '${o.code.scoringScript}' was not found in the code folder ${o.code.dir}. Give the entry script's path relative to codeDirectory.`, { input: 'scoringScript' });

@@ -12,6 +12,8 @@ export interface OperationOutcome {
   error?: { code?: string; message?: string };
   /** The time was up before the operation ended. */
   timedOut: boolean;
+  /** What the last poll answered: for operations whose Location ends with the result (a model package), that result. */
+  body?: unknown;
 }
 
 export interface WaitOptions {
@@ -38,11 +40,13 @@ export async function waitForOperation(request: ArmRequester, first: ArmResponse
   const query = Object.fromEntries(url.searchParams);
   delete query['api-version'];
   let delay = first.retryAfterMs;
+  let body: unknown;
   type Status = { status?: string; error?: { code?: string; message?: string } } | undefined;
   const result = await pollUntil<Status>({
     read: async () => {
       const r = await request<Status>('GET', url.pathname, { query, operation: `wait for Azure ML to ${o.operation}`, signal: o.signal });
       delay = r?.retryAfterMs;
+      body = r?.body;
       // A Location URL answers 202 while the operation runs and 200 (often without a body) once it is done.
       if (r?.status === 202 && !r.body?.status) return { status: 'InProgress' };
       if (r && !r.body?.status) return { status: 'Succeeded' };
@@ -57,5 +61,5 @@ export async function waitForOperation(request: ArmRequester, first: ArmResponse
     signal: o.signal,
     sleep: o.sleep,
   });
-  return { status: result.state?.status, error: result.state?.error, timedOut: result.timedOut };
+  return { status: result.state?.status, error: result.state?.error, timedOut: result.timedOut, body };
 }

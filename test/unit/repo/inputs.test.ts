@@ -10,7 +10,7 @@ function namesReadBy(taskDir: string): Set<string> {
     const full = path.join(taskDir, file);
     if (!fs.existsSync(full)) continue;
     const text = fs.readFileSync(full, 'utf8');
-    for (const m of text.matchAll(/\b(?:getString|getRequiredString|getBoolean|getInteger|getChoice|getExistingFile)\(\s*'([A-Za-z0-9]+)'/g)) names.add(m[1]);
+    for (const m of text.matchAll(/\b(?:getString|getRequiredString|getBoolean|getInteger|getChoice|getExistingFile|readDockerRegistry)\(\s*'([A-Za-z0-9]+)'/g)) names.add(m[1]);
     for (const m of text.matchAll(/\b(?:connection|resourceGroup|workspaceName):\s*'([A-Za-z0-9]+)'/g)) names.add(m[1]);
   }
   return names;
