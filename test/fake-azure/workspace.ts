@@ -11,6 +11,7 @@ import { OnlineEndpoints, type DeploymentScript } from './aml/endpoints';
 import { CancelOperations, handleJobs, jobView, pollCancel } from './aml/jobs';
 import { checkScript, type JobScript } from './aml/lifecycle';
 import { listPage } from './aml/lists';
+import { ModelPackages, type PackageRecord, type PackageScript } from './aml/packages';
 import { ReferenceChecker } from './aml/references';
 import { isScoringPath, Scoring, type ScoringRecord } from './aml/scoring';
 import { ok, userError } from './aml/responses';
@@ -18,7 +19,7 @@ import { ASSET_KINDS, COLLECTIONS, PROVIDER, childArmId, sameText, type AssetKin
 import { seedWorkspace, workspaceIdentity, workspaceView, type WorkspaceIdentity } from './aml/seed';
 import { WorkspaceStore } from './aml/store';
 import { JobWebhooks, type CallbackSender, type WebhookDelivery } from './aml/webhooks';
-import { validatorFor, VALIDATED_API_VERSION } from './schema';
+import { PACKAGE_API_VERSION, validatorFor, VALIDATED_API_VERSION } from './schema';
 
 export type { JobScript } from './aml/lifecycle';
 export type { WebhookDelivery } from './aml/webhooks';
@@ -26,6 +27,7 @@ export type { DeploymentScript } from './aml/endpoints';
 export type { ScoringRecord } from './aml/scoring';
 export type { BatchDeploymentScript } from './aml/batch-endpoints';
 export type { BatchInvocationRecord, BatchOutputRecord } from './aml/batch-invocation';
+export type { PackageRecord, PackageScript } from './aml/packages';
 export { SEEDED_DATA, SEEDED_ENVIRONMENT } from './aml/seed';
 
 /** The workspace's scope (baseUrl: the fake's own URL, which every URL handed out points at), plus who may use it. */
@@ -79,6 +81,10 @@ export interface WorkspaceService {
   batchInvocations(): BatchInvocationRecord[];
   /** The scored files written for completed batch jobs, once writes under way have finished. */
   batchOutputs(): Promise<BatchOutputRecord[]>;
+  /** How model packages started after this call end (a failed build with `error`); undefined restores success. */
+  scriptPackages(script: PackageScript | undefined): void;
+  /** Every model package request (POST .../models/{name}/versions/{version}/package), refused ones included. */
+  packageRequests(): PackageRecord[];
 }
 
 const READ_API_VERSIONS = ['2022-10-01', VALIDATED_API_VERSION];
@@ -108,6 +114,7 @@ class FakeWorkspace implements WorkspaceService {
   private readonly scoring: Scoring;
   private readonly batch: BatchEndpoints;
   private readonly invocations: BatchInvocations;
+  private readonly packages: ModelPackages;
 
   constructor(private readonly opts: WorkspaceServiceOptions) {
     this.scope = {
@@ -138,6 +145,7 @@ class FakeWorkspace implements WorkspaceService {
     this.scoring = new Scoring(this.online, this.ctx.now, (p) => this.isAuthorized(p));
     this.batch = new BatchEndpoints(this.ctx);
     this.invocations = new BatchInvocations(this.ctx, this.batch, (p) => this.isAuthorized(p));
+    this.packages = new ModelPackages(this.ctx);
     this.initialized = blobs ? blobs.init() : Promise.resolve();
     // A failed init is reported by ready() and by every request, not as an unhandled rejection.
     this.initialized.catch(() => undefined);
@@ -230,6 +238,14 @@ class FakeWorkspace implements WorkspaceService {
     return this.invocations.outputs.map((o) => ({ ...o }));
   }
 
+  scriptPackages(script: PackageScript | undefined): void {
+    this.packages.setScript(script);
+  }
+
+  packageRequests(): PackageRecord[] {
+    return this.packages.records.map((r) => structuredClone(r));
+  }
+
   logUrl(jobName: string): string {
     return this.data.logUrl(jobName);
   }
@@ -266,7 +282,11 @@ class FakeWorkspace implements WorkspaceService {
       return armError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
     }
     if (!this.isAuthorized(principal)) return this.forbidden(principal, req, actionOf(req, route));
-    if (!READ_API_VERSIONS.includes(apiVersion)) {
+    // The model package operation exists only at a preview api-version: it answers other api-versions itself, and
+    // its Location URL carries the preview api-version.
+    const isPackage = req.method === 'POST' && isPackageRoute(route);
+    const isPackagePoll = route.kind === 'operation' && this.packages.owns(route.id) && apiVersion === PACKAGE_API_VERSION;
+    if (!READ_API_VERSIONS.includes(apiVersion) && !isPackage && !isPackagePoll) {
       return armError(400, 'NoRegisteredProviderFound',
         `No registered resource provider found for location '${this.scope.location}' and API version '${apiVersion}' for type 'workspaces'. ` +
         `The supported api-versions are '${READ_API_VERSIONS.join(', ')}'. The supported locations are '${this.scope.location}'.`);
@@ -280,6 +300,7 @@ class FakeWorkspace implements WorkspaceService {
 
     if (route.kind === 'otherSubscription') return armError(404, 'SubscriptionNotFound', `The subscription '${route.subscriptionId}' could not be found.`);
     if (route.kind === 'operation') {
+      if (this.packages.owns(route.id)) return this.packages.poll(route.id, apiVersion);
       if (this.online.owns(route.id)) return this.online.pollResult(route.id, apiVersion);
       if (this.batch.owns(route.id)) return this.batch.pollResult(route.id, apiVersion);
       return pollCancel(this.ctx, this.cancels, route.id, apiVersion);
@@ -297,6 +318,7 @@ class FakeWorkspace implements WorkspaceService {
     }
     const [collection, name, third, fourth, fifth] = route.rest.map(decodeURIComponent);
     if (collection === undefined) return req.method === 'GET' ? ok(workspaceView(this.scope, this.identity)) : undefined;
+    if (isPackage) return this.packages.handle(call, name, fourth);
     if (collection.toLowerCase() === 'onlineendpoints') return this.online.handle(call, route.rest.slice(1).map(decodeURIComponent));
     if (collection.toLowerCase() === 'batchendpoints') return this.batch.handle(call, route.rest.slice(1).map(decodeURIComponent));
     const kind = COLLECTIONS.find((c) => c.toLowerCase() === collection.toLowerCase());
@@ -365,6 +387,13 @@ function parseArmPath(path: string, scope: WorkspaceScope): ArmRoute | undefined
   }
   if (route && !sameText(seg[1], scope.subscriptionId)) return { kind: 'otherSubscription', subscriptionId: seg[1] };
   return route;
+}
+
+/** models/{name}/versions/{version}/package under a workspace. */
+function isPackageRoute(route: ArmRoute): boolean {
+  if (route.kind !== 'workspace' || route.rest.length !== 5) return false;
+  const [collection, , versions, , action] = route.rest.map((x) => x.toLowerCase());
+  return collection === 'models' && versions === 'versions' && action === 'package';
 }
 
 /** The RBAC action ARM would check, for the AuthorizationFailed message. */

@@ -35,7 +35,7 @@ export interface ArmCall {
  * or the 400 to answer. Bodies at any other api-version are refused: only 2024-04-01 has schemas here.
  */
 export function validBody(call: ArmCall, definition: string, what: string): { body: any } | { error: FakeResponse } {
-  const validator: SchemaValidator | undefined = validatorFor(call.apiVersion);
+  const validator: SchemaValidator | undefined = call.apiVersion === VALIDATED_API_VERSION ? validatorFor(call.apiVersion) : undefined;
   if (!validator) {
     return {
       error: {

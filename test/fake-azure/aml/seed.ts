@@ -16,17 +16,27 @@ export interface WorkspaceIdentity {
   artifactContainer: string;
   storageAccountName: string;
   storageAccountId: string;
+  /** The workspace's container registry (where model packages push their images): name, ARM id and login server. */
+  containerRegistryName: string;
+  containerRegistryId: string;
+  containerRegistryLoginServer: string;
 }
 
 export function workspaceIdentity(scope: WorkspaceScope, storage: StorageInfo | undefined): WorkspaceIdentity {
   const workspaceId = stableGuid(`${scope.subscriptionId}/${scope.resourceGroup}/${scope.workspaceName}`.toLowerCase());
   const storageAccountName = storage?.accountName ?? 'devstoreaccount1';
+  // Azure ML names the registry it creates with the workspace after the workspace (alphanumerics only); the
+  // login server is <name>.azurecr.io in the public cloud. Nothing is served there: clients only read the names.
+  const containerRegistryName = `cr${workspaceId.replace(/-/g, '').slice(0, 16)}`;
   return {
     workspaceId,
     defaultContainer: `azureml-blobstore-${workspaceId}`,
     artifactContainer: 'azureml',
     storageAccountName,
     storageAccountId: `/subscriptions/${scope.subscriptionId}/resourceGroups/${scope.resourceGroup}/providers/Microsoft.Storage/storageAccounts/${storageAccountName}`,
+    containerRegistryName,
+    containerRegistryId: `/subscriptions/${scope.subscriptionId}/resourceGroups/${scope.resourceGroup}/providers/Microsoft.ContainerRegistry/registries/${containerRegistryName}`,
+    containerRegistryLoginServer: `${containerRegistryName}.azurecr.io`,
   };
 }
 
@@ -194,7 +204,7 @@ export function workspaceView(scope: WorkspaceScope, id: WorkspaceIdentity): any
       storageAccount: id.storageAccountId,
       keyVault: `${rg}/Microsoft.KeyVault/vaults/kv-${scope.workspaceName}`,
       applicationInsights: `${rg}/Microsoft.insights/components/appi-${scope.workspaceName}`,
-      containerRegistry: null,
+      containerRegistry: id.containerRegistryId,
       discoveryUrl: `${scope.baseUrl}/discovery`,
       mlFlowTrackingUri: mlflowTrackingUri(scope),
       workspaceId: id.workspaceId,

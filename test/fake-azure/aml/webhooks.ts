@@ -95,7 +95,7 @@ export function taskResult(status: string): string {
 
 /** PATCH jobs/{name}: only `properties.notificationSetting.webhooks`, each webhook checked against the spec's Webhook. */
 export function patchJob(ctx: ServiceContext, webhooks: JobWebhooks, call: ArmCall, name: string): FakeResponse {
-  const validator = validatorFor(call.apiVersion);
+  const validator = call.apiVersion === VALIDATED_API_VERSION ? validatorFor(call.apiVersion) : undefined;
   if (!validator) {
     return userError(`This fake Azure ML workspace validates request bodies only at api-version ${VALIDATED_API_VERSION}; the PATCH of job '${name}' used api-version ${call.apiVersion}.`);
   }

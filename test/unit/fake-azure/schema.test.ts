@@ -1,5 +1,6 @@
 import assert from 'assert';
 import schemaFile from '../../fake-azure/schemas/2024-04-01.json';
+import previewFile from '../../fake-azure/schemas/2024-04-01-preview.json';
 import { validatorFor, type ValidationIssue } from '../../fake-azure/schema';
 import commandJob from './fixtures/command-job.json';
 
@@ -162,5 +163,74 @@ describe('request schema validation (api-version 2024-04-01)', () => {
     after.properties.displayName = 'renamed';
     const changed = validator.immutableDifferences('JobBaseResource', before, validator.normalize('JobBaseResource', after));
     assert.deepStrictEqual(changed.sort(), ['properties.command', 'properties.displayName']);
+  });
+});
+
+describe('model package schema (api-version 2024-04-01-preview)', () => {
+  const preview = validatorFor('2024-04-01-preview')!;
+  const packageBody = (): any => ({
+    targetEnvironmentId: 'azureml://locations/eastus/workspaces/00000000-0000-0000-0000-000000000000/environments/diabetes-image/versions/1',
+    inferencingServer: { serverType: 'AzureMLOnline', codeConfiguration: { codeId: 'azureml://subscriptions/s/codes/c/versions/1', scoringScript: 'score.py' } },
+    baseEnvironmentSource: { baseEnvironmentSourceType: 'EnvironmentAsset', resourceId: 'azureml://registries/azureml/environments/sklearn/versions/1' },
+    modelConfiguration: { mode: 'Copy', mountPath: '/var/azureml-app/model' },
+    inputs: [{ inputType: 'UriFolder', path: { inputPathType: 'Url', url: 'azureml://datastores/workspaceblobstore/paths/extra/' } }],
+    environmentVariables: { WORKERS: '2' },
+    tags: { stage: 'prod' },
+  });
+
+  it('carries the attribution of the spec file it was transcribed from', () => {
+    assert.strictEqual(previewFile.source.repository, 'https://github.com/Azure/azure-rest-api-specs');
+    assert.match(previewFile.source.commit, /^[0-9a-f]{40}$/);
+    assert.strictEqual(previewFile.source.license, 'MIT');
+    assert.match(previewFile.source.paths[0], /preview\/2024-04-01-preview\/mfe\.json$/);
+    assert.match(previewFile.$comment.join(' '), /Copyright \(c\) Microsoft Corporation/);
+    assert.match(previewFile.$comment.join(' '), /by hand/);
+  });
+
+  it('has a validator of its own that knows only the package operation', () => {
+    assert.ok(preview);
+    assert.notStrictEqual(preview, validator);
+    assert.ok(preview.has('PackageRequest') && preview.has('PackageResponse'));
+    assert.ok(!preview.has('JobBaseResource'));
+    assert.ok(!validator.has('PackageRequest'));
+  });
+
+  it('accepts a complete package request and fills the spec defaults', () => {
+    assert.deepStrictEqual(preview.validate('PackageRequest', packageBody()), []);
+    const body = packageBody();
+    body.modelConfiguration = {};
+    delete body.inputs[0].mode;
+    const normalized = preview.normalize('PackageRequest', body);
+    assert.strictEqual(normalized.modelConfiguration.mode, 'Download');
+    assert.strictEqual(normalized.inputs[0].mode, 'Copy');
+  });
+
+  it('requires the target environment and the inferencing server', () => {
+    const issues = preview.validate('PackageRequest', { tags: {} });
+    assert.ok(issues.some((i) => i.path === 'targetEnvironmentId' && /is required/.test(i.message)), JSON.stringify(issues));
+    assert.ok(issues.some((i) => i.path === 'inferencingServer' && /is required/.test(i.message)), JSON.stringify(issues));
+  });
+
+  it('picks the concrete types by their discriminators and keeps them closed', () => {
+    const body = packageBody();
+    body.inferencingServer = { serverType: 'Triton', codeConfiguration: { scoringScript: 'score.py' } };
+    body.inputs[0].path = { inputPathType: 'PathVersion', resourceName: 'd', resourceVersion: '1', url: 'x' };
+    body.baseEnvironmentSource = { baseEnvironmentSourceType: 'Image', resourceId: 'x' };
+    const issues = preview.validate('PackageRequest', body);
+    assertIssue(issues, 'inferencingServer.codeConfiguration', /not a known property of TritonInferencingServer/);
+    assertIssue(issues, 'inputs[0].path.url', /not a known property of PackageInputPathVersion/);
+    assertIssue(issues, 'baseEnvironmentSource.baseEnvironmentSourceType', /not a valid BaseEnvironmentSource type/);
+    const custom = packageBody();
+    custom.inferencingServer = { serverType: 'Custom', inferenceConfiguration: { scoringRoute: { path: '/score', port: 'eighty' } } };
+    assertIssue(preview.validate('PackageRequest', custom), 'inferencingServer.inferenceConfiguration.scoringRoute.port', /must be a whole number/);
+  });
+
+  it('rejects values outside the closed enums', () => {
+    const body = packageBody();
+    body.modelConfiguration.mode = 'ReadOnlyMount';
+    body.inputs[0].inputType = 'uri_folder';
+    const issues = preview.validate('PackageRequest', body);
+    assertIssue(issues, 'modelConfiguration.mode', /"ReadOnlyMount" is not one of "Copy", "Download"/);
+    assertIssue(issues, 'inputs[0].inputType', /"uri_folder" is not one of "UriFile", "UriFolder"/);
   });
 });
