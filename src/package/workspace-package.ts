@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as path from 'path';
 import type { TokenCredential } from '@azure/core-auth';
 import type { ModelSpec } from '../deploy/spec';
 import { UserError } from '../errors';
@@ -55,8 +56,15 @@ export async function packageInWorkspace(o: WorkspacePackageOptions): Promise<Wo
   const { client } = o;
   const version = await readModelVersion(client, o.model, o.signal);
   const { name: modelName, version: modelVersion } = modelNameAndVersion(version);
-  if (!fs.existsSync(`${o.code.dir}/${o.code.scoringScript}`)) {
+  if (!fs.existsSync(path.join(o.code.dir, o.code.scoringScript))) {
     throw new UserError(`Input 'scoringScript': '${o.code.scoringScript}' was not found in the code folder ${o.code.dir}. Give the entry script's path relative to codeDirectory.`, { input: 'scoringScript' });
+  }
+  const targetName = o.targetEnvironment?.name ?? `${modelName}-package`;
+  const targetVersion = o.targetEnvironment?.version ?? modelVersion;
+  const existing = await readImage(client, targetName, targetVersion, o.signal);
+  if (existing) {
+    o.log.info(`The environment ${targetName}:${targetVersion} already holds a package (${existing}): nothing to build.`);
+    return { model: { name: modelName, version: modelVersion }, targetEnvironmentId: client.armId('environments', targetName, targetVersion), imageName: existing, buildState: 'Existing', baseEnvironmentId: '' };
   }
   let baseEnvironmentId: string;
   const refs: Parameters<typeof resolveReferences>[0] = { inputs: {}, code: { kind: 'local', dir: o.code.dir } };
@@ -72,9 +80,11 @@ export async function packageInWorkspace(o: WorkspacePackageOptions): Promise<Wo
   }
   const resolved = await resolveReferences(refs, { ...o, specFile: "the task's inputs" });
   if (resolved.environmentId) baseEnvironmentId = resolved.environmentId;
-  const target = { name: o.targetEnvironment?.name ?? `${modelName}-package`, version: o.targetEnvironment?.version ?? modelVersion };
-  const targetEnvironmentId = client.armId('environments', target.name, target.version);
-
+  const target = { name: targetName, version: targetVersion };
+  const ws = await client.workspaceDetails();
+  if (!ws.workspaceId) throw new Error(`The workspace '${client.workspace.workspaceName}' did not report its id (properties.workspaceId).`);
+  // The form the Azure ML SDK sends: the service names the target by location and workspace id, not by ARM id.
+  const targetEnvironmentId = `azureml://locations/${ws.location}/workspaces/${ws.workspaceId}/environments/${target.name}/versions/${target.version}`;
   const body = {
     inferencingServer: { serverType: 'AzureMLOnline', codeConfiguration: { codeId: resolved.codeId!, scoringScript: o.code.scoringScript.split('\\').join('/') } },
     baseEnvironmentSource: { baseEnvironmentSourceType: 'EnvironmentAsset', resourceId: baseEnvironmentId },
@@ -106,14 +116,20 @@ export async function packageInWorkspace(o: WorkspacePackageOptions): Promise<Wo
     logUrl: response?.logUrl,
     baseEnvironmentId,
   };
-  const env = await client.get<{ properties?: { image?: string } }>(`environments/${encodeURIComponent(target.name)}/versions/${encodeURIComponent(target.version)}`, {
-    operation: `read the environment '${target.name}:${target.version}' Azure ML created`,
-    allowNotFound: true,
-    signal: o.signal,
-  });
-  result.imageName = env?.properties?.image;
+  const created = /\/environments\/([^/]+)\/versions\/([^/]+)$/.exec(result.targetEnvironmentId);
+  result.imageName = await readImage(client, created?.[1] ?? target.name, created?.[2] ?? target.version, o.signal);
   o.log.info(result.imageName ? `Azure ML built the image ${result.imageName}.` : `Azure ML packaged the model into ${result.targetEnvironmentId}.`);
   return result;
+}
+
+/** The image of an environment version, or undefined when the version does not exist (yet). */
+async function readImage(client: WorkspaceClient, name: string, version: string, signal?: AbortSignal): Promise<string | undefined> {
+  const env = await client.get<{ properties?: { image?: string } }>(`environments/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`, {
+    operation: `read the environment '${name}:${version}'`,
+    allowNotFound: true,
+    signal,
+  });
+  return env?.properties?.image;
 }
 
 export function workspacePackageSummary(r: WorkspacePackageResult, workspaceName: string): Summary {

@@ -44,7 +44,7 @@ export async function waitForOperation(request: ArmRequester, first: ArmResponse
   type Status = { status?: string; error?: { code?: string; message?: string } } | undefined;
   const result = await pollUntil<Status>({
     read: async () => {
-      const r = await request<Status>('GET', url.pathname, { query, operation: `wait for Azure ML to ${o.operation}`, signal: o.signal });
+      const r = await request<Status>('GET', url.pathname, { query, operation: `${o.operation} (while waiting for it to finish)`, signal: o.signal });
       delay = r?.retryAfterMs;
       body = r?.body;
       // A Location URL answers 202 while the operation runs and 200 (often without a body) once it is done.

@@ -116,6 +116,40 @@ describe('AmlPackage, run as the agent runs it, against the local Azure and Azur
     assert.doesNotMatch(missing.visibleLog, STACK_TRACE);
   });
 
+  describe('workspace mode', () => {
+    afterEach(() => fake.workspace.scriptPackages(undefined));
+
+    it('asks Azure ML to package the model at the preview api-version, waits, and returns the image it built', async () => {
+      const r = await run({ mode: 'workspace', pipRequirements: '', environment: 'azureml:sklearn-env:1' });
+      assert.strictEqual(r.result, 'Succeeded', r.visibleLog);
+      const requests = fake.workspace.packageRequests();
+      assert.strictEqual(requests.length, 1);
+      const body = requests[0].body as any;
+      assert.strictEqual(requests[0].model, 'linear-demo');
+      assert.match(body.targetEnvironmentId, /^azureml:\/\/locations\/[^/]+\/workspaces\/[0-9a-f-]{36}\/environments\/linear-demo-package\/versions\/1$/);
+      assert.deepStrictEqual(body.inferencingServer.serverType, 'AzureMLOnline');
+      assert.strictEqual(body.inferencingServer.codeConfiguration.scoringScript, 'score.py');
+      assert.match(body.baseEnvironmentSource.resourceId, /\/environments\/sklearn-env\/versions\/1$/);
+      assert.match(r.outputs.imageName, /^cr[0-9a-f]{16}\.azurecr\.io\/azureml\/azureml_[0-9a-f]{32}:latest$/);
+      assert.ok(fake.requests.some((q) => q.method === 'POST' && /\/package$/.test(q.path) && q.apiVersion === '2024-04-01-preview'));
+      // A second run finds the package and builds nothing.
+      const again = await run({ mode: 'workspace', pipRequirements: '', environment: 'azureml:sklearn-env:1' });
+      assert.strictEqual(again.result, 'Succeeded', again.visibleLog);
+      assert.strictEqual(fake.workspace.packageRequests().length, 1);
+      assert.strictEqual(again.outputs.imageName, r.outputs.imageName);
+    });
+
+    it('fails with Azure ML\'s reason when the package build fails, creating no environment', async () => {
+      fake.workspace.scriptPackages({ buildState: 'Failed', error: { code: 'BuildFailed', message: 'pip could not install scikit-learn==0.0' } });
+      const r = await run({ mode: 'workspace', pipRequirements: '', environment: 'azureml:sklearn-env:1', targetEnvironment: 'broken-package' });
+      assert.strictEqual(r.result, 'Failed', r.visibleLog);
+      assert.strictEqual(r.errors.length, 1, r.visibleLog);
+      assert.match(r.errors[0], /could not package the model 'linear-demo:1' \(while waiting for it to finish\): BuildFailed: pip could not install scikit-learn==0\.0/);
+      assert.ok(!fake.workspace.resources('environments').some((e) => e.name === 'broken-package'));
+      assert.doesNotMatch(r.visibleLog, STACK_TRACE);
+    });
+  });
+
   describe('image mode', () => {
     // A stand-in for the docker CLI: records its arguments and stdin, answers like a working engine.
     let bin: string;
