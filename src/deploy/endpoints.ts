@@ -1,5 +1,5 @@
 import type { Sleep } from '../http/retry';
-import type { WorkspaceClient } from '../workspace/client';
+import type { ArmResponse, WorkspaceClient } from '../workspace/client';
 import { waitForOperation, type OperationOutcome } from '../workspace/operations';
 import { DEPLOY_API_VERSION, type OnlineDeploymentBody, type OnlineEndpointBody } from './rest-body';
 import type { Traffic } from './traffic';
@@ -102,8 +102,28 @@ export class Endpoints<E, D> {
 
   protected async putAndWait(path: string, body: unknown, operation: string, o: OperationCall): Promise<OperationOutcome> {
     const first = (await this.client.request('PUT', path, { apiVersion: DEPLOY_API_VERSION, body, operation, signal: o.signal }))!;
-    return waitForOperation((m, p, r) => this.client.request(m, p, r), first, { ...o, operation });
+    try {
+      return await waitForOperation((m, p, r) => this.client.request(m, p, r), first, { ...o, operation });
+    } catch (e) {
+      // Canceled while Azure ML still works on it: remembered, so a rollback can wait for it before changing the resource again.
+      if ((e as Error)?.name === 'AbortError') this.unfinished.set(path.toLowerCase(), { first, operation });
+      throw e;
+    }
   }
+
+  /**
+   * Waits, without the step's signal, for an operation a cancellation left running on the endpoint (Azure ML refuses
+   * another change of a resource while one is under way). Undefined when there was none.
+   */
+  async finishUnfinished(endpoint: string, o: Omit<OperationCall, 'signal'>): Promise<OperationOutcome | undefined> {
+    const key = this.endpointPath(endpoint).toLowerCase();
+    const pending = this.unfinished.get(key);
+    if (!pending) return undefined;
+    this.unfinished.delete(key);
+    return waitForOperation((m, p, r) => this.client.request(m, p, r), pending.first, { ...o, operation: pending.operation });
+  }
+
+  private readonly unfinished = new Map<string, { first: ArmResponse<unknown>; operation: string }>();
 
   protected async deleteAndWait(path: string, operation: string, o: OperationCall): Promise<OperationOutcome> {
     const first = await this.client.request('DELETE', path, { apiVersion: DEPLOY_API_VERSION, operation, signal: o.signal, allowNotFound: true });

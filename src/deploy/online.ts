@@ -108,6 +108,8 @@ class RolloutFailure extends Error {
 }
 
 const LOG_TAIL = 100;
+/** How long a rollback waits for an interrupted endpoint change: the agent does not wait long after a cancel. */
+const ROLLBACK_WAIT_MS = 2 * 60_000;
 
 /**
  * Blue/green rollout of one deployment to a managed online endpoint. The new deployment is created next to the
@@ -327,6 +329,9 @@ async function rollBack(o: OnlineRolloutOptions, api: OnlineEndpoints, result: O
   // Rolling back must finish even when the pipeline was canceled: it runs without the step's signal.
   const call = { sleep: o.sleep, timeoutMs: o.timeoutMs };
   try {
+    // A traffic change the cancellation interrupted must end before the traffic can be set again.
+    const unfinished = await api.finishUnfinished(endpoint, { sleep: o.sleep, timeoutMs: Math.min(o.timeoutMs, ROLLBACK_WAIT_MS) });
+    if (unfinished?.timedOut) failure.rollback.problems.push('a traffic change was still running on the endpoint');
     const current = await api.getEndpoint(endpoint);
     if (current && !(sameTraffic(current.properties.traffic, result.trafficBefore) && sameTraffic(current.properties.mirrorTraffic, result.mirrorBefore))) {
       const outcome = await api.putEndpoint(endpoint, { ...endpointBodyFrom(current), properties: { ...endpointBodyFrom(current).properties, traffic: result.trafficBefore, mirrorTraffic: result.mirrorBefore } }, call);
