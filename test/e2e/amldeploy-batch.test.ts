@@ -3,9 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { startFakeAzure, type FakeAzure } from '../fake-azure';
-import { knownSecrets, repoRoot, runTaskAsAgent, TOKEN_PATTERNS, type AgentRun } from './harness';
+import { assertNoSecretsVisible, repoRoot, runTaskAsAgent, STACK_TRACE } from './harness';
 
-const STACK_TRACE = /\n\s+at [^\n]+[(\s][^\s()]+:\d+:\d+\)?/;
 const examples = path.join(repoRoot, 'examples', 'deploy');
 
 describe('AmlDeploy batch, run as the agent runs it, against the local Azure', function () {
@@ -45,11 +44,6 @@ describe('AmlDeploy batch, run as the agent runs it, against the local Azure', f
 
   const changes = (from: number) => fake.requests.slice(from).filter((r) => /batchEndpoints/i.test(r.path) && r.method !== 'GET');
 
-  function assertNoSecretsVisible(r: AgentRun) {
-    for (const secret of knownSecrets(fake)) assert.ok(!r.visibleLog.includes(secret), 'a secret is visible in the task log');
-    for (const pattern of TOKEN_PATTERNS) assert.ok(!pattern.test(r.visibleLog), `the task log contains something like a token: ${pattern}`);
-  }
-
   it('creates the batch endpoint and deployment, makes it the default, scores the data and waits for the job', async () => {
     fake.workspace.scriptJobs({ logLines: ['Scoring mini-batch 1 of 4', 'Scoring mini-batch 4 of 4', 'Done: 40 rows'] });
     const r = await run({ invokeInput: 'azureml:diabetes-data:1', invokeInputType: 'uri_file' });
@@ -74,7 +68,7 @@ describe('AmlDeploy batch, run as the agent runs it, against the local Azure', f
     assert.match(summary, /diabetes-batch/);
     assert.match(summary, /Default deployment \| nightly/);
     assert.match(summary, /Completed/);
-    assertNoSecretsVisible(r);
+    assertNoSecretsVisible(r, fake);
   });
 
   it('changes nothing when the same deployment is deployed again', async () => {

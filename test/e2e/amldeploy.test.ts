@@ -4,9 +4,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { startFakeAzure, type FakeAzure } from '../fake-azure';
 import { rawRequest, tokenWithSecret } from '../fake-azure/client';
-import { knownSecrets, repoRoot, runTaskAsAgent, TOKEN_PATTERNS, type AgentRun } from './harness';
+import { assertNoSecretsVisible, repoRoot, runTaskAsAgent, STACK_TRACE, summaryOf, type AgentRun } from './harness';
 
-const STACK_TRACE = /\n\s+at [^\n]+[(\s][^\s()]+:\d+:\d+\)?/;
 const examples = path.join(repoRoot, 'examples', 'deploy');
 
 describe('AmlDeploy online, run as the agent runs it, against the local Azure', function () {
@@ -72,18 +71,6 @@ describe('AmlDeploy online, run as the agent runs it, against the local Azure', 
       .filter((r) => r.method === 'PUT' && /onlineEndpoints\/[^/]+$/i.test(r.path))
       .map((r) => ({ traffic: (r.body as any)?.properties?.traffic ?? {}, mirror: (r.body as any)?.properties?.mirrorTraffic ?? {} }));
 
-  function assertNoSecretsVisible(r: AgentRun) {
-    for (const secret of knownSecrets(fake)) assert.ok(!r.visibleLog.includes(secret), 'a secret is visible in the task log');
-    for (const pattern of TOKEN_PATTERNS) assert.ok(!pattern.test(r.visibleLog), `the task log contains something like a token: ${pattern}`);
-    for (const [name, value] of Object.entries(r.outputs)) for (const secret of r.maskedSecrets) assert.ok(!value.includes(secret), `output ${name} holds a secret`);
-  }
-
-  function summaryOf(r: AgentRun): string {
-    const m = /##vso\[task\.uploadsummary\](.+)/.exec(r.stdout);
-    assert.ok(m, `no run summary was uploaded:\n${r.visibleLog}`);
-    return fs.readFileSync(m[1].trim(), 'utf8');
-  }
-
   function assertFailedWithTrafficKept(r: AgentRun, before: Record<string, number>, message: RegExp) {
     assert.strictEqual(r.result, 'Failed', r.visibleLog);
     assert.strictEqual(r.errors.length, 1, r.visibleLog);
@@ -91,7 +78,7 @@ describe('AmlDeploy online, run as the agent runs it, against the local Azure', 
     assert.match(r.errors[0], /The traffic is back to what it was/);
     assert.doesNotMatch(r.visibleLog, STACK_TRACE);
     assert.deepStrictEqual(JSON.parse(r.outputs.traffic), before);
-    assertNoSecretsVisible(r);
+    assertNoSecretsVisible(r, fake, { outputs: true });
   }
 
   it('creates the endpoint and its first deployment, smoke tests it, and gives it all the traffic', async () => {
@@ -107,7 +94,7 @@ describe('AmlDeploy online, run as the agent runs it, against the local Azure', 
     const pinned = fake.workspace.scoringRequests().filter((s) => s.endpoint === 'diabetes-endpoint' && s.pinned);
     assert.ok(pinned.length >= 1 && pinned.every((s) => s.deployment === 'blue' && s.status === 200), JSON.stringify(pinned));
     assert.ok(r.maskedSecrets.length >= 2, 'the endpoint keys were not registered as secrets');
-    assertNoSecretsVisible(r);
+    assertNoSecretsVisible(r, fake, { outputs: true });
     const summary = summaryOf(r);
     assert.match(summary, /diabetes-endpoint/);
     assert.match(summary, /blue=100%/);
@@ -151,7 +138,7 @@ describe('AmlDeploy online, run as the agent runs it, against the local Azure', 
     assert.match(summary, /Traffic after \| green=100%/);
     assert.match(summary, /\| 10% \| blue=90%, green=10% \| passed/);
     assert.match(summary, /diabetes-model:2/);
-    assertNoSecretsVisible(r);
+    assertNoSecretsVisible(r, fake, { outputs: true });
   });
 
   it('rolls back a deployment that fails to provision: traffic untouched, container logs printed, the deployment deleted', async () => {

@@ -4,11 +4,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { startFakeAzure, type FakeAzure } from '../fake-azure';
 import { azuriteServiceClient, BLOB_UPLOAD_OPERATIONS } from '../fake-azure/storage';
-import { knownSecrets, runTaskAsAgent, TOKEN_PATTERNS, type AgentRun, type AuthScheme } from './harness';
+import { assertNoSecretsVisible, runTaskAsAgent, STACK_TRACE, summaryOf, type AgentRun, type AuthScheme } from './harness';
 
 const PROD = { workspaceName: 'mlw-prod', resourceGroup: 'rg-mlops-prod' };
 const REGISTRY = { registryName: 'mlr-shared', resourceGroup: 'rg-mlops-shared' };
-const STACK_TRACE = /\n\s+at [^\n]+[(\s][^\s()]+:\d+:\d+\)?/;
 
 /** A model folder with nested files, one binary and bigger than one upload block. */
 function modelFiles(seed: string): Record<string, Buffer> {
@@ -86,18 +85,6 @@ describe('AmlRegisterModel action promote, run as the agent runs it, from dev to
 
   const uploads = () => fake.storage!.requests.filter((r) => BLOB_UPLOAD_OPERATIONS.has(r.operation)).map((r) => `${r.operation} ${r.path}`);
 
-  function assertNoSecretsVisible(r: AgentRun) {
-    for (const secret of knownSecrets(fake)) assert.ok(!r.visibleLog.includes(secret), 'a secret is visible in the task log');
-    assert.ok(!r.visibleLog.includes(fake.storage!.accountKey), 'the datastore key is visible in the task log');
-    for (const pattern of TOKEN_PATTERNS) assert.ok(!pattern.test(r.visibleLog), `the task log contains something like a token: ${pattern}`);
-  }
-
-  function summaryOf(r: AgentRun): string {
-    const m = /##vso\[task\.uploadsummary\](.+)/.exec(r.stdout);
-    assert.ok(m, `no run summary was uploaded:\n${r.visibleLog}`);
-    return fs.readFileSync(m[1].trim(), 'utf8');
-  }
-
   it('promotes a version registered in dev to prod with its own service connection: same files, version, tags and lineage; promoting again changes nothing', async () => {
     const files = modelFiles('dev-run-1');
     const registered = await registerInDev('credit-model', files);
@@ -142,7 +129,7 @@ describe('AmlRegisterModel action promote, run as the agent runs it, from dev to
     assert.match(summary, /\| Result \| promoted \|/);
     assert.match(summary, /\| Files \| 3 \(/);
     assert.ok(r.maskedSecrets.includes(fake.storage!.accountKey), 'the datastore key was not masked');
-    assertNoSecretsVisible(r);
+    assertNoSecretsVisible(r, fake, { storageKey: 'required' });
 
     const created = prod().createdCount();
     fake.storage!.clearRequests();
@@ -153,7 +140,7 @@ describe('AmlRegisterModel action promote, run as the agent runs it, from dev to
     assert.deepStrictEqual(uploads(), [], 'promoting again wrote blobs');
     assert.match(again.visibleLog, /credit-model:1 was already in workspace mlw-prod with the same files: nothing was copied or created\./);
     assert.match(summaryOf(again), /\| Result \| already there with the same files: nothing changed \|/);
-    assertNoSecretsVisible(again);
+    assertNoSecretsVisible(again, fake, { storageKey: 'required' });
   });
 
   it('promotes into a registry and gives the registry form of the model URI', async () => {
@@ -179,7 +166,7 @@ describe('AmlRegisterModel action promote, run as the agent runs it, from dev to
     const [container, ...rest] = decodeURIComponent(new URL(version.properties.modelUri).pathname).split('/').filter(Boolean);
     assert.strictEqual(container, registry().storage.container);
     assertSameFiles(await readFolder(container, rest.join('/')), files);
-    assertNoSecretsVisible(r);
+    assertNoSecretsVisible(r, fake, { storageKey: 'required' });
   });
 
   it('fails with one clear error and creates nothing when the target connection has no access to prod', async () => {
@@ -195,7 +182,7 @@ describe('AmlRegisterModel action promote, run as the agent runs it, from dev to
     assert.strictEqual(prod().createdCount(), created, 'something was created in prod');
     assert.deepStrictEqual(uploads(), [], 'something was written to storage');
     assert.ok(!('modelRegistered' in r.outputs), 'an output was set');
-    assertNoSecretsVisible(r);
+    assertNoSecretsVisible(r, fake, { storageKey: 'required' });
   });
 
   it('names the target inputs to check when the target workspace or registry does not exist', async () => {
@@ -215,6 +202,6 @@ describe('AmlRegisterModel action promote, run as the agent runs it, from dev to
     assert.deepStrictEqual(r.errors.length, 1, r.visibleLog);
     assert.match(r.errors[0], /^The model no-such-model:7 was not found in workspace 'mlw-demo'\. Check the sourceModel input/);
     assert.strictEqual(prod().createdCount(), created);
-    assertNoSecretsVisible(r);
+    assertNoSecretsVisible(r, fake, { storageKey: 'required' });
   });
 });

@@ -4,9 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { rawRequest, tokenWithSecret } from '../fake-azure/client';
 import { startFakeAzure, type FakeAzure } from '../fake-azure';
-import { knownSecrets, runTaskAsAgent, TOKEN_PATTERNS, type AgentRun } from './harness';
-
-const STACK_TRACE = /\n\s+at [^\n]+[(\s][^\s()]+:\d+:\d+\)?/;
+import { assertNoSecretsVisible, runTaskAsAgent, STACK_TRACE, summaryOf, type AgentRun } from './harness';
 
 describe('AmlRegisterModel, run as the agent runs it, against the local Azure', function () {
   this.timeout(120_000);
@@ -35,18 +33,6 @@ describe('AmlRegisterModel, run as the agent runs it, against the local Azure', 
       // The summary file must outlive the run for the test to read it.
       env: { AGENT_TEMPDIRECTORY: summaries, ...env },
     });
-
-  function assertNoSecretsVisible(r: AgentRun) {
-    for (const secret of knownSecrets(fake)) assert.ok(!r.visibleLog.includes(secret), 'a secret is visible in the task log');
-    if (fake.storage) assert.ok(!r.visibleLog.includes(fake.storage.accountKey), 'the datastore key is visible in the task log');
-    for (const pattern of TOKEN_PATTERNS) assert.ok(!pattern.test(r.visibleLog), `the task log contains something like a token: ${pattern}`);
-  }
-
-  function summaryOf(r: AgentRun): string {
-    const m = /##vso\[task\.uploadsummary\](.+)/.exec(r.stdout);
-    assert.ok(m, `no run summary was uploaded:\n${r.visibleLog}`);
-    return fs.readFileSync(m[1].trim(), 'utf8');
-  }
 
   const workspacePath = () => `/subscriptions/${fake.subscriptionId}/resourceGroups/${fake.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${fake.workspaceName}`;
 
@@ -80,7 +66,7 @@ describe('AmlRegisterModel, run as the agent runs it, against the local Azure', 
     assert.doesNotMatch(r.visibleLog, STACK_TRACE);
     assert.doesNotMatch(r.visibleLog, /Unexpected error/);
     assert.strictEqual(fake.workspace.createdCount(), createdBefore, 'something was created');
-    assertNoSecretsVisible(r);
+    assertNoSecretsVisible(r, fake, { storageKey: 'whenOn' });
   }
 
   it('registers a job output with lineage tags and the job\'s metrics once the gate passes, and a retried run registers nothing new', async () => {
@@ -116,7 +102,7 @@ describe('AmlRegisterModel, run as the agent runs it, against the local Azure', 
     assert.match(summary, /\| Metric \| Candidate \| Condition \/ champion \| Result \|/);
     assert.match(summary, /\| accuracy \| 0\.93 \| \\>= 0\.9 \| pass \|/);
     assert.match(summary, /\| rmse \| 3\.1 \| \\< 3\.5 \| pass \|/);
-    assertNoSecretsVisible(r);
+    assertNoSecretsVisible(r, fake, { storageKey: 'whenOn' });
 
     const created = fake.workspace.createdCount();
     const retry = await run({ modelName: 'churn', jobName: job, jobOutput: 'model', metricConditions: 'accuracy >= 0.9\nrmse < 3.5', description: 'Churn classifier', tags: 'team=growth' });
@@ -140,7 +126,7 @@ describe('AmlRegisterModel, run as the agent runs it, against the local Azure', 
     assert.strictEqual(v.properties.modelUri, `azureml://jobs/${job}/outputs/artifacts/paths/model/`);
     assert.strictEqual(v.properties.modelType, 'mlflow_model');
     assert.strictEqual(v.properties.stage, 'Development');
-    assertNoSecretsVisible(r);
+    assertNoSecretsVisible(r, fake, { storageKey: 'whenOn' });
   });
 
   it('uploads a local folder with nested files to the default datastore, and uploads nothing for the same content again', async () => {
@@ -158,7 +144,7 @@ describe('AmlRegisterModel, run as the agent runs it, against the local Azure', 
     assert.deepStrictEqual(puts.sort(), [`LocalUpload/${m[1]}/model/MLmodel`, `LocalUpload/${m[1]}/model/weights/layer1.bin`]);
     assert.deepStrictEqual({ ...v.properties.properties }, { 'metrics.accuracy': '0.9' });
     assert.ok(r.maskedSecrets.includes(fake.storage!.accountKey), 'the datastore key was not masked');
-    assertNoSecretsVisible(r);
+    assertNoSecretsVisible(r, fake, { storageKey: 'whenOn' });
 
     fake.storage!.clearRequests();
     const again = await run({ modelName: 'local-model', modelPath: 'outputs/model' }, { BUILD_BUILDID: '5000' });

@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { startFakeAzure, type FakeAzure } from '../fake-azure';
 import { rawRequest, tokenWithSecret } from '../fake-azure/client';
-import { knownSecrets, runTaskAsAgent, TOKEN_PATTERNS, type AgentRun } from './harness';
+import { assertNoSecretsVisible, runTaskAsAgent, summaryOf } from './harness';
 
 const project = path.join(__dirname, 'fixtures', 'project');
 // Compiled tests run from build/; the fixtures stay in the source tree.
@@ -46,18 +46,6 @@ describe('AmlTrain while the job runs and after it, against the local Azure', fu
       cwd: fixtures,
       env: { AGENT_TEMPDIRECTORY: temp },
     });
-
-  function summaryOf(r: AgentRun): string {
-    const m = /##vso\[task\.uploadsummary\](.+)/.exec(r.stdout);
-    assert.ok(m, `no run summary was uploaded:\n${r.visibleLog}`);
-    return fs.readFileSync(m[1].trim(), 'utf8');
-  }
-
-  function assertNoSecretsVisible(r: AgentRun) {
-    for (const secret of knownSecrets(fake)) assert.ok(!r.visibleLog.includes(secret), 'a secret is visible in the task log');
-    for (const pattern of TOKEN_PATTERNS) assert.ok(!pattern.test(r.visibleLog), `the task log contains something like a token: ${pattern}`);
-    assert.doesNotMatch(r.visibleLog, /azureml-logs\/ExperimentRun/, 'a log URL is visible');
-  }
 
   async function putJob(name: string, properties: Record<string, unknown>): Promise<void> {
     const token = await tokenWithSecret(fake, fake.identities.secret.clientId, fake.identities.secret.clientSecret);
@@ -101,7 +89,7 @@ describe('AmlTrain while the job runs and after it, against the local Azure', fu
     assert.match(summary, /\| rmse \| 53\.9 \|/);
     assert.match(summary, /\| default \| azureml:\/\/datastores\/workspaceartifactstore/);
     assert.ok(r.maskedSecrets.some((s) => s.includes('/azureml-logs/ExperimentRun/')), 'the log SAS URL was not masked');
-    assertNoSecretsVisible(r);
+    assertNoSecretsVisible(r, fake, { logUrls: true });
   });
 
   it('fails a failed job with its error and the last 50 lines of its log', async () => {
@@ -159,7 +147,7 @@ describe('AmlTrain while the job runs and after it, against the local Azure', fu
     const summaryAt = r.visibleLog.indexOf('##vso[task.uploadsummary]');
     assert.ok(summaryAt > r.visibleLog.lastIndexOf('[eval] eval line'), 'the summary comes after the logs');
     assert.strictEqual(fake.workspace.jobs().filter((j) => j.name === 'pipeline_report_1').length, 1, 'nothing was submitted');
-    assertNoSecretsVisible(r);
+    assertNoSecretsVisible(r, fake, { logUrls: true });
   });
 
   it('fails report mode on a pipeline whose step failed, with that step log tail', async () => {

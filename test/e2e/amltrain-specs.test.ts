@@ -3,12 +3,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { startFakeAzure, type FakeAzure } from '../fake-azure';
-import { runTaskAsAgent, type AuthScheme, type RunOptions } from './harness';
+import { runTaskAsAgent, STACK_TRACE, type AuthScheme, type RunOptions } from './harness';
 
 // Compiled tests run from build/; the examples stay in the source tree.
 const examples = [path.resolve(__dirname, '..', '..', 'examples', 'train'), path.resolve(__dirname, '..', '..', '..', 'examples', 'train')].find((dir) => fs.existsSync(path.join(dir, 'pipeline.yml')))!;
-
-const STACK_TRACE = /\n\s+at [^\n]+[(\s][^\s()]+:\d+:\d+\)?/;
 
 describe('AmlTrain with pipeline and sweep jobs, run as the agent runs it, against the local Azure', function () {
   this.timeout(180_000);

@@ -3,14 +3,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { startFakeAzure, type FakeAzure } from '../fake-azure';
-import { knownSecrets, runTaskAsAgent, TOKEN_PATTERNS, type AgentRun, type AuthScheme, type RunOptions } from './harness';
+import { assertNoSecretsVisible, runTaskAsAgent, STACK_TRACE, type AuthScheme, type RunOptions } from './harness';
 
 const project = path.join(__dirname, 'fixtures', 'project');
 // Compiled tests run from build/; the fixtures stay in the source tree.
 const fixtures = fs.existsSync(project) ? project : path.resolve(__dirname, '..', '..', '..', 'test', 'e2e', 'fixtures', 'project');
 const jobSpec = path.join(fixtures, 'job.yml');
-
-const STACK_TRACE = /\n\s+at [^\n]+[(\s][^\s()]+:\d+:\d+\)?/;
 
 describe('AmlTrain, run as the agent runs it, against the local Azure', function () {
   this.timeout(120_000);
@@ -30,11 +28,6 @@ describe('AmlTrain, run as the agent runs it, against the local Azure', function
   const run = (scheme: AuthScheme | undefined, inputs: Record<string, string>, extra: Partial<RunOptions> = {}) =>
     runTaskAsAgent({ fake, task: 'AmlTrain', scheme, inputs: { resourceGroup: fake.resourceGroup, workspaceName: fake.workspaceName, ...inputs }, cwd: fixtures, ...extra });
 
-  function assertNoSecretsVisible(r: AgentRun) {
-    for (const secret of knownSecrets(fake)) assert.ok(!r.visibleLog.includes(secret), 'a secret is visible in the task log');
-    for (const pattern of TOKEN_PATTERNS) assert.ok(!pattern.test(r.visibleLog), `the task log contains something like a token: ${pattern}`);
-  }
-
   for (const scheme of ['secret', 'certificate', 'federated', 'managed'] as const) {
     it(`submits the job and finishes green with a ${scheme} service connection`, async () => {
       const before = fake.workspace.jobs().length;
@@ -50,7 +43,7 @@ describe('AmlTrain, run as the agent runs it, against the local Azure', function
       assert.strictEqual(job.body.properties.tags.team, 'diabetes');
       assert.strictEqual(job.body.properties.inputs.training_data.uri.endsWith('/data/diabetes-data/versions/1'), true);
       assert.strictEqual(job.body.properties.inputs.training_data.mode, 'ReadOnlyMount');
-      assertNoSecretsVisible(r);
+      assertNoSecretsVisible(r, fake);
       if (scheme === 'secret') assert.ok(r.maskedSecrets.includes(fake.identities.secret.clientSecret), 'the client secret was not masked');
       if (scheme === 'federated') assert.ok(r.maskedSecrets.includes(fake.identities.federated.systemAccessToken), 'the system access token was not masked');
       if (scheme === 'federated') assert.ok(r.maskedSecrets.some((s) => s.startsWith('eyJ')), 'the OIDC token was not masked');
@@ -169,7 +162,7 @@ describe('AmlTrain, run as the agent runs it, against the local Azure', function
         assert.match(r.errors[0], c.expect);
         assert.doesNotMatch(r.visibleLog, STACK_TRACE);
         assert.strictEqual(fake.workspace.createdCount(), createdBefore, 'something was created in the workspace');
-        assertNoSecretsVisible(r);
+        assertNoSecretsVisible(r, fake);
       });
     }
   });

@@ -5,11 +5,10 @@ import * as path from 'path';
 import { startFakeAzure, type FakeAzure } from '../fake-azure';
 import { azuriteServiceClient } from '../fake-azure/storage';
 import { customers, toDelimited, toJsonLines, toParquet, write, type Customer } from './data-fixtures';
-import { knownSecrets, runTaskAsAgent, type AgentRun, type RunOptions } from './harness';
+import { knownSecrets, runTaskAsAgent, STACK_TRACE, type AgentRun, type RunOptions } from './harness';
 
 const fixtures = [path.join(__dirname, 'fixtures', 'data'), path.resolve(__dirname, '..', '..', '..', 'test', 'e2e', 'fixtures', 'data')].find((d) => fs.existsSync(path.join(d, 'schema.yml')))!;
 const schema = path.join(fixtures, 'schema.yml');
-const STACK_TRACE = /\n\s+at [^\n]+[(\s][^\s()]+:\d+:\d+\)?/;
 
 interface Report {
   passed: boolean;

@@ -1,3 +1,4 @@
+import * as assert from 'assert';
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -235,3 +236,34 @@ export function knownSecrets(fake: FakeAzure): string[] {
 
 /** Anything that looks like a bearer token, a JWT or a SAS signature. */
 export const TOKEN_PATTERNS = [/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/, /[?&]sig=[A-Za-z0-9%+/=]{10,}/i, /AccountKey=/i, /Bearer [A-Za-z0-9._-]{20,}/];
+
+/** A Node.js stack trace (`\n    at fn (file:line:col)`), which a task's log must never show. */
+export const STACK_TRACE = /\n\s+at [^\n]+[(\s][^\s()]+:\d+:\d+\)?/;
+
+export interface SecretChecks {
+  /** Also: no output variable holds a secret the task masked. */
+  outputs?: boolean;
+  /** Also: the datastore account key is not in the log; `required` also asserts that storage is on. */
+  storageKey?: 'required' | 'whenOn';
+  /** Also: no run log URL (`azureml-logs/ExperimentRun...`) is in the log. */
+  logUrls?: boolean;
+}
+
+/** Asserts that no known secret and nothing like a token is in the task's visible log (and what `checks` adds). */
+export function assertNoSecretsVisible(r: AgentRun, fake: FakeAzure, checks: SecretChecks = {}): void {
+  for (const secret of knownSecrets(fake)) assert.ok(!r.visibleLog.includes(secret), 'a secret is visible in the task log');
+  if (checks.storageKey === 'required') assert.ok(fake.storage, 'storage (Azurite) is not on');
+  if (checks.storageKey && fake.storage) assert.ok(!r.visibleLog.includes(fake.storage.accountKey), 'the datastore key is visible in the task log');
+  for (const pattern of TOKEN_PATTERNS) assert.ok(!pattern.test(r.visibleLog), `the task log contains something like a token: ${pattern}`);
+  if (checks.outputs) {
+    for (const [name, value] of Object.entries(r.outputs)) for (const secret of r.maskedSecrets) assert.ok(!value.includes(secret), `output ${name} holds a secret`);
+  }
+  if (checks.logUrls) assert.doesNotMatch(r.visibleLog, /azureml-logs\/ExperimentRun/, 'a log URL is visible');
+}
+
+/** The run summary the task uploaded (`##vso[task.uploadsummary]`). */
+export function summaryOf(r: AgentRun): string {
+  const m = /##vso\[task\.uploadsummary\](.+)/.exec(r.stdout);
+  assert.ok(m, `no run summary was uploaded:\n${r.visibleLog}`);
+  return fs.readFileSync(m[1].trim(), 'utf8');
+}

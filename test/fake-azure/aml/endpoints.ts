@@ -1,24 +1,21 @@
 // Managed and Kubernetes online endpoints and their deployments: PUT/DELETE as long-running operations, traffic rules,
 // keys and tokens, deployment logs and SKUs, with provisioning scripted per deployment by tests.
 import { randomBytes } from 'crypto';
-import { armError, type FakeResponse } from '../http';
+import type { FakeResponse } from '../http';
 import type { ValidationIssue } from '../schema';
-import { validatorFor, VALIDATED_API_VERSION } from '../schema';
 import { validBody, type ArmCall, type ServiceContext } from './context';
+import { EndpointCollection, type DeploymentBase, type EndpointBase, type ProvisioningScript, type ResourceState } from './endpoint-common';
 import { listPage } from './lists';
-import { invalidBody, ok, systemData, userError, type SystemData } from './responses';
-import { checkLocation, conflict, DEPLOYMENT_NAME, ENDPOINT_NAME, EndpointOperations, identityView, type Operation, type ProvisioningOutcome } from './operations';
-import { inScope, parseArmChildId, PROVIDER, workspaceArmId } from './scope';
+import { conflict } from './operations';
+import { invalidBody, ok, systemData, userError } from './responses';
+import { inScope, parseArmChildId, PROVIDER } from './scope';
 import type { FixedResource } from './store';
 
 export type { ProvisioningOutcome } from './operations';
 
-/** What a test scripts for a deployment (by name, or `*` for any). */
-export interface DeploymentScript {
-  /** Default Succeeded. */
-  provisioning?: ProvisioningOutcome;
-  /** The error a Failed provisioning reports (default an image build failure as Azure ML reports it). */
-  error?: { code: string; message: string };
+/** What a test scripts for a deployment (by name, or `*` for any); a Failed provisioning's `error` defaults to an
+ * image build failure as Azure ML reports it. */
+export interface DeploymentScript extends ProvisioningScript {
   /** Container logs returned by getLogs (InferenceServer); default a few start-up lines. */
   logLines?: string[];
   /** StorageInitializer container logs. */
@@ -29,29 +26,16 @@ export interface DeploymentScript {
   latencyMs?: number;
 }
 
-export type EndpointState = 'Creating' | 'Updating' | 'Succeeded' | 'Failed' | 'Deleting';
-export type DeploymentState = 'Creating' | 'Updating' | 'Succeeded' | 'Failed' | 'Deleting';
+export type EndpointState = ResourceState;
+export type DeploymentState = ResourceState;
 
-export interface DeploymentRecord {
-  name: string;
-  endpoint: string;
-  body: any;
-  state: DeploymentState;
-  systemData: SystemData;
-  created: Date;
-  script: DeploymentScript;
+export interface DeploymentRecord extends DeploymentBase<DeploymentScript> {
   /** Scoring requests answered so far (drives failureRate). */
   scored: number;
 }
 
-export interface EndpointRecord {
-  name: string;
-  body: any;
-  state: EndpointState;
-  systemData: SystemData;
-  created: Date;
+export interface EndpointRecord extends EndpointBase<DeploymentRecord> {
   keys: { primaryKey: string; secondaryKey: string };
-  deployments: Map<string, DeploymentRecord>;
   /** Smooth weighted round robin state of the live traffic, reset whenever traffic changes. */
   rr: Map<string, number>;
   /** Requests routed by traffic (drives the mirror share). */
@@ -64,31 +48,17 @@ const DEFAULT_FAILURE = {
 };
 
 /** The online endpoints of one workspace. */
-export class OnlineEndpoints {
-  readonly endpoints = new Map<string, EndpointRecord>();
-  private readonly ops: EndpointOperations;
-  private scripts: Record<string, DeploymentScript> = {};
+export class OnlineEndpoints extends EndpointCollection<DeploymentScript, DeploymentRecord, EndpointRecord> {
   /** AML tokens issued by the `token` action: token -> endpoint and expiry. */
   readonly amlTokens = new Map<string, { endpoint: string; expires: Date }>();
 
-  constructor(private readonly ctx: ServiceContext) {
-    this.ops = new EndpointOperations(ctx, (op) => this.settle(op));
+  constructor(ctx: ServiceContext) {
+    super(ctx, { label: 'Online', collection: 'onlineEndpoints', scriptCall: 'scriptDeployments', releaseCall: 'releaseDeployment', defaultFailure: DEFAULT_FAILURE });
   }
 
-  script(scripts: Record<string, DeploymentScript> | undefined): void {
-    for (const [name, s] of Object.entries(scripts ?? {})) {
-      if (s.provisioning !== undefined && !['Succeeded', 'Failed', 'hang'].includes(s.provisioning)) throw new Error(`scriptDeployments: ${name}.provisioning must be Succeeded, Failed or hang`);
-      if (s.failureRate !== undefined && !(s.failureRate >= 0 && s.failureRate <= 1)) throw new Error(`scriptDeployments: ${name}.failureRate must be within 0..1`);
-      if (s.latencyMs !== undefined && !(s.latencyMs >= 0)) throw new Error(`scriptDeployments: ${name}.latencyMs must be >= 0`);
-    }
-    this.scripts = structuredClone(scripts ?? {});
-  }
-
-  /** Ends the provisioning of a hanging deployment; the next poll of its operation reports the outcome. */
-  release(endpoint: string, deployment: string, outcome: 'Succeeded' | 'Failed' = 'Succeeded'): void {
-    const op = this.ops.provisioning(endpoint, deployment);
-    if (!op) throw new Error(`releaseDeployment: no provisioning under way for ${endpoint}/${deployment}`);
-    op.released = outcome;
+  protected override checkScript(name: string, s: DeploymentScript): void {
+    if (s.failureRate !== undefined && !(s.failureRate >= 0 && s.failureRate <= 1)) throw new Error(`scriptDeployments: ${name}.failureRate must be within 0..1`);
+    if (s.latencyMs !== undefined && !(s.latencyMs >= 0)) throw new Error(`scriptDeployments: ${name}.latencyMs must be >= 0`);
   }
 
   // ---- routing -------------------------------------------------------------------------------------
@@ -126,46 +96,16 @@ export class OnlineEndpoints {
     return undefined;
   }
 
-  private withEndpoint(name: string, f: (e: EndpointRecord) => FakeResponse): FakeResponse {
-    const e = this.endpoints.get(name);
-    if (!e) return this.missingEndpoint(name);
-    return f(e);
-  }
-
-  private withDeployment(endpoint: string, name: string, f: (e: EndpointRecord, d: DeploymentRecord) => FakeResponse): FakeResponse {
-    return this.withEndpoint(endpoint, (e) => {
-      const d = e.deployments.get(name);
-      if (!d) return armError(404, 'ResourceNotFound', `Online deployment '${name}' was not found under endpoint '${endpoint}' in workspace '${this.ctx.scope.workspaceName}'.`);
-      return f(e, d);
-    });
-  }
-
-  private missingEndpoint(name: string): FakeResponse {
-    return armError(404, 'ResourceNotFound', `Online endpoint '${name}' was not found in workspace '${this.ctx.scope.workspaceName}'.`);
-  }
-
   // ---- endpoints -----------------------------------------------------------------------------------
 
-  private list(call: ArmCall): FakeResponse {
-    const items = [...this.endpoints.values()].map((e) => ({ view: this.endpointView(e), created: e.created, name: e.name }));
-    return listPage(call.req, items, this.ctx.scope.baseUrl);
-  }
-
   private putEndpoint(call: ArmCall, name: string): FakeResponse {
-    if (!ENDPOINT_NAME.test(name)) {
-      return userError(`'${name}' is not a valid online endpoint name: it must start with a letter, be 3 to 32 characters long and contain only letters, digits and '-'.`);
-    }
-    const checked = validBody(call, 'OnlineEndpointTrackedResource', `online endpoint '${name}'`);
-    if ('error' in checked) return checked.error;
-    const body = checked.body;
-    const existing = this.endpoints.get(name);
-    const issues: ValidationIssue[] = [];
-    checkLocation(this.ctx, body, issues);
+    const put = this.endpointPut(call, name, 'OnlineEndpointTrackedResource');
+    if ('error' in put) return put.error;
+    const { body, existing, issues } = put;
     const compute = this.endpointCompute(body.properties.compute, issues);
     if (existing) {
-      const changed = validatorFor(VALIDATED_API_VERSION)!.immutableDifferences('OnlineEndpointTrackedResource', existing.body, body)
-        .filter((p) => !p.startsWith('properties.keys')); // keys are never returned, so a re-PUT cannot repeat them
-      if (changed.length) issues.push(...changed.map((p) => ({ path: p, message: 'cannot be changed after the endpoint is created' })));
+      // keys are never returned, so a re-PUT cannot repeat them
+      this.endpointChanges('OnlineEndpointTrackedResource', existing, body, issues, (p) => !p.startsWith('properties.keys'));
       // The spec does not mark compute create-only, but a managed endpoint cannot become a Kubernetes one (or move clusters).
       const before = this.computeOf(existing);
       if (compute !== 'invalid' && before?.name.toLowerCase() !== compute?.name.toLowerCase()) {
@@ -176,35 +116,17 @@ export class OnlineEndpoints {
     if (compute && compute !== 'invalid' && Object.values<number>(body.properties.mirrorTraffic ?? {}).some((v) => v !== 0)) {
       issues.push({ path: 'properties.mirrorTraffic', message: `Mirrored traffic is not supported on Kubernetes online endpoints (endpoint '${name}' runs on compute '${compute.name}')` });
     }
-    if (issues.length) return invalidBody(issues, `online endpoint '${name}'`);
-    if (existing && this.busy(existing)) return conflict(`Online endpoint '${name}' is ${existing.state}; wait for that operation to finish.`);
-
-    const now = this.ctx.now();
-    let record: EndpointRecord;
-    if (existing) {
-      if (!sameTraffic(existing.body.properties.traffic, body.properties.traffic)) existing.rr.clear();
-      existing.body = body;
-      existing.state = 'Updating';
-      existing.systemData = systemData(call.principal, now, existing.systemData);
-      record = existing;
-    } else {
-      const keys = body.properties.keys ?? {};
-      record = {
-        name,
-        body,
-        state: 'Creating',
-        systemData: systemData(call.principal, now),
-        created: now,
-        keys: { primaryKey: keys.primaryKey ?? newKey(), secondaryKey: keys.secondaryKey ?? newKey() },
-        deployments: new Map(),
-        rr: new Map(),
-        routed: 0,
-      };
-      this.endpoints.set(name, record);
-    }
-    delete record.body.properties.keys;
-    const op = this.ops.start(name, undefined, existing ? 'update' : 'create');
-    return ok(this.endpointView(record), existing ? 200 : 201, this.ops.asyncHeaders(op, call.apiVersion));
+    const refused = this.endpointRefusal(name, existing, issues);
+    if (refused) return refused;
+    if (existing && !sameTraffic(existing.body.properties.traffic, body.properties.traffic)) existing.rr.clear();
+    const keys = body.properties.keys ?? {};
+    delete body.properties.keys;
+    return this.acceptEndpoint(call, name, body, existing, (common) => ({
+      ...common,
+      keys: { primaryKey: keys.primaryKey ?? newKey(), secondaryKey: keys.secondaryKey ?? newKey() },
+      rr: new Map(),
+      routed: 0,
+    }));
   }
 
   /** PATCH at 2024-04-01 carries tags and identity only (PartialMinimalTrackedResourceWithIdentity). */
@@ -218,18 +140,6 @@ export class OnlineEndpoints {
     if (checked.body.identity !== undefined) e.body.identity = { ...e.body.identity, ...checked.body.identity };
     e.systemData = systemData(call.principal, this.ctx.now(), e.systemData);
     return ok(this.endpointView(e));
-  }
-
-  private deleteEndpoint(call: ArmCall, name: string): FakeResponse {
-    const e = this.endpoints.get(name);
-    // ARM answers 204 for a DELETE of something that is not there.
-    if (!e) return { status: 204 };
-    if (e.state === 'Deleting') return conflict(`Online endpoint '${name}' is already being deleted.`);
-    if (this.busy(e)) return conflict(`Online endpoint '${name}' is ${e.state}; wait for that operation to finish.`);
-    e.state = 'Deleting';
-    for (const d of e.deployments.values()) d.state = 'Deleting';
-    const op = this.ops.start(name, undefined, 'delete');
-    return { status: 202, headers: this.ops.deleteHeaders(op, call.apiVersion) };
   }
 
   private listKeys(e: EndpointRecord): FakeResponse {
@@ -330,27 +240,13 @@ export class OnlineEndpoints {
 
   // ---- deployments ---------------------------------------------------------------------------------
 
-  private listDeployments(call: ArmCall, e: EndpointRecord): FakeResponse {
-    const items = [...e.deployments.values()].map((d) => ({ view: this.deploymentView(e, d), created: d.created, name: d.name }));
-    return listPage(call.req, items, this.ctx.scope.baseUrl);
-  }
-
   private putDeployment(call: ArmCall, e: EndpointRecord, name: string): FakeResponse {
-    if (!DEPLOYMENT_NAME.test(name)) return userError(`'${name}' is not a valid deployment name: it must match ${DEPLOYMENT_NAME.source}.`);
-    const what = `online deployment '${name}' of endpoint '${e.name}'`;
-    const checked = validBody(call, 'OnlineDeploymentTrackedResource', what);
-    if ('error' in checked) return checked.error;
-    const body = checked.body;
+    const put = this.deploymentPut(call, e, name, 'OnlineDeploymentTrackedResource');
+    if ('error' in put) return put.error;
+    const { body, existing, issues, what } = put;
     const p = body.properties;
-    const issues: ValidationIssue[] = [];
-    checkLocation(this.ctx, body, issues);
-    const existing = e.deployments.get(name);
-    if (existing) {
-      const changed = validatorFor(VALIDATED_API_VERSION)!.immutableDifferences('OnlineDeploymentTrackedResource', existing.body, body);
-      issues.push(...changed.map((path) => ({ path, message: 'cannot be changed after the deployment is created' })));
-      if (existing.body.properties.endpointComputeType !== p.endpointComputeType) {
-        issues.push({ path: 'properties.endpointComputeType', message: 'cannot be changed after the deployment is created' });
-      }
+    if (existing && existing.body.properties.endpointComputeType !== p.endpointComputeType) {
+      issues.push({ path: 'properties.endpointComputeType', message: 'cannot be changed after the deployment is created' });
     }
     const cluster = this.computeOf(e);
     if (p.endpointComputeType === 'Managed') {
@@ -380,25 +276,9 @@ export class OnlineEndpoints {
     this.ctx.refs.environment(p.environmentId, 'properties.environmentId', issues);
     if (p.codeConfiguration) this.ctx.refs.code(p.codeConfiguration.codeId, 'properties.codeConfiguration.codeId', issues);
     if (!p.model && !p.environmentId) issues.push({ path: 'properties.model', message: 'a deployment needs a model or an environment (custom container)' });
-    if (issues.length) return invalidBody(issues, what);
-    if (this.busy(e)) return conflict(`Online endpoint '${e.name}' is ${e.state}; deployments can be created once it has finished.`);
-    if (existing && this.busyDeployment(existing)) return conflict(`Online deployment '${name}' is ${existing.state}; wait for that operation to finish.`);
-
-    const now = this.ctx.now();
-    const script = structuredClone(this.scripts[name] ?? this.scripts['*'] ?? {});
-    let record: DeploymentRecord;
-    if (existing) {
-      existing.body = body;
-      existing.state = 'Updating';
-      existing.script = script;
-      existing.systemData = systemData(call.principal, now, existing.systemData);
-      record = existing;
-    } else {
-      record = { name, endpoint: e.name, body, state: 'Creating', systemData: systemData(call.principal, now), created: now, script, scored: 0 };
-      e.deployments.set(name, record);
-    }
-    const op = this.ops.start(e.name, name, existing ? 'update' : 'create');
-    return ok(this.deploymentView(e, record), existing ? 200 : 201, this.ops.asyncHeaders(op, call.apiVersion));
+    const refused = this.deploymentRefusal(e, existing, issues, what);
+    if (refused) return refused;
+    return this.acceptDeployment(call, e, name, body, existing, (common) => ({ ...common, scored: 0 }));
   }
 
   /** PATCH at 2024-04-01 carries tags and sku (PartialMinimalTrackedResourceWithSku): scaling. */
@@ -407,7 +287,8 @@ export class OnlineEndpoints {
     if ('error' in checked) return checked.error;
     const sku = checked.body.sku;
     if (sku?.capacity !== undefined && sku.capacity < 1) return invalidBody([{ path: 'sku.capacity', message: `must be at least 1, got ${sku.capacity}` }], `online deployment '${d.name}'`);
-    if (this.busyDeployment(d)) return conflict(`Online deployment '${d.name}' is ${d.state}; wait for that operation to finish.`);
+    const busy = this.busyDeployment(d);
+    if (busy) return busy;
     if (checked.body.tags !== undefined) d.body.tags = checked.body.tags;
     if (sku) d.body.sku = { ...(d.body.sku ?? { name: 'Default' }), ...sku };
     d.systemData = systemData(call.principal, this.ctx.now(), d.systemData);
@@ -421,10 +302,7 @@ export class OnlineEndpoints {
       return userError(`Deployment '${d.name}' of endpoint '${e.name}' has ${live > 0 ? `${live}% traffic` : `${mirror}% mirror traffic`}; ` +
         'set its traffic to 0 on the endpoint before deleting it.');
     }
-    if (this.busyDeployment(d)) return conflict(`Online deployment '${d.name}' is ${d.state}; wait for that operation to finish.`);
-    d.state = 'Deleting';
-    const op = this.ops.start(e.name, d.name, 'delete');
-    return { status: 202, headers: this.ops.deleteHeaders(op, call.apiVersion) };
+    return this.startDeploymentDelete(call, e, d);
   }
 
   private getLogs(call: ArmCall, d: DeploymentRecord): FakeResponse {
@@ -465,54 +343,6 @@ export class OnlineEndpoints {
     }
   }
 
-  // ---- long-running operations --------------------------------------------------------------------
-
-  private busy(e: EndpointRecord): boolean {
-    return e.state === 'Creating' || e.state === 'Updating' || e.state === 'Deleting';
-  }
-
-  private busyDeployment(d: DeploymentRecord): boolean {
-    return d.state === 'Creating' || d.state === 'Updating' || d.state === 'Deleting';
-  }
-
-  owns(id: string): boolean {
-    return this.ops.owns(id);
-  }
-
-  pollStatus(id: string): FakeResponse {
-    return this.ops.pollStatus(id);
-  }
-
-  pollResult(id: string, apiVersion: string): FakeResponse {
-    return this.ops.pollResult(id, apiVersion);
-  }
-
-  /** The outcome of an operation at its second poll (a hang waits for release). */
-  private settle(op: Operation): void {
-    const e = this.endpoints.get(op.endpoint);
-    const d = op.deployment !== undefined ? e?.deployments.get(op.deployment) : undefined;
-    if (op.action === 'delete') {
-      if (op.deployment !== undefined) e?.deployments.delete(op.deployment);
-      else this.endpoints.delete(op.endpoint);
-      this.ops.finish(op, 'Succeeded');
-      return;
-    }
-    if (op.deployment === undefined) {
-      if (e) e.state = 'Succeeded';
-      this.ops.finish(op, 'Succeeded');
-      return;
-    }
-    if (!d) {
-      this.ops.finish(op, 'Failed', { code: 'ResourceNotFound', message: `Deployment '${op.deployment}' no longer exists.` });
-      return;
-    }
-    const outcome = d.script.provisioning === 'hang' ? op.released : (d.script.provisioning ?? 'Succeeded');
-    if (outcome === undefined) return;
-    d.state = outcome;
-    if (outcome === 'Succeeded') this.ops.finish(op, 'Succeeded');
-    else this.ops.finish(op, 'Failed', d.script.error ?? DEFAULT_FAILURE);
-  }
-
   // ---- views ---------------------------------------------------------------------------------------
 
   scoringUri(name: string): string {
@@ -521,42 +351,17 @@ export class OnlineEndpoints {
 
   endpointView(e: EndpointRecord): any {
     const props = e.body.properties;
-    return {
-      id: `${workspaceArmId(this.ctx.scope)}/onlineEndpoints/${e.name}`,
-      name: e.name,
-      type: `${PROVIDER}/workspaces/onlineEndpoints`,
-      location: e.body.location,
-      tags: e.body.tags ?? {},
-      kind: e.body.kind,
-      identity: identityView(e.body.identity, this.ctx.scope.tenantId, `onlineEndpoints/${e.name}`),
-      properties: {
-        description: null,
-        properties: {},
-        ...props,
-        keys: null,
-        traffic: props.traffic ?? {},
-        mirrorTraffic: props.mirrorTraffic ?? {},
-        scoringUri: this.scoringUri(e.name),
-        swaggerUri: `${this.ctx.scope.baseUrl}/inference/${encodeURIComponent(e.name)}/swagger.json`,
-        provisioningState: e.state,
-      },
-      systemData: e.systemData,
-    };
-  }
-
-  deploymentView(e: EndpointRecord, d: DeploymentRecord): any {
-    return {
-      id: `${workspaceArmId(this.ctx.scope)}/onlineEndpoints/${e.name}/deployments/${d.name}`,
-      name: d.name,
-      type: `${PROVIDER}/workspaces/onlineEndpoints/deployments`,
-      location: d.body.location,
-      tags: d.body.tags ?? {},
-      kind: d.body.kind,
-      sku: d.body.sku,
-      identity: d.body.identity,
-      properties: { description: null, properties: {}, ...d.body.properties, provisioningState: d.state },
-      systemData: d.systemData,
-    };
+    return this.endpointResource(e, {
+      description: null,
+      properties: {},
+      ...props,
+      keys: null,
+      traffic: props.traffic ?? {},
+      mirrorTraffic: props.mirrorTraffic ?? {},
+      scoringUri: this.scoringUri(e.name),
+      swaggerUri: `${this.ctx.scope.baseUrl}/inference/${encodeURIComponent(e.name)}/swagger.json`,
+      provisioningState: e.state,
+    });
   }
 }
 
