@@ -4,9 +4,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { startFakeAzure, type FakeAzure } from '../fake-azure';
-import { knownSecrets, repoRoot, runTaskAsAgent, TOKEN_PATTERNS, type AgentRun } from './harness';
+import { assertNoSecretsVisible, repoRoot, runTaskAsAgent, STACK_TRACE, summaryOf } from './harness';
 
-const STACK_TRACE = /\n\s+at [^\n]+[(\s][^\s()]+:\d+:\d+\)?/;
 const sample = path.join(repoRoot, 'examples', 'package');
 const serve = path.join(repoRoot, 'test', 'unit', 'package', 'fixtures', 'serve.py');
 
@@ -70,12 +69,6 @@ describe('AmlPackage, run as the agent runs it, against the local Azure and Azur
       env: { AGENT_TEMPDIRECTORY: summaries, ...env },
     });
 
-  function assertNoSecretsVisible(r: AgentRun) {
-    for (const secret of knownSecrets(fake)) assert.ok(!r.visibleLog.includes(secret), 'a secret is visible in the task log');
-    if (fake.storage) assert.ok(!r.visibleLog.includes(fake.storage.accountKey), 'the datastore key is visible in the task log');
-    for (const pattern of TOKEN_PATTERNS) assert.ok(!pattern.test(r.visibleLog), `the task log contains something like a token: ${pattern}`);
-  }
-
   it('writes a build context whose model files are byte-identical to what was registered, and whose scoring script answers under python3', async () => {
     const out = path.join(temp, 'context');
     const r = await run({ outputDirectory: out, artifactName: 'model-image' });
@@ -95,10 +88,10 @@ describe('AmlPackage, run as the agent runs it, against the local Azure and Azur
     const py = spawnSync('python3', [serve, path.join(out, 'code', 'score.py'), path.join(sample, 'sample-request.json')], { env: { ...process.env, AZUREML_MODEL_DIR: path.join(out, 'model') }, encoding: 'utf8' });
     assert.strictEqual(py.status, 0, `python3 failed: ${py.stderr}`);
     assert.deepStrictEqual(JSON.parse(py.stdout.trim().split('\n').pop()!), { predictions: [-20, -15.75] });
-    const summary = fs.readFileSync(/##vso\[task\.uploadsummary\](.+)/.exec(r.stdout)![1].trim(), 'utf8');
+    const summary = summaryOf(r);
     assert.match(summary, /linear-demo:1/);
     for (const file of registered.keys()) assert.ok(summary.includes(file), `${file} is not in the summary`);
-    assertNoSecretsVisible(r);
+    assertNoSecretsVisible(r, fake, { storageKey: 'whenOn' });
   });
 
   it('refuses a non-empty folder it did not write, and a missing scoring script, before downloading anything', async () => {
