@@ -34,3 +34,16 @@ export function setMockEndpoint(id: string, endpoint: { scheme: string; params: 
   for (const [k, v] of Object.entries(endpoint.params)) process.env[`ENDPOINT_AUTH_PARAMETER_${id}_${k.toUpperCase()}`] = v;
   process.env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONID`] = subscriptionId;
 }
+
+/** A service principal connection with a secret, as the L0 scenarios give it to a task. */
+export const SPN_ENDPOINT = { scheme: 'ServicePrincipal', params: { serviceprincipalid: 'app-1', serviceprincipalkey: 'l0-secret-value-123', tenantid: 'tenant-1', authenticationType: 'spnKey' } };
+
+/** What the entry point passed to its (mocked) core: the JSON the scenario printed on a line `L0_OPTIONS ...`. */
+export function optionsOf(tr: MockTestRunner): any {
+  const line = tr.stdout.split(/\r?\n/).find((l) => l.startsWith('L0_OPTIONS '));
+  assert.ok(line, `the core was not called:\n${tr.stdout}`);
+  return JSON.parse(line.slice('L0_OPTIONS '.length));
+}
+
+/** The logging command that sets an output variable. */
+export const outputCommand = (name: string, value: string) => `##vso[task.setvariable variable=${name};isOutput=true;issecret=false;]${value}`;

@@ -1,12 +1,12 @@
 import * as assert from 'assert';
 import * as path from 'path';
 import type { MockTestRunner } from 'azure-pipelines-task-lib/mock-test';
-import { runL0Scenario } from '../l0';
+import { runL0Scenario, SPN_ENDPOINT, optionsOf, outputCommand } from '../l0';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
 const taskJson = path.join(repoRoot, 'tasks', 'AmlRegisterModel', 'task.json');
 
-const spn = { scheme: 'ServicePrincipal', params: { serviceprincipalid: 'app-1', serviceprincipalkey: 'l0-secret-value-123', tenantid: 'tenant-1', authenticationType: 'spnKey' } };
+const spn = SPN_ENDPOINT;
 const base = { azureSubscription: 'conn-1', resourceGroup: 'rg', workspaceName: 'ws', modelName: 'churn', jobName: 'job_1', jobOutput: 'model' };
 const registered = {
   name: 'churn',
@@ -29,13 +29,7 @@ function runScenario(scenario: object): Promise<MockTestRunner> {
   return runL0Scenario(path.join(__dirname, 'scenario.js'), taskJson, scenario);
 }
 
-function optionsOf(tr: MockTestRunner): any {
-  const line = tr.stdout.split(/\r?\n/).find((l) => l.startsWith('L0_OPTIONS '));
-  assert.ok(line, `the core was not called:\n${tr.stdout}`);
-  return JSON.parse(line.slice('L0_OPTIONS '.length));
-}
-
-const output = (name: string, value: string) => `##vso[task.setvariable variable=${name};isOutput=true;issecret=false;]${value}`;
+const output = outputCommand;
 
 describe('AmlRegisterModel entry point (L0, mock runner)', function () {
   this.timeout(30_000);

@@ -1,13 +1,13 @@
 import * as assert from 'assert';
 import * as path from 'path';
 import type { MockTestRunner } from 'azure-pipelines-task-lib/mock-test';
-import { runL0Scenario } from '../l0';
+import { runL0Scenario, SPN_ENDPOINT } from '../l0';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
 const taskJson = path.join(repoRoot, 'tasks', 'AmlTrain', 'task.json');
 const jobSpec = path.join(repoRoot, 'test', 'e2e', 'fixtures', 'project', 'job.yml');
 
-const spn = { scheme: 'ServicePrincipal', params: { serviceprincipalid: 'app-1', serviceprincipalkey: 'l0-secret-value-123', tenantid: 'tenant-1', authenticationType: 'spnKey' } };
+const spn = SPN_ENDPOINT;
 const base = { azureSubscription: 'conn-1', resourceGroup: 'rg', workspaceName: 'ws', jobSpec };
 
 function runScenario(scenario: object): Promise<MockTestRunner> {
