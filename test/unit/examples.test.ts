@@ -56,7 +56,7 @@ describe('examples', () => {
 
 describe('documentation', () => {
   const root = path.resolve(examples, '..');
-  for (const doc of ['README.md', 'overview.md', path.join('docs', 'tasks', 'AmlTrain.md'), path.join('docs', 'tasks', 'AmlRegisterModel.md'), path.join('docs', 'tasks', 'DataValidate.md'), path.join('docs', 'tasks', 'AmlDeploy.md'), path.join('docs', 'tasks', 'AmlPackage.md')]) {
+  for (const doc of ['README.md', 'overview.md', path.join('docs', 'tasks', 'AmlTrain.md'), path.join('docs', 'tasks', 'AmlRegisterModel.md'), path.join('docs', 'tasks', 'DataValidate.md'), path.join('docs', 'tasks', 'AmlDeploy.md'), path.join('docs', 'tasks', 'AmlPackage.md'), path.join('docs', 'tasks', 'AmlJobWait.md'), path.join('docs', 'migration.md')]) {
     it(`has YAML snippets in ${doc} that parse`, () => {
       const text = fs.readFileSync(path.join(root, doc), 'utf8');
       const blocks = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
