@@ -62,8 +62,35 @@ describe('documentation', () => {
       const blocks = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
       for (const block of blocks) assert.doesNotThrow(() => parse(block), `a YAML snippet in ${doc} does not parse:\n${block}`);
     });
+
+    it(`uses only inputs the tasks declare in the YAML snippets of ${doc}`, () => {
+      const text = fs.readFileSync(path.join(root, doc), 'utf8');
+      for (const [, block] of text.matchAll(/```yaml\n([\s\S]*?)```/g)) {
+        for (const step of taskSteps(parse(block))) {
+          const known = declaredInputs.get(step.task);
+          if (!known) continue;
+          for (const input of Object.keys(step.inputs ?? {})) assert.ok(known.has(input), `${doc}: ${step.task} has no input '${input}'`);
+        }
+      }
+    });
   }
 });
+
+/** Every input name and alias of each task, keyed as a pipeline references it (`AmlTrain@1`). */
+const declaredInputs = new Map<string, Set<string>>(
+  fs.readdirSync(path.join(examples, '..', 'tasks')).map((name) => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(examples, '..', 'tasks', name, 'task.json'), 'utf8')) as { version: { Major: number }; inputs: Array<{ name: string; aliases?: string[] }> };
+    return [`${name}@${manifest.version.Major}`, new Set(manifest.inputs.flatMap((i) => [i.name, ...(i.aliases ?? [])]))];
+  }),
+);
+
+/** The `- task:` steps anywhere in a parsed YAML document. */
+function taskSteps(node: unknown): Array<{ task: string; inputs?: Record<string, unknown> }> {
+  if (Array.isArray(node)) return node.flatMap(taskSteps);
+  if (!node || typeof node !== 'object') return [];
+  const own = typeof (node as { task?: unknown }).task === 'string' ? [node as { task: string; inputs?: Record<string, unknown> }] : [];
+  return [...own, ...Object.values(node).flatMap(taskSteps)];
+}
 
 describe('DataValidate reference page', () => {
   it('shows a schema that DataValidate accepts', () => {
