@@ -81,6 +81,8 @@ try {
     resourceGroup: fake.resourceGroup,
     'Build.SourceBranch': 'refs/heads/main',
     'Build.SourceBranchName': 'main',
+    // The pipeline lets each traffic step soak 5 minutes before its health check; the demo does not wait.
+    rolloutStepWaitMinutes: '0',
   };
   console.log(`Workspace (simulated): ${fake.resourceGroup}/${fake.workspaceName}, production ${'rg-mlops-prod'}/mlw-prod; connection profile ${profileFile}`);
   console.log(`aml-mlops run-pipeline examples/azure-pipelines.yml --connection ${path.relative(root, profileFile)} ${Object.entries(vars).map(([k, v]) => `--var ${k}=${v}`).join(' ')}\n`);

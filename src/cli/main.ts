@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { readConnectionProfile, type ConnectionProfile } from './connection';
 import { expandMacros, findStep, readPipelineFile } from './pipeline';
-import { runPipeline } from './run-pipeline';
+import { predefinedVariables, runPipeline } from './run-pipeline';
 import { runTask } from './run-task';
 import { CliError } from './task-manifest';
 
@@ -65,13 +65,14 @@ function connectionOf(p: Parsed): ConnectionProfile | undefined {
   return file ? readConnectionProfile(path.resolve(file)) : undefined;
 }
 
-/** Inputs of a step in a pipeline file, its `$(...)` resolved from the pipeline's variables where they can be. */
-function inputsFromPipeline(ref: string, print: (l: string) => void): { task: string; inputs: Record<string, string> } {
+/** Inputs of a step in a pipeline file, its `$(...)` resolved from the pipeline's and the predefined variables where they can be. */
+function inputsFromPipeline(ref: string, out: string, print: (l: string) => void): { task: string; inputs: Record<string, string> } {
   const hash = ref.lastIndexOf('#');
   if (hash < 0) throw new CliError(`--inputs-from takes <pipeline.yml>#<step name>, e.g. examples/azure-pipelines.yml#train.`);
   const file = ref.slice(0, hash);
   const step = findStep(file, ref.slice(hash + 1));
-  const vars = new Map(readPipelineFile(path.resolve(file)).variables.filter((v) => v.name).map((v) => [v.name!.toLowerCase(), v.value ?? '']));
+  const vars = predefinedVariables(process.cwd(), out);
+  for (const v of readPipelineFile(path.resolve(file)).variables) if (v.name) vars.set(v.name.toLowerCase(), v.value ?? '');
   const inputs: Record<string, string> = {};
   for (const [k, v] of Object.entries(step.inputs)) {
     inputs[k] = expandMacros(v, (n) => vars.get(n.toLowerCase()), (n) => print(`note: input ${k} uses $(${n}), which is not a pipeline variable: give --${k} to set it.`));
@@ -96,7 +97,7 @@ export async function main(argv: string[], print: (l: string) => void = (l) => c
     if (command === 'run') {
       const connection = connectionOf(p);
       const from = single(p, 'inputs-from');
-      const base = from ? inputsFromPipeline(from, print) : undefined;
+      const base = from ? inputsFromPipeline(from, out, print) : undefined;
       const task = p.positional[0] ?? base?.task;
       if (!task) throw new CliError('Name the task to run, e.g. aml-mlops run DataValidate --dataPath data.csv --schema schema.yml.');
       if (p.positional.length > 1) throw new CliError(`Unexpected argument '${p.positional[1]}': inputs are given as --<input> <value>.`);

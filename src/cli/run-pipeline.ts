@@ -32,6 +32,29 @@ export interface PipelineRun {
 
 const lower = (s: string) => s.toLowerCase();
 
+/** The predefined variables a local run can know, by lower-case name: git's, the folders, a build id from the clock. */
+export function predefinedVariables(workdir: string, out: string): Map<string, string> {
+  const git = gitEnv(workdir);
+  return new Map<string, string>(
+    Object.entries({
+      'Build.SourceBranch': git.BUILD_SOURCEBRANCH,
+      'Build.SourceBranchName': git.BUILD_SOURCEBRANCHNAME,
+      'Build.SourceVersion': git.BUILD_SOURCEVERSION,
+      'Build.Repository.Uri': git.BUILD_REPOSITORY_URI,
+      'Build.Repository.Name': git.BUILD_REPOSITORY_NAME,
+      // A local run has no build id; a number from the clock keeps names such as `v$(Build.BuildId)` unique and valid.
+      'Build.BuildId': String(Math.floor(Date.now() / 1000)),
+      'Build.SourcesDirectory': workdir,
+      'System.DefaultWorkingDirectory': workdir,
+      'Pipeline.Workspace': out,
+      'Agent.TempDirectory': path.join(out, 'temp'),
+      'Build.ArtifactStagingDirectory': path.join(out, 'artifacts'),
+    })
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [lower(k), v as string]),
+  );
+}
+
 /** Case-insensitive variable scopes, innermost first. */
 class Scopes {
   constructor(private readonly layers: Array<Map<string, string>>) {}
@@ -62,25 +85,7 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineRun> {
   const ours = new Set(taskNames(root).map(lower));
   const overrides = new Map(Object.entries(o.vars ?? {}).map(([k, v]) => [lower(k), v]));
 
-  const git = gitEnv(workdir);
-  const predefined = new Map<string, string>(
-    Object.entries({
-      'Build.SourceBranch': git.BUILD_SOURCEBRANCH,
-      'Build.SourceBranchName': git.BUILD_SOURCEBRANCHNAME,
-      'Build.SourceVersion': git.BUILD_SOURCEVERSION,
-      'Build.Repository.Uri': git.BUILD_REPOSITORY_URI,
-      'Build.Repository.Name': git.BUILD_REPOSITORY_NAME,
-      // A local run has no build id; a number from the clock keeps names such as `v$(Build.BuildId)` unique and valid.
-      'Build.BuildId': String(Math.floor(Date.now() / 1000)),
-      'Build.SourcesDirectory': workdir,
-      'System.DefaultWorkingDirectory': workdir,
-      'Pipeline.Workspace': out,
-      'Agent.TempDirectory': path.join(out, 'temp'),
-      'Build.ArtifactStagingDirectory': path.join(out, 'artifacts'),
-    })
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => [lower(k), v as string]),
-  );
+  const predefined = predefinedVariables(workdir, out);
 
   // stageOutputs[stage][job]['<step>.<var>']
   const stageOutputs = new Map<string, Map<string, Map<string, string>>>();
