@@ -99,6 +99,9 @@ export async function main(argv: string[], print: (l: string) => void = (l) => c
       const from = single(p, 'inputs-from');
       const base = from ? inputsFromPipeline(from, out, print) : undefined;
       const task = p.positional[0] ?? base?.task;
+      if (base && p.positional[0] && p.positional[0].replace(/@\d+$/, '').toLowerCase() !== base.task.replace(/@\d+$/, '').toLowerCase()) {
+        throw new CliError(`--inputs-from names a step of ${base.task}, not ${p.positional[0]}.`);
+      }
       if (!task) throw new CliError('Name the task to run, e.g. aml-mlops run DataValidate --dataPath data.csv --schema schema.yml.');
       if (p.positional.length > 1) throw new CliError(`Unexpected argument '${p.positional[1]}': inputs are given as --<input> <value>.`);
       const inputs: Record<string, string> = { ...(base?.inputs ?? {}) };
