@@ -1,18 +1,19 @@
 import * as path from 'path';
-import { readConnectionProfile, type ConnectionProfile } from './connection';
+import { readConnectionProfile } from './connection';
 import { expandMacros, findStep, readPipelineFile } from './pipeline';
 import { predefinedVariables, runPipeline } from './run-pipeline';
-import { runTask } from './run-task';
+import { runTask, type ConnectionProfiles } from './run-task';
 import { CliError } from './task-manifest';
 
 export const USAGE = `aml-mlops: run this extension's pipeline tasks on your machine, as the Azure DevOps agent runs them.
 
   aml-mlops run <Task> [--<input> <value> ...] [--inputs-from <pipeline.yml>#<step name>]
-                [--connection <profile.json>] [--out <folder>] [--debug]
+                [--connection [<name>=]<profile.json> ...] [--out <folder>] [--debug]
   aml-mlops run-pipeline <pipeline.yml> [--stage <name>] [--var <name>=<value> ...]
-                [--connection <profile.json>] [--out <folder>] [--workdir <folder>] [--debug]
+                [--connection [<name>=]<profile.json> ...] [--out <folder>] [--workdir <folder>] [--debug]
 
 Tasks: DataValidate, AmlTrain, AmlRegisterModel, AmlPackage, AmlDeploy (build them first: npm run build).
+--connection <file> serves every service connection; <name>=<file> only the one named so (e.g. aml-prod=prod.json).
 Without --connection a task signs in with your Azure login (az login) and reads the workspace config.json.
 A connection profile is JSON: {"scheme": "ServicePrincipal", "tenantId", "clientId", "clientSecret" | "certificatePath",
 "subscriptionId", "resourceManagerUrl"?, "authorityHost"?, "resourceManagerAudience"?}.
@@ -60,9 +61,22 @@ const single = (p: Parsed, name: string) => {
   return v?.[0];
 };
 
-function connectionOf(p: Parsed): ConnectionProfile | undefined {
-  const file = single(p, 'connection');
-  return file ? readConnectionProfile(path.resolve(file)) : undefined;
+/** --connection <file> for every service connection, --connection <name>=<file> for the one of that name. */
+function connectionOf(p: Parsed): ConnectionProfiles | undefined {
+  const values = p.options.connection ?? [];
+  delete p.options.connection;
+  if (values.length === 0) return undefined;
+  const profiles: ConnectionProfiles = { byName: {} };
+  for (const v of values) {
+    const m = /^([^=/\\]+)=(.+)$/.exec(v);
+    if (m) {
+      profiles.byName[m[1]] = readConnectionProfile(path.resolve(m[2]));
+    } else {
+      if (profiles.fallback) throw new CliError('Give one --connection <file> for every service connection, and --connection <name>=<file> for others.');
+      profiles.fallback = readConnectionProfile(path.resolve(v));
+    }
+  }
+  return profiles;
 }
 
 /** Inputs of a step in a pipeline file, its `$(...)` resolved from the pipeline's and the predefined variables where they can be. */

@@ -1,9 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import type { ConnectionProfile } from './connection';
 import { evaluate, evaluateCondition, ExpressionError, valueToString, type ExpressionContext } from './expressions';
 import { expandMacros, readPipelineFile, runtimeExpression, type PipelineJob, type PipelineStage, type VariableDef } from './pipeline';
-import { gitEnv, runTask } from './run-task';
+import { gitEnv, runTask, type RunTaskOptions } from './run-task';
 import { CliError, readTaskManifest, repoRootOf, taskNames } from './task-manifest';
 
 export interface RunPipelineOptions {
@@ -12,7 +11,7 @@ export interface RunPipelineOptions {
   stage?: string;
   /** --var name=value: override any variable, and stand in for outputs of stages not run (`<step>.<var>`). */
   vars?: Record<string, string>;
-  connection?: ConnectionProfile;
+  connection?: RunTaskOptions['connection'];
   out: string;
   /** The folder the steps run in (System.DefaultWorkingDirectory); default: the repository of the file. */
   workdir?: string;

@@ -9,8 +9,11 @@ export interface RunTaskOptions {
   /** Task name, with or without its version (`AmlTrain` or `AmlTrain@1`). */
   task: string;
   inputs: Record<string, string>;
-  /** The service principal for the task's service connection inputs; without it the task uses your Azure login. */
-  connection?: ConnectionProfile;
+  /**
+   * The service principal for the task's service connection inputs, or one per connection name; a connection
+   * input without a profile is left empty, so the task uses your Azure login.
+   */
+  connection?: ConnectionProfile | ConnectionProfiles;
   /** Where the agent temp folder, summaries and reports go. */
   out: string;
   /** The working directory of the task (System.DefaultWorkingDirectory). */
@@ -22,6 +25,24 @@ export interface RunTaskOptions {
   env?: Record<string, string>;
   print?: (line: string) => void;
   root?: string;
+}
+
+/** Profiles by service connection name, and the one for any other name. */
+export interface ConnectionProfiles {
+  byName: Record<string, ConnectionProfile>;
+  fallback?: ConnectionProfile;
+}
+
+function profileFor(connection: RunTaskOptions['connection'], name: string): ConnectionProfile | undefined {
+  if (!connection) return undefined;
+  if (!('byName' in connection)) return connection;
+  const key = Object.keys(connection.byName).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key ? connection.byName[key] : connection.fallback;
+}
+
+function allProfiles(connection: RunTaskOptions['connection']): ConnectionProfile[] {
+  if (!connection) return [];
+  return 'byName' in connection ? [...Object.values(connection.byName), ...(connection.fallback ? [connection.fallback] : [])] : [connection];
 }
 
 export interface TaskRun {
@@ -101,20 +122,21 @@ export async function runTask(o: RunTaskOptions): Promise<TaskRun> {
 
   for (const name of connectionInputs(manifest)) {
     const given = inputs[name]?.trim();
-    if (o.connection) {
-      // Every Azure connection input the step uses (and the main one even when empty) gets the profile.
-      if (!given && name !== 'azureSubscription') continue;
+    // Every Azure connection input the step uses (and the main one even when empty) gets its profile.
+    if (!given && name !== 'azureSubscription') continue;
+    const profile = profileFor(o.connection, given ?? '');
+    if (profile) {
       const id = connectionId(given);
       inputs[name] = id;
-      Object.assign(env, connectionEnv(id, o.connection));
+      Object.assign(env, connectionEnv(id, profile));
     } else if (given) {
-      print(`note: no --connection given, so '${name}: ${given}' is left empty: the task uses your Azure login and the workspace config.json.`);
+      print(`note: no --connection for '${name}: ${given}', so it is left empty: the task uses your Azure login and the workspace config.json.`);
       delete inputs[name];
     }
   }
   for (const [name, value] of Object.entries(inputs)) env[inputEnvName(name)] = value;
 
-  const renderer = new AgentLogRenderer({ debug: o.debug, secrets: o.connection ? profileSecrets(o.connection) : [] });
+  const renderer = new AgentLogRenderer({ debug: o.debug, secrets: allProfiles(o.connection).flatMap(profileSecrets) });
   const emit = (line: string) => {
     for (const l of renderer.render(line)) print(l);
   };

@@ -15,7 +15,7 @@ describe('aml-mlops: reading pipelines and resolving variables', () => {
   it('reads the example pipeline: stages, jobs, a deployment job\'s runOnce steps and every variable form', () => {
     const p = parsePipeline(fs.readFileSync(path.join(repoRootOf(), 'examples', 'azure-pipelines.yml'), 'utf8'));
     assert.deepStrictEqual(p.stages.map((s) => s.name), ['Train', 'Promote', 'Deploy', 'Report']);
-    assert.deepStrictEqual(p.variables.map((v) => v.name), ['serviceConnection', 'resourceGroup', 'workspaceName']);
+    assert.deepStrictEqual(p.variables.map((v) => v.name), ['serviceConnection', 'resourceGroup', 'workspaceName', 'rolloutStepWaitMinutes']);
     const train = p.stages[0].jobs[0];
     assert.deepStrictEqual(train.steps.map((s) => s.task ?? s.kind), ['checkout', 'AmlTrain@1', 'bash', 'AmlRegisterModel@1', 'bash']);
     assert.strictEqual(train.steps[1].inputs.timeoutMinutes, '110');

@@ -167,7 +167,7 @@ stages:
               mode: report
               jobName: $(jobName)
 `);
-      const r = await runPipeline({ file, out: path.join(dir, 'out-pipeline'), workdir: dir, connection: profile, vars: { workspaceName: fake.workspaceName }, print });
+      const r = await runPipeline({ file, out: path.join(dir, 'out-pipeline'), workdir: dir, connection: { byName: { 'AML-DEV': profile } }, vars: { workspaceName: fake.workspaceName }, print });
       const log = printed.join('\n');
       assert.ok(r.ok, log);
       assert.deepStrictEqual(r.stepsRun, ['Train.train.train', 'Train.train.register', 'Report.report.report']);
