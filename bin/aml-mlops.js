@@ -7,6 +7,8 @@ if (!fs.existsSync(main)) {
   console.error(`aml-mlops: ${main} does not exist: run "npm run build" first.`);
   process.exit(2);
 }
+// Piped into `head` or a pager that quit: stop quietly, as other command line tools do.
+process.stdout.on('error', (e) => process.exit(e.code === 'EPIPE' ? 0 : 1));
 require(main)
   .main(process.argv.slice(2))
   .then((code) => process.exit(code))
