@@ -40,10 +40,22 @@ export class WorkspaceRouter {
       return armError(404, 'ResourceNotFound',
         `The Resource '${PROVIDER}/registries/${decodeURIComponent(registry[2])}' under resource group '${decodeURIComponent(registry[1])}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
     }
+    if (this.workspaces.length > 1 && /^\/subscriptions\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/locations\//i.test(req.url.pathname)) {
+      // Operation polls name a location, not a workspace: the workspace that started the operation answers.
+      for (const w of this.workspaces.slice(1)) {
+        const answer = await w.service.handle(req, principal);
+        if (answer && answer.status !== 404) return answer;
+      }
+    }
     return this.workspaceFor(req.url.pathname).handle(req, principal);
   }
 
-  handleAnonymous(req: FakeRequest): Promise<FakeResponse | undefined> {
+  async handleAnonymous(req: FakeRequest): Promise<FakeResponse | undefined> {
+    // Scoring and signed log URLs name no workspace: the workspace that serves the endpoint or log answers.
+    for (const w of this.workspaces.slice(1)) {
+      const answer = await w.service.handleAnonymous(req);
+      if (answer && answer.status !== 404) return answer;
+    }
     return this.main.service.handleAnonymous(req);
   }
 

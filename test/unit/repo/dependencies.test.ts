@@ -54,6 +54,17 @@ describe('Dependency direction', () => {
     assert.deepStrictEqual(offenders, [], 'the core takes plain options; only tasks and src/agent/ know the pipeline');
   });
 
+  it('only src/cli/ imports the command line tool, which ships in the npm package and never in a task bundle', () => {
+    const offenders: string[] = [];
+    for (const f of [...srcFiles.filter((x) => !x.startsWith('src/cli/')), ...taskFiles]) {
+      for (const spec of importsOf(fs.readFileSync(path.join(repoRoot, f), 'utf8'))) {
+        const t = target(f, spec);
+        if (t && (t === 'src/cli' || t.startsWith('src/cli/'))) offenders.push(`${f} -> ${spec}`);
+      }
+    }
+    assert.deepStrictEqual(offenders, []);
+  });
+
   it('src/agent/ never imports a task or a test', () => {
     const offenders: string[] = [];
     for (const f of srcFiles.filter((x) => x.startsWith('src/agent/'))) {
