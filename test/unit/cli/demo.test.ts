@@ -91,6 +91,7 @@ describe('npm start: the example pipeline against the simulated Azure', function
     assert.match(r.log, /Promoted diabetes-ridge:1 from workspace mlw-demo to workspace mlw-prod/);
     assert.match(r.log, /Rollout of 'v\d+' to 'diabetes-endpoint' finished/);
     assert.doesNotMatch(r.log, /^(ERROR|FAILED)/m);
+    assert.doesNotMatch(r.log, /Could not read the job's log/, 'the training log of the development workspace was not served');
 
     // The build context AmlPackage wrote: the registered model's files, the scoring code and its requirements.
     const context = /^output contextPath = (.+)$/m.exec(r.log)?.[1];
