@@ -1,6 +1,8 @@
 // `npm start`: the example pipeline (examples/azure-pipelines.yml) run on this machine with the aml-mlops CLI,
 // against the local fake Azure of the tests (simulated Entra ID, Azure Resource Manager, Azure ML and storage):
 // no Azure account, no internet. Summaries and reports land in .aml-mlops/demo/.
+//   node scripts/demo.mjs [--out <folder>] [--var <name>=<value> ...]
+// --var overrides a pipeline variable as in run-pipeline, e.g. --var trainingData=<a csv> to see bad data stopped.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -52,7 +54,28 @@ function writeModelsOfCompletedJobs(fake) {
   return () => clearInterval(timer);
 }
 
-const out = path.join(root, '.aml-mlops', 'demo');
+function parseArgs(argv) {
+  const args = { out: path.join(root, '.aml-mlops', 'demo'), vars: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s);
+    const value = () => inline ?? argv[++i];
+    if (flag === '--out') args.out = path.resolve(value());
+    else if (flag === '--var') {
+      const v = value() ?? '';
+      const eq = v.indexOf('=');
+      if (eq <= 0) usage(`--var takes <name>=<value>, not '${v}'`);
+      args.vars[v.slice(0, eq)] = v.slice(eq + 1);
+    } else usage(`unknown argument '${argv[i]}'`);
+  }
+  return args;
+}
+function usage(message) {
+  console.error(`${message}\nUsage: node scripts/demo.mjs [--out <folder>] [--var <name>=<value> ...]`);
+  process.exit(1);
+}
+
+const args = parseArgs(process.argv.slice(2));
+const out = args.out;
 fs.rmSync(out, { recursive: true, force: true });
 fs.mkdirSync(out, { recursive: true });
 
@@ -79,12 +102,15 @@ try {
   const vars = {
     workspaceName: fake.workspaceName,
     resourceGroup: fake.resourceGroup,
+    prodWorkspaceName: 'mlw-prod',
+    prodResourceGroup: 'rg-mlops-prod',
     'Build.SourceBranch': 'refs/heads/main',
     'Build.SourceBranchName': 'main',
     // The pipeline lets each traffic step soak 5 minutes before its health check; the demo does not wait.
     rolloutStepWaitMinutes: '0',
+    ...args.vars,
   };
-  console.log(`Workspace (simulated): ${fake.resourceGroup}/${fake.workspaceName}, production ${'rg-mlops-prod'}/mlw-prod; connection profile ${profileFile}`);
+  console.log(`Workspaces (simulated): development ${fake.resourceGroup}/${fake.workspaceName}, production rg-mlops-prod/mlw-prod; connection profile ${profileFile}`);
   console.log(`aml-mlops run-pipeline examples/azure-pipelines.yml --connection ${path.relative(root, profileFile)} ${Object.entries(vars).map(([k, v]) => `--var ${k}=${v}`).join(' ')}\n`);
   const r = await runPipeline({
     file: path.join(root, 'examples', 'azure-pipelines.yml'),
@@ -94,7 +120,7 @@ try {
     workdir: root,
   });
   code = r.ok ? 0 : 1;
-  console.log(`\nThat ran against a SIMULATED Azure ML workspace. Summaries and reports: ${out}`);
+  console.log(`\nThat ran against SIMULATED Azure ML workspaces. Summaries and reports: ${out}`);
 } finally {
   stopWriting();
   await fake.stop();

@@ -38,6 +38,28 @@ describe('examples', () => {
     for (const step of deploy) {
       for (const input of ['endpointSpec', 'deploymentSpec', 'smokeRequests']) assert.ok(fs.existsSync(path.resolve(examples, '..', step.inputs![input])), step.inputs![input]);
     }
+    const validate = steps.filter((s) => s.task === 'DataValidate@1');
+    assert.ok(validate.length > 0);
+    for (const step of validate) {
+      assert.strictEqual(step.inputs!.dataPath, '$(trainingData)');
+      assert.ok(fs.existsSync(path.resolve(examples, '..', pipeline.variables.trainingData)), pipeline.variables.trainingData);
+      assert.ok(fs.existsSync(path.resolve(examples, '..', step.inputs!.schema)), step.inputs!.schema);
+    }
+    const pack = steps.filter((s) => s.task === 'AmlPackage@1');
+    assert.ok(pack.length > 0);
+    for (const step of pack) {
+      const code = path.resolve(examples, '..', step.inputs!.codeDirectory);
+      assert.ok(fs.existsSync(path.join(code, step.inputs!.scoringScript ?? 'score.py')), code);
+      assert.ok(fs.existsSync(path.resolve(examples, '..', step.inputs!.pipRequirements)), step.inputs!.pipRequirements);
+    }
+  });
+
+  it('has a data sample that its schema describes: the ten features and the target', () => {
+    const schema = parseSchema(fs.readFileSync(path.join(examples, 'data', 'schema.yml'), 'utf8'), path.join(examples, 'data', 'schema.yml'));
+    const [header, ...rows] = fs.readFileSync(path.join(examples, 'data', 'diabetes.csv'), 'utf8').trim().split('\n');
+    assert.deepStrictEqual(header.split(','), schema.columns.map((c) => c.name));
+    assert.deepStrictEqual(header.split(','), ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6', 'target']);
+    assert.ok(rows.length >= 100 && rows.every((r) => r.split(',').length === 11));
   });
 
   it('has endpoint and deployment YAMLs that AmlDeploy accepts, with a sample request the fake model can answer', () => {

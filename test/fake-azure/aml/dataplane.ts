@@ -185,12 +185,14 @@ export class DataPlane {
     const sig = req.url.searchParams.get('sig') ?? '';
     const expected = Buffer.from(this.sign(path, se));
     const given = Buffer.from(sig);
+    const m = /^\/azureml-logs\/ExperimentRun\/dcid\.([^/]+)\/(.+)$/.exec(path);
+    const ref = m ? this.findRun(decodeURIComponent(m[1])) : undefined;
+    // A run of another workspace is not in this one's storage (with several workspaces, each is asked in turn).
+    if (!ref) return storageError(404, 'BlobNotFound', 'The specified blob does not exist.');
     if (req.method !== 'GET' || given.length !== expected.length || !timingSafeEqual(given, expected) || Date.parse(se) < this.ctx.now().getTime()) {
       return storageError(403, 'AuthenticationFailed', 'Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.');
     }
-    const m = /^\/azureml-logs\/ExperimentRun\/dcid\.([^/]+)\/(.+)$/.exec(path);
-    const ref = m ? this.findRun(decodeURIComponent(m[1])) : undefined;
-    if (!ref || m![2] !== mainLogName(ref)) return storageError(404, 'BlobNotFound', 'The specified blob does not exist.');
+    if (m![2] !== mainLogName(ref)) return storageError(404, 'BlobNotFound', 'The specified blob does not exist.');
     const lines = logLines(ref);
     const shown = lines.slice(0, ref.run.revealedLines(lines.length));
     const blob = Buffer.from(shown.map((l) => `${l}\n`).join(''), 'utf8');

@@ -14,15 +14,21 @@ describe('aml-mlops: reading pipelines and resolving variables', () => {
 
   it('reads the example pipeline: stages, jobs, a deployment job\'s runOnce steps and every variable form', () => {
     const p = parsePipeline(fs.readFileSync(path.join(repoRootOf(), 'examples', 'azure-pipelines.yml'), 'utf8'));
-    assert.deepStrictEqual(p.stages.map((s) => s.name), ['Train', 'Promote', 'Deploy', 'Report']);
-    assert.deepStrictEqual(p.variables.map((v) => v.name), ['serviceConnection', 'resourceGroup', 'workspaceName', 'rolloutStepWaitMinutes']);
-    const train = p.stages[0].jobs[0];
+    assert.deepStrictEqual(p.stages.map((s) => s.name), ['Validate', 'Train', 'Package', 'DeployDev', 'Promote', 'DeployProd']);
+    assert.deepStrictEqual(p.variables.map((v) => v.name), ['serviceConnection', 'resourceGroup', 'workspaceName', 'prodServiceConnection', 'prodResourceGroup',
+      'prodWorkspaceName', 'trainingData', 'rolloutStepWaitMinutes']);
+    assert.deepStrictEqual(p.stages[0].jobs[0].steps.map((s) => s.task ?? s.kind), ['checkout', 'DataValidate@1']);
+    const train = p.stages[1].jobs[0];
     assert.deepStrictEqual(train.steps.map((s) => s.task ?? s.kind), ['checkout', 'AmlTrain@1', 'bash', 'AmlRegisterModel@1', 'bash']);
     assert.strictEqual(train.steps[1].inputs.timeoutMinutes, '110');
-    const deploy = p.stages[2].jobs[0];
+    assert.strictEqual(p.stages[2].condition, "and(succeeded(), eq(dependencies.Train.outputs['train.register.modelRegistered'], 'true'))");
+    const promote = p.stages[4].jobs[0];
+    assert.ok(promote.deployment);
+    assert.deepStrictEqual(promote.steps.map((s) => s.name ?? s.kind), ['checkout', 'promote', 'bash']);
+    const deploy = p.stages[5].jobs[0];
     assert.ok(deploy.deployment);
     assert.deepStrictEqual(deploy.steps.map((s) => s.name ?? s.kind), ['checkout', 'deploy', 'bash']);
-    assert.strictEqual(runtimeExpression(deploy.variables[0].value!), "stageDependencies.Promote.promote.outputs['promote.modelId']");
+    assert.strictEqual(runtimeExpression(deploy.variables[0].value!), "stageDependencies.Promote.promote.outputs['promote.promote.modelId']");
   });
 
   it('reads list-form variables, groups as notes, and pipelines made of jobs or steps only', () => {
