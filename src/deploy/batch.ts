@@ -2,9 +2,8 @@ import type { TokenCredential } from '@azure/core-auth';
 import { createDefaultHttpClient, createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
 import { isUserError, UserError } from '../errors';
 import { resolveAsset } from '../jobs/resolve';
-import type { Sleep } from '../http/retry';
 import type { Log } from '../log';
-import type { WorkspaceClient } from '../workspace/client';
+import type { WorkspaceClient, WorkspaceCall } from '../workspace/client';
 import { lineageTags, type BuildContext } from '../workspace/lineage';
 import { describeOutcome, Endpoints, sameDefinition, succeeded } from './endpoints';
 import { resolveDeploymentReferences } from './resolve';
@@ -27,13 +26,7 @@ interface BatchDeploymentResource {
   properties: BatchDeploymentBody['properties'] & { provisioningState?: string };
 }
 
-export interface BatchDeployOptions {
-  client: WorkspaceClient;
-  credential: TokenCredential;
-  log: Log;
-  onSecret: (value: string) => void;
-  signal?: AbortSignal;
-  sleep?: Sleep;
+export interface BatchDeployOptions extends WorkspaceCall {
   build?: BuildContext;
   endpoint: LoadedDeploySpec<BatchEndpointSpec>;
   deployment: LoadedDeploySpec<BatchDeploymentSpec>;

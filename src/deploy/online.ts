@@ -1,9 +1,8 @@
-import type { TokenCredential } from '@azure/core-auth';
 import { UserError } from '../errors';
-import { defaultSleep, type Sleep } from '../http/retry';
+import { defaultSleep } from '../http/retry';
 import { inertLine, lastLines } from '../jobs/logs';
 import type { Log } from '../log';
-import type { WorkspaceClient } from '../workspace/client';
+import type { WorkspaceClient, WorkspaceCall } from '../workspace/client';
 import { lineageTags, type BuildContext } from '../workspace/lineage';
 import { describeOutcome, minutes, OnlineEndpoints, sameDefinition, succeeded, type OnlineDeploymentResource, type OnlineEndpointResource } from './endpoints';
 import { resolveDeploymentReferences } from './resolve';
@@ -35,13 +34,7 @@ export interface RolloutProbes {
   health?: (target: DeploymentTarget, signal: AbortSignal | undefined) => Promise<ProbeOutcome>;
 }
 
-export interface OnlineRolloutOptions {
-  client: WorkspaceClient;
-  credential: TokenCredential;
-  log: Log;
-  onSecret: (value: string) => void;
-  signal?: AbortSignal;
-  sleep?: Sleep;
+export interface OnlineRolloutOptions extends WorkspaceCall {
   build?: BuildContext;
   endpoint: LoadedDeploySpec<OnlineEndpointSpec>;
   deployment: LoadedDeploySpec<OnlineDeploymentSpec>;

@@ -1,19 +1,13 @@
-import type { TokenCredential } from '@azure/core-auth';
 import { UserError } from '../errors';
-import type { Log } from '../log';
 import { resolveAsset, resolveReferences } from '../jobs/resolve';
 import type { CodeToResolve, ReferencesToResolve } from '../jobs/rest-body';
-import type { WorkspaceClient } from '../workspace/client';
+import type { WorkspaceClient, WorkspaceCall } from '../workspace/client';
 import type { ResolvedDeploymentReferences } from './rest-body';
 import { deploymentReferencesToResolve } from './rest-body';
 import type { BatchDeploymentSpec, ComponentRefSpec, LoadedDeploySpec, OnlineDeploymentSpec } from './spec';
 
-export interface ResolveDeploymentOptions {
-  client: WorkspaceClient;
-  credential: TokenCredential;
-  log: Log;
-  onSecret: (value: string) => void;
-  signal?: AbortSignal;
+export interface ResolveDeploymentOptions extends WorkspaceCall {
+
 }
 
 /**

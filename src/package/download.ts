@@ -1,19 +1,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import type { TokenCredential } from '@azure/core-auth';
 import type { ModelSpec } from '../deploy/spec';
 import { UserError } from '../errors';
-import type { Log } from '../log';
 import { resolveModelLocation, listModelFiles } from '../models/files';
-import type { WorkspaceClient } from '../workspace/client';
+import type { WorkspaceClient, WorkspaceCall } from '../workspace/client';
 import { getDatastore, openDatastoreContainer } from '../workspace/datastore';
 
-export interface ModelDownloadOptions {
-  client: WorkspaceClient;
-  credential: TokenCredential;
-  log: Log;
-  onSecret: (value: string) => void;
-  signal?: AbortSignal;
+export interface ModelDownloadOptions extends WorkspaceCall {
   model: ModelSpec;
   /** The folder the files are written to, as registered (nested folders kept). */
   targetDir: string;

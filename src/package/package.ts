@@ -1,11 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import type { TokenCredential } from '@azure/core-auth';
 import type { ModelSpec } from '../deploy/spec';
 import { UserError } from '../errors';
 import { formatBytes } from '../jobs/code-upload';
-import type { Log } from '../log';
-import type { WorkspaceClient } from '../workspace/client';
+import type { WorkspaceCall } from '../workspace/client';
 import type { BuildContext } from '../workspace/lineage';
 import { CONTEXT_MARKER, MODEL_FOLDER, writeBuildContext, type BuildContextResult } from './context';
 import { DEFAULT_BASE_IMAGE } from './dockerfile';
@@ -13,12 +11,7 @@ import { buildImage, checkDocker, type DockerRunner, type ImageResult, type Regi
 import { downloadModel, modelNameAndVersion, readModelVersion, type DownloadedModel } from './download';
 import { readEnvironment, writeCondaFile } from './registered-environment';
 
-export interface PackageOptions {
-  client: WorkspaceClient;
-  credential: TokenCredential;
-  log: Log;
-  onSecret: (value: string) => void;
-  signal?: AbortSignal;
+export interface PackageOptions extends WorkspaceCall {
   build?: BuildContext;
   model: ModelSpec;
   code: { dir: string; scoringScript: string };

@@ -1,13 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import type { TokenCredential } from '@azure/core-auth';
 import type { ModelSpec } from '../deploy/spec';
 import { UserError } from '../errors';
-import type { Sleep } from '../http/retry';
 import { resolveReferences } from '../jobs/resolve';
-import type { Log } from '../log';
 import { Summary } from '../summary';
-import type { WorkspaceClient } from '../workspace/client';
+import type { WorkspaceClient, WorkspaceCall } from '../workspace/client';
 import { waitForOperation } from '../workspace/operations';
 import { modelNameAndVersion, readModelVersion } from './download';
 import { readEnvironment } from './registered-environment';
@@ -15,13 +12,7 @@ import { readEnvironment } from './registered-environment';
 /** The model package operation exists only in preview api-versions of the Azure ML REST API. */
 export const PACKAGE_API_VERSION = '2024-04-01-preview';
 
-export interface WorkspacePackageOptions {
-  client: WorkspaceClient;
-  credential: TokenCredential;
-  log: Log;
-  onSecret: (value: string) => void;
-  signal?: AbortSignal;
-  sleep?: Sleep;
+export interface WorkspacePackageOptions extends WorkspaceCall {
   model: ModelSpec;
   code: { dir: string; scoringScript: string };
   environment: { kind: 'registered'; name: string; version?: string } | { kind: 'image'; baseImage?: string; condaFile?: string; pipRequirements?: string };

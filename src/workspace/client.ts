@@ -11,7 +11,7 @@ import {
   type PipelineResponse,
 } from '@azure/core-rest-pipeline';
 import { scopeFor, type Cloud } from '../auth/connection';
-import { transientRetryPolicy, retryAfterMs, type RetryOptions } from '../http/retry';
+import { transientRetryPolicy, retryAfterMs, type RetryOptions, type Sleep } from '../http/retry';
 import { UserError } from '../errors';
 import type { Log } from '../log';
 import { explainAzureError } from './errors';
@@ -31,6 +31,17 @@ export interface WorkspaceClientOptions {
   log: Log;
   retry?: RetryOptions;
   userAgent?: string;
+}
+
+/** What core operations on a workspace get from a task: the signed-in client, the log, secret masking and cancellation. */
+export interface WorkspaceCall {
+  client: WorkspaceClient;
+  credential: TokenCredential;
+  log: Log;
+  /** Registers a secret met on the way (a key, a token, a SAS URL) so it is masked. */
+  onSecret: (value: string) => void;
+  signal?: AbortSignal;
+  sleep?: Sleep;
 }
 
 export interface ArmResponse<T> {
