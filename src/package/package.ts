@@ -38,7 +38,6 @@ export interface PackageResult {
   image?: ImageResult;
 }
 
-
 /**
  * Mode `context` (and the first half of `image`): downloads the model, writes the Docker build context, and in
  * `image` mode builds and pushes the image with the agent's Docker. Inputs are checked before anything is written.
