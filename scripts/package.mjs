@@ -41,6 +41,11 @@ export function stage(tasks) {
   const manifest = readJson(path.join(repoRoot, 'vss-extension.json'));
   const assets = ['vss-extension.json', manifest.icons.default, manifest.content.details.path, manifest.content.license.path];
   for (const f of assets) copy(path.join(repoRoot, f), path.join(stagingDir, f));
+  // Addressable files outside tasks/ (the overview's screenshots) ship as they are.
+  for (const entry of manifest.files ?? []) {
+    if (!entry.addressable || entry.path.startsWith('tasks/')) continue;
+    fs.cpSync(path.join(repoRoot, entry.path), path.join(stagingDir, entry.path), { recursive: true });
+  }
   for (const t of tasks) {
     const files = shippedFiles(t);
     for (const f of files) {
@@ -122,6 +127,9 @@ export function verifyVsix(file, { tasks = listTasks(), version = readJson(path.
       required.push(`tasks/${t.name}/dist/index.js`);
     }
   }
+  // Every image the overview (the Marketplace page) shows must be in the package.
+  const overview = fs.readFileSync(path.join(repoRoot, 'overview.md'), 'utf8');
+  for (const m of overview.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)) if (!/^https?:/.test(m[1])) required.push(m[1]);
   for (const name of required) if (!byName.has(name)) problems.push(`missing ${name}`);
   for (const e of entries) {
     for (const [re, what] of FORBIDDEN) if (re.test(e.name)) problems.push(`${e.name}: ${what} must not ship`);

@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { getBoolean, getChoice, getExistingFile, getInteger, getString } from '../../src/agent/inputs';
 import { UserError } from '../../src/errors';
 import type { DeploymentOverrides } from '../../src/deploy/spec';
@@ -20,7 +19,7 @@ export interface OnlineInputs extends CommonInputs {
   mirrorPercent: number;
   mirrorMinutes: number;
   stepWaitMinutes: number;
-  /** Absolute paths of the sample request files, in order. */
+  /** The sample request files as given (relative paths start at the working directory), in order. */
   smokeRequests: string[];
   /** The expectation lines, parsed by the smoke test. */
   smokeExpect?: string;
@@ -81,8 +80,7 @@ export function readInputs(): AmlDeployInputs {
   const smokeRequests = (getString('smokeRequests') ?? '')
     .split(/\r?\n/)
     .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => path.resolve(l));
+    .filter((l) => l && !l.startsWith('#'));
   return {
     ...common,
     endpointType,

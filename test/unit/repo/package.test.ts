@@ -67,8 +67,12 @@ describe('The .vsix content check (scripts/package.mjs --verify)', () => {
         // A server task has no bundle: Azure DevOps performs its HttpRequest.
         ...(t.kind === 'server' ? [] : [{ name: `tasks/${t.name}/dist/index.js`, data: 'module.exports = {};' }]),
       ]),
+      // The images the overview (the Marketplace page) shows.
+      ...overviewImages.map((name) => ({ name, data: Buffer.alloc(8) })),
     ];
   }
+
+  const overviewImages = [...fs.readFileSync(path.join(repoRoot, 'overview.md'), 'utf8').matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => m[1]);
 
   function verify(entries: ReturnType<typeof goodEntries>) {
     const file = path.join(dir, `x-${Math.random().toString(36).slice(2)}.vsix`);
@@ -85,6 +89,13 @@ describe('The .vsix content check (scripts/package.mjs --verify)', () => {
   it('accepts a package with the manifests and every task at the current version', () => {
     const r = verify(goodEntries());
     assert.ok(r.ok, r.output);
+  });
+
+  it('refuses a package without an image the overview shows', () => {
+    assert.ok(overviewImages.length > 0, 'the overview shows no images');
+    const r = verify(goodEntries().filter((e) => e.name !== overviewImages[0]));
+    assert.ok(!r.ok);
+    assert.match(r.output, new RegExp(`missing ${overviewImages[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   });
 
   it('refuses node_modules, TypeScript sources, source maps and tests', () => {
