@@ -59,9 +59,8 @@ export async function score(target: ScoringTarget, body: string | Buffer, option
   const now = options.now ?? (() => performance.now());
   const { signal } = options;
   if (signal?.aborted) throw abortError();
-  const plainHttp = target.scoringUri.toLowerCase().startsWith('http:');
-  // Managed online endpoints answer on https; plain http is let through only to this machine (a local endpoint, tests).
-  if (plainHttp && !isLoopback(target.scoringUri)) {
+  // Online endpoints answer on https; the key or token is never sent over plain http.
+  if (target.scoringUri.toLowerCase().startsWith('http:')) {
     return { status: 0, body: '', latencyMs: 0, error: `the scoring URI ${target.scoringUri} is plain http, over which the key is not sent` };
   }
   const authorization = await target.authorization();
@@ -87,7 +86,6 @@ export async function score(target: ScoringTarget, body: string | Buffer, option
       [DEPLOYMENT_HEADER]: target.deployment,
     }),
     body,
-    allowInsecureConnection: plainHttp,
   });
 
   const started = now();
@@ -107,15 +105,6 @@ export async function score(target: ScoringTarget, body: string | Buffer, option
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
-  }
-}
-
-function isLoopback(uri: string): boolean {
-  try {
-    const host = new URL(uri).hostname.replace(/^\[|\]$/g, '');
-    return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-  } catch {
-    return false;
   }
 }
 

@@ -1,6 +1,9 @@
-import * as http from 'http';
+import https = require('https');
+import type { IncomingMessage } from 'http';
 import type { AddressInfo } from 'net';
+import * as sinon from 'sinon';
 import type { ScoringTarget } from '../../../src/deploy/scoring';
+import { localCertificate } from '../auth/local-https';
 
 export const TOKEN = 'eyJ0eXAiOiJKV1QiLCJzZWNyZXQiOiJkby1ub3Qtc2hvdyJ9.c2lnbmF0dXJl';
 export const DEPLOYMENT = 'green';
@@ -33,13 +36,44 @@ export interface ScoringServer {
   close(): Promise<void>;
 }
 
+/** One certificate for every server of the process: making a key pair takes a while. */
+let certificate: Promise<{ cert: string; key: string }> | undefined;
+
+/** Ports of the servers now open; while there is one, HTTPS requests to them trust the test certificate. */
+const open = new Set<number>();
+let trust: sinon.SinonStub | undefined;
+
 /**
- * An online endpoint's scoring route on 127.0.0.1 that, like Azure ML, answers 401 without the right key and
- * 404 for a deployment it does not have, then lets `handler` answer.
+ * The scoring client trusts only real CAs (Node 20 reads extra ones at start-up only), so while a server runs,
+ * HTTPS requests to its port carry its certificate as the CA, as local-https.ts does for the auth tests.
+ */
+function trustWhileOpen(port: number, cert: string): void {
+  open.add(port);
+  if (trust) return;
+  const original = https.request.bind(https) as (options: https.RequestOptions, cb?: (res: IncomingMessage) => void) => ReturnType<typeof https.request>;
+  trust = sinon.stub(https, 'request').callsFake(((options: https.RequestOptions, cb?: (res: IncomingMessage) => void) => {
+    const local = String(options.hostname ?? options.host) === '127.0.0.1' && open.has(Number(options.port));
+    return original(local ? { ...options, ca: cert } : options, cb);
+  }) as unknown as typeof https.request);
+}
+
+function untrust(port: number): void {
+  open.delete(port);
+  if (open.size === 0) {
+    trust?.restore();
+    trust = undefined;
+  }
+}
+
+/**
+ * An online endpoint's scoring route on 127.0.0.1 (HTTPS, as Azure ML serves it) that, like Azure ML, answers 401
+ * without the right key and 404 for a deployment it does not have, then lets `handler` answer.
  */
 export async function startScoringServer(handler: Handler = () => ({ body: { predictions: [1] } })): Promise<ScoringServer> {
   const received: Received[] = [];
-  const server = http.createServer((req, res) => {
+  certificate ??= localCertificate();
+  const tls = await certificate;
+  const server = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
@@ -62,13 +96,16 @@ export async function startScoringServer(handler: Handler = () => ({ body: { pre
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const uri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/score`;
+  const port = (server.address() as AddressInfo).port;
+  trustWhileOpen(port, tls.cert);
+  const uri = `https://127.0.0.1:${port}/score`;
   return {
     uri,
     received,
     target: (overrides = {}) => ({ scoringUri: uri, deployment: DEPLOYMENT, authorization: async () => `Bearer ${TOKEN}`, ...overrides }),
     close: () =>
       new Promise<void>((resolve) => {
+        untrust(port);
         server.closeAllConnections();
         server.close(() => resolve());
       }),

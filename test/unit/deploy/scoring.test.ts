@@ -75,7 +75,7 @@ describe('score', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const r = await score({ scoringUri: `http://127.0.0.1:${port}/score`, deployment: DEPLOYMENT, authorization: async () => `Bearer ${TOKEN}` }, '{}');
+    const r = await score({ scoringUri: `https://127.0.0.1:${port}/score`, deployment: DEPLOYMENT, authorization: async () => `Bearer ${TOKEN}` }, '{}');
     assert.strictEqual(r.status, 0);
     assert.match(r.error!, /ECONNREFUSED/);
   });
@@ -106,7 +106,7 @@ describe('score', () => {
     assert.strictEqual(server.received.length, 0);
   });
 
-  it('refuses plain http to another machine, so the key never travels unencrypted', async () => {
+  it('refuses plain http, so the key never travels unencrypted', async () => {
     let sent = false;
     const client: HttpClient = { sendRequest: async () => ((sent = true), Promise.reject(new Error('not reached'))) };
     const r = await score({ scoringUri: 'http://example.invalid/score', deployment: DEPLOYMENT, authorization: async () => `Bearer ${TOKEN}` }, '{}', { httpClient: client });
@@ -121,7 +121,7 @@ describe('score', () => {
         throw new RestError(`socket hang up sending ${JSON.stringify(request.headers.toJSON())}`, { code: 'ECONNRESET' });
       },
     };
-    const r = await score({ scoringUri: 'http://127.0.0.1:9/score', deployment: DEPLOYMENT, authorization: async () => `Bearer ${TOKEN}` }, '{}', { httpClient: leaky });
+    const r = await score({ scoringUri: 'https://127.0.0.1:9/score', deployment: DEPLOYMENT, authorization: async () => `Bearer ${TOKEN}` }, '{}', { httpClient: leaky });
     assert.strictEqual(r.status, 0);
     assert.match(r.error!, /socket hang up/);
     assert.ok(!r.error!.includes(TOKEN), r.error);
