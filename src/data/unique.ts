@@ -4,7 +4,10 @@
  * Float64Arrays. Up to `memoryCap` distinct values stay in memory (default 2^18: about 12 MiB); beyond that every
  * value is appended to one of 64 temporary files chosen by its hash, and duplicates are found one partition at a
  * time when the results are merged, so memory stays bounded by a partition (1/64 of the values, 24 bytes each: 3.75 MB per 10 million values).
- * Whole numbers of up to 51 bits (ids) get exact keys instead, so their uniqueness is exact. For everything else
+ * Whole numbers of up to 51 bits (ids) get exact keys instead, so their uniqueness is exact. Exact keys that arrive
+ * in increasing order (ids, as data usually has them) are kept as runs of consecutive keys instead of table entries:
+ * a sorted id column needs no table, no spill file and no lookup, only a comparison with the largest key so far.
+ * For everything else
  * uniqueness is decided on the hash: a false duplicate needs a 53-bit collision (probability about n^2 / 2^54,
  * reported with the result); a real duplicate is never missed.
  */
@@ -19,6 +22,10 @@ const ENTRY_FLOATS = 3;
 const BUFFERED_ENTRIES = 512;
 const MAX_EXAMPLES = 10;
 const TWO_32 = 4294967296;
+/** A run of exact keys: its first and last key, and the row and line of its first key (rows and lines then step by one). */
+const RUN_FLOATS = 4;
+/** Runs a tracker keeps; later keys that start no run go to the table. 4096 runs are 128 KiB. */
+const MAX_RUNS = 4096;
 
 // ---------------------------------------------------------------- hashing
 
@@ -119,8 +126,8 @@ export interface DuplicateTally {
 
 /** What a tracker hands over when its part of the data is done: either its table or its spill files. */
 export type UniqueState =
-  | { kind: 'memory'; tally: DuplicateTally; entries: Float64Array }
-  | { kind: 'spilled'; tally: DuplicateTally; dir: string; prefix: string };
+  | { kind: 'memory'; tally: DuplicateTally; entries: Float64Array; runs: Float64Array }
+  | { kind: 'spilled'; tally: DuplicateTally; dir: string; prefix: string; runs: Float64Array };
 
 // ---------------------------------------------------------------- tracker
 
@@ -133,6 +140,14 @@ export class UniqueTracker {
   private spill?: { dir: string; prefix: string; fds: number[]; buffers: Float64Array[]; fill: Int32Array };
   readonly tally: DuplicateTally = { elements: 0, hashed: 0, duplicates: 0, examples: [] };
   private readonly extraFiles: Array<{ dir: string; prefix: string; rowOffset: number; lineOffset: number }> = [];
+  /** Runs of exact keys in increasing order ([first key, last key, row, line] each); absorbed parts' runs follow. */
+  private runs = new Float64Array(16 * RUN_FLOATS);
+  private runCount = 0;
+  /** Runs of this tracker's own add calls (the first ones); those after them came from absorbed parts. */
+  private ownRuns = 0;
+  /** The largest exact key added so far (0: none): a larger one cannot be a duplicate. */
+  private maxExact = 0;
+  private runsFull = false;
 
   constructor(
     private readonly memoryCap = DEFAULT_UNIQUE_MEMORY_CAP,
@@ -152,6 +167,13 @@ export class UniqueTracker {
   add(key: number, row: number, line: number, exact = false): boolean {
     this.tally.elements++;
     if (!exact) this.tally.hashed++;
+    else if (key > this.maxExact) {
+      this.maxExact = key;
+      if (this.extendRuns(key, row, line)) return false;
+    } else if (this.runCount > 0 && this.runOf(key) >= 0) {
+      this.tally.duplicates++;
+      return true;
+    }
     if (this.spill) {
       this.append(key, row, line);
       return false;
@@ -175,6 +197,57 @@ export class UniqueTracker {
     if (this.size > this.memoryCap) this.startSpilling();
     else if (this.size * 2 > keys.length) this.grow();
     return false;
+  }
+
+  /** Adds a key larger than every exact key so far to the runs: false when it starts no run and there is no room. */
+  private extendRuns(key: number, row: number, line: number): boolean {
+    if (this.runsFull) return false;
+    const n = this.runCount;
+    if (n > 0) {
+      const at = (n - 1) * RUN_FLOATS;
+      const runs = this.runs;
+      const step = key - runs[at];
+      if (key === runs[at + 1] + 1 && row === runs[at + 2] + step && line === (runs[at + 3] === 0 ? 0 : runs[at + 3] + step)) {
+        runs[at + 1] = key;
+        return true;
+      }
+    }
+    if (n === MAX_RUNS) {
+      this.runsFull = true;
+      return false;
+    }
+    this.pushRun(key, key, row, line);
+    this.ownRuns = this.runCount;
+    return true;
+  }
+
+  private pushRun(first: number, last: number, row: number, line: number): void {
+    if ((this.runCount + 1) * RUN_FLOATS > this.runs.length) {
+      const grown = new Float64Array(this.runs.length * 2);
+      grown.set(this.runs);
+      this.runs = grown;
+    }
+    const at = this.runCount * RUN_FLOATS;
+    this.runs[at] = first;
+    this.runs[at + 1] = last;
+    this.runs[at + 2] = row;
+    this.runs[at + 3] = line;
+    this.runCount++;
+  }
+
+  /** The index of this tracker's own run holding key, or -1 (its runs are sorted and disjoint). */
+  private runOf(key: number): number {
+    const runs = this.runs;
+    let lo = 0;
+    let hi = this.ownRuns - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = mid * RUN_FLOATS;
+      if (key < runs[at]) hi = mid - 1;
+      else if (key > runs[at + 1]) lo = mid + 1;
+      else return mid;
+    }
+    return -1;
   }
 
   /** Records an example of a duplicate found by add (the caller has the value text). */
@@ -268,7 +341,8 @@ export class UniqueTracker {
   /** Hands over this part's table (compact, for transfer to the main thread) or its spill files. */
   state(): UniqueState {
     const closed = this.closeSpill();
-    if (closed) return { kind: 'spilled', tally: this.tally, ...closed };
+    const runs = this.runs.slice(0, this.runCount * RUN_FLOATS);
+    if (closed) return { kind: 'spilled', tally: this.tally, ...closed, runs };
     const entries = new Float64Array(this.size * ENTRY_FLOATS);
     let at = 0;
     for (let i = 0; i < this.keys.length; i++) {
@@ -278,7 +352,7 @@ export class UniqueTracker {
       entries[at + 2] = this.lines[i];
       at += ENTRY_FLOATS;
     }
-    return { kind: 'memory', tally: this.tally, entries };
+    return { kind: 'memory', tally: this.tally, entries, runs };
   }
 
   /**
@@ -290,6 +364,10 @@ export class UniqueTracker {
     this.tally.hashed += state.tally.hashed;
     this.tally.duplicates += state.tally.duplicates;
     for (const e of state.tally.examples) this.tally.examples.push(shifted(e, rowOffset, lineOffset));
+    const runs = state.runs;
+    for (let at = 0; at < runs.length; at += RUN_FLOATS) {
+      this.pushRun(runs[at], runs[at + 1], runs[at + 2] + rowOffset, runs[at + 3] === 0 ? 0 : runs[at + 3] + lineOffset);
+    }
     if (state.kind === 'spilled') {
       this.extraFiles.push({ dir: state.dir, prefix: state.prefix, rowOffset, lineOffset });
       // Everything else must then be partitioned too, so that each partition can be resolved on its own.
@@ -321,6 +399,8 @@ export class UniqueTracker {
     const own = this.closeSpill();
     const files = [...(own ? [{ ...own, rowOffset: 0, lineOffset: 0 }] : []), ...this.extraFiles];
     try {
+      this.mergeRuns();
+      if (this.unionCount > 0) this.checkTableAgainstRuns();
       if (files.length > 0) this.resolvePartitions(files);
     } finally {
       for (const file of files) fs.rmSync(file.dir, { recursive: true, force: true });
@@ -328,6 +408,104 @@ export class UniqueTracker {
     this.tally.examples.sort((a, b) => a.row - b.row);
     this.tally.examples.length = Math.min(this.tally.examples.length, MAX_EXAMPLES);
     return { ...this.tally, hashedValues: this.tally.hashed };
+  }
+
+  /** The runs of all parts, sorted and merged: [first key, last key] pairs. */
+  private union = new Float64Array(0);
+  private unionCount = 0;
+  /** Offsets of the runs in the order of their first keys. */
+  private sortedRuns = new Int32Array(0);
+
+  /**
+   * Sorts the runs of all parts by first key and merges them into the union; keys that two runs share are
+   * duplicates, each reported at its later row.
+   */
+  private mergeRuns(): void {
+    const n = this.runCount;
+    const runs = this.runs;
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => runs[a * RUN_FLOATS] - runs[b * RUN_FLOATS]);
+    this.sortedRuns = Int32Array.from(order, (i) => i * RUN_FLOATS);
+    const union = new Float64Array(n * 2);
+    let count = 0;
+    let cover = -1; // the run reaching furthest so far
+    for (const i of order) {
+      const at = i * RUN_FLOATS;
+      const first = runs[at];
+      const last = runs[at + 1];
+      if (count > 0 && first <= union[count * 2 - 1] + 1) {
+        const reach = union[count * 2 - 1];
+        if (first <= reach) {
+          const shared = Math.min(last, reach) - first + 1;
+          this.tally.duplicates += shared;
+          for (let k = 0; k < Math.min(shared, MAX_EXAMPLES); k++) {
+            const a = this.runPosition(at, first + k);
+            const b = this.runPosition(cover, first + k);
+            this.pushExample(a.row > b.row ? exampleOf(a.row, a.line, VALUE_NOT_KEPT) : exampleOf(b.row, b.line, VALUE_NOT_KEPT));
+          }
+        }
+        if (last > reach) {
+          union[count * 2 - 1] = last;
+          cover = at;
+        }
+      } else {
+        union[count * 2] = first;
+        union[count * 2 + 1] = last;
+        count++;
+        cover = at;
+      }
+    }
+    this.union = union;
+    this.unionCount = count;
+  }
+
+  /** The row and line of a key in the run at offset at. */
+  private runPosition(at: number, key: number): { row: number; line: number } {
+    const step = key - this.runs[at];
+    const line = this.runs[at + 3];
+    return { row: this.runs[at + 2] + step, line: line === 0 ? 0 : line + step };
+  }
+
+  private inUnion(key: number): boolean {
+    const union = this.union;
+    let lo = 0;
+    let hi = this.unionCount - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (key < union[mid * 2]) hi = mid - 1;
+      else if (key > union[mid * 2 + 1]) lo = mid + 1;
+      else return true;
+    }
+    return false;
+  }
+
+  /** A key of the table that some part's runs hold too is a duplicate across parts. */
+  private checkTableAgainstRuns(): void {
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] !== 0 && this.inUnion(keys[i])) this.noteRunDuplicate(keys[i], this.rows[i], this.lines[i]);
+    }
+  }
+
+  /** A table key found in the runs: counted, with the later of its two rows as the example. */
+  private noteRunDuplicate(key: number, row: number, line: number): void {
+    this.tally.duplicates++;
+    // The last run starting at or before key, then back to one that reaches it (runs of different parts overlap).
+    const sorted = this.sortedRuns;
+    let lo = 0;
+    let hi = sorted.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.runs[sorted[mid]] <= key) lo = mid;
+      else hi = mid - 1;
+    }
+    let other = { row: 0, line: 0 };
+    for (let k = lo; k >= 0; k--) {
+      if (key >= this.runs[sorted[k]] && key <= this.runs[sorted[k] + 1]) {
+        other = this.runPosition(sorted[k], key);
+        break;
+      }
+    }
+    this.pushExample(other.row > row ? exampleOf(other.row, other.line, VALUE_NOT_KEPT) : exampleOf(row, line, VALUE_NOT_KEPT));
   }
 
   /** Removes spill files without resolving them (when a run is abandoned). */
@@ -365,6 +543,10 @@ export class UniqueTracker {
         for (let at = 0; at < entries.length; at += ENTRY_FLOATS) {
           const row = entries[at + 1] + file.rowOffset;
           const line = entries[at + 2] === 0 ? 0 : entries[at + 2] + file.lineOffset;
+          if (this.unionCount > 0 && this.inUnion(entries[at])) {
+            this.noteRunDuplicate(entries[at], row, line);
+            continue;
+          }
           const later = this.insertFirst(entries[at], row, line);
           if (later) {
             this.tally.duplicates++;

@@ -66,12 +66,12 @@ export function sourceOfTask(task: PartTask): DataSource {
   return localFileSource(task.source.localPath, task.source.name, task.source.size);
 }
 
-/** Buffers of the uniqueness tables, moved rather than copied to the main thread. */
+/** Buffers of the uniqueness tables and runs, moved rather than copied to the main thread. */
 export function transferablesOf(result: PartResult): ArrayBuffer[] {
   const states: UniqueState[] = [];
   for (const column of result.columnStates) if (column.unique) states.push(column.unique);
   if (result.primaryKey) states.push(result.primaryKey.unique);
-  return states.filter((s) => s.kind === 'memory').map((s) => (s as { entries: Float64Array }).entries.buffer as ArrayBuffer);
+  return states.flatMap((s) => (s.kind === 'memory' ? [s.entries.buffer as ArrayBuffer, s.runs.buffer as ArrayBuffer] : [s.runs.buffer as ArrayBuffer]));
 }
 
 export type WorkerRequest = { task: PartTask };

@@ -30,7 +30,7 @@ describe('uniqueness keys', () => {
         tracker.add(k.key, id, id + 1, k.exact);
       }
       const dup = numberKey(777);
-      tracker.add(dup.key, 50_001, 50_002, dup.exact);
+      if (tracker.add(dup.key, 50_001, 50_002, dup.exact)) tracker.noteExample(50_001, 50_002, '777');
       const result = tracker.finish();
       assert.strictEqual(result.duplicates, 1);
       assert.strictEqual(result.hashedValues, 0);
@@ -39,4 +39,110 @@ describe('uniqueness keys', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('finds a duplicate among spilled ids that arrive out of order', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unique-'));
+    try {
+      const tracker = new UniqueTracker(1024, dir);
+      // A permutation of 1..20000 (7919 is prime to 20000), so the ids form no runs.
+      for (let i = 1; i <= 20_000; i++) {
+        const k = numberKey(((i * 7919) % 20_000) + 1);
+        tracker.add(k.key, i, 0, k.exact);
+      }
+      const dup = numberKey(4242);
+      tracker.add(dup.key, 20_001, 0, dup.exact);
+      const merged = new UniqueTracker(1024, dir);
+      merged.absorb(tracker.state(), 0, 0);
+      const result = merged.finish();
+      assert.strictEqual(result.duplicates, 1);
+      assert.deepStrictEqual(result.examples.map((e) => e.row), [20_001]);
+      assert.deepStrictEqual(fs.readdirSync(dir), [], 'spill files are removed');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+describe('uniqueness of ids in increasing order', () => {
+  /** A part tracker fed [value, row, line] triples, handed over as the engine hands parts over. */
+  function part(values: Array<[number, number, number]>, cap = 1 << 18) {
+    const tracker = new UniqueTracker(cap);
+    const found: number[] = [];
+    for (const [v, row, line] of values) {
+      const k = numberKey(v);
+      if (tracker.add(k.key, row, line, k.exact)) found.push(row);
+    }
+    return { state: tracker.state(), found };
+  }
+  const ids = (from: number, to: number, firstRow = 1): Array<[number, number, number]> =>
+    Array.from({ length: to - from + 1 }, (_, i) => [from + i, firstRow + i, firstRow + i + 1] as [number, number, number]);
+
+  it('keeps a sorted id column as one run: no table entries to hand over', () => {
+    const { state, found } = part(ids(1, 100_000));
+    assert.deepStrictEqual(found, []);
+    assert.strictEqual(state.kind, 'memory');
+    assert.strictEqual((state as { entries: Float64Array }).entries.length, 0);
+    assert.strictEqual(state.runs.length, 4);
+  });
+
+  it('finds a repeat of an earlier id within a part at once, by its run', () => {
+    const { found, state } = part([...ids(1, 10), [5, 11, 12], ...ids(11, 20, 12)]);
+    assert.deepStrictEqual(found, [11]);
+    assert.strictEqual(state.tally.duplicates, 1);
+  });
+
+  it('finds ids that two parts share, naming the later rows', () => {
+    const a = part(ids(1, 1000));
+    const b = part(ids(990, 2000, 1)); // its rows count from its own start
+    const merged = new UniqueTracker();
+    merged.absorb(a.state, 0, 0);
+    merged.absorb(b.state, 1000, 1001);
+    const result = merged.finish();
+    assert.strictEqual(result.duplicates, 11); // 990..1000
+    // id 990 is row 990 in part a and row 1001 overall in part b.
+    assert.deepStrictEqual(result.examples.map((e) => [e.row, e.line]), Array.from({ length: 10 }, (_, k) => [1001 + k, 1003 + k]));
+  });
+
+  it('counts every repeat when three parts hold the same ids', () => {
+    const merged = new UniqueTracker();
+    for (let p = 0; p < 3; p++) merged.absorb(part(ids(1, 500)).state, p * 500, 0);
+    assert.strictEqual(merged.finish().duplicates, 1000);
+  });
+
+  it('checks table entries and spilled entries of one part against the runs of another', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unique-'));
+    try {
+      const sorted = part(ids(1, 5000));
+      // Descending ids start no run after the first: they go to the table, and past the cap to spill files.
+      const descending: Array<[number, number, number]> = [];
+      for (let v = 9000, row = 1; v >= 4990; v--, row++) descending.push([v, row, 0]);
+      for (const cap of [1 << 18, 100]) {
+        const other = part(descending, cap);
+        const merged = new UniqueTracker(cap, dir);
+        merged.absorb(sorted.state, 0, 0);
+        merged.absorb(other.state, 5000, 0);
+        const result = merged.finish();
+        assert.strictEqual(result.duplicates, 11, `cap ${cap}`); // 4990..5000
+        assert.strictEqual(result.examples[0].row, 5000 + 4001, `cap ${cap}`); // 5000 is the 4001st of the descending part
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('mixes runs and table when ids are mostly sorted, and finds no duplicate where there is none', () => {
+    // Sorted with gaps, then late arrivals that fill the gaps.
+    const values: Array<[number, number, number]> = [];
+    let row = 0;
+    for (let v = 2; v <= 4000; v += 2) values.push([v, ++row, 0]);
+    for (let v = 1; v <= 4000; v += 2) values.push([v, ++row, 0]);
+    const { found, state } = part(values);
+    assert.deepStrictEqual(found, []);
+    const merged = new UniqueTracker();
+    merged.absorb(state, 0, 0);
+    assert.strictEqual(merged.finish().duplicates, 0);
+    const again = part([...values, [1234, ++row, 0], [2, ++row, 0]]);
+    assert.deepStrictEqual(again.found, [row - 1, row]);
+  });
+});
+
