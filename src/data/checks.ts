@@ -28,6 +28,8 @@ export interface ValueProfiler {
   addNull(): void;
   /** n more of a value already given to addText (lets a caller count repeats itself). */
   addTextRepeats?(value: string, n: number): void;
+  /** addText for ASCII bytes when the text is not needed to count it; false when addText must be called. */
+  addAsciiBytes?(buf: Uint8Array, s: number, e: number): boolean;
   toProfile(): ColumnProfile;
 }
 export type ProfilerFactory = (name: string, kind: 'numeric' | 'categorical') => ValueProfiler;
@@ -738,7 +740,8 @@ class TextChecker extends ColumnChecker {
    * values, go the text way.
    */
   consumeRaw(raw: RawCells, c: number, count: number): boolean {
-    if (this.otherMissing !== undefined || !this.interning || this.profiler.addTextRepeats === undefined) return false;
+    if (this.otherMissing !== undefined || this.profiler.addTextRepeats === undefined) return false;
+    if (!this.interning) return this.consumeDistinctRaw(raw, c, count);
     const interner = (this.interner ??= new ByteInterner());
     const buf = raw.buffer;
     const base = c * raw.stride;
@@ -802,6 +805,58 @@ class TextChecker extends ColumnChecker {
     return true;
   }
 
+  /**
+   * consumeRaw for a column of mostly distinct values (free text, e-mails, ids): ASCII cells are profiled from their
+   * bytes, and only decoded when a check needs the text (a pattern, allowed values, uniqueness) or for an example.
+   */
+  private consumeDistinctRaw(raw: RawCells, c: number, count: number): boolean {
+    if (raw.asciiOnly === undefined || !raw.asciiOnly() || this.profiler.addAsciiBytes === undefined) return false;
+    const profiler = this.profiler;
+    const buf = raw.buffer;
+    const base = c * raw.stride;
+    const emptyIsNull = this.emptyIsNull;
+    const needsText = this.patternTally !== undefined || this.allowedTexts !== undefined || this.unique !== undefined;
+    const minLength = this.minLength;
+    const maxLength = this.maxLength;
+    for (let r = 0; r < count; r++) {
+      const i = base + r;
+      const s = raw.starts[i];
+      if (s < 0) {
+        this.noteNull(r, undefined);
+        profiler.addNull();
+        continue;
+      }
+      const e = raw.ends[i];
+      if (s === e && emptyIsNull) {
+        this.noteNull(r, '');
+        profiler.addNull();
+        continue;
+      }
+      if (raw.flags[i] & RAW_ESCAPED) {
+        this.consumeOne(raw.text(c, r)!, r);
+        continue;
+      }
+      const counted = profiler.addAsciiBytes!(buf, s, e);
+      if (needsText) {
+        this.consumeOne(raw.text(c, r)!, r, !counted);
+        continue;
+      }
+      // Length checks only: an ASCII cell's length is its byte count.
+      this.typeTally.elements++;
+      const length = e - s;
+      if (this.minLengthTally) {
+        this.minLengthTally.elements++;
+        if (length < minLength) this.note(this.minLengthTally, r, raw.text(c, r));
+      }
+      if (this.maxLengthTally) {
+        this.maxLengthTally.elements++;
+        if (length > maxLength) this.note(this.maxLengthTally, r, raw.text(c, r));
+      }
+      if (!counted) profiler.addText(raw.text(c, r)!);
+    }
+    return true;
+  }
+
   private remember(interner: ByteInterner, buf: Buffer, s: number, e: number, h: number, text: string): void {
     const id = interner.add(buf, s, e, h, text);
     let fails = 0;
@@ -817,8 +872,8 @@ class TextChecker extends ColumnChecker {
     }
   }
 
-  /** One non-null text cell: its length, allowed-value, pattern and uniqueness checks and its profile. */
-  private consumeOne(text: string, r: number): void {
+  /** One non-null text cell: its length, allowed-value, pattern and uniqueness checks and (unless already done) its profile. */
+  private consumeOne(text: string, r: number, profile = true): void {
     this.typeTally.elements++;
     const length = text.length;
     if (this.minLengthTally) {
@@ -839,7 +894,7 @@ class TextChecker extends ColumnChecker {
       hashText(text);
       this.trackUnique(hashEnd(), r, text);
     }
-    this.profiler.addText(text);
+    if (profile) this.profiler.addText(text);
   }
 
   finishProfile(): Pick<ColumnState, 'profile'> {

@@ -32,6 +32,13 @@ export function hashString(s: string): number {
   return fmix32(h ^ s.length);
 }
 
+/** hashString of the text that ASCII bytes [s, e) spell, without making the string. */
+export function hashAsciiBytes(buf: Uint8Array, s: number, e: number): number {
+  let h = 0x811c9dc5;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+  return fmix32(h ^ (e - s));
+}
+
 export class HyperLogLog {
   readonly registers: Uint8Array;
 

@@ -14,7 +14,7 @@
 
 import { UserError } from '../errors';
 import { BINNING_RULE } from './drift';
-import { HyperLogLog, hashNumber, hashString } from './hll';
+import { HyperLogLog, hashAsciiBytes, hashNumber, hashString } from './hll';
 import { ExactCounts, LogSketch, SerializedExact, SerializedLogSketch, SerializedSketch, EXACT_CAP } from './sketch';
 import type { ColumnProfile, DatasetProfile } from './types';
 
@@ -121,7 +121,60 @@ export class ColumnAccumulator {
         const h = hashString(key);
         this.keyFilter[h >>> 5 & FILTER_MASK] |= 1 << (h & 31);
       }
+      this.buildByteIndex();
     }
+  }
+
+  /**
+   * addText for a value given as ASCII bytes, counted without its text once the categories are full (most values of
+   * a free-text column): found among the categories by its bytes, or counted with the rest. False: nothing was
+   * counted, call addText with the text.
+   */
+  addAsciiBytes(buf: Uint8Array, s: number, e: number): boolean {
+    const index = this.byteIndex;
+    if (index === undefined) return false;
+    const h = hashAsciiBytes(buf, s, e);
+    this.count++;
+    const n = e - s;
+    const mask = index.length - 1;
+    for (let at = h & mask; ; at = (at + 1) & mask) {
+      const slot = index[at] - 1;
+      if (slot < 0) break;
+      if (this.byteHashes[slot] !== (h | 0)) continue;
+      const key = this.keysBySlot[slot];
+      if (key.length !== n) continue;
+      let k = 0;
+      while (k < n && key.charCodeAt(k) === buf[s + k]) k++;
+      if (k === n) {
+        this.counts[slot]++;
+        return true;
+      }
+    }
+    this.otherCount++;
+    this.hll!.addHash(h);
+    return true;
+  }
+
+  /** Once the categories are full: slot + 1 per hashString of each category, by open addressing (0: empty). */
+  private byteIndex: Int32Array | undefined;
+  private byteHashes = new Int32Array(0);
+  private keysBySlot: string[] = [];
+
+  private buildByteIndex(): void {
+    let size = 16;
+    while (size < this.slots.size * 2) size *= 2;
+    const index = new Int32Array(size);
+    this.byteHashes = new Int32Array(this.slots.size);
+    this.keysBySlot = new Array<string>(this.slots.size);
+    for (const [key, slot] of this.slots) {
+      const h = hashString(key);
+      this.byteHashes[slot] = h | 0;
+      this.keysBySlot[slot] = key;
+      let at = h & (size - 1);
+      while (index[at] !== 0) at = (at + 1) & (size - 1);
+      index[at] = slot + 1;
+    }
+    this.byteIndex = index;
   }
 
   /** Once the categories are full: one bit per hashString of each category (no false negatives). */

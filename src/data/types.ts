@@ -101,6 +101,8 @@ export interface RawCells {
   latin1: boolean;
   /** The cell's text exactly as columns[c][r] has it (undefined for a missing cell). */
   text(c: number, r: number): string | undefined;
+  /** True when every byte of the buffer is ASCII, so a cell's length is its byte count and its bytes its characters. */
+  asciiOnly?(): boolean;
 }
 
 /** The cell was quoted. */

@@ -673,6 +673,11 @@ class BatchCells implements RawCells {
     readonly latin1: boolean,
   ) {}
 
+  asciiOnly(): boolean {
+    if (this.ascii < 0) this.ascii = this.latin1 || isAscii(this.buffer) ? 1 : 0;
+    return this.ascii === 1 && !this.latin1;
+  }
+
   text(c: number, r: number): string | undefined {
     const i = c * this.stride + r;
     const s0 = this.starts[i];

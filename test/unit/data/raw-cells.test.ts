@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import { mergeParts, parseBooleanBytes, parseIntegerBytes, parseIntegerText, parseNumberBytes, parseNumberText, TableChecker } from '../../../src/data/checks';
 import { parseIsoDateTime, parseIsoDateTimeBytes } from '../../../src/data/durations';
+import { hashAsciiBytes, hashString } from '../../../src/data/hll';
 import { ColumnAccumulator, mergeColumnProfiles } from '../../../src/data/profile';
 import { openTable } from '../../../src/data/readers';
 import { parseBooleanText, parseSchema } from '../../../src/data/schema';
@@ -197,6 +198,34 @@ columns:
     const text = await batchesOf(data, 1 << 16, 1000);
     assert.deepStrictEqual(run(raw.columns, raw.batches, schema, 5000), run(text.columns, asText(text.batches), schema, 5000));
   });
+  it('give the same results by bytes as by text for mostly distinct values with failures, patterns, uniqueness and non-ASCII batches', async () => {
+    const lines = ['k,e,t'];
+    for (let i = 0; i < 15000; i++) {
+      const k = i % 11 === 0 ? 'common' : i % 997 === 0 ? 'x' : i % 1499 === 0 ? `far-too-long-${i}` : `k${i}`;
+      const e = i % 1201 === 0 ? `bad ${i}` : i % 1301 === 0 ? 'dup@x.io' : `u${i}@x.io`;
+      // Non-ASCII text in a few stretches, so some batches are not all ASCII.
+      const t = i >= 9000 && i < 9100 ? `é${i}` : i % 13 === 0 ? '' : `t${i % 6000}`;
+      lines.push(`${k},${e},${i === 7777 ? '"q""uote"' : t}`);
+    }
+    const data = lines.join('\n') + '\n';
+    const schema = [
+      'version: 1',
+      'columns:',
+      '  - { name: k, type: string, minLength: 2, maxLength: 8 }',
+      "  - { name: e, type: string, pattern: '[a-z0-9]+@x[.]io', unique: true }",
+      '  - { name: t, type: string, maxLength: 5 }',
+    ].join('\n') + '\n';
+    for (const cap of [3000, 20000]) {
+      const raw = await batchesOf(data, 1 << 16, 1000);
+      const text = await batchesOf(data, 1 << 16, 1000);
+      const a = run(raw.columns, raw.batches, schema, cap);
+      assert.deepStrictEqual(a, run(text.columns, asText(text.batches), schema, cap), `cap ${cap}`);
+      const [k, e] = a.columnResults;
+      assert.ok(k.tallies.minLength!.unexpected > 0 && k.tallies.maxLength!.unexpected > 0, 'length failures are found');
+      assert.ok(e.tallies.pattern!.unexpected > 0 && e.unique!.duplicates > 0, 'pattern failures and duplicates are found');
+      assert.strictEqual(k.profile.categories?.common, Math.ceil(15000 / 11));
+    }
+  });
 });
 
 describe('ColumnAccumulator past its category cap', () => {
@@ -222,5 +251,18 @@ describe('ColumnAccumulator past its category cap', () => {
     assert.strictEqual(p.otherCount, other);
     assert.strictEqual(p.count, 20005);
     assert.ok(Math.abs(p.distinct - distinct.size) < distinct.size * 0.05, `distinct ${p.distinct} of ${distinct.size}`);
+  });
+
+  it('counts ASCII values given as bytes exactly as the same values given as text', () => {
+    const byText = new ColumnAccumulator('c', 'categorical', { categoryCap: 50 });
+    const byBytes = new ColumnAccumulator('c', 'categorical', { categoryCap: 50 });
+    for (let i = 0; i < 20000; i++) {
+      const value = i % 5 === 0 ? `cat-${i % 50}` : `v-${i % 9000}`;
+      byText.addText(value);
+      const bytes = Buffer.from(`[${value}]`, 'latin1');
+      if (!byBytes.addAsciiBytes(bytes, 1, bytes.length - 1)) byBytes.addText(value);
+    }
+    assert.deepStrictEqual(byBytes.toProfile(), byText.toProfile());
+    assert.strictEqual(hashAsciiBytes(Buffer.from('abc-123'), 0, 7), hashString('abc-123'));
   });
 });
