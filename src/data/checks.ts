@@ -16,7 +16,7 @@ import { columnKind, parseBooleanText } from './schema';
 import { DateFormatParser, formatInstant, parseIsoDateTime, parseIsoDateTimeBytes } from './durations';
 import { collisionProbability, hashEnd, hashNumber, hashStart, hashText, numberKey, UniqueTracker, type DuplicateTally, type UniqueState } from './unique';
 import type { MalformedIssue } from './readers/options';
-import { RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch } from './types';
+import { detachedString, RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch } from './types';
 
 export const MAX_EXAMPLES = 10;
 const EXAMPLE_TEXT_LENGTH = 80;
@@ -109,7 +109,7 @@ export function cellText(cell: CellValue): string {
   else if (cell === undefined) text = '(missing)';
   else if (cell instanceof Date) text = Number.isNaN(cell.getTime()) ? 'Invalid Date' : cell.toISOString();
   else text = typeof cell === 'string' ? cell : String(cell);
-  return text.length > EXAMPLE_TEXT_LENGTH ? `${text.slice(0, EXAMPLE_TEXT_LENGTH - 1)}…` : text;
+  return detachedString(text.length > EXAMPLE_TEXT_LENGTH ? `${text.slice(0, EXAMPLE_TEXT_LENGTH - 1)}…` : text);
 }
 
 // ---------------------------------------------------------------- number parsing

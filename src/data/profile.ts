@@ -16,7 +16,7 @@ import { UserError } from '../errors';
 import { BINNING_RULE } from './drift';
 import { HyperLogLog, hashAsciiBytes, hashNumber, hashString } from './hll';
 import { ExactCounts, LogSketch, SerializedExact, SerializedLogSketch, SerializedSketch, EXACT_CAP } from './sketch';
-import type { ColumnProfile, DatasetProfile } from './types';
+import { detachedString, type ColumnProfile, type DatasetProfile } from './types';
 
 export const DEFAULT_CATEGORY_CAP = 10_000;
 // 2^17 bits: about 7 % false positives with 10 000 categories.
@@ -111,7 +111,7 @@ export class ColumnAccumulator {
         this.counts = grown;
       }
       this.counts[next] = 1;
-      this.slots.set(value, next);
+      this.slots.set(detachedString(value), next);
     } else {
       if (this.hll === undefined) this.hll = hllOfCategories(this.slots.keys());
       this.otherCount++;

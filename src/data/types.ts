@@ -237,3 +237,12 @@ export interface ValidationReport {
     binning: string;
   };
 }
+
+/**
+ * A string that does not share memory with the one it came from. Cell texts are often substrings of a whole
+ * batch's decoded text, and a kept substring keeps that text alive; what outlives a batch (categories, examples)
+ * is copied. Short strings are copies already.
+ */
+export function detachedString(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'utf16le').toString('utf16le');
+}

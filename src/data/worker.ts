@@ -33,6 +33,8 @@ export async function checkPart(task: PartTask, source: DataSource, signal?: Abo
   let checker: TableChecker | undefined;
   const table = await openTable(source, {
     ...task.reader,
+    // Each batch is checked before the next is read, and the checks keep no part of it.
+    reuseBatchBuffers: true,
     format: task.format,
     ...(task.range && { range: task.range }),
     ...(task.headerLine && { headerLine: task.headerLine }),

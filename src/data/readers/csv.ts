@@ -275,6 +275,7 @@ interface CsvSettings {
   headerLine?: string[];
   onMalformed?: (issue: MalformedIssue) => void;
   maxRecordBytes: number;
+  reuseBatchBuffers: boolean;
 }
 
 function settingsOf(source: DataSource, options: ReaderOptions): CsvSettings {
@@ -292,6 +293,7 @@ function settingsOf(source: DataSource, options: ReaderOptions): CsvSettings {
     headerLine: options.headerLine,
     onMalformed: options.onMalformed,
     maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD,
+    reuseBatchBuffers: options.reuseBatchBuffers ?? false,
   };
 }
 
@@ -320,6 +322,8 @@ class CsvReader implements TableReader {
   private flags = new Uint8Array(0);
   private lastBatchBytes = 64 * 1024;
   private lines = new Float64Array(0);
+  /** With reuseBatchBuffers: the byte buffer every batch fills in turn. */
+  private spareBatchBuf = Buffer.alloc(0);
   private rows = 0;
   private bomChecked: boolean;
   /** Absolute offset of the first data record, once the header is read. */
@@ -496,6 +500,7 @@ class CsvReader implements TableReader {
       const grown = Buffer.allocUnsafe(Math.max(need, this.batchBuf.length * 2));
       this.batchBuf.copy(grown, 0, 0, this.spanDest);
       this.batchBuf = grown;
+      if (this.s.reuseBatchBuffers) this.spareBatchBuf = grown;
     }
     t.buf.copy(this.batchBuf, this.spanDest, this.spanStart, t.recStart);
     this.spanDest = need;
@@ -505,13 +510,21 @@ class CsvReader implements TableReader {
   private newBatch(recordStart: number): void {
     const size = this.s.batchSize;
     const cells = size * this.ncols;
-    this.starts = new Int32Array(cells);
-    this.ends = new Int32Array(cells);
-    this.flags = new Uint8Array(cells);
-    this.batchBuf = Buffer.allocUnsafe(Math.min(this.lastBatchBytes + (this.lastBatchBytes >> 3) + 1024, 1 << 30));
+    const reuse = this.s.reuseBatchBuffers;
+    if (!reuse || this.starts.length !== cells) {
+      this.starts = new Int32Array(cells);
+      this.ends = new Int32Array(cells);
+      this.flags = new Uint8Array(cells);
+    }
+    if (!reuse || this.lines.length !== size) this.lines = new Float64Array(size);
+    const bytes = Math.min(this.lastBatchBytes + (this.lastBatchBytes >> 3) + 1024, 1 << 30);
+    if (!reuse) this.batchBuf = Buffer.allocUnsafe(bytes);
+    else {
+      if (this.spareBatchBuf.length < bytes) this.spareBatchBuf = Buffer.allocUnsafe(bytes);
+      this.batchBuf = this.spareBatchBuf;
+    }
     this.spanStart = recordStart;
     this.spanDest = 0;
-    this.lines = new Float64Array(size);
     this.rows = 0;
   }
 

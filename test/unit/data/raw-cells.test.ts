@@ -5,7 +5,7 @@ import { hashAsciiBytes, hashString } from '../../../src/data/hll';
 import { ColumnAccumulator, mergeColumnProfiles } from '../../../src/data/profile';
 import { openTable } from '../../../src/data/readers';
 import { parseBooleanText, parseSchema } from '../../../src/data/schema';
-import type { RowBatch } from '../../../src/data/types';
+import { detachedString, type RowBatch } from '../../../src/data/types';
 import { memorySource } from './readers/helpers';
 
 const TRICKY_NUMBERS = [
@@ -119,6 +119,28 @@ describe('raw CSV cells', () => {
     });
   }
 
+  it('give every batch its own cells when batch buffers are reused, if each is read before the next', async () => {
+    // Rows of growing length, so a later batch needs more bytes than the buffer it reuses.
+    const lines = ['a,b,c'];
+    for (let i = 0; i < 3000; i++) lines.push(`${i},"${'x'.repeat(i % 97)},y",${'é'.repeat(i % 5)}z${i}`);
+    const data = Buffer.from(lines.join('\n') + '\n');
+    for (const [chunkSize, batchSize] of [[1 << 20, 8192], [4096, 500], [7, 64]]) {
+      const read = async (reuse: boolean) => {
+        const table = await openTable(memorySource(data, chunkSize), { format: 'csv', batchSize, reuseBatchBuffers: reuse });
+        const seen: string[][] = [];
+        for await (const b of table.batches()) {
+          for (let r = 0; r < b.rowCount; r++) seen.push(b.columns.map((column) => String(column[r])));
+          // Cells read by bytes too, as the checks read them.
+          for (let r = 0; r < b.rowCount; r++) assert.strictEqual(b.raw!.text(2, r), seen[b.firstRow - 1 + r][2]);
+        }
+        return seen;
+      };
+      const reused = await read(true);
+      assert.strictEqual(reused.length, 3000);
+      assert.deepStrictEqual(reused, await read(false), `chunks ${chunkSize}, batches ${batchSize}`);
+    }
+  });
+
   it('decode each cell as columns has it, in UTF-8 and Latin-1', async () => {
     for (const [data, encoding] of [[CSV, undefined], [Buffer.from('a,b\r\n"x""y",\xe9t\xe9\n1,\n', 'latin1'), 'latin1']] as const) {
       const { batches } = await batchesOf(data, 5, 4, encoding);
@@ -225,6 +247,13 @@ columns:
       assert.ok(e.tallies.pattern!.unexpected > 0 && e.unique!.duplicates > 0, 'pattern failures and duplicates are found');
       assert.strictEqual(k.profile.categories?.common, Math.ceil(15000 / 11));
     }
+  });
+});
+
+describe('detachedString', () => {
+  it('copies any text exactly, lone surrogates included', () => {
+    const big = `${'abc'.repeat(1000)}é€𝄞\ud800x`;
+    for (const s of ['', 'short', big.substring(5, 200), big.substring(2990), big]) assert.strictEqual(detachedString(s), s);
   });
 });
 
