@@ -25,6 +25,9 @@ const SINGLE_COPY_PACKAGES = ['azure-pipelines-task-lib'];
 const STARTUP_TIMEOUT_MS = 20_000;
 
 export const NOTICES_FILE = 'THIRD-PARTY-NOTICES.txt';
+/** The entry of a task's worker-thread bundle, if it has one, and the bundle it becomes in dist/. */
+export const WORKER_ENTRY = 'worker.ts';
+export const WORKER_BUNDLE = 'worker.js';
 
 // Files some bundled packages read from their own folder at run time (`${__dirname}/...`). Bundled, __dirname is
 // the task's dist/ folder, so they are copied there and shipped next to index.js.
@@ -130,7 +133,7 @@ const LICENSE_FILE = /^(licen[cs]e|copying|notice)([.-].*)?$/i;
  */
 function thirdPartyNotices(taskName, packages, legalComments) {
   const parts = [
-    `Third-party software bundled into the ${taskName} task (dist/index.js), with the license text each package ships.`,
+    `Third-party software bundled into the ${taskName} task (dist/*.js), with the license text each package ships.`,
     '',
   ];
   const entries = [];
@@ -160,37 +163,52 @@ export async function bundleTask(task) {
   // Start clean so a failed build never leaves a previous bundle behind to be tested or shipped.
   fs.rmSync(distDir, { recursive: true, force: true });
   const outfile = path.join(distDir, 'index.js');
-  const result = await esbuild.build({
-    absWorkingDir: repoRoot,
-    entryPoints: [path.join(task.dir, 'index.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: true,
-    // Linked map next to the bundle for local debugging (node --enable-source-maps); not shipped in the .vsix,
-    // where it would be four times the size of the code. Node ignores the missing file.
-    sourcemap: 'linked',
-    legalComments: 'external',
-    metafile: true,
-    write: false,
-    logLevel: 'silent',
-  });
-  for (const w of result.warnings) console.warn((await esbuild.formatMessages([w], { kind: 'warning' })).join(''));
-
-  const js = result.outputFiles.find((f) => f.path === outfile);
-  const legal = result.outputFiles.find((f) => f.path.endsWith('.LEGAL.txt'))?.text ?? '';
-  const { problems, warnings, packages } = checkBundle(task.name, result.metafile, js.contents.length);
-  const top = contributions(result.metafile).slice(0, 3).map(([k, n]) => `${k} ${formatBytes(n)}`).join(', ');
-  if (problems.length > 0) {
-    throw new Error(`${task.name}: the bundle cannot ship:\n  - ${problems.join('\n  - ')}\n  largest: ${top}`);
+  const bundle = async (entry, out) => {
+    const result = await esbuild.build({
+      absWorkingDir: repoRoot,
+      entryPoints: [entry],
+      outfile: out,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      minify: true,
+      // Linked map next to the bundle for local debugging (node --enable-source-maps); not shipped in the .vsix,
+      // where it would be four times the size of the code. Node ignores the missing file.
+      sourcemap: 'linked',
+      legalComments: 'external',
+      metafile: true,
+      write: false,
+      logLevel: 'silent',
+    });
+    for (const w of result.warnings) console.warn((await esbuild.formatMessages([w], { kind: 'warning' })).join(''));
+    const js = result.outputFiles.find((f) => f.path === out);
+    const checked = checkBundle(task.name, result.metafile, js.contents.length);
+    const top = contributions(result.metafile).slice(0, 3).map(([k, n]) => `${k} ${formatBytes(n)}`).join(', ');
+    if (checked.problems.length > 0) {
+      throw new Error(`${task.name}: ${path.basename(out)} cannot ship:\n  - ${checked.problems.join('\n  - ')}\n  largest: ${top}`);
+    }
+    const legal = result.outputFiles.find((f) => f.path.endsWith('.LEGAL.txt'))?.text ?? '';
+    return { result, js, legal, top, ...checked };
+  };
+  const main = await bundle(path.join(task.dir, 'index.ts'), outfile);
+  // A task whose code runs in worker threads gives them a bundle of their own (tasks/<Name>/worker.ts -> dist/worker.js).
+  const workerEntry = path.join(task.dir, WORKER_ENTRY);
+  const worker = fs.existsSync(workerEntry) ? await bundle(workerEntry, path.join(distDir, WORKER_BUNDLE)) : undefined;
+  const { js, top, warnings, packages } = main;
+  if (worker) {
+    for (const [name, roots] of worker.packages) packages.set(name, new Set([...(packages.get(name) ?? []), ...roots]));
   }
 
   fs.mkdirSync(distDir, { recursive: true });
-  for (const f of result.outputFiles) if (!f.path.endsWith('.LEGAL.txt')) fs.writeFileSync(f.path, f.contents);
+  for (const b of [main, worker]) {
+    if (!b) continue;
+    for (const f of b.result.outputFiles) if (!f.path.endsWith('.LEGAL.txt')) fs.writeFileSync(f.path, f.contents);
+  }
+  const legal = [...new Set([main.legal, worker?.legal ?? ''])].join('\n');
   fs.writeFileSync(path.join(distDir, NOTICES_FILE), thirdPartyNotices(task.name, packages, legal));
-  fs.writeFileSync(path.join(distDir, 'meta.json'), JSON.stringify(result.metafile));
+  fs.writeFileSync(path.join(distDir, 'meta.json'), JSON.stringify(main.result.metafile));
+  if (worker) fs.writeFileSync(path.join(distDir, 'worker-meta.json'), JSON.stringify(worker.result.metafile));
   for (const [pkg, files] of Object.entries(RUNTIME_ASSETS)) {
     if (!packages.has(pkg)) continue;
     for (const f of files) fs.copyFileSync(path.join(repoRoot, 'node_modules', pkg, f), path.join(distDir, path.basename(f)));
@@ -198,6 +216,7 @@ export async function bundleTask(task) {
 
   return {
     name: task.name,
+    workerBytes: worker?.js.contents.length,
     bytes: js.contents.length,
     gzipBytes: zlib.gzipSync(js.contents).length,
     packages: [...packages.values()].reduce((n, roots) => n + roots.size, 0),
@@ -244,8 +263,34 @@ export async function startupCheck(task) {
     const keys = out.match(/\bLIB_[A-Za-z]+\b/g);
     if (keys) problems.push(`task library message keys instead of messages: ${[...new Set(keys)].join(', ')}`);
     if (problems.length > 0) throw new Error(`${task.name}: the bundle does not start cleanly: ${problems.join('; ')}\n--- its output ---\n${out}`);
+    const workerBundle = path.join(task.dir, 'dist', WORKER_BUNDLE);
+    if (fs.existsSync(workerBundle)) await workerCheck(task, workerBundle, temp);
   } finally {
     fs.rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A worker bundle must check data as the engine asks it to: one small CSV part, posted as the engine posts parts
+ * (src/data/worker.ts), must come back checked.
+ */
+async function workerCheck(task, bundle, temp) {
+  const { Worker } = await import('node:worker_threads');
+  const file = path.join(temp, 'worker-check.csv');
+  fs.writeFileSync(file, 'a,b\n1,x\n2,y\n');
+  const worker = new Worker(bundle, { workerData: { dataValidateWorker: true } });
+  try {
+    const reply = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no answer within the start-up timeout')), STARTUP_TIMEOUT_MS);
+      worker.once('message', (m) => (clearTimeout(timer), resolve(m)));
+      worker.once('error', (e) => (clearTimeout(timer), reject(e)));
+      worker.postMessage({ task: { source: { name: 'worker-check.csv', localPath: file, size: fs.statSync(file).size }, format: 'csv', reader: {}, lineBase: 0 } });
+    });
+    if (reply?.ok?.rowCount !== 2) throw new Error(`unexpected answer ${JSON.stringify(reply).slice(0, 300)}`);
+  } catch (e) {
+    throw new Error(`${task.name}: dist/${WORKER_BUNDLE} does not check data: ${e.message}`);
+  } finally {
+    await worker.terminate();
   }
 }
 
@@ -272,7 +317,8 @@ export async function build({ log = console.log } = {}) {
     if (s.status !== 'fulfilled') continue;
     const r = s.value;
     for (const w of r.warnings) log(`  note ${r.name}: ${w}`);
-    log(`${r.name.padEnd(width)}  dist/index.js ${formatBytes(r.bytes)} (gzip ${formatBytes(r.gzipBytes)}, budget ${formatBytes(BUNDLE_BUDGET_BYTES)}), ${r.packages} packages, largest: ${r.top}; ${r.ms} ms`);
+    const worker = r.workerBytes === undefined ? '' : ` + dist/${WORKER_BUNDLE} ${formatBytes(r.workerBytes)}`;
+    log(`${r.name.padEnd(width)}  dist/index.js ${formatBytes(r.bytes)} (gzip ${formatBytes(r.gzipBytes)}, budget ${formatBytes(BUNDLE_BUDGET_BYTES)})${worker}, ${r.packages} packages, largest: ${r.top}; ${r.ms} ms`);
   }
   if (failures.length > 0) throw new Error(failures.join('\n\n'));
   log(`Bundled and started ${tasks.length} task(s) in ${((Date.now() - t) / 1000).toFixed(1)} s`);

@@ -1,6 +1,5 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { isMainThread } from 'worker_threads';
 import { tempDirectory } from '../../src/agent/pipeline';
 import { maskSecret } from '../../src/agent/secrets';
 import { runTask, type TaskContext } from '../../src/agent/task';
@@ -14,14 +13,11 @@ import { renderJUnit } from '../../src/data/report/junit';
 import { renderMarkdown } from '../../src/data/report/markdown';
 import { loadSchema, schemaToYaml } from '../../src/data/schema';
 import { localSources, type DataSource } from '../../src/data/sources';
-import { runDataWorker } from '../../src/data/worker';
 import { UserError } from '../../src/errors';
 import { Summary } from '../../src/summary';
 import { readInputs, workspaceInputNames, type DataValidateInputs } from './inputs';
 
-// The bundle doubles as the worker script of the parallel validation, so a worker starts this same file.
-if (!isMainThread) runDataWorker();
-else void runTask(main);
+void runTask(main);
 
 async function main(ctx: TaskContext): Promise<void> {
   const inputs = readInputs();
@@ -38,7 +34,8 @@ async function main(ctx: TaskContext): Promise<void> {
     sources,
     format: inputs.format,
     reader: { delimiter: inputs.csvDelimiter, header: inputs.csvHeader, encoding: inputs.encoding },
-    workerScript: __filename,
+    // The worker threads run a bundle of their own (worker.ts): only the data engine, not the task library or the Azure SDK.
+    workerScript: path.join(__dirname, 'worker.js'),
     log: ctx.log,
     signal: ctx.signal,
   };

@@ -91,6 +91,25 @@ describe('DataValidate, run as the agent runs it', function () {
     assert.ok(rowsOf('column.active.type')?.length === 1, 'bad boolean not named');
   });
 
+  it('checks a large file in worker threads started from the task\'s worker bundle, with rows counted through the file', async function () {
+    // Files from 8 MiB on are split between two worker threads when the agent has two cores.
+    if (os.availableParallelism() < 2) this.skip();
+    const rows = customers(130_000, 17);
+    rows[99_999].age = 12; // row 100000, in the second half
+    rows[120_000].id = 7; // a duplicate of row 7, found across the halves
+    write(dir, 'large.csv', toDelimited(rows, ','));
+    assert.ok(fs.statSync(path.join(dir, 'large.csv')).size > 8 * 1024 * 1024, 'the file is large enough to be split');
+    write(dir, 'large-schema.yml', fs.readFileSync(schema, 'utf8').replace('max: 100000 }', 'max: 200000 }'));
+    const r = await run({ dataPath: 'large.csv', schema: 'large-schema.yml' });
+    assert.match(r.visibleLog, /with 2 worker threads/);
+    const rep = report(r);
+    assert.strictEqual(rep.rowCount, 130_000);
+    assert.deepStrictEqual(failedIds(rep), ['column.age.min', 'column.id.unique', 'dataset.primaryKey']);
+    const rowsOf = (id: string) => rep.checks.find((c) => c.id === id)?.examples.map((e) => e.row);
+    assert.deepStrictEqual(rowsOf('column.age.min'), [100_000]);
+    assert.deepStrictEqual(rowsOf('column.id.unique'), [120_001]);
+  });
+
   it('reports malformed rows with their location instead of crashing', async () => {
     write(dir, 'ragged.csv', toDelimited(good.slice(0, 150), ',').replace('\n7,', '\n7,extra,'));
     const r = await run({ dataPath: 'ragged.csv', schema });

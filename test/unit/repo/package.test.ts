@@ -66,6 +66,8 @@ describe('The .vsix content check (scripts/package.mjs --verify)', () => {
         { name: `tasks/${t.name}/icon.png`, data: Buffer.alloc(8) },
         // A server task has no bundle: Azure DevOps performs its HttpRequest.
         ...(t.kind === 'server' ? [] : [{ name: `tasks/${t.name}/dist/index.js`, data: 'module.exports = {};' }]),
+        // A task whose code runs in worker threads ships their bundle too.
+        ...(fs.existsSync(path.join(t.dir, 'worker.ts')) ? [{ name: `tasks/${t.name}/dist/worker.js`, data: 'module.exports = {};' }] : []),
       ]),
       // The images the overview (the Marketplace page) shows.
       ...overviewImages.map((name) => ({ name, data: Buffer.alloc(8) })),
@@ -116,6 +118,14 @@ describe('The .vsix content check (scripts/package.mjs --verify)', () => {
     const r = verify(goodEntries().filter((e) => e.name !== `tasks/${t}/dist/index.js`));
     assert.ok(!r.ok);
     assert.match(r.output, new RegExp(`missing tasks/${t}/dist/index.js`));
+  });
+
+  it('refuses a package without the worker bundle of a task that has worker threads', () => {
+    const t = tasks.find((x) => fs.existsSync(path.join(x.dir, 'worker.ts')));
+    assert.ok(t, 'DataValidate has worker threads');
+    const r = verify(goodEntries().filter((e) => e.name !== `tasks/${t.name}/dist/worker.js`));
+    assert.ok(!r.ok);
+    assert.match(r.output, new RegExp(`missing tasks/${t.name}/dist/worker.js`));
   });
 
   it('refuses code next to a server task, which only ships task.json and its icon', () => {
