@@ -16,10 +16,6 @@ export interface AssetReadOptions extends DatastoreAccess {
   inputName: string;
 }
 
-/** True for the forms dataAssetSources reads: azureml:name:version, azureml:name@latest, azureml://datastores/... */
-export function isAzureMlReference(value: string): boolean {
-  return /^azureml:/i.test(value);
-}
 
 /**
  * The files of an Azure ML data asset (uri_file or uri_folder) or of an azureml://datastores/... path, as

@@ -64,7 +64,16 @@ export async function validateData(o: ValidateOptions): Promise<{ report: Valida
   if (!schema) throw new Error('validateData needs a schema; profileData profiles data without one.');
   const started = Date.now();
   const now = o.now ?? (() => new Date());
-  const scan = await scanDataset(o.sources, o.format, o, schema, false);
+  const pool = new WorkerPool(o.workerScript);
+  try {
+    return await validateWith(o, schema, pool, started, now);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function validateWith(o: ValidateOptions, schema: DataSchema, pool: WorkerPool, started: number, now: () => Date): Promise<{ report: ValidationReport; profile: DatasetProfile }> {
+  const scan = await scanDataset(o.sources, o.format, o, schema, false, pool);
   const checks = datasetChecks(scan.merged, schema, now());
   for (const rule of schema.columns) {
     const column = scan.merged.columnResults.find((c) => c.name === rule.name);
@@ -78,7 +87,7 @@ export async function validateData(o: ValidateOptions): Promise<{ report: Valida
     let reference: { profile: DatasetProfile; label: string };
     if (given.kind === 'profile') reference = { profile: given.profile, label: given.file };
     else {
-      const ref = await scanDataset(given.sources, given.format, o, schema, false);
+      const ref = await scanDataset(given.sources, given.format, o, schema, false, pool);
       reference = { profile: datasetProfile(ref.merged, ref.label, now()), label: ref.label };
     }
     const compared = compareDrift(reference.profile, profile, schema, o.driftThresholds ?? {});
@@ -118,7 +127,13 @@ export async function validateData(o: ValidateOptions): Promise<{ report: Valida
 /** Profiles data without checking it: for inferring a schema and for saving a reference profile. */
 export async function profileData(o: Omit<ValidateOptions, 'reference' | 'driftThresholds'>): Promise<DatasetProfile> {
   const now = o.now ?? (() => new Date());
-  const scan = await scanDataset(o.sources, o.format, o, o.schema, !o.schema);
+  const pool = new WorkerPool(o.workerScript);
+  let scan: Scan;
+  try {
+    scan = await scanDataset(o.sources, o.format, o, o.schema, !o.schema, pool);
+  } finally {
+    await pool.close();
+  }
   const profile = datasetProfile(scan.merged, scan.label, now());
   const evidence: Record<string, ColumnEvidence> = {};
   for (const column of scan.merged.columnResults) {
@@ -142,6 +157,7 @@ async function scanDataset(
   o: Pick<ValidateOptions, 'reader' | 'workers' | 'workerScript' | 'log' | 'signal' | 'uniqueMemoryCap' | 'splitMinBytes'>,
   schema: DataSchema | undefined,
   sniffUniqueness: boolean,
+  pool: WorkerPool,
 ): Promise<Scan> {
   if (sources.length === 0) throw new UserError('There is no data to validate: no files were found.');
   const started = Date.now();
@@ -171,7 +187,7 @@ async function scanDataset(
   }
 
   const useWorkers = workers > 1 && tasks.filter((t) => t.source.localPath !== undefined).length > 1;
-  const parts = useWorkers ? await runInWorkers(tasks, workers, o) : await runInProcess(tasks, o.signal);
+  const parts = useWorkers ? await runInWorkers(tasks, workers, pool, o) : await runInProcess(tasks, o.signal);
   checkSameColumns(parts);
   const merged = mergeParts(parts, mergeColumnProfiles, { uniqueMemoryCap: o.uniqueMemoryCap });
   const seconds = (Date.now() - started) / 1000;
@@ -210,17 +226,46 @@ async function runInProcess(tasks: Array<{ task: PartTask; source: DataSource }>
   return parts;
 }
 
-/** Local parts go to a pool of worker threads; parts of other sources (blobs) are read in this thread meanwhile. */
+/**
+ * Worker threads, started when first needed and kept for the scans that follow (the reference after the data), so
+ * each thread starts once. close() ends them.
+ */
+class WorkerPool {
+  private readonly workers: Worker[] = [];
+
+  constructor(private readonly script = path.join(__dirname, 'worker.js')) {}
+
+  /** At least n workers (fewer only if there are fewer already and n is smaller). */
+  take(n: number): Worker[] {
+    while (this.workers.length < n) {
+      this.workers.push(new Worker(this.script, { workerData: { dataValidateWorker: true }, resourceLimits: WORKER_HEAP_LIMITS }));
+    }
+    return this.workers.slice(0, n);
+  }
+
+  /** A worker that failed or was interrupted mid-part is not reused. */
+  discard(worker: Worker): void {
+    const at = this.workers.indexOf(worker);
+    if (at >= 0) this.workers.splice(at, 1);
+    void worker.terminate();
+  }
+
+  async close(): Promise<void> {
+    const all = this.workers.splice(0);
+    await Promise.all(all.map((worker) => worker.terminate()));
+  }
+}
+
+/** Local parts go to the pool of worker threads; parts of other sources (blobs) are read in this thread meanwhile. */
 async function runInWorkers(
   tasks: Array<{ task: PartTask; source: DataSource }>,
   workers: number,
-  o: Pick<ValidateOptions, 'workerScript' | 'signal' | 'log'>,
+  pool: WorkerPool,
+  o: Pick<ValidateOptions, 'signal' | 'log'>,
 ): Promise<PartResult[]> {
   const results: PartResult[] = new Array(tasks.length);
   const local = tasks.map((t, i) => ({ ...t, index: i })).filter((t) => t.source.localPath !== undefined);
   const remote = tasks.map((t, i) => ({ ...t, index: i })).filter((t) => t.source.localPath === undefined);
-  const script = o.workerScript ?? path.join(__dirname, 'worker.js');
-  const pool: Worker[] = [];
   let next = 0;
   let abort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
@@ -228,6 +273,7 @@ async function runInWorkers(
     o.signal?.addEventListener('abort', abort, { once: true });
   });
   aborted.catch(() => undefined);
+  const busy = new Set<Worker>();
   const runOne = (worker: Worker, task: PartTask) =>
     new Promise<PartResult>((resolve, reject) => {
       const onMessage = (reply: WorkerReply) => {
@@ -244,10 +290,12 @@ async function runInWorkers(
         reject(new Error(`A DataValidate worker thread stopped (exit code ${code}) before finishing ${task.source.name}.`));
       };
       const cleanup = () => {
+        busy.delete(worker);
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
       };
+      busy.add(worker);
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
@@ -256,21 +304,25 @@ async function runInWorkers(
   const lane = async (worker: Worker) => {
     while (next < local.length) {
       const item = local[next++];
-      results[item.index] = await runOne(worker, item.task);
+      try {
+        results[item.index] = await runOne(worker, item.task);
+      } catch (e) {
+        pool.discard(worker);
+        throw e;
+      }
     }
   };
   try {
-    for (let k = 0; k < Math.min(workers, local.length); k++) {
-      pool.push(new Worker(script, { workerData: { dataValidateWorker: true }, resourceLimits: WORKER_HEAP_LIMITS }));
-    }
+    const lanes = pool.take(Math.min(workers, local.length)).map(lane);
     const inThisThread = (async () => {
       for (const item of remote) results[item.index] = await checkPart(item.task, item.source, o.signal);
     })();
-    await Promise.race([Promise.all([...pool.map(lane), inThisThread]), aborted]);
+    await Promise.race([Promise.all([...lanes, inThisThread]), aborted]);
     return results;
   } finally {
     if (abort) o.signal?.removeEventListener('abort', abort);
-    await Promise.all(pool.map((worker) => worker.terminate()));
+    // A worker still checking a part (after a cancel or another lane's failure) is stopped, not reused.
+    for (const worker of [...busy]) pool.discard(worker);
   }
 }
 

@@ -83,24 +83,28 @@ class Tokenizer {
     else this.findHigh(0);
   }
 
-  /** Appends a chunk, keeping the unfinished record (the only bytes still needed). */
+  /** The memory behind buf, and the other of the two buffers the tokenizer works in by turns. */
+  private bufMemory: Buffer = Buffer.alloc(0);
+  private spare: Buffer = Buffer.alloc(0);
+
+  /**
+   * Appends a chunk, keeping the unfinished record (the only bytes still needed). The chunk is copied, never
+   * kept: a source may reuse its memory for the next chunk. The two work buffers take turns, so nothing is
+   * allocated once they are large enough.
+   */
   feed(chunk: Buffer): void {
-    const keep = this.n - this.recStart;
-    if (keep <= 0) {
-      this.base += this.n;
-      this.buf = chunk;
-      this.n = chunk.length;
-      this.p = 0;
-      this.recStart = 0;
-      this.newBuffer();
-      return;
-    }
-    const shift = this.recStart;
-    const next = Buffer.allocUnsafe(keep + chunk.length);
-    this.buf.copy(next, 0, shift, this.n);
+    const keep = Math.max(0, this.n - this.recStart);
+    const shift = this.n - keep;
+    const need = keep + chunk.length;
+    let next = this.spare;
+    if (next.length < need) next = Buffer.allocUnsafeSlow(need + (need >> 2));
+    if (keep > 0) this.buf.copy(next, 0, shift, this.n);
     chunk.copy(next, keep);
-    this.buf = next;
-    this.n = next.length;
+    this.spare = this.bufMemory;
+    this.bufMemory = next;
+    // A view of exactly the bytes in use: searches (indexOf) must not run into what an earlier chunk left after them.
+    this.buf = next.subarray(0, need);
+    this.n = need;
     this.base += shift;
     this.p -= shift;
     this.fieldStart -= shift;
@@ -304,8 +308,8 @@ class CsvReader implements TableReader {
   private readonly s: CsvSettings;
   private readonly tok: Tokenizer;
   private readonly utf8: Utf8Checker | undefined;
-  private chunks!: AsyncIterator<Buffer>;
-  private stream!: NodeJS.ReadableStream;
+  private chunks?: AsyncIterator<Buffer>;
+  private stream?: NodeJS.ReadableStream;
   private eof = false;
   /** Header state: 'read' = the next record is the header; 'infer' = the next record sets the column count. */
   private headerMode: 'read' | 'infer' | 'done';
@@ -351,8 +355,9 @@ class CsvReader implements TableReader {
 
   async open(): Promise<this> {
     const range = this.s.range;
-    this.stream = this.src.open(range ? { start: range.start, end: range.end } : undefined);
-    let it: AsyncIterable<Buffer> = bufferChunks(this.stream, this.counter);
+    const bytes = range ? { start: range.start, end: range.end } : undefined;
+    // Chunks of a local file share one buffer; the tokenizer copies what it keeps (Tokenizer.feed).
+    let it: AsyncIterable<Buffer> = bufferChunks(this.src.readChunks ? this.src.readChunks(bytes) : (this.stream = this.src.open(bytes)), this.counter);
     if (this.s.encoding === 'utf16le') it = transcodeUtf16(it, this.source);
     this.chunks = it[Symbol.asyncIterator]();
     // Names are part of the reader's contract, so the header (or the first record) is read now.
@@ -377,7 +382,7 @@ class CsvReader implements TableReader {
   private async step(): Promise<boolean> {
     if (this.tok.scan()) return true;
     if (this.eof) return false;
-    const next = await this.chunks.next();
+    const next = await this.chunks!.next();
     if (next.done) {
       this.eof = true;
       this.finishInput();
@@ -409,7 +414,7 @@ class CsvReader implements TableReader {
       }
     }
     if (head.length < 3) {
-      this.bomHead = head;
+      this.bomHead = Buffer.from(head); // a chunk's memory may be reused
       return Buffer.alloc(0);
     }
     this.bomChecked = true;
@@ -668,6 +673,8 @@ class CsvReader implements TableReader {
 
   async close(): Promise<void> {
     (this.stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    // Ends the chunk generators, which closes a local file read by readChunks.
+    await this.chunks?.return?.();
   }
 }
 

@@ -111,7 +111,7 @@ export async function* transcodeUtf16(chunks: AsyncIterable<Buffer>, source: str
   }
 }
 
-export async function* bufferChunks(stream: NodeJS.ReadableStream, counter: { bytes: number }): AsyncGenerator<Buffer> {
+export async function* bufferChunks(stream: NodeJS.ReadableStream | AsyncIterable<Buffer>, counter: { bytes: number }): AsyncGenerator<Buffer> {
   for await (const c of stream as AsyncIterable<Buffer | string>) {
     const b = typeof c === 'string' ? Buffer.from(c, 'utf8') : c;
     counter.bytes += b.length;

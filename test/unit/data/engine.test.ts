@@ -192,6 +192,44 @@ columns:
     assert.strictEqual(report.warnings, 2);
   });
 
+  it('compares with a reference the same way when both are split between worker threads', async () => {
+    const reference = ['x,c'];
+    const current = ['x,c'];
+    for (let i = 0; i < 20000; i++) {
+      reference.push(`${i % 100},${i % 3 === 0 ? 'a' : 'b'}`);
+      current.push(`${(i % 100) + 30},${i % 2 === 0 ? 'a' : 'b'}`);
+    }
+    const schema = 'version: 1\ncolumns:\n  - { name: x, type: number }\n  - { name: c, type: category }\n';
+    const run = (workers: number) =>
+      validateData(
+        options([file('cur.csv', current.join('\n'))], schema, {
+          workers,
+          splitMinBytes: 1,
+          reference: { kind: 'data', sources: [file('ref.csv', reference.join('\n'))], format: 'auto' },
+        }),
+      );
+    const one = await run(1);
+    const two = await run(2);
+    assert.strictEqual(one.report.drift!.detected, true);
+    assert.deepStrictEqual(two.report.drift, one.report.drift);
+    assert.deepStrictEqual(two.report.checks, one.report.checks);
+  });
+
+  it('stops with the cancellation reason when canceled while worker threads check the data', async () => {
+    const lines = ['id,text'];
+    for (let i = 0; i < 400_000; i++) lines.push(`${i},some text ${i % 977}`);
+    const data = file('big.csv', lines.join('\n'));
+    const controller = new AbortController();
+    const reason = new Error('canceled by the pipeline');
+    setTimeout(() => controller.abort(reason), 50);
+    const started = Date.now();
+    await assert.rejects(
+      validateData(options([data], 'version: 1\ncolumns:\n  - { name: id, type: integer, unique: true }\n  - { name: text, type: string }\n', { workers: 2, splitMinBytes: 1, signal: controller.signal })),
+      (e: unknown) => e === reason,
+    );
+    assert.ok(Date.now() - started < 5000, 'the cancellation does not wait for the parts to finish');
+  });
+
   it('takes drift thresholds from the options over the schema', async () => {
     const reference = ['x'];
     const current = ['x'];

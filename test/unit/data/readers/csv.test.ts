@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import { DataFormatError } from '../../../../src/data/types';
-import { memorySource, readAll } from './helpers';
+import { memorySource, sharedBufferSource, readAll } from './helpers';
 
 // Every tricky bit at once: quoted delimiter, doubled quotes, a quoted CRLF and LF, an empty field, CRLF endings,
 // a multi-byte character, and a last record without a line break.
@@ -41,12 +41,24 @@ describe('CSV reader', () => {
     }
   });
 
+  it('reads the same rows from chunks that share one buffer (local files), keeping nothing of a chunk', async () => {
+    const whole = await readAll(memorySource(TRICKY));
+    const bytes = Buffer.byteLength(TRICKY);
+    for (let size = 1; size <= bytes; size++) {
+      const r = await readAll(sharedBufferSource(TRICKY, size), { batchSize: 3 });
+      assert.deepStrictEqual(r.rows, whole.rows, `chunk size ${size}`);
+      assert.deepStrictEqual(r.lines, whole.lines, `chunk size ${size}`);
+    }
+  });
+
   it('skips a UTF-8 byte order mark, also when it arrives one byte at a time', async () => {
     const data = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('x,y\n1,2\n')]);
     for (const size of [1, 2, 3, 100]) {
-      const r = await readAll(memorySource(data, size));
-      assert.deepStrictEqual(r.columns, ['x', 'y'], `chunk size ${size}`);
-      assert.deepStrictEqual(r.rows, [['1', '2']]);
+      for (const source of [memorySource(data, size), sharedBufferSource(data, size)]) {
+        const r = await readAll(source);
+        assert.deepStrictEqual(r.columns, ['x', 'y'], `chunk size ${size}`);
+        assert.deepStrictEqual(r.rows, [['1', '2']]);
+      }
     }
   });
 

@@ -24,6 +24,28 @@ export function memorySource(data: Buffer | string, chunkSize = 1 << 20, name = 
   };
 }
 
+/**
+ * memorySource whose readChunks hands out every chunk in one shared buffer, as local files do, and scribbles over
+ * it once the reader asks for the next: a reader that keeps a chunk past its use reads garbage.
+ */
+export function sharedBufferSource(data: Buffer | string, chunkSize: number, name = 'shared.csv'): DataSource {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  return {
+    ...memorySource(bytes, chunkSize, name),
+    async *readChunks(range) {
+      const start = range?.start ?? 0;
+      const end = Math.min(range?.end ?? bytes.length, bytes.length);
+      const shared = Buffer.alloc(chunkSize);
+      for (let i = start; i < end; i += chunkSize) {
+        const n = Math.min(chunkSize, end - i);
+        bytes.copy(shared, 0, i, i + n);
+        yield shared.subarray(0, n);
+        shared.fill(0xaa);
+      }
+    },
+  };
+}
+
 export interface ReadResult {
   columns: string[];
   rows: CellValue[][];

@@ -54,6 +54,28 @@ describe('Local data sources', () => {
     assert.strictEqual(Buffer.concat(parts).toString(), '\n1');
   });
 
+  it('reads the same bytes in chunks that share a buffer, for any range, and closes the file when stopped early', async () => {
+    const big = path.join(dir, 'big.bin');
+    const bytes = Buffer.alloc(3 * 1024 * 1024 + 17);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31) & 0xff;
+    fs.writeFileSync(big, bytes);
+    const [s] = localSources('big.bin', dir, 'dataPath');
+    for (const range of [undefined, { start: 0, end: 0 }, { start: 5, end: 6 }, { start: 1000, end: 2_500_000 }, { start: 2_000_000 }]) {
+      const parts: Buffer[] = [];
+      for await (const c of s.readChunks!(range)) parts.push(Buffer.from(c));
+      assert.ok(Buffer.concat(parts).equals(bytes.subarray(range?.start ?? 0, range?.end ?? bytes.length)), JSON.stringify(range));
+    }
+    const open = () => fs.readdirSync('/proc/self/fd').length;
+    const before = process.platform === 'linux' ? open() : 0;
+    for (let k = 0; k < 20; k++) {
+      for await (const c of s.readChunks!()) {
+        assert.ok(c.length > 0);
+        break;
+      }
+    }
+    if (process.platform === 'linux') assert.ok(open() <= before, 'a file descriptor was left open');
+  });
+
   it('throws a UserError naming the input when nothing matches or the path does not exist', () => {
     for (const p of ['data/*.xlsx', 'missing.csv', 'nothing/**/*.csv']) {
       assert.throws(() => localSources(p, dir, 'dataPath'), (e: unknown) => e instanceof UserError && e.input === 'dataPath' && /dataPath/.test(e.message));
