@@ -168,11 +168,14 @@ async function scanDataset(
   const common = { reader, schema, sniffUniqueness, uniqueMemoryCap: o.uniqueMemoryCap };
 
   const tasks: Array<{ task: PartTask; source: DataSource }> = [];
+  // Threads that will be needed start now, while the files are split.
+  const large = (s: DataSource, i: number) => s.localPath !== undefined && (s.size ?? 0) >= (o.splitMinBytes ?? SPLIT_MIN_BYTES) && formats[i] !== 'parquet';
+  if (workers > 1 && sources.some(large)) pool.take(workers);
   for (let i = 0; i < sources.length; i++) {
     const source = sources[i];
     const format = formats[i];
     const base = { source: { name: source.name, localPath: source.localPath, size: source.size }, format, lineBase: 0, ...common };
-    const splittable = workers > 1 && source.localPath !== undefined && (source.size ?? 0) >= (o.splitMinBytes ?? SPLIT_MIN_BYTES) && format !== 'parquet';
+    const splittable = workers > 1 && large(source, i);
     if (!splittable) {
       tasks.push({ task: base, source });
       continue;

@@ -81,9 +81,10 @@ async function recordBoundaries(source: DataSource, from: number, size: number, 
   let ti = 0;
   let inQuote = false;
   let at = from; // absolute offset of the current chunk
-  const stream = source.open({ start: from, end: size });
+  // A local file is read into one reused buffer: this pass may read most of a large file.
+  const stream = source.readChunks ? source.readChunks({ start: from, end: size }) : (source.open({ start: from, end: size }) as AsyncIterable<Buffer>);
   try {
-    for await (const raw of stream as AsyncIterable<Buffer>) {
+    for await (const raw of stream) {
       const chunk = raw;
       const len = chunk.length;
       let i = 0;
@@ -125,6 +126,7 @@ async function recordBoundaries(source: DataSource, from: number, size: number, 
     }
   } finally {
     (stream as unknown as { destroy?: () => void }).destroy?.();
+    await (stream as AsyncGenerator<Buffer>).return?.(undefined);
   }
   return out.filter((b) => b < size);
 }
