@@ -241,7 +241,11 @@ class WorkerPool {
   /** At least n workers (fewer only if there are fewer already and n is smaller). */
   take(n: number): Worker[] {
     while (this.workers.length < n) {
-      this.workers.push(new Worker(this.script, { workerData: { dataValidateWorker: true }, resourceLimits: WORKER_HEAP_LIMITS }));
+      const worker = new Worker(this.script, { workerData: { dataValidateWorker: true }, resourceLimits: WORKER_HEAP_LIMITS });
+      // A worker that fails while idle (it may start before there is a part for it) is replaced when next needed;
+      // one that fails on a part is reported by that part.
+      worker.on('error', () => this.discard(worker));
+      this.workers.push(worker);
     }
     return this.workers.slice(0, n);
   }

@@ -230,6 +230,15 @@ columns:
     assert.ok(Date.now() - started < 5000, 'the cancellation does not wait for the parts to finish');
   });
 
+  it('fails with the error of a worker thread that cannot start, without a crash', async () => {
+    const lines = ['id'];
+    for (let i = 0; i < 1000; i++) lines.push(String(i));
+    await assert.rejects(
+      validateData(options([file('d.csv', lines.join('\n'))], 'version: 1\ncolumns:\n  - { name: id, type: integer }\n', { workers: 2, splitMinBytes: 1, workerScript: path.join(dir, 'missing.js') })),
+      /Cannot find module/,
+    );
+  });
+
   it('takes drift thresholds from the options over the schema', async () => {
     const reference = ['x'];
     const current = ['x'];
