@@ -278,6 +278,8 @@ async function runInWorkers(
   const aborted = new Promise<never>((_, reject) => {
     abort = () => reject(o.signal?.reason ?? new Error('The validation was canceled.'));
     o.signal?.addEventListener('abort', abort, { once: true });
+    // Canceled while the files were being split: the event has come and gone.
+    if (o.signal?.aborted) abort();
   });
   aborted.catch(() => undefined);
   const busy = new Set<Worker>();

@@ -215,7 +215,7 @@ columns:
     assert.deepStrictEqual(two.report.checks, one.report.checks);
   });
 
-  it('stops with the cancellation reason when canceled while worker threads check the data', async () => {
+  it('stops with the cancellation reason when canceled while the data is split or checked in worker threads', async () => {
     const lines = ['id,text'];
     for (let i = 0; i < 400_000; i++) lines.push(`${i},some text ${i % 977}`);
     const data = file('big.csv', lines.join('\n'));
