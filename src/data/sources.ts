@@ -111,7 +111,8 @@ function sortByName(sources: DataSource[]): DataSource[] {
   return sources.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function displayName(abs: string, base: string): string {
+/** A path as reports show it: relative to base with '/' when inside it, else absolute. */
+export function displayName(abs: string, base: string): string {
   const rel = path.relative(base, abs);
   // Outside the base dir a relative path full of '..' says less than the absolute one.
   if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return abs.split(path.sep).join('/');

@@ -3,8 +3,6 @@ import * as path from 'path';
 import { tempDirectory } from '../../src/agent/pipeline';
 import { maskSecret } from '../../src/agent/secrets';
 import { runTask, type TaskContext } from '../../src/agent/task';
-import { openWorkspace } from '../../src/agent/workspace';
-import { dataAssetSources, isAzureMlReference } from '../../src/data/asset';
 import { profileData, validateData, type ValidateOptions } from '../../src/data/engine';
 import { inferSchema } from '../../src/data/infer';
 import { parseProfile, serializeProfile } from '../../src/data/profile';
@@ -12,7 +10,7 @@ import { renderJson } from '../../src/data/report/json';
 import { renderJUnit } from '../../src/data/report/junit';
 import { renderMarkdown } from '../../src/data/report/markdown';
 import { loadSchema, schemaToYaml } from '../../src/data/schema';
-import { localSources, type DataSource } from '../../src/data/sources';
+import { displayName, isAzureMlReference, localSources, type DataSource } from '../../src/data/sources';
 import { UserError } from '../../src/errors';
 import { Summary } from '../../src/summary';
 import { readInputs, workspaceInputNames, type DataValidateInputs } from './inputs';
@@ -22,9 +20,14 @@ void runTask(main);
 async function main(ctx: TaskContext): Promise<void> {
   const inputs = readInputs();
   const baseDir = process.cwd();
-  let workspace: ReturnType<typeof openWorkspace> | undefined;
+  let workspace: ReturnType<typeof import('../../src/agent/workspace').openWorkspace> | undefined;
   const sourcesOf = async (value: string, inputName: string): Promise<DataSource[]> => {
     if (!isAzureMlReference(value)) return localSources(value, baseDir, inputName);
+    // The Azure SDK is loaded for data in a workspace only: local data needs none of it (30 MB, and start-up time).
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { openWorkspace } = require('../../src/agent/workspace') as typeof import('../../src/agent/workspace');
+    const { dataAssetSources } = require('../../src/data/asset') as typeof import('../../src/data/asset');
+    /* eslint-enable @typescript-eslint/no-require-imports */
     workspace ??= openWorkspace(workspaceInputNames, ctx.log);
     return dataAssetSources(value, { client: workspace.client, credential: workspace.credential, onSecret: maskSecret, log: ctx.log, inputName });
   };
@@ -58,9 +61,12 @@ async function main(ctx: TaskContext): Promise<void> {
   }
 
   const schema = loadSchema(inputs.schema!);
+  // Reports name the files as the pipeline does, relative to the working directory (inputs arrive resolved).
+  schema.file = displayName(inputs.schema!, baseDir);
   let reference: ValidateOptions['reference'];
   if (inputs.referenceProfile) {
-    reference = { kind: 'profile', profile: parseProfile(fs.readFileSync(inputs.referenceProfile, 'utf8'), inputs.referenceProfile), file: inputs.referenceProfile };
+    const file = inputs.referenceProfile;
+    reference = { kind: 'profile', profile: parseProfile(fs.readFileSync(file, 'utf8'), file), file: displayName(file, baseDir) };
   } else if (inputs.referenceData) {
     reference = { kind: 'data', sources: await sourcesOf(inputs.referenceData, 'referenceData'), format: inputs.format };
   }

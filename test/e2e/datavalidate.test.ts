@@ -108,6 +108,10 @@ describe('DataValidate, run as the agent runs it', function () {
     const rowsOf = (id: string) => rep.checks.find((c) => c.id === id)?.examples.map((e) => e.row);
     assert.deepStrictEqual(rowsOf('column.age.min'), [100_000]);
     assert.deepStrictEqual(rowsOf('column.id.unique'), [120_001]);
+    // Files are named as the pipeline names them, relative to the working directory.
+    const summary = fs.readFileSync(path.join(path.dirname(r.outputs.reportPath), 'datavalidate-report.md'), 'utf8');
+    assert.match(summary, /large\.csv \(csv\).* against large-schema\.yml/);
+    assert.ok(!summary.includes(dir), summary);
   });
 
   it('reports malformed rows with their location instead of crashing', async () => {
