@@ -87,7 +87,7 @@ async function validateWith(o: ValidateOptions, schema: DataSchema, pool: Worker
     let reference: { profile: DatasetProfile; label: string };
     if (given.kind === 'profile') reference = { profile: given.profile, label: given.file };
     else {
-      const ref = await scanDataset(given.sources, given.format, o, schema, false, pool);
+      const ref = await scanDataset(given.sources, given.format, o, profilingSchema(schema), false, pool);
       reference = { profile: datasetProfile(ref.merged, ref.label, now()), label: ref.label };
     }
     const compared = compareDrift(reference.profile, profile, schema, o.driftThresholds ?? {});
@@ -200,6 +200,25 @@ async function scanDataset(
       `${seconds > 0 ? ` (${(megabytes / seconds).toFixed(0)} MB/s)` : ''} with ${useWorkers ? `${Math.min(workers, tasks.length)} worker threads` : 'one thread'}.`,
   );
   return { merged, label: labelOf(sources), formats: [...new Set(formats)].join(', ') };
+}
+
+/**
+ * The schema reference data is read with: the same columns, types and formats, so its profiles compare with the
+ * data's, and none of the checks, whose results on the reference would be thrown away.
+ */
+function profilingSchema(schema: DataSchema): DataSchema {
+  return {
+    ...schema,
+    columns: schema.columns.map((rule) => ({
+      name: rule.name,
+      type: rule.type,
+      ...(rule.format !== undefined && { format: rule.format }),
+      nullable: true,
+      severity: rule.severity,
+      ...(rule.drift !== undefined && { drift: rule.drift }),
+    })),
+    dataset: { columns: schema.dataset.columns },
+  };
 }
 
 function labelOf(sources: DataSource[]): string {

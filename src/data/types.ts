@@ -73,7 +73,10 @@ export interface DataSchema {
 /** One cell as a reader gives it: text for CSV/TSV, JSON values for JSONL, typed values for Parquet. */
 export type CellValue = string | number | boolean | bigint | Date | null | undefined;
 
-/** A slice of rows in columnar form. Readers reuse nothing: a batch stays valid after the next one is read. */
+/**
+ * A slice of rows in columnar form. It stays valid after the next one is read, unless the reader was opened with
+ * reuseBatchBuffers (then the next batch reuses its buffers).
+ */
 export interface RowBatch {
   /** 1-based number of the first data row of this batch (the header is not a row). */
   firstRow: number;
