@@ -15,7 +15,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { pipeline } from 'stream/promises';
 import type * as Arrow from 'apache-arrow';
-import { CellValue, DataFormatError, RowBatch, TableReader } from '../types';
+import { CellValue, DataFormatError, RowBatch, TableReader, TypedColumn } from '../types';
 import type { DataSource } from '../sources';
 import { DEFAULT_BATCH_SIZE, ReaderOptions } from './options';
 
@@ -172,6 +172,89 @@ function fixedWidth(arrow: ArrowModule, vec: Arrow.Vector, out: CellValue[]): bo
   return true;
 }
 
+const TWO_32 = 4294967296;
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * A column as typed data for the checkers (see TypedColumn): numbers and times as numbers, booleans as bits, UTF-8
+ * as bytes and offsets; undefined for other types. Every value is what columnValues gives, unboxed: int64 is
+ * read as two 32-bit halves (exact within ±2^53, NaN beyond, where columnValues has a bigint), a time is the
+ * getTime() of the Date columnValues makes.
+ */
+export function typedColumn(arrow: ArrowModule, vec: Arrow.Vector, n: number): TypedColumn | undefined {
+  if (vec.data.length !== 1) return undefined;
+  const T = arrow.Type;
+  const t = vec.type as Arrow.DataType;
+  const id = t.typeId;
+  const d = vec.data[0];
+  if (d.length < n) return undefined;
+  const validity = d.nullCount > 0 ? d.nullBitmap : undefined;
+  const validityOffset = d.offset;
+  let boxed: ArrayLike<CellValue> | undefined;
+  const cell = (r: number): CellValue => (boxed ??= columnValues(arrow, vec, n))[r];
+  if (id === T.Utf8) {
+    const values = d.values as Uint8Array;
+    const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+    return { kind: 'utf8', bytes, offsets: d.valueOffsets as Int32Array, validity, validityOffset, cell };
+  }
+  if (id === T.Bool) return { kind: 'booleans', bits: d.values as Uint8Array, bitOffset: d.offset, validity, validityOffset, cell };
+  let scale = 0; // to milliseconds, for times
+  if (id === T.Timestamp) scale = [1000, 1, 1e-3, 1e-6][(t as Arrow.Timestamp).unit] ?? 1;
+  else if (id === T.Date) scale = (t as Arrow.Date_).unit === arrow.DateUnit.DAY ? 86_400_000 : 1;
+  else if (!(id === T.Int || (id === T.Float && (t as Arrow.Float).precision > 0))) return undefined;
+  const raw = d.values as ArrayLike<number> | BigInt64Array | BigUint64Array;
+  let values: ArrayLike<number>;
+  if (raw instanceof BigInt64Array || raw instanceof BigUint64Array) {
+    // Two 32-bit halves: hi * 2^32 + lo is Number(v) (one rounding either way), exact within ±2^53.
+    const halves = new Int32Array(raw.buffer, raw.byteOffset, n * 2);
+    const signed = raw instanceof BigInt64Array;
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const hi = signed ? halves[2 * i + 1] : halves[2 * i + 1] >>> 0;
+      const v = hi * TWO_32 + (halves[2 * i] >>> 0);
+      out[i] = scale !== 0 || Number.isSafeInteger(v) ? v : NaN;
+    }
+    values = out;
+  } else if (raw.length >= n && !(id === T.Date && scale === 1)) {
+    values = raw as ArrayLike<number>;
+  } else return undefined;
+  if (scale !== 0) {
+    // As new Date(Math.floor(v * scale)).getTime(): NaN beyond the range of Date, never -0.
+    const out = values instanceof Float64Array && values !== raw ? values : new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const ms = Math.floor(values[i] * scale);
+      out[i] = ms >= -MAX_DATE_MS && ms <= MAX_DATE_MS ? ms + 0 : NaN;
+    }
+    values = out;
+  }
+  return { kind: 'numbers', time: scale !== 0, values, validity, validityOffset, cell };
+}
+
+/**
+ * batch.columns for Parquet: a column is turned into cell values the first time it is read (by a checker without
+ * a typed path, or the primary key), then kept. A proxy, as the CSV reader does, for the same reason.
+ */
+function lazyColumns(arrow: ArrowModule, vectors: Array<Arrow.Vector | null>, n: number): Array<ArrayLike<CellValue>> {
+  const ncols = vectors.length;
+  const decoded: Array<ArrayLike<CellValue> | undefined> = new Array(ncols).fill(undefined);
+  return new Proxy(decoded, {
+    get(target, key, receiver) {
+      if (typeof key === 'string') {
+        const c = Number(key);
+        if (Number.isInteger(c) && c >= 0 && c < ncols) {
+          let values = target[c];
+          if (values === undefined) {
+            const vec = vectors[c];
+            target[c] = values = vec ? columnValues(arrow, vec, n) : new Array<CellValue>(n);
+          }
+          return values;
+        }
+      }
+      return Reflect.get(target, key, receiver) as unknown;
+    },
+  }) as Array<ArrayLike<CellValue>>;
+}
+
 /** One Arrow column of a record batch as cell values. */
 function columnValues(arrow: ArrowModule, vec: Arrow.Vector, n: number): ArrayLike<CellValue> {
   const T = arrow.Type;
@@ -309,15 +392,18 @@ class ParquetReader implements TableReader {
           for (const rb of table.batches) {
             const n = rb.numRows;
             if (n === 0) continue;
-            const columns: Array<ArrayLike<CellValue>> = [];
+            const vectors: Array<Arrow.Vector | null> = [];
+            const typed: Array<TypedColumn | undefined> = [];
             for (let c = 0; c < this.columns.length; c++) {
               const vec = rb.getChildAt(c);
-              columns.push(vec ? columnValues(arrow, vec, n) : new Array<CellValue>(n));
+              vectors.push(vec);
+              typed.push(vec ? typedColumn(arrow, vec, n) : undefined);
             }
+            const columns = lazyColumns(arrow, vectors, n);
             total += n;
             // Progress in file bytes, in proportion to the rows read (the decoder does not say where it is).
             this.bytes = this.file ? Math.round((this.size * total) / Math.max(total, this.rowCountHint())) : 0;
-            yield { firstRow, rowCount: n, columns };
+            yield { firstRow, rowCount: n, columns, typed };
             firstRow += n;
           }
         }
