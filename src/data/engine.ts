@@ -15,7 +15,7 @@ import { collisionProbabilityNote, evidenceByProfile, keyIsUniqueColumn, type Co
 import { BINNING_RULE, columnDrift } from './drift';
 import { formatAge, formatInstant } from './durations';
 import { mergeColumnProfiles } from './profile';
-import { splitIntoRanges, type ReaderOptions } from './readers';
+import { splitIntoRanges, splitParquet, type ReaderOptions } from './readers';
 import { columnKind } from './schema';
 import { detectFormat, type DataFormat, type DataSource } from './sources';
 import { DataFormatError } from './types';
@@ -156,7 +156,14 @@ async function scanDataset(
     const source = sources[i];
     const format = formats[i];
     const base = { source: { name: source.name, localPath: source.localPath, size: source.size }, format, lineBase: 0, ...common };
-    const splittable = workers > 1 && source.localPath !== undefined && (source.size ?? 0) >= (o.splitMinBytes ?? SPLIT_MIN_BYTES) && format !== 'parquet';
+    const splittable = workers > 1 && source.localPath !== undefined && (source.size ?? 0) >= (o.splitMinBytes ?? SPLIT_MIN_BYTES);
+    if (splittable && format === 'parquet') {
+      // Runs of row groups: each worker holds one row group at a time.
+      const runs = await splitParquet(source, workers);
+      if (runs) runs.forEach((rowGroups) => tasks.push({ task: { ...base, rowGroups }, source }));
+      else tasks.push({ task: base, source });
+      continue;
+    }
     if (!splittable) {
       tasks.push({ task: base, source });
       continue;

@@ -28,6 +28,40 @@ export async function openTable(source: DataSource, options: ReaderOptions): Pro
   }
 }
 
+/** Parts a Parquet file is split into at most: each is opened once (its footer read again) and merged. */
+const MAX_PARQUET_PARTS = 32;
+
+/**
+ * Splits a local Parquet file into runs of consecutive row groups with about the same number of rows each (at
+ * most one per row group, at most MAX_PARQUET_PARTS), for workers to read in parallel; reading every run (with
+ * rowGroups = run) gives exactly the rows of one whole-file read, in order. One row group, a file whose footer
+ * cannot be read, or a non-local source: undefined (read the file whole).
+ */
+export async function splitParquet(source: DataSource, parts: number): Promise<number[][] | undefined> {
+  if (parts <= 1 || source.localPath === undefined) return undefined;
+  const { parquetRowGroupRows } = await import('./parquet');
+  const counts = await parquetRowGroupRows(source);
+  if (!counts || counts.length <= 1) return undefined;
+  const total = counts.reduce((a, b) => a + b, 0);
+  const k = Math.min(counts.length, MAX_PARQUET_PARTS);
+  const runs: number[][] = [];
+  let run: number[] = [];
+  let rows = 0;
+  for (let g = 0; g < counts.length; g++) {
+    run.push(g);
+    rows += counts[g];
+    // Close the run once it reaches its share of the rows, or when each run still to come needs a row group left.
+    const groupsLeft = counts.length - 1 - g;
+    const runsLeft = k - 1 - runs.length;
+    if (groupsLeft > 0 && runsLeft > 0 && (rows >= (total * (runs.length + 1)) / k || groupsLeft <= runsLeft)) {
+      runs.push(run);
+      run = [];
+    }
+  }
+  runs.push(run);
+  return runs.length > 1 ? runs : undefined;
+}
+
 const QUOTE = 0x22;
 const LF = 0x0a;
 

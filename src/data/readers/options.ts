@@ -45,6 +45,11 @@ export interface ReaderOptions {
    * includes the header, which is read as usual.
    */
   range?: { start: number; end: number };
+  /**
+   * Parquet: read only this run of consecutive row groups (0-based, see splitParquet). Rows are then counted from
+   * the run's first row, and bytesRead ends at the run's share of the file's bytes.
+   */
+  rowGroups?: number[];
   /** With range: the header names read once by the caller (splitIntoRanges gives them). */
   headerLine?: string[];
   /**
