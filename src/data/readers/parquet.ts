@@ -359,7 +359,7 @@ class ParquetReader implements TableReader {
       return this;
     } catch (e) {
       this.close();
-      throw e instanceof DataFormatError ? e : corrupt(this.source, e);
+      throw e instanceof DataFormatError || e instanceof RangeError ? e : corrupt(this.source, e);
     }
   }
 
@@ -389,7 +389,7 @@ class ParquetReader implements TableReader {
     for (let k = 0; k < groups.length; k++) {
       const g = groups[k];
       if (!Number.isInteger(g) || g < 0 || g >= counts.length || (k > 0 && g !== groups[k - 1] + 1)) {
-        throw new Error(`Row groups ${groups.join(', ')} are not a run of the ${counts.length} row groups of ${this.source}.`);
+        throw new RangeError(`Row groups ${groups.join(', ')} are not a run of the ${counts.length} row groups of ${this.source}.`);
       }
     }
     const before = counts.slice(0, groups[0]).reduce((a, b) => a + b, 0);
@@ -407,6 +407,19 @@ class ParquetReader implements TableReader {
     }
     this.cleanup();
     this.cleanup = () => undefined;
+  }
+
+  /** A record batch as a RowBatch: its columns typed where they can be, and as cell values on first use. */
+  private rowBatch(arrow: ArrowModule, rb: Arrow.RecordBatch, firstRow: number): RowBatch {
+    const n = rb.numRows;
+    const vectors: Array<Arrow.Vector | null> = [];
+    const typed: Array<TypedColumn | undefined> = [];
+    for (let c = 0; c < this.columns.length; c++) {
+      const vec = rb.getChildAt(c);
+      vectors.push(vec);
+      typed.push(vec ? typedColumn(arrow, vec, n) : undefined);
+    }
+    return { firstRow, rowCount: n, columns: lazyColumns(arrow, vectors, n), typed };
   }
 
   async *batches(signal?: AbortSignal): AsyncIterable<RowBatch> {
@@ -436,23 +449,15 @@ class ParquetReader implements TableReader {
           const wasmBatch = next.value as { intoIPCStream(): Uint8Array };
           const table = arrow.tableFromIPC(wasmBatch.intoIPCStream());
           for (const decoded of table.batches) {
-           for (let start = 0; start < decoded.numRows; start += this.batchSize) {
-            const rb = decoded.numRows <= this.batchSize ? decoded : decoded.slice(start, Math.min(start + this.batchSize, decoded.numRows));
-            const n = rb.numRows;
-            const vectors: Array<Arrow.Vector | null> = [];
-            const typed: Array<TypedColumn | undefined> = [];
-            for (let c = 0; c < this.columns.length; c++) {
-              const vec = rb.getChildAt(c);
-              vectors.push(vec);
-              typed.push(vec ? typedColumn(arrow, vec, n) : undefined);
+            for (let start = 0; start < decoded.numRows; start += this.batchSize) {
+              const rb = decoded.numRows <= this.batchSize ? decoded : decoded.slice(start, Math.min(start + this.batchSize, decoded.numRows));
+              const batch = this.rowBatch(arrow, rb, firstRow);
+              total += batch.rowCount;
+              // Progress in file bytes, in proportion to the rows read (the decoder does not say where it is).
+              this.bytes = Math.round((this.partBytes * total) / Math.max(total, this.partRows));
+              yield batch;
+              firstRow += batch.rowCount;
             }
-            const columns = lazyColumns(arrow, vectors, n);
-            total += n;
-            // Progress in file bytes, in proportion to the rows read (the decoder does not say where it is).
-            this.bytes = Math.round((this.partBytes * total) / Math.max(total, this.partRows));
-            yield { firstRow, rowCount: n, columns, typed };
-            firstRow += n;
-           }
           }
         }
       } finally {
