@@ -158,9 +158,9 @@ async function scanDataset(
     const base = { source: { name: source.name, localPath: source.localPath, size: source.size }, format, lineBase: 0, ...common };
     const splittable = workers > 1 && source.localPath !== undefined && (source.size ?? 0) >= (o.splitMinBytes ?? SPLIT_MIN_BYTES);
     if (splittable && format === 'parquet') {
-      // Runs of row groups: each worker holds one row group at a time.
-      const runs = await splitParquet(source, workers);
-      if (runs) runs.forEach((rowGroups) => tasks.push({ task: { ...base, rowGroups }, source }));
+      // Runs of row groups, or parts of a row group: each worker holds one row group at a time.
+      const parts = await splitParquet(source, workers);
+      if (parts) parts.forEach((rows) => tasks.push({ task: { ...base, rows }, source }));
       else tasks.push({ task: base, source });
       continue;
     }

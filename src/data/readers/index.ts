@@ -32,34 +32,45 @@ export async function openTable(source: DataSource, options: ReaderOptions): Pro
 const MAX_PARQUET_PARTS = 32;
 
 /**
- * Splits a local Parquet file into runs of consecutive row groups with about the same number of rows each (at
- * most one per row group, at most MAX_PARQUET_PARTS), for workers to read in parallel; reading every run (with
- * rowGroups = run) gives exactly the rows of one whole-file read, in order. One row group, a file whose footer
- * cannot be read, or a non-local source: undefined (read the file whole).
+ * Splits a local Parquet file into parts for workers to read in parallel, as rows [start, end) of the file: with
+ * at least as many row groups as parts, runs of consecutive row groups with about the same number of rows each
+ * (at most MAX_PARQUET_PARTS runs); with fewer, each row group cut into equal parts (the decoder reads only
+ * the pages of a part's rows, so each part costs about its share). Reading every part gives exactly the rows of
+ * one whole-file read, in order. A file whose footer cannot be read, or a non-local source: undefined (read the
+ * file whole).
  */
-export async function splitParquet(source: DataSource, parts: number): Promise<number[][] | undefined> {
+export async function splitParquet(source: DataSource, parts: number): Promise<Array<{ start: number; end: number }> | undefined> {
   if (parts <= 1 || source.localPath === undefined) return undefined;
   const { parquetRowGroupRows } = await import('./parquet');
-  const counts = await parquetRowGroupRows(source);
-  if (!counts || counts.length <= 1) return undefined;
+  const counts = (await parquetRowGroupRows(source))?.filter((n) => n > 0);
+  if (!counts || counts.length === 0) return undefined;
   const total = counts.reduce((a, b) => a + b, 0);
-  const k = Math.min(counts.length, MAX_PARQUET_PARTS);
-  const runs: number[][] = [];
-  let run: number[] = [];
-  let rows = 0;
-  for (let g = 0; g < counts.length; g++) {
-    run.push(g);
-    rows += counts[g];
-    // Close the run once it reaches its share of the rows, or when each run still to come needs a row group left.
-    const groupsLeft = counts.length - 1 - g;
-    const runsLeft = k - 1 - runs.length;
-    if (groupsLeft > 0 && runsLeft > 0 && (rows >= (total * (runs.length + 1)) / k || groupsLeft <= runsLeft)) {
-      runs.push(run);
-      run = [];
+  const ranges: Array<{ start: number; end: number }> = [];
+  if (counts.length >= parts) {
+    const k = Math.min(counts.length, MAX_PARQUET_PARTS);
+    let start = 0;
+    let at = 0;
+    for (let g = 0; g < counts.length; g++) {
+      at += counts[g];
+      // Close the run once it reaches its share of the rows, or when each run still to come needs a row group left.
+      const groupsLeft = counts.length - 1 - g;
+      const runsLeft = k - 1 - ranges.length;
+      if (groupsLeft > 0 && runsLeft > 0 && (at >= (total * (ranges.length + 1)) / k || groupsLeft <= runsLeft)) {
+        ranges.push({ start, end: at });
+        start = at;
+      }
+    }
+    ranges.push({ start, end: total });
+  } else {
+    const pieces = Math.ceil(parts / counts.length);
+    let first = 0;
+    for (const n of counts) {
+      const k = Math.min(pieces, n);
+      for (let i = 0; i < k; i++) ranges.push({ start: first + Math.floor((n * i) / k), end: first + Math.floor((n * (i + 1)) / k) });
+      first += n;
     }
   }
-  runs.push(run);
-  return runs.length > 1 ? runs : undefined;
+  return ranges.length > 1 ? ranges : undefined;
 }
 
 const QUOTE = 0x22;

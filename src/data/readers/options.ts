@@ -46,10 +46,10 @@ export interface ReaderOptions {
    */
   range?: { start: number; end: number };
   /**
-   * Parquet: read only this run of consecutive row groups (0-based, see splitParquet). Rows are then counted from
-   * the run's first row, and bytesRead ends at the run's share of the file's bytes.
+   * Parquet: read only rows [start, end) of the file (0-based): whole row groups, or rows of one row group (see
+   * splitParquet). Rows are then counted from start, and bytesRead ends at the rows' share of the file's bytes.
    */
-  rowGroups?: number[];
+  rows?: { start: number; end: number };
   /** With range: the header names read once by the caller (splitIntoRanges gives them). */
   headerLine?: string[];
   /**

@@ -328,15 +328,17 @@ class ParquetReader implements TableReader {
   private file!: ParquetWasm['ParquetFile']['prototype'];
   private cleanup: () => void = () => undefined;
   private readonly batchSize: number;
-  private readonly rowGroups?: number[];
-  /** Rows and bytes this read covers: the file, or its share of the file for the rows of some row groups. */
+  private readonly rows?: { start: number; end: number };
+  /** What the decoder is asked for when only some rows are read (see measurePart). */
+  private selection: { rowGroups?: number[]; offset?: number; limit?: number } = {};
+  /** Rows and bytes this read covers: the file, or its share of the file's bytes for some of its rows. */
   private partRows = 1;
   private partBytes = 0;
 
   constructor(private readonly src: DataSource, options: ReaderOptions) {
     this.source = src.name;
     this.batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE));
-    if (options.rowGroups) this.rowGroups = [...options.rowGroups];
+    if (options.rows) this.rows = { ...options.rows };
   }
 
   async open(): Promise<this> {
@@ -368,35 +370,46 @@ class ParquetReader implements TableReader {
   }
 
   /**
-   * Rows and bytes of this read. Some row groups get the file's bytes in proportion to the rows before and after
-   * them, rounded so that the reads of all row groups add up to the file's size.
+   * What to ask the decoder for, and the rows and bytes of this read. Some rows get the file's bytes in proportion
+   * to the rows before and after them, rounded so that reads of all the rows add up to the file's size.
+   *
+   * The rows are whole row groups, or rows within one row group: parquet-wasm's stream applies offset and limit
+   * to each row group it reads, so they only mean rows of the file when there is one.
    */
   private measurePart(): void {
     let counts: number[];
     try {
       counts = this.file.metadata().rowGroups().map((g) => g.numRows());
     } catch (e) {
-      if (this.rowGroups) throw corrupt(this.source, e);
+      if (this.rows) throw corrupt(this.source, e);
       counts = []; // progress only: the read says what is wrong
     }
     const total = counts.reduce((a, b) => a + b, 0);
-    if (!this.rowGroups) {
+    if (!this.rows) {
       this.partRows = Math.max(1, total);
       this.partBytes = this.size;
       return;
     }
-    const groups = this.rowGroups;
-    for (let k = 0; k < groups.length; k++) {
-      const g = groups[k];
-      if (!Number.isInteger(g) || g < 0 || g >= counts.length || (k > 0 && g !== groups[k - 1] + 1)) {
-        throw new RangeError(`Row groups ${groups.join(', ')} are not a run of the ${counts.length} row groups of ${this.source}.`);
-      }
+    const { start, end } = this.rows;
+    const firsts: number[] = [];
+    counts.reduce((at, n) => (firsts.push(at), at + n), 0);
+    const groupOf = (row: number) => {
+      let found = -1;
+      for (let g = 0; g < counts.length; g++) if (counts[g] > 0 && firsts[g] <= row) found = g;
+      return found;
+    };
+    const g0 = groupOf(start);
+    const g1 = groupOf(end - 1);
+    const aligned = firsts[g0] === start && (end === total || firsts.includes(end));
+    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start < end && end <= total) || (g0 !== g1 && !aligned)) {
+      throw new RangeError(`Rows ${start} to ${end} of ${this.source} are neither whole row groups nor rows of one row group.`);
     }
-    const before = counts.slice(0, groups[0]).reduce((a, b) => a + b, 0);
-    const rows = groups.reduce((n, g) => n + counts[g], 0);
-    const share = (r: number) => (total === 0 ? 0 : Math.floor((this.size * r) / total));
-    this.partRows = Math.max(1, rows);
-    this.partBytes = groups[groups.length - 1] === counts.length - 1 ? this.size - share(before) : share(before + rows) - share(before);
+    const groups: number[] = [];
+    for (let g = g0; g <= g1; g++) groups.push(g);
+    this.selection = aligned ? { rowGroups: groups } : { rowGroups: groups, offset: start - firsts[g0], limit: end - start };
+    const share = (r: number) => Math.floor((this.size * r) / total);
+    this.partRows = end - start;
+    this.partBytes = end === total ? this.size - share(start) : share(end) - share(start);
   }
 
   close(): void {
@@ -430,7 +443,7 @@ class ParquetReader implements TableReader {
       let stream: ReadableStream<unknown>;
       try {
         // Decoded in batches of at least DECODE_ROWS rows (each costs the decoder a round trip), handed on in slices.
-        const options = { batchSize: Math.max(this.batchSize, DECODE_ROWS), ...(this.rowGroups && { rowGroups: this.rowGroups }) };
+        const options = { batchSize: Math.max(this.batchSize, DECODE_ROWS), ...this.selection };
         stream = (await this.file.stream(options)) as ReadableStream<unknown>;
       } catch (e) {
         throw corrupt(this.source, e);

@@ -144,27 +144,49 @@ describe('Parquet typed columns', function () {
     });
   }
 
-  it('splits a file into runs of row groups that read back as the whole file', async () => {
+  it('splits a file into runs of row groups, or a row group into parts, that read back as the whole file', async () => {
     const file = path.join(dir, 'wide.parquet');
     const source = localFileSource(file, 'wide.parquet', fs.statSync(file).size);
-    assert.deepStrictEqual(await splitParquet(source, 2), [[0], [1], [2]]);
+    const groups = [
+      { start: 0, end: 4000 },
+      { start: 4000, end: 8000 },
+      { start: 8000, end: 10000 },
+    ];
+    assert.deepStrictEqual(await splitParquet(source, 2), groups);
     assert.strictEqual(await splitParquet(source, 1), undefined);
-    const ids: number[] = [];
-    let bytes = 0;
-    for (const rowGroups of [[0], [1], [2]]) {
-      const table = await openTable(source, { format: 'parquet', rowGroups, batchSize: 1500 });
-      const firstRows: number[] = [];
-      for await (const batch of table.batches()) {
-        firstRows.push(batch.firstRow);
-        for (let r = 0; r < batch.rowCount; r++) ids.push(Number(batch.columns[0][r]));
+    // Fewer row groups than parts: each row group is cut.
+    const cut = await splitParquet(source, 4);
+    assert.deepStrictEqual(cut, [
+      { start: 0, end: 2000 },
+      { start: 2000, end: 4000 },
+      { start: 4000, end: 6000 },
+      { start: 6000, end: 8000 },
+      { start: 8000, end: 9000 },
+      { start: 9000, end: 10000 },
+    ]);
+    for (const parts of [groups, cut!, [{ start: 0, end: 8000 }, { start: 8000, end: 8001 }, { start: 8001, end: 10000 }]]) {
+      const ids: number[] = [];
+      let bytes = 0;
+      for (const rows of parts) {
+        const table = await openTable(source, { format: 'parquet', rows, batchSize: 1500 });
+        // Rows are counted from the part's first row.
+        let next = 1;
+        for await (const batch of table.batches()) {
+          assert.strictEqual(batch.firstRow, next);
+          assert.ok(batch.rowCount <= 1500);
+          next += batch.rowCount;
+          for (let r = 0; r < batch.rowCount; r++) ids.push(Number(batch.columns[0][r]));
+        }
+        assert.strictEqual(next - 1, rows.end - rows.start);
+        bytes += table.bytesRead();
       }
-      assert.deepStrictEqual(firstRows, rowGroups[0] === 2 ? [1, 1501] : [1, 1501, 3001]);
-      bytes += table.bytesRead();
+      assert.strictEqual(ids.length, ROWS);
+      assert.deepStrictEqual(ids.slice(3998, 4002), [3998, 3999, 4000, 4001]);
+      assert.deepStrictEqual(ids.slice(8999, 9001), [8999, 9000]);
+      assert.strictEqual(bytes, fs.statSync(file).size);
     }
-    assert.strictEqual(ids.length, ROWS);
-    assert.strictEqual(ids[4000], 4000);
-    assert.strictEqual(bytes, fs.statSync(file).size);
-    await assert.rejects(openTable(source, { format: 'parquet', rowGroups: [0, 2] }), /not a run/);
+    await assert.rejects(openTable(source, { format: 'parquet', rows: { start: 3000, end: 5000 } }), /neither whole row groups nor rows of one row group/);
+    await assert.rejects(openTable(source, { format: 'parquet', rows: { start: 0, end: 10001 } }), RangeError);
   });
 
   it('gives the same report with the row groups read by two workers as with the file read whole', async () => {
