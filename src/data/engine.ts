@@ -2,9 +2,10 @@
  * DataValidate's engine: reads every file of a dataset once, runs the schema's checks, builds the column
  * profiles, compares them with a reference for drift, and assembles the report.
  *
- * Large local text files are split into byte ranges (one per worker) and checked in worker threads; each
- * worker posts its counters, first examples (rows and lines counted from its range), profiles and uniqueness
- * tables, and the main thread merges them in file order. No part holds more than a batch of rows.
+ * Large local text files are split into byte ranges (one per worker), local Parquet files into row ranges (row
+ * groups or parts of them), and checked in worker threads; each worker posts its counters, first examples (rows
+ * and lines counted from its range), profiles and uniqueness tables, and the main thread merges them in file
+ * order. No part holds more than a batch of rows (and the Parquet decoder the rows of one part).
  */
 import * as os from 'os';
 import * as path from 'path';

@@ -1,7 +1,11 @@
 /**
  * Parquet reader: parquet-wasm decodes record batches (every codec parquet supports is compiled in), hands them
  * over as Arrow IPC, and apache-arrow reads that into columns. The research measured 3.1 M rows/s this way against
- * 0.7 M for a pure-JS reader. Memory is bounded by one row group (the WASM memory grows to the largest, never the file).
+ * 0.7 M for a pure-JS reader. Memory is bounded by one row group (the WASM memory grows to the largest, never the file),
+ * or by the rows asked for (ReaderOptions.rows: whole row groups, or part of one).
+ *
+ * Batches carry their columns twice: typed (RowBatch.typed: numbers, bits, UTF-8 bytes, straight from Arrow's
+ * buffers) for the checkers, and as the cell values below, made for a column only when something reads it.
  *
  * Values: numbers (int8-32, uint8-32, floats; int64/uint64 as number when within ±2^53, else bigint), strings,
  * booleans, Date for timestamps and dates (millisecond precision; finer units are truncated), null for nulls;
