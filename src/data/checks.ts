@@ -682,7 +682,8 @@ class NumericChecker extends ColumnChecker {
 /** A UTF-8 value of a typed column as Arrow JS decodes it: its TextDecoder drops a leading byte-order mark. */
 function typedText(bytes: Buffer, s: number, e: number): string {
   if (e - s >= 3 && bytes[s] === 0xef && bytes[s + 1] === 0xbb && bytes[s + 2] === 0xbf) s += 3;
-  return bytes.toString('utf8', s, e);
+  // Buffer's own slice method: toString(encoding, start, end) checks its arguments and looks the encoding up first.
+  return (bytes as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(s, e);
 }
 
 /** Distinct values a text column remembers by their bytes (with what the checks said about each). */
