@@ -63,6 +63,36 @@ async function localCopy(source: DataSource): Promise<{ file: string; cleanup: (
   return { file, cleanup };
 }
 
+/**
+ * A local file in the shape of the Blob parquet-wasm reads (size, slice, arrayBuffer; it calls nothing else):
+ * each slice is read with positioned reads into one ArrayBuffer. Node's file-backed Blob reads a slice in chunks
+ * and copies them together, which held about 85 MB more at the peak of reading a million-row row group.
+ */
+function fileBlob(file: string): Blob {
+  const part = (start: number, end: number) => ({
+    size: end - start,
+    slice(from = 0, to = end - start) {
+      const clamp = (x: number) => Math.max(0, Math.min(end - start, x < 0 ? end - start + x : x));
+      return part(start + clamp(from), start + Math.max(clamp(from), clamp(to)));
+    },
+    async arrayBuffer(): Promise<ArrayBuffer> {
+      const bytes = new Uint8Array(end - start);
+      const handle = await fs.promises.open(file, 'r');
+      try {
+        for (let at = 0; at < bytes.length; ) {
+          const { bytesRead } = await handle.read(bytes, at, bytes.length - at, start + at);
+          if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${start + at}`);
+          at += bytesRead;
+        }
+      } finally {
+        await handle.close();
+      }
+      return bytes.buffer;
+    },
+  });
+  return part(0, fs.statSync(file).size) as unknown as Blob;
+}
+
 /** Checks the magic at both ends, so a truncated or foreign file gets a clear message before the decoder runs. */
 function checkMagic(file: string, source: string): void {
   const fd = fs.openSync(file, 'r');
@@ -353,7 +383,7 @@ class ParquetReader implements TableReader {
       checkMagic(local.file, this.source);
       this.size = fs.statSync(local.file).size;
       try {
-        this.file = await pw.ParquetFile.fromFile(await fs.openAsBlob(local.file));
+        this.file = await pw.ParquetFile.fromFile(fileBlob(local.file));
       } catch (e) {
         throw corrupt(this.source, e);
       }
@@ -497,7 +527,7 @@ export async function parquetRowGroupRows(source: DataSource): Promise<number[] 
   let file: ParquetWasm['ParquetFile']['prototype'] | undefined;
   try {
     checkMagic(source.localPath, source.name);
-    file = await loadParquetWasm().pw.ParquetFile.fromFile(await fs.openAsBlob(source.localPath));
+    file = await loadParquetWasm().pw.ParquetFile.fromFile(fileBlob(source.localPath));
     return file.metadata().rowGroups().map((g) => g.numRows());
   } catch {
     return undefined;
