@@ -882,7 +882,8 @@ class TextChecker extends ColumnChecker {
     if (column.kind !== 'utf8') return false;
     const profiler = this.profiler;
     const bytes = column.bytes;
-    const offsets = column.offsets;
+    const starts = column.starts;
+    const ends = column.ends;
     const validity = column.validity;
     const vo = column.validityOffset;
     if (this.otherMissing !== undefined || !this.interning || profiler.addTextRepeats === undefined) {
@@ -892,7 +893,7 @@ class TextChecker extends ColumnChecker {
           profiler.addNull();
           continue;
         }
-        const text = typedText(bytes, offsets[r], offsets[r + 1]);
+        const text = typedText(bytes, starts[r], ends[r]);
         if (this.isMissingText(text)) {
           this.noteNull(r, text);
           profiler.addNull();
@@ -912,8 +913,8 @@ class TextChecker extends ColumnChecker {
         profiler.addNull();
         continue;
       }
-      const s = offsets[r];
-      const e = offsets[r + 1];
+      const s = starts[r];
+      const e = ends[r];
       if (s === e && emptyIsNull) {
         this.noteNull(r, '');
         profiler.addNull();

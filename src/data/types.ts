@@ -121,11 +121,15 @@ export interface TypedBooleans extends TypedBase {
   bitOffset: number;
 }
 
-/** UTF-8 strings: value r is bytes [offsets[r], offsets[r + 1]) of bytes. */
+/**
+ * UTF-8 strings: value r is bytes [starts[r], ends[r]) of bytes. For an Arrow Utf8 column these are its offsets
+ * (ends = starts shifted by one); for a dictionary-encoded one, where each row's dictionary value lies.
+ */
 export interface TypedUtf8 extends TypedBase {
   kind: 'utf8';
   bytes: Buffer;
-  offsets: Int32Array;
+  starts: Int32Array;
+  ends: Int32Array;
 }
 
 /** Cell (column c, row r) is bytes [starts[i], ends[i]) of buffer, i = c * stride + r; starts[i] < 0: no such cell. */

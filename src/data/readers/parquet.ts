@@ -235,7 +235,30 @@ export function typedColumn(arrow: ArrowModule, vec: Arrow.Vector, n: number): T
   if (id === T.Utf8) {
     const values = d.values as Uint8Array;
     const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-    return { kind: 'utf8', bytes, offsets: d.valueOffsets as Int32Array, validity, validityOffset, cell };
+    const offsets = d.valueOffsets as Int32Array;
+    return { kind: 'utf8', bytes, starts: offsets.subarray(0, n), ends: offsets.subarray(1, n + 1), validity, validityOffset, cell };
+  }
+  if (id === T.Dictionary) {
+    // Text categories (pandas' categoricals): each row points at its value in the dictionary's bytes.
+    const dictionary = d.dictionary as Arrow.Vector | undefined;
+    const dd = dictionary?.data.length === 1 ? dictionary.data[0] : undefined;
+    if (!dd || dd.typeId !== T.Utf8 || dd.nullCount > 0) return undefined;
+    const values = dd.values as Uint8Array;
+    const offsets = dd.valueOffsets as Int32Array;
+    const indices = d.values as ArrayLike<number>;
+    if (indices instanceof BigInt64Array || indices instanceof BigUint64Array) return undefined;
+    const starts = new Int32Array(n);
+    const ends = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const k = indices[i];
+      // A null row's index may be anything; its bytes are never read.
+      if (k >= 0 && k < dd.length) {
+        starts[i] = offsets[k];
+        ends[i] = offsets[k + 1];
+      }
+    }
+    const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+    return { kind: 'utf8', bytes, starts, ends, validity, validityOffset, cell };
   }
   if (id === T.Bool) return { kind: 'booleans', bits: d.values as Uint8Array, bitOffset: d.offset, validity, validityOffset, cell };
   let scale = 0; // to milliseconds, for times

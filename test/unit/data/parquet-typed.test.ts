@@ -61,6 +61,15 @@ function wideTable(): arrow.Table {
     name_as_int: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => (i % 10 === 0 ? 'x' : String(i))), new arrow.Utf8()),
     label_as_category: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => i % 3), new arrow.Int32()),
     age_with_pattern: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => orNull(i, 11, i % 100)), new arrow.Int32()),
+    // Dictionary-encoded text, as pandas' categoricals are written.
+    cat: arrow.vectorFromArray(
+      Array.from({ length: ROWS }, (_, i) => orNull(i, 6, ['US', 'GB', 'FR', `${BOM}DE`, '', 'NA', 'USA'][i % 7])),
+      new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32()),
+    ),
+    cat_many: arrow.vectorFromArray(
+      Array.from({ length: ROWS }, (_, i) => `c${i % 6000}`),
+      new arrow.Dictionary(new arrow.Utf8(), new arrow.Int16()),
+    ),
   });
 }
 
@@ -83,6 +92,8 @@ columns:
   - { name: name_as_int, type: integer }
   - { name: label_as_category, type: category, allowed: ['0', '1'] }
   - { name: age_with_pattern, type: integer, pattern: '[1-8]\\d' }
+  - { name: cat, type: category, allowed: [US, GB, DE], maxLength: 2, unique: true }
+  - { name: cat_many, type: string, unique: true, minLength: 3 }
 missingValues: MISSING
 `;
 
@@ -116,7 +127,7 @@ describe('Parquet typed columns', function () {
     it(`give the same results as the cell values, profiles included (missingValues ${missingValues}, batches of ${batchSize})`, async () => {
       const { typed, boxed, typedColumns } = await checkBothWays(path.join(dir, 'wide.parquet'), missingValues, batchSize);
       // Every column of the file came typed (decimals and nested types would not).
-      assert.strictEqual(typedColumns, 17);
+      assert.strictEqual(typedColumns, 19);
       assert.deepStrictEqual(typed, boxed);
       const state = (name: string) => typed.columnStates.find((c) => c.name === name)!;
       // The results are what the data says, not merely equal.
@@ -138,6 +149,12 @@ describe('Parquet typed columns', function () {
       // A leading byte-order mark is dropped, as Arrow's decoder does: row 3 is 'n1', not too long.
       assert.ok(!state('name').tallies.maxLength!.examples.some((e) => e.row === 3));
       assert.deepStrictEqual(state('name').tallies.maxLength!.examples.slice(0, 2).map((e) => [e.row, e.value]), [[12, 'n11'], [13, 'n12']]);
+      // Dictionary values: checked as text, a byte-order mark dropped, repeats found.
+      assert.deepStrictEqual(state('cat').tallies.allowed!.examples[0], { row: 3, value: 'FR' });
+      assert.ok(!state('cat').tallies.allowed!.examples.some((e) => e.row === 4), 'DE after a byte-order mark is allowed');
+      assert.deepStrictEqual(state('cat').tallies.maxLength!.examples[0], { row: 14, value: 'USA' });
+      assert.strictEqual(state('cat_many').unique!.kind, 'memory');
+      assert.strictEqual(state('cat_many').tallies.minLength!.unexpected, 20);
       let notMatching = 0;
       for (let i = 0; i < ROWS; i++) if (i % 23 !== 0 && i % 31 === 0) notMatching++;
       assert.strictEqual(state('text').tallies.pattern!.unexpected, missingValues.includes('NA') ? 0 : notMatching);
