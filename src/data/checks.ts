@@ -16,7 +16,7 @@ import { columnKind, parseBooleanText } from './schema';
 import { DateFormatParser, formatInstant, parseIsoDateTime, parseIsoDateTimeBytes } from './durations';
 import { collisionProbability, hashEnd, hashNumber, hashStart, hashText, numberKey, UniqueTracker, type DuplicateTally, type UniqueState } from './unique';
 import type { MalformedIssue } from './readers/options';
-import { detachedString, RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch } from './types';
+import { detachedString, RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch, type TypedColumn } from './types';
 
 export const MAX_EXAMPLES = 10;
 const EXAMPLE_TEXT_LENGTH = 80;
@@ -378,6 +378,11 @@ abstract class ColumnChecker {
     return false;
   }
 
+  /** Checks a typed column of a Parquet batch; false when this checker needs cell values (consume is used then). */
+  consumeTyped(_column: TypedColumn, _count: number): boolean {
+    return false;
+  }
+
   begin(batch: RowBatch): void {
     this.firstRow = batch.firstRow;
     this.lineOf = batch.lineOf;
@@ -611,9 +616,76 @@ class NumericChecker extends ColumnChecker {
     return true;
   }
 
+  /**
+   * The loop of consume over a typed column's numbers, with what parseTyped makes of each cell decided once per
+   * column. A cell value is only made for an example. Patterns need the text: consume does those.
+   */
+  consumeTyped(column: TypedColumn, count: number): boolean {
+    if (column.kind !== 'numbers' || this.patternTally !== undefined) return false;
+    const profiler = this.profiler;
+    const typeTally = this.typeTally;
+    const ruleMin = this.ruleMin;
+    const ruleMax = this.ruleMax;
+    const values = column.values;
+    const validity = column.validity;
+    const vo = column.validityOffset;
+    const isDate = this.mode >= ISO_DATETIME;
+    // A Date is a value of datetime columns only; a number of a datetime column only when the file's type is a
+    // time; otherwise a number must be finite, and whole for integer columns.
+    const rejected = column.time ? !isDate : isDate && !this.acceptsEpochNumbers;
+    const finiteOnly = !column.time && !isDate;
+    const wholeOnly = finiteOnly && this.mode === INTEGER;
+    let min = this.min;
+    let max = this.max;
+    for (let r = 0; r < count; r++) {
+      if (validity !== undefined && (validity[(vo + r) >> 3] & (1 << ((vo + r) & 7))) === 0) {
+        this.noteNull(r, null);
+        profiler.addNull();
+        continue;
+      }
+      let x = rejected ? NaN : values[r];
+      if (finiteOnly && (x - x !== 0 || (wholeOnly && Math.floor(x) !== x))) x = NaN;
+      typeTally.elements++;
+      if (x !== x) {
+        this.note(typeTally, r, column.cell(r));
+        continue;
+      }
+      if (!(x >= min)) min = x;
+      if (!(x <= max)) max = x;
+      if (x < ruleMin) {
+        this.minTally!.elements++;
+        this.note(this.minTally!, r, column.cell(r));
+      } else if (this.minTally) this.minTally.elements++;
+      if (x > ruleMax) {
+        this.maxTally!.elements++;
+        this.note(this.maxTally!, r, column.cell(r));
+      } else if (this.maxTally) this.maxTally.elements++;
+      if (this.allowedNumbers) {
+        this.allowedTally!.elements++;
+        if (!this.allowedNumbers.has(x)) this.note(this.allowedTally!, r, column.cell(r));
+      }
+      if (this.unique) {
+        const k = numberKey(x);
+        const line = this.lineOf ? this.lineOf(r) : 0;
+        if (this.unique.add(k.key, this.firstRow + r, line, k.exact)) this.unique.noteExample(this.firstRow + r, line, cellText(column.cell(r)));
+      }
+      profiler.addNumber(x);
+    }
+    this.min = min;
+    this.max = max;
+    return true;
+  }
+
   finishProfile(): Pick<ColumnState, 'profile'> {
     return { profile: this.profiler.toProfile() };
   }
+}
+
+/** A UTF-8 value of a typed column as Arrow JS decodes it: its TextDecoder drops a leading byte-order mark. */
+function typedText(bytes: Buffer, s: number, e: number): string {
+  if (e - s >= 3 && bytes[s] === 0xef && bytes[s + 1] === 0xbb && bytes[s + 2] === 0xbf) s += 3;
+  // Buffer's own slice method: toString(encoding, start, end) checks its arguments and looks the encoding up first.
+  return (bytes as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(s, e);
 }
 
 /** Distinct values a text column remembers by their bytes (with what the checks said about each). */
@@ -857,6 +929,88 @@ class TextChecker extends ColumnChecker {
     return true;
   }
 
+  /**
+   * consume over a typed UTF-8 column (Parquet): repeated values by their bytes as consumeRaw does, or, once the
+   * column proves to be mostly distinct values (or with extra missing values), each value decoded and checked as text.
+   */
+  consumeTyped(column: TypedColumn, count: number): boolean {
+    if (column.kind !== 'utf8') return false;
+    const profiler = this.profiler;
+    const bytes = column.bytes;
+    const starts = column.starts;
+    const ends = column.ends;
+    const validity = column.validity;
+    const vo = column.validityOffset;
+    if (this.otherMissing !== undefined || !this.interning || profiler.addTextRepeats === undefined) {
+      for (let r = 0; r < count; r++) {
+        if (validity !== undefined && (validity[(vo + r) >> 3] & (1 << ((vo + r) & 7))) === 0) {
+          this.noteNull(r, null);
+          profiler.addNull();
+          continue;
+        }
+        const text = typedText(bytes, starts[r], ends[r]);
+        if (this.isMissingText(text)) {
+          this.noteNull(r, text);
+          profiler.addNull();
+          continue;
+        }
+        this.consumeOne(text, r);
+      }
+      return true;
+    }
+    const interner = (this.interner ??= new ByteInterner());
+    const emptyIsNull = this.emptyIsNull;
+    const typeTally = this.typeTally;
+    let misses = 0;
+    for (let r = 0; r < count; r++) {
+      if (validity !== undefined && (validity[(vo + r) >> 3] & (1 << ((vo + r) & 7))) === 0) {
+        this.noteNull(r, null);
+        profiler.addNull();
+        continue;
+      }
+      const s = starts[r];
+      const e = ends[r];
+      if (s === e && emptyIsNull) {
+        this.noteNull(r, '');
+        profiler.addNull();
+        continue;
+      }
+      const h = hashBytes(bytes, s, e);
+      const id = interner.find(bytes, s, e, h);
+      if (id < 0) {
+        misses++;
+        const text = typedText(bytes, s, e);
+        this.consumeOne(text, r);
+        if (interner.size < INTERN_CAP) this.remember(interner, bytes, s, e, h, text);
+        continue;
+      }
+      // A repeat: the same bookkeeping consumeOne does, from the verdicts kept for the value.
+      typeTally.elements++;
+      const fails = interner.fails[id];
+      if (this.minLengthTally) {
+        this.minLengthTally.elements++;
+        if (fails & 1) this.note(this.minLengthTally, r, interner.texts[id]);
+      }
+      if (this.maxLengthTally) {
+        this.maxLengthTally.elements++;
+        if (fails & 2) this.note(this.maxLengthTally, r, interner.texts[id]);
+      }
+      if (this.allowedTally) {
+        this.allowedTally.elements++;
+        if (fails & 4) this.note(this.allowedTally, r, interner.texts[id]);
+      }
+      if (this.patternTally) {
+        this.patternTally.elements++;
+        if (fails & 8) this.note(this.patternTally, r, interner.texts[id]);
+      }
+      if (this.unique) this.trackUnique(interner.uniqueKeys[id], r, interner.texts[id]);
+      interner.repeats[id]++;
+    }
+    // A full table that keeps missing means mostly distinct values: hashing them only adds work.
+    if (interner.size >= INTERN_CAP && misses * 2 > count) this.interning = false;
+    return true;
+  }
+
   private remember(interner: ByteInterner, buf: Buffer, s: number, e: number, h: number, text: string): void {
     const id = interner.add(buf, s, e, h, text);
     let fails = 0;
@@ -998,6 +1152,41 @@ class BooleanChecker extends ColumnChecker {
       const k = value ? 1 : 0;
       if (this.repeats[k] < 0 || profiler.addTextRepeats === undefined) {
         profiler.addText(value ? 'true' : 'false');
+        if (this.repeats[k] < 0) this.repeats[k] = 0;
+      } else this.repeats[k]++;
+    }
+    return true;
+  }
+
+  /** consume over a typed column's bits (Parquet booleans); patterns need the text. */
+  consumeTyped(column: TypedColumn, count: number): boolean {
+    if (column.kind !== 'booleans' || this.patternTally !== undefined) return false;
+    const profiler = this.profiler;
+    const validity = column.validity;
+    const vo = column.validityOffset;
+    const bits = column.bits;
+    const bo = column.bitOffset;
+    for (let r = 0; r < count; r++) {
+      if (validity !== undefined && (validity[(vo + r) >> 3] & (1 << ((vo + r) & 7))) === 0) {
+        this.noteNull(r, null);
+        profiler.addNull();
+        continue;
+      }
+      const k = (bits[(bo + r) >> 3] >> ((bo + r) & 7)) & 1;
+      this.typeTally.elements++;
+      if (this.allowedValues) {
+        this.allowedTally!.elements++;
+        if (!this.allowedValues[k]) this.note(this.allowedTally!, r, k === 1);
+      }
+      if (this.unique) {
+        hashStart();
+        hashNumber(k);
+        const line = this.lineOf ? this.lineOf(r) : 0;
+        if (this.unique.add(hashEnd(), this.firstRow + r, line)) this.unique.noteExample(this.firstRow + r, line, cellText(k === 1));
+      }
+      // The profile sees each value once (so its category order is kept); repeats are counted here.
+      if (this.repeats[k] < 0 || profiler.addTextRepeats === undefined) {
+        profiler.addText(k ? 'true' : 'false');
         if (this.repeats[k] < 0) this.repeats[k] = 0;
       } else this.repeats[k]++;
     }
@@ -1151,10 +1340,11 @@ export class TableChecker {
   consume(batch: RowBatch): void {
     const count = batch.rowCount;
     const raw = batch.raw;
+    const typed = batch.typed;
     for (let c = 0; c < this.checkers.length; c++) {
       const checker = this.checkers[c];
       checker.begin(batch);
-      if (raw === undefined || !checker.consumeRaw(raw, c, count)) checker.consume(batch.columns[c], count);
+      if (raw !== undefined ? !checker.consumeRaw(raw, c, count) : !(typed?.[c] !== undefined && checker.consumeTyped(typed[c]!, count))) checker.consume(batch.columns[c], count);
     }
     if (this.keyColumns) this.consumeKey(batch);
     this.rowCount += count;

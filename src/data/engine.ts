@@ -2,9 +2,10 @@
  * DataValidate's engine: reads every file of a dataset once, runs the schema's checks, builds the column
  * profiles, compares them with a reference for drift, and assembles the report.
  *
- * Large local text files are split into byte ranges (one per worker) and checked in worker threads; each
- * worker posts its counters, first examples (rows and lines counted from its range), profiles and uniqueness
- * tables, and the main thread merges them in file order. No part holds more than a batch of rows.
+ * Large local text files are split into byte ranges (one per worker), local Parquet files into row ranges (row
+ * groups or parts of them), and checked in worker threads; each worker posts its counters, first examples (rows
+ * and lines counted from its range), profiles and uniqueness tables, and the main thread merges them in file
+ * order. No part holds more than a batch of rows (and the Parquet decoder the rows of one part).
  */
 import * as os from 'os';
 import * as path from 'path';
@@ -15,7 +16,7 @@ import { collisionProbabilityNote, evidenceByProfile, keyIsUniqueColumn, type Co
 import { BINNING_RULE, columnDrift } from './drift';
 import { formatAge, formatInstant } from './durations';
 import { mergeColumnProfiles } from './profile';
-import { splitIntoRanges, type ReaderOptions } from './readers';
+import { splitIntoRanges, splitParquet, type ReaderOptions } from './readers';
 import { columnKind } from './schema';
 import { detectFormat, type DataFormat, type DataSource } from './sources';
 import { DataFormatError } from './types';
@@ -169,13 +170,20 @@ async function scanDataset(
 
   const tasks: Array<{ task: PartTask; source: DataSource }> = [];
   // Threads that will be needed start now, while the files are split.
-  const large = (s: DataSource, i: number) => s.localPath !== undefined && (s.size ?? 0) >= (o.splitMinBytes ?? SPLIT_MIN_BYTES) && formats[i] !== 'parquet';
+  const large = (s: DataSource) => s.localPath !== undefined && (s.size ?? 0) >= (o.splitMinBytes ?? SPLIT_MIN_BYTES);
   if (workers > 1 && sources.some(large)) pool.take(workers);
   for (let i = 0; i < sources.length; i++) {
     const source = sources[i];
     const format = formats[i];
     const base = { source: { name: source.name, localPath: source.localPath, size: source.size }, format, lineBase: 0, ...common };
-    const splittable = workers > 1 && large(source, i);
+    const splittable = workers > 1 && large(source);
+    if (splittable && format === 'parquet') {
+      // Runs of row groups, or parts of a row group: each worker holds one row group at a time.
+      const parts = await splitParquet(source, workers);
+      if (parts) parts.forEach((rows) => tasks.push({ task: { ...base, rows }, source }));
+      else tasks.push({ task: base, source });
+      continue;
+    }
     if (!splittable) {
       tasks.push({ task: base, source });
       continue;

@@ -90,6 +90,49 @@ export interface RowBatch {
    * undecoded (columns[c] then decodes a column on first access).
    */
   raw?: RawCells;
+  /**
+   * Parquet: columns as Arrow holds them (numbers in typed arrays, text as UTF-8 bytes and offsets), so checkers
+   * need not make a JS value of every cell; undefined for a column of another type. columns[c] has the same values.
+   */
+  typed?: Array<TypedColumn | undefined>;
+}
+
+/**
+ * One column of a batch as typed data; row r of the batch is index r. Nulls: bit r of the Arrow validity bitmap
+ * `validity` (from bit `validityOffset`) is 0; no bitmap means no nulls. cell(r) is columns[c][r] (for examples).
+ */
+export type TypedColumn = TypedNumbers | TypedBooleans | TypedUtf8;
+
+interface TypedBase {
+  validity?: Uint8Array;
+  validityOffset: number;
+  cell(r: number): CellValue;
+}
+
+/** Numbers (ints, floats: cells are numbers, or bigints beyond ±2^53, whose values are NaN). */
+export interface TypedNumbers extends TypedBase {
+  kind: 'numbers';
+  /** The cells are timestamps or dates (Date cells) and values their epoch milliseconds (NaN: an invalid Date). */
+  time: boolean;
+  values: ArrayLike<number>;
+}
+
+/** Booleans as Arrow's bits: value r is bit bitOffset + r of bits. */
+export interface TypedBooleans extends TypedBase {
+  kind: 'booleans';
+  bits: Uint8Array;
+  bitOffset: number;
+}
+
+/**
+ * UTF-8 strings: value r is bytes [starts[r], ends[r]) of bytes. For an Arrow Utf8 column these are its offsets
+ * (ends = starts shifted by one); for a dictionary-encoded one, where each row's dictionary value lies.
+ */
+export interface TypedUtf8 extends TypedBase {
+  kind: 'utf8';
+  bytes: Buffer;
+  starts: Int32Array;
+  ends: Int32Array;
 }
 
 /** Cell (column c, row r) is bytes [starts[i], ends[i]) of buffer, i = c * stride + r; starts[i] < 0: no such cell. */

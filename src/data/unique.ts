@@ -106,8 +106,12 @@ export function hashEnd(): number {
 function slotOf(key: number, mask: number): number {
   const lo = key % TWO_32;
   const hi = (key - lo) / TWO_32;
-  // Partitions share their low 8 bits; the slot comes from the other bits.
-  return (Math.imul((lo >>> 8) ^ hi, 0x9e3779b1) >>> 0) & mask;
+  // Every bit of the key mixed into every bit of the slot (murmur3's finalizer): keys of consecutive whole numbers
+  // differ in their low bits only, and must not share a slot. The low 8 bits a partition's keys share spread like any.
+  let h = lo ^ Math.imul(hi, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) & mask;
 }
 
 function partitionOf(key: number): number {

@@ -1,7 +1,8 @@
 /**
- * Checking one part of a dataset (a whole file, or a byte range of a local text file), in this thread or in a
- * worker thread. The engine starts workers with a script that calls runDataWorker(): build/src/data/worker.js
- * when run unbundled (this module starts itself there), or the task bundle, whose entry calls it.
+ * Checking one part of a dataset (a whole file, a byte range of a local text file, or some rows of a local
+ * Parquet file), in this thread or in a worker thread. The engine starts workers with a script that calls
+ * runDataWorker(): build/src/data/worker.js when run unbundled (this module starts itself there), or the task's
+ * worker bundle (tasks/DataValidate/worker.ts, bundled to dist/worker.js).
  */
 import { isMainThread, parentPort, workerData } from 'worker_threads';
 import { isUserError } from '../errors';
@@ -18,6 +19,8 @@ export interface PartTask {
   format: DataFormat;
   reader: Omit<ReaderOptions, 'format' | 'range' | 'headerLine' | 'onMalformed'>;
   range?: { start: number; end: number };
+  /** Parquet: the rows of the file to read (see splitParquet). */
+  rows?: { start: number; end: number };
   headerLine?: string[];
   /** Lines before the range's first line that no earlier part counted (the header, for the first range). */
   lineBase: number;
@@ -37,6 +40,7 @@ export async function checkPart(task: PartTask, source: DataSource, signal?: Abo
     reuseBatchBuffers: true,
     format: task.format,
     ...(task.range && { range: task.range }),
+    ...(task.rows && { rows: task.rows }),
     ...(task.headerLine && { headerLine: task.headerLine }),
     onMalformed: (issue) => (checker ? checker.noteMalformed(issue) : pending.push(issue)),
   });

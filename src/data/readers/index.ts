@@ -28,6 +28,57 @@ export async function openTable(source: DataSource, options: ReaderOptions): Pro
   }
 }
 
+/** Parts a Parquet file is split into at most when whole row groups are parts: each is opened once and merged. */
+const MAX_PARQUET_PARTS = 32;
+/**
+ * Rows of a Parquet part at most. The decoder's memory grows with the rows of a part (about 215 MB for a million
+ * rows of the benchmark's 12 columns, 115 MB for half a million), while a part read with offset and limit costs
+ * about 10 % more CPU than its share of a whole row group.
+ */
+export const PARQUET_PART_ROWS = 1 << 19;
+
+/**
+ * Splits a local Parquet file into parts for workers to read in parallel, as rows [start, end) of the file: with
+ * at least as many row groups as parts and none over maxPartRows rows, runs of consecutive row groups with about
+ * the same number of rows each (at most MAX_PARQUET_PARTS runs); otherwise each row group cut into equal parts
+ * of at most maxPartRows rows, and into enough parts for every worker. Reading every part gives exactly the rows
+ * of one whole-file read, in order. A file whose footer cannot be read, or a non-local source: undefined (read
+ * the file whole).
+ */
+export async function splitParquet(source: DataSource, parts: number, maxPartRows = PARQUET_PART_ROWS): Promise<Array<{ start: number; end: number }> | undefined> {
+  if (parts <= 1 || source.localPath === undefined) return undefined;
+  const { parquetRowGroupRows } = await import('./parquet');
+  const counts = (await parquetRowGroupRows(source))?.filter((n) => n > 0);
+  if (!counts || counts.length === 0) return undefined;
+  const total = counts.reduce((a, b) => a + b, 0);
+  const ranges: Array<{ start: number; end: number }> = [];
+  if (counts.length >= parts && counts.every((n) => n <= maxPartRows)) {
+    const k = Math.min(counts.length, MAX_PARQUET_PARTS);
+    let start = 0;
+    let at = 0;
+    for (let g = 0; g < counts.length; g++) {
+      at += counts[g];
+      // Close the run once it reaches its share of the rows, or when each run still to come needs a row group left.
+      const groupsLeft = counts.length - 1 - g;
+      const runsLeft = k - 1 - ranges.length;
+      if (groupsLeft > 0 && runsLeft > 0 && (at >= (total * (ranges.length + 1)) / k || groupsLeft <= runsLeft)) {
+        ranges.push({ start, end: at });
+        start = at;
+      }
+    }
+    ranges.push({ start, end: total });
+  } else {
+    const forWorkers = counts.length >= parts ? 1 : Math.ceil(parts / counts.length);
+    let first = 0;
+    for (const n of counts) {
+      const k = Math.min(n, Math.max(forWorkers, Math.ceil(n / maxPartRows)));
+      for (let i = 0; i < k; i++) ranges.push({ start: first + Math.floor((n * i) / k), end: first + Math.floor((n * (i + 1)) / k) });
+      first += n;
+    }
+  }
+  return ranges.length > 1 ? ranges : undefined;
+}
+
 const QUOTE = 0x22;
 const LF = 0x0a;
 

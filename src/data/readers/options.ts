@@ -45,6 +45,11 @@ export interface ReaderOptions {
    * includes the header, which is read as usual.
    */
   range?: { start: number; end: number };
+  /**
+   * Parquet: read only rows [start, end) of the file (0-based): whole row groups, or rows of one row group (see
+   * splitParquet). Rows are then counted from start, and bytesRead ends at the rows' share of the file's bytes.
+   */
+  rows?: { start: number; end: number };
   /** With range: the header names read once by the caller (splitIntoRanges gives them). */
   headerLine?: string[];
   /**

@@ -1,0 +1,271 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as arrow from 'apache-arrow';
+import { TableChecker, type PartResult } from '../../../src/data/checks';
+import { validateData, type ValidateOptions } from '../../../src/data/engine';
+import { ColumnAccumulator } from '../../../src/data/profile';
+import { openTable, splitParquet } from '../../../src/data/readers';
+import { loadParquetWasm } from '../../../src/data/readers/parquet';
+import { parseSchema } from '../../../src/data/schema';
+import { localFileSource } from '../../../src/data/sources';
+import type { RowBatch, TableReader } from '../../../src/data/types';
+
+const ROWS = 10_000;
+const BOM = '\ufeff';
+const MS_2023 = Date.UTC(2023, 0, 1);
+
+function writeParquet(file: string, table: arrow.Table, rowGroup: number): void {
+  const { pw } = loadParquetWasm();
+  const wasmTable = pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'));
+  const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.SNAPPY).setMaxRowGroupSize(rowGroup).build();
+  fs.writeFileSync(file, pw.writeParquet(wasmTable, props));
+}
+
+const orNull = <T>(i: number, every: number, value: T): T | null => (i % every === 0 ? null : value);
+
+/** Every kind of column the typed paths handle, with nulls, bad values, repeats and distinct values. */
+function wideTable(): arrow.Table {
+  const ids = BigInt64Array.from({ length: ROWS }, (_, i) => BigInt(i));
+  ids[5] = 2n ** 60n; // beyond 2^53: a type error, shown as the bigint
+  ids[7] = -(2n ** 53n);
+  ids[9] = 2n ** 53n - 1n; // the largest exact one
+  ids[100] = 1n; // a duplicate
+  const times = Array.from({ length: ROWS }, (_, i) => orNull(i, 17, MS_2023 + (i - 50) * 3_600_000));
+  times[3] = 9e15; // beyond the range of Date: Invalid Date
+  const incomes = Array.from({ length: ROWS }, (_, i) => orNull(i, 13, (i * 7.25) % 5000));
+  incomes[4] = NaN;
+  incomes[6] = Infinity;
+  const names = Array.from({ length: ROWS }, (_, i) => orNull(i, 19, `n${i % 13}`));
+  names[1] = '';
+  names[2] = `${BOM}n1`;
+  names[8] = 'é';
+  names[10] = 'NA';
+  const texts = Array.from({ length: ROWS }, (_, i) => (i % 23 === 0 ? null : i % 31 === 0 ? 'NA' : `t${i}`));
+  return new arrow.Table({
+    id: arrow.makeVector(ids),
+    age: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => orNull(i, 11, i % 100)), new arrow.Int32()),
+    small: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => (i % 200) - 100), new arrow.Int16()),
+    income: arrow.vectorFromArray(incomes, new arrow.Float64()),
+    ratio: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => i / 8), new arrow.Float32()),
+    flag: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => orNull(i, 5, i % 3 === 0)), new arrow.Bool()),
+    at: arrow.vectorFromArray(times, new arrow.TimestampMillisecond('UTC')),
+    at_us: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => orNull(i, 7, MS_2023 + i * 1000.5)), new arrow.TimestampMicrosecond()),
+    day: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => orNull(i, 9, new Date(MS_2023 + (i % 4000) * 86_400_000))), new arrow.DateDay()),
+    name: arrow.vectorFromArray(names, new arrow.Utf8()),
+    text: arrow.vectorFromArray(texts, new arrow.Utf8()),
+    at_as_int: arrow.vectorFromArray(times, new arrow.TimestampMillisecond('UTC')),
+    age_as_date: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => orNull(i, 11, i)), new arrow.Int32()),
+    flag_as_text: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => i % 2 === 0), new arrow.Bool()),
+    name_as_int: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => (i % 10 === 0 ? 'x' : String(i))), new arrow.Utf8()),
+    label_as_category: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => i % 3), new arrow.Int32()),
+    age_with_pattern: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => orNull(i, 11, i % 100)), new arrow.Int32()),
+    // Dictionary-encoded text, as pandas' categoricals are written.
+    cat: arrow.vectorFromArray(
+      Array.from({ length: ROWS }, (_, i) => orNull(i, 6, ['US', 'GB', 'FR', `${BOM}DE`, '', 'NA', 'USA'][i % 7])),
+      new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32()),
+    ),
+    cat_many: arrow.vectorFromArray(
+      Array.from({ length: ROWS }, (_, i) => `c${i % 6000}`),
+      new arrow.Dictionary(new arrow.Utf8(), new arrow.Int16()),
+    ),
+  });
+}
+
+const WIDE_SCHEMA = `version: 1
+columns:
+  - { name: id, type: integer, unique: true, min: 0 }
+  - { name: age, type: integer, min: 18, max: 90, nullable: false }
+  - { name: small, type: integer, allowed: [0, 1, 2, -100] }
+  - { name: income, type: number, min: 0, max: 4000, unique: true }
+  - { name: ratio, type: integer }
+  - { name: flag, type: boolean, allowed: [true], unique: true }
+  - { name: at, type: datetime, min: 2023-01-01, unique: true }
+  - { name: at_us, type: datetime, max: 2023-01-01T01:00:00Z }
+  - { name: day, type: datetime, format: '%Y-%m-%d', max: 2030-01-01 }
+  - { name: name, type: category, allowed: [n1, n2, n3, NA], minLength: 2, maxLength: 2, unique: true }
+  - { name: text, type: string, maxLength: 4, pattern: 't\\d+', unique: true }
+  - { name: at_as_int, type: integer }
+  - { name: age_as_date, type: datetime }
+  - { name: flag_as_text, type: string }
+  - { name: name_as_int, type: integer }
+  - { name: label_as_category, type: category, allowed: ['0', '1'] }
+  - { name: age_with_pattern, type: integer, pattern: '[1-8]\\d' }
+  - { name: cat, type: category, allowed: [US, GB, DE], maxLength: 2, unique: true }
+  - { name: cat_many, type: string, unique: true, minLength: 3 }
+missingValues: MISSING
+`;
+
+/** The part result of checking every batch of a file, once with its typed columns and once with cell values only. */
+async function checkBothWays(file: string, missingValues: string, batchSize: number): Promise<{ typed: PartResult; boxed: PartResult; typedColumns: number }> {
+  const schema = parseSchema(WIDE_SCHEMA.replace('MISSING', missingValues), 'schema.yaml');
+  const table: TableReader = await openTable(localFileSource(file, 'wide.parquet'), { format: 'parquet', batchSize });
+  const make = () => new TableChecker('wide.parquet', table.columns, { schema, profiler: (name, kind) => new ColumnAccumulator(name, kind), nativeTypes: table.nativeTypes });
+  const typed = make();
+  const boxed = make();
+  let typedColumns = 0;
+  for await (const batch of table.batches()) {
+    typedColumns = batch.typed?.filter((t) => t !== undefined).length ?? 0;
+    typed.consume(batch);
+    const cellsOnly: RowBatch = { firstRow: batch.firstRow, rowCount: batch.rowCount, columns: batch.columns };
+    boxed.consume(cellsOnly);
+  }
+  return { typed: typed.result(), boxed: boxed.result(), typedColumns };
+}
+
+describe('Parquet typed columns', function () {
+  this.timeout(60000);
+  let dir: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'datavalidate-typed-'));
+    writeParquet(path.join(dir, 'wide.parquet'), wideTable(), 4000);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  for (const [missingValues, batchSize] of [["['']", 1000], ["['', NA]", 777], ['[]', 65536]] as const) {
+    it(`give the same results as the cell values, profiles included (missingValues ${missingValues}, batches of ${batchSize})`, async () => {
+      const { typed, boxed, typedColumns } = await checkBothWays(path.join(dir, 'wide.parquet'), missingValues, batchSize);
+      // Every column of the file came typed (decimals and nested types would not).
+      assert.strictEqual(typedColumns, 19);
+      assert.deepStrictEqual(typed, boxed);
+      const state = (name: string) => typed.columnStates.find((c) => c.name === name)!;
+      // The results are what the data says, not merely equal.
+      assert.strictEqual(state('id').tallies.type!.unexpected, 2);
+      assert.deepStrictEqual(
+        state('id').tallies.type!.examples.map((e) => e.value),
+        [String(2n ** 60n), String(-(2n ** 53n))],
+      );
+      assert.strictEqual(state('id').max, 2 ** 53 - 1);
+      assert.deepStrictEqual(state('at').tallies.type!.examples.map((e) => [e.row, e.value]), [[4, 'Invalid Date']]);
+      assert.strictEqual(state('at').nulls, Math.ceil(ROWS / 17));
+      assert.deepStrictEqual(state('income').tallies.type!.examples.map((e) => e.value), ['NaN', 'Infinity']);
+      assert.strictEqual(state('ratio').tallies.type!.unexpected, ROWS - Math.ceil(ROWS / 8));
+      assert.strictEqual(state('at_as_int').tallies.type!.unexpected, ROWS - Math.ceil(ROWS / 17));
+      assert.strictEqual(state('age_as_date').tallies.type!.unexpected, ROWS - Math.ceil(ROWS / 11));
+      assert.strictEqual(state('flag_as_text').tallies.type!.unexpected, ROWS);
+      assert.strictEqual(state('age').tallies.nullable!.examples[0].value, 'null');
+      assert.strictEqual(state('at_us').min, MS_2023 + 1000);
+      // A leading byte-order mark is dropped, as Arrow's decoder does: row 3 is 'n1', not too long.
+      assert.ok(!state('name').tallies.maxLength!.examples.some((e) => e.row === 3));
+      assert.deepStrictEqual(state('name').tallies.maxLength!.examples.slice(0, 2).map((e) => [e.row, e.value]), [[12, 'n11'], [13, 'n12']]);
+      // Dictionary values: checked as text, a byte-order mark dropped, repeats found.
+      assert.deepStrictEqual(state('cat').tallies.allowed!.examples[0], { row: 3, value: 'FR' });
+      assert.ok(!state('cat').tallies.allowed!.examples.some((e) => e.row === 4), 'DE after a byte-order mark is allowed');
+      assert.deepStrictEqual(state('cat').tallies.maxLength!.examples[0], { row: 14, value: 'USA' });
+      assert.strictEqual(state('cat_many').unique!.kind, 'memory');
+      assert.strictEqual(state('cat_many').tallies.minLength!.unexpected, 20);
+      let notMatching = 0;
+      for (let i = 0; i < ROWS; i++) if (i % 23 !== 0 && i % 31 === 0) notMatching++;
+      assert.strictEqual(state('text').tallies.pattern!.unexpected, missingValues.includes('NA') ? 0 : notMatching);
+    });
+  }
+
+  it('splits a file into runs of row groups, or a row group into parts, that read back as the whole file', async () => {
+    const file = path.join(dir, 'wide.parquet');
+    const source = localFileSource(file, 'wide.parquet', fs.statSync(file).size);
+    const groups = [
+      { start: 0, end: 4000 },
+      { start: 4000, end: 8000 },
+      { start: 8000, end: 10000 },
+    ];
+    assert.deepStrictEqual(await splitParquet(source, 2), groups);
+    assert.strictEqual(await splitParquet(source, 1), undefined);
+    // Fewer row groups than parts: each row group is cut.
+    const cut = await splitParquet(source, 4);
+    assert.deepStrictEqual(cut, [
+      { start: 0, end: 2000 },
+      { start: 2000, end: 4000 },
+      { start: 4000, end: 6000 },
+      { start: 6000, end: 8000 },
+      { start: 8000, end: 9000 },
+      { start: 9000, end: 10000 },
+    ]);
+    // Row groups over the most rows a part may have are cut too.
+    const small = await splitParquet(source, 2, 1500);
+    assert.deepStrictEqual(
+      small!.map((r) => r.end),
+      [1333, 2666, 4000, 5333, 6666, 8000, 9000, 10000],
+    );
+    for (const parts of [groups, cut!, small!, [{ start: 0, end: 8000 }, { start: 8000, end: 8001 }, { start: 8001, end: 10000 }]]) {
+      const ids: number[] = [];
+      let bytes = 0;
+      for (const rows of parts) {
+        const table = await openTable(source, { format: 'parquet', rows, batchSize: 1500 });
+        // Rows are counted from the part's first row.
+        let next = 1;
+        for await (const batch of table.batches()) {
+          assert.strictEqual(batch.firstRow, next);
+          assert.ok(batch.rowCount <= 1500);
+          next += batch.rowCount;
+          for (let r = 0; r < batch.rowCount; r++) ids.push(Number(batch.columns[0][r]));
+        }
+        assert.strictEqual(next - 1, rows.end - rows.start);
+        bytes += table.bytesRead();
+      }
+      assert.strictEqual(ids.length, ROWS);
+      assert.deepStrictEqual(ids.slice(3998, 4002), [3998, 3999, 4000, 4001]);
+      assert.deepStrictEqual(ids.slice(8999, 9001), [8999, 9000]);
+      assert.strictEqual(bytes, fs.statSync(file).size);
+    }
+    await assert.rejects(openTable(source, { format: 'parquet', rows: { start: 3000, end: 5000 } }), /neither whole row groups nor rows of one row group/);
+    await assert.rejects(openTable(source, { format: 'parquet', rows: { start: 0, end: 10001 } }), RangeError);
+  });
+
+  for (const rowGroup of [2000, 9000]) {
+    it(`gives the same report with parts read by two workers as with the file read whole (row groups of ${rowGroup} rows)`, async () => {
+      const file = path.join(dir, `groups-${rowGroup}.parquet`);
+      const rows = 9000;
+      const ids = BigInt64Array.from({ length: rows }, (_, i) => BigInt(i + 1));
+      ids[7000] = 2n ** 60n;
+      writeParquet(
+        file,
+        new arrow.Table({
+          id: arrow.makeVector(ids),
+          score: arrow.vectorFromArray(Array.from({ length: rows }, (_, i) => orNull(i, 1000, (i % 500) - 3)), new arrow.Float64()),
+          kind: arrow.vectorFromArray(Array.from({ length: rows }, (_, i) => (i % 2900 === 0 ? 'c' : i % 2 ? 'a' : 'b')), new arrow.Utf8()),
+          at: arrow.vectorFromArray(Array.from({ length: rows }, (_, i) => MS_2023 + i * 60_000), new arrow.TimestampMillisecond('UTC')),
+        }),
+        rowGroup,
+      );
+      const schema = parseSchema(
+        `version: 1
+dataset:
+  rowCount: { min: 1 }
+columns:
+  - { name: id, type: integer, unique: true }
+  - { name: score, type: number, min: 0, nullable: false }
+  - { name: kind, type: category, allowed: [a, b] }
+  - { name: at, type: datetime, max: 2023-01-05 }
+`,
+        'schema.yaml',
+      );
+      const messages: string[] = [];
+      const log = { info: (m: string) => messages.push(m), warning() {}, debug() {} };
+      const options = (workers: number): ValidateOptions => ({
+        sources: [localFileSource(file, `groups-${rowGroup}.parquet`, fs.statSync(file).size)],
+        format: 'auto',
+        reader: {},
+        schema,
+        workers,
+        splitMinBytes: 1,
+        log,
+      });
+      const one = await validateData(options(1));
+      const two = await validateData(options(2));
+      assert.match(messages[1], /with 2 worker threads/);
+      assert.deepStrictEqual(two.report.checks, one.report.checks);
+      assert.strictEqual(two.report.rowCount, rows);
+      assert.strictEqual(two.report.bytes, one.report.bytes);
+      const examples = (id: string) => two.report.checks.find((c) => c.id === id)!.examples.map((e) => e.row);
+      // Rows of later row groups are counted through the file.
+      assert.deepStrictEqual(examples('column.kind.allowed'), [1, 2901, 5801, 8701]);
+      assert.deepStrictEqual(examples('column.id.type'), [7001]);
+      assert.strictEqual(two.report.checks.find((c) => c.id === 'column.at.max')!.unexpectedCount, rows - 4 * 24 * 60 - 1);
+      assert.deepStrictEqual(
+        two.profile.columns.map((c) => [c.name, c.count, c.nulls, c.min, c.max, c.distinct]),
+        one.profile.columns.map((c) => [c.name, c.count, c.nulls, c.min, c.max, c.distinct]),
+      );
+    });
+  }
+});
