@@ -680,8 +680,7 @@ class CsvReader implements TableReader {
 
 /** A batch's cells as bytes; text is decoded per cell on demand, exactly as the reader used to decode every cell. */
 class BatchCells implements RawCells {
-  /** The buffer decoded as Latin-1 (made on first use), and whether all of it is ASCII (-1: not known yet). */
-  private str: string | undefined;
+  /** Whether all of the buffer is ASCII (-1: not known yet). */
   private ascii = -1;
 
   constructor(
@@ -711,9 +710,9 @@ class BatchCells implements RawCells {
       while (k < e0 && buf[k] < 0x80) k++;
       plain = k === e0;
     }
-    let s: string;
-    if (plain) s = (this.str ??= SLICERS.latin1Slice.call(buf, 0, buf.length)).substring(s0, e0);
-    else s = SLICERS.utf8Slice.call(buf, s0, e0);
+    // Each cell decoded on its own: substrings of the whole batch decoded once were as fast, but that 1 MB string
+    // outlived the young generation of a worker batch after batch, which filled the old one.
+    const s = plain ? SLICERS.latin1Slice.call(buf, s0, e0) : SLICERS.utf8Slice.call(buf, s0, e0);
     return this.flags[i] & RAW_ESCAPED ? s.replace(/""/g, '"') : s;
   }
 }
