@@ -25,9 +25,18 @@ const SINGLE_COPY_PACKAGES = ['azure-pipelines-task-lib'];
 const STARTUP_TIMEOUT_MS = 20_000;
 
 export const NOTICES_FILE = 'THIRD-PARTY-NOTICES.txt';
-/** The entry of a task's worker-thread bundle, if it has one, and the bundle it becomes in dist/. */
-export const WORKER_ENTRY = 'worker.ts';
+/**
+ * Entries a task may have besides index.ts, each bundled on its own into dist/<name>.js and loaded by path at run
+ * time: worker.ts, the script of its worker threads; azure.ts, code that is only needed for data in Azure and
+ * that the task loads only then.
+ */
+export const EXTRA_ENTRIES = ['worker.ts', 'azure.ts'];
 export const WORKER_BUNDLE = 'worker.js';
+
+/** The extra bundles (file names in dist/) a task has. */
+export function extraBundles(taskDir) {
+  return EXTRA_ENTRIES.filter((entry) => fs.existsSync(path.join(taskDir, entry))).map((entry) => entry.replace(/\.ts$/, '.js'));
+}
 
 // Files some bundled packages read from their own folder at run time (`${__dirname}/...`). Bundled, __dirname is
 // the task's dist/ folder, so they are copied there and shipped next to index.js.
@@ -192,23 +201,23 @@ export async function bundleTask(task) {
     return { result, js, legal, top, ...checked };
   };
   const main = await bundle(path.join(task.dir, 'index.ts'), outfile);
-  // A task whose code runs in worker threads gives them a bundle of their own (tasks/<Name>/worker.ts -> dist/worker.js).
-  const workerEntry = path.join(task.dir, WORKER_ENTRY);
-  const worker = fs.existsSync(workerEntry) ? await bundle(workerEntry, path.join(distDir, WORKER_BUNDLE)) : undefined;
+  const extras = [];
+  for (const file of extraBundles(task.dir)) {
+    extras.push({ file, ...(await bundle(path.join(task.dir, file.replace(/\.js$/, '.ts')), path.join(distDir, file))) });
+  }
   const { js, top, warnings, packages } = main;
-  if (worker) {
-    for (const [name, roots] of worker.packages) packages.set(name, new Set([...(packages.get(name) ?? []), ...roots]));
+  for (const extra of extras) {
+    for (const [name, roots] of extra.packages) packages.set(name, new Set([...(packages.get(name) ?? []), ...roots]));
   }
 
   fs.mkdirSync(distDir, { recursive: true });
-  for (const b of [main, worker]) {
-    if (!b) continue;
+  for (const b of [main, ...extras]) {
     for (const f of b.result.outputFiles) if (!f.path.endsWith('.LEGAL.txt')) fs.writeFileSync(f.path, f.contents);
   }
-  const legal = [...new Set([main.legal, worker?.legal ?? ''])].join('\n');
+  const legal = [...new Set([main.legal, ...extras.map((e) => e.legal)])].join('\n');
   fs.writeFileSync(path.join(distDir, NOTICES_FILE), thirdPartyNotices(task.name, packages, legal));
   fs.writeFileSync(path.join(distDir, 'meta.json'), JSON.stringify(main.result.metafile));
-  if (worker) fs.writeFileSync(path.join(distDir, 'worker-meta.json'), JSON.stringify(worker.result.metafile));
+  for (const extra of extras) fs.writeFileSync(path.join(distDir, extra.file.replace(/\.js$/, '-meta.json')), JSON.stringify(extra.result.metafile));
   for (const [pkg, files] of Object.entries(RUNTIME_ASSETS)) {
     if (!packages.has(pkg)) continue;
     for (const f of files) fs.copyFileSync(path.join(repoRoot, 'node_modules', pkg, f), path.join(distDir, path.basename(f)));
@@ -216,7 +225,7 @@ export async function bundleTask(task) {
 
   return {
     name: task.name,
-    workerBytes: worker?.js.contents.length,
+    extras: extras.map((e) => ({ file: e.file, bytes: e.js.contents.length })),
     bytes: js.contents.length,
     gzipBytes: zlib.gzipSync(js.contents).length,
     packages: [...packages.values()].reduce((n, roots) => n + roots.size, 0),
@@ -263,11 +272,23 @@ export async function startupCheck(task) {
     const keys = out.match(/\bLIB_[A-Za-z]+\b/g);
     if (keys) problems.push(`task library message keys instead of messages: ${[...new Set(keys)].join(', ')}`);
     if (problems.length > 0) throw new Error(`${task.name}: the bundle does not start cleanly: ${problems.join('; ')}\n--- its output ---\n${out}`);
-    const workerBundle = path.join(task.dir, 'dist', WORKER_BUNDLE);
-    if (fs.existsSync(workerBundle)) await workerCheck(task, workerBundle, temp);
+    for (const file of extraBundles(task.dir)) {
+      const bundlePath = path.join(task.dir, 'dist', file);
+      if (file === WORKER_BUNDLE) await workerCheck(task, bundlePath, temp);
+      else loadCheck(task, bundlePath);
+    }
   } finally {
     fs.rmSync(temp, { recursive: true, force: true });
   }
+}
+
+/** An extra bundle the task loads by path must load, with every export it declares defined. */
+function loadCheck(task, bundlePath) {
+  const source = fs.readFileSync(path.join(task.dir, path.basename(bundlePath).replace(/\.js$/, '.ts')), 'utf8');
+  const names = [...source.matchAll(/export\s*\{([^}]*)\}/g)].flatMap((m) => m[1].split(',').map((n) => n.trim().split(/\s+as\s+/).pop()).filter(Boolean));
+  const script = `const m = require(${JSON.stringify(bundlePath)}); const missing = ${JSON.stringify(names)}.filter((n) => m[n] === undefined); if (missing.length) { console.log('missing exports: ' + missing.join(', ')); process.exit(3); }`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: STARTUP_TIMEOUT_MS });
+  if (r.status !== 0) throw new Error(`${task.name}: dist/${path.basename(bundlePath)} does not load: ${(r.stdout + r.stderr).trim().slice(0, 400)}`);
 }
 
 /**
@@ -317,8 +338,8 @@ export async function build({ log = console.log } = {}) {
     if (s.status !== 'fulfilled') continue;
     const r = s.value;
     for (const w of r.warnings) log(`  note ${r.name}: ${w}`);
-    const worker = r.workerBytes === undefined ? '' : ` + dist/${WORKER_BUNDLE} ${formatBytes(r.workerBytes)}`;
-    log(`${r.name.padEnd(width)}  dist/index.js ${formatBytes(r.bytes)} (gzip ${formatBytes(r.gzipBytes)}, budget ${formatBytes(BUNDLE_BUDGET_BYTES)})${worker}, ${r.packages} packages, largest: ${r.top}; ${r.ms} ms`);
+    const extra = r.extras.map((e) => ` + dist/${e.file} ${formatBytes(e.bytes)}`).join('');
+    log(`${r.name.padEnd(width)}  dist/index.js ${formatBytes(r.bytes)} (gzip ${formatBytes(r.gzipBytes)}, budget ${formatBytes(BUNDLE_BUDGET_BYTES)})${extra}, ${r.packages} packages, largest: ${r.top}; ${r.ms} ms`);
   }
   if (failures.length > 0) throw new Error(failures.join('\n\n'));
   log(`Bundled and started ${tasks.length} task(s) in ${((Date.now() - t) / 1000).toFixed(1)} s`);

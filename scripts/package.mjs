@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
-import { NOTICES_FILE, WORKER_BUNDLE, WORKER_ENTRY, build, formatBytes } from './build.mjs';
+import { NOTICES_FILE, build, extraBundles, formatBytes } from './build.mjs';
 import { listTasks, readJson, repoRoot } from './stamp-version.mjs';
 
 // tfx publish has failed on packages above ~19 MB (microsoft/tfs-cli#339); Microsoft asks to optimise above 50 MB.
@@ -32,9 +32,9 @@ function copy(from, to) {
 export function shippedFiles(t) {
   if (t.kind === 'server') return ['task.json', 'icon.png'];
   const assets = fs.existsSync(path.join(t.dir, 'dist')) ? fs.readdirSync(path.join(t.dir, 'dist')).filter((f) => f.endsWith('.wasm')) : [];
-  // A task with worker threads ships their bundle too (see scripts/build.mjs).
-  const worker = fs.existsSync(path.join(t.dir, WORKER_ENTRY)) ? [path.join('dist', WORKER_BUNDLE)] : [];
-  return ['task.json', 'icon.png', path.join('dist', 'index.js'), ...worker, path.join('dist', NOTICES_FILE), ...assets.map((f) => path.join('dist', f))];
+  // Bundles the task loads by path (worker threads, Azure-only code) ship too (see scripts/build.mjs).
+  const extras = extraBundles(t.dir).map((f) => path.join('dist', f));
+  return ['task.json', 'icon.png', path.join('dist', 'index.js'), ...extras, path.join('dist', NOTICES_FILE), ...assets.map((f) => path.join('dist', f))];
 }
 
 /** Copies what ships into a clean staging folder; the manifest's files entries are relative to it. */
@@ -127,7 +127,7 @@ export function verifyVsix(file, { tasks = listTasks(), version = readJson(path.
       for (const e of entries) if (extra(e.name)) problems.push(`${e.name}: the server task ${t.name} ships only task.json and icon.png`);
     } else {
       required.push(`tasks/${t.name}/dist/index.js`);
-      if (t.dir && fs.existsSync(path.join(t.dir, WORKER_ENTRY))) required.push(`tasks/${t.name}/dist/${WORKER_BUNDLE}`);
+      if (t.dir) for (const f of extraBundles(t.dir)) required.push(`tasks/${t.name}/dist/${f}`);
     }
   }
   // Every image the overview (the Marketplace page) shows must be in the package.

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { tempDirectory } from '../../src/agent/pipeline';
 import { maskSecret } from '../../src/agent/secrets';
 import { runTask, type TaskContext } from '../../src/agent/task';
+import { resolveWorkspace } from '../../src/agent/workspace-ref';
 import { profileData, validateData, type ValidateOptions } from '../../src/data/engine';
 import { inferSchema } from '../../src/data/infer';
 import { parseProfile, serializeProfile } from '../../src/data/profile';
@@ -20,15 +21,17 @@ void runTask(main);
 async function main(ctx: TaskContext): Promise<void> {
   const inputs = readInputs();
   const baseDir = process.cwd();
-  let workspace: ReturnType<typeof import('../../src/agent/workspace').openWorkspace> | undefined;
+  let workspace: ReturnType<typeof import('./azure').connectWorkspace> | undefined;
   const sourcesOf = async (value: string, inputName: string): Promise<DataSource[]> => {
     if (!isAzureMlReference(value)) return localSources(value, baseDir, inputName);
-    // The Azure SDK is loaded for data in a workspace only: local data needs none of it (30 MB, and start-up time).
-    /* eslint-disable @typescript-eslint/no-require-imports */
-    const { openWorkspace } = require('../../src/agent/workspace') as typeof import('../../src/agent/workspace');
-    const { dataAssetSources } = require('../../src/data/asset') as typeof import('../../src/data/asset');
-    /* eslint-enable @typescript-eslint/no-require-imports */
-    workspace ??= openWorkspace(workspaceInputNames, ctx.log);
+    // The Azure SDK comes in a bundle of its own (azure.ts), loaded for data in a workspace only.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { connectWorkspace, dataAssetSources } = require(path.join(__dirname, 'azure.js')) as typeof import('./azure');
+    if (!workspace) {
+      const { connection, workspace: ref } = resolveWorkspace(workspaceInputNames, ctx.log);
+      const inputNames = { workspaceName: workspaceInputNames.workspaceName, resourceGroup: workspaceInputNames.resourceGroup };
+      workspace = connectWorkspace(connection, ref, { inputNames, log: ctx.log, onSecret: maskSecret });
+    }
     return dataAssetSources(value, { client: workspace.client, credential: workspace.credential, onSecret: maskSecret, log: ctx.log, inputName });
   };
 

@@ -183,6 +183,17 @@ describe('DataValidate, run as the agent runs it', function () {
     for (const secret of knownSecrets(fake)) assert.ok(!r.visibleLog.includes(secret));
   });
 
+  it('fails with one clear error naming a data asset that does not exist, with workload identity federation', async () => {
+    const r = await run(
+      { dataAsset: 'azureml:no-such-data:3', schema, resourceGroup: fake.resourceGroup, workspaceName: fake.workspaceName },
+      { scheme: 'federated' },
+    );
+    assert.strictEqual(r.result, 'Failed', r.visibleLog);
+    assert.strictEqual(r.errors.length, 1, JSON.stringify(r.errors));
+    assert.match(r.errors[0], /no-such-data/);
+    assert.doesNotMatch(r.visibleLog, STACK_TRACE);
+  });
+
   it('fails with one clear error when the schema has an unknown key', async () => {
     const badSchema = write(dir, 'bad-schema.yml', fs.readFileSync(schema, 'utf8').replace('    unique: true', '    uniq: true'));
     const r = await run({ dataPath: 'good.csv', schema: badSchema });

@@ -52,6 +52,8 @@ describe('The .vsix content check (scripts/package.mjs --verify)', () => {
   const version: string = readJson('package.json').version;
   const [Major, Minor, Patch] = version.split('.').map(Number);
   const tasks = taskFolders().filter((t) => t.shipped);
+  // The extra entries scripts/build.mjs bundles next to index.js (EXTRA_ENTRIES there).
+  const EXTRA_BUNDLES = ['worker.js', 'azure.js'];
   let dir: string;
 
   function goodEntries(taskVersion = { Major, Minor, Patch }) {
@@ -66,8 +68,8 @@ describe('The .vsix content check (scripts/package.mjs --verify)', () => {
         { name: `tasks/${t.name}/icon.png`, data: Buffer.alloc(8) },
         // A server task has no bundle: Azure DevOps performs its HttpRequest.
         ...(t.kind === 'server' ? [] : [{ name: `tasks/${t.name}/dist/index.js`, data: 'module.exports = {};' }]),
-        // A task whose code runs in worker threads ships their bundle too.
-        ...(fs.existsSync(path.join(t.dir, 'worker.ts')) ? [{ name: `tasks/${t.name}/dist/worker.js`, data: 'module.exports = {};' }] : []),
+        // Bundles a task loads by path (worker threads, Azure-only code) ship too.
+        ...EXTRA_BUNDLES.filter((b) => fs.existsSync(path.join(t.dir, b.replace(/\.js$/, '.ts')))).map((b) => ({ name: `tasks/${t.name}/dist/${b}`, data: 'module.exports = {};' })),
       ]),
       // The images the overview (the Marketplace page) shows.
       ...overviewImages.map((name) => ({ name, data: Buffer.alloc(8) })),
@@ -120,13 +122,15 @@ describe('The .vsix content check (scripts/package.mjs --verify)', () => {
     assert.match(r.output, new RegExp(`missing tasks/${t}/dist/index.js`));
   });
 
-  it('refuses a package without the worker bundle of a task that has worker threads', () => {
-    const t = tasks.find((x) => fs.existsSync(path.join(x.dir, 'worker.ts')));
-    assert.ok(t, 'DataValidate has worker threads');
-    const r = verify(goodEntries().filter((e) => e.name !== `tasks/${t.name}/dist/worker.js`));
-    assert.ok(!r.ok);
-    assert.match(r.output, new RegExp(`missing tasks/${t.name}/dist/worker.js`));
-  });
+  for (const bundle of EXTRA_BUNDLES) {
+    it(`refuses a package without the ${bundle} bundle of a task that loads one`, () => {
+      const t = tasks.find((x) => fs.existsSync(path.join(x.dir, bundle.replace(/\.js$/, '.ts'))));
+      assert.ok(t, `DataValidate has ${bundle.replace(/\.js$/, '.ts')}`);
+      const r = verify(goodEntries().filter((e) => e.name !== `tasks/${t.name}/dist/${bundle}`));
+      assert.ok(!r.ok);
+      assert.match(r.output, new RegExp(`missing tasks/${t.name}/dist/${bundle}`));
+    });
+  }
 
   it('refuses code next to a server task, which only ships task.json and its icon', () => {
     const server = tasks.find((x) => x.kind === 'server');
