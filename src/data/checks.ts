@@ -818,7 +818,6 @@ class TextChecker extends ColumnChecker {
     const buf = raw.buffer;
     const base = c * raw.stride;
     const emptyIsNull = this.emptyIsNull;
-    const typeTally = this.typeTally;
     let misses = 0;
     for (let r = 0; r < count; r++) {
       const i = base + r;
@@ -850,27 +849,7 @@ class TextChecker extends ColumnChecker {
         } else this.consumeOne(raw.text(c, r)!, r);
         continue;
       }
-      // A repeat: the same bookkeeping consumeOne does, from the verdicts kept for the value.
-      typeTally.elements++;
-      const fails = interner.fails[id];
-      if (this.minLengthTally) {
-        this.minLengthTally.elements++;
-        if (fails & 1) this.note(this.minLengthTally, r, interner.texts[id]);
-      }
-      if (this.maxLengthTally) {
-        this.maxLengthTally.elements++;
-        if (fails & 2) this.note(this.maxLengthTally, r, interner.texts[id]);
-      }
-      if (this.allowedTally) {
-        this.allowedTally.elements++;
-        if (fails & 4) this.note(this.allowedTally, r, interner.texts[id]);
-      }
-      if (this.patternTally) {
-        this.patternTally.elements++;
-        if (fails & 8) this.note(this.patternTally, r, interner.texts[id]);
-      }
-      if (this.unique) this.trackUnique(interner.uniqueKeys[id], r, interner.texts[id]);
-      interner.repeats[id]++;
+      this.repeat(interner, id, r);
     }
     // A full table that keeps missing means mostly distinct values: hashing them only adds work.
     if (interner.size >= INTERN_CAP && misses * 2 > count) this.interning = false;
@@ -960,7 +939,6 @@ class TextChecker extends ColumnChecker {
     }
     const interner = (this.interner ??= new ByteInterner());
     const emptyIsNull = this.emptyIsNull;
-    const typeTally = this.typeTally;
     let misses = 0;
     for (let r = 0; r < count; r++) {
       if (validity !== undefined && (validity[(vo + r) >> 3] & (1 << ((vo + r) & 7))) === 0) {
@@ -984,31 +962,35 @@ class TextChecker extends ColumnChecker {
         if (interner.size < INTERN_CAP) this.remember(interner, bytes, s, e, h, text);
         continue;
       }
-      // A repeat: the same bookkeeping consumeOne does, from the verdicts kept for the value.
-      typeTally.elements++;
-      const fails = interner.fails[id];
-      if (this.minLengthTally) {
-        this.minLengthTally.elements++;
-        if (fails & 1) this.note(this.minLengthTally, r, interner.texts[id]);
-      }
-      if (this.maxLengthTally) {
-        this.maxLengthTally.elements++;
-        if (fails & 2) this.note(this.maxLengthTally, r, interner.texts[id]);
-      }
-      if (this.allowedTally) {
-        this.allowedTally.elements++;
-        if (fails & 4) this.note(this.allowedTally, r, interner.texts[id]);
-      }
-      if (this.patternTally) {
-        this.patternTally.elements++;
-        if (fails & 8) this.note(this.patternTally, r, interner.texts[id]);
-      }
-      if (this.unique) this.trackUnique(interner.uniqueKeys[id], r, interner.texts[id]);
-      interner.repeats[id]++;
+      this.repeat(interner, id, r);
     }
     // A full table that keeps missing means mostly distinct values: hashing them only adds work.
     if (interner.size >= INTERN_CAP && misses * 2 > count) this.interning = false;
     return true;
+  }
+
+  /** A repeat of a remembered value: the bookkeeping consumeOne does, from the verdicts kept for the value. */
+  private repeat(interner: ByteInterner, id: number, r: number): void {
+    this.typeTally.elements++;
+    const fails = interner.fails[id];
+    if (this.minLengthTally) {
+      this.minLengthTally.elements++;
+      if (fails & 1) this.note(this.minLengthTally, r, interner.texts[id]);
+    }
+    if (this.maxLengthTally) {
+      this.maxLengthTally.elements++;
+      if (fails & 2) this.note(this.maxLengthTally, r, interner.texts[id]);
+    }
+    if (this.allowedTally) {
+      this.allowedTally.elements++;
+      if (fails & 4) this.note(this.allowedTally, r, interner.texts[id]);
+    }
+    if (this.patternTally) {
+      this.patternTally.elements++;
+      if (fails & 8) this.note(this.patternTally, r, interner.texts[id]);
+    }
+    if (this.unique) this.trackUnique(interner.uniqueKeys[id], r, interner.texts[id]);
+    interner.repeats[id]++;
   }
 
   private remember(interner: ByteInterner, buf: Buffer, s: number, e: number, h: number, text: string): void {

@@ -11,6 +11,7 @@ import { isAscii } from 'buffer';
 import { CellValue, DataFormatError, RAW_ESCAPED, RAW_QUOTED, RawCells, RowBatch, TableReader } from '../types';
 import type { DataSource } from '../sources';
 import { DEFAULT_TEXT_BATCH_SIZE, MalformedIssue, ReaderOptions } from './options';
+import { lazyColumns } from './lazy-columns';
 import { bufferChunks, SLICERS, transcodeUtf16, Utf8Checker } from './text';
 
 const QUOTE = 0x22;
@@ -651,7 +652,11 @@ class CsvReader implements TableReader {
     const lines = this.lines;
     const raw = new BatchCells(this.batchBuf.subarray(0, this.spanDest), this.s.batchSize, this.starts, this.ends, this.flags, this.latin1);
     this.lastBatchBytes = this.spanDest;
-    const batch: RowBatch = { firstRow: this.rowsBefore + 1, rowCount, columns: lazyColumns(raw, this.ncols, rowCount), lineOf: (r) => lines[r], raw };
+    const batch: RowBatch = { firstRow: this.rowsBefore + 1, rowCount, columns: lazyColumns(this.ncols, (c) => {
+      const column: CellValue[] = new Array(rowCount);
+      for (let r = 0; r < rowCount; r++) column[r] = raw.text(c, r);
+      return column;
+    }), lineOf: (r) => lines[r], raw };
     this.rowsBefore += rowCount;
     this.rows = 0;
     this.batchBuf = Buffer.alloc(0);
@@ -715,32 +720,6 @@ class BatchCells implements RawCells {
     const s = plain ? SLICERS.latin1Slice.call(buf, s0, e0) : SLICERS.utf8Slice.call(buf, s0, e0);
     return this.flags[i] & RAW_ESCAPED ? s.replace(/""/g, '"') : s;
   }
-}
-
-/**
- * batch.columns for CSV: each column is decoded to strings the first time it is read, then kept. A proxy rather
- * than accessor properties on the array: accessors put the array in dictionary mode and made decoding every
- * column twice as slow (GC), where the proxy costs one trap per column access.
- */
-function lazyColumns(raw: BatchCells, ncols: number, rowCount: number): Array<ArrayLike<CellValue>> {
-  const decoded: Array<ArrayLike<CellValue> | undefined> = new Array(ncols).fill(undefined);
-  return new Proxy(decoded, {
-    get(target, key, receiver) {
-      if (typeof key === 'string') {
-        const c = Number(key);
-        if (Number.isInteger(c) && c >= 0 && c < ncols) {
-          let values = target[c];
-          if (values === undefined) {
-            const column: CellValue[] = new Array(rowCount);
-            for (let r = 0; r < rowCount; r++) column[r] = raw.text(c, r);
-            target[c] = values = column;
-          }
-          return values;
-        }
-      }
-      return Reflect.get(target, key, receiver) as unknown;
-    },
-  }) as Array<ArrayLike<CellValue>>;
 }
 
 export async function openCsv(source: DataSource, options: ReaderOptions): Promise<TableReader & { dataStart: number }> {

@@ -20,6 +20,7 @@ import * as path from 'path';
 import { pipeline } from 'stream/promises';
 import type * as Arrow from 'apache-arrow';
 import { CellValue, DataFormatError, RowBatch, TableReader, TypedColumn } from '../types';
+import { lazyColumns } from './lazy-columns';
 import type { DataSource } from '../sources';
 import { DEFAULT_BATCH_SIZE, ReaderOptions } from './options';
 
@@ -293,30 +294,6 @@ export function typedColumn(arrow: ArrowModule, vec: Arrow.Vector, n: number): T
   return { kind: 'numbers', time: scale !== 0, values, validity, validityOffset, cell };
 }
 
-/**
- * batch.columns for Parquet: a column is turned into cell values the first time it is read (by a checker without
- * a typed path, or the primary key), then kept. A proxy, as the CSV reader does, for the same reason.
- */
-function lazyColumns(arrow: ArrowModule, vectors: Array<Arrow.Vector | null>, n: number): Array<ArrayLike<CellValue>> {
-  const ncols = vectors.length;
-  const decoded: Array<ArrayLike<CellValue> | undefined> = new Array(ncols).fill(undefined);
-  return new Proxy(decoded, {
-    get(target, key, receiver) {
-      if (typeof key === 'string') {
-        const c = Number(key);
-        if (Number.isInteger(c) && c >= 0 && c < ncols) {
-          let values = target[c];
-          if (values === undefined) {
-            const vec = vectors[c];
-            target[c] = values = vec ? columnValues(arrow, vec, n) : new Array<CellValue>(n);
-          }
-          return values;
-        }
-      }
-      return Reflect.get(target, key, receiver) as unknown;
-    },
-  }) as Array<ArrayLike<CellValue>>;
-}
 
 /** One Arrow column of a record batch as cell values. */
 function columnValues(arrow: ArrowModule, vec: Arrow.Vector, n: number): ArrayLike<CellValue> {
@@ -489,7 +466,7 @@ class ParquetReader implements TableReader {
       vectors.push(vec);
       typed.push(vec ? typedColumn(arrow, vec, n) : undefined);
     }
-    return { firstRow, rowCount: n, columns: lazyColumns(arrow, vectors, n), typed };
+    return { firstRow, rowCount: n, columns: lazyColumns(vectors.length, (c) => (vectors[c] ? columnValues(arrow, vectors[c]!, n) : new Array<CellValue>(n))), typed };
   }
 
   async *batches(signal?: AbortSignal): AsyncIterable<RowBatch> {
