@@ -114,6 +114,24 @@ describe('DataValidate, run as the agent runs it', function () {
     assert.ok(!summary.includes(dir), summary);
   });
 
+  it('checks a large Parquet file in the worker threads too, which load the Parquet decoder from their own bundle', async function () {
+    if (os.availableParallelism() < 2) this.skip();
+    const rows = customers(700_000, 23);
+    rows[599_999].age = 12; // row 600000, in the second part
+    rows[640_000].id = 9; // a duplicate of row 9, found across the parts
+    write(dir, 'large.parquet', toParquet(rows));
+    assert.ok(fs.statSync(path.join(dir, 'large.parquet')).size > 8 * 1024 * 1024, 'the file is large enough to be split');
+    write(dir, 'large-pq-schema.yml', fs.readFileSync(schema, 'utf8').replace('max: 100000 }', 'max: 1000000 }'));
+    const r = await run({ dataPath: 'large.parquet', schema: 'large-pq-schema.yml' });
+    assert.match(r.visibleLog, /with 2 worker threads/);
+    const rep = report(r);
+    assert.strictEqual(rep.rowCount, 700_000);
+    assert.deepStrictEqual(failedIds(rep), ['column.age.min', 'column.id.unique', 'dataset.primaryKey']);
+    const rowsOf = (id: string) => rep.checks.find((c) => c.id === id)?.examples.map((e) => e.row);
+    assert.deepStrictEqual(rowsOf('column.age.min'), [600_000]);
+    assert.deepStrictEqual(rowsOf('column.id.unique'), [640_001]);
+  });
+
   it('reports malformed rows with their location instead of crashing', async () => {
     write(dir, 'ragged.csv', toDelimited(good.slice(0, 150), ',').replace('\n7,', '\n7,extra,'));
     const r = await run({ dataPath: 'ragged.csv', schema });
