@@ -12,6 +12,7 @@
  * Results of one part of the data (a worker's byte range) are plain, structured-clonable state; rows and lines
  * in it count from the part's start and are shifted when the parts are merged in data order.
  */
+import { isAscii } from 'buffer';
 import { columnKind, parseBooleanText } from './schema';
 import { DateFormatParser, formatInstant, parseIsoDateTime, parseIsoDateTimeBytes } from './durations';
 import { collisionProbability, hashEnd, hashNumber, hashStart, hashText, numberKey, UniqueTracker, type DuplicateTally, type UniqueState } from './unique';
@@ -866,9 +867,8 @@ class TextChecker extends ColumnChecker {
     const buf = raw.buffer;
     const base = c * raw.stride;
     const emptyIsNull = this.emptyIsNull;
-    const needsText = this.patternTally !== undefined || this.allowedTexts !== undefined || this.unique !== undefined;
-    const minLength = this.minLength;
-    const maxLength = this.maxLength;
+    const needsText = this.distinctNeedsText();
+    const decode = (r: number) => raw.text(c, r)!;
     for (let r = 0; r < count; r++) {
       const i = base + r;
       const s = raw.starts[i];
@@ -887,25 +887,38 @@ class TextChecker extends ColumnChecker {
         this.consumeOne(raw.text(c, r)!, r);
         continue;
       }
-      const counted = profiler.addAsciiBytes!(buf, s, e);
-      if (needsText) {
-        this.consumeOne(raw.text(c, r)!, r, !counted);
-        continue;
-      }
-      // Length checks only: an ASCII cell's length is its byte count.
-      this.typeTally.elements++;
-      const length = e - s;
-      if (this.minLengthTally) {
-        this.minLengthTally.elements++;
-        if (length < minLength) this.note(this.minLengthTally, r, raw.text(c, r));
-      }
-      if (this.maxLengthTally) {
-        this.maxLengthTally.elements++;
-        if (length > maxLength) this.note(this.maxLengthTally, r, raw.text(c, r));
-      }
-      if (!counted) profiler.addText(raw.text(c, r)!);
+      this.distinctAscii(buf, s, e, r, needsText, decode);
     }
     return true;
+  }
+
+  /**
+   * One non-null ASCII value of a mostly distinct column, bytes [s, e): profiled from its bytes, and decoded (by
+   * decode(r)) only when a check needs its text, or for an example.
+   */
+  private distinctAscii(bytes: Uint8Array, s: number, e: number, r: number, needsText: boolean, decode: (r: number) => string): void {
+    const counted = this.profiler.addAsciiBytes!(bytes, s, e);
+    if (needsText) {
+      this.consumeOne(decode(r), r, !counted);
+      return;
+    }
+    // Length checks only: an ASCII value's length is its byte count.
+    this.typeTally.elements++;
+    const length = e - s;
+    if (this.minLengthTally) {
+      this.minLengthTally.elements++;
+      if (length < this.minLength) this.note(this.minLengthTally, r, decode(r));
+    }
+    if (this.maxLengthTally) {
+      this.maxLengthTally.elements++;
+      if (length > this.maxLength) this.note(this.maxLengthTally, r, decode(r));
+    }
+    if (!counted) this.profiler.addText(decode(r));
+  }
+
+  /** Whether a mostly distinct column's checks need each value's text (otherwise its bytes do). */
+  private distinctNeedsText(): boolean {
+    return this.patternTally !== undefined || this.allowedTexts !== undefined || this.unique !== undefined;
   }
 
   /**
@@ -920,6 +933,28 @@ class TextChecker extends ColumnChecker {
     const ends = column.ends;
     const validity = column.validity;
     const vo = column.validityOffset;
+    if (this.otherMissing === undefined && !this.interning && profiler.addAsciiBytes !== undefined && isAscii(bytes)) {
+      // Mostly distinct values, as consumeDistinctRaw reads them.
+      const needsText = this.distinctNeedsText();
+      const emptyIsNull = this.emptyIsNull;
+      const decode = (r: number) => typedText(bytes, starts[r], ends[r]);
+      for (let r = 0; r < count; r++) {
+        if (validity !== undefined && (validity[(vo + r) >> 3] & (1 << ((vo + r) & 7))) === 0) {
+          this.noteNull(r, null);
+          profiler.addNull();
+          continue;
+        }
+        const s = starts[r];
+        const e = ends[r];
+        if (s === e && emptyIsNull) {
+          this.noteNull(r, '');
+          profiler.addNull();
+          continue;
+        }
+        this.distinctAscii(bytes, s, e, r, needsText, decode);
+      }
+      return true;
+    }
     if (this.otherMissing !== undefined || !this.interning || profiler.addTextRepeats === undefined) {
       for (let r = 0; r < count; r++) {
         if (validity !== undefined && (validity[(vo + r) >> 3] & (1 << ((vo + r) & 7))) === 0) {

@@ -70,6 +70,12 @@ function wideTable(): arrow.Table {
       Array.from({ length: ROWS }, (_, i) => `c${i % 6000}`),
       new arrow.Dictionary(new arrow.Utf8(), new arrow.Int16()),
     ),
+    // Mostly distinct free text with length rules only: profiled from its bytes once the categories are full,
+    // except in the row group where some values are not ASCII.
+    free: arrow.vectorFromArray(
+      Array.from({ length: ROWS }, (_, i) => (i % 29 === 0 ? null : i % 997 === 0 ? 'x' : i >= 8000 && i % 3 === 0 ? `fré${i}` : `free-text-${i % 7000}`)),
+      new arrow.Utf8(),
+    ),
   });
 }
 
@@ -94,6 +100,7 @@ columns:
   - { name: age_with_pattern, type: integer, pattern: '[1-8]\\d' }
   - { name: cat, type: category, allowed: [US, GB, DE], maxLength: 2, unique: true }
   - { name: cat_many, type: string, unique: true, minLength: 3 }
+  - { name: free, type: string, minLength: 2, maxLength: 13 }
 missingValues: MISSING
 `;
 
@@ -101,7 +108,8 @@ missingValues: MISSING
 async function checkBothWays(file: string, missingValues: string, batchSize: number): Promise<{ typed: PartResult; boxed: PartResult; typedColumns: number }> {
   const schema = parseSchema(WIDE_SCHEMA.replace('MISSING', missingValues), 'schema.yaml');
   const table: TableReader = await openTable(localFileSource(file, 'wide.parquet'), { format: 'parquet', batchSize });
-  const make = () => new TableChecker('wide.parquet', table.columns, { schema, profiler: (name, kind) => new ColumnAccumulator(name, kind), nativeTypes: table.nativeTypes });
+  // A category cap below the distinct values of the text columns, so their values past it are counted by bytes.
+  const make = () => new TableChecker('wide.parquet', table.columns, { schema, profiler: (name, kind) => new ColumnAccumulator(name, kind, { categoryCap: 3000 }), nativeTypes: table.nativeTypes });
   const typed = make();
   const boxed = make();
   let typedColumns = 0;
@@ -127,7 +135,7 @@ describe('Parquet typed columns', function () {
     it(`give the same results as the cell values, profiles included (missingValues ${missingValues}, batches of ${batchSize})`, async () => {
       const { typed, boxed, typedColumns } = await checkBothWays(path.join(dir, 'wide.parquet'), missingValues, batchSize);
       // Every column of the file came typed (decimals and nested types would not).
-      assert.strictEqual(typedColumns, 19);
+      assert.strictEqual(typedColumns, 20);
       assert.deepStrictEqual(typed, boxed);
       const state = (name: string) => typed.columnStates.find((c) => c.name === name)!;
       // The results are what the data says, not merely equal.
@@ -158,6 +166,10 @@ describe('Parquet typed columns', function () {
       let notMatching = 0;
       for (let i = 0; i < ROWS; i++) if (i % 23 !== 0 && i % 31 === 0) notMatching++;
       assert.strictEqual(state('text').tallies.pattern!.unexpected, missingValues.includes('NA') ? 0 : notMatching);
+      const free = state('free');
+      assert.strictEqual(free.tallies.minLength!.unexpected, 10); // 'x' every 997th row, but not the null rows
+      assert.ok(free.tallies.maxLength!.unexpected > 0, 'the longest free texts break maxLength');
+      assert.ok(free.profile!.otherCount! > 0, 'values past the category cap are counted as other');
     });
   }
 
