@@ -136,11 +136,11 @@ export class ColumnAccumulator {
     const h = hashAsciiBytes(buf, s, e);
     this.count++;
     const n = e - s;
-    const mask = index.length - 1;
+    const mask = (index.length >> 1) - 1;
     for (let at = h & mask; ; at = (at + 1) & mask) {
-      const slot = index[at] - 1;
+      const slot = index[2 * at + 1] - 1;
       if (slot < 0) break;
-      if (this.byteHashes[slot] !== (h | 0)) continue;
+      if (index[2 * at] !== (h | 0)) continue;
       const key = this.keysBySlot[slot];
       if (key.length !== n) continue;
       let k = 0;
@@ -155,24 +155,25 @@ export class ColumnAccumulator {
     return true;
   }
 
-  /** Once the categories are full: slot + 1 per hashString of each category, by open addressing (0: empty). */
+  /**
+   * Once the categories are full: for each category, its hashString and slot + 1 side by side (one memory access
+   * per probe), by open addressing on the hash (slot + 1 = 0: empty).
+   */
   private byteIndex: Int32Array | undefined;
-  private byteHashes = new Int32Array(0);
   private keysBySlot: string[] = [];
 
   private buildByteIndex(): void {
     let size = 16;
     while (size < this.slots.size * 2) size *= 2;
-    const index = new Int32Array(size);
-    this.byteHashes = new Int32Array(this.slots.size);
+    const index = new Int32Array(size * 2);
     this.keysBySlot = new Array<string>(this.slots.size);
     for (const [key, slot] of this.slots) {
       const h = hashString(key);
-      this.byteHashes[slot] = h | 0;
       this.keysBySlot[slot] = key;
       let at = h & (size - 1);
-      while (index[at] !== 0) at = (at + 1) & (size - 1);
-      index[at] = slot + 1;
+      while (index[2 * at + 1] !== 0) at = (at + 1) & (size - 1);
+      index[2 * at] = h | 0;
+      index[2 * at + 1] = slot + 1;
     }
     this.byteIndex = index;
   }
