@@ -1492,9 +1492,12 @@ export interface MergedResult {
  */
 export function mergeParts(
   parts: PartResult[],
-  mergeProfiles: (a: ColumnProfile, b: ColumnProfile) => ColumnProfile,
+  mergeProfiles: (profiles: ColumnProfile[]) => ColumnProfile,
   options: { uniqueMemoryCap?: number; spillDir?: string } = {},
 ): MergedResult {
+  const pairwise = (a: ColumnProfile, b: ColumnProfile) => mergeProfiles([a, b]);
+  /** Each column's profiles of all parts, merged at once at the end. */
+  const profiles: ColumnProfile[][] = [];
   const columns = parts[0]?.columns ?? [];
   const merged: MergedResult = { columns, rowCount: 0, bytes: 0, columnResults: [], malformed: newTally() };
   const trackers = new Map<string, UniqueTracker>();
@@ -1526,11 +1529,12 @@ export function mergeParts(
             tallies: {},
             profile: state.profile ?? state.candidates!.categorical,
           };
+          profiles[c] = state.profile ? [state.profile] : [];
           if (state.candidates) (target as MergedColumn & { candidates?: ColumnState['candidates'] }).candidates = state.candidates;
           if (state.evidence) target.evidence = { ...state.evidence };
         } else {
-          if (state.profile) target.profile = mergeProfiles(target.profile, state.profile);
-          mergeCandidates(target as MergedColumn & { candidates?: ColumnState['candidates'] }, state, mergeProfiles);
+          if (state.profile) profiles[c].push(state.profile);
+          mergeCandidates(target as MergedColumn & { candidates?: ColumnState['candidates'] }, state, pairwise);
           if (state.evidence && target.evidence) mergeEvidence(target.evidence, state.evidence);
         }
         target.rows += state.rows;
@@ -1552,6 +1556,9 @@ export function mergeParts(
       rowOffset += part.rowCount;
       lineOffset += part.lineSpan;
     }
+    merged.columnResults.forEach((column, c) => {
+      if (profiles[c].length > 1) column.profile = mergeProfiles(profiles[c]);
+    });
     for (const column of merged.columnResults) {
       const tracker = trackers.get(`column:${column.name}`);
       if (tracker) column.unique = tracker.finish();

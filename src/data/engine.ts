@@ -15,7 +15,7 @@ import type { Log } from '../log';
 import { collisionProbabilityNote, evidenceByProfile, keyIsUniqueColumn, type ColumnEvidence, mergeParts, showValue, type MergedColumn, type MergedResult, type PartResult, type Tally } from './checks';
 import { BINNING_RULE, columnDrift } from './drift';
 import { formatAge, formatInstant } from './durations';
-import { mergeColumnProfiles } from './profile';
+import { mergeColumnProfileList } from './profile';
 import { splitIntoRanges, splitParquet, type ReaderOptions } from './readers';
 import { columnKind } from './schema';
 import { detectFormat, type DataFormat, type DataSource } from './sources';
@@ -200,7 +200,7 @@ async function scanDataset(
   const useWorkers = workers > 1 && tasks.filter((t) => t.source.localPath !== undefined).length > 1;
   const parts = useWorkers ? await runInWorkers(tasks, workers, pool, o) : await runInProcess(tasks, o.signal);
   checkSameColumns(parts);
-  const merged = mergeParts(parts, mergeColumnProfiles, { uniqueMemoryCap: o.uniqueMemoryCap });
+  const merged = mergeParts(parts, mergeColumnProfileList, { uniqueMemoryCap: o.uniqueMemoryCap });
   const seconds = (Date.now() - started) / 1000;
   const megabytes = merged.bytes / 1e6;
   o.log.info(

@@ -315,25 +315,46 @@ function mergeDistributions(a: SerializedSketch, b: SerializedSketch): Serialize
  * pairwise update); distributions merge bucket by bucket; categories are summed, and when the union exceeds the cap
  * the least frequent are folded into otherCount.
  */
+/**
+ * The profile of the data of all the given profiles together (parts of one dataset, in any order). Categories are
+ * summed over all of them at once and cut to the cap once, so many parts cost one ranking, not one per part.
+ */
+export function mergeColumnProfileList(profiles: ColumnProfile[]): ColumnProfile {
+  if (profiles.length === 0) throw new Error('no profiles to merge');
+  const first = profiles[0];
+  for (const p of profiles) if (p.kind !== first.kind) throw new Error(`cannot merge a ${first.kind} and a ${p.kind} profile of column ${first.name}`);
+  if (first.kind !== 'categorical') return profiles.reduce((a, b) => mergeColumnProfiles(a, b));
+  let count = 0;
+  let nulls = 0;
+  let otherCount = 0;
+  let cap = Infinity;
+  const sums = new Map<string, number>();
+  for (const p of profiles) {
+    count += p.count;
+    nulls += p.nulls;
+    otherCount += p.otherCount ?? 0;
+    cap = Math.min(cap, p.categoryCap ?? DEFAULT_CATEGORY_CAP);
+    for (const [k, v] of Object.entries(p.categories ?? {})) sums.set(k, (sums.get(k) ?? 0) + v);
+  }
+  let kept = sums;
+  if (sums.size > cap) {
+    const ranked = [...sums.entries()].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    kept = new Map(ranked.slice(0, cap));
+    for (const [, v] of ranked.slice(cap)) otherCount += v;
+  }
+  let hll: HyperLogLog | undefined;
+  if (otherCount > 0) {
+    hll = hllOf(first);
+    for (const p of profiles.slice(1)) hll.merge(hllOf(p));
+  }
+  return categoricalProfile(first.name, count, nulls, kept, otherCount, cap, hll);
+}
+
 export function mergeColumnProfiles(a: ColumnProfile, b: ColumnProfile): ColumnProfile {
   if (a.kind !== b.kind) throw new Error(`cannot merge a ${a.kind} and a ${b.kind} profile of column ${a.name}`);
+  if (a.kind === 'categorical') return mergeColumnProfileList([a, b]);
   const count = a.count + b.count;
   const nulls = a.nulls + b.nulls;
-  if (a.kind === 'categorical') {
-    const cap = Math.min(a.categoryCap ?? DEFAULT_CATEGORY_CAP, b.categoryCap ?? DEFAULT_CATEGORY_CAP);
-    const sums = new Map<string, number>();
-    for (const p of [a, b]) for (const [k, v] of Object.entries(p.categories ?? {})) sums.set(k, (sums.get(k) ?? 0) + v);
-    let otherCount = (a.otherCount ?? 0) + (b.otherCount ?? 0);
-    let kept = sums;
-    if (sums.size > cap) {
-      const ranked = [...sums.entries()].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-      kept = new Map(ranked.slice(0, cap));
-      for (const [, v] of ranked.slice(cap)) otherCount += v;
-    }
-    const hll = otherCount > 0 ? hllOf(a) : undefined;
-    if (hll) hll.merge(hllOf(b));
-    return categoricalProfile(a.name, count, nulls, kept, otherCount, cap, hll);
-  }
 
   const p: ColumnProfile = { name: a.name, kind: 'numeric', count, nulls, distinct: 0, topValues: [] };
   const nonFinite = (a.nonFinite ?? 0) + (b.nonFinite ?? 0);

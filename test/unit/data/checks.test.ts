@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import { mergeParts, parseIntegerText, parseNumberText, TableChecker, type PartResult } from '../../../src/data/checks';
-import { ColumnAccumulator, mergeColumnProfiles } from '../../../src/data/profile';
+import { ColumnAccumulator, mergeColumnProfileList } from '../../../src/data/profile';
 import { parseSchema } from '../../../src/data/schema';
 import type { CellValue, DataSchema, RowBatch } from '../../../src/data/types';
 
@@ -24,7 +24,7 @@ function check(schemaText: string, columns: string[], rows: CellValue[][], optio
     uniqueMemoryCap: options.uniqueMemoryCap,
   });
   for (const batch of batchesOf(rows, options.batchSize ?? 3)) checker.consume(batch);
-  return mergeParts([checker.result()], mergeColumnProfiles, { uniqueMemoryCap: options.uniqueMemoryCap });
+  return mergeParts([checker.result()], mergeColumnProfileList, { uniqueMemoryCap: options.uniqueMemoryCap });
 }
 
 function column(merged: ReturnType<typeof mergeParts>, name: string) {
@@ -153,7 +153,7 @@ describe('TableChecker', () => {
       return { ...checker.result(), lineBase };
     };
     // Part one is lines 2-4 of the file (after the header); part two counts its lines from 1.
-    const merged = mergeParts([part([['1'], ['x'], ['2']], 1, 1), part([['y'], ['1']], 1, 0)], mergeColumnProfiles);
+    const merged = mergeParts([part([['1'], ['x'], ['2']], 1, 1), part([['y'], ['1']], 1, 0)], mergeColumnProfileList);
     const n = column(merged, 'n');
     assert.deepStrictEqual(n.tallies.type!.examples, [
       { row: 2, line: 3, value: 'x' },

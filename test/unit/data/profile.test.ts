@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { columnDrift } from '../../../src/data/drift';
-import { ColumnAccumulator, mergeColumnProfiles, parseProfile, serializeProfile } from '../../../src/data/profile';
+import { ColumnAccumulator, mergeColumnProfileList, mergeColumnProfiles, parseProfile, serializeProfile } from '../../../src/data/profile';
 import { UserError } from '../../../src/errors';
 import type { ColumnProfile, DatasetProfile, DriftMetric } from '../../../src/data/types';
 import { decode, numericProfile, readFixture, shuffle } from './drift-helpers';
@@ -109,6 +109,28 @@ describe('column profiles', () => {
 });
 
 describe('merging profiles', () => {
+  it('merges the categories of many parts at once, keeping the most frequent over all of them', () => {
+    const parts = [
+      ['a', 'a', 'b', 'x1', 'x2'],
+      ['b', 'b', 'c', 'x3'],
+      ['c', 'c', 'c', 'a', 'x4', 'x5'],
+    ].map((values) => {
+      const acc = new ColumnAccumulator('k', 'categorical', { categoryCap: 3 });
+      for (const v of values) acc.addText(v);
+      acc.addNull();
+      return acc.toProfile();
+    });
+    const merged = mergeColumnProfileList(parts);
+    // Over all parts: c 4, a 3, b 3; what each part kept below those goes to other.
+    assert.deepEqual({ ...merged.categories }, { c: 4, a: 3, b: 3 });
+    assert.equal(merged.count, 15);
+    assert.equal(merged.nulls, 3);
+    assert.equal(merged.otherCount, 5);
+    assert.equal(merged.categoryCap, 3);
+    // Two parts merged as a list or as a pair give the same profile.
+    assert.deepEqual(mergeColumnProfileList(parts.slice(0, 2)), mergeColumnProfiles(parts[0], parts[1]));
+  });
+
   const cases = ['normal-shift', 'lognormal-shift', 'integers-ties', 'datetime-shift', 'poisson-ties'];
   for (const name of cases) {
     it(`merge(profile A, profile B) equals the profile of A ∪ B: ${name}`, () => {

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import { mergeParts, parseBooleanBytes, parseIntegerBytes, parseIntegerText, parseNumberBytes, parseNumberText, TableChecker } from '../../../src/data/checks';
 import { parseIsoDateTime, parseIsoDateTimeBytes } from '../../../src/data/durations';
 import { hashAsciiBytes, hashString } from '../../../src/data/hll';
-import { ColumnAccumulator, mergeColumnProfiles } from '../../../src/data/profile';
+import { ColumnAccumulator, mergeColumnProfileList } from '../../../src/data/profile';
 import { openTable } from '../../../src/data/readers';
 import { parseBooleanText, parseSchema } from '../../../src/data/schema';
 import { detachedString, type RowBatch } from '../../../src/data/types';
@@ -101,7 +101,7 @@ function run(columns: string[], batches: RowBatch[], schemaText = SCHEMA, catego
     profiler: (name, kind) => new ColumnAccumulator(name, kind, { categoryCap }),
   });
   for (const b of batches) checker.consume(b);
-  return mergeParts([checker.result()], mergeColumnProfiles);
+  return mergeParts([checker.result()], mergeColumnProfileList);
 }
 
 /** The same batches as text only: what JSONL-like consumers see, and what the checks did before raw cells. */
