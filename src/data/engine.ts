@@ -265,7 +265,7 @@ class WorkerPool {
 
   constructor(private readonly script = path.join(__dirname, 'worker.js')) {}
 
-  /** At least n workers (fewer only if there are fewer already and n is smaller). */
+  /** n workers, the missing ones started now. */
   take(n: number): Worker[] {
     while (this.workers.length < n) {
       const worker = new Worker(this.script, { workerData: { dataValidateWorker: true }, resourceLimits: WORKER_HEAP_LIMITS });
