@@ -41,6 +41,8 @@ export interface ValidateOptions {
   now?: () => Date;
   /** Distinct values per uniqueness check kept in memory before spilling to temporary files (tests lower it). */
   uniqueMemoryCap?: number;
+  /** Where those temporary files go (default: the system's temporary folder; the task gives the agent's). */
+  spillDir?: string;
   /** Local text files from this size on are split across workers (default 8 MiB; tests lower it). */
   splitMinBytes?: number;
 }
@@ -155,7 +157,7 @@ interface Scan {
 async function scanDataset(
   sources: DataSource[],
   requestedFormat: 'auto' | DataFormat,
-  o: Pick<ValidateOptions, 'reader' | 'workers' | 'workerScript' | 'log' | 'signal' | 'uniqueMemoryCap' | 'splitMinBytes'>,
+  o: Pick<ValidateOptions, 'reader' | 'workers' | 'workerScript' | 'log' | 'signal' | 'uniqueMemoryCap' | 'spillDir' | 'splitMinBytes'>,
   schema: DataSchema | undefined,
   sniffUniqueness: boolean,
   pool: WorkerPool,
@@ -166,7 +168,7 @@ async function scanDataset(
   const formats = await Promise.all(sources.map((source) => detectFormat(source, requestedFormat)));
   const { onMalformed: _ignored, ...given } = o.reader as ReaderOptions;
   const reader = { ...given, batchSize: given.batchSize ?? ENGINE_BATCH_SIZE };
-  const common = { reader, schema, sniffUniqueness, uniqueMemoryCap: o.uniqueMemoryCap };
+  const common = { reader, schema, sniffUniqueness, uniqueMemoryCap: o.uniqueMemoryCap, ...(o.spillDir !== undefined && { spillDir: o.spillDir }) };
 
   const tasks: Array<{ task: PartTask; source: DataSource }> = [];
   // Threads that will be needed start now, while the files are split.
@@ -200,7 +202,7 @@ async function scanDataset(
   const useWorkers = workers > 1 && tasks.filter((t) => t.source.localPath !== undefined).length > 1;
   const parts = useWorkers ? await runInWorkers(tasks, workers, pool, o) : await runInProcess(tasks, o.signal);
   checkSameColumns(parts);
-  const merged = mergeParts(parts, mergeColumnProfileList, { uniqueMemoryCap: o.uniqueMemoryCap });
+  const merged = mergeParts(parts, mergeColumnProfileList, { uniqueMemoryCap: o.uniqueMemoryCap, spillDir: o.spillDir });
   const seconds = (Date.now() - started) / 1000;
   const megabytes = merged.bytes / 1e6;
   o.log.info(

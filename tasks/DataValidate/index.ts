@@ -42,6 +42,8 @@ async function main(ctx: TaskContext): Promise<void> {
     reader: { delimiter: inputs.csvDelimiter, header: inputs.csvHeader, encoding: inputs.encoding },
     // The worker threads run a bundle of their own (worker.ts): only the data engine, not the task library or the Azure SDK.
     workerScript: path.join(__dirname, 'worker.js'),
+    // Uniqueness spills to the agent's temporary folder, which the agent cleans after the job.
+    spillDir: tempDirectory(),
     log: ctx.log,
     signal: ctx.signal,
   };

@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as sinon from 'sinon';
 import { profileData, validateData, type ValidateOptions } from '../../../src/data/engine';
 import { parseSchema } from '../../../src/data/schema';
 import { localFileSource } from '../../../src/data/sources';
@@ -237,6 +238,29 @@ columns:
       validateData(options([file('d.csv', lines.join('\n'))], 'version: 1\ncolumns:\n  - { name: id, type: integer }\n', { workers: 2, splitMinBytes: 1, workerScript: path.join(dir, 'missing.js') })),
       /Cannot find module/,
     );
+  });
+
+  it('spills uniqueness tables into the folder it is given, and leaves nothing there', async () => {
+    const lines = ['k'];
+    for (let i = 0; i < 5000; i++) lines.push(String((i * 7919) % 5000)); // unique, in no order: no runs
+    lines.push('42');
+    const spillDir = path.join(dir, 'spill');
+    fs.mkdirSync(spillDir);
+    // The module itself, whose functions the engine's modules call (the namespace import is read-only).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const spy = sinon.spy(require('fs') as typeof fs, 'mkdtempSync');
+    let made: string[];
+    try {
+      const { report } = await validateData(
+        options([file('k.csv', lines.join('\n'))], 'version: 1\ncolumns:\n  - { name: k, type: integer, unique: true }\n', { uniqueMemoryCap: 100, spillDir }),
+      );
+      assert.strictEqual(byId(report, 'column.k.unique').unexpectedCount, 1);
+    } finally {
+      made = spy.args.map((args) => String(args[0]));
+      spy.restore();
+    }
+    assert.ok(made.length > 0 && made.every((prefix) => prefix.startsWith(spillDir + path.sep)), JSON.stringify(made));
+    assert.deepStrictEqual(fs.readdirSync(spillDir), []);
   });
 
   it('takes drift thresholds from the options over the schema', async () => {
