@@ -683,6 +683,20 @@ class NumericChecker extends ColumnChecker {
 }
 
 /** A UTF-8 value of a typed column as Arrow JS decodes it: its TextDecoder drops a leading byte-order mark. */
+/**
+ * Whether the bytes of these values are all ASCII. Only the span they lie in is looked at: a batch's slices share
+ * one buffer of values, which is far larger than one slice's.
+ */
+function valuesAreAscii(bytes: Buffer, starts: Int32Array, ends: Int32Array, count: number): boolean {
+  let lo = bytes.length;
+  let hi = 0;
+  for (let r = 0; r < count; r++) {
+    if (starts[r] < lo) lo = starts[r];
+    if (ends[r] > hi) hi = ends[r];
+  }
+  return lo >= hi || isAscii(bytes.subarray(lo, hi));
+}
+
 function typedText(bytes: Buffer, s: number, e: number): string {
   if (e - s >= 3 && bytes[s] === 0xef && bytes[s + 1] === 0xbb && bytes[s + 2] === 0xbf) s += 3;
   // Buffer's own slice method: toString(encoding, start, end) checks its arguments and looks the encoding up first.
@@ -933,7 +947,7 @@ class TextChecker extends ColumnChecker {
     const ends = column.ends;
     const validity = column.validity;
     const vo = column.validityOffset;
-    if (this.otherMissing === undefined && !this.interning && profiler.addAsciiBytes !== undefined && isAscii(bytes)) {
+    if (this.otherMissing === undefined && !this.interning && profiler.addAsciiBytes !== undefined && valuesAreAscii(bytes, starts, ends, count)) {
       // Mostly distinct values, as consumeDistinctRaw reads them.
       const needsText = this.distinctNeedsText();
       const emptyIsNull = this.emptyIsNull;
