@@ -1,11 +1,13 @@
 import { createCredential } from '../auth/credential';
 import { UserError } from '../errors';
 import type { Log } from '../log';
+import type { WorkspaceCall } from '../workspace/client';
 import { connectWorkspace, type OpenWorkspace } from '../workspace/connect';
 import { RegistryClient } from '../workspace/registry';
 import { getString } from './inputs';
 import { readAzureConnection } from './connection';
 import { maskSecret } from './secrets';
+import type { TaskContext } from './task';
 import { resolveWorkspace, type WorkspaceInputs } from './workspace-ref';
 
 export type { OpenWorkspace } from '../workspace/connect';
@@ -18,6 +20,14 @@ export type { WorkspaceInputs } from './workspace-ref';
 export function openWorkspace(names: WorkspaceInputs, log: Log): OpenWorkspace {
   const { connection, workspace } = resolveWorkspace(names, log);
   return connectWorkspace(connection, workspace, { inputNames: { workspaceName: names.workspaceName, resourceGroup: names.resourceGroup }, log, onSecret: maskSecret });
+}
+
+/**
+ * What a task hands every core call on a workspace: the signed-in client and credential, the agent's log, masking
+ * of the secrets met on the way, and the pipeline's cancellation.
+ */
+export function workspaceCall(ws: Pick<OpenWorkspace, 'client' | 'credential'>, ctx: Pick<TaskContext, 'log' | 'signal'>): WorkspaceCall {
+  return { client: ws.client, credential: ws.credential, log: ctx.log, onSecret: maskSecret, signal: ctx.signal };
 }
 
 export interface RegistryInputs {

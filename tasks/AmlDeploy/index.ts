@@ -1,8 +1,7 @@
 import * as path from 'path';
 import { readBuildContext } from '../../src/agent/pipeline';
-import { maskSecret } from '../../src/agent/secrets';
 import { runTask, type TaskContext } from '../../src/agent/task';
-import { openWorkspace, type OpenWorkspace } from '../../src/agent/workspace';
+import { openWorkspace, workspaceCall, type OpenWorkspace } from '../../src/agent/workspace';
 import { deployBatch, invokeBatch, parseInvokeInput } from '../../src/deploy/batch';
 import { checkHealth, describeHealth } from '../../src/deploy/health';
 import { rolloutOnline, type RolloutProbes } from '../../src/deploy/online';
@@ -25,15 +24,7 @@ void runTask(async (ctx) => {
 
 /** What every core call of this task gets: the signed-in workspace, the agent's log, masking, cancellation, lineage. */
 function coreOptions(ws: OpenWorkspace, ctx: TaskContext, timeoutMinutes: number) {
-  return {
-    client: ws.client,
-    credential: ws.credential,
-    log: ctx.log,
-    onSecret: maskSecret,
-    signal: ctx.signal,
-    build: readBuildContext(),
-    timeoutMs: timeoutMinutes * 60_000,
-  };
+  return { ...workspaceCall(ws, ctx), build: readBuildContext(), timeoutMs: timeoutMinutes * 60_000 };
 }
 
 async function online(inputs: OnlineInputs, ctx: TaskContext): Promise<void> {
@@ -102,7 +93,7 @@ async function batch(inputs: BatchInputs, ctx: TaskContext): Promise<void> {
   const deployment = { ...loaded, spec: applyDeploymentOverrides(loaded.spec, inputs.overrides) };
   if (inputs.invokeInput) parseInvokeInput(inputs.invokeInput);
   const ws = openWorkspace(workspaceInputNames, ctx.log);
-  const { client, credential } = ws;
+  const { client } = ws;
   const deployed = await deployBatch({ ...coreOptions(ws, ctx, inputs.timeoutMinutes), endpoint, deployment, setDefault: inputs.setDefault });
   ctx.setOutput('endpointName', deployed.endpointName);
   ctx.setOutput('deploymentName', deployed.deploymentName);
@@ -114,11 +105,7 @@ async function batch(inputs: BatchInputs, ctx: TaskContext): Promise<void> {
   if (!deployed.scoringUri) throw new UserError(`The batch endpoint '${deployed.endpointName}' has no invocation URI yet; try again when it has finished provisioning.`);
   ctx.log.info(`Invoking '${deployed.endpointName}' (deployment '${deployed.deploymentName}') on ${inputs.invokeInput}.`);
   const { jobName } = await invokeBatch({
-    client,
-    credential,
-    onSecret: maskSecret,
-    log: ctx.log,
-    signal: ctx.signal,
+    ...workspaceCall(ws, ctx),
     scoringUri: deployed.scoringUri,
     endpointName: deployed.endpointName,
     deployment: deployed.deploymentName,
@@ -134,18 +121,14 @@ async function batch(inputs: BatchInputs, ctx: TaskContext): Promise<void> {
     return;
   }
   const state = await attachToJob({
-    client,
-    credential,
-    log: ctx.log,
-    onSecret: maskSecret,
-    signal: ctx.signal,
+    ...workspaceCall(ws, ctx),
     jobName,
     timeoutMinutes: inputs.timeoutMinutes,
     cancelJobOnAbort: true,
     streamLogs: inputs.streamLogs,
     tenantId: ws.tenantId,
   });
-  const report = await buildJobReport(state, { client, log: ctx.log, onSecret: maskSecret, signal: ctx.signal });
+  const report = await buildJobReport(state, workspaceCall(ws, ctx));
   const outputUri = report.outputs['score'] ?? Object.values(report.outputs)[0];
   ctx.setOutput('jobStatus', report.status);
   if (outputUri) ctx.setOutput('outputUri', outputUri);

@@ -1,9 +1,8 @@
 import * as path from 'path';
 import { readDockerRegistry } from '../../src/agent/docker-registry';
 import { artifactStagingDirectory, readBuildContext, tempDirectory } from '../../src/agent/pipeline';
-import { maskSecret } from '../../src/agent/secrets';
 import { runTask, type TaskContext } from '../../src/agent/task';
-import { openWorkspace } from '../../src/agent/workspace';
+import { openWorkspace, workspaceCall } from '../../src/agent/workspace';
 import { packageModel } from '../../src/package/package';
 import { packageSummary } from '../../src/package/report';
 import { packageInWorkspace, workspacePackageSummary } from '../../src/package/workspace-package';
@@ -14,14 +13,11 @@ void runTask(async (ctx) => {
   if (inputs.mode === 'workspace') return workspace(inputs, ctx);
   // The registry login is read (and its password masked) before anything else happens.
   const registry = inputs.mode === 'image' ? readDockerRegistry('dockerRegistryServiceConnection') : undefined;
-  const { client, credential } = openWorkspace(workspaceInputNames, ctx.log);
+  const ws = openWorkspace(workspaceInputNames, ctx.log);
+  const { client } = ws;
   const staging = artifactStagingDirectory();
   const result = await packageModel({
-    client,
-    credential,
-    log: ctx.log,
-    onSecret: maskSecret,
-    signal: ctx.signal,
+    ...workspaceCall(ws, ctx),
     build: readBuildContext(),
     model: inputs.model,
     code: { dir: inputs.codeDirectory, scoringScript: inputs.scoringScript },
@@ -42,13 +38,10 @@ void runTask(async (ctx) => {
 });
 
 async function workspace(inputs: AmlPackageInputs, ctx: TaskContext): Promise<void> {
-  const { client, credential } = openWorkspace(workspaceInputNames, ctx.log);
+  const ws = openWorkspace(workspaceInputNames, ctx.log);
+  const { client } = ws;
   const result = await packageInWorkspace({
-    client,
-    credential,
-    log: ctx.log,
-    onSecret: maskSecret,
-    signal: ctx.signal,
+    ...workspaceCall(ws, ctx),
     model: inputs.model,
     code: { dir: inputs.codeDirectory, scoringScript: inputs.scoringScript },
     environment: inputs.environment,

@@ -1,7 +1,7 @@
 import { readBuildContext } from '../../src/agent/pipeline';
 import { maskSecret } from '../../src/agent/secrets';
 import { runTask, type TaskContext } from '../../src/agent/task';
-import { openRegistry, openWorkspace } from '../../src/agent/workspace';
+import { openRegistry, openWorkspace, workspaceCall } from '../../src/agent/workspace';
 import { UserError } from '../../src/errors';
 import { promoteModel, promotedAssetUri, promotionSummary } from '../../src/models/promote';
 import { gateRefusal, registerModel, registrationSummary } from '../../src/models/register';
@@ -12,13 +12,10 @@ void runTask(async (ctx) => {
   const inputs = readInputs();
   if (inputs.action === 'promote') return promote(inputs, ctx);
   const spec = inputs.modelSpec ? loadModelSpec(inputs.modelSpec) : undefined;
-  const { client, credential } = openWorkspace(workspaceInputNames, ctx.log);
+  const ws = openWorkspace(workspaceInputNames, ctx.log);
+  const { client } = ws;
   const result = await registerModel({
-    client,
-    credential,
-    log: ctx.log,
-    onSecret: maskSecret,
-    signal: ctx.signal,
+    ...workspaceCall(ws, ctx),
     build: readBuildContext(),
     spec,
     model: {

@@ -1,7 +1,6 @@
 import { readBuildContext } from '../../src/agent/pipeline';
 import { runTask } from '../../src/agent/task';
-import { openWorkspace } from '../../src/agent/workspace';
-import { maskSecret } from '../../src/agent/secrets';
+import { openWorkspace, workspaceCall } from '../../src/agent/workspace';
 import { UserError } from '../../src/errors';
 import { attachToJob, buildJobReport, jobFailureMessage, jobOutputVariables, jobSummary } from '../../src/jobs/report';
 import { submitJob } from '../../src/jobs/train';
@@ -9,17 +8,14 @@ import { readInputs, workspaceInputNames } from './inputs';
 
 void runTask(async (ctx) => {
   const inputs = readInputs();
-  const { client, credential, tenantId } = openWorkspace(workspaceInputNames, ctx.log);
+  const ws = openWorkspace(workspaceInputNames, ctx.log);
+  const { client } = ws;
   const common = {
     timeoutMinutes: inputs.timeoutMinutes,
     cancelJobOnAbort: inputs.cancelJobOnAbort,
     streamLogs: inputs.streamLogs,
-    client,
-    credential,
-    log: ctx.log,
-    onSecret: maskSecret,
-    signal: ctx.signal,
-    tenantId,
+    ...workspaceCall(ws, ctx),
+    tenantId: ws.tenantId,
   };
   const waits = inputs.mode === 'report' || inputs.waitForCompletion;
   const result =
@@ -51,7 +47,7 @@ void runTask(async (ctx) => {
     return;
   }
 
-  const report = await buildJobReport(result, { client, log: ctx.log, onSecret: maskSecret, signal: ctx.signal });
+  const report = await buildJobReport(result, workspaceCall(ws, ctx));
   for (const [name, value] of Object.entries(jobOutputVariables(report))) ctx.setOutput(name, value);
   const metricNames = Object.keys(report.metrics);
   if (metricNames.length) ctx.log.info(`Metrics: ${metricNames.map((k) => `${k}=${report.metrics[k]}`).join(', ')}`);
