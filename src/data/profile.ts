@@ -15,7 +15,7 @@
 import { UserError } from '../errors';
 import { BINNING_RULE } from './drift';
 import { HyperLogLog, hashAsciiBytes, hashNumber, hashString } from './hll';
-import { ExactCounts, LogSketch, SerializedExact, SerializedLogSketch, SerializedSketch, EXACT_CAP } from './sketch';
+import { ExactCounts, LogSketch, SerializedExact, SerializedLogSketch, SerializedSketch, EXACT_CAP, type SketchGrid } from './sketch';
 import { detachedString, type ColumnProfile, type DatasetProfile } from './types';
 
 export const DEFAULT_CATEGORY_CAP = 10_000;
@@ -36,6 +36,8 @@ export class ColumnAccumulator {
   private max = -Infinity;
   private exact: ExactCounts | undefined;
   private sketch: LogSketch | undefined;
+  /** The grid of the sketch, when given (see LogSketch.fromExact); otherwise it is chosen from the first values. */
+  private readonly sketchGrid: SketchGrid | undefined;
   private hll: HyperLogLog | undefined;
   /** Category -> slot in counts: one Map lookup per value instead of a get and a set. */
   private readonly slots = new Map<string, number>();
@@ -45,10 +47,11 @@ export class ColumnAccumulator {
   constructor(
     readonly name: string,
     readonly kind: 'numeric' | 'categorical',
-    options: { categoryCap?: number } = {},
+    options: { categoryCap?: number; sketchGrid?: SketchGrid } = {},
   ) {
     this.numeric = kind === 'numeric';
     this.categoryCap = options.categoryCap ?? DEFAULT_CATEGORY_CAP;
+    this.sketchGrid = options.sketchGrid;
     if (!(this.categoryCap >= 1)) throw new Error(`categoryCap must be at least 1, got ${this.categoryCap}`);
     if (this.numeric) this.exact = new ExactCounts(EXACT_CAP);
   }
@@ -196,7 +199,7 @@ export class ColumnAccumulator {
 
   private switchToSketch(): void {
     const { values, counts } = this.exact!.entries();
-    this.sketch = LogSketch.fromExact(values, counts);
+    this.sketch = LogSketch.fromExact(values, counts, this.sketchGrid);
     this.hll = hllOfNumbers(values);
     this.exact = undefined;
   }

@@ -45,6 +45,12 @@ export interface SerializedLogSketch {
 
 export type SerializedSketch = SerializedExact | SerializedLogSketch;
 
+/** Where a LogSketch's buckets lie: its anchor, and the distance to it below which values count as the anchor. */
+export interface SketchGrid {
+  anchor: number;
+  minOffset: number;
+}
+
 /**
  * A distribution as disjoint pieces in ascending order: an atom where lo === hi, otherwise mass spread uniformly
  * over (lo, hi]. Exact counts are all atoms; sketch buckets are intervals clipped to the column's min..max.
@@ -200,8 +206,18 @@ export class LogSketch {
     this.multiplier = 1 / Math.log(this.gamma);
   }
 
-  /** Sketch for values first counted exactly: anchored at their weighted median. */
-  static fromExact(values: ArrayLike<number>, counts: ArrayLike<number>): LogSketch {
+  /**
+   * Sketch for values first counted exactly: on the given grid, or anchored at their weighted median. Sketches on one
+   * grid merge bucket by bucket, exactly, so the parts of a dataset are given the grid of its first part.
+   */
+  static fromExact(values: ArrayLike<number>, counts: ArrayLike<number>, grid: SketchGrid = LogSketch.gridOf(values, counts)): LogSketch {
+    const sketch = new LogSketch(grid.anchor, grid.minOffset);
+    for (let i = 0; i < values.length; i++) sketch.addWeighted(values[i], counts[i]);
+    return sketch;
+  }
+
+  /** The grid fromExact puts these values on (ascending, with their counts): the weighted median as anchor. */
+  static gridOf(values: ArrayLike<number>, counts: ArrayLike<number>): SketchGrid {
     let total = 0;
     for (let i = 0; i < counts.length; i++) total += counts[i];
     let seen = 0;
@@ -214,10 +230,9 @@ export class LogSketch {
       }
     }
     const spread = values[values.length - 1] - values[0];
-    const sketch = new LogSketch(anchor, spread > 0 ? spread * MIN_OFFSET_FACTOR : Math.abs(anchor) * MIN_OFFSET_FACTOR || MIN_OFFSET_FACTOR);
-    for (let i = 0; i < values.length; i++) sketch.addWeighted(values[i], counts[i]);
-    return sketch;
+    return { anchor, minOffset: spread > 0 ? spread * MIN_OFFSET_FACTOR : Math.abs(anchor) * MIN_OFFSET_FACTOR || MIN_OFFSET_FACTOR };
   }
+
 
   add(x: number): void {
     const d = x - this.anchor;

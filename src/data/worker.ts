@@ -11,6 +11,7 @@ import { ColumnAccumulator } from './profile';
 import { openTable, type ReaderOptions } from './readers';
 import { localFileSource, type DataFormat, type DataSource } from './sources';
 import { DataFormatError, type DataSchema } from './types';
+import type { SerializedSketch, SketchGrid } from './sketch';
 import type { UniqueState } from './unique';
 
 /** What a worker needs to check one part; plain data, so it can be posted. */
@@ -28,6 +29,10 @@ export interface PartTask {
   sniffUniqueness?: boolean;
   uniqueMemoryCap?: number;
   spillDir?: string;
+  /** Grids for the sketches of numeric columns, by column name (see sketchGridsOf). */
+  sketchGrids?: Record<string, SketchGrid>;
+  /** Stop once this many rows are checked (whole batches): reads the head of the part only. */
+  maxRows?: number;
 }
 
 /** Reads a part and runs every check on it. Unreadable data ends the part with a malformed-data issue. */
@@ -46,7 +51,7 @@ export async function checkPart(task: PartTask, source: DataSource, signal?: Abo
   });
   checker = new TableChecker(source.name, table.columns, {
     schema: task.schema,
-    profiler: (name, kind) => new ColumnAccumulator(name, kind),
+    profiler: (name, kind) => new ColumnAccumulator(name, kind, { sketchGrid: task.sketchGrids?.[name] }),
     nativeTypes: table.nativeTypes,
     sniffUniqueness: task.sniffUniqueness,
     uniqueMemoryCap: task.uniqueMemoryCap,
@@ -54,7 +59,12 @@ export async function checkPart(task: PartTask, source: DataSource, signal?: Abo
   });
   for (const issue of pending) checker.noteMalformed(issue);
   try {
-    for await (const batch of table.batches(signal)) checker.consume(batch);
+    let rows = 0;
+    for await (const batch of table.batches(signal)) {
+      checker.consume(batch);
+      rows += batch.rowCount;
+      if (task.maxRows !== undefined && rows >= task.maxRows) break;
+    }
   } catch (e) {
     // The rest of the part cannot be read; what was read is still checked and the problem is reported.
     if (!(e instanceof DataFormatError)) throw e;
@@ -64,6 +74,21 @@ export async function checkPart(task: PartTask, source: DataSource, signal?: Abo
   const result = checker.result();
   result.lineBase = task.lineBase;
   return result;
+}
+
+/**
+ * The grids the sketches of a part's numeric columns were put on, by column name: given to the other parts of its
+ * dataset (PartTask.sketchGrids), their sketches merge with its own exactly, as if one thread had read them all.
+ * Columns still counted exactly have none.
+ */
+export function sketchGridsOf(result: PartResult): Record<string, SketchGrid> {
+  const grids: Record<string, SketchGrid> = {};
+  for (const column of result.columnStates) {
+    // Columns without a rule (infer mode) profile several candidate types: none of them passes its grid on.
+    const sketch = column.profile?.sketch as SerializedSketch | undefined;
+    if (column.profile?.kind === 'numeric' && sketch?.type === 'ddsketch') grids[column.name] = { anchor: sketch.anchor, minOffset: sketch.minOffset };
+  }
+  return grids;
 }
 
 /** The source of a task in a worker: a local file opened again by path. */
