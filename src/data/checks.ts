@@ -15,6 +15,7 @@
 import { isAscii } from 'buffer';
 import { columnKind, parseBooleanText } from './schema';
 import { DateFormatParser, formatInstant, parseIsoDateTime, parseIsoDateTimeBytes } from './durations';
+import { compileAsciiPattern, type AsciiMatcher } from './ascii-pattern';
 import { collisionProbability, hashEnd, hashNumber, hashStart, hashText, numberKey, UniqueTracker, type DuplicateTally, type UniqueState } from './unique';
 import type { MalformedIssue } from './readers/options';
 import { detachedString, RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch, type TypedColumn } from './types';
@@ -784,6 +785,8 @@ class TextChecker extends ColumnChecker {
   /** Raw CSV cells: repeated values by their bytes; undefined once too few values repeat to be worth it. */
   private interner?: ByteInterner;
   private interning = true;
+  /** The pattern as a matcher of ASCII bytes, when it compiles to one (see ascii-pattern.ts). */
+  private readonly asciiPattern?: AsciiMatcher;
 
   constructor(name: string, rule: ColumnRule, missingValues: string[], options: CheckerOptions) {
     super(name, rule, missingValues, options);
@@ -791,6 +794,7 @@ class TextChecker extends ColumnChecker {
     this.profiler = options.profiler(name, 'categorical');
     // A category may be written as a JSON number or boolean (label: 1); free text must be text.
     this.acceptsScalars = rule.type === 'category';
+    if (rule.pattern !== undefined) this.asciiPattern = compileAsciiPattern(rule.pattern);
   }
 
   consume(values: ArrayLike<CellValue>, count: number): void {
@@ -916,7 +920,7 @@ class TextChecker extends ColumnChecker {
       this.consumeOne(decode(r), r, !counted);
       return;
     }
-    // Length checks only: an ASCII value's length is its byte count.
+    // Length checks (an ASCII value's length is its byte count) and the pattern on the bytes.
     this.typeTally.elements++;
     const length = e - s;
     if (this.minLengthTally) {
@@ -927,12 +931,16 @@ class TextChecker extends ColumnChecker {
       this.maxLengthTally.elements++;
       if (length > this.maxLength) this.note(this.maxLengthTally, r, decode(r));
     }
+    if (this.patternTally) {
+      this.patternTally.elements++;
+      if (!this.asciiPattern!.test(bytes, s, e)) this.note(this.patternTally, r, decode(r));
+    }
     if (!counted) this.profiler.addText(decode(r));
   }
 
   /** Whether a mostly distinct column's checks need each value's text (otherwise its bytes do). */
   private distinctNeedsText(): boolean {
-    return this.patternTally !== undefined || this.allowedTexts !== undefined || this.unique !== undefined;
+    return (this.patternTally !== undefined && this.asciiPattern === undefined) || this.allowedTexts !== undefined || this.unique !== undefined;
   }
 
   /**

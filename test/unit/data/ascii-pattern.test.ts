@@ -1,0 +1,105 @@
+import * as assert from 'assert';
+import { compileAsciiPattern } from '../../../src/data/ascii-pattern';
+
+const ascii = (text: string) => Buffer.from(text, 'latin1');
+
+/** The matcher's verdict on text, as the checker asks it: the value's bytes inside a larger buffer. */
+function matches(pattern: string, text: string): boolean {
+  const matcher = compileAsciiPattern(pattern);
+  assert.ok(matcher, `'${pattern}' compiles`);
+  const buf = ascii(`<<${text}>>`);
+  return matcher.test(buf, 2, 2 + text.length);
+}
+
+function sameAsRegExp(pattern: string, texts: string[]): void {
+  const matcher = compileAsciiPattern(pattern);
+  assert.ok(matcher, `'${pattern}' compiles`);
+  const re = new RegExp(`^(?:${pattern})$`);
+  for (const text of texts) {
+    const buf = ascii(`##${text}##`);
+    assert.strictEqual(matcher.test(buf, 2, 2 + text.length), re.test(text), `/${pattern}/ on ${JSON.stringify(text)}`);
+  }
+}
+
+/** xorshift32, so the random cases are the same on every run. */
+function random(seed: number): (n: number) => number {
+  let x = seed;
+  return (n) => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) % n;
+  };
+}
+
+describe('compileAsciiPattern', () => {
+  it('matches whole values as the schema pattern does: an e-mail pattern', () => {
+    const email = '[a-z0-9._-]+@[a-z0-9-]+(\\.[a-z0-9-]+)+';
+    assert.strictEqual(matches(email, 'dana.40942@contoso.com'), true);
+    assert.strictEqual(matches(email, 'gus@corp.example.org'), true);
+    assert.strictEqual(matches(email, 'no-at-sign.example'), false);
+    assert.strictEqual(matches(email, 'x@localhost'), false);
+    assert.strictEqual(matches(email, 'Upper@example.com'), false);
+    assert.strictEqual(matches(email, 'a@b.c trailing'), false);
+    assert.strictEqual(matches(email, ''), false);
+  });
+
+  it('agrees with RegExp on classes, escapes, groups, alternation and every kind of quantifier', () => {
+    const texts = ['', 'a', 'ab', 'abc', 'aab', 'abab', 'A1', '12', '123', '1234', 'a.b', 'a-b', 'a b', 'a\tb', 'a\nb', 'a\rb', '_x9', '{1}', 'x{2}', '\\', '[]', 'ba', 'zzzz', 'a/b', '$5', '^a'];
+    for (const pattern of [
+      'a', 'ab|ba', 'a*', 'a+b?', '(ab)*', '(?:ab)+', 'a{2}b', 'a{1,}b', '\\d{1,3}', '\\d{2,}', '[a-c]+', '[^a-c]*', '[\\d.]+', '[a\\-b]+',
+      '[-a]+', '[a-]+', '.*', '.+', 'a.b', '\\w+', '\\W', '\\s', '\\S+', 'a\\sb', 'a\\tb', 'a\\nb', '\\x41\\d', '\\.', 'a\\.b', 'x\\{2\\}',
+      '\\{1\\}', '\\\\', '\\[\\]', '[\\b]', 'a\\/b', '\\$\\d', '\\^a', '(a|b)(a|b)', '((a|)b)*', 'a*?b', 'a+?', 'a??', '(a{0})b', '[^]*', '[]',
+      '[é-ü]', 'é', '[\\s\\S]+', '(?:a|b|c){2,3}',
+    ]) {
+      sameAsRegExp(pattern, texts);
+    }
+  });
+
+  it('agrees with RegExp on random patterns and strings', () => {
+    const pick = random(20261129);
+    const atoms = ['a', 'b', 'c', '.', '\\d', '\\w', '\\s', '\\.', '[a-c]', '[^b]', '[ab1]', 'x'];
+    const make = (depth: number): string => {
+      const roll = pick(depth > 2 ? 2 : 6);
+      let s: string;
+      if (roll === 2) s = `(${make(depth + 1)}|${make(depth + 1)})`;
+      else if (roll === 3) s = `(?:${make(depth + 1)}${make(depth + 1)})`;
+      else if (roll === 4) s = make(depth + 1) + make(depth + 1);
+      else s = atoms[pick(atoms.length)];
+      const q = pick(10);
+      // A quantified sequence needs a group to be one operand.
+      if (q <= 5 && roll === 4) s = `(?:${s})`;
+      if (q === 0) s += '*';
+      else if (q === 1) s += '+';
+      else if (q === 2) s += '?';
+      else if (q === 3) s += `{${pick(3)}}`;
+      else if (q === 4) s += `{${pick(2)},}`;
+      else if (q === 5) s += `{${pick(2)},${2 + pick(2)}}`;
+      return s;
+    };
+    const alphabet = 'abcx1 ._\n';
+    for (let p = 0; p < 300; p++) {
+      const pattern = make(0);
+      const texts: string[] = [];
+      for (let t = 0; t < 150; t++) {
+        let text = '';
+        const length = pick(8);
+        for (let k = 0; k < length; k++) text += alphabet[pick(alphabet.length)];
+        texts.push(text);
+      }
+      sameAsRegExp(pattern, texts);
+    }
+  });
+
+  it('leaves to the RegExp what it does not cover', () => {
+    for (const pattern of ['^a', 'a$', '\\bword', 'a\\B', '(?=a)a', '(?!b)a', '(?<=a)b', '(?<n>a)', '(a)\\1', '\\u0041', '\\cJ', '\\0', 'a{300}', 'a{2', 'a}', ']', '\\p{L}', '[\\w-z]', '(a']) {
+      assert.strictEqual(compileAsciiPattern(pattern), undefined, pattern);
+    }
+  });
+
+  it('gives up on patterns whose automaton would be too large, rather than building it', () => {
+    // (a|b)*a(a|b){n}: the DFA needs 2^(n+1) states.
+    assert.strictEqual(compileAsciiPattern('(a|b)*a(a|b){12}'), undefined);
+    assert.ok(compileAsciiPattern('(a|b)*a(a|b){4}'));
+  });
+});
