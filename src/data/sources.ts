@@ -52,16 +52,24 @@ export function localFileSource(absPath: string, name: string, size?: number): D
 
 async function* fileChunks(absPath: string, start: number, end: number): AsyncGenerator<Buffer> {
   const file = await fs.promises.open(absPath, 'r');
+  const readAt = (buffer: Buffer, position: number): Promise<{ bytesRead: number; position: number; buffer: Buffer }> => {
+    const length = Math.min(READ_CHUNK, end - position);
+    if (length <= 0) return Promise.resolve({ bytesRead: 0, position, buffer });
+    return file.read(buffer, 0, length, position).then(({ bytesRead }) => ({ bytesRead, position, buffer }));
+  };
+  // Two buffers by turns: the next chunk is read while the caller works on this one, so it seldom waits for the disk.
+  let ahead = readAt(Buffer.allocUnsafeSlow(READ_CHUNK), start);
+  let spare: Buffer = Buffer.allocUnsafeSlow(READ_CHUNK);
   try {
-    const buffer = Buffer.allocUnsafeSlow(READ_CHUNK);
-    let at = start;
-    while (at < end) {
-      const { bytesRead } = await file.read(buffer, 0, Math.min(READ_CHUNK, end - at), at);
-      if (bytesRead === 0) return;
-      at += bytesRead;
-      yield buffer.subarray(0, bytesRead);
+    for (;;) {
+      const chunk = await ahead;
+      if (chunk.bytesRead === 0) return;
+      ahead = readAt(spare, chunk.position + chunk.bytesRead);
+      spare = chunk.buffer;
+      yield chunk.buffer.subarray(0, chunk.bytesRead);
     }
   } finally {
+    await ahead.catch(() => undefined);
     await file.close();
   }
 }
