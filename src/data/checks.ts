@@ -98,6 +98,8 @@ export interface CheckerOptions {
   spillDir?: string;
   /** Track uniqueness of columns without rules too (infer mode, to propose unique: true). */
   sniffUniqueness?: boolean;
+  /** Columns with a rule that are passed over: named, never read or profiled (reference columns drift does not compare). */
+  skipColumns?: string[];
 }
 
 function newTally(): Tally {
@@ -1101,6 +1103,23 @@ class TextChecker extends ColumnChecker {
   }
 }
 
+/** A column passed over (CheckerOptions.skipColumns): its cells are not read, and its profile is empty. */
+class SkippedColumn extends ColumnChecker {
+  consume(): void {}
+
+  consumeRaw(): boolean {
+    return true;
+  }
+
+  consumeTyped(): boolean {
+    return true;
+  }
+
+  finishProfile(): Pick<ColumnState, 'profile'> {
+    return { profile: { name: this.name, kind: columnKind(this.rule!.type), count: 0, nulls: 0, distinct: 0, topValues: [] } };
+  }
+}
+
 class BooleanChecker extends ColumnChecker {
   private readonly allowedValues?: [boolean, boolean];
   private readonly profiler: ValueProfiler;
@@ -1331,6 +1350,7 @@ class SniffingChecker extends ColumnChecker {
 
 function createChecker(name: string, rule: ColumnRule | undefined, missingValues: string[], options: CheckerOptions, nativeType?: string): ColumnChecker {
   if (!rule) return new SniffingChecker(name, missingValues, options);
+  if (options.skipColumns?.includes(name)) return new SkippedColumn(name, rule, missingValues, options);
   switch (rule.type) {
     case 'integer':
     case 'number':

@@ -97,7 +97,9 @@ async function validateWith(o: ValidateOptions, schema: DataSchema, pool: Worker
     let reference: { profile: DatasetProfile; label: string };
     if (given.kind === 'profile') reference = { profile: given.profile, label: given.file };
     else {
-      const ref = await scanDataset(given.sources, given.format, o, profilingSchema(schema), false, pool);
+      // Only the columns drift compares are profiled; the others are only named.
+      const skipColumns = schema.columns.filter((rule) => !comparedForDrift(rule)).map((rule) => rule.name);
+      const ref = await scanDataset(given.sources, given.format, o, profilingSchema(schema), false, pool, skipColumns);
       reference = { profile: datasetProfile(ref.merged, ref.label, now()), label: ref.label };
     }
     const compared = compareDrift(reference.profile, profile, schema, o.driftThresholds ?? {});
@@ -168,6 +170,7 @@ async function scanDataset(
   schema: DataSchema | undefined,
   sniffUniqueness: boolean,
   pool: WorkerPool,
+  skipColumns?: string[],
 ): Promise<Scan> {
   if (sources.length === 0) throw new UserError('There is no data to validate: no files were found.');
   const started = Date.now();
@@ -175,7 +178,7 @@ async function scanDataset(
   const formats = await Promise.all(sources.map((source) => detectFormat(source, requestedFormat)));
   const { onMalformed: _ignored, ...given } = o.reader as ReaderOptions;
   const reader = { ...given, batchSize: given.batchSize ?? ENGINE_BATCH_SIZE };
-  const common = { reader, schema, sniffUniqueness, uniqueMemoryCap: o.uniqueMemoryCap, ...(o.spillDir !== undefined && { spillDir: o.spillDir }) };
+  const common = { reader, schema, sniffUniqueness, skipColumns, uniqueMemoryCap: o.uniqueMemoryCap, ...(o.spillDir !== undefined && { spillDir: o.spillDir }) };
 
   const tasks: Task[] = [];
   // Threads that will be needed start now, while the files are split.
@@ -610,6 +613,15 @@ function datasetProfile(merged: MergedResult, source: string, now: Date): Datase
 
 // ---------------------------------------------------------------- drift
 
+/**
+ * Whether drift compares a column. Free text (ids, e-mails, comments) has a new value in almost every row, so a
+ * distribution distance on it measures uniqueness, not drift: string columns are compared only when the schema
+ * asks for it.
+ */
+function comparedForDrift(rule: ColumnRule): rule is ColumnRule & { drift?: Exclude<ColumnRule['drift'], 'skip'> } {
+  return rule.drift !== 'skip' && !(rule.type === 'string' && rule.drift === undefined);
+}
+
 function compareDrift(
   reference: DatasetProfile,
   current: DatasetProfile,
@@ -632,10 +644,7 @@ function compareDrift(
     examples: [],
   });
   for (const rule of schema.columns) {
-    if (rule.drift === 'skip') continue;
-    // Free text (ids, e-mails, comments) has a new value in almost every row, so a distribution distance on it
-    // measures uniqueness, not drift: string columns are compared only when the schema asks for it.
-    if (rule.type === 'string' && rule.drift === undefined) continue;
+    if (!comparedForDrift(rule)) continue;
     const cur = currentColumns.get(rule.name);
     if (!cur) continue; // the columns check reports it
     const ref = referenceColumns.get(rule.name);

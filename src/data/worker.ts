@@ -27,6 +27,7 @@ export interface PartTask {
   lineBase: number;
   schema?: DataSchema;
   sniffUniqueness?: boolean;
+  skipColumns?: string[];
   uniqueMemoryCap?: number;
   spillDir?: string;
   /** Grids for the sketches of numeric columns, by column name (see sketchGridsOf). */
@@ -54,6 +55,7 @@ export async function checkPart(task: PartTask, source: DataSource, signal?: Abo
     profiler: (name, kind) => new ColumnAccumulator(name, kind, { sketchGrid: task.sketchGrids?.[name] }),
     nativeTypes: table.nativeTypes,
     sniffUniqueness: task.sniffUniqueness,
+    skipColumns: task.skipColumns,
     uniqueMemoryCap: task.uniqueMemoryCap,
     spillDir: task.spillDir,
   });

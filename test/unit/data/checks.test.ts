@@ -145,6 +145,17 @@ describe('TableChecker', () => {
     assert.deepStrictEqual(rowsOfExamples(key.missing.examples), [5, 6]);
   });
 
+  it('passes over the columns it is told to skip: neither checked nor profiled, while the others are', () => {
+    const schema = parseSchema("version: 1\ncolumns:\n  - { name: a, type: number, max: 2 }\n  - { name: b, type: string, pattern: 'q' }\n", 's.yaml');
+    const checker = new TableChecker('data.csv', ['a', 'b'], { schema, profiler: (name, kind) => new ColumnAccumulator(name, kind), skipColumns: ['b'] });
+    for (const batch of batchesOf([['1', 'x'], ['2', 'y'], ['3', 'z']], 2)) checker.consume(batch);
+    const merged = mergeParts([checker.result()], mergeColumnProfileList);
+    const b = column(merged, 'b');
+    assert.deepStrictEqual([b.profile.count, b.tallies.pattern!.elements, b.tallies.pattern!.unexpected, b.tallies.type!.elements], [0, 0, 0, 0]);
+    const a = column(merged, 'a');
+    assert.deepStrictEqual([a.profile.count, a.profile.max, a.tallies.max!.unexpected], [3, 3, 1]);
+  });
+
   it('shifts rows and lines of later parts when merging them in order', () => {
     const schema = parseSchema('version: 1\ncolumns:\n  - { name: n, type: integer, unique: true }\n', 's.yaml');
     const part = (rows: CellValue[][], firstLine: number, lineBase: number): PartResult => {
