@@ -70,6 +70,8 @@ export class ExactCounts {
   private counts: Float64Array;
   private used: Uint8Array;
   private mask: number;
+  /** 32 - log2(slots): the top bits of a Fibonacci hash index the table. */
+  private shift: number;
   size = 0;
 
   constructor(readonly cap: number = EXACT_CAP) {
@@ -79,13 +81,15 @@ export class ExactCounts {
     this.counts = new Float64Array(slots);
     this.used = new Uint8Array(slots);
     this.mask = slots - 1;
+    this.shift = 32 - Math.log2(slots);
   }
 
   /** Adds weight to x's count; false (and nothing added) when x is new and the table already holds cap values. */
   add(x: number, weight: number): boolean {
     const keys = this.keys;
     const used = this.used;
-    let i = hashNumber(x) & this.mask;
+    // Integers (codes, ages, labels) by Fibonacci hashing, without hashNumber's trip through a double's bits.
+    let i = (x | 0) === x ? Math.imul(x, 0x9e3779b1) >>> this.shift : hashNumber(x) & this.mask;
     while (used[i] === 1) {
       if (keys[i] === x) {
         this.counts[i] += weight;
