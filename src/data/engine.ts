@@ -64,8 +64,8 @@ const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb
 const SPLIT_MIN_BYTES = 8 * 1024 * 1024;
 /**
  * Rows of the first part read ahead when a dataset is read in parts, for the grids of its numeric sketches (see
- * sketchGridsOf): a column with more than EXACT_CAP distinct values in these rows gets the same sketch whatever the
- * number of threads. About 1 % of a 10M-row file read twice.
+ * headOf, sketchGridsOf): a column with more than EXACT_CAP distinct values in these rows gets the same sketch
+ * whatever the number of threads.
  */
 const HEAD_ROWS = 65536;
 
@@ -210,8 +210,8 @@ async function scanDataset(
   }
 
   const useWorkers = workers > 1 && tasks.filter((t) => t.source.localPath !== undefined).length > 1;
-  const grids = tasks.length > 1 && tasks[0].source.localPath !== undefined ? { task: { ...tasks[0].task, maxRows: HEAD_ROWS }, source: tasks[0].source } : undefined;
-  const parts = useWorkers ? await runInWorkers(tasks, workers, pool, o, grids) : await runInProcess(tasks, o.signal, grids);
+  const head = headOf(tasks, schema);
+  const parts = useWorkers ? await runInWorkers(tasks, workers, pool, o, head) : await runInProcess(tasks, o.signal, head);
   checkSameColumns(parts);
   const merged = mergeParts(parts, mergeColumnProfileList, { uniqueMemoryCap: o.uniqueMemoryCap, spillDir: o.spillDir });
   const seconds = (Date.now() - started) / 1000;
@@ -263,35 +263,50 @@ function checkSameColumns(parts: PartResult[]): void {
 type Task = { task: PartTask; source: DataSource };
 
 /**
- * The sketch grids of the head of the first part (gridsFrom), given to every later part as it starts, so the
- * sketches of all parts merge exactly. The first part needs none: it puts its sketches on those grids by itself.
+ * When a dataset is read in parts: the head of its first part, read for the grids of its numeric sketches only
+ * (other columns passed over, no checks), or undefined when there is nothing to read it for. Without a schema
+ * (infer mode) columns have candidate profiles only, which pass no grids on.
+ */
+function headOf(tasks: Task[], schema: DataSchema | undefined): Task | undefined {
+  const first = tasks[0];
+  if (!schema || tasks.length < 2 || first.source.localPath === undefined) return undefined;
+  const others = schema.columns.filter((rule) => columnKind(rule.type) !== 'numeric').map((rule) => rule.name);
+  if (others.length === schema.columns.length) return undefined;
+  const skipColumns = [...new Set([...(first.task.skipColumns ?? []), ...others])];
+  return { task: { ...first.task, schema: profilingSchema(schema), skipColumns, maxRows: HEAD_ROWS }, source: first.source };
+}
+
+/**
+ * The sketch grids of the head of the first part, given to every later part as it starts, so the sketches of all
+ * parts merge exactly. The first part needs none: it puts its sketches on those grids by itself.
  */
 class GridsForParts {
   private grids: Promise<Record<string, SketchGrid>> | undefined;
 
-  constructor(private readonly gridsFrom: Task | undefined) {}
+  constructor(
+    private readonly head: Task | undefined,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
 
-  /** The head, read by the first caller (its check, in this thread or a worker); later callers wait for it. */
-  read(run: (head: Task) => Promise<PartResult>): Promise<Record<string, SketchGrid>> | undefined {
-    if (!this.gridsFrom) return undefined;
-    this.grids ??= run(this.gridsFrom).then(sketchGridsOf);
-    return this.grids;
-  }
-
-  /** Task index of the dataset (0 = the first part) with the grids it is to use. */
-  async taskFor(index: number, item: Task, run: (head: Task) => Promise<PartResult>): Promise<PartTask> {
-    const grids = index === 0 ? undefined : this.read(run);
-    return grids ? { ...item.task, sketchGrids: await grids } : item.task;
+  /**
+   * The task of part `index` (0 = the first part), with the grids it is to use. The head is read by the first
+   * caller: text in this thread, while a worker reads the first part; Parquet, which would grow this thread's
+   * WebAssembly memory by a row group, by the caller's worker (inWorker) when it has one.
+   */
+  async taskFor(index: number, item: Task, inWorker?: (head: Task) => Promise<PartResult>): Promise<PartTask> {
+    if (index === 0 || !this.head) return item.task;
+    const head = this.head;
+    this.grids ??= (head.task.format === 'parquet' && inWorker ? inWorker(head) : checkPart(head.task, head.source, this.signal)).then(sketchGridsOf);
+    return { ...item.task, sketchGrids: await this.grids };
   }
 }
 
-async function runInProcess(tasks: Task[], signal?: AbortSignal, gridsFrom?: Task): Promise<PartResult[]> {
+async function runInProcess(tasks: Task[], signal?: AbortSignal, head?: Task): Promise<PartResult[]> {
   const parts: PartResult[] = [];
-  const grids = new GridsForParts(gridsFrom);
-  const run = (t: Task) => checkPart(t.task, t.source, signal);
+  const grids = new GridsForParts(head, signal);
   for (const [index, item] of tasks.entries()) {
     signal?.throwIfAborted();
-    parts.push(await checkPart(await grids.taskFor(index, item, run), item.source, signal));
+    parts.push(await checkPart(await grids.taskFor(index, item), item.source, signal));
   }
   return parts;
 }
@@ -331,7 +346,7 @@ class WorkerPool {
 }
 
 /** Local parts go to the pool of worker threads; parts of other sources (blobs) are read in this thread meanwhile. */
-async function runInWorkers(tasks: Task[], workers: number, pool: WorkerPool, o: Pick<ValidateOptions, 'signal' | 'log'>, gridsFrom?: Task): Promise<PartResult[]> {
+async function runInWorkers(tasks: Task[], workers: number, pool: WorkerPool, o: Pick<ValidateOptions, 'signal' | 'log'>, head?: Task): Promise<PartResult[]> {
   const results: PartResult[] = new Array(tasks.length);
   const local = tasks.map((t, i) => ({ ...t, index: i })).filter((t) => t.source.localPath !== undefined);
   const remote = tasks.map((t, i) => ({ ...t, index: i })).filter((t) => t.source.localPath === undefined);
@@ -372,7 +387,7 @@ async function runInWorkers(tasks: Task[], workers: number, pool: WorkerPool, o:
       worker.on('exit', onExit);
       worker.postMessage({ task } satisfies WorkerRequest);
     });
-  const grids = new GridsForParts(gridsFrom);
+  const grids = new GridsForParts(head, o.signal);
   const lane = async (worker: Worker) => {
     while (next < local.length) {
       const item = local[next++];
@@ -387,8 +402,7 @@ async function runInWorkers(tasks: Task[], workers: number, pool: WorkerPool, o:
   try {
     const lanes = pool.take(Math.min(workers, local.length)).map(lane);
     const inThisThread = (async () => {
-      const run = (t: Task) => checkPart(t.task, t.source, o.signal);
-      for (const item of remote) results[item.index] = await checkPart(await grids.taskFor(item.index, item, run), item.source, o.signal);
+      for (const item of remote) results[item.index] = await checkPart(await grids.taskFor(item.index, item), item.source, o.signal);
     })();
     await Promise.race([Promise.all([...lanes, inThisThread]), aborted]);
     return results;
