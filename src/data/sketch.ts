@@ -237,7 +237,6 @@ export class LogSketch {
     return { anchor, minOffset: spread > 0 ? spread * MIN_OFFSET_FACTOR : Math.abs(anchor) * MIN_OFFSET_FACTOR || MIN_OFFSET_FACTOR };
   }
 
-
   add(x: number): void {
     const d = x - this.anchor;
     if (d >= this.minOffset) this.positive.add(Math.ceil(Math.log(d) * this.multiplier), 1);

@@ -55,7 +55,10 @@ async function* fileChunks(absPath: string, start: number, end: number): AsyncGe
   const readAt = (buffer: Buffer, position: number): Promise<{ bytesRead: number; position: number; buffer: Buffer }> => {
     const length = Math.min(READ_CHUNK, end - position);
     if (length <= 0) return Promise.resolve({ bytesRead: 0, position, buffer });
-    return file.read(buffer, 0, length, position).then(({ bytesRead }) => ({ bytesRead, position, buffer }));
+    const read = file.read(buffer, 0, length, position).then(({ bytesRead }) => ({ bytesRead, position, buffer }));
+    // A read that fails while the caller still works on the chunk before is reported when awaited, not as unhandled.
+    read.catch(() => undefined);
+    return read;
   };
   // Two buffers by turns: the next chunk is read while the caller works on this one, so it seldom waits for the disk.
   let ahead = readAt(Buffer.allocUnsafeSlow(READ_CHUNK), start);
