@@ -98,8 +98,8 @@ export interface CheckerOptions {
   spillDir?: string;
   /** Track uniqueness of columns without rules too (infer mode, to propose unique: true). */
   sniffUniqueness?: boolean;
-  /** Columns with a rule that are passed over: named, never read or profiled (reference columns drift does not compare). */
-  skipColumns?: string[];
+  /** When given, the only columns read; the others are passed over: named, never read, checked or profiled. */
+  readColumns?: string[];
 }
 
 function newTally(): Tally {
@@ -1103,7 +1103,7 @@ class TextChecker extends ColumnChecker {
   }
 }
 
-/** A column passed over (CheckerOptions.skipColumns): its cells are not read, and its profile is empty. */
+/** A column passed over (CheckerOptions.readColumns): its cells are not read, and its profile is empty. */
 class SkippedColumn extends ColumnChecker {
   consume(): void {}
 
@@ -1116,7 +1116,7 @@ class SkippedColumn extends ColumnChecker {
   }
 
   finishProfile(): Pick<ColumnState, 'profile'> {
-    return { profile: { name: this.name, kind: columnKind(this.rule!.type), count: 0, nulls: 0, distinct: 0, topValues: [] } };
+    return { profile: { name: this.name, kind: this.rule ? columnKind(this.rule.type) : 'categorical', count: 0, nulls: 0, distinct: 0, topValues: [] } };
   }
 }
 
@@ -1349,8 +1349,8 @@ class SniffingChecker extends ColumnChecker {
 }
 
 function createChecker(name: string, rule: ColumnRule | undefined, missingValues: string[], options: CheckerOptions, nativeType?: string): ColumnChecker {
+  if (options.readColumns && !options.readColumns.includes(name)) return new SkippedColumn(name, rule, missingValues, options);
   if (!rule) return new SniffingChecker(name, missingValues, options);
-  if (options.skipColumns?.includes(name)) return new SkippedColumn(name, rule, missingValues, options);
   switch (rule.type) {
     case 'integer':
     case 'number':

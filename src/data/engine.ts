@@ -98,8 +98,8 @@ async function validateWith(o: ValidateOptions, schema: DataSchema, pool: Worker
     if (given.kind === 'profile') reference = { profile: given.profile, label: given.file };
     else {
       // Only the columns drift compares are profiled; the others are only named.
-      const skipColumns = schema.columns.filter((rule) => !comparedForDrift(rule)).map((rule) => rule.name);
-      const ref = await scanDataset(given.sources, given.format, o, profilingSchema(schema), false, pool, skipColumns);
+      const readColumns = schema.columns.filter(comparedForDrift).map((rule) => rule.name);
+      const ref = await scanDataset(given.sources, given.format, o, profilingSchema(schema), false, pool, readColumns);
       reference = { profile: datasetProfile(ref.merged, ref.label, now()), label: ref.label };
     }
     const compared = compareDrift(reference.profile, profile, schema, o.driftThresholds ?? {});
@@ -170,7 +170,7 @@ async function scanDataset(
   schema: DataSchema | undefined,
   sniffUniqueness: boolean,
   pool: WorkerPool,
-  skipColumns?: string[],
+  readColumns?: string[],
 ): Promise<Scan> {
   if (sources.length === 0) throw new UserError('There is no data to validate: no files were found.');
   const started = Date.now();
@@ -178,7 +178,7 @@ async function scanDataset(
   const formats = await Promise.all(sources.map((source) => detectFormat(source, requestedFormat)));
   const { onMalformed: _ignored, ...given } = o.reader as ReaderOptions;
   const reader = { ...given, batchSize: given.batchSize ?? ENGINE_BATCH_SIZE };
-  const common = { reader, schema, sniffUniqueness, skipColumns, uniqueMemoryCap: o.uniqueMemoryCap, ...(o.spillDir !== undefined && { spillDir: o.spillDir }) };
+  const common = { reader, schema, sniffUniqueness, readColumns, uniqueMemoryCap: o.uniqueMemoryCap, ...(o.spillDir !== undefined && { spillDir: o.spillDir }) };
 
   const tasks: Task[] = [];
   // Threads that will be needed start now, while the files are split.
@@ -270,10 +270,10 @@ type Task = { task: PartTask; source: DataSource };
 function headOf(tasks: Task[], schema: DataSchema | undefined): Task | undefined {
   const first = tasks[0];
   if (!schema || tasks.length < 2 || first.source.localPath === undefined) return undefined;
-  const others = schema.columns.filter((rule) => columnKind(rule.type) !== 'numeric').map((rule) => rule.name);
-  if (others.length === schema.columns.length) return undefined;
-  const skipColumns = [...new Set([...(first.task.skipColumns ?? []), ...others])];
-  return { task: { ...first.task, schema: profilingSchema(schema), skipColumns, maxRows: HEAD_ROWS }, source: first.source };
+  const given = first.task.readColumns;
+  const readColumns = schema.columns.filter((rule) => columnKind(rule.type) === 'numeric' && (!given || given.includes(rule.name))).map((rule) => rule.name);
+  if (readColumns.length === 0) return undefined;
+  return { task: { ...first.task, schema: profilingSchema(schema), readColumns, maxRows: HEAD_ROWS }, source: first.source };
 }
 
 /**

@@ -27,7 +27,8 @@ export interface PartTask {
   lineBase: number;
   schema?: DataSchema;
   sniffUniqueness?: boolean;
-  skipColumns?: string[];
+  /** The only columns to read (see CheckerOptions.readColumns). */
+  readColumns?: string[];
   uniqueMemoryCap?: number;
   spillDir?: string;
   /** Grids for the sketches of numeric columns, by column name (see sketchGridsOf). */
@@ -55,7 +56,7 @@ export async function checkPart(task: PartTask, source: DataSource, signal?: Abo
     profiler: (name, kind) => new ColumnAccumulator(name, kind, { sketchGrid: task.sketchGrids?.[name] }),
     nativeTypes: table.nativeTypes,
     sniffUniqueness: task.sniffUniqueness,
-    skipColumns: task.skipColumns,
+    readColumns: task.readColumns,
     uniqueMemoryCap: task.uniqueMemoryCap,
     spillDir: task.spillDir,
   });

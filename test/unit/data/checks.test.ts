@@ -145,13 +145,16 @@ describe('TableChecker', () => {
     assert.deepStrictEqual(rowsOfExamples(key.missing.examples), [5, 6]);
   });
 
-  it('passes over the columns it is told to skip: neither checked nor profiled, while the others are', () => {
+  it('reads only the columns it is told to: the others, with a rule or without, are neither checked nor profiled', () => {
     const schema = parseSchema("version: 1\ncolumns:\n  - { name: a, type: number, max: 2 }\n  - { name: b, type: string, pattern: 'q' }\n", 's.yaml');
-    const checker = new TableChecker('data.csv', ['a', 'b'], { schema, profiler: (name, kind) => new ColumnAccumulator(name, kind), skipColumns: ['b'] });
-    for (const batch of batchesOf([['1', 'x'], ['2', 'y'], ['3', 'z']], 2)) checker.consume(batch);
+    const checker = new TableChecker('data.csv', ['a', 'b', 'c'], { schema, profiler: (name, kind) => new ColumnAccumulator(name, kind), readColumns: ['a'] });
+    for (const batch of batchesOf([['1', 'x', '7'], ['2', 'y', '8'], ['3', 'z', '9']], 2)) checker.consume(batch);
     const merged = mergeParts([checker.result()], mergeColumnProfileList);
     const b = column(merged, 'b');
     assert.deepStrictEqual([b.profile.count, b.tallies.pattern!.elements, b.tallies.pattern!.unexpected, b.tallies.type!.elements], [0, 0, 0, 0]);
+    // Without readColumns, c (no rule) would have its type sniffed from its values.
+    const c = column(merged, 'c');
+    assert.deepStrictEqual([c.profile.count, c.sniffedType], [0, undefined]);
     const a = column(merged, 'a');
     assert.deepStrictEqual([a.profile.count, a.profile.max, a.tallies.max!.unexpected], [3, 3, 1]);
   });
