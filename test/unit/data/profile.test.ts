@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { columnDrift } from '../../../src/data/drift';
-import { ColumnAccumulator, mergeColumnProfileList, mergeColumnProfiles, parseProfile, serializeProfile } from '../../../src/data/profile';
+import { ColumnAccumulator, firstInOrder, mergeColumnProfileList, mergeColumnProfiles, parseProfile, serializeProfile } from '../../../src/data/profile';
 import { UserError } from '../../../src/errors';
 import type { ColumnProfile, DatasetProfile, DriftMetric } from '../../../src/data/types';
 import { decode, numericProfile, readFixture, shuffle } from './drift-helpers';
@@ -208,6 +208,40 @@ describe('merging profiles', () => {
     assert.equal(capped.otherCount, 3);
     assert.equal(capped.distinct, 6);
     assert.equal(capped.count, 9);
+  });
+
+  it('keeps the same categories past the cap as ranking them all would, however many parts and ties', () => {
+    let seed = 7;
+    const next = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    for (let round = 0; round < 20; round++) {
+      const cap = 1 + next(60);
+      const parts: ColumnProfile[] = [];
+      for (let p = 0; p < 1 + next(6); p++) {
+        const acc = new ColumnAccumulator('c', 'categorical', { categoryCap: 500 });
+        // Few distinct counts, so most of the cut falls among ties broken by value.
+        for (let i = 0; i < 300; i++) acc.addText(`v${next(round % 2 === 0 ? 40 : 400)}`);
+        parts.push(acc.toProfile());
+      }
+      const sums = new Map<string, number>();
+      for (const p of parts) for (const [k, v] of Object.entries(p.categories!)) sums.set(k, (sums.get(k) ?? 0) + v);
+      const ranked = [...sums].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
+      const merged = mergeColumnProfileList(parts.map((p) => ({ ...p, categoryCap: cap })));
+      assert.deepEqual(Object.entries(merged.categories!), ranked.slice(0, cap), `round ${round}`);
+      assert.equal(merged.otherCount, ranked.slice(cap).reduce((a, [, v]) => a + v, 0));
+    }
+  });
+
+  it('finds the first k items in order without sorting them all, for any k', () => {
+    let seed = 11;
+    const next = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    for (let round = 0; round < 200; round++) {
+      const items = Array.from({ length: next(50) }, (_, i) => [next(5), i] as [number, number]);
+      const compare = (a: [number, number], b: [number, number]) => a[0] - b[0] || a[1] - b[1];
+      const k = next(items.length + 2);
+      const sorted = [...items].sort(compare);
+      firstInOrder(items, k, compare);
+      assert.deepEqual([...items.slice(0, k)].sort(compare), sorted.slice(0, k), `round ${round}, k ${k}`);
+    }
   });
 
   it('refuses to merge a numeric and a categorical profile', () => {
