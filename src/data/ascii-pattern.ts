@@ -290,8 +290,19 @@ class DfaMatcher implements AsciiMatcher {
   }
 }
 
-/** The pattern as an ASCII matcher, or undefined when it is outside what this compiler covers (see above). */
+/** Patterns compiled in this thread: each part of a dataset checks the same few patterns again. */
+const compiled = new Map<string, AsciiMatcher | undefined>();
+
+/**
+ * The pattern as an ASCII matcher, or undefined when it is outside what this compiler covers (see above). Compiling
+ * takes up to about 50 ms for a pattern near the state limit, so each pattern is compiled once per thread.
+ */
 export function compileAsciiPattern(pattern: string): AsciiMatcher | undefined {
+  if (!compiled.has(pattern)) compiled.set(pattern, compile(pattern));
+  return compiled.get(pattern);
+}
+
+function compile(pattern: string): AsciiMatcher | undefined {
   let nfa: Nfa;
   let fragment: { start: number; end: number };
   try {
