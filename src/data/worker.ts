@@ -49,6 +49,7 @@ export async function checkPart(task: PartTask, source: DataSource, signal?: Abo
     ...(task.range && { range: task.range }),
     ...(task.rows && { rows: task.rows }),
     ...(task.headerLine && { headerLine: task.headerLine }),
+    ...(task.readColumns && { readColumns: task.readColumns }),
     onMalformed: (issue) => (checker ? checker.noteMalformed(issue) : pending.push(issue)),
   });
   checker = new TableChecker(source.name, table.columns, {

@@ -50,6 +50,11 @@ export interface ReaderOptions {
    * splitParquet). Rows are then counted from start, and bytesRead ends at the rows' share of the file's bytes.
    */
   rows?: { start: number; end: number };
+  /**
+   * The only columns the caller reads (see CheckerOptions.readColumns). Parquet decodes just these when no column of
+   * the file is nested; the others come as nulls. Other formats read every column.
+   */
+  readColumns?: string[];
   /** With range: the header names read once by the caller (splitIntoRanges gives them). */
   headerLine?: string[];
   /**

@@ -363,6 +363,9 @@ class ParquetReader implements TableReader {
   private cleanup: () => void = () => undefined;
   private readonly batchSize: number;
   private readonly rows?: { start: number; end: number };
+  private readonly readColumns?: string[];
+  /** Columns the decoder is asked for, when not all (ReaderOptions.readColumns). */
+  private projection?: string[];
   /** What the decoder is asked for when only some rows are read (see measurePart). */
   private selection: { rowGroups?: number[]; offset?: number; limit?: number } = {};
   /** Rows and bytes this read covers: the file, or its share of the file's bytes for some of its rows. */
@@ -373,6 +376,7 @@ class ParquetReader implements TableReader {
     this.source = src.name;
     this.batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE));
     if (options.rows) this.rows = { ...options.rows };
+    if (options.readColumns) this.readColumns = options.readColumns;
   }
 
   async open(): Promise<this> {
@@ -391,6 +395,11 @@ class ParquetReader implements TableReader {
       const schema = arrow.tableFromIPC(schemaIpc).schema;
       this.columns = schema.fields.map((f) => f.name);
       this.nativeTypes = schema.fields.map((f) => nativeTypeName(arrow, f.type));
+      // The decoder selects leaf columns by name: a nested column's leaves are not named as the column is, and a
+      // name two columns share would select both. Rows are counted in the decoded batches, so one column is kept.
+      const flat = schema.fields.every((f) => ((f.type as Arrow.DataType).children?.length ?? 0) === 0);
+      const projection = this.columns.filter((name) => this.readColumns?.includes(name));
+      if (this.readColumns && flat && new Set(this.columns).size === this.columns.length && projection.length > 0) this.projection = projection;
       this.measurePart();
       return this;
     } catch (e) {
@@ -462,7 +471,8 @@ class ParquetReader implements TableReader {
     const vectors: Array<Arrow.Vector | null> = [];
     const typed: Array<TypedColumn | undefined> = [];
     for (let c = 0; c < this.columns.length; c++) {
-      const vec = rb.getChildAt(c);
+      // Decoded with a projection, the batch holds the projected columns only: they are found by name.
+      const vec = this.projection ? rb.getChild(this.columns[c]) : rb.getChildAt(c);
       vectors.push(vec);
       typed.push(vec ? typedColumn(arrow, vec, n) : undefined);
     }
@@ -477,7 +487,7 @@ class ParquetReader implements TableReader {
       let stream: ReadableStream<unknown>;
       try {
         // Decoded in batches of at least DECODE_ROWS rows (each costs the decoder a round trip), handed on in slices.
-        const options = { batchSize: Math.max(this.batchSize, DECODE_ROWS), ...this.selection };
+        const options = { batchSize: Math.max(this.batchSize, DECODE_ROWS), ...this.selection, ...(this.projection && { columns: this.projection }) };
         stream = (await this.file.stream(options)) as ReadableStream<unknown>;
       } catch (e) {
         throw corrupt(this.source, e);

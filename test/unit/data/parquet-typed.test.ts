@@ -173,6 +173,31 @@ describe('Parquet typed columns', function () {
     });
   }
 
+  it('decodes only the columns it is asked for, giving them exactly as a full read does and the others as nulls', async () => {
+    const file = path.join(dir, 'wide.parquet');
+    const read = async (readColumns?: string[]) => {
+      const table = await openTable(localFileSource(file, 'wide.parquet'), { format: 'parquet', batchSize: 3000, ...(readColumns && { readColumns }) });
+      const rows: Array<Record<string, unknown>> = [];
+      for await (const batch of table.batches()) {
+        for (let r = 0; r < batch.rowCount; r++) {
+          rows.push({ income: batch.columns[table.columns.indexOf('income')][r], name: batch.columns[table.columns.indexOf('name')][r], id: batch.columns[table.columns.indexOf('id')][r] });
+        }
+        assert.strictEqual(batch.typed![table.columns.indexOf('id')] === undefined, readColumns !== undefined);
+      }
+      return { columns: table.columns, rows };
+    };
+    const all = await read();
+    const some = await read(['name', 'income', 'no_such_column']);
+    assert.deepStrictEqual(some.columns, all.columns);
+    assert.strictEqual(some.rows.length, ROWS);
+    assert.deepStrictEqual(
+      some.rows.map((r) => [r.income, r.name]),
+      all.rows.map((r) => [r.income, r.name]),
+    );
+    assert.ok(some.rows.every((r) => r.id === undefined));
+    assert.ok(all.rows.some((r) => r.id !== undefined));
+  });
+
   it('splits a file into runs of row groups, or a row group into parts, that read back as the whole file', async () => {
     const file = path.join(dir, 'wide.parquet');
     const source = localFileSource(file, 'wide.parquet', fs.statSync(file).size);
