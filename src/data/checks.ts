@@ -412,6 +412,25 @@ abstract class ColumnChecker {
     if (this.nullTally.examples.length < MAX_EXAMPLES) this.nullTally.examples.push(this.example(r, cell));
   }
 
+  /**
+   * Whether the raw cell of row r, bytes [s, e), is missing: absent (s < 0), or empty where empty means null. A
+   * missing cell is noted and counted as a null in profiler.
+   */
+  protected missingRaw(s: number, e: number, r: number, profiler: ValueProfiler): boolean {
+    if (s >= 0 && (s !== e || !this.emptyIsNull)) return false;
+    this.noteNull(r, s < 0 ? undefined : '');
+    profiler.addNull();
+    return true;
+  }
+
+  /** Whether row r of a typed column is null by its validity bitmap (from bit vo); a null is noted and counted. */
+  protected missingTyped(validity: Uint8Array | undefined, vo: number, r: number, profiler: ValueProfiler): boolean {
+    if (validity === undefined || (validity[(vo + r) >> 3] & (1 << ((vo + r) & 7))) !== 0) return false;
+    this.noteNull(r, null);
+    profiler.addNull();
+    return true;
+  }
+
   protected trackUnique(key: number, r: number, cell: CellValue, exact = false): void {
     const line = this.lineOf ? this.lineOf(r) : 0;
     if (this.unique!.add(key, this.firstRow + r, line, exact)) this.unique!.noteExample(this.firstRow + r, line, cellText(cell));
@@ -563,7 +582,6 @@ class NumericChecker extends ColumnChecker {
     const typeTally = this.typeTally;
     const ruleMin = this.ruleMin;
     const ruleMax = this.ruleMax;
-    const emptyIsNull = this.emptyIsNull;
     const mode = this.mode;
     const buf = raw.buffer;
     const starts = raw.starts;
@@ -575,17 +593,8 @@ class NumericChecker extends ColumnChecker {
     for (let r = 0; r < count; r++) {
       const i = base + r;
       const s = starts[i];
-      if (s < 0) {
-        this.noteNull(r, undefined);
-        profiler.addNull();
-        continue;
-      }
       const e = ends[i];
-      if (s === e && emptyIsNull) {
-        this.noteNull(r, '');
-        profiler.addNull();
-        continue;
-      }
+      if (this.missingRaw(s, e, r, profiler)) continue;
       let x: number;
       if (flags[i] & RAW_ESCAPED) x = this.parseText(raw.text(c, r)!);
       else x = mode === INTEGER ? parseIntegerBytes(buf, s, e) : mode === NUMBER ? parseNumberBytes(buf, s, e) : parseIsoDateTimeBytes(buf, s, e);
@@ -642,11 +651,7 @@ class NumericChecker extends ColumnChecker {
     let min = this.min;
     let max = this.max;
     for (let r = 0; r < count; r++) {
-      if (validity !== undefined && (validity[(vo + r) >> 3] & (1 << ((vo + r) & 7))) === 0) {
-        this.noteNull(r, null);
-        profiler.addNull();
-        continue;
-      }
+      if (this.missingTyped(validity, vo, r, profiler)) continue;
       let x = rejected ? NaN : values[r];
       if (finiteOnly && (x - x !== 0 || (wholeOnly && Math.floor(x) !== x))) x = NaN;
       typeTally.elements++;
@@ -838,22 +843,12 @@ class TextChecker extends ColumnChecker {
     const interner = (this.interner ??= new ByteInterner());
     const buf = raw.buffer;
     const base = c * raw.stride;
-    const emptyIsNull = this.emptyIsNull;
     let misses = 0;
     for (let r = 0; r < count; r++) {
       const i = base + r;
       const s = raw.starts[i];
-      if (s < 0) {
-        this.noteNull(r, undefined);
-        this.profiler.addNull();
-        continue;
-      }
       const e = raw.ends[i];
-      if (s === e && emptyIsNull) {
-        this.noteNull(r, '');
-        this.profiler.addNull();
-        continue;
-      }
+      if (this.missingRaw(s, e, r, this.profiler)) continue;
       if (raw.flags[i] & RAW_ESCAPED) {
         this.consumeOne(raw.text(c, r)!, r);
         continue;
@@ -886,23 +881,13 @@ class TextChecker extends ColumnChecker {
     const profiler = this.profiler;
     const buf = raw.buffer;
     const base = c * raw.stride;
-    const emptyIsNull = this.emptyIsNull;
     const needsText = this.distinctNeedsText();
     const decode = (r: number) => raw.text(c, r)!;
     for (let r = 0; r < count; r++) {
       const i = base + r;
       const s = raw.starts[i];
-      if (s < 0) {
-        this.noteNull(r, undefined);
-        profiler.addNull();
-        continue;
-      }
       const e = raw.ends[i];
-      if (s === e && emptyIsNull) {
-        this.noteNull(r, '');
-        profiler.addNull();
-        continue;
-      }
+      if (this.missingRaw(s, e, r, profiler)) continue;
       if (raw.flags[i] & RAW_ESCAPED) {
         this.consumeOne(raw.text(c, r)!, r);
         continue;
@@ -960,32 +945,19 @@ class TextChecker extends ColumnChecker {
     if (this.otherMissing === undefined && !this.interning && profiler.addAsciiBytes !== undefined && valuesAreAscii(bytes, starts, ends, count)) {
       // Mostly distinct values, as consumeDistinctRaw reads them.
       const needsText = this.distinctNeedsText();
-      const emptyIsNull = this.emptyIsNull;
       const decode = (r: number) => typedText(bytes, starts[r], ends[r]);
       for (let r = 0; r < count; r++) {
-        if (validity !== undefined && (validity[(vo + r) >> 3] & (1 << ((vo + r) & 7))) === 0) {
-          this.noteNull(r, null);
-          profiler.addNull();
-          continue;
-        }
+        if (this.missingTyped(validity, vo, r, profiler)) continue;
         const s = starts[r];
         const e = ends[r];
-        if (s === e && emptyIsNull) {
-          this.noteNull(r, '');
-          profiler.addNull();
-          continue;
-        }
+        if (this.missingRaw(s, e, r, profiler)) continue;
         this.distinctAscii(bytes, s, e, r, needsText, decode);
       }
       return true;
     }
     if (this.otherMissing !== undefined || !this.interning || profiler.addTextRepeats === undefined) {
       for (let r = 0; r < count; r++) {
-        if (validity !== undefined && (validity[(vo + r) >> 3] & (1 << ((vo + r) & 7))) === 0) {
-          this.noteNull(r, null);
-          profiler.addNull();
-          continue;
-        }
+        if (this.missingTyped(validity, vo, r, profiler)) continue;
         const text = typedText(bytes, starts[r], ends[r]);
         if (this.isMissingText(text)) {
           this.noteNull(r, text);
@@ -997,21 +969,12 @@ class TextChecker extends ColumnChecker {
       return true;
     }
     const interner = (this.interner ??= new ByteInterner());
-    const emptyIsNull = this.emptyIsNull;
     let misses = 0;
     for (let r = 0; r < count; r++) {
-      if (validity !== undefined && (validity[(vo + r) >> 3] & (1 << ((vo + r) & 7))) === 0) {
-        this.noteNull(r, null);
-        profiler.addNull();
-        continue;
-      }
+      if (this.missingTyped(validity, vo, r, profiler)) continue;
       const s = starts[r];
       const e = ends[r];
-      if (s === e && emptyIsNull) {
-        this.noteNull(r, '');
-        profiler.addNull();
-        continue;
-      }
+      if (this.missingRaw(s, e, r, profiler)) continue;
       const h = hashBytes(bytes, s, e);
       const id = interner.find(bytes, s, e, h);
       if (id < 0) {
@@ -1173,23 +1136,13 @@ class BooleanChecker extends ColumnChecker {
   consumeRaw(raw: RawCells, c: number, count: number): boolean {
     if (this.patternTally !== undefined || this.otherMissing !== undefined) return false;
     const profiler = this.profiler;
-    const emptyIsNull = this.emptyIsNull;
     const buf = raw.buffer;
     const base = c * raw.stride;
     for (let r = 0; r < count; r++) {
       const i = base + r;
       const s = raw.starts[i];
-      if (s < 0) {
-        this.noteNull(r, undefined);
-        profiler.addNull();
-        continue;
-      }
       const e = raw.ends[i];
-      if (s === e && emptyIsNull) {
-        this.noteNull(r, '');
-        profiler.addNull();
-        continue;
-      }
+      if (this.missingRaw(s, e, r, profiler)) continue;
       const value = raw.flags[i] & RAW_ESCAPED ? parseBooleanText(raw.text(c, r)!) : parseBooleanBytes(buf, s, e);
       this.typeTally.elements++;
       if (value === undefined) {
@@ -1225,11 +1178,7 @@ class BooleanChecker extends ColumnChecker {
     const bits = column.bits;
     const bo = column.bitOffset;
     for (let r = 0; r < count; r++) {
-      if (validity !== undefined && (validity[(vo + r) >> 3] & (1 << ((vo + r) & 7))) === 0) {
-        this.noteNull(r, null);
-        profiler.addNull();
-        continue;
-      }
+      if (this.missingTyped(validity, vo, r, profiler)) continue;
       const k = (bits[(bo + r) >> 3] >> ((bo + r) & 7)) & 1;
       this.typeTally.elements++;
       if (this.allowedValues) {
