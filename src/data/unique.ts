@@ -24,6 +24,23 @@ const MAX_EXAMPLES = 10;
 const TWO_32 = 4294967296;
 /** A run of exact keys: its first and last key, and the row and line of its first key (rows and lines then step by one). */
 const RUN_FLOATS = 4;
+
+/**
+ * Of count sorted, disjoint intervals [from, to] laid out every `stride` floats of data (from, to first), the index
+ * of the one holding key, or -1: a binary search.
+ */
+function intervalHolding(data: Float64Array, count: number, stride: number, key: number): number {
+  let lo = 0;
+  let hi = count - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = mid * stride;
+    if (key < data[at]) hi = mid - 1;
+    else if (key > data[at + 1]) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
+}
 /** Runs a tracker keeps; later keys that start no run go to the table. 4096 runs are 128 KiB. */
 const MAX_RUNS = 4096;
 
@@ -241,17 +258,7 @@ export class UniqueTracker {
 
   /** The index of this tracker's own run holding key, or -1 (its runs are sorted and disjoint). */
   private runOf(key: number): number {
-    const runs = this.runs;
-    let lo = 0;
-    let hi = this.ownRuns - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const at = mid * RUN_FLOATS;
-      if (key < runs[at]) hi = mid - 1;
-      else if (key > runs[at + 1]) lo = mid + 1;
-      else return mid;
-    }
-    return -1;
+    return intervalHolding(this.runs, this.ownRuns, RUN_FLOATS, key);
   }
 
   /** Records an example of a duplicate found by add (the caller has the value text). */
@@ -470,16 +477,7 @@ export class UniqueTracker {
   }
 
   private inUnion(key: number): boolean {
-    const union = this.union;
-    let lo = 0;
-    let hi = this.unionCount - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (key < union[mid * 2]) hi = mid - 1;
-      else if (key > union[mid * 2 + 1]) lo = mid + 1;
-      else return true;
-    }
-    return false;
+    return intervalHolding(this.union, this.unionCount, 2, key) >= 0;
   }
 
   /** A key of the table that some part's runs hold too is a duplicate across parts. */
