@@ -41,6 +41,16 @@ describe('DataValidate, run as the agent runs it', function () {
     return JSON.parse(fs.readFileSync(r.outputs.reportPath, 'utf8'));
   }
   const failedIds = (rep: Report) => rep.checks.filter((c) => !c.success).map((c) => c.id).sort();
+  /** A large file read by two worker threads, with one age under its minimum and one id repeated across the parts. */
+  function assertSplitRun(r: AgentRun, rowCount: number, youngRow: number, repeatRow: number): void {
+    assert.match(r.visibleLog, /with 2 worker threads/);
+    const rep = report(r);
+    assert.strictEqual(rep.rowCount, rowCount);
+    assert.deepStrictEqual(failedIds(rep), ['column.age.min', 'column.id.unique', 'dataset.primaryKey']);
+    const rowsOf = (id: string) => rep.checks.find((c) => c.id === id)?.examples.map((e) => e.row);
+    assert.deepStrictEqual(rowsOf('column.age.min'), [youngRow]);
+    assert.deepStrictEqual(rowsOf('column.id.unique'), [repeatRow]);
+  }
 
   it('passes valid data, publishes the checks as test results and writes the reports', async () => {
     const r = await run({ dataPath: 'good.csv', schema });
@@ -101,13 +111,7 @@ describe('DataValidate, run as the agent runs it', function () {
     assert.ok(fs.statSync(path.join(dir, 'large.csv')).size > 8 * 1024 * 1024, 'the file is large enough to be split');
     write(dir, 'large-schema.yml', fs.readFileSync(schema, 'utf8').replace('max: 100000 }', 'max: 200000 }'));
     const r = await run({ dataPath: 'large.csv', schema: 'large-schema.yml' });
-    assert.match(r.visibleLog, /with 2 worker threads/);
-    const rep = report(r);
-    assert.strictEqual(rep.rowCount, 130_000);
-    assert.deepStrictEqual(failedIds(rep), ['column.age.min', 'column.id.unique', 'dataset.primaryKey']);
-    const rowsOf = (id: string) => rep.checks.find((c) => c.id === id)?.examples.map((e) => e.row);
-    assert.deepStrictEqual(rowsOf('column.age.min'), [100_000]);
-    assert.deepStrictEqual(rowsOf('column.id.unique'), [120_001]);
+    assertSplitRun(r, 130_000, 100_000, 120_001);
     // Files are named as the pipeline names them, relative to the working directory.
     const summary = fs.readFileSync(path.join(path.dirname(r.outputs.reportPath), 'datavalidate-report.md'), 'utf8');
     assert.match(summary, /large\.csv \(csv\).* against large-schema\.yml/);
@@ -123,13 +127,7 @@ describe('DataValidate, run as the agent runs it', function () {
     assert.ok(fs.statSync(path.join(dir, 'large.parquet')).size > 8 * 1024 * 1024, 'the file is large enough to be split');
     write(dir, 'large-pq-schema.yml', fs.readFileSync(schema, 'utf8').replace('max: 100000 }', 'max: 1000000 }'));
     const r = await run({ dataPath: 'large.parquet', schema: 'large-pq-schema.yml' });
-    assert.match(r.visibleLog, /with 2 worker threads/);
-    const rep = report(r);
-    assert.strictEqual(rep.rowCount, 700_000);
-    assert.deepStrictEqual(failedIds(rep), ['column.age.min', 'column.id.unique', 'dataset.primaryKey']);
-    const rowsOf = (id: string) => rep.checks.find((c) => c.id === id)?.examples.map((e) => e.row);
-    assert.deepStrictEqual(rowsOf('column.age.min'), [600_000]);
-    assert.deepStrictEqual(rowsOf('column.id.unique'), [640_001]);
+    assertSplitRun(r, 700_000, 600_000, 640_001);
   });
 
   it('reports malformed rows with their location instead of crashing', async () => {
