@@ -15,7 +15,7 @@ import type { Log } from '../log';
 import { collisionProbabilityNote, evidenceByProfile, keyIsUniqueColumn, type ColumnEvidence, mergeParts, showValue, type MergedColumn, type MergedResult, type PartResult, type Tally } from './checks';
 import { BINNING_RULE, columnDrift } from './drift';
 import { formatAge, formatInstant } from './durations';
-import { mergeColumnProfileList } from './profile';
+import { CategorySums, mergeColumnProfileList } from './profile';
 import { splitIntoRanges, splitParquet, type ReaderOptions } from './readers';
 import { columnKind } from './schema';
 import { detectFormat, type DataFormat, type DataSource } from './sources';
@@ -83,7 +83,21 @@ export async function validateData(o: ValidateOptions): Promise<{ report: Valida
 }
 
 async function validateWith(o: ValidateOptions, schema: DataSchema, pool: WorkerPool, started: number, now: () => Date): Promise<{ report: ValidationReport; profile: DatasetProfile }> {
-  const scan = await scanDataset(o.sources, o.format, o, schema, false, pool);
+  // The reference is planned once the data's parts are queued, and its parts queue behind them: a worker done with
+  // the data goes on to the reference while this thread merges the data's parts.
+  const given = o.reference;
+  let dataQueued!: () => void;
+  const queued = new Promise<void>((resolve) => (dataQueued = resolve));
+  const dataScan = scanDataset(o.sources, o.format, o, schema, false, pool, { onQueued: dataQueued });
+  let referenceScan: Promise<Scan> | undefined;
+  if (given?.kind === 'data') {
+    // Only the columns drift compares are profiled; the others are only named.
+    const readColumns = schema.columns.filter(comparedForDrift).map((rule) => rule.name);
+    referenceScan = queued.then(() => scanDataset(given.sources, given.format, o, profilingSchema(schema), false, pool, { readColumns, after: dataScan }));
+    // Reported after the data's own errors, when it is awaited; a failed data scan leaves it unawaited.
+    referenceScan.catch(() => undefined);
+  }
+  const scan = await dataScan;
   const checks = datasetChecks(scan.merged, schema, now());
   for (const rule of schema.columns) {
     const column = scan.merged.columnResults.find((c) => c.name === rule.name);
@@ -92,14 +106,11 @@ async function validateWith(o: ValidateOptions, schema: DataSchema, pool: Worker
   const profile = datasetProfile(scan.merged, scan.label, now());
 
   let drift: ValidationReport['drift'];
-  const given = o.reference;
   if (given) {
     let reference: { profile: DatasetProfile; label: string };
     if (given.kind === 'profile') reference = { profile: given.profile, label: given.file };
     else {
-      // Only the columns drift compares are profiled; the others are only named.
-      const readColumns = schema.columns.filter(comparedForDrift).map((rule) => rule.name);
-      const ref = await scanDataset(given.sources, given.format, o, profilingSchema(schema), false, pool, readColumns);
+      const ref = await referenceScan!;
       reference = { profile: datasetProfile(ref.merged, ref.label, now()), label: ref.label };
     }
     const compared = compareDrift(reference.profile, profile, schema, o.driftThresholds ?? {});
@@ -163,6 +174,16 @@ interface Scan {
   formats: string;
 }
 
+/** How a scan fits with another one that shares its workers (the data's and the reference's). */
+interface ScanSequence {
+  /** The only columns to read (see PartTask.readColumns). */
+  readColumns?: string[];
+  /** Called once the scan's parts are queued for the workers (or, read in this thread, once they are read). */
+  onQueued?: () => void;
+  /** A scan to let finish first when this one is read in this thread; its failure fails this one. */
+  after?: Promise<unknown>;
+}
+
 async function scanDataset(
   sources: DataSource[],
   requestedFormat: 'auto' | DataFormat,
@@ -170,7 +191,7 @@ async function scanDataset(
   schema: DataSchema | undefined,
   sniffUniqueness: boolean,
   pool: WorkerPool,
-  readColumns?: string[],
+  sequence: ScanSequence = {},
 ): Promise<Scan> {
   if (sources.length === 0) throw new UserError('There is no data to validate: no files were found.');
   const started = Date.now();
@@ -178,7 +199,7 @@ async function scanDataset(
   const formats = await Promise.all(sources.map((source) => detectFormat(source, requestedFormat)));
   const { onMalformed: _ignored, ...given } = o.reader as ReaderOptions;
   const reader = { ...given, batchSize: given.batchSize ?? ENGINE_BATCH_SIZE };
-  const common = { reader, schema, sniffUniqueness, readColumns, uniqueMemoryCap: o.uniqueMemoryCap, ...(o.spillDir !== undefined && { spillDir: o.spillDir }) };
+  const common = { reader, schema, sniffUniqueness, readColumns: sequence.readColumns, uniqueMemoryCap: o.uniqueMemoryCap, ...(o.spillDir !== undefined && { spillDir: o.spillDir }) };
 
   const tasks: Task[] = [];
   // Threads that will be needed start now, while the files are split.
@@ -211,10 +232,24 @@ async function scanDataset(
 
   const useWorkers = workers > 1 && tasks.filter((t) => t.source.localPath !== undefined).length > 1;
   const head = headOf(tasks, schema);
-  const parts = useWorkers ? await runInWorkers(tasks, workers, pool, o, head) : await runInProcess(tasks, o.signal, head);
+  let parts: PartResult[];
+  let queuedFor = 0;
+  const early = new EarlyCategorySums();
+  if (useWorkers) {
+    const run = runInWorkers(tasks, workers, pool, o, head, (part) => early.add(part));
+    sequence.onQueued?.();
+    ({ parts, queuedFor } = await run);
+  } else {
+    // In this thread once the scan before it is done (not at all when that one failed): one dataset's batches in
+    // memory at a time.
+    if (sequence.after) await sequence.after;
+    parts = await runInProcess(tasks, o.signal, head);
+    sequence.onQueued?.();
+  }
   checkSameColumns(parts);
-  const merged = mergeParts(parts, mergeColumnProfileList, { uniqueMemoryCap: o.uniqueMemoryCap, spillDir: o.spillDir });
-  const seconds = (Date.now() - started) / 1000;
+  const merged = mergeParts(parts, (profiles) => early.profileOf(profiles) ?? mergeColumnProfileList(profiles), { uniqueMemoryCap: o.uniqueMemoryCap, spillDir: o.spillDir });
+  // The time its parts waited behind another dataset's is not this dataset's.
+  const seconds = (Date.now() - started - queuedFor) / 1000;
   const megabytes = merged.bytes / 1e6;
   o.log.info(
     `Read ${merged.rowCount} rows (${megabytes.toFixed(1)} MB) of ${labelOf(sources)} in ${seconds.toFixed(1)} s` +
@@ -312,17 +347,58 @@ async function runInProcess(tasks: Task[], signal?: AbortSignal, head?: Task): P
 }
 
 /**
+ * The categories of the parts of a dataset, summed in this thread as the workers post the parts, while it would
+ * otherwise wait: the parts of a Parquet file are many, and each carries up to the category cap of each text column.
+ */
+class EarlyCategorySums {
+  private readonly byProfile = new Map<ColumnProfile, CategorySums>();
+  private readonly byColumn: CategorySums[] = [];
+  /** Set when a part could not be summed (columns that do not match): the merge then sums every part itself. */
+  private failed = false;
+
+  add(part: PartResult): void {
+    try {
+      part.columnStates.forEach((state, c) => {
+        if (state.profile?.kind !== 'categorical') return;
+        const sums = (this.byColumn[c] ??= new CategorySums());
+        sums.add(state.profile);
+        this.byProfile.set(state.profile, sums);
+      });
+    } catch {
+      this.failed = true;
+    }
+  }
+
+  /** The merged profile when these are the profiles of one column summed here; otherwise undefined. */
+  profileOf(profiles: ColumnProfile[]): ColumnProfile | undefined {
+    return profiles.length > 1 && !this.failed ? this.byProfile.get(profiles[0])?.profileOf(profiles) : undefined;
+  }
+}
+
+/** A part to check on a worker thread; it settles its own promise and never throws. */
+interface Job {
+  run(worker: Worker): Promise<void>;
+  /** The pool closed before the job's turn came. */
+  cancel(): void;
+}
+
+/**
  * Worker threads, started when first needed and kept for the scans that follow (the reference after the data), so
- * each thread starts once. close() ends them.
+ * each thread starts once, and the queue of parts they check: each worker takes the next part when it is done with
+ * one, whichever scan queued it. close() ends them.
  */
 class WorkerPool {
   private readonly workers: Worker[] = [];
+  private readonly queue: Job[] = [];
+  /** Workers taking parts from the queue. */
+  private readonly taking = new Set<Worker>();
+  private closed = false;
 
   constructor(private readonly script = path.join(__dirname, 'worker.js')) {}
 
   /** n workers, the missing ones started now. */
   take(n: number): Worker[] {
-    while (this.workers.length < n) {
+    while (!this.closed && this.workers.length < n) {
       const worker = new Worker(this.script, { workerData: { dataValidateWorker: true }, resourceLimits: WORKER_HEAP_LIMITS });
       // A worker that fails while idle (it may start before there is a part for it) is replaced when next needed;
       // one that fails on a part is reported by that part.
@@ -330,6 +406,27 @@ class WorkerPool {
       this.workers.push(worker);
     }
     return this.workers.slice(0, n);
+  }
+
+  /** Queues jobs behind those queued before, for the first n workers to take in turn. */
+  submit(jobs: Job[], n: number): void {
+    if (this.closed) {
+      for (const job of jobs) job.cancel();
+      return;
+    }
+    this.queue.push(...jobs);
+    for (const worker of this.take(n)) if (!this.taking.has(worker)) void this.takeJobs(worker);
+  }
+
+  private async takeJobs(worker: Worker): Promise<void> {
+    this.taking.add(worker);
+    try {
+      while (this.queue.length > 0 && this.workers.includes(worker)) await this.queue.shift()!.run(worker);
+    } finally {
+      this.taking.delete(worker);
+    }
+    // Discarded with jobs left and no worker taking them: the next worker takes over.
+    if (this.queue.length > 0 && this.taking.size === 0 && !this.closed) this.submit([], 1);
   }
 
   /** A worker that failed or was interrupted mid-part is not reused. */
@@ -340,17 +437,28 @@ class WorkerPool {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.cancel();
     const all = this.workers.splice(0);
     await Promise.all(all.map((worker) => worker.terminate()));
   }
 }
 
-/** Local parts go to the pool of worker threads; parts of other sources (blobs) are read in this thread meanwhile. */
-async function runInWorkers(tasks: Task[], workers: number, pool: WorkerPool, o: Pick<ValidateOptions, 'signal' | 'log'>, head?: Task): Promise<PartResult[]> {
+/**
+ * Local parts go to the pool of worker threads, queued behind any other scan's; parts of other sources (blobs) are
+ * read in this thread meanwhile. queuedFor: how long the first part waited for a worker after being queued.
+ */
+async function runInWorkers(
+  tasks: Task[],
+  workers: number,
+  pool: WorkerPool,
+  o: Pick<ValidateOptions, 'signal' | 'log'>,
+  head?: Task,
+  onPart?: (part: PartResult) => void,
+): Promise<{ parts: PartResult[]; queuedFor: number }> {
   const results: PartResult[] = new Array(tasks.length);
   const local = tasks.map((t, i) => ({ ...t, index: i })).filter((t) => t.source.localPath !== undefined);
   const remote = tasks.map((t, i) => ({ ...t, index: i })).filter((t) => t.source.localPath === undefined);
-  let next = 0;
   let abort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     abort = () => reject(o.signal?.reason ?? new Error('The validation was canceled.'));
@@ -359,7 +467,9 @@ async function runInWorkers(tasks: Task[], workers: number, pool: WorkerPool, o:
     if (o.signal?.aborted) abort();
   });
   aborted.catch(() => undefined);
+  /** Workers on one of this scan's parts. */
   const busy = new Set<Worker>();
+  let failed = false;
   const runOne = (worker: Worker, task: PartTask) =>
     new Promise<PartResult>((resolve, reject) => {
       const onMessage = (reply: WorkerReply) => {
@@ -376,39 +486,61 @@ async function runInWorkers(tasks: Task[], workers: number, pool: WorkerPool, o:
         reject(new Error(`A DataValidate worker thread stopped (exit code ${code}) before finishing ${task.source.name}.`));
       };
       const cleanup = () => {
-        busy.delete(worker);
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
       };
-      busy.add(worker);
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
       worker.postMessage({ task } satisfies WorkerRequest);
     });
   const grids = new GridsForParts(head, o.signal);
-  const lane = async (worker: Worker) => {
-    while (next < local.length) {
-      const item = local[next++];
-      try {
-        results[item.index] = await runOne(worker, await grids.taskFor(item.index, item, (head) => runOne(worker, head.task)));
-      } catch (e) {
-        pool.discard(worker);
-        throw e;
-      }
-    }
-  };
+  const queuedAt = Date.now();
+  let firstStarted: number | undefined;
+  const jobs: Job[] = [];
+  const done = local.map(
+    (item) =>
+      new Promise<void>((resolve, reject) => {
+        jobs.push({
+          run: async (worker) => {
+            // After a failure or a cancel, the parts still queued are passed over.
+            if (failed || o.signal?.aborted) return resolve();
+            firstStarted ??= Date.now();
+            busy.add(worker);
+            try {
+              const part = await runOne(worker, await grids.taskFor(item.index, item, (head) => runOne(worker, head.task)));
+              results[item.index] = part;
+              // After the worker's next part is posted (which the resolve leads to, in microtasks).
+              if (onPart) setImmediate(() => onPart(part));
+              resolve();
+            } catch (e) {
+              failed = true;
+              pool.discard(worker);
+              reject(e);
+            } finally {
+              busy.delete(worker);
+            }
+          },
+          cancel: () => reject(new Error('The worker threads were closed before every part was checked.')),
+        });
+      }),
+  );
+  pool.submit(jobs, Math.min(workers, local.length));
   try {
-    const lanes = pool.take(Math.min(workers, local.length)).map(lane);
     const inThisThread = (async () => {
       for (const item of remote) results[item.index] = await checkPart(await grids.taskFor(item.index, item), item.source, o.signal);
     })();
-    await Promise.race([Promise.all([...lanes, inThisThread]), aborted]);
-    return results;
+    await Promise.race([Promise.all([...done, inThisThread]), aborted]);
+    // The onPart calls of the last parts are due: they run before this.
+    await new Promise((resolve) => setImmediate(resolve));
+    return { parts: results, queuedFor: Math.max(0, (firstStarted ?? queuedAt) - queuedAt) };
+  } catch (e) {
+    failed = true;
+    throw e;
   } finally {
     if (abort) o.signal?.removeEventListener('abort', abort);
-    // A worker still checking a part (after a cancel or another lane's failure) is stopped, not reused.
+    // A worker still checking a part of this scan (after a cancel or another part's failure) is stopped, not reused.
     for (const worker of [...busy]) pool.discard(worker);
   }
 }

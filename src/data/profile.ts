@@ -372,31 +372,59 @@ export function mergeColumnProfileList(profiles: ColumnProfile[]): ColumnProfile
   const first = profiles[0];
   for (const p of profiles) if (p.kind !== first.kind) throw new Error(`cannot merge a ${first.kind} and a ${p.kind} profile of column ${first.name}`);
   if (first.kind !== 'categorical') return profiles.reduce((a, b) => mergeColumnProfiles(a, b));
-  let count = 0;
-  let nulls = 0;
-  let otherCount = 0;
-  let cap = Infinity;
-  const sums = new Map<string, number>();
-  for (const p of profiles) {
-    count += p.count;
-    nulls += p.nulls;
-    otherCount += p.otherCount ?? 0;
-    cap = Math.min(cap, p.categoryCap ?? DEFAULT_CATEGORY_CAP);
-    for (const [k, v] of Object.entries(p.categories ?? {})) sums.set(k, (sums.get(k) ?? 0) + v);
+  const sums = new CategorySums();
+  for (const p of profiles) sums.add(p);
+  return sums.profileOf(profiles)!;
+}
+
+/**
+ * The categorical profiles of parts of one column, summed as they come (in any order): the parts of a dataset can
+ * be summed while others are still being read, leaving only the cut to the cap for the end. Sums of counts are
+ * exact, so the order does not change the result.
+ */
+export class CategorySums {
+  private readonly added: ColumnProfile[] = [];
+  private readonly seen = new Set<ColumnProfile>();
+  private readonly sums = new Map<string, number>();
+  private count = 0;
+  private nulls = 0;
+  private otherCount = 0;
+  private cap = Infinity;
+
+  add(p: ColumnProfile): void {
+    if (p.kind !== 'categorical') throw new Error(`cannot sum the categories of a ${p.kind} profile of column ${p.name}`);
+    if (this.added.length > 0 && p.name !== this.added[0].name) throw new Error(`cannot sum column ${p.name} with column ${this.added[0].name}`);
+    if (this.seen.has(p)) throw new Error(`profile of column ${p.name} added twice`);
+    this.count += p.count;
+    this.nulls += p.nulls;
+    this.otherCount += p.otherCount ?? 0;
+    this.cap = Math.min(this.cap, p.categoryCap ?? DEFAULT_CATEGORY_CAP);
+    const sums = this.sums;
+    const categories = p.categories ?? {};
+    for (const k of Object.keys(categories)) sums.set(k, (sums.get(k) ?? 0) + categories[k]);
+    this.added.push(p);
+    this.seen.add(p);
   }
-  let kept = sums;
-  if (sums.size > cap) {
-    const ranked = [...sums.entries()];
-    firstInOrder(ranked, cap, byCountThenValue);
-    kept = new Map(ranked.slice(0, cap));
-    for (let i = cap; i < ranked.length; i++) otherCount += ranked[i][1];
+
+  /** The merged profile when `profiles` are the ones added, in any order; otherwise undefined. */
+  profileOf(profiles: ColumnProfile[]): ColumnProfile | undefined {
+    if (profiles.length !== this.added.length || profiles.some((p) => !this.seen.has(p))) return undefined;
+    let otherCount = this.otherCount;
+    let kept = this.sums;
+    const cap = this.cap;
+    if (kept.size > cap) {
+      const ranked = [...kept.entries()];
+      firstInOrder(ranked, cap, byCountThenValue);
+      kept = new Map(ranked.slice(0, cap));
+      for (let i = cap; i < ranked.length; i++) otherCount += ranked[i][1];
+    }
+    let hll: HyperLogLog | undefined;
+    if (otherCount > 0) {
+      hll = hllOf(this.added[0]);
+      for (const p of this.added.slice(1)) hll.merge(hllOf(p));
+    }
+    return categoricalProfile(this.added[0].name, this.count, this.nulls, kept, otherCount, cap, hll);
   }
-  let hll: HyperLogLog | undefined;
-  if (otherCount > 0) {
-    hll = hllOf(first);
-    for (const p of profiles.slice(1)) hll.merge(hllOf(p));
-  }
-  return categoricalProfile(first.name, count, nulls, kept, otherCount, cap, hll);
 }
 
 export function mergeColumnProfiles(a: ColumnProfile, b: ColumnProfile): ColumnProfile {

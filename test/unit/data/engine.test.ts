@@ -210,10 +210,40 @@ columns:
         }),
       );
     const one = await run(1);
-    const two = await run(2);
+    // The module itself, whose export the engine calls (the namespace import is read-only).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const merges = sinon.spy(require('../../../src/data/profile') as typeof import('../../../src/data/profile'), 'mergeColumnProfileList');
+    let two: typeof one;
+    try {
+      two = await run(2);
+    } finally {
+      merges.restore();
+    }
+    // The parts' categories were summed as the workers posted them: the merge at the end had none left to sum.
+    assert.ok(merges.called);
+    assert.ok(merges.getCalls().every((call) => call.args[0][0].kind === 'numeric'));
     assert.strictEqual(one.report.drift!.detected, true);
     assert.deepStrictEqual(two.report.drift, one.report.drift);
     assert.deepStrictEqual(two.report.checks, one.report.checks);
+  });
+
+  it('reports what is wrong with a reference read in worker threads behind the data', async () => {
+    const rows = (n: number) => ['x', ...Array.from({ length: n }, (_, i) => String(i % 50))].join('\n');
+    const schema = 'version: 1\ncolumns:\n  - { name: x, type: number }\n';
+    const data = [file('a.csv', rows(3000)), file('b.csv', rows(3000))];
+    const brokenReference = { kind: 'data' as const, sources: [file('r1.parquet', 'PAR1 not a footer PAR1'), file('r2.parquet', 'PAR1 nor this PAR1')], format: 'auto' as const };
+    await assert.rejects(validateData(options(data, schema, { workers: 2, splitMinBytes: 1, reference: brokenReference })), (e: Error) => {
+      assert.match(e.message, /r1\.parquet/);
+      return true;
+    });
+    // When the data fails too, its error is the one reported, and the reference's parts, queued or not, end quietly.
+    const ragged = [file('c.csv', rows(3000)), file('d.csv', rows(3000).replace(/^x/, 'y'))];
+    await assert.rejects(validateData(options(ragged, schema, { workers: 2, splitMinBytes: 1, reference: brokenReference })), /d\.csv has the columns y/);
+    // And a reference that reads well after it still does, on the same threads.
+    const reference = { kind: 'data' as const, sources: [file('r3.csv', rows(4000)), file('r4.csv', rows(4000))], format: 'auto' as const };
+    const { report } = await validateData(options(data, schema, { workers: 2, splitMinBytes: 1, reference }));
+    assert.strictEqual(report.drift!.results[0].drifted, false);
+    assert.strictEqual(report.drift!.reference, 'r3.csv, r4.csv');
   });
 
   it('sketches a column of many distinct values the same way whether the data is read in one part or several', async () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { columnDrift } from '../../../src/data/drift';
-import { ColumnAccumulator, firstInOrder, mergeColumnProfileList, mergeColumnProfiles, parseProfile, serializeProfile } from '../../../src/data/profile';
+import { CategorySums, ColumnAccumulator, firstInOrder, mergeColumnProfileList, mergeColumnProfiles, parseProfile, serializeProfile } from '../../../src/data/profile';
 import { UserError } from '../../../src/errors';
 import type { ColumnProfile, DatasetProfile, DriftMetric } from '../../../src/data/types';
 import { decode, numericProfile, readFixture, shuffle } from './drift-helpers';
@@ -129,6 +129,15 @@ describe('merging profiles', () => {
     assert.equal(merged.categoryCap, 3);
     // Two parts merged as a list or as a pair give the same profile.
     assert.deepEqual(mergeColumnProfileList(parts.slice(0, 2)), mergeColumnProfiles(parts[0], parts[1]));
+
+    // Summed as they come, in another order, the parts give the same profile, and only for those very parts.
+    const sums = new CategorySums();
+    for (const p of [parts[2], parts[0], parts[1]]) sums.add(p);
+    assert.deepStrictEqual(sums.profileOf(parts), merged);
+    assert.strictEqual(sums.profileOf(parts.slice(0, 2)), undefined);
+    assert.strictEqual(sums.profileOf([parts[0], parts[1], { ...parts[2] }]), undefined);
+    assert.throws(() => sums.add(parts[0]), /added twice/);
+    assert.deepStrictEqual(sums.profileOf(parts), merged);
   });
 
   const cases = ['normal-shift', 'lognormal-shift', 'integers-ties', 'datetime-shift', 'poisson-ties'];
