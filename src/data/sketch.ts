@@ -193,9 +193,101 @@ class Buckets {
   }
 }
 
+// ---------------------------------------------------------------- bucket keys
+
+/** Leading mantissa bits that, with the exponent, pick a cell of the key table: 1/256 of an octave. */
+const CELL_BITS = 8;
+/** Index of a double's high 32-bit word in its two words: 1 on little-endian machines. */
+const HIGH_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+const keyScratch = new Float64Array(1);
+const keyScratchWords = new Uint32Array(keyScratch.buffer);
+const keyScratchBits = new BigUint64Array(keyScratch.buffer);
+
+/**
+ * The bucket key ceil(log(d) / log(gamma)) of a distance d > 0, found without a logarithm (about half the cost of
+ * Math.log): a double's exponent and first CELL_BITS mantissa bits pick a cell, narrower than a bucket, that holds
+ * the key of its lowest value; one comparison with the lowest value of the next key settles the key. A cell's
+ * lowest value and a key's lowest value are found with Math.log itself, so the keys are the ones Math.log gives.
+ * Cells are filled one exponent at a time as values reach it. Subnormal and infinite distances take Math.log.
+ */
+class BucketKeys {
+  /** Added to keys in the tables: above the largest |key| of a double. */
+  private readonly base: number;
+  /** key + base of the lowest value of each cell; 0 until its exponent is filled. */
+  private readonly cells = new Int32Array(1 << (11 + CELL_BITS));
+  /** The lowest value of each key (index key + base); 0 until needed. */
+  private readonly lowest: Float64Array;
+
+  constructor(private readonly multiplier: number) {
+    this.base = Math.ceil(Math.log(Number.MAX_VALUE) * multiplier) + 8;
+    this.lowest = new Float64Array(2 * this.base);
+  }
+
+  /** Whether a bucket is wider than a cell, so that a cell holds at most one bucket boundary. */
+  static fits(gamma: number): boolean {
+    return gamma > 1 + 2 / (1 << CELL_BITS);
+  }
+
+  key(d: number): number {
+    keyScratch[0] = d;
+    const high = keyScratchWords[HIGH_WORD];
+    const exponent = high >>> 20;
+    if (exponent === 0 || exponent >= 2047) return this.exact(d);
+    const cell = high >>> (20 - CELL_BITS);
+    let k = this.cells[cell];
+    if (k === 0) k = this.fill(exponent, cell);
+    return d >= this.lowest[k + 1] ? k + 1 - this.base : k - this.base;
+  }
+
+  exact(d: number): number {
+    return Math.ceil(Math.log(d) * this.multiplier);
+  }
+
+  /** Fills the cells of an exponent (positive doubles 2^(exponent - 1023) up to the next power of two); cell's entry. */
+  private fill(exponent: number, cell: number): number {
+    for (let j = 0; j < 1 << CELL_BITS; j++) {
+      keyScratchWords[HIGH_WORD] = (exponent << 20) | (j << (20 - CELL_BITS));
+      keyScratchWords[1 - HIGH_WORD] = 0;
+      const k = this.exact(keyScratch[0]);
+      this.cells[(exponent << CELL_BITS) | j] = k + this.base;
+      this.lowestOf(k + 1);
+    }
+    return this.cells[cell];
+  }
+
+  /** The smallest double whose key is at least k: near gamma^(k - 1), then moved a few units in the last place. */
+  private lowestOf(k: number): void {
+    if (this.lowest[k + this.base] !== 0) return;
+    let x = Math.exp((k - 1) / this.multiplier);
+    if (this.exact(x) >= k) {
+      for (let below = step(x, -1); below > 0 && this.exact(below) >= k; below = step(x, -1)) x = below;
+    } else {
+      while (this.exact(x) < k) x = step(x, 1);
+    }
+    this.lowest[k + this.base] = x;
+  }
+}
+
+/** The next double above (+1) or below (-1) a positive one. */
+function step(x: number, direction: 1 | -1): number {
+  keyScratch[0] = x;
+  keyScratchBits[0] += direction === 1 ? 1n : -1n;
+  return keyScratch[0];
+}
+
+/** One table per accuracy and thread, made when first used. */
+const bucketKeys = new Map<number, BucketKeys | null>();
+
+function bucketKeysFor(gamma: number, multiplier: number): BucketKeys | undefined {
+  let keys = bucketKeys.get(gamma);
+  if (keys === undefined) bucketKeys.set(gamma, (keys = BucketKeys.fits(gamma) ? new BucketKeys(multiplier) : null));
+  return keys ?? undefined;
+}
+
 export class LogSketch {
   readonly gamma: number;
   private readonly multiplier: number;
+  private readonly keys: BucketKeys | undefined;
   positive = new Buckets();
   negative = new Buckets();
   zeroCount = 0;
@@ -208,6 +300,12 @@ export class LogSketch {
   ) {
     this.gamma = (1 + relativeAccuracy) / (1 - relativeAccuracy);
     this.multiplier = 1 / Math.log(this.gamma);
+    this.keys = bucketKeysFor(this.gamma, this.multiplier);
+  }
+
+  /** The bucket of a distance d > 0 to the anchor: ceil(log(d) / log(gamma)). */
+  private key(d: number): number {
+    return this.keys !== undefined ? this.keys.key(d) : Math.ceil(Math.log(d) * this.multiplier);
   }
 
   /**
@@ -239,16 +337,16 @@ export class LogSketch {
 
   add(x: number): void {
     const d = x - this.anchor;
-    if (d >= this.minOffset) this.positive.add(Math.ceil(Math.log(d) * this.multiplier), 1);
-    else if (d <= -this.minOffset) this.negative.add(Math.ceil(Math.log(-d) * this.multiplier), 1);
+    if (d >= this.minOffset) this.positive.add(this.key(d), 1);
+    else if (d <= -this.minOffset) this.negative.add(this.key(-d), 1);
     else this.zeroCount++;
     this.count++;
   }
 
   addWeighted(x: number, weight: number): void {
     const d = x - this.anchor;
-    if (d >= this.minOffset) this.positive.add(Math.ceil(Math.log(d) * this.multiplier), weight);
-    else if (d <= -this.minOffset) this.negative.add(Math.ceil(Math.log(-d) * this.multiplier), weight);
+    if (d >= this.minOffset) this.positive.add(this.key(d), weight);
+    else if (d <= -this.minOffset) this.negative.add(this.key(-d), weight);
     else this.zeroCount += weight;
     this.count += weight;
   }

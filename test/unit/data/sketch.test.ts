@@ -1,0 +1,53 @@
+import * as assert from 'assert';
+import { LogSketch, RELATIVE_ACCURACY } from '../../../src/data/sketch';
+
+/** The bucket a sketch anchored at 0 puts one positive value in. */
+function keyOf(d: number, relativeAccuracy = RELATIVE_ACCURACY): number {
+  const sketch = new LogSketch(0, Number.MIN_VALUE, relativeAccuracy);
+  sketch.add(d);
+  return sketch.serialize().positive.offset;
+}
+
+/** DDSketch's bucket of d by its definition. */
+function byLog(d: number, relativeAccuracy = RELATIVE_ACCURACY): number {
+  const gamma = (1 + relativeAccuracy) / (1 - relativeAccuracy);
+  return Math.ceil(Math.log(d) * (1 / Math.log(gamma)));
+}
+
+const bits = new Float64Array(1);
+const words = new BigUint64Array(bits.buffer);
+/** The double next to a positive one, below (-1) or above (+1). */
+function next(x: number, direction: 1 | -1): number {
+  bits[0] = x;
+  words[0] += BigInt(direction);
+  return bits[0];
+}
+
+describe('log sketch buckets', () => {
+  it('puts every value in the bucket ceil(log(d) / log(gamma)) says, over the whole range of doubles', () => {
+    let seed = 12345;
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const values: number[] = [Number.MIN_VALUE, 1e-310, 2 ** -1022, 1, 1.5, 2, Math.E, 1e300, Number.MAX_VALUE];
+    // Log-uniform over all normal doubles, and values near 1 and near typical column scales.
+    for (let i = 0; i < 30_000; i++) values.push(Math.exp((random() - 0.5) * 1400), 1 + random() * 1e-3, random() * 1e6);
+    for (const accuracy of [RELATIVE_ACCURACY, 0.05, 0.001]) {
+      for (const d of values) {
+        if (!(d > 0 && d < Infinity)) continue;
+        const expected = byLog(d, accuracy);
+        if (keyOf(d, accuracy) !== expected) assert.fail(`${d} at accuracy ${accuracy}: bucket ${keyOf(d, accuracy)}, not ${expected}`);
+      }
+    }
+  });
+
+  it('agrees at the edges of buckets: the lowest value of each bucket, and the double just below it', () => {
+    const gamma = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
+    for (let k = -2000; k <= 2000; k++) {
+      // The lowest value of bucket k, found by stepping from gamma^(k - 1).
+      let x = gamma ** (k - 1);
+      while (byLog(x) >= k) x = next(x, -1);
+      while (byLog(x) < k) x = next(x, 1);
+      // (=== because Math.ceil gives -0 for keys of 0; the bucket is the same.)
+      for (const d of [x, next(x, -1)]) assert.ok(keyOf(d) === byLog(d), `bucket ${k}, value ${d}: ${keyOf(d)}, not ${byLog(d)}`);
+    }
+  });
+});
