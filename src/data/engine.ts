@@ -182,7 +182,12 @@ interface ScanSequence {
   onQueued?: () => void;
   /** A scan to let finish first when this one is read in this thread; its failure fails this one. */
   after?: Promise<unknown>;
+  /** Split CSV files exactly, rather than at once and confirmed meanwhile (see SplitOptions.speculate). */
+  exactSplits?: boolean;
 }
+
+/** Why a scan stops when a split of a CSV file turns out to lie inside a quoted field. */
+const MISSPLIT = new Error('A CSV file was split inside a quoted field.');
 
 async function scanDataset(
   sources: DataSource[],
@@ -202,6 +207,9 @@ async function scanDataset(
   const common = { reader, schema, sniffUniqueness, readColumns: sequence.readColumns, uniqueMemoryCap: o.uniqueMemoryCap, ...(o.spillDir !== undefined && { spillDir: o.spillDir }) };
 
   const tasks: Task[] = [];
+  // Splits of CSV files at line breaks yet to be confirmed as record boundaries (see splitIntoRanges).
+  const confirmations: Array<Promise<boolean>> = [];
+  const stopConfirming = new AbortController();
   // Threads that will be needed start now, while the files are split.
   const large = (s: DataSource) => s.localPath !== undefined && (s.size ?? 0) >= (o.splitMinBytes ?? SPLIT_MIN_BYTES);
   if (workers > 1 && sources.some(large)) pool.take(workers);
@@ -221,7 +229,8 @@ async function scanDataset(
       tasks.push({ task: base, source });
       continue;
     }
-    const split = await splitIntoRanges(source, workers, { ...reader, format });
+    const split = await splitIntoRanges(source, workers, { ...reader, format }, { speculate: !sequence.exactSplits, signal: stopConfirming.signal });
+    if (split.confirmed) confirmations.push(split.confirmed);
     if (!split.header || split.ranges.length <= 1) {
       tasks.push({ task: base, source });
       continue;
@@ -235,16 +244,38 @@ async function scanDataset(
   let parts: PartResult[];
   let queuedFor = 0;
   const early = new EarlyCategorySums();
-  if (useWorkers) {
-    const run = runInWorkers(tasks, workers, pool, o, head, (part) => early.add(part));
-    sequence.onQueued?.();
-    ({ parts, queuedFor } = await run);
-  } else {
-    // In this thread once the scan before it is done (not at all when that one failed): one dataset's batches in
-    // memory at a time.
-    if (sequence.after) await sequence.after;
-    parts = await runInProcess(tasks, o.signal, head);
-    sequence.onQueued?.();
+  // The parts are read while the splits are confirmed; a split found inside a quoted field stops them.
+  const reading = new AbortController();
+  const stopReading = () => reading.abort(o.signal?.reason);
+  o.signal?.addEventListener('abort', stopReading, { once: true });
+  if (o.signal?.aborted) stopReading();
+  const confirmed = Promise.all(confirmations).then((all) => all.every(Boolean));
+  void confirmed.then(
+    (ok) => ok || reading.abort(MISSPLIT),
+    (e: unknown) => reading.abort(e),
+  );
+  try {
+    const ro = { ...o, signal: reading.signal };
+    if (useWorkers) {
+      const run = runInWorkers(tasks, workers, pool, ro, head, (part) => early.add(part));
+      sequence.onQueued?.();
+      ({ parts, queuedFor } = await run);
+    } else {
+      // In this thread once the scan before it is done (not at all when that one failed): one dataset's batches in
+      // memory at a time.
+      if (sequence.after) await sequence.after;
+      parts = await runInProcess(tasks, reading.signal, head);
+      sequence.onQueued?.();
+    }
+    if (!(await confirmed)) throw MISSPLIT;
+  } catch (e) {
+    // A failure caused by a wrong split (or one that comes with it) is read again with splits made exactly.
+    if (o.signal?.aborted || confirmations.length === 0 || (e !== MISSPLIT && (await confirmed.catch(() => true)))) throw e;
+    o.log.info(`A line break in a quoted field of ${labelOf(sources)} was taken for the end of a record when the file was split; reading it again, split exactly.`);
+    return scanDataset(sources, requestedFormat, o, schema, sniffUniqueness, pool, { ...sequence, onQueued: undefined, exactSplits: true });
+  } finally {
+    o.signal?.removeEventListener('abort', stopReading);
+    stopConfirming.abort();
   }
   checkSameColumns(parts);
   const merged = mergeParts(parts, (profiles) => early.profileOf(profiles) ?? mergeColumnProfileList(profiles), { uniqueMemoryCap: o.uniqueMemoryCap, spillDir: o.spillDir });

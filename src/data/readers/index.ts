@@ -2,6 +2,7 @@
  * Opening a data source as a table of row batches, whatever its format, and splitting a local text file into
  * byte ranges that workers can read in parallel.
  */
+import * as fs from 'fs';
 import { DataFormatError, TableReader } from '../types';
 import type { DataSource } from '../sources';
 import { openCsv, readCsvHeader } from './csv';
@@ -94,7 +95,8 @@ export async function splitIntoRanges(
   source: DataSource,
   parts: number,
   options: ReaderOptions,
-): Promise<{ header?: string[]; ranges: Array<{ start: number; end: number }> }> {
+  how: SplitOptions = {},
+): Promise<{ header?: string[]; ranges: Array<{ start: number; end: number }>; confirmed?: Promise<boolean> }> {
   const size = source.size;
   const text = options.format === 'csv' || options.format === 'tsv' || options.format === 'jsonl';
   if (!text || source.localPath === undefined || size === undefined || options.encoding === 'utf16le') {
@@ -112,22 +114,74 @@ export async function splitIntoRanges(
     dataStart = h.dataStart;
   }
   if (parts <= 1 || size - dataStart < 2) return { header, ranges: [{ start: dataStart, end: size }] };
-  const bounds = await recordBoundaries(source, dataStart, size, parts, options.format !== 'jsonl');
-  const ranges: Array<{ start: number; end: number }> = [];
-  let start = dataStart;
-  for (const b of [...bounds, size]) {
-    if (b > start) ranges.push({ start, end: b });
-    start = Math.max(start, b);
-  }
-  if (ranges.length === 0) ranges.push({ start: dataStart, end: size });
-  return { header, ranges };
+  const rangesOf = (bounds: number[]) => {
+    const ranges: Array<{ start: number; end: number }> = [];
+    let start = dataStart;
+    for (const b of [...bounds, size]) {
+      if (b > start) ranges.push({ start, end: b });
+      start = Math.max(start, b);
+    }
+    if (ranges.length === 0) ranges.push({ start: dataStart, end: size });
+    return ranges;
+  };
+  const quotes = options.format !== 'jsonl';
+  if (quotes && !how.speculate) return { header, ranges: rangesOf(await recordBoundaries(source, dataStart, size, parts, true, how.signal)) };
+  // Without quotes (JSON Lines) a line break is a record boundary; in CSV, one outside quotes, which only a pass from
+  // the start can tell: speculated here, confirmed by that pass.
+  const ranges = rangesOf(await lineStarts(source.localPath, targetsOf(dataStart, size, parts), size));
+  if (!quotes) return { header, ranges };
+  const confirmed = recordBoundaries(source, dataStart, size, parts, true, how.signal).then((bounds) => {
+    const exact = rangesOf(bounds);
+    return exact.length === ranges.length && exact.every((r, i) => r.start === ranges[i].start && r.end === ranges[i].end);
+  });
+  return { header, ranges, confirmed };
 }
 
-/** Offsets just after a line break outside quotes, the first at or after each of parts-1 evenly spaced targets. */
-async function recordBoundaries(source: DataSource, from: number, size: number, parts: number, quotes: boolean): Promise<number[]> {
+export interface SplitOptions {
+  /**
+   * CSV/TSV: split at the first line break after each target at once, and confirm in the background (confirmed)
+   * that none of them lies inside a quoted field, rather than reading up to the last target before answering.
+   */
+  speculate?: boolean;
+  /** Stops the pass that confirms a speculative split (it then confirms nothing). */
+  signal?: AbortSignal;
+}
+
+/** parts - 1 evenly spaced offsets between from and size. */
+function targetsOf(from: number, size: number, parts: number): number[] {
   const step = (size - from) / parts;
   const targets: number[] = [];
   for (let k = 1; k < parts; k++) targets.push(Math.floor(from + k * step));
+  return targets;
+}
+
+/** Offsets just after the first line break at or after each target, below size, read around the targets only. */
+async function lineStarts(file: string, targets: number[], size: number): Promise<number[]> {
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(64 * 1024);
+    const out: number[] = [];
+    for (const target of targets) {
+      for (let at = target; at < size; ) {
+        const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - at), at);
+        if (bytesRead === 0) break;
+        const lf = buffer.subarray(0, bytesRead).indexOf(LF);
+        if (lf >= 0) {
+          if (at + lf + 1 < size) out.push(at + lf + 1);
+          break;
+        }
+        at += bytesRead;
+      }
+    }
+    return out;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Offsets just after a line break outside quotes, the first at or after each of parts-1 evenly spaced targets. */
+async function recordBoundaries(source: DataSource, from: number, size: number, parts: number, quotes: boolean, signal?: AbortSignal): Promise<number[]> {
+  const targets = targetsOf(from, size, parts);
   const out: number[] = [];
   let ti = 0;
   let inQuote = false;
@@ -136,6 +190,7 @@ async function recordBoundaries(source: DataSource, from: number, size: number, 
   const stream = source.readChunks ? source.readChunks({ start: from, end: size }) : (source.open({ start: from, end: size }) as AsyncIterable<Buffer>);
   try {
     for await (const raw of stream) {
+      if (signal?.aborted) return [];
       const chunk = raw;
       const len = chunk.length;
       let i = 0;

@@ -165,6 +165,31 @@ columns:
     assert.deepStrictEqual(amount.examples[0], { row: 997, line: 997 + 1 + Math.floor(996 / 7), value: 'oops' });
   });
 
+  it('reads a file again, split exactly, when a split at a line break fell inside a quoted field', async () => {
+    // Every record holds a long quoted field with a line break near its end: the first line break after the middle
+    // of the file is one of those.
+    const lines = ['id,note'];
+    for (let i = 1; i <= 3000; i++) lines.push(`${i},"${'n'.repeat(300)} ${i}\nend"`);
+    const text = lines.join('\n') + '\n';
+    const middle = Math.floor(lines[0].length + 1 + (text.length - lines[0].length - 1) / 2);
+    const before = text.slice(0, text.indexOf('\n', middle));
+    assert.strictEqual((before.match(/"/g) ?? []).length % 2, 1, 'the split the test means to make lies inside quotes');
+    const data = [file('notes.csv', text)];
+    const schema = 'version: 1\ndataset:\n  primaryKey: id\ncolumns:\n  - { name: id, type: integer, unique: true }\n  - { name: note, type: string, maxLength: 320 }\n';
+    const said: string[] = [];
+    const log = { ...silentLog, info: (m: string) => said.push(m) };
+    const one = await validateData(options(data, schema, { workers: 1 }));
+    const two = await validateData(options(data, schema, { workers: 2, splitMinBytes: 1, log }));
+    assert.ok(said.some((m) => /notes\.csv was taken for the end of a record .* reading it again, split exactly/.test(m)), said.join('\n'));
+    assert.strictEqual(two.report.rowCount, 3000);
+    assert.strictEqual(byId(two.report, 'dataset.malformed').success, true);
+    assert.deepStrictEqual(two.report.checks, one.report.checks);
+    // A file whose line breaks are all record boundaries is split once.
+    said.length = 0;
+    await validateData(options([file('plain.csv', ['id,note', ...Array.from({ length: 3000 }, (_, i) => `${i},"a, b"`)].join('\n'))], schema, { workers: 2, splitMinBytes: 1, log }));
+    assert.ok(!said.some((m) => /again/.test(m)), said.join('\n'));
+  });
+
   it('compares with a reference for drift and reports columns missing from the reference', async () => {
     const reference = ['x,c'];
     const current = ['x,c,z'];

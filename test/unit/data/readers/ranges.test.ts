@@ -60,6 +60,34 @@ describe('Splitting a file into byte ranges', () => {
     assert.ok(naiveWouldBreak, 'the data should put line breaks inside quotes at some split points');
   });
 
+  it('splits at once at line breaks when asked to speculate, and confirms the split only where no quoted field is cut', async () => {
+    const file = path.join(dir, 'q.csv');
+    const text = csvWithQuotedNewlines(500);
+    fs.writeFileSync(file, text);
+    const source = localSources(file, dir, 'd')[0];
+    const bytes = Buffer.from(text);
+    const verdicts = new Set<boolean>();
+    for (const parts of [2, 3, 7, 16, 61]) {
+      const exact = await splitIntoRanges(source, parts, { format: 'csv' });
+      const fast = await splitIntoRanges(source, parts, { format: 'csv' }, { speculate: true });
+      assert.deepStrictEqual(fast.header, exact.header);
+      // Each range after the first starts after the first line break at or after its target.
+      const step = (bytes.length - fast.ranges[0].start) / parts;
+      const naive = new Set(Array.from({ length: parts - 1 }, (_, k) => bytes.indexOf(0x0a, Math.floor(fast.ranges[0].start + (k + 1) * step)) + 1));
+      for (const r of fast.ranges.slice(1)) assert.ok(naive.has(r.start), `${parts} parts: ${r.start}`);
+      const same = JSON.stringify(fast.ranges) === JSON.stringify(exact.ranges);
+      assert.strictEqual(await fast.confirmed, same, `${parts} parts`);
+      verdicts.add(same);
+    }
+    assert.ok(verdicts.has(false), 'the data should put line breaks inside quotes at some split points');
+    // Quoted delimiters and doubled quotes, but no quoted line break: confirmed.
+    const plain = path.join(dir, 'p.csv');
+    fs.writeFileSync(plain, ['a,b', ...Array.from({ length: 400 }, (_, i) => `${i},"x, ""${i}"""`)].join('\n'));
+    const split = await splitIntoRanges(localSources(plain, dir, 'd')[0], 4, { format: 'csv' }, { speculate: true });
+    assert.strictEqual(split.ranges.length, 4);
+    assert.strictEqual(await split.confirmed, true);
+  });
+
   it('numbers rows and lines from the start of each range and keeps byte offsets absolute', async () => {
     const file = path.join(dir, 'r.csv');
     fs.writeFileSync(file, 'a,b\n1,2\n3,4\n5\n7,8\n9\n');
