@@ -206,37 +206,19 @@ async function scanDataset(
   const reader = { ...given, batchSize: given.batchSize ?? ENGINE_BATCH_SIZE };
   const common = { reader, schema, sniffUniqueness, readColumns: sequence.readColumns, uniqueMemoryCap: o.uniqueMemoryCap, ...(o.spillDir !== undefined && { spillDir: o.spillDir }) };
 
-  const tasks: Task[] = [];
   // Splits of CSV files at line breaks yet to be confirmed as record boundaries (see splitIntoRanges).
   const confirmations: Array<Promise<boolean>> = [];
   const stopConfirming = new AbortController();
   // Threads that will be needed start now, while the files are split.
   const large = (s: DataSource) => s.localPath !== undefined && (s.size ?? 0) >= (o.splitMinBytes ?? SPLIT_MIN_BYTES);
   if (workers > 1 && sources.some(large)) pool.take(workers);
-  for (let i = 0; i < sources.length; i++) {
-    const source = sources[i];
-    const format = formats[i];
-    const base = { source: { name: source.name, localPath: source.localPath, size: source.size }, format, lineBase: 0, ...common };
-    const splittable = workers > 1 && large(source);
-    if (splittable && format === 'parquet') {
-      // Runs of row groups, or parts of a row group: each worker holds one row group at a time.
-      const parts = await splitParquet(source, workers);
-      if (parts) parts.forEach((rows) => tasks.push({ task: { ...base, rows }, source }));
-      else tasks.push({ task: base, source });
-      continue;
-    }
-    if (!splittable) {
-      tasks.push({ task: base, source });
-      continue;
-    }
-    const split = await splitIntoRanges(source, workers, { ...reader, format }, { speculate: !sequence.exactSplits, signal: stopConfirming.signal });
-    if (split.confirmed) confirmations.push(split.confirmed);
-    if (!split.header || split.ranges.length <= 1) {
-      tasks.push({ task: base, source });
-      continue;
-    }
-    const headerLines = format === 'jsonl' || reader.header === false ? 0 : 1 + split.header.reduce((n, name) => n + (name.split('\n').length - 1), 0);
-    split.ranges.forEach((range, k) => tasks.push({ task: { ...base, range, headerLine: split.header, lineBase: k === 0 ? headerLines : 0 }, source }));
+  let tasks: Task[];
+  try {
+    tasks = await partsOf(sources, formats, (source) => workers > 1 && large(source), workers, common, !sequence.exactSplits, confirmations, stopConfirming.signal);
+  } catch (e) {
+    // The files split before the one that failed are not confirmed any further.
+    stopConfirming.abort();
+    throw e;
   }
 
   const useWorkers = workers > 1 && tasks.filter((t) => t.source.localPath !== undefined).length > 1;
@@ -287,6 +269,52 @@ async function scanDataset(
       `${seconds > 0 ? ` (${(megabytes / seconds).toFixed(0)} MB/s)` : ''} with ${useWorkers ? `${Math.min(workers, tasks.length)} worker threads` : 'one thread'}.`,
   );
   return { merged, label: labelOf(sources), formats: [...new Set(formats)].join(', ') };
+}
+
+/**
+ * The parts of a dataset to read: each file whole, or (splittable ones) Parquet files as runs of row groups and text
+ * files as byte ranges. A CSV file split at once (speculate) adds the promise of its split's confirmation.
+ */
+async function partsOf(
+  sources: DataSource[],
+  formats: DataFormat[],
+  splittable: (source: DataSource) => boolean,
+  workers: number,
+  common: Omit<PartTask, 'source' | 'format' | 'lineBase'>,
+  speculate: boolean,
+  confirmations: Array<Promise<boolean>>,
+  signal: AbortSignal,
+): Promise<Task[]> {
+  const tasks: Task[] = [];
+  for (let i = 0; i < sources.length; i++) {
+    const source = sources[i];
+    const format = formats[i];
+    const base: PartTask = { source: { name: source.name, localPath: source.localPath, size: source.size }, format, lineBase: 0, ...common };
+    if (!splittable(source)) {
+      tasks.push({ task: base, source });
+      continue;
+    }
+    if (format === 'parquet') {
+      // Runs of row groups, or parts of a row group: each worker holds one row group at a time.
+      const parts = await splitParquet(source, workers);
+      if (parts) parts.forEach((rows) => tasks.push({ task: { ...base, rows }, source }));
+      else tasks.push({ task: base, source });
+      continue;
+    }
+    const split = await splitIntoRanges(source, workers, { ...common.reader, format }, { speculate, signal });
+    if (split.confirmed) {
+      confirmations.push(split.confirmed);
+      // Its failure is the scan's to report, or nobody's once the scan has failed: never unhandled.
+      split.confirmed.catch(() => undefined);
+    }
+    if (!split.header || split.ranges.length <= 1) {
+      tasks.push({ task: base, source });
+      continue;
+    }
+    const headerLines = format === 'jsonl' || common.reader.header === false ? 0 : 1 + split.header.reduce((n, name) => n + (name.split('\n').length - 1), 0);
+    split.ranges.forEach((range, k) => tasks.push({ task: { ...base, range, headerLine: split.header, lineBase: k === 0 ? headerLines : 0 }, source }));
+  }
+  return tasks;
 }
 
 /**
