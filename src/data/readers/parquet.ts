@@ -1,6 +1,7 @@
 /**
- * Parquet reader: parquet-wasm decodes record batches (every codec parquet supports is compiled in), hands them
- * over as Arrow IPC, and apache-arrow reads that into columns. The research measured 3.1 M rows/s this way against
+ * Parquet reader: parquet-wasm decodes record batches (every codec parquet supports is compiled in) and hands them
+ * over through the Arrow C data interface, which arrow-js-ffi reads into apache-arrow columns that are views on the
+ * decoder's memory (no copy, no IPC: about a tenth of the cost of going through Arrow IPC). The research measured 3.1 M rows/s this way against
  * 0.7 M for a pure-JS reader. Memory is bounded by one row group (the WASM memory grows to the largest, never the file),
  * or by the rows asked for (ReaderOptions.rows: whole row groups, or part of one).
  *
@@ -26,9 +27,11 @@ import { DEFAULT_BATCH_SIZE, ReaderOptions } from './options';
 
 type ParquetWasm = typeof import('parquet-wasm');
 type ArrowModule = typeof import('apache-arrow');
+type ArrowFfi = typeof import('arrow-js-ffi');
 
 let wasmModule: ParquetWasm | undefined;
 let arrowModule: ArrowModule | undefined;
+let ffiModule: ArrowFfi | undefined;
 
 /** parquet-wasm (its WASM is compiled on this first call) and apache-arrow, loaded on demand. */
 export function loadParquetWasm(): { pw: ParquetWasm; arrow: ArrowModule } {
@@ -42,6 +45,12 @@ export function loadParquetWasm(): { pw: ParquetWasm; arrow: ArrowModule } {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   arrowModule ??= require('apache-arrow') as ArrowModule;
   return { pw: wasmModule, arrow: arrowModule };
+}
+
+/** arrow-js-ffi, loaded with the first batch. */
+function loadArrowFfi(): ArrowFfi {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (ffiModule ??= require('arrow-js-ffi') as ArrowFfi);
 }
 
 function corrupt(source: string, detail: unknown): DataFormatError {
@@ -480,7 +489,8 @@ class ParquetReader implements TableReader {
   }
 
   async *batches(signal?: AbortSignal): AsyncIterable<RowBatch> {
-    const { arrow } = loadParquetWasm();
+    const { pw, arrow } = loadParquetWasm();
+    const ffi = loadArrowFfi();
     let firstRow = 1;
     let total = 0;
     try {
@@ -503,9 +513,13 @@ class ParquetReader implements TableReader {
             throw corrupt(this.source, e);
           }
           if (next.done) break;
-          const wasmBatch = next.value as { intoIPCStream(): Uint8Array };
-          const table = arrow.tableFromIPC(wasmBatch.intoIPCStream());
-          for (const decoded of table.batches) {
+          // The batch's columns are views on the decoder's memory: valid until the batch is freed, which is after its
+          // last slice has been checked (each is checked before the next is asked for), and before the decoder runs
+          // again. Nothing made from a batch outlives it (the checkers keep values, not arrays).
+          const exported = (next.value as { intoFFI(): { arrayAddr(): number; schemaAddr(): number; free(): void } }).intoFFI();
+          try {
+            const memory = pw.wasmMemory().buffer;
+            const decoded = ffi.parseRecordBatch(memory, exported.arrayAddr(), exported.schemaAddr(), false) as Arrow.RecordBatch;
             for (let start = 0; start < decoded.numRows; start += this.batchSize) {
               const rb = decoded.numRows <= this.batchSize ? decoded : decoded.slice(start, Math.min(start + this.batchSize, decoded.numRows));
               const batch = this.rowBatch(arrow, rb, firstRow);
@@ -513,8 +527,13 @@ class ParquetReader implements TableReader {
               // Progress in file bytes, in proportion to the rows read (the decoder does not say where it is).
               this.bytes = Math.round((this.partBytes * total) / Math.max(total, this.partRows));
               yield batch;
+              // Memory that grew meanwhile (another decoder at work in this thread) leaves the views empty: say so
+              // rather than let what was read from them stand.
+              if (pw.wasmMemory().buffer !== memory) throw new Error(`The Parquet decoder's memory moved while a batch of ${this.source} was checked.`);
               firstRow += batch.rowCount;
             }
+          } finally {
+            exported.free();
           }
         }
       } finally {
