@@ -303,7 +303,8 @@ async function workerCheck(task, bundle, temp) {
   try {
     const reply = await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no answer within the start-up timeout')), STARTUP_TIMEOUT_MS);
-      worker.once('message', (m) => (clearTimeout(timer), resolve(m)));
+      // { ready } comes first (see WorkerReply), then the result.
+      worker.on('message', (m) => m?.ready || (clearTimeout(timer), resolve(m)));
       worker.once('error', (e) => (clearTimeout(timer), reject(e)));
       worker.postMessage({ task: { source: { name: 'worker-check.csv', localPath: file, size: fs.statSync(file).size }, format: 'csv', reader: {}, lineBase: 0 } });
     });

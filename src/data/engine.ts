@@ -441,6 +441,91 @@ interface Job {
   cancel(): void;
 }
 
+/** One part sent to a worker: free once the worker can take the next part (freed), then its result. */
+interface Sent {
+  name: string;
+  free: Deferred<void>;
+  freed: boolean;
+  result: Deferred<PartResult>;
+}
+
+/** The parts sent to one worker thread, in order, with its replies matched to them (see WorkerReply). Exported for tests. */
+export class WorkerChannel {
+  private readonly sent: Sent[] = [];
+  private ending = false;
+  /** Why the worker is gone, once it is: later parts fail at once. */
+  private gone: ((name: string) => Error) | undefined;
+
+  constructor(readonly worker: Pick<Worker, 'on' | 'postMessage' | 'terminate'>) {
+    worker.on('message', (reply: WorkerReply) => this.receive(reply));
+    worker.on('error', (e: Error) => this.fail(() => e));
+    worker.on('exit', (code: number) => {
+      this.gone = (name) => new Error(`A DataValidate worker thread stopped (exit code ${code}) before finishing ${name}.`);
+      this.fail(this.gone);
+    });
+  }
+
+  /** Sends a part; free: the worker is done checking it (its result is on its way), result: the result. */
+  send(task: PartTask): { free: Promise<void>; result: Promise<PartResult> } {
+    const entry: Sent = { name: task.source.name, free: deferred<void>(), freed: false, result: deferred<PartResult>() };
+    this.sent.push(entry);
+    if (this.gone) this.fail(this.gone);
+    else this.worker.postMessage({ task } satisfies WorkerRequest);
+    return { free: entry.free.promise, result: entry.result.promise };
+  }
+
+  /** Stops the worker once the results it has posted have arrived; the part it is checking fails. */
+  end(): void {
+    this.ending = true;
+    if (!this.sent.some((e) => e.freed)) void this.worker.terminate();
+  }
+
+  private receive(reply: WorkerReply): void {
+    if ('ready' in reply) {
+      const entry = this.sent.find((e) => !e.freed);
+      if (entry) {
+        entry.freed = true;
+        entry.free.resolve();
+      }
+      return;
+    }
+    const entry = this.sent.shift();
+    if (!entry) return;
+    if (!entry.freed) {
+      entry.freed = true;
+      entry.free.resolve();
+    }
+    if ('ok' in reply) entry.result.resolve(reply.ok);
+    else entry.result.reject(errorFromWorker(reply.error));
+    if (this.ending && !this.sent.some((e) => e.freed)) void this.worker.terminate();
+  }
+
+  private fail(error: (name: string) => Error): void {
+    for (const entry of this.sent.splice(0)) {
+      entry.free.reject(error(entry.name));
+      entry.result.reject(error(entry.name));
+    }
+  }
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (e: Error) => void;
+}
+
+/** A promise with its resolve and reject, never reported as unhandled (whoever awaits it sees its rejection). */
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<T>((yes, no) => {
+    resolve = yes;
+    reject = no;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
 /**
  * Worker threads, started when first needed and kept for the scans that follow (the reference after the data), so
  * each thread starts once, and the queue of parts they check: each worker takes the next part when it is done with
@@ -448,6 +533,7 @@ interface Job {
  */
 class WorkerPool {
   private readonly workers: Worker[] = [];
+  private readonly channels = new Map<Worker, WorkerChannel>();
   private readonly queue: Job[] = [];
   /** Workers taking parts from the queue. */
   private readonly taking = new Set<Worker>();
@@ -462,9 +548,15 @@ class WorkerPool {
       // A worker that fails while idle (it may start before there is a part for it) is replaced when next needed;
       // one that fails on a part is reported by that part.
       worker.on('error', () => this.discard(worker));
+      this.channels.set(worker, new WorkerChannel(worker));
       this.workers.push(worker);
     }
     return this.workers.slice(0, n);
+  }
+
+  /** Sends a worker a part (see WorkerChannel.send). */
+  send(worker: Worker, task: PartTask): { free: Promise<void>; result: Promise<PartResult> } {
+    return this.channels.get(worker)!.send(task);
   }
 
   /** Queues jobs behind those queued before, for the first n workers to take in turn. */
@@ -488,11 +580,16 @@ class WorkerPool {
     if (this.queue.length > 0 && this.taking.size === 0 && !this.closed) this.submit([], 1);
   }
 
-  /** A worker that failed or was interrupted mid-part is not reused. */
+  /**
+   * A worker that failed or was interrupted mid-part is not reused. It is stopped once the results it posted before
+   * (of other scans' parts, maybe) have arrived.
+   */
   discard(worker: Worker): void {
     const at = this.workers.indexOf(worker);
     if (at >= 0) this.workers.splice(at, 1);
-    void worker.terminate();
+    const channel = this.channels.get(worker);
+    if (channel) channel.end();
+    else void worker.terminate();
   }
 
   async close(): Promise<void> {
@@ -529,31 +626,12 @@ async function runInWorkers(
   /** Workers on one of this scan's parts. */
   const busy = new Set<Worker>();
   let failed = false;
-  const runOne = (worker: Worker, task: PartTask) =>
-    new Promise<PartResult>((resolve, reject) => {
-      const onMessage = (reply: WorkerReply) => {
-        cleanup();
-        if ('ok' in reply) resolve(reply.ok);
-        else reject(errorFromWorker(reply.error));
-      };
-      const onError = (e: Error) => {
-        cleanup();
-        reject(e);
-      };
-      const onExit = (code: number) => {
-        cleanup();
-        reject(new Error(`A DataValidate worker thread stopped (exit code ${code}) before finishing ${task.source.name}.`));
-      };
-      const cleanup = () => {
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
-      };
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-      worker.on('exit', onExit);
-      worker.postMessage({ task } satisfies WorkerRequest);
-    });
+  /** The result of a part checked on this worker (the head of the grids). */
+  const runOne = async (worker: Worker, task: PartTask) => {
+    const sent = pool.send(worker, task);
+    await sent.free;
+    return sent.result;
+  };
   const grids = new GridsForParts(head, o.signal);
   const queuedAt = Date.now();
   let firstStarted: number | undefined;
@@ -567,19 +645,32 @@ async function runInWorkers(
             if (failed || o.signal?.aborted) return resolve();
             firstStarted ??= Date.now();
             busy.add(worker);
+            let result: Promise<PartResult>;
             try {
-              const part = await runOne(worker, await grids.taskFor(item.index, item, (head) => runOne(worker, head.task)));
-              results[item.index] = part;
-              // After the worker's next part is posted (which the resolve leads to, in microtasks).
-              if (onPart) setImmediate(() => onPart(part));
-              resolve();
+              const sent = pool.send(worker, await grids.taskFor(item.index, item, (head) => runOne(worker, head.task)));
+              result = sent.result;
+              // Done with the part: the worker takes its next one while this thread receives the result.
+              await sent.free;
             } catch (e) {
+              // The worker stopped (or the head of the grids failed on it).
               failed = true;
               pool.discard(worker);
-              reject(e);
+              return reject(e);
             } finally {
               busy.delete(worker);
             }
+            result.then(
+              (part) => {
+                results[item.index] = part;
+                // After the worker's next part is posted.
+                if (onPart) setImmediate(() => onPart(part));
+                resolve();
+              },
+              (e: Error) => {
+                failed = true;
+                reject(e);
+              },
+            );
           },
           cancel: () => reject(new Error('The worker threads were closed before every part was checked.')),
         });

@@ -110,7 +110,12 @@ export function transferablesOf(result: PartResult): ArrayBuffer[] {
 }
 
 export type WorkerRequest = { task: PartTask };
+/**
+ * For each part: { ready } as soon as the part is checked, then its result. The engine hands the worker its next
+ * part on { ready }, so the worker does not wait while the (much larger) result is taken apart in the main thread.
+ */
 export type WorkerReply =
+  | { ready: true }
   | { ok: PartResult }
   | { error: { message: string; name: string; stack?: string; user: boolean; file?: string; line?: number; location?: DataFormatError['location'] } };
 
@@ -123,9 +128,13 @@ export function runDataWorker(): void {
   const port = parentPort;
   port.on('message', (request: WorkerRequest) => {
     checkPart(request.task, sourceOfTask(request.task)).then(
-      (result) => port.postMessage({ ok: result } satisfies WorkerReply, transferablesOf(result)),
+      (result) => {
+        port.postMessage({ ready: true } satisfies WorkerReply);
+        port.postMessage({ ok: result } satisfies WorkerReply, transferablesOf(result));
+      },
       (e: unknown) => {
         const error = e instanceof Error ? e : new Error(String(e));
+        port.postMessage({ ready: true } satisfies WorkerReply);
         port.postMessage({
           error: {
             message: error.message,

@@ -1,9 +1,11 @@
 import * as assert from 'assert';
+import { EventEmitter } from 'events';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as sinon from 'sinon';
-import { profileData, validateData, type ValidateOptions } from '../../../src/data/engine';
+import type { PartResult } from '../../../src/data/checks';
+import { profileData, validateData, WorkerChannel, type ValidateOptions } from '../../../src/data/engine';
 import { parseSchema } from '../../../src/data/schema';
 import { localFileSource } from '../../../src/data/sources';
 import { VALUE_NOT_KEPT } from '../../../src/data/unique';
@@ -364,6 +366,65 @@ columns:
     assert.strictEqual(report.drift!.results[0].threshold, 5);
     assert.strictEqual(report.drift!.results[0].drifted, false);
     assert.strictEqual(report.passed, true);
+  });
+});
+
+describe('the channel to a worker thread', () => {
+  /** A worker thread's side, played by the test: what it was sent, and whether it was stopped. */
+  function fakeWorker() {
+    const events = new EventEmitter();
+    const fake = {
+      posted: [] as unknown[],
+      terminated: false,
+      on: (event: string, listener: (...args: unknown[]) => void) => (events.on(event, listener), fake),
+      postMessage: (message: unknown) => void fake.posted.push(message),
+      terminate: async () => ((fake.terminated = true), 0),
+      reply: (message: unknown) => events.emit('message', message),
+      exit: (code: number) => events.emit('exit', code),
+    };
+    return fake;
+  }
+  const task = (name: string) => ({ source: { name }, format: 'csv' as const, reader: {}, lineBase: 0 });
+  const part = (rowCount: number) => ({ rowCount }) as unknown as PartResult;
+  const state = async (p: Promise<unknown>) => Promise.race([p.then(() => 'settled', () => 'failed'), new Promise((r) => setImmediate(() => r('pending')))]);
+
+  it('frees the worker on ready, before its result, and matches each result to its part', async () => {
+    const worker = fakeWorker();
+    const channel = new WorkerChannel(worker as never);
+    const first = channel.send(task('a.csv'));
+    assert.strictEqual(await state(first.free), 'pending');
+    worker.reply({ ready: true });
+    assert.strictEqual(await state(first.free), 'settled');
+    assert.strictEqual(await state(first.result), 'pending');
+    // The next part is sent while the first one's result is on its way.
+    const second = channel.send(task('b.csv'));
+    worker.reply({ ok: part(1) });
+    assert.strictEqual((await first.result).rowCount, 1);
+    assert.strictEqual(await state(second.free), 'pending');
+    worker.reply({ ready: true });
+    worker.reply({ error: { message: 'b.csv is broken', name: 'Error', user: true, file: 'b.csv' } });
+    await assert.rejects(second.result, /b\.csv is broken/);
+    assert.strictEqual(worker.posted.length, 2);
+  });
+
+  it('is stopped only once the results it posted have come, and fails the part it was checking', async () => {
+    const worker = fakeWorker();
+    const channel = new WorkerChannel(worker as never);
+    const done = channel.send(task('a.csv'));
+    worker.reply({ ready: true });
+    const checking = channel.send(task('b.csv'));
+    channel.end();
+    assert.strictEqual(worker.terminated, false, 'a result is on its way');
+    worker.reply({ ok: part(3) });
+    assert.strictEqual((await done.result).rowCount, 3);
+    assert.strictEqual(worker.terminated, true);
+    worker.exit(1);
+    await assert.rejects(checking.free, /stopped \(exit code 1\) before finishing b\.csv/);
+    await assert.rejects(checking.result, /before finishing b\.csv/);
+    // A part sent once the worker is gone fails at once.
+    const late = channel.send(task('c.csv'));
+    await assert.rejects(late.free, /before finishing c\.csv/);
+    assert.strictEqual(worker.posted.length, 2);
   });
 });
 
