@@ -690,7 +690,6 @@ class NumericChecker extends ColumnChecker {
   }
 }
 
-/** A UTF-8 value of a typed column as Arrow JS decodes it: its TextDecoder drops a leading byte-order mark. */
 /**
  * Whether the bytes of these values are all ASCII. Only the span they lie in is looked at: a batch's slices share
  * one buffer of values, which is far larger than one slice's.
@@ -705,6 +704,7 @@ function valuesAreAscii(bytes: Buffer, starts: Int32Array, ends: Int32Array, cou
   return lo >= hi || isAscii(bytes.subarray(lo, hi));
 }
 
+/** A UTF-8 value of a typed column as Arrow JS decodes it: its TextDecoder drops a leading byte-order mark. */
 function typedText(bytes: Buffer, s: number, e: number): string {
   if (e - s >= 3 && bytes[s] === 0xef && bytes[s + 1] === 0xbb && bytes[s + 2] === 0xbf) s += 3;
   // Buffer's own slice method: toString(encoding, start, end) checks its arguments and looks the encoding up first.

@@ -587,9 +587,8 @@ class WorkerPool {
   discard(worker: Worker): void {
     const at = this.workers.indexOf(worker);
     if (at >= 0) this.workers.splice(at, 1);
-    const channel = this.channels.get(worker);
-    if (channel) channel.end();
-    else void worker.terminate();
+    // Kept in channels: a part sent to it after this fails with the reason it stopped.
+    this.channels.get(worker)!.end();
   }
 
   async close(): Promise<void> {

@@ -234,7 +234,7 @@ function hllOfCategories(values: Iterable<string>, into = new HyperLogLog()): Hy
 
 function topOf(entries: Array<[string, number]>): Array<{ value: string; count: number }> {
   return [...entries]
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .sort(byCountThenValue)
     .slice(0, TOP_VALUES)
     .map(([value, count]) => ({ value, count }));
 }
@@ -261,7 +261,7 @@ function categoricalProfile(
   cap: number,
   hll: HyperLogLog | undefined,
 ): ColumnProfile {
-  const entries = [...categories.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const entries = [...categories.entries()].sort(byCountThenValue);
   // Null prototype: a category named "__proto__" must stay an ordinary key.
   const record: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const [k, v] of entries) record[k] = v;
@@ -383,8 +383,8 @@ export function mergeColumnProfileList(profiles: ColumnProfile[]): ColumnProfile
  * exact, so the order does not change the result.
  */
 export class CategorySums {
-  private readonly added: ColumnProfile[] = [];
-  private readonly seen = new Set<ColumnProfile>();
+  /** The profiles added, in the order they came. */
+  private readonly added = new Set<ColumnProfile>();
   private readonly sums = new Map<string, number>();
   private count = 0;
   private nulls = 0;
@@ -393,8 +393,9 @@ export class CategorySums {
 
   add(p: ColumnProfile): void {
     if (p.kind !== 'categorical') throw new Error(`cannot sum the categories of a ${p.kind} profile of column ${p.name}`);
-    if (this.added.length > 0 && p.name !== this.added[0].name) throw new Error(`cannot sum column ${p.name} with column ${this.added[0].name}`);
-    if (this.seen.has(p)) throw new Error(`profile of column ${p.name} added twice`);
+    const first = this.first();
+    if (first && p.name !== first.name) throw new Error(`cannot sum column ${p.name} with column ${first.name}`);
+    if (this.added.has(p)) throw new Error(`profile of column ${p.name} added twice`);
     this.count += p.count;
     this.nulls += p.nulls;
     this.otherCount += p.otherCount ?? 0;
@@ -402,13 +403,16 @@ export class CategorySums {
     const sums = this.sums;
     const categories = p.categories ?? {};
     for (const k of Object.keys(categories)) sums.set(k, (sums.get(k) ?? 0) + categories[k]);
-    this.added.push(p);
-    this.seen.add(p);
+    this.added.add(p);
+  }
+
+  private first(): ColumnProfile | undefined {
+    return this.added.values().next().value;
   }
 
   /** The merged profile when `profiles` are the ones added, in any order; otherwise undefined. */
   profileOf(profiles: ColumnProfile[]): ColumnProfile | undefined {
-    if (profiles.length !== this.added.length || profiles.some((p) => !this.seen.has(p))) return undefined;
+    if (profiles.length !== this.added.size || profiles.some((p) => !this.added.has(p))) return undefined;
     let otherCount = this.otherCount;
     let kept = this.sums;
     const cap = this.cap;
@@ -420,10 +424,10 @@ export class CategorySums {
     }
     let hll: HyperLogLog | undefined;
     if (otherCount > 0) {
-      hll = hllOf(this.added[0]);
-      for (const p of this.added.slice(1)) hll.merge(hllOf(p));
+      hll = new HyperLogLog();
+      for (const p of this.added) hll.merge(hllOf(p));
     }
-    return categoricalProfile(this.added[0].name, this.count, this.nulls, kept, otherCount, cap, hll);
+    return categoricalProfile(this.first()!.name, this.count, this.nulls, kept, otherCount, cap, hll);
   }
 }
 
@@ -470,7 +474,7 @@ function normalizeColumn(c: ColumnProfile): ColumnProfile {
   if (c.sketch !== undefined) out.sketch = c.sketch;
   if (c.categories !== undefined) {
     const record: Record<string, number> = Object.create(null) as Record<string, number>;
-    const entries = Object.entries(c.categories).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const entries = Object.entries(c.categories).sort(byCountThenValue);
     for (const [k, v] of entries) record[k] = v;
     out.categories = record;
   }

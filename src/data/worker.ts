@@ -126,16 +126,17 @@ export function runDataWorker(): void {
   if (started || isMainThread || !parentPort) return;
   started = true;
   const port = parentPort;
+  // { ready } first, then the result or the error (see WorkerReply).
+  const reply = (message: WorkerReply, transfer: ArrayBuffer[] = []) => {
+    port.postMessage({ ready: true } satisfies WorkerReply);
+    port.postMessage(message, transfer);
+  };
   port.on('message', (request: WorkerRequest) => {
     checkPart(request.task, sourceOfTask(request.task)).then(
-      (result) => {
-        port.postMessage({ ready: true } satisfies WorkerReply);
-        port.postMessage({ ok: result } satisfies WorkerReply, transferablesOf(result));
-      },
+      (result) => reply({ ok: result }, transferablesOf(result)),
       (e: unknown) => {
         const error = e instanceof Error ? e : new Error(String(e));
-        port.postMessage({ ready: true } satisfies WorkerReply);
-        port.postMessage({
+        reply({
           error: {
             message: error.message,
             name: error.name,
