@@ -18,6 +18,7 @@ import { DateFormatParser, formatInstant, parseIsoDateTime, parseIsoDateTimeByte
 import { compileAsciiPattern, type AsciiMatcher } from './ascii-pattern';
 import { collisionProbability, hashEnd, hashNumber, hashStart, hashText, numberKey, UniqueTracker, type DuplicateTally, type UniqueState } from './unique';
 import type { MalformedIssue } from './readers/options';
+import { GRID_ROWS } from './sketch';
 import { detachedString, RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch, type TypedColumn } from './types';
 
 export const MAX_EXAMPLES = 10;
@@ -32,6 +33,8 @@ export interface ValueProfiler {
   addTextRepeats?(value: string, n: number): void;
   /** addText for ASCII bytes when the text is not needed to count it; false when addText must be called. */
   addAsciiBytes?(buf: Uint8Array, s: number, e: number): boolean;
+  /** The first GRID_ROWS rows of the dataset are in: a numeric column keeps the grid of its values so far. */
+  settleGrid?(): void;
   toProfile(): ColumnProfile;
 }
 export type ProfilerFactory = (name: string, kind: 'numeric' | 'categorical') => ValueProfiler;
@@ -387,6 +390,9 @@ abstract class ColumnChecker {
     return false;
   }
 
+  /** See ValueProfiler.settleGrid. */
+  settleGrid(): void {}
+
   begin(batch: RowBatch): void {
     this.firstRow = batch.firstRow;
     this.lineOf = batch.lineOf;
@@ -683,6 +689,10 @@ class NumericChecker extends ColumnChecker {
     this.min = min;
     this.max = max;
     return true;
+  }
+
+  settleGrid(): void {
+    this.profiler.settleGrid?.();
   }
 
   finishProfile(): Pick<ColumnState, 'profile'> {
@@ -1355,6 +1365,8 @@ export class TableChecker {
       if (raw !== undefined ? !checker.consumeRaw(raw, c, count) : !(typed?.[c] !== undefined && checker.consumeTyped(typed[c]!, count))) checker.consume(batch.columns[c], count);
     }
     if (this.keyColumns) this.consumeKey(batch);
+    // The sketch grids of a dataset are those of its first GRID_ROWS rows (a part further in is given them).
+    if (this.rowCount < GRID_ROWS && this.rowCount + count >= GRID_ROWS) for (const checker of this.checkers) checker.settleGrid();
     this.rowCount += count;
     if (batch.lineOf && count > 0) {
       // The part ends on the last row's line, plus the line breaks inside its quoted values.

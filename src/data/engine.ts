@@ -21,7 +21,7 @@ import { columnKind } from './schema';
 import { detectFormat, type DataFormat, type DataSource } from './sources';
 import { DataFormatError } from './types';
 import type { CheckResult, ColumnProfile, ColumnRule, DataSchema, DatasetProfile, DriftResult, Severity, ValidationReport } from './types';
-import type { SketchGrid } from './sketch';
+import { GRID_ROWS, type SketchGrid } from './sketch';
 import { checkPart, sketchGridsOf, type PartTask, type WorkerReply, type WorkerRequest } from './worker';
 
 export interface ValidateOptions {
@@ -62,12 +62,6 @@ const ENGINE_BATCH_SIZE = 8192;
 const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 };
 /** Local text files smaller than this are read by one worker: splitting costs more than it saves. */
 const SPLIT_MIN_BYTES = 8 * 1024 * 1024;
-/**
- * Rows of the first part read ahead when a dataset is read in parts, for the grids of its numeric sketches (see
- * headOf, sketchGridsOf): a column with more than EXACT_CAP distinct values in these rows gets the same sketch
- * whatever the number of threads.
- */
-const HEAD_ROWS = 65536;
 
 export async function validateData(o: ValidateOptions): Promise<{ report: ValidationReport; profile: DatasetProfile }> {
   const schema = o.schema;
@@ -222,12 +216,12 @@ async function scanDataset(
   }
 
   const useWorkers = workers > 1 && tasks.filter((t) => t.source.localPath !== undefined).length > 1;
-  const head = headOf(tasks, schema);
   let parts: PartResult[];
   let queuedFor = 0;
   const early = new EarlyCategorySums();
   // The parts are read while the splits are confirmed; a split found inside a quoted field stops them.
   const reading = new AbortController();
+  const grids = new GridsForParts(headOf(tasks, schema), reading.signal);
   const stopReading = () => reading.abort(o.signal?.reason);
   o.signal?.addEventListener('abort', stopReading, { once: true });
   if (o.signal?.aborted) stopReading();
@@ -239,14 +233,14 @@ async function scanDataset(
   try {
     const ro = { ...o, signal: reading.signal };
     if (useWorkers) {
-      const run = runInWorkers(tasks, workers, pool, ro, head, (part) => early.add(part));
+      const run = runInWorkers(tasks, workers, pool, ro, grids, (part) => early.add(part));
       sequence.onQueued?.();
       ({ parts, queuedFor } = await run);
     } else {
       // In this thread once the scan before it is done (not at all when that one failed): one dataset's batches in
       // memory at a time.
       if (sequence.after) await sequence.after;
-      parts = await runInProcess(tasks, reading.signal, head);
+      parts = await runInProcess(tasks, reading.signal, grids);
       sequence.onQueued?.();
     }
     if (!(await confirmed)) throw MISSPLIT;
@@ -260,7 +254,12 @@ async function scanDataset(
     stopConfirming.abort();
   }
   checkSameColumns(parts);
-  const merged = mergeParts(parts, (profiles) => early.profileOf(profiles) ?? mergeColumnProfileList(profiles), { uniqueMemoryCap: o.uniqueMemoryCap, spillDir: o.spillDir });
+  // Numeric columns counted exactly in each part may need a sketch once merged: on the grid the parts were given.
+  const sketchGrids = await grids.given();
+  const merged = mergeParts(parts, (profiles) => early.profileOf(profiles) ?? mergeColumnProfileList(profiles, sketchGrids?.[profiles[0].name]), {
+    uniqueMemoryCap: o.uniqueMemoryCap,
+    spillDir: o.spillDir,
+  });
   // The time its parts waited behind another dataset's is not this dataset's.
   const seconds = (Date.now() - started - queuedFor) / 1000;
   const megabytes = merged.bytes / 1e6;
@@ -357,9 +356,9 @@ function checkSameColumns(parts: PartResult[]): void {
 type Task = { task: PartTask; source: DataSource };
 
 /**
- * When a dataset is read in parts: the head of its first part, read for the grids of its numeric sketches only
- * (other columns passed over, no checks), or undefined when there is nothing to read it for. Without a schema
- * (infer mode) columns have candidate profiles only, which pass no grids on.
+ * When a dataset is read in parts: its first GRID_ROWS rows (or its first file, when shorter), read for the grids of
+ * its numeric sketches only (other columns passed over, no checks), or undefined when there is nothing to read it
+ * for. Without a schema (infer mode) columns have candidate profiles only, which pass no grids on.
  */
 function headOf(tasks: Task[], schema: DataSchema | undefined): Task | undefined {
   const first = tasks[0];
@@ -367,12 +366,17 @@ function headOf(tasks: Task[], schema: DataSchema | undefined): Task | undefined
   const given = first.task.readColumns;
   const readColumns = schema.columns.filter((rule) => columnKind(rule.type) === 'numeric' && (!given || given.includes(rule.name))).map((rule) => rule.name);
   if (readColumns.length === 0) return undefined;
-  return { task: { ...first.task, schema: profilingSchema(schema), readColumns, maxRows: HEAD_ROWS }, source: first.source };
+  // The first file from its first row on, past the end of the first part when that is shorter.
+  const { rows: _rows, range, ...task } = first.task;
+  const size = first.source.size;
+  const fromStart = range && size !== undefined ? { ...task, range: { start: range.start, end: size } } : task;
+  return { task: { ...fromStart, schema: profilingSchema(schema), readColumns, maxRows: GRID_ROWS }, source: first.source };
 }
 
 /**
- * The sketch grids of the head of the first part, given to every later part as it starts, so the sketches of all
- * parts merge exactly. The first part needs none: it puts its sketches on those grids by itself.
+ * The sketch grids of the head of a dataset (headOf), given to every later part as it starts and to the merge, so the
+ * sketches of all parts merge exactly. The first part needs none: it puts its sketches on those grids by itself
+ * (ColumnAccumulator.settleGrid), or ends before it needs them.
  */
 class GridsForParts {
   private grids: Promise<Record<string, SketchGrid>> | undefined;
@@ -393,11 +397,15 @@ class GridsForParts {
     this.grids ??= (head.task.format === 'parquet' && inWorker ? inWorker(head) : checkPart(head.task, head.source, this.signal)).then(sketchGridsOf);
     return { ...item.task, sketchGrids: await this.grids };
   }
+
+  /** The grids given to the later parts, once they are all read; undefined when there were none to give. */
+  async given(): Promise<Record<string, SketchGrid> | undefined> {
+    return this.grids;
+  }
 }
 
-async function runInProcess(tasks: Task[], signal?: AbortSignal, head?: Task): Promise<PartResult[]> {
+async function runInProcess(tasks: Task[], signal: AbortSignal | undefined, grids: GridsForParts): Promise<PartResult[]> {
   const parts: PartResult[] = [];
-  const grids = new GridsForParts(head, signal);
   for (const [index, item] of tasks.entries()) {
     signal?.throwIfAborted();
     parts.push(await checkPart(await grids.taskFor(index, item), item.source, signal));
@@ -608,7 +616,7 @@ async function runInWorkers(
   workers: number,
   pool: WorkerPool,
   o: Pick<ValidateOptions, 'signal' | 'log'>,
-  head?: Task,
+  grids: GridsForParts,
   onPart?: (part: PartResult) => void,
 ): Promise<{ parts: PartResult[]; queuedFor: number }> {
   const results: PartResult[] = new Array(tasks.length);
@@ -631,7 +639,6 @@ async function runInWorkers(
     await sent.free;
     return sent.result;
   };
-  const grids = new GridsForParts(head, o.signal);
   const queuedAt = Date.now();
   let firstStarted: number | undefined;
   const jobs: Job[] = [];

@@ -36,8 +36,11 @@ export class ColumnAccumulator {
   private max = -Infinity;
   private exact: ExactCounts | undefined;
   private sketch: LogSketch | undefined;
-  /** The grid of the sketch, when given (see LogSketch.fromExact); otherwise it is chosen from the first values. */
-  private readonly sketchGrid: SketchGrid | undefined;
+  /**
+   * The grid of the sketch: given, or settled by settleGrid; otherwise chosen from the values counted exactly when
+   * the sketch starts (see LogSketch.fromExact).
+   */
+  private sketchGrid: SketchGrid | undefined;
   private hll: HyperLogLog | undefined;
   /** Category -> slot in counts: one Map lookup per value instead of a get and a set. */
   private readonly slots = new Map<string, number>();
@@ -197,6 +200,16 @@ export class ColumnAccumulator {
     this.nulls++;
   }
 
+  /**
+   * Called once the first GRID_ROWS rows of the dataset are in: a numeric column still counted exactly, and not
+   * given a grid, keeps the grid of the values counted so far for the sketch it may need later.
+   */
+  settleGrid(): void {
+    if (this.sketchGrid !== undefined || this.exact === undefined || this.exact.size === 0) return;
+    const { values, counts } = this.exact.entries();
+    this.sketchGrid = LogSketch.gridOf(values, counts);
+  }
+
   private switchToSketch(): void {
     const { values, counts } = this.exact!.entries();
     this.sketch = LogSketch.fromExact(values, counts, this.sketchGrid);
@@ -293,7 +306,8 @@ function emptyExact(): SerializedExact {
   return { type: 'exact', values: [], counts: [] };
 }
 
-function mergeDistributions(a: SerializedSketch, b: SerializedSketch): SerializedSketch {
+/** grid: the one the dataset's sketches are on, for exact counts that no longer fit once merged. */
+function mergeDistributions(a: SerializedSketch, b: SerializedSketch, grid?: SketchGrid): SerializedSketch {
   if (a.type === 'exact' && b.type === 'exact') {
     const table = new ExactCounts(EXACT_CAP);
     const all = [a, b];
@@ -303,7 +317,7 @@ function mergeDistributions(a: SerializedSketch, b: SerializedSketch): Serialize
     const union = new Map<number, number>();
     for (const s of all) s.values.forEach((v, i) => union.set(v, (union.get(v) ?? 0) + s.counts[i]));
     const values = [...union.keys()].sort((x, y) => x - y);
-    return LogSketch.fromExact(values, values.map((v) => union.get(v)!)).serialize();
+    return LogSketch.fromExact(values, values.map((v) => union.get(v)!), grid).serialize();
   }
   // The sketch side keeps its anchor; exact values are added at their own value.
   const [sketchSide, other] = a.type === 'ddsketch' ? [a, b] : [b as SerializedLogSketch, a];
@@ -359,19 +373,16 @@ export function firstInOrder<T>(items: T[], k: number, compare: (a: T, b: T) => 
 }
 
 /**
- * Combines the profiles of two disjoint parts of one column. Counts, min, max, mean and std are exact (Chan et al.'s
- * pairwise update); distributions merge bucket by bucket; categories are summed, and when the union exceeds the cap
- * the least frequent are folded into otherCount.
- */
-/**
  * The profile of the data of all the given profiles together (parts of one dataset, in any order). Categories are
- * summed over all of them at once and cut to the cap once, so many parts cost one ranking, not one per part.
+ * summed over all of them at once and cut to the cap once, so many parts cost one ranking, not one per part. grid:
+ * the grid of the dataset's sketch of a numeric column (GRID_ROWS), for parts counted exactly whose values no
+ * longer fit in exact counts together.
  */
-export function mergeColumnProfileList(profiles: ColumnProfile[]): ColumnProfile {
+export function mergeColumnProfileList(profiles: ColumnProfile[], grid?: SketchGrid): ColumnProfile {
   if (profiles.length === 0) throw new Error('no profiles to merge');
   const first = profiles[0];
   for (const p of profiles) if (p.kind !== first.kind) throw new Error(`cannot merge a ${first.kind} and a ${p.kind} profile of column ${first.name}`);
-  if (first.kind !== 'categorical') return profiles.reduce((a, b) => mergeColumnProfiles(a, b));
+  if (first.kind !== 'categorical') return profiles.reduce((a, b) => mergeColumnProfiles(a, b, grid));
   const sums = new CategorySums();
   for (const p of profiles) sums.add(p);
   return sums.profileOf(profiles)!;
@@ -431,7 +442,13 @@ export class CategorySums {
   }
 }
 
-export function mergeColumnProfiles(a: ColumnProfile, b: ColumnProfile): ColumnProfile {
+/**
+ * Combines the profiles of two disjoint parts of one column. Counts, min, max, mean and std are exact (Chan et al.'s
+ * pairwise update); distributions merge bucket by bucket; categories are summed, and when the union exceeds the cap
+ * the least frequent are folded into otherCount.
+ * grid: as for mergeColumnProfileList.
+ */
+export function mergeColumnProfiles(a: ColumnProfile, b: ColumnProfile, grid?: SketchGrid): ColumnProfile {
   if (a.kind !== b.kind) throw new Error(`cannot merge a ${a.kind} and a ${b.kind} profile of column ${a.name}`);
   if (a.kind === 'categorical') return mergeColumnProfileList([a, b]);
   const count = a.count + b.count;
@@ -455,7 +472,7 @@ export function mergeColumnProfiles(a: ColumnProfile, b: ColumnProfile): ColumnP
     p.mean = (na * ma + nb * mb) / count;
     p.std = Math.sqrt(m2 / (count - 1));
   }
-  const merged = mergeDistributions((a.sketch as SerializedSketch | undefined) ?? emptyExact(), (b.sketch as SerializedSketch | undefined) ?? emptyExact());
+  const merged = mergeDistributions((a.sketch as SerializedSketch | undefined) ?? emptyExact(), (b.sketch as SerializedSketch | undefined) ?? emptyExact(), grid);
   let hll: HyperLogLog | undefined;
   if (merged.type === 'ddsketch') {
     hll = hllOf(a);

@@ -15,6 +15,13 @@
 import { hashNumber } from './hll';
 
 export const EXACT_CAP = 512;
+/**
+ * The rows of a dataset that choose the grid of a numeric column's sketch (up to the end of the batch the last of them
+ * is in): a column with more than EXACT_CAP distinct values in them is anchored on its first EXACT_CAP; one with
+ * fewer, on all of them (LogSketch.gridOf), whenever it later needs a sketch. Every later part of a split dataset is
+ * given that grid, so parts merge bucket by bucket and the sketch does not depend on how the dataset was split.
+ */
+export const GRID_ROWS = 65536;
 export const RELATIVE_ACCURACY = 0.01;
 /** Distances to the anchor below spread * MIN_OFFSET_FACTOR count as the anchor itself (bounds the bucket count). */
 const MIN_OFFSET_FACTOR = 1e-6;

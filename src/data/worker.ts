@@ -11,7 +11,7 @@ import { ColumnAccumulator } from './profile';
 import { openTable, type ReaderOptions } from './readers';
 import { localFileSource, type DataFormat, type DataSource } from './sources';
 import { DataFormatError, type DataSchema } from './types';
-import type { SerializedSketch, SketchGrid } from './sketch';
+import { LogSketch, type SerializedSketch, type SketchGrid } from './sketch';
 import type { UniqueState } from './unique';
 
 /** What a worker needs to check one part; plain data, so it can be posted. */
@@ -83,14 +83,17 @@ export async function checkPart(task: PartTask, source: DataSource, signal?: Abo
 /**
  * The grids the sketches of a part's numeric columns were put on, by column name: given to the other parts of its
  * dataset (PartTask.sketchGrids), their sketches merge with its own exactly, as if one thread had read them all.
- * Columns still counted exactly have none.
+ * A column still counted exactly passes on the grid of its values (see GRID_ROWS); one without values, none.
  */
 export function sketchGridsOf(result: PartResult): Record<string, SketchGrid> {
   const grids: Record<string, SketchGrid> = {};
   for (const column of result.columnStates) {
     // Columns without a rule (infer mode) profile several candidate types: none of them passes its grid on.
     const sketch = column.profile?.sketch as SerializedSketch | undefined;
-    if (column.profile?.kind === 'numeric' && sketch?.type === 'ddsketch') grids[column.name] = { anchor: sketch.anchor, minOffset: sketch.minOffset };
+    if (column.profile?.kind !== 'numeric' || sketch === undefined) continue;
+    if (sketch.type === 'ddsketch') grids[column.name] = { anchor: sketch.anchor, minOffset: sketch.minOffset };
+    // Still counted exactly: the grid its values would be given (ColumnAccumulator.settleGrid).
+    else if (sketch.values.length > 0) grids[column.name] = LogSketch.gridOf(sketch.values, sketch.counts);
   }
   return grids;
 }

@@ -302,6 +302,42 @@ columns:
     }
   });
 
+  it('sketches columns that run out of exact counts only after the first rows, or only when parts merge, the same way in one part or several', async () => {
+    // y: few values in the first 100,000 rows, thousands after. z: 400 values in the first half, 400 others after,
+    // so each half is counted exactly and only the two together need a sketch.
+    const rows = (from: number, to: number, shift: number) => {
+      const out: string[] = [];
+      for (let i = from; i < to; i++) {
+        const y = i < 100_000 ? (i % 300) * 1.5 : ((i * 7919) % 100_003) * 0.0037;
+        const z = (i < 80_000 ? 0 : 1000) + (i % 400) + shift;
+        out.push(`${(y + shift).toFixed(4)},${z},${i}`);
+      }
+      return out;
+    };
+    const header = 'y,z,id';
+    const whole = file('whole.csv', [header, ...rows(0, 160_000, 0)].join('\n') + '\n');
+    const first = file('first.csv', [header, ...rows(0, 80_000, 0)].join('\n') + '\n');
+    const second = file('second.csv', [header, ...rows(80_000, 160_000, 0)].join('\n') + '\n');
+    const reference = { kind: 'data' as const, sources: [file('ref.csv', [header, ...rows(0, 160_000, 3)].join('\n') + '\n')], format: 'auto' as const };
+    const schema = 'version: 1\ncolumns:\n  - { name: y, type: number }\n  - { name: z, type: number }\n  - { name: id, type: integer, drift: skip }\n';
+    const run = (sources: ReturnType<typeof file>[], extra: Partial<ValidateOptions>) => validateData(options(sources, schema, { reference, ...extra }));
+    const one = await run([whole], { workers: 1 });
+    const sketchOf = (r: Awaited<typeof one>, column: string) => r.profile.columns.find((c) => c.name === column)!.sketch as { type: string };
+    const driftOf = (r: Awaited<typeof one>, column: string) => r.report.drift!.results.find((d) => d.column === column)!.value;
+    for (const column of ['y', 'z']) assert.strictEqual(sketchOf(one, column).type, 'ddsketch', column);
+    for (const [label, other] of [
+      ['two threads', await run([whole], { workers: 2, splitMinBytes: 1 })],
+      ['two files, one thread', await run([first, second], { workers: 1 })],
+      ['two files, two threads', await run([first, second], { workers: 2 })],
+    ] as const) {
+      for (const column of ['y', 'z']) {
+        assert.deepStrictEqual(sketchOf(other, column), sketchOf(one, column), `${label}: ${column}`);
+        const [a, b] = [driftOf(other, column), driftOf(one, column)];
+        assert.ok(Math.abs(a - b) <= 1e-12 * Math.abs(b), `${label}: drift of ${column} ${a} vs ${b}`);
+      }
+    }
+  });
+
   it('stops with the cancellation reason when canceled while the data is split or checked in worker threads', async () => {
     const lines = ['id,text'];
     for (let i = 0; i < 400_000; i++) lines.push(`${i},some text ${i % 977}`);

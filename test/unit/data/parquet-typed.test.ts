@@ -320,4 +320,30 @@ columns:
       );
     });
   }
+
+  it('sketches a column the same way in parts as whole when it runs out of exact counts after its first rows', async () => {
+    // Row groups of 30,000 rows, each read by a part of its own: the first part ends before the rows that give the
+    // grid. y: 300 values, then 100 more (their grid is not that of the first part's values), then thousands.
+    const file = path.join(dir, 'late.parquet');
+    const rows = 140_000;
+    const y = Array.from({ length: rows }, (_, i) => (i < 40_000 ? (i % 300) * 1.5 : i < 100_000 ? 1000 + (i % 100) : ((i * 7919) % 100_003) * 0.0037));
+    const z = Array.from({ length: rows }, (_, i) => (i < 70_000 ? 0 : 1000) + (i % 400));
+    writeParquet(file, new arrow.Table({ y: arrow.vectorFromArray(y, new arrow.Float64()), z: arrow.vectorFromArray(z, new arrow.Float64()) }), 30_000);
+    const options = (workers: number): ValidateOptions => ({
+      sources: [localFileSource(file, 'late.parquet', fs.statSync(file).size)],
+      format: 'auto',
+      reader: {},
+      schema: parseSchema('version: 1\ncolumns:\n  - { name: y, type: number }\n  - { name: z, type: number }\n', 'schema.yaml'),
+      workers,
+      splitMinBytes: 1,
+      log: { info() {}, warning() {}, debug() {} },
+    });
+    const one = await validateData(options(1));
+    const two = await validateData(options(2));
+    for (const column of ['y', 'z']) {
+      const sketchOf = (r: typeof one) => r.profile.columns.find((c) => c.name === column)!.sketch as { type: string };
+      assert.strictEqual(sketchOf(one).type, 'ddsketch', column);
+      assert.deepStrictEqual(sketchOf(two), sketchOf(one), column);
+    }
+  });
 });
