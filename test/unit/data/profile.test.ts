@@ -3,6 +3,7 @@ import { columnDrift } from '../../../src/data/drift';
 import { CategorySums, ColumnAccumulator, firstInOrder, mergeColumnProfileList, mergeColumnProfiles, parseProfile, serializeProfile } from '../../../src/data/profile';
 import { UserError } from '../../../src/errors';
 import type { ColumnProfile, DatasetProfile, DriftMetric } from '../../../src/data/types';
+import { ExactCounts, LogSketch, type SerializedLogSketch } from '../../../src/data/sketch';
 import { decode, numericProfile, readFixture, shuffle } from './drift-helpers';
 
 const NUMERIC: DriftMetric[] = ['normalized_wasserstein', 'ks', 'psi', 'jensen_shannon'];
@@ -191,6 +192,36 @@ describe('merging profiles', () => {
         assert.ok(Math.abs(v - f.expected[metric]) <= tolerance, `${metric}: ${v} vs ${f.expected[metric]}`);
       }
     }
+  });
+
+  it('sketches on the grid settled earlier, and merges exact parts that no longer fit on the grid given', () => {
+    const first = Array.from({ length: 3000 }, (_, i) => (i % 200) * 0.5);
+    const later = Array.from({ length: 3000 }, (_, i) => 500 + i * 0.25);
+    const counted = new ExactCounts();
+    for (const x of first) counted.add(x, 1);
+    const { values, counts } = counted.entries();
+    const settled = LogSketch.gridOf(values, counts);
+    const acc = new ColumnAccumulator('x', 'numeric');
+    for (const x of first) acc.addNumber(x);
+    acc.settleGrid();
+    for (const x of later) acc.addNumber(x);
+    const sketch = acc.toProfile().sketch as SerializedLogSketch;
+    assert.deepEqual([sketch.type, sketch.anchor, sketch.minOffset], ['ddsketch', settled.anchor, settled.minOffset]);
+    // Without a settled grid, the sketch is anchored on its first 512 distinct values: another grid.
+    const unsettled = new ColumnAccumulator('x', 'numeric');
+    for (const x of [...first, ...later]) unsettled.addNumber(x);
+    assert.notEqual((unsettled.toProfile().sketch as SerializedLogSketch).anchor, settled.anchor);
+    // Two exact parts merged past the cap: on the grid given, bucket for bucket the same sketch.
+    const partA = new ColumnAccumulator('x', 'numeric');
+    for (const x of first) partA.addNumber(x);
+    const partB = new ColumnAccumulator('x', 'numeric');
+    for (const x of later.slice(0, 400)) partB.addNumber(x);
+    const [a, b] = [partA.toProfile(), partB.toProfile()];
+    assert.deepEqual([(a.sketch as { type: string }).type, (b.sketch as { type: string }).type], ['exact', 'exact']);
+    const whole = new ColumnAccumulator('x', 'numeric', { sketchGrid: settled });
+    for (const x of [...first, ...later.slice(0, 400)]) whole.addNumber(x);
+    assert.deepEqual(mergeColumnProfileList([a, b], settled).sketch, whole.toProfile().sketch);
+    assert.notDeepEqual(mergeColumnProfileList([a, b]).sketch, whole.toProfile().sketch);
   });
 
   it('keeps negative values when merging sketches', () => {
