@@ -366,10 +366,12 @@ function headOf(tasks: Task[], schema: DataSchema | undefined): Task | undefined
   const given = first.task.readColumns;
   const readColumns = schema.columns.filter((rule) => columnKind(rule.type) === 'numeric' && (!given || given.includes(rule.name))).map((rule) => rule.name);
   if (readColumns.length === 0) return undefined;
-  // The first file from its first row on, past the end of the first part when that is shorter.
-  const { rows: _rows, range, ...task } = first.task;
+  // The first file from its first row on, past the end of the first part when that may be shorter (a Parquet part
+  // that holds the rows is read as it is: the decoder starts faster on a part than on the whole file).
+  const { rows, range, ...task } = first.task;
   const size = first.source.size;
-  const fromStart = range && size !== undefined ? { ...task, range: { start: range.start, end: size } } : task;
+  const fromStart =
+    rows && rows.end - rows.start >= GRID_ROWS ? first.task : range && size !== undefined ? { ...task, range: { start: range.start, end: size } } : task;
   return { task: { ...fromStart, schema: profilingSchema(schema), readColumns, maxRows: GRID_ROWS }, source: first.source };
 }
 
