@@ -303,12 +303,13 @@ columns:
   });
 
   it('sketches columns that run out of exact counts only after the first rows, or only when parts merge, the same way in one part or several', async () => {
-    // y: few values in the first 100,000 rows, thousands after. z: 400 values in the first half, 400 others after,
-    // so each half is counted exactly and only the two together need a sketch.
+    // y: 300 values, then 100 more (the grid of the first 65,536 rows is not that of the first 40,000), then
+    // thousands. z: 400 values in the first half, 400 others after, so each half is counted exactly and only the two
+    // together need a sketch.
     const rows = (from: number, to: number, shift: number) => {
       const out: string[] = [];
       for (let i = from; i < to; i++) {
-        const y = i < 100_000 ? (i % 300) * 1.5 : ((i * 7919) % 100_003) * 0.0037;
+        const y = i < 40_000 ? (i % 300) * 1.5 : i < 100_000 ? 1000 + (i % 100) : ((i * 7919) % 100_003) * 0.0037;
         const z = (i < 80_000 ? 0 : 1000) + (i % 400) + shift;
         out.push(`${(y + shift).toFixed(4)},${z},${i}`);
       }
@@ -327,6 +328,8 @@ columns:
     for (const column of ['y', 'z']) assert.strictEqual(sketchOf(one, column).type, 'ddsketch', column);
     for (const [label, other] of [
       ['two threads', await run([whole], { workers: 2, splitMinBytes: 1 })],
+      // Parts of 40,000 rows: the grids come from rows past the end of the first part.
+      ['four threads', await run([whole], { workers: 4, splitMinBytes: 1 })],
       ['two files, one thread', await run([first, second], { workers: 1 })],
       ['two files, two threads', await run([first, second], { workers: 2 })],
     ] as const) {
