@@ -273,6 +273,43 @@ columns:
     assert.strictEqual(report.drift!.reference, 'r3.csv, r4.csv');
   });
 
+  /**
+   * Reads rows(0, total) whole on one thread, and then in parts (split between threads, or as two files on one and
+   * two threads): the sketches of `columns` must be the same, and their drift against rows shifted by `shift`.
+   */
+  async function assertSameSketchesInParts(
+    rows: (from: number, to: number, shift: number) => string[],
+    header: string,
+    total: number,
+    shift: number,
+    schema: string,
+    columns: string[],
+  ): Promise<void> {
+    const csv = (name: string, from: number, to: number, by = 0) => file(name, [header, ...rows(from, to, by)].join('\n') + '\n');
+    const whole = csv('whole.csv', 0, total);
+    const halves = [csv('first.csv', 0, total / 2), csv('second.csv', total / 2, total)];
+    const reference = { kind: 'data' as const, sources: [csv('ref.csv', 0, total, shift)], format: 'auto' as const };
+    const run = (sources: ReturnType<typeof file>[], extra: Partial<ValidateOptions>) => validateData(options(sources, schema, { reference, ...extra }));
+    const one = await run([whole], { workers: 1 });
+    const sketchOf = (r: Awaited<typeof one>, column: string) => r.profile.columns.find((c) => c.name === column)!.sketch as { type: string };
+    const driftOf = (r: Awaited<typeof one>, column: string) => r.report.drift!.results.find((d) => d.column === column)!.value;
+    for (const column of columns) assert.strictEqual(sketchOf(one, column).type, 'ddsketch', column);
+    for (const [label, other] of [
+      ['two threads', await run([whole], { workers: 2, splitMinBytes: 1 })],
+      // Parts of a quarter of the rows each: shorter than the rows that give the grids when there are 160,000.
+      ['four threads', await run([whole], { workers: 4, splitMinBytes: 1 })],
+      ['two files, one thread', await run(halves, { workers: 1 })],
+      ['two files, two threads', await run(halves, { workers: 2 })],
+    ] as const) {
+      for (const column of columns) {
+        assert.deepStrictEqual(sketchOf(other, column), sketchOf(one, column), `${label}: ${column}`);
+        // Only the reference's standard deviation, merged from parts by Chan's formula, may differ in its last bits.
+        const [a, b] = [driftOf(other, column), driftOf(one, column)];
+        assert.ok(Math.abs(a - b) <= 1e-12 * Math.abs(b), `${label}: drift of ${column} ${a} vs ${b}`);
+      }
+    }
+  }
+
   it('sketches a column of many distinct values the same way whether the data is read in one part or several', async () => {
     // Values spread over a wide range, with thousands of distinct values in every part: each part sketches them.
     const rows = (from: number, to: number, shift: number) => {
@@ -280,26 +317,7 @@ columns:
       for (let i = from; i < to; i++) out.push(`${(((i * 7919) % 10007) * 0.37 + shift + (i % 11) * 100).toFixed(2)},${i}`);
       return out;
     };
-    const header = 'x,id';
-    const whole = file('whole.csv', [header, ...rows(0, 30000, 0)].join('\n') + '\n');
-    const first = file('first.csv', [header, ...rows(0, 15000, 0)].join('\n') + '\n');
-    const second = file('second.csv', [header, ...rows(15000, 30000, 0)].join('\n') + '\n');
-    const reference = { kind: 'data' as const, sources: [file('ref.csv', [header, ...rows(0, 30000, 150)].join('\n') + '\n')], format: 'auto' as const };
-    const schema = 'version: 1\ncolumns:\n  - { name: x, type: number }\n  - { name: id, type: integer, drift: skip }\n';
-    const run = (sources: ReturnType<typeof file>[], extra: Partial<ValidateOptions>) => validateData(options(sources, schema, { reference, ...extra }));
-    const one = await run([whole], { workers: 1 });
-    const sketchOf = (r: Awaited<typeof one>) => r.profile.columns.find((c) => c.name === 'x')!.sketch as { type: string };
-    const driftOf = (r: Awaited<typeof one>) => r.report.drift!.results.find((d) => d.column === 'x')!.value;
-    assert.strictEqual(sketchOf(one).type, 'ddsketch');
-    for (const [label, other] of [
-      ['two threads', await run([whole], { workers: 2, splitMinBytes: 1 })],
-      ['two files, one thread', await run([first, second], { workers: 1 })],
-      ['two files, two threads', await run([first, second], { workers: 2 })],
-    ] as const) {
-      assert.deepStrictEqual(sketchOf(other), sketchOf(one), label);
-      // Only the reference's standard deviation, merged from parts by Chan's formula, may differ in its last bits.
-      assert.ok(Math.abs(driftOf(other) - driftOf(one)) < 1e-12 * driftOf(one), `${label}: ${driftOf(other)} vs ${driftOf(one)}`);
-    }
+    await assertSameSketchesInParts(rows, 'x,id', 30_000, 150, 'version: 1\ncolumns:\n  - { name: x, type: number }\n  - { name: id, type: integer, drift: skip }\n', ['x']);
   });
 
   it('sketches columns that run out of exact counts only after the first rows, or only when parts merge, the same way in one part or several', async () => {
@@ -315,30 +333,8 @@ columns:
       }
       return out;
     };
-    const header = 'y,z,id';
-    const whole = file('whole.csv', [header, ...rows(0, 160_000, 0)].join('\n') + '\n');
-    const first = file('first.csv', [header, ...rows(0, 80_000, 0)].join('\n') + '\n');
-    const second = file('second.csv', [header, ...rows(80_000, 160_000, 0)].join('\n') + '\n');
-    const reference = { kind: 'data' as const, sources: [file('ref.csv', [header, ...rows(0, 160_000, 3)].join('\n') + '\n')], format: 'auto' as const };
     const schema = 'version: 1\ncolumns:\n  - { name: y, type: number }\n  - { name: z, type: number }\n  - { name: id, type: integer, drift: skip }\n';
-    const run = (sources: ReturnType<typeof file>[], extra: Partial<ValidateOptions>) => validateData(options(sources, schema, { reference, ...extra }));
-    const one = await run([whole], { workers: 1 });
-    const sketchOf = (r: Awaited<typeof one>, column: string) => r.profile.columns.find((c) => c.name === column)!.sketch as { type: string };
-    const driftOf = (r: Awaited<typeof one>, column: string) => r.report.drift!.results.find((d) => d.column === column)!.value;
-    for (const column of ['y', 'z']) assert.strictEqual(sketchOf(one, column).type, 'ddsketch', column);
-    for (const [label, other] of [
-      ['two threads', await run([whole], { workers: 2, splitMinBytes: 1 })],
-      // Parts of 40,000 rows: the grids come from rows past the end of the first part.
-      ['four threads', await run([whole], { workers: 4, splitMinBytes: 1 })],
-      ['two files, one thread', await run([first, second], { workers: 1 })],
-      ['two files, two threads', await run([first, second], { workers: 2 })],
-    ] as const) {
-      for (const column of ['y', 'z']) {
-        assert.deepStrictEqual(sketchOf(other, column), sketchOf(one, column), `${label}: ${column}`);
-        const [a, b] = [driftOf(other, column), driftOf(one, column)];
-        assert.ok(Math.abs(a - b) <= 1e-12 * Math.abs(b), `${label}: drift of ${column} ${a} vs ${b}`);
-      }
-    }
+    await assertSameSketchesInParts(rows, 'y,z,id', 160_000, 3, schema, ['y', 'z']);
   });
 
   it('stops with the cancellation reason when canceled while the data is split or checked in worker threads', async () => {
