@@ -247,7 +247,7 @@ class BucketKeys {
   }
 
   exact(d: number): number {
-    return Math.ceil(Math.log(d) * this.multiplier);
+    return logKey(d, this.multiplier);
   }
 
   /** Fills the cells of an exponent (positive doubles 2^(exponent - 1023) up to the next power of two); cell's entry. */
@@ -273,6 +273,11 @@ class BucketKeys {
     }
     this.lowest[k + this.base] = x;
   }
+}
+
+/** The bucket key of a distance d > 0 by Math.log: ceil(log(d) / log(gamma)), multiplier = 1 / log(gamma). */
+function logKey(d: number, multiplier: number): number {
+  return Math.ceil(Math.log(d) * multiplier);
 }
 
 /** The next double above (+1) or below (-1) a positive one. */
@@ -312,7 +317,7 @@ export class LogSketch {
 
   /** The bucket of a distance d > 0 to the anchor: ceil(log(d) / log(gamma)). */
   private key(d: number): number {
-    return this.keys !== undefined ? this.keys.key(d) : Math.ceil(Math.log(d) * this.multiplier);
+    return this.keys !== undefined ? this.keys.key(d) : logKey(d, this.multiplier);
   }
 
   /**

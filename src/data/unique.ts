@@ -25,6 +25,9 @@ const TWO_32 = 4294967296;
 /** A run of exact keys: its first and last key, and the row and line of its first key (rows and lines then step by one). */
 const RUN_FLOATS = 4;
 
+/** Runs a tracker keeps; later keys that start no run go to the table. 4096 runs are 128 KiB. */
+const MAX_RUNS = 4096;
+
 /**
  * Of count sorted, disjoint intervals [from, to] laid out every `stride` floats of data (from, to first), the index
  * of the one holding key, or -1: a binary search.
@@ -41,8 +44,6 @@ function intervalHolding(data: Float64Array, count: number, stride: number, key:
   }
   return -1;
 }
-/** Runs a tracker keeps; later keys that start no run go to the table. 4096 runs are 128 KiB. */
-const MAX_RUNS = 4096;
 
 // ---------------------------------------------------------------- hashing
 
