@@ -22,7 +22,7 @@ import { detectFormat, type DataFormat, type DataSource } from './sources';
 import { DataFormatError } from './types';
 import type { CheckResult, ColumnProfile, ColumnRule, DataSchema, DatasetProfile, DriftResult, Severity, ValidationReport } from './types';
 import { GRID_ROWS, type SketchGrid } from './sketch';
-import { checkPart, sketchGridsOf, type PartTask, type WorkerReply, type WorkerRequest } from './worker';
+import { checkPart, sketchGridsOf, unpackPart, type PartTask, type WorkerReply, type WorkerRequest } from './worker';
 
 export interface ValidateOptions {
   sources: DataSource[];
@@ -505,8 +505,13 @@ export class WorkerChannel {
       entry.freed = true;
       entry.free.resolve();
     }
-    if ('ok' in reply) entry.result.resolve(reply.ok);
-    else entry.result.reject(errorFromWorker(reply.error));
+    if ('ok' in reply) {
+      try {
+        entry.result.resolve(unpackPart(reply.ok, reply.categoryLists));
+      } catch (e) {
+        entry.result.reject(e as Error);
+      }
+    } else entry.result.reject(errorFromWorker(reply.error));
     if (this.ending && !this.sent.some((e) => e.freed)) void this.worker.terminate();
   }
 

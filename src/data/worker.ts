@@ -7,10 +7,10 @@
 import { isMainThread, parentPort, workerData } from 'worker_threads';
 import { isUserError } from '../errors';
 import { TableChecker, type PartResult } from './checks';
-import { ColumnAccumulator } from './profile';
+import { ColumnAccumulator, packCategories, unpackCategories, type CategoryList } from './profile';
 import { openTable, type ReaderOptions } from './readers';
 import { localFileSource, type DataFormat, type DataSource } from './sources';
-import { DataFormatError, type DataSchema } from './types';
+import { DataFormatError, type ColumnProfile, type DataSchema } from './types';
 import { LogSketch, type SerializedSketch, type SketchGrid } from './sketch';
 import type { UniqueState } from './unique';
 
@@ -112,6 +112,33 @@ export function transferablesOf(result: PartResult): ArrayBuffer[] {
   return states.flatMap((s) => (s.kind === 'memory' ? [s.entries.buffer as ArrayBuffer, s.runs.buffer as ArrayBuffer] : [s.runs.buffer as ArrayBuffer]));
 }
 
+/** The categorical profiles of a part, in column order: a column's profile, or (without a schema) its candidate one. */
+function categoricalProfilesOf(result: PartResult): ColumnProfile[] {
+  const profiles: ColumnProfile[] = [];
+  for (const state of result.columnStates) {
+    if (state.profile?.kind === 'categorical') profiles.push(state.profile);
+    if (state.candidates) profiles.push(state.candidates.categorical);
+  }
+  return profiles;
+}
+
+/**
+ * Takes the categories out of a part's profiles to post them as lists (see CategoryList), one for each of
+ * categoricalProfilesOf, null where a profile has none; with the lists' buffers, to be moved.
+ */
+export function packPart(result: PartResult): { lists: Array<CategoryList | null>; transfer: ArrayBuffer[] } {
+  const lists = categoricalProfilesOf(result).map((p) => packCategories(p) ?? null);
+  return { lists, transfer: lists.flatMap((list) => (list ? [list.counts.buffer as ArrayBuffer] : [])) };
+}
+
+/** Gives a posted part's profiles back the categories packPart took out. */
+export function unpackPart(result: PartResult, lists: Array<CategoryList | null>): PartResult {
+  const profiles = categoricalProfilesOf(result);
+  if (profiles.length !== lists.length) throw new Error(`A part of ${result.source} came with ${lists.length} category lists for ${profiles.length} profiles.`);
+  profiles.forEach((p, i) => lists[i] && unpackCategories(p, lists[i]));
+  return result;
+}
+
 export type WorkerRequest = { task: PartTask };
 /**
  * For each part: { ready } as soon as the part is checked, then its result. The engine hands the worker its next
@@ -119,7 +146,7 @@ export type WorkerRequest = { task: PartTask };
  */
 export type WorkerReply =
   | { ready: true }
-  | { ok: PartResult }
+  | { ok: PartResult; categoryLists: Array<CategoryList | null> }
   | { error: { message: string; name: string; stack?: string; user: boolean; file?: string; line?: number; location?: DataFormatError['location'] } };
 
 let started = false;
@@ -136,7 +163,10 @@ export function runDataWorker(): void {
   };
   port.on('message', (request: WorkerRequest) => {
     checkPart(request.task, sourceOfTask(request.task)).then(
-      (result) => reply({ ok: result }, transferablesOf(result)),
+      (result) => {
+        const { lists, transfer } = packPart(result);
+        reply({ ok: result, categoryLists: lists }, [...transferablesOf(result), ...transfer]);
+      },
       (e: unknown) => {
         const error = e instanceof Error ? e : new Error(String(e));
         reply({

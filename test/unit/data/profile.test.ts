@@ -1,6 +1,16 @@
 import { strict as assert } from 'assert';
 import { columnDrift } from '../../../src/data/drift';
-import { CategorySums, ColumnAccumulator, firstInOrder, mergeColumnProfileList, mergeColumnProfiles, parseProfile, serializeProfile } from '../../../src/data/profile';
+import {
+  CategorySums,
+  ColumnAccumulator,
+  firstInOrder,
+  mergeColumnProfileList,
+  mergeColumnProfiles,
+  packCategories,
+  parseProfile,
+  serializeProfile,
+  unpackCategories,
+} from '../../../src/data/profile';
 import { UserError } from '../../../src/errors';
 import type { ColumnProfile, DatasetProfile, DriftMetric } from '../../../src/data/types';
 import { ExactCounts, LogSketch, type SerializedLogSketch } from '../../../src/data/sketch';
@@ -139,6 +149,41 @@ describe('merging profiles', () => {
     assert.strictEqual(sums.profileOf([parts[0], parts[1], { ...parts[2] }]), undefined);
     assert.throws(() => sums.add(parts[0]), /added twice/);
     assert.deepStrictEqual(sums.profileOf(parts), merged);
+  });
+
+  it('merges categories posted as lists as it merges them as objects, and gives them back as objects when read', () => {
+    const part = (values: string[]) => {
+      const acc = new ColumnAccumulator('k', 'categorical', { categoryCap: 3 });
+      for (const v of values) acc.addText(v);
+      return acc.toProfile();
+    };
+    const values = [['a', 'a', 'b', '__proto__', 'x2'], ['b', 'b', 'c', 'x3', '__proto__'], ['c', 'c', 'c', 'a', 'x4']];
+    const merged = mergeColumnProfileList(values.map(part));
+    const posted = values.map(part);
+    const lists = posted.map((p) => packCategories(p)!);
+    assert.ok(posted.every((p) => !('categories' in p)), 'packed: the categories are out of the profile');
+    assert.deepStrictEqual(lists[0], { values: ['a', '__proto__', 'b'], counts: new Float64Array([2, 1, 1]) });
+    // As the posted copies come back: the lists are what CategorySums reads.
+    const received = structuredClone(posted);
+    received.forEach((p, i) => unpackCategories(p, structuredClone(lists[i])));
+    const sums = new CategorySums();
+    for (const p of received) sums.add(p);
+    assert.deepStrictEqual(sums.profileOf(received), merged);
+    assert.deepStrictEqual(mergeColumnProfileList(received), merged);
+    assert.ok(
+      received.every((p) => Object.getOwnPropertyDescriptor(p, 'categories')?.get !== undefined),
+      'summed from the lists, without making the objects',
+    );
+    // Read as an object, once: the same object each time, null prototype, in the order they were counted.
+    const categories = received[0].categories!;
+    assert.strictEqual(Object.getPrototypeOf(categories), null);
+    assert.deepStrictEqual(Object.entries(categories), [['a', 2], ['__proto__', 1], ['b', 1]]);
+    assert.strictEqual(received[0].categories, categories);
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(received[1])), JSON.parse(JSON.stringify(part(values[1]))));
+    // Written over, they are what was written; and a profile without categories has none to pack.
+    received[2].categories = { z: 1 };
+    assert.deepStrictEqual(received[2].categories, { z: 1 });
+    assert.strictEqual(packCategories({ ...merged, categories: undefined }), undefined);
   });
 
   const cases = ['normal-shift', 'lognormal-shift', 'integers-ties', 'datetime-shift', 'poisson-ties'];
