@@ -390,13 +390,13 @@ class GridsForParts {
 
   /**
    * The task of part `index` (0 = the first part), with the grids it is to use. The head is read by the first
-   * caller: text in this thread, while a worker reads the first part; Parquet, which would grow this thread's
-   * WebAssembly memory by a row group, by the caller's worker (inWorker) when it has one.
+   * caller, on its worker (inWorker) when it has one: in this thread it would take a core from the workers, hold a
+   * batch of its own, and for Parquet grow this thread's WebAssembly memory by a row group.
    */
   async taskFor(index: number, item: Task, inWorker?: (head: Task) => Promise<PartResult>): Promise<PartTask> {
     if (index === 0 || !this.head) return item.task;
     const head = this.head;
-    this.grids ??= (head.task.format === 'parquet' && inWorker ? inWorker(head) : checkPart(head.task, head.source, this.signal)).then(sketchGridsOf);
+    this.grids ??= (inWorker ? inWorker(head) : checkPart(head.task, head.source, this.signal)).then(sketchGridsOf);
     return { ...item.task, sketchGrids: await this.grids };
   }
 
