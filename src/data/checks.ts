@@ -1633,6 +1633,23 @@ function addTally(into: Tally | undefined, from: Tally, rowOffset: number, lineO
   return result;
 }
 
+/** Column names that occur more than once, with the 1-based positions of each, in order of first occurrence. */
+export function repeatedNames(columns: string[]): Array<{ name: string; at: number[] }> {
+  const positions = new Map<string, number[]>();
+  columns.forEach((name, i) => {
+    const at = positions.get(name);
+    if (at) at.push(i + 1);
+    else positions.set(name, [i + 1]);
+  });
+  return [...positions].filter(([, at]) => at.length > 1).map(([name, at]) => ({ name, at }));
+}
+
+/** "a (columns 1 and 3), b (columns 2, 4 and 5)" */
+export function showRepeatedNames(repeated: Array<{ name: string; at: number[] }>): string {
+  const positions = (at: number[]) => `${at.slice(0, -1).join(', ')} and ${at[at.length - 1]}`;
+  return repeated.map(({ name, at }) => `${name} (columns ${positions(at)})`).join(', ');
+}
+
 /** Bounds of a column in words, for expectations and observations. */
 export function showValue(value: number, type: ColumnType | undefined): string {
   if (type === 'datetime') return formatInstant(value);

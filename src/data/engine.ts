@@ -12,7 +12,20 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { UserError, isUserError } from '../errors';
 import type { Log } from '../log';
-import { collisionProbabilityNote, evidenceByProfile, keyIsUniqueColumn, type ColumnEvidence, mergeParts, showValue, type MergedColumn, type MergedResult, type PartResult, type Tally } from './checks';
+import {
+  collisionProbabilityNote,
+  evidenceByProfile,
+  keyIsUniqueColumn,
+  type ColumnEvidence,
+  mergeParts,
+  repeatedNames,
+  showRepeatedNames,
+  showValue,
+  type MergedColumn,
+  type MergedResult,
+  type PartResult,
+  type Tally,
+} from './checks';
 import { BINNING_RULE, columnDrift } from './drift';
 import { formatAge, formatInstant } from './durations';
 import { CategorySums, mergeColumnProfileList } from './profile';
@@ -762,12 +775,16 @@ function datasetChecks(merged: MergedResult, schema: DataSchema, now: Date): Che
 
   const declared = schema.columns.map((c) => c.name);
   const missing = declared.filter((name) => !merged.columns.includes(name));
-  const extra = merged.columns.filter((name) => !declared.includes(name));
+  const extra = [...new Set(merged.columns.filter((name) => !declared.includes(name)))];
+  // A name the data gives two columns is ambiguous in every mode: the rules of that name check the first of them.
+  const repeated = repeatedNames(merged.columns);
   const mode = dataset.columns.mode;
-  const columnsOk = mode === 'exact' ? missing.length === 0 && extra.length === 0 : mode === 'subset' ? extra.length === 0 : missing.length === 0;
+  const columnsOk =
+    repeated.length === 0 && (mode === 'exact' ? missing.length === 0 && extra.length === 0 : mode === 'subset' ? extra.length === 0 : missing.length === 0);
   const problems = [
     ...(missing.length > 0 && mode !== 'subset' ? [`missing: ${listNames(missing)}`] : []),
     ...(extra.length > 0 && mode !== 'superset' ? [`not in the schema: ${listNames(extra)}`] : []),
+    ...(repeated.length > 0 ? [`named more than once: ${showRepeatedNames(repeated)}; the rules of a name check the first column of that name`] : []),
   ];
   checks.push({
     id: 'dataset.columns',
@@ -782,7 +799,8 @@ function datasetChecks(merged: MergedResult, schema: DataSchema, now: Date): Che
           : 'the data has every column of the schema (and may have more)',
     observed: problems.length > 0 ? problems.join('; ') : `${merged.columns.length} columns`,
     elementCount: mode === 'superset' ? declared.length : merged.columns.length,
-    unexpectedCount: (mode !== 'subset' ? missing.length : 0) + (mode !== 'superset' ? extra.length : 0),
+    unexpectedCount:
+      (mode !== 'subset' ? missing.length : 0) + (mode !== 'superset' ? extra.length : 0) + repeated.reduce((n, { at }) => n + at.length - 1, 0),
     examples: [],
   });
 

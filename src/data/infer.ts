@@ -4,7 +4,8 @@
  * values for columns with few distinct values, uniqueness where no value repeated. It describes the data it
  * was inferred from, flaws included, so it is written with a comment asking for a review.
  */
-import { evidenceByProfile, type ColumnEvidence } from './checks';
+import { UserError } from '../errors';
+import { evidenceByProfile, repeatedNames, showRepeatedNames, type ColumnEvidence } from './checks';
 import { DEFAULT_DRIFT, parseBooleanText, schemaHeaderComments } from './schema';
 import type { ColumnProfile, ColumnRule, ColumnType, DataSchema, DatasetProfile, Severity } from './types';
 
@@ -19,6 +20,16 @@ const MS_PER_DAY = 86_400_000;
  * profileData; without it, numeric columns become number and the others category or string.
  */
 export function inferSchema(profile: DatasetProfile, evidence: Record<string, ColumnEvidence> | undefined = evidenceByProfile.get(profile)): DataSchema {
+  if (profile.columns.length === 0) {
+    throw new UserError(`${profile.source} has no columns: there is nothing to infer a schema from. Check that dataPath names the data, and its format.`);
+  }
+  const repeated = repeatedNames(profile.columns.map((c) => c.name));
+  if (repeated.length > 0) {
+    throw new UserError(
+      `${profile.source} has more than one column of the same name: ${showRepeatedNames(repeated)}. A schema declares each column once; ` +
+        'give the columns distinct names in the data, then infer again.',
+    );
+  }
   const columns = profile.columns.map((column) => inferColumn(column, evidence?.[column.name]));
   const schema: DataSchema = {
     columns,

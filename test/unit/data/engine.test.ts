@@ -101,6 +101,20 @@ describe('validateData', () => {
     assert.strictEqual(superset.observed, 'missing: c');
     const fine = `version: 1\ndataset:\n  columns: superset\ncolumns:\n  - { name: a, type: integer }\n`;
     assert.strictEqual(byId((await validateData(options(data, fine))).report, 'dataset.columns').success, true);
+
+    // A name given to two columns fails in every mode; the rules of the name check the first of them.
+    const twice = [file('twice.csv', 'a,b,a,x,x\n1,2,3,4,5\n')];
+    const withMax = (mode: string) => `version: 1\ndataset:\n  columns: ${mode}\ncolumns:\n  - { name: a, type: integer, max: 2 }\n  - { name: b, type: integer }\n`;
+    for (const mode of ['exact', 'subset', 'superset']) {
+      const { report } = await validateData(options(twice, withMax(mode)));
+      const columns = byId(report, 'dataset.columns');
+      assert.strictEqual(columns.success, false, mode);
+      const repeated = 'named more than once: a (columns 1 and 3), x (columns 4 and 5); the rules of a name check the first column of that name';
+      assert.strictEqual(columns.observed, mode === 'superset' ? repeated : `not in the schema: x; ${repeated}`, mode);
+      assert.strictEqual(columns.unexpectedCount, mode === 'superset' ? 2 : 3, mode);
+      assert.strictEqual(byId(report, 'column.a.max').success, true, mode);
+      assert.strictEqual(report.passed, false, mode);
+    }
   });
 
   it('fails the freshness rule when the latest value is older than maxAge before now', async () => {

@@ -58,6 +58,21 @@ describe('inferSchema', () => {
     assert.strictEqual(report.passed, true);
   });
 
+  it('refuses data with no columns, or with two columns of one name, naming them', async () => {
+    const infer = async (name: string, text: string) => {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, text);
+      return inferSchema(await profileData({ sources: [localFileSource(file, name, text.length)], format: 'csv', reader: {}, workers: 1, log: silentLog }));
+    };
+    await assert.rejects(infer('empty.csv', ''), (e: Error) => e.name === 'UserError' && /empty\.csv has no columns: there is nothing to infer a schema from/.test(e.message));
+    await assert.rejects(
+      infer('twice.csv', 'a,b,a,c,b,b\n1,2,3,4,5,6\n'),
+      (e: Error) => e.name === 'UserError' && e.message.startsWith('twice.csv has more than one column of the same name: a (columns 1 and 3), b (columns 2, 5 and 6). '),
+    );
+    // A header without rows is still a schema to start from: its columns, with no rules on their values.
+    assert.deepStrictEqual((await infer('header.csv', 'a,b\n')).columns.map((c) => c.name), ['a', 'b']);
+  });
+
   it('rounds bounds outward to two significant digits', () => {
     assert.strictEqual(roundOutward(1682.13, 'down', false), 1600);
     assert.strictEqual(roundOutward(927974.52, 'up', false), 930000);
