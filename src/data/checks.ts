@@ -53,6 +53,8 @@ export interface TypeEvidence {
   numbers: number;
   booleans: number;
   datetimes: number;
+  /** Values that came as numbers or booleans rather than text (JSON Lines): a string column would refuse them. */
+  scalars: number;
   minLength: number;
   maxLength: number;
   /** Set when uniqueness was tracked: values seen more than once (decided on hashes). */
@@ -1230,7 +1232,7 @@ class SniffingChecker extends ColumnChecker {
   private numeric?: ValueProfiler;
   private datetime?: ValueProfiler;
   private readonly categorical: ValueProfiler;
-  private readonly evidence: TypeEvidence = { nonNull: 0, integers: 0, numbers: 0, booleans: 0, datetimes: 0, minLength: Infinity, maxLength: 0 };
+  private readonly evidence: TypeEvidence = { nonNull: 0, integers: 0, numbers: 0, booleans: 0, datetimes: 0, scalars: 0, minLength: Infinity, maxLength: 0 };
 
   constructor(name: string, missingValues: string[], options: CheckerOptions) {
     super(name, undefined, missingValues, options);
@@ -1265,9 +1267,11 @@ class SniffingChecker extends ColumnChecker {
       } else if (typeof cell === 'number' || typeof cell === 'bigint') {
         number = Number(cell);
         text = String(cell);
+        evidence.scalars++;
       } else if (typeof cell === 'boolean') {
         isBoolean = true;
         text = String(cell);
+        evidence.scalars++;
       } else if (cell instanceof Date) {
         instant = cell.getTime();
         text = cellText(cell);
@@ -1606,6 +1610,7 @@ function mergeEvidence(into: TypeEvidence, from: TypeEvidence): void {
   into.numbers += from.numbers;
   into.booleans += from.booleans;
   into.datetimes += from.datetimes;
+  into.scalars += from.scalars;
   into.minLength = Math.min(into.minLength, from.minLength);
   into.maxLength = Math.max(into.maxLength, from.maxLength);
 }

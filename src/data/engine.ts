@@ -110,7 +110,7 @@ async function validateWith(o: ValidateOptions, schema: DataSchema, pool: Worker
     const column = scan.merged.columnResults.find((c) => c.name === rule.name);
     if (column) checks.push(...columnChecks(column, rule));
   }
-  const profile = datasetProfile(scan.merged, scan.label, now());
+  const profile = datasetProfile(scan.merged, scan.label, now(), schema);
 
   let drift: ValidationReport['drift'];
   if (given) {
@@ -165,6 +165,14 @@ export async function profileData(o: Omit<ValidateOptions, 'reference' | 'driftT
     await pool.close();
   }
   const profile = datasetProfile(scan.merged, scan.label, now());
+  const malformed = scan.merged.malformed;
+  if (malformed.unexpected > 0) {
+    const first = malformed.examples[0];
+    o.log.warning(
+      `${count(malformed.unexpected, 'row')} of ${scan.label} could not be read as ${scan.formats} and ${malformed.unexpected === 1 ? 'is' : 'are'} not in the profile` +
+        `${first ? ` (the first: ${first.value.replace(/\.$/, '')})` : ''}. Validating this data fails dataset.malformed until ${malformed.unexpected === 1 ? 'it is' : 'they are'} mended.`,
+    );
+  }
   const evidence: Record<string, ColumnEvidence> = {};
   for (const column of scan.merged.columnResults) {
     if (column.evidence && column.sniffedType) evidence[column.name] = { type: column.sniffedType, evidence: column.evidence };
@@ -778,6 +786,7 @@ function datasetChecks(merged: MergedResult, schema: DataSchema, now: Date): Che
   const extra = [...new Set(merged.columns.filter((name) => !declared.includes(name)))];
   // A name the data gives two columns is ambiguous in every mode: the rules of that name check the first of them.
   const repeated = repeatedNames(merged.columns);
+  const repeats = repeated.reduce((n, { at }) => n + at.length - 1, 0);
   const mode = dataset.columns.mode;
   const columnsOk =
     repeated.length === 0 && (mode === 'exact' ? missing.length === 0 && extra.length === 0 : mode === 'subset' ? extra.length === 0 : missing.length === 0);
@@ -798,9 +807,10 @@ function datasetChecks(merged: MergedResult, schema: DataSchema, now: Date): Che
           ? 'every data column is declared in the schema'
           : 'the data has every column of the schema (and may have more)',
     observed: problems.length > 0 ? problems.join('; ') : `${merged.columns.length} columns`,
-    elementCount: mode === 'superset' ? declared.length : merged.columns.length,
-    unexpectedCount:
-      (mode !== 'subset' ? missing.length : 0) + (mode !== 'superset' ? extra.length : 0) + repeated.reduce((n, { at }) => n + at.length - 1, 0),
+    // The names the data and the schema give together, each column of a repeated name counted: never fewer than those
+    // missing, extra or repeated.
+    elementCount: new Set([...declared, ...merged.columns]).size + repeats,
+    unexpectedCount: (mode !== 'subset' ? missing.length : 0) + (mode !== 'superset' ? extra.length : 0) + repeats,
     examples: [],
   });
 
@@ -808,7 +818,7 @@ function datasetChecks(merged: MergedResult, schema: DataSchema, now: Date): Che
     const { min, max, severity } = dataset.rowCount;
     const n = merged.rowCount;
     const ok = (min === undefined || n >= min) && (max === undefined || n <= max);
-    const expectation = min !== undefined && max !== undefined ? `between ${min} and ${max} rows` : min !== undefined ? `at least ${min} rows` : `at most ${max} rows`;
+    const expectation = min !== undefined && max !== undefined ? `between ${min} and ${max} rows` : min !== undefined ? `at least ${count(min, 'row')}` : `at most ${count(max!, 'row')}`;
     checks.push({ id: 'dataset.rowCount', kind: 'rowCount', severity, success: ok, expectation, observed: count(n, 'row'), examples: [] });
   }
 
@@ -927,12 +937,15 @@ function percent(fraction: number): string {
   return `${Number.isInteger(value) ? value : value.toFixed(value < 1 ? 3 : 2).replace(/0+$/, '')}%`;
 }
 
-function datasetProfile(merged: MergedResult, source: string, now: Date): DatasetProfile {
+function datasetProfile(merged: MergedResult, source: string, now: Date, schema?: DataSchema): DatasetProfile {
   return {
     format: 'datavalidate-profile',
     version: 1,
     rowCount: merged.rowCount,
-    columns: merged.columnResults.map((c) => c.profile),
+    columns: merged.columnResults.map((c) => {
+      const type = schema?.columns.find((rule) => rule.name === c.name)?.type ?? c.sniffedType;
+      return type === undefined ? c.profile : { ...c.profile, type };
+    }),
     source,
     createdAt: now.toISOString(),
   };

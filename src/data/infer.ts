@@ -55,7 +55,7 @@ function inferColumn(profile: ColumnProfile, evidence: ColumnEvidence | undefine
   }
   // Later data is newer, so a datetime gets a lower bound only: the start of the first day seen.
   if (type === 'datetime' && profile.min !== undefined) rule.min = Math.floor(profile.min / MS_PER_DAY) * MS_PER_DAY;
-  if (type === 'category' && profile.categories) {
+  if (type === 'category' && profile.categories && isCategory(profile)) {
     rule.allowed = Object.entries(profile.categories)
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
       .map(([value]) => value);
@@ -71,7 +71,8 @@ function inferType(profile: ColumnProfile, evidence: ColumnEvidence | undefined)
     const values = Object.keys(profile.categories);
     if (values.length > 0 && values.every((v) => parseBooleanText(v) !== undefined && v !== '0' && v !== '1')) type = 'boolean';
   }
-  if (type === 'string' && isCategory(profile)) type = 'category';
+  // A category also takes values written as JSON numbers or booleans, which a string column refuses.
+  if (type === 'string' && (isCategory(profile) || (evidence?.evidence.scalars ?? 0) > 0)) type = 'category';
   return type;
 }
 

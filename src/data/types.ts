@@ -207,6 +207,11 @@ export interface ColumnProfile {
   categoryCap?: number;
   /** base64 HyperLogLog registers, present once the distinct values are no longer all counted exactly. */
   distinctSketch?: string;
+  /**
+   * The column's type in the schema, or the one its values parsed as: reports show a datetime's numbers (epoch
+   * milliseconds) as instants. Not written to profile files.
+   */
+  type?: ColumnType;
 }
 
 export interface DatasetProfile {

@@ -570,7 +570,8 @@ class CsvReader implements TableReader {
     if (nf === 1 && t.fe[0] === t.fs[0] && (t.ff[0] & F_QUOTED) === 0) return false;
     if (this.headerMode === 'read') {
       const names: string[] = new Array(nf);
-      for (let i = 0; i < nf; i++) names[i] = this.text(i);
+      // An empty name (pandas writes its index so) is named by its position, as a file without a header is.
+      for (let i = 0; i < nf; i++) names[i] = this.text(i) || `column_${i + 1}`;
       this.setColumns(names);
       this.headerMode = 'done';
       this.dataStart = t.base + end;
@@ -667,7 +668,14 @@ class CsvReader implements TableReader {
     try {
       for (;;) {
         signal?.throwIfAborted();
-        const more = await this.step();
+        let more: boolean;
+        try {
+          more = await this.step();
+        } catch (e) {
+          // The rows read before the data went wrong are checked too; then the error ends the read.
+          if (e instanceof DataFormatError && this.rows > 0) yield this.takeBatch();
+          throw e;
+        }
         if (this.rows >= this.s.batchSize || (!more && this.rows > 0)) yield this.takeBatch();
         if (!more) return;
       }

@@ -40,6 +40,8 @@ class JsonlReader implements TableReader {
   private inBatch = false;
   /** The first batch, read by open() to learn the columns. */
   private pending: RowBatch | undefined;
+  /** What stopped open() before the first batch was full, thrown by batches() once the rows before it are given. */
+  private failure: DataFormatError | undefined;
 
   constructor(private readonly src: DataSource, private readonly options: ReaderOptions) {
     this.source = src.name;
@@ -62,7 +64,14 @@ class JsonlReader implements TableReader {
     this.chunks = it[Symbol.asyncIterator]();
     if (!this.fixed) {
       // Columns are the keys of the first batch's objects, so that batch is read now.
-      this.pending = await this.nextBatch();
+      try {
+        this.pending = await this.nextBatch();
+      } catch (e) {
+        if (!(e instanceof DataFormatError)) throw e;
+        // Data that cannot be read on ends the read in batches(), after the rows before it, whose keys are the columns.
+        this.failure = e;
+        if (this.rows > 0) this.pending = this.takeBatch();
+      }
       this.growing = false;
     }
     return this;
@@ -231,9 +240,17 @@ class JsonlReader implements TableReader {
         this.pending = undefined;
         yield first;
       }
+      if (this.failure) throw this.failure;
       for (;;) {
         signal?.throwIfAborted();
-        const b = await this.nextBatch();
+        let b: RowBatch | undefined;
+        try {
+          b = await this.nextBatch();
+        } catch (e) {
+          // The rows read before the data went wrong are checked too; then the error ends the read.
+          if (e instanceof DataFormatError && this.rows > 0) yield this.takeBatch();
+          throw e;
+        }
         if (!b) return;
         yield b;
       }

@@ -28,7 +28,10 @@ export interface ReaderOptions {
   format: DataFormat;
   /** CSV only; default ',' (tsv: '\t'). One single-byte character. */
   delimiter?: string;
-  /** CSV/TSV: the first record holds the names (default true); false → names from `columns` or column_1..n. */
+  /**
+   * CSV/TSV: the first record holds the names (default true; an empty one is named column_i by its position); false →
+   * names from `columns` or column_1..n.
+   */
   header?: boolean;
   /** Default utf8 (a UTF-8 BOM is skipped). utf16le is transcoded to UTF-8 first (byte offsets then count UTF-8 bytes). */
   encoding?: 'utf8' | 'latin1' | 'utf16le';

@@ -9,7 +9,7 @@
  *                unexpectedPercent?, examples: [{ row, line?, value }] }],
  *     drift?: { reference, detected, driftedShare, binning, results: [{ column, metric, value, threshold, drifted,
  *               severity, pValue?, binning? }] },
- *     columns: [ColumnProfile] }
+ *     columns: [ColumnProfile] }   (each with the column's type, as in the schema or as its values parsed)
  *
  * Check ids are 'dataset.<rule>', 'column.<name>.<rule>' and 'drift.<name>'; rows and lines are 1-based, rows
  * count data rows through all files of the dataset, lines count within a file. Like Great Expectations'

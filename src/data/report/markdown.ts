@@ -4,6 +4,7 @@
  * Escaping of data values (pipes, line breaks, markdown characters) is the Summary builder's.
  */
 import { Summary } from '../../summary';
+import { formatInstant } from '../durations';
 import type { CheckResult, ColumnProfile, ValidationReport } from '../types';
 
 const PASSED = '✅';
@@ -46,8 +47,12 @@ export function renderMarkdown(report: ValidationReport): string {
   if (report.columns.length > 0) {
     summary.heading('Columns');
     summary.table(
-      ['Column', 'Kind', 'Count', 'Nulls', 'Min', 'Max', 'Mean', 'Distinct (est.)', 'Top values'],
-      report.columns.map((p) => [p.name, p.kind, p.count, p.nulls, num(p.min), num(p.max), num(p.mean), p.distinct, topValues(p)]),
+      ['Column', 'Type', 'Count', 'Nulls', 'Min', 'Max', 'Mean', 'Distinct (est.)', 'Top values'],
+      report.columns.map((p) => {
+        // A datetime's numbers are epoch milliseconds: shown as instants.
+        const value = p.type === 'datetime' ? (x: number | undefined) => (x === undefined ? '' : formatInstant(Math.round(x))) : num;
+        return [p.name, p.type ?? p.kind, p.count, p.nulls, value(p.min), value(p.max), value(p.mean), p.distinct, topValues(p)];
+      }),
     );
   }
 

@@ -6,10 +6,11 @@ import * as path from 'path';
 import * as sinon from 'sinon';
 import type { PartResult } from '../../../src/data/checks';
 import { profileData, validateData, WorkerChannel, type ValidateOptions } from '../../../src/data/engine';
+import { serializeProfile } from '../../../src/data/profile';
 import { parseSchema } from '../../../src/data/schema';
 import { localFileSource } from '../../../src/data/sources';
 import { VALUE_NOT_KEPT } from '../../../src/data/unique';
-import type { CheckResult, ValidationReport } from '../../../src/data/types';
+import type { CheckResult, DatasetProfile, ValidationReport } from '../../../src/data/types';
 import { silentLog } from '../../../src/log';
 
 let dir: string;
@@ -93,6 +94,8 @@ describe('validateData', () => {
     const exact = byId((await validateData(options(data, schemaFor('exact')))).report, 'dataset.columns');
     assert.strictEqual(exact.success, false);
     assert.strictEqual(exact.observed, 'missing: c; not in the schema: extra');
+    // Of the names the data and the schema give together: a, b, c, extra.
+    assert.deepStrictEqual([exact.unexpectedCount, exact.elementCount], [2, 4]);
     const subset = byId((await validateData(options(data, schemaFor('subset')))).report, 'dataset.columns');
     assert.strictEqual(subset.success, false);
     assert.strictEqual(subset.observed, 'not in the schema: extra');
@@ -100,7 +103,11 @@ describe('validateData', () => {
     assert.strictEqual(superset.success, false);
     assert.strictEqual(superset.observed, 'missing: c');
     const fine = `version: 1\ndataset:\n  columns: superset\ncolumns:\n  - { name: a, type: integer }\n`;
-    assert.strictEqual(byId((await validateData(options(data, fine))).report, 'dataset.columns').success, true);
+    const { report, profile } = await validateData(options(data, fine));
+    assert.strictEqual(byId(report, 'dataset.columns').success, true);
+    // Each column's type: the schema's, or what the values of a column it does not declare parsed as; not in profile files.
+    assert.deepStrictEqual(report.columns.map((c) => [c.name, c.type]), [['a', 'integer'], ['b', 'integer'], ['extra', 'integer']]);
+    assert.ok((JSON.parse(serializeProfile(profile)) as DatasetProfile).columns.every((c) => c.type === undefined));
 
     // A name given to two columns fails in every mode; the rules of the name check the first of them.
     const twice = [file('twice.csv', 'a,b,a,x,x\n1,2,3,4,5\n')];
@@ -111,7 +118,7 @@ describe('validateData', () => {
       assert.strictEqual(columns.success, false, mode);
       const repeated = 'named more than once: a (columns 1 and 3), x (columns 4 and 5); the rules of a name check the first column of that name';
       assert.strictEqual(columns.observed, mode === 'superset' ? repeated : `not in the schema: x; ${repeated}`, mode);
-      assert.strictEqual(columns.unexpectedCount, mode === 'superset' ? 2 : 3, mode);
+      assert.deepStrictEqual([columns.unexpectedCount, columns.elementCount], [mode === 'superset' ? 2 : 3, 5], mode);
       assert.strictEqual(byId(report, 'column.a.max').success, true, mode);
       assert.strictEqual(report.passed, false, mode);
     }
@@ -135,6 +142,22 @@ describe('validateData', () => {
     assert.strictEqual(malformed.success, false);
     assert.strictEqual(malformed.examples[0].line, 3);
     assert.strictEqual(report.rowCount, 3);
+  });
+
+  it('checks the rows before data that cannot be read on, and names where it went wrong', async () => {
+    const schema = 'version: 1\ncolumns:\n  - { name: a, type: integer, max: 5 }\n  - { name: b, type: string }\n';
+    const cases: Array<[string, string | Buffer, RegExp]> = [
+      ['quote.csv', 'a,b\n1,x\n9,y\n3,"never closed\n4,z\n', /quote\.csv: a quoted field opened at line 4 \(row 3\) \(byte 14\) is never closed/],
+      ['bytes.csv', Buffer.concat([Buffer.from('a,b\n1,x\n9,y\n3,'), Buffer.from([0xff]), Buffer.from('\n4,z\n')]), /bytes\.csv: invalid UTF-8 at line 4 \(row 3\), byte 14/],
+      ['bytes.jsonl', Buffer.concat([Buffer.from('{"a":1,"b":"x"}\n{"a":9,"b":"y"}\n{"a":3,"b":"'), Buffer.from([0xff]), Buffer.from('"}\n')]), /bytes\.jsonl: invalid UTF-8 at line 3/],
+    ];
+    for (const [name, text, message] of cases) {
+      const { report } = await validateData(options([file(name, text as string)], schema));
+      assert.strictEqual(report.rowCount, 2, name);
+      assert.match(byId(report, 'dataset.malformed').examples[0].value, message);
+      // The rows before were checked: the second one breaks max.
+      assert.deepStrictEqual(byId(report, 'column.a.max').examples.map((e) => [e.row, e.value]), [[2, '9']], name);
+    }
   });
 
   it('treats several files as one dataset with rows counted through them, and refuses different headers', async () => {

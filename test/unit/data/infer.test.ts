@@ -73,6 +73,25 @@ describe('inferSchema', () => {
     assert.deepStrictEqual((await infer('header.csv', 'a,b\n')).columns.map((c) => c.name), ['a', 'b']);
   });
 
+  it('infers a schema that validates JSON Lines with numbers and text in one column, and warns of the lines it could not read', async () => {
+    const lines = Array.from({ length: 100 }, (_, i) => JSON.stringify({ id: i % 7 === 0 ? `A-${i}` : i, code: i % 2 ? 'x' : 1, note: `n${i}` }));
+    lines.splice(10, 0, '[1, 2]');
+    const file = path.join(dir, 'mixed.jsonl');
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const sources = [localFileSource(file, 'mixed.jsonl', fs.statSync(file).size)];
+    const warnings: string[] = [];
+    const log = { ...silentLog, warning: (m: string) => void warnings.push(m) };
+    const schema = inferSchema(await profileData({ sources, format: 'auto', reader: {}, workers: 1, log }));
+    assert.deepStrictEqual(warnings, [
+      '1 row of mixed.jsonl could not be read as jsonl and is not in the profile (the first: mixed.jsonl: line 11 is an array; JSON Lines data needs one ' +
+        'object per line. The line is skipped). Validating this data fails dataset.malformed until it is mended.',
+    ]);
+    // Numbers and text: a category, which takes both (a string column refuses numbers); few values: allowed ones.
+    assert.deepStrictEqual(schema.columns.map((c) => [c.name, c.type, c.allowed]), [['id', 'category', undefined], ['code', 'category', ['1', 'x']], ['note', 'string', undefined]]);
+    const { report } = await validateData({ sources, format: 'auto', reader: {}, schema, workers: 1, log: silentLog });
+    assert.deepStrictEqual(report.checks.filter((c) => !c.success).map((c) => c.id), ['dataset.malformed']);
+  });
+
   it('rounds bounds outward to two significant digits', () => {
     assert.strictEqual(roundOutward(1682.13, 'down', false), 1600);
     assert.strictEqual(roundOutward(927974.52, 'up', false), 930000);

@@ -16,8 +16,9 @@ function sampleReport(): ValidationReport {
     durationMs: 1500,
     schemaFile: 'schema.yaml',
     columns: [
-      { name: 'age', kind: 'numeric', count: 3, nulls: 1, min: 17, max: 50, mean: 33.666666, distinct: 3, topValues: [] },
+      { name: 'age', kind: 'numeric', count: 3, nulls: 1, min: 17, max: 50, mean: 33.666666, distinct: 3, topValues: [], type: 'integer' },
       { name: 'country', kind: 'categorical', count: 4, nulls: 0, distinct: 3, topValues: [{ value: 'US', count: 2 }, { value: 'a|b', count: 1 }] },
+      { name: 'joined', kind: 'numeric', count: 2, nulls: 0, min: Date.UTC(2024, 0, 2), max: Date.UTC(2024, 1, 3, 4, 5, 6), mean: 1705000000000.4, distinct: 2, topValues: [], type: 'datetime' },
     ],
     checks: [
       { id: 'column.age.type', kind: 'type', column: 'age', severity: 'error', success: true, expectation: 'values are integers', observed: '3 values parsed', elementCount: 3, unexpectedCount: 0, examples: [] },
@@ -72,8 +73,12 @@ describe('renderMarkdown', () => {
   });
 
   it('has the column profiles and the drift table with the binning rule under it', () => {
-    assert.match(markdown, /\| age \| numeric \| 3 \| 1 \| 17 \| 50 \| 33\.67 \| 3 \|/);
+    assert.match(markdown, /\| Column \| Type \| Count \|/);
+    assert.match(markdown, /\| age \| integer \| 3 \| 1 \| 17 \| 50 \| 33\.67 \| 3 \|/);
+    // A profile without a type (an older report's) shows its kind.
     assert.match(markdown, /\| country \| categorical \| 4 \| 0 \|.*US \(2\), a\\\|b \(1\) \|/);
+    // Datetimes as instants, not epoch milliseconds.
+    assert.match(markdown, /\| joined \| datetime \| 2 \| 0 \| 2024-01-02 \| 2024-02-03T04:05:06Z \| 2024-01-11T19:06:40Z \| 2 \|/);
     assert.match(markdown, /### Drift against ref\.profile\.json/);
     assert.match(markdown, /\| ⚠️ \| age \| normalized\\_wasserstein \| 0\.25 \| 0\.1 \| yes \|/);
     assert.match(markdown, /Binning: Sturges' rule/);

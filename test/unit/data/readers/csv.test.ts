@@ -94,6 +94,12 @@ describe('CSV reader', () => {
     assert.deepStrictEqual(b.rows, [['1', '2']]);
   });
 
+  it('names an empty header by its position, as pandas writes its index', async () => {
+    const r = await readAll(memorySource(',a,"",b\n0,1,2,3\n'));
+    assert.deepStrictEqual(r.columns, ['column_1', 'a', 'column_3', 'b']);
+    assert.deepStrictEqual(r.rows, [['0', '1', '2', '3']]);
+  });
+
   it('cuts rows into batches of the size asked for, numbering the first row of each', async () => {
     const data = 'n\n' + Array.from({ length: 10 }, (_, i) => `${i}\n`).join('');
     const r = await readAll(memorySource(data, 4), { batchSize: 4 });
