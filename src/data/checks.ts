@@ -55,6 +55,8 @@ export interface TypeEvidence {
   datetimes: number;
   /** Values that came as numbers or booleans rather than text (JSON Lines): a string column would refuse them. */
   scalars: number;
+  /** Whole numbers beyond ±2^53 (long ids): not exact as numbers, so neither integer nor number checks them. */
+  unsafeIntegers: number;
   minLength: number;
   maxLength: number;
   /** Set when uniqueness was tracked: values seen more than once (decided on hashes). */
@@ -145,6 +147,17 @@ export function parseIntegerText(text: string): number {
     value = value * 10 + d;
   }
   return negative ? -value : value;
+}
+
+/** Whether text is an optional sign and digits, as an integer column takes it (of any length). */
+function isIntegerLiteral(text: string): boolean {
+  let i = text.charCodeAt(0) === 45 || text.charCodeAt(0) === 43 ? 1 : 0;
+  if (i === text.length) return false;
+  for (; i < text.length; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+  }
+  return true;
 }
 
 function parseLongInteger(text: string, start: number, negative: boolean): number {
@@ -1232,7 +1245,7 @@ class SniffingChecker extends ColumnChecker {
   private numeric?: ValueProfiler;
   private datetime?: ValueProfiler;
   private readonly categorical: ValueProfiler;
-  private readonly evidence: TypeEvidence = { nonNull: 0, integers: 0, numbers: 0, booleans: 0, datetimes: 0, scalars: 0, minLength: Infinity, maxLength: 0 };
+  private readonly evidence: TypeEvidence = { nonNull: 0, integers: 0, numbers: 0, booleans: 0, datetimes: 0, scalars: 0, unsafeIntegers: 0, minLength: Infinity, maxLength: 0 };
 
   constructor(name: string, missingValues: string[], options: CheckerOptions) {
     super(name, undefined, missingValues, options);
@@ -1257,9 +1270,12 @@ class SniffingChecker extends ColumnChecker {
       let instant = NaN;
       let text: string;
       let isBoolean = false;
+      // An integer as an integer column reads it: digits (not 1.0 or 1e3), or a whole JSON or Parquet number.
+      let integral = false;
       if (typeof cell === 'string') {
         text = cell;
         number = parseNumberText(cell);
+        integral = number === number && isIntegerLiteral(cell);
         if (number !== number) {
           instant = parseIsoDateTime(cell);
           isBoolean = instant !== instant && parseBooleanText(cell) !== undefined && cell !== '0' && cell !== '1';
@@ -1267,6 +1283,7 @@ class SniffingChecker extends ColumnChecker {
       } else if (typeof cell === 'number' || typeof cell === 'bigint') {
         number = Number(cell);
         text = String(cell);
+        integral = Number.isInteger(number);
         evidence.scalars++;
       } else if (typeof cell === 'boolean') {
         isBoolean = true;
@@ -1280,7 +1297,10 @@ class SniffingChecker extends ColumnChecker {
       if (text.length > evidence.maxLength) evidence.maxLength = text.length;
       if (number === number) {
         evidence.numbers++;
-        if (Number.isInteger(number)) evidence.integers++;
+        if (integral) {
+          if (Number.isSafeInteger(number)) evidence.integers++;
+          else evidence.unsafeIntegers++;
+        }
         if (!(number >= this.min)) this.min = number;
         if (!(number <= this.max)) this.max = number;
         this.numeric?.addNumber(number);
@@ -1611,6 +1631,7 @@ function mergeEvidence(into: TypeEvidence, from: TypeEvidence): void {
   into.booleans += from.booleans;
   into.datetimes += from.datetimes;
   into.scalars += from.scalars;
+  into.unsafeIntegers += from.unsafeIntegers;
   into.minLength = Math.min(into.minLength, from.minLength);
   into.maxLength = Math.max(into.maxLength, from.maxLength);
 }
@@ -1620,7 +1641,8 @@ export function sniffedType(evidence: TypeEvidence): ColumnType {
   const n = evidence.nonNull;
   if (n === 0) return 'string';
   if (evidence.integers === n) return 'integer';
-  if (evidence.numbers === n) return 'number';
+  // Long ids (beyond ±2^53) would lose digits as numbers: kept as text.
+  if (evidence.numbers === n && evidence.unsafeIntegers === 0) return 'number';
   if (evidence.booleans === n) return 'boolean';
   if (evidence.datetimes === n) return 'datetime';
   return 'string';

@@ -2,8 +2,10 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as arrow from 'apache-arrow';
 import { profileData, validateData } from '../../../src/data/engine';
 import { inferSchema, roundOutward } from '../../../src/data/infer';
+import { loadParquetWasm } from '../../../src/data/readers/parquet';
 import { parseSchema, schemaToYaml } from '../../../src/data/schema';
 import { localFileSource } from '../../../src/data/sources';
 import { silentLog } from '../../../src/log';
@@ -90,6 +92,29 @@ describe('inferSchema', () => {
     assert.deepStrictEqual(schema.columns.map((c) => [c.name, c.type, c.allowed]), [['id', 'category', undefined], ['code', 'category', ['1', 'x']], ['note', 'string', undefined]]);
     const { report } = await validateData({ sources, format: 'auto', reader: {}, schema, workers: 1, log: silentLog });
     assert.deepStrictEqual(report.checks.filter((c) => !c.success).map((c) => c.id), ['dataset.malformed']);
+  });
+
+  it('infers types that validate the data: whole numbers written as 1.0 or 1e3 are numbers, ids beyond 2^53 are text', async () => {
+    const lines = ['ratio,big_id,count'];
+    for (let i = 0; i < 200; i++) lines.push(`${i % 3}.0,${9007199254740993n + BigInt(i) * 7n},${i % 5}e2`);
+    const file = path.join(dir, 'whole.csv');
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const csv = [localFileSource(file, 'whole.csv', fs.statSync(file).size)];
+    const fromCsv = inferSchema(await profileData({ sources: csv, format: 'auto', reader: {}, workers: 1, log: silentLog }));
+    assert.deepStrictEqual(fromCsv.columns.map((c) => [c.name, c.type, c.unique]), [['ratio', 'number', undefined], ['big_id', 'string', true], ['count', 'number', undefined]]);
+    const { report } = await validateData({ sources: csv, format: 'auto', reader: {}, schema: fromCsv, workers: 1, log: silentLog });
+    assert.deepStrictEqual(report.checks.filter((c) => !c.success), []);
+
+    // Parquet int64 beyond 2^53: a category, which takes their exact digits.
+    const { pw } = loadParquetWasm();
+    const table = new arrow.Table({ id: arrow.makeVector(BigInt64Array.from({ length: 200 }, (_, i) => 9007199254740993n + BigInt(i))) });
+    const pq = path.join(dir, 'ids.parquet');
+    fs.writeFileSync(pq, pw.writeParquet(pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'))));
+    const parquet = [localFileSource(pq, 'ids.parquet', fs.statSync(pq).size)];
+    const fromParquet = inferSchema(await profileData({ sources: parquet, format: 'auto', reader: {}, workers: 1, log: silentLog }));
+    assert.deepStrictEqual(fromParquet.columns.map((c) => [c.name, c.type]), [['id', 'category']]);
+    const checked = await validateData({ sources: parquet, format: 'auto', reader: {}, schema: fromParquet, workers: 1, log: silentLog });
+    assert.deepStrictEqual(checked.report.checks.filter((c) => !c.success), []);
   });
 
   it('rounds bounds outward to two significant digits', () => {
