@@ -530,7 +530,7 @@ class NumericChecker extends ColumnChecker {
     if (typeof cell === 'number') {
       if (isDate) return this.acceptsEpochNumbers ? cell : NaN;
       if (!Number.isFinite(cell)) return NaN;
-      return this.mode === INTEGER && !Number.isInteger(cell) ? NaN : cell;
+      return this.mode === INTEGER && !Number.isSafeInteger(cell) ? NaN : cell;
     }
     if (typeof cell === 'bigint') {
       if (isDate && !this.acceptsEpochNumbers) return NaN;
@@ -665,7 +665,7 @@ class NumericChecker extends ColumnChecker {
     const vo = column.validityOffset;
     const isDate = this.mode >= ISO_DATETIME;
     // A Date is a value of datetime columns only; a number of a datetime column only when the file's type is a
-    // time; otherwise a number must be finite, and whole for integer columns.
+    // time; otherwise a number must be finite, and for integer columns whole and within ±2^53.
     const rejected = column.time ? !isDate : isDate && !this.acceptsEpochNumbers;
     const finiteOnly = !column.time && !isDate;
     const wholeOnly = finiteOnly && this.mode === INTEGER;
@@ -674,7 +674,7 @@ class NumericChecker extends ColumnChecker {
     for (let r = 0; r < count; r++) {
       if (this.missingTyped(validity, vo, r, profiler)) continue;
       let x = rejected ? NaN : values[r];
-      if (finiteOnly && (x - x !== 0 || (wholeOnly && Math.floor(x) !== x))) x = NaN;
+      if (finiteOnly && (x - x !== 0 || (wholeOnly && !Number.isSafeInteger(x)))) x = NaN;
       typeTally.elements++;
       if (x !== x) {
         this.note(typeTally, r, column.cell(r));

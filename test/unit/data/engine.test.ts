@@ -144,6 +144,16 @@ describe('validateData', () => {
     assert.strictEqual(report.rowCount, 3);
   });
 
+  it('takes integers within ±2^53 only, written as digits or as whole JSON numbers', async () => {
+    const schema = 'version: 1\ncolumns:\n  - { name: n, type: integer }\n';
+    const jsonl = file('n.jsonl', ['{"n": 3}', '{"n": 4.0}', '{"n": 9007199254740991}', '{"n": 1e20}', '{"n": 2.5}'].join('\n'));
+    const csv = file('n.csv', ['n', '3', '4.0', '9007199254740991', '9007199254740993', '1e3'].join('\n'));
+    for (const [data, failing] of [[jsonl, ['100000000000000000000', '2.5']], [csv, ['4.0', '9007199254740993', '1e3']]] as const) {
+      const type = byId((await validateData(options([data], schema))).report, 'column.n.type');
+      assert.deepStrictEqual(type.examples.map((e) => e.value), failing, data.name);
+    }
+  });
+
   it('checks the rows before data that cannot be read on, and names where it went wrong', async () => {
     const schema = 'version: 1\ncolumns:\n  - { name: a, type: integer, max: 5 }\n  - { name: b, type: string }\n';
     const cases: Array<[string, string | Buffer, RegExp]> = [
