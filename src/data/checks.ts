@@ -76,7 +76,7 @@ export interface ColumnState {
   unique?: UniqueState;
   profile?: ColumnProfile;
   /** Columns without a rule: the profile as numbers, as datetimes and as values; the merge picks one. */
-  candidates?: { numeric?: ColumnProfile; datetime?: ColumnProfile; categorical: ColumnProfile };
+  candidates?: { numeric?: ColumnProfile; datetime?: ColumnProfile; boolean?: ColumnProfile; categorical: ColumnProfile };
   evidence?: TypeEvidence;
 }
 
@@ -1244,6 +1244,8 @@ class BooleanChecker extends ColumnChecker {
 class SniffingChecker extends ColumnChecker {
   private numeric?: ValueProfiler;
   private datetime?: ValueProfiler;
+  /** Booleans as true and false (yes, No, TRUE...), while every value is one; categorical keeps the text as written. */
+  private boolean?: ValueProfiler;
   private readonly categorical: ValueProfiler;
   private readonly evidence: TypeEvidence = { nonNull: 0, integers: 0, numbers: 0, booleans: 0, datetimes: 0, scalars: 0, unsafeIntegers: 0, minLength: Infinity, maxLength: 0 };
 
@@ -1251,6 +1253,7 @@ class SniffingChecker extends ColumnChecker {
     super(name, undefined, missingValues, options);
     this.numeric = options.profiler(name, 'numeric');
     this.datetime = options.profiler(name, 'numeric');
+    this.boolean = options.profiler(name, 'categorical');
     this.categorical = options.profiler(name, 'categorical');
   }
 
@@ -1262,6 +1265,7 @@ class SniffingChecker extends ColumnChecker {
         this.nulls++;
         this.numeric?.addNull();
         this.datetime?.addNull();
+        this.boolean?.addNull();
         this.categorical.addNull();
         continue;
       }
@@ -1309,13 +1313,16 @@ class SniffingChecker extends ColumnChecker {
         evidence.datetimes++;
         this.datetime?.addNumber(instant);
       } else this.datetime = undefined;
-      if (isBoolean) evidence.booleans++;
+      if (isBoolean) {
+        evidence.booleans++;
+        this.boolean?.addText(typeof cell === 'boolean' ? text : String(parseBooleanText(text)));
+      } else this.boolean = undefined;
       if (this.unique) {
         hashStart();
         hashText(text);
         this.trackUnique(hashEnd(), r, cell);
       }
-      this.categorical.addText(isBoolean ? String(parseBooleanText(text)) : text);
+      this.categorical.addText(text);
     }
   }
 
@@ -1324,6 +1331,7 @@ class SniffingChecker extends ColumnChecker {
       candidates: {
         ...(this.numeric && { numeric: this.numeric.toProfile() }),
         ...(this.datetime && { datetime: this.datetime.toProfile() }),
+        ...(this.boolean && { boolean: this.boolean.toProfile() }),
         categorical: this.categorical.toProfile(),
       },
       evidence: { ...this.evidence },
@@ -1598,7 +1606,9 @@ export function mergeParts(
             ? candidates.numeric
             : column.sniffedType === 'datetime' && candidates.datetime
               ? candidates.datetime
-              : candidates.categorical;
+              : column.sniffedType === 'boolean' && candidates.boolean
+                ? candidates.boolean
+                : candidates.categorical;
         delete (column as MergedColumn & { candidates?: unknown }).candidates;
       }
     }
@@ -1622,6 +1632,7 @@ function mergeCandidates(
   into.categorical = mergeProfiles(into.categorical, from.categorical);
   into.numeric = into.numeric && from.numeric ? mergeProfiles(into.numeric, from.numeric) : undefined;
   into.datetime = into.datetime && from.datetime ? mergeProfiles(into.datetime, from.datetime) : undefined;
+  into.boolean = into.boolean && from.boolean ? mergeProfiles(into.boolean, from.boolean) : undefined;
 }
 
 function mergeEvidence(into: TypeEvidence, from: TypeEvidence): void {

@@ -117,6 +117,21 @@ describe('inferSchema', () => {
     assert.deepStrictEqual(checked.report.checks.filter((c) => !c.success), []);
   });
 
+  it('keeps categories as written when some of them read as booleans (NO for Norway), and counts booleans as true and false', async () => {
+    const lines = ['country,consent'];
+    for (let i = 0; i < 400; i++) lines.push(`${['NO', 'SE', 'DK', 'FI'][i % 4]},${['yes', 'No', 'TRUE', 'false'][i % 4]}`);
+    const file = path.join(dir, 'nordic.csv');
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const sources = [localFileSource(file, 'nordic.csv', fs.statSync(file).size)];
+    const profile = await profileData({ sources, format: 'auto', reader: {}, workers: 1, log: silentLog });
+    assert.deepStrictEqual({ ...profile.columns[0].categories }, { DK: 100, FI: 100, NO: 100, SE: 100 });
+    assert.deepStrictEqual({ ...profile.columns[1].categories }, { false: 200, true: 200 });
+    const schema = inferSchema(profile);
+    assert.deepStrictEqual(schema.columns.map((c) => [c.name, c.type, c.allowed && [...c.allowed].sort()]), [['country', 'category', ['DK', 'FI', 'NO', 'SE']], ['consent', 'boolean', undefined]]);
+    const { report } = await validateData({ sources, format: 'auto', reader: {}, schema, workers: 1, log: silentLog });
+    assert.deepStrictEqual(report.checks.filter((c) => !c.success), []);
+  });
+
   it('rounds bounds outward to two significant digits', () => {
     assert.strictEqual(roundOutward(1682.13, 'down', false), 1600);
     assert.strictEqual(roundOutward(927974.52, 'up', false), 930000);
