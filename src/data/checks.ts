@@ -59,7 +59,10 @@ export interface TypeEvidence {
   unsafeIntegers: number;
   minLength: number;
   maxLength: number;
-  /** Set when uniqueness was tracked: values seen more than once (decided on hashes). */
+  /**
+   * Set when uniqueness was tracked: values seen more than once (decided on hashes). A part stops counting at its
+   * first repeat, so this says whether there are any, not how many.
+   */
   duplicates?: number;
 }
 
@@ -356,7 +359,8 @@ abstract class ColumnChecker {
   readonly patternTally?: Tally;
   readonly minLengthTally?: Tally;
   readonly maxLengthTally?: Tally;
-  readonly unique?: UniqueTracker;
+  /** Set for a unique rule, or to find whether a column without a rule is unique (dropped at its first repeat). */
+  unique?: UniqueTracker;
   protected readonly ruleMin: number;
   protected readonly ruleMax: number;
   protected readonly pattern?: RegExp;
@@ -1246,6 +1250,8 @@ class SniffingChecker extends ColumnChecker {
   private datetime?: ValueProfiler;
   /** Booleans as true and false (yes, No, TRUE...), while every value is one; categorical keeps the text as written. */
   private boolean?: ValueProfiler;
+  /** Repeated values found before uniqueness stopped being tracked (see consume); 0 while it is. */
+  private repeats = 0;
   private readonly categorical: ValueProfiler;
   private readonly evidence: TypeEvidence = { nonNull: 0, integers: 0, numbers: 0, booleans: 0, datetimes: 0, scalars: 0, unsafeIntegers: 0, minLength: Infinity, maxLength: 0 };
 
@@ -1321,6 +1327,12 @@ class SniffingChecker extends ColumnChecker {
         hashStart();
         hashText(text);
         this.trackUnique(hashEnd(), r, cell);
+        // Infer only asks whether a value repeats: past the first repeat, the column's values need not be kept.
+        if (this.unique.tally.duplicates > 0) {
+          this.repeats = this.unique.tally.duplicates;
+          this.unique.discard();
+          this.unique = undefined;
+        }
       }
       this.categorical.addText(text);
     }
@@ -1334,7 +1346,7 @@ class SniffingChecker extends ColumnChecker {
         ...(this.boolean && { boolean: this.boolean.toProfile() }),
         categorical: this.categorical.toProfile(),
       },
-      evidence: { ...this.evidence },
+      evidence: { ...this.evidence, ...(this.repeats > 0 && { duplicates: this.repeats }) },
     };
   }
 }
@@ -1598,7 +1610,8 @@ export function mergeParts(
       const tracker = trackers.get(`column:${column.name}`);
       if (tracker) column.unique = tracker.finish();
       if (column.evidence) {
-        if (column.unique) column.evidence.duplicates = column.unique.duplicates;
+        // Parts that stopped at a repeat carry their count; the others' values were merged into column.unique.
+        if (column.unique) column.evidence.duplicates = (column.evidence.duplicates ?? 0) + column.unique.duplicates;
         const candidates = (column as MergedColumn & { candidates?: ColumnState['candidates'] }).candidates!;
         column.sniffedType = sniffedType(column.evidence);
         column.profile =
@@ -1643,6 +1656,7 @@ function mergeEvidence(into: TypeEvidence, from: TypeEvidence): void {
   into.datetimes += from.datetimes;
   into.scalars += from.scalars;
   into.unsafeIntegers += from.unsafeIntegers;
+  if (from.duplicates !== undefined) into.duplicates = (into.duplicates ?? 0) + from.duplicates;
   into.minLength = Math.min(into.minLength, from.minLength);
   into.maxLength = Math.max(into.maxLength, from.maxLength);
 }

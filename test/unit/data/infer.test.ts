@@ -132,6 +132,18 @@ describe('inferSchema', () => {
     assert.deepStrictEqual(report.checks.filter((c) => !c.success), []);
   });
 
+  it('finds repeats within a part and across parts alike, read whole or in parts', async () => {
+    const lines = ['u,inner,across'];
+    for (let i = 0; i < 2000; i++) lines.push(`k${i},${i === 1900 || i === 1950 ? 'same' : `v${i}`},${i === 1 || i === 1999 ? 'dup' : `w${i}`}`);
+    const file = path.join(dir, 'repeats.csv');
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const sources = [localFileSource(file, 'repeats.csv', fs.statSync(file).size)];
+    for (const workers of [1, 2]) {
+      const schema = inferSchema(await profileData({ sources, format: 'auto', reader: {}, workers, splitMinBytes: 1, log: silentLog }));
+      assert.deepStrictEqual(schema.columns.map((c) => [c.name, c.unique]), [['u', true], ['inner', undefined], ['across', undefined]], `${workers} workers`);
+    }
+  });
+
   it('rounds bounds outward to two significant digits', () => {
     assert.strictEqual(roundOutward(1682.13, 'down', false), 1600);
     assert.strictEqual(roundOutward(927974.52, 'up', false), 930000);
