@@ -40,7 +40,8 @@ export function inferSchema(profile: DatasetProfile, evidence: Record<string, Co
   schemaHeaderComments.set(
     schema,
     `Inferred by DataValidate from ${profile.source} (${profile.rowCount} rows) on ${profile.createdAt}.\n` +
-      'It describes that data, flaws included: review every rule (types, bounds, allowed values, nullability) before relying on it.',
+      'It describes that data, flaws included: review every rule (types, bounds, allowed values, nullability) before relying on it.\n' +
+      'Drift is skipped for datetimes and ids (unique integers), whose later values always differ from these.',
   );
   return schema;
 }
@@ -62,6 +63,8 @@ function inferColumn(profile: ColumnProfile, evidence: ColumnEvidence | undefine
   }
   const duplicates = evidence?.evidence.duplicates;
   if (duplicates === 0 && profile.count > 1 && (type === 'integer' || type === 'string' || type === 'number')) rule.unique = true;
+  // Later data has later times and new ids: compared with this data, they would always drift.
+  if (type === 'datetime' || (type === 'integer' && rule.unique)) rule.drift = 'skip';
   return rule;
 }
 

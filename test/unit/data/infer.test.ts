@@ -46,6 +46,8 @@ describe('inferSchema', () => {
     assert.deepStrictEqual([...rule('country').allowed!].sort(), ['DE', 'GB', 'US']);
     assert.strictEqual(rule('joined').min, Date.UTC(2024, 0, 1));
     assert.strictEqual(rule('joined').max, undefined);
+    // Drift is skipped for ids and times, compared for the rest.
+    assert.deepStrictEqual(schema.columns.filter((c) => c.drift === 'skip').map((c) => c.name), ['id', 'joined']);
   });
 
   it('writes a schema with a review comment that validates the data it came from', async () => {
@@ -54,6 +56,8 @@ describe('inferSchema', () => {
     const yaml = schemaToYaml(inferSchema(profile));
     assert.match(yaml, /^# Inferred by DataValidate from train\.csv \(400 rows\)/);
     assert.match(yaml, /review every rule/);
+    assert.match(yaml, /# Drift is skipped for datetimes and ids \(unique integers\)/);
+    assert.match(yaml, /- name: id\n(    .*\n)*    drift: skip\n/);
     const schema = parseSchema(yaml, 'inferred.yaml');
     const { report } = await validateData({ sources, format: 'auto', reader: {}, schema, workers: 1, log: silentLog });
     assert.deepStrictEqual(report.checks.filter((c) => !c.success), []);
