@@ -96,6 +96,10 @@ export interface PartResult {
   columnStates: ColumnState[];
   primaryKey?: { missing: Tally; unique: UniqueState };
   malformed: Tally;
+  /** Columns no row of the part has (JSON Lines keys declared by the schema that no object had). */
+  absentColumns?: string[];
+  /** JSON Lines keys that first came after the columns were set, and were not read; row and line of the first. */
+  lateColumns?: Array<{ name: string; row?: number; line?: number }>;
 }
 
 export interface CheckerOptions {
@@ -1530,6 +1534,10 @@ export interface MergedResult {
   columnResults: MergedColumn[];
   primaryKey?: { missing: Tally; unique: DuplicateTally & { hashedValues: number } };
   malformed: Tally;
+  /** Columns that no row of any part has (see PartResult.absentColumns). */
+  absentColumns?: string[];
+  /** Each late key once, where it first came (see PartResult.lateColumns). */
+  lateColumns?: Array<{ name: string; row?: number; line?: number }>;
 }
 
 /**
@@ -1557,6 +1565,7 @@ export function mergeParts(
   let lineOffset = 0;
   let keyMissing: Tally | undefined;
   let previousSource: string | undefined;
+  let absent: Set<string> | undefined;
   try {
     for (const part of parts) {
       if (part.source !== previousSource) lineOffset = 0;
@@ -1598,6 +1607,16 @@ export function mergeParts(
         trackerFor('primaryKey').absorb(part.primaryKey.unique, rowOffset, lineOffset);
       }
       merged.malformed = addTally(merged.malformed, part.malformed, rowOffset, lineOffset);
+      const partAbsent = new Set(part.absentColumns);
+      absent = absent === undefined ? partAbsent : new Set([...absent].filter((name) => partAbsent.has(name)));
+      for (const late of part.lateColumns ?? []) {
+        if (merged.lateColumns?.some((l) => l.name === late.name)) continue;
+        (merged.lateColumns ??= []).push({
+          name: late.name,
+          ...(late.row !== undefined && { row: late.row + rowOffset }),
+          ...(late.line !== undefined && { line: late.line + lineOffset }),
+        });
+      }
       merged.rowCount += part.rowCount;
       merged.bytes += part.bytes;
       rowOffset += part.rowCount;
@@ -1627,6 +1646,7 @@ export function mergeParts(
     }
     const keyTracker = trackers.get('primaryKey');
     if (keyTracker) merged.primaryKey = { missing: keyMissing!, unique: keyTracker.finish() };
+    if (absent && absent.size > 0) merged.absentColumns = [...absent];
   } catch (e) {
     for (const tracker of trackers.values()) tracker.discard();
     throw e;

@@ -106,9 +106,10 @@ async function validateWith(o: ValidateOptions, schema: DataSchema, pool: Worker
   }
   const scan = await dataScan;
   const checks = datasetChecks(scan.merged, schema, now());
+  const absent = new Set(scan.merged.absentColumns);
   for (const rule of schema.columns) {
     const column = scan.merged.columnResults.find((c) => c.name === rule.name);
-    if (column) checks.push(...columnChecks(column, rule));
+    if (column && !absent.has(rule.name)) checks.push(...columnChecks(column, rule));
   }
   const profile = datasetProfile(scan.merged, scan.label, now(), schema);
 
@@ -173,6 +174,14 @@ export async function profileData(o: Omit<ValidateOptions, 'reference' | 'driftT
         `${first ? ` (the first: ${first.value.replace(/\.$/, '')})` : ''}. Validating this data fails dataset.malformed until ${malformed.unexpected === 1 ? 'it is' : 'they are'} mended.`,
     );
   }
+  const late = scan.merged.lateColumns ?? [];
+  if (late.length > 0) {
+    const where = late.map((l) => `${l.name}${l.line !== undefined ? ` (line ${l.line})` : ''}`);
+    o.log.warning(
+      `${count(late.length, 'key')} of ${scan.label} first came after the rows its columns were taken from, and ${late.length === 1 ? 'is' : 'are'} not ` +
+        `in the profile: ${listNames(where)}. Declare ${late.length === 1 ? 'it' : 'them'} in the schema to validate ${late.length === 1 ? 'it' : 'them'}.`,
+    );
+  }
   const evidence: Record<string, ColumnEvidence> = {};
   for (const column of scan.merged.columnResults) {
     if (column.evidence && column.sniffedType) evidence[column.name] = { type: column.sniffedType, evidence: column.evidence };
@@ -218,7 +227,7 @@ async function scanDataset(
   const workers = Math.max(1, Math.floor(o.workers ?? Math.min(2, os.availableParallelism())));
   const formats = await Promise.all(sources.map((source) => detectFormat(source, requestedFormat)));
   const { onMalformed: _ignored, ...given } = o.reader as ReaderOptions;
-  const reader = { ...given, batchSize: given.batchSize ?? ENGINE_BATCH_SIZE };
+  const reader = { ...given, batchSize: given.batchSize ?? ENGINE_BATCH_SIZE, ...(schema && { declaredColumns: schema.columns.map((rule) => rule.name) }) };
   const common = { reader, schema, sniffUniqueness, readColumns: sequence.readColumns, uniqueMemoryCap: o.uniqueMemoryCap, ...(o.spillDir !== undefined && { spillDir: o.spillDir }) };
 
   // Splits of CSV files at line breaks yet to be confirmed as record boundaries (see splitIntoRanges).
@@ -774,6 +783,16 @@ function listNames(names: string[]): string {
   return names.length <= 10 ? names.join(', ') : `${names.slice(0, 10).join(', ')} and ${names.length - 10} more`;
 }
 
+/**
+ * The columns the data has: those read, less the JSON Lines keys that no row had (read only because the schema
+ * declares them), and with the keys that first came after the columns were set (not read).
+ */
+function dataColumns(merged: MergedResult): string[] {
+  const absent = new Set(merged.absentColumns);
+  const read = merged.columns.filter((name) => !absent.has(name));
+  return [...read, ...(merged.lateColumns ?? []).map((late) => late.name).filter((name) => !read.includes(name))];
+}
+
 function datasetChecks(merged: MergedResult, schema: DataSchema, now: Date): CheckResult[] {
   const checks: CheckResult[] = [];
   const dataset = schema.dataset;
@@ -782,8 +801,9 @@ function datasetChecks(merged: MergedResult, schema: DataSchema, now: Date): Che
   );
 
   const declared = schema.columns.map((c) => c.name);
-  const missing = declared.filter((name) => !merged.columns.includes(name));
-  const extra = [...new Set(merged.columns.filter((name) => !declared.includes(name)))];
+  const columns = dataColumns(merged);
+  const missing = declared.filter((name) => !columns.includes(name));
+  const extra = [...new Set(columns.filter((name) => !declared.includes(name)))];
   // A name the data gives two columns is ambiguous in every mode: the rules of that name check the first of them.
   const repeated = repeatedNames(merged.columns);
   const repeats = repeated.reduce((n, { at }) => n + at.length - 1, 0);
@@ -809,7 +829,7 @@ function datasetChecks(merged: MergedResult, schema: DataSchema, now: Date): Che
     observed: problems.length > 0 ? problems.join('; ') : `${merged.columns.length} columns`,
     // The names the data and the schema give together, each column of a repeated name counted: never fewer than those
     // missing, extra or repeated.
-    elementCount: new Set([...declared, ...merged.columns]).size + repeats,
+    elementCount: new Set([...declared, ...columns]).size + repeats,
     unexpectedCount: (mode !== 'subset' ? missing.length : 0) + (mode !== 'superset' ? extra.length : 0) + repeats,
     examples: [],
   });
@@ -942,7 +962,8 @@ function datasetProfile(merged: MergedResult, source: string, now: Date, schema?
     format: 'datavalidate-profile',
     version: 1,
     rowCount: merged.rowCount,
-    columns: merged.columnResults.map((c) => {
+    // A JSON Lines key that no row had has no profile: it is missing, not a column of nulls.
+    columns: merged.columnResults.filter((c) => !merged.absentColumns?.includes(c.name)).map((c) => {
       const type = schema?.columns.find((rule) => rule.name === c.name)?.type ?? c.sniffedType;
       return type === undefined ? c.profile : { ...c.profile, type };
     }),

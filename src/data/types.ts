@@ -166,6 +166,8 @@ export interface TableReader {
   batches(signal?: AbortSignal): AsyncIterable<RowBatch>;
   /** Bytes consumed so far (for progress and throughput). */
   bytesRead(): number;
+  /** Once read: columns no row of the read has (JSON Lines keys that no object had). */
+  absentColumns?(): string[];
 }
 
 /** Data that cannot be read as the format says: ragged rows, bad quoting, invalid UTF-8, corrupt Parquet. */

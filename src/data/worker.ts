@@ -40,6 +40,7 @@ export interface PartTask {
 /** Reads a part and runs every check on it. Unreadable data ends the part with a malformed-data issue. */
 export async function checkPart(task: PartTask, source: DataSource, signal?: AbortSignal): Promise<PartResult> {
   const pending: Array<{ message: string; row?: number; line?: number }> = [];
+  const lateColumns: NonNullable<PartResult['lateColumns']> = [];
   let checker: TableChecker | undefined;
   const table = await openTable(source, {
     ...task.reader,
@@ -50,7 +51,12 @@ export async function checkPart(task: PartTask, source: DataSource, signal?: Abo
     ...(task.rows && { rows: task.rows }),
     ...(task.headerLine && { headerLine: task.headerLine }),
     ...(task.readColumns && { readColumns: task.readColumns }),
-    onMalformed: (issue) => (checker ? checker.noteMalformed(issue) : pending.push(issue)),
+    onMalformed: (issue) => {
+      // A key that came after the columns were set is a column of the data: the columns check reports it.
+      if (issue.kind === 'unexpectedKey') lateColumns.push({ name: issue.key!, row: issue.row, line: issue.line });
+      else if (checker) checker.noteMalformed(issue);
+      else pending.push(issue);
+    },
   });
   checker = new TableChecker(source.name, table.columns, {
     schema: task.schema,
@@ -77,6 +83,9 @@ export async function checkPart(task: PartTask, source: DataSource, signal?: Abo
   checker.setBytes(table.bytesRead());
   const result = checker.result();
   result.lineBase = task.lineBase;
+  const absent = table.absentColumns?.() ?? [];
+  if (absent.length > 0) result.absentColumns = absent;
+  if (lateColumns.length > 0) result.lateColumns = lateColumns;
   return result;
 }
 

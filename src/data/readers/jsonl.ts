@@ -20,6 +20,8 @@ class JsonlReader implements TableReader {
   /** While true (the first batch), new keys become columns. */
   private growing: boolean;
   private readonly reported = new Set<string>();
+  /** Per column: whether a row of this read has its key (see absentColumns). */
+  private readonly present: boolean[] = [];
   private readonly counter = { bytes: 0 };
   private readonly batchSize: number;
   private readonly slicer: Slicer;
@@ -73,6 +75,12 @@ class JsonlReader implements TableReader {
         if (this.rows > 0) this.pending = this.takeBatch();
       }
       this.growing = false;
+      // Declared names the first batch did not have come after its keys, missing from its rows.
+      for (const name of this.options.declaredColumns ?? []) {
+        if (this.index.has(name)) continue;
+        this.addColumn(name);
+        this.pending?.columns.push(new Array<CellValue>(this.pending.rowCount));
+      }
     }
     return this;
   }
@@ -81,9 +89,14 @@ class JsonlReader implements TableReader {
     return this.counter.bytes;
   }
 
+  absentColumns(): string[] {
+    return this.columns.filter((_, c) => !this.present[c]);
+  }
+
   private addColumn(name: string): void {
     const c = this.columns.length;
     this.columns.push(name);
+    this.present.push(false);
     this.index.set(name, c);
     // Rows already in the batch had no such key.
     if (this.inBatch) this.cols.push(new Array(this.batchSize));
@@ -166,6 +179,7 @@ class JsonlReader implements TableReader {
       }
       const v = obj[key];
       this.cols[c][r] = v !== null && typeof v === 'object' ? JSON.stringify(v) : (v as CellValue);
+      this.present[c] = true;
     }
     this.lines[r] = this.line;
     this.rows = r + 1;

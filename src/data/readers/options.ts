@@ -7,7 +7,8 @@ export interface MalformedIssue {
    * ragged: a CSV/TSV row with more or fewer fields than the header (missing cells are undefined, extra ones dropped);
    * quote: a quote inside an unquoted field or text after a closing quote (the field is kept as its raw text);
    * json: a JSON Lines line that is not a JSON object (the line is skipped, not counted as a row);
-   * unexpectedKey: a JSON Lines key that is not a column (reported once per key; its values are ignored).
+   * unexpectedKey: a JSON Lines key that is not a column: neither in the first batch nor declared (reported once
+   * per key; its values are ignored).
    */
   kind: 'ragged' | 'quote' | 'json' | 'unexpectedKey';
   message: string;
@@ -28,6 +29,11 @@ export interface ReaderOptions {
   format: DataFormat;
   /** CSV only; default ',' (tsv: '\t'). One single-byte character. */
   delimiter?: string;
+  /**
+   * JSON Lines: the names a schema declares. Each is a column from the start, as the keys of the first batch are,
+   * so a key that first comes later is read too; one that no row has is reported by absentColumns().
+   */
+  declaredColumns?: string[];
   /**
    * CSV/TSV: the first record holds the names (default true; an empty one is named column_i by its position); false →
    * names from `columns` or column_1..n.

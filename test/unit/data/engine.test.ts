@@ -154,6 +154,26 @@ describe('validateData', () => {
     }
   });
 
+  it('checks JSON Lines keys the schema declares wherever they first come, and reports keys it does not as columns', async () => {
+    const lines = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ a: i, ...(i >= 15_000 && { late: i === 19_000 ? 'bad' : 'ok', extra: 1 }) }));
+    const data = [file('late.jsonl', lines.join('\n'))];
+    const schemaFor = (mode: string) =>
+      `version: 1\ndataset:\n  columns: ${mode}\ncolumns:\n  - { name: a, type: integer }\n  - { name: late, type: category, allowed: [ok] }\n  - { name: never, type: integer, nullable: false }\n`;
+    for (const workers of [1, 2]) {
+      const { report } = await validateData(options(data, schemaFor('exact'), { workers, splitMinBytes: 1 }));
+      const columns = byId(report, 'dataset.columns');
+      assert.strictEqual(columns.observed, 'missing: never; not in the schema: extra', `${workers} workers`);
+      assert.strictEqual(byId(report, 'dataset.malformed').success, true);
+      // The late key is read: its bad value is found on its row; the key no row has gets no checks and no profile.
+      assert.deepStrictEqual(byId(report, 'column.late.allowed').examples.map((e) => [e.row, e.line, e.value]), [[19_001, 19_001, 'bad']]);
+      assert.strictEqual(byId(report, 'column.late.type').elementCount, 5000);
+      assert.ok(report.checks.every((c) => c.column !== 'never'));
+      assert.deepStrictEqual(report.columns.map((c) => c.name), ['a', 'late']);
+      const superset = await validateData(options(data, schemaFor('superset').replace(/  - \{ name: never.*\n/, ''), { workers, splitMinBytes: 1 }));
+      assert.strictEqual(byId(superset.report, 'dataset.columns').success, true);
+    }
+  });
+
   it('checks the rows before data that cannot be read on, and names where it went wrong', async () => {
     const schema = 'version: 1\ncolumns:\n  - { name: a, type: integer, max: 5 }\n  - { name: b, type: string }\n';
     const cases: Array<[string, string | Buffer, RegExp]> = [

@@ -148,6 +148,21 @@ describe('inferSchema', () => {
     }
   });
 
+  it('warns of JSON Lines keys that first come after the rows its columns are taken from', async () => {
+    const lines = Array.from({ length: 9000 }, (_, i) => JSON.stringify({ a: i, ...(i === 8500 && { b: 1, c: 2 }) }));
+    const file = path.join(dir, 'late.jsonl');
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const warnings: string[] = [];
+    const log = { ...silentLog, warning: (m: string) => void warnings.push(m) };
+    const sources = [localFileSource(file, 'late.jsonl', fs.statSync(file).size)];
+    const schema = inferSchema(await profileData({ sources, format: 'auto', reader: {}, workers: 1, log }));
+    assert.deepStrictEqual(schema.columns.map((c) => c.name), ['a']);
+    assert.deepStrictEqual(warnings, [
+      '2 keys of late.jsonl first came after the rows its columns were taken from, and are not in the profile: b (line 8501), c (line 8501). ' +
+        'Declare them in the schema to validate them.',
+    ]);
+  });
+
   it('rounds bounds outward to two significant digits', () => {
     assert.strictEqual(roundOutward(1682.13, 'down', false), 1600);
     assert.strictEqual(roundOutward(927974.52, 'up', false), 930000);

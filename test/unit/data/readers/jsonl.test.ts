@@ -1,5 +1,6 @@
 import * as assert from 'assert';
-import { DataFormatError } from '../../../../src/data/types';
+import { openTable, type MalformedIssue } from '../../../../src/data/readers';
+import { DataFormatError, type CellValue } from '../../../../src/data/types';
 import { memorySource, readAll } from './helpers';
 
 describe('JSON Lines reader', () => {
@@ -27,6 +28,19 @@ describe('JSON Lines reader', () => {
     assert.deepStrictEqual(r.columns, ['a', 'b']);
     assert.deepStrictEqual(r.rows, [[2, 1], [3, undefined]]);
     assert.deepStrictEqual(r.issues.map((i) => [i.kind, i.key, i.line]), [['unexpectedKey', 'z', 1]]);
+  });
+
+  it('reads declared keys that first come after the first batch, and says which keys no row had', async () => {
+    const data = '{"a":1}\n{"a":2}\n{"a":3,"late":"x","other":0}\n';
+    const issues: MalformedIssue[] = [];
+    const reader = await openTable(memorySource(data), { format: 'jsonl', batchSize: 2, declaredColumns: ['late', 'a', 'never'], onMalformed: (i) => issues.push(i) });
+    const rows: CellValue[][] = [];
+    for await (const b of reader.batches()) for (let r = 0; r < b.rowCount; r++) rows.push(b.columns.map((col) => col[r]));
+    // The first batch's keys, then the declared names it did not have.
+    assert.deepStrictEqual(reader.columns, ['a', 'late', 'never']);
+    assert.deepStrictEqual(rows, [[1, undefined, undefined], [2, undefined, undefined], [3, 'x', undefined]]);
+    assert.deepStrictEqual(reader.absentColumns!(), ['never']);
+    assert.deepStrictEqual(issues.map((i) => [i.kind, i.key, i.line]), [['unexpectedKey', 'other', 3]]);
   });
 
   it('throws on a line that is not JSON, naming the line, when no onMalformed is given', async () => {
