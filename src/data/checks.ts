@@ -1416,6 +1416,8 @@ export class TableChecker {
     // The sketch grids of a dataset are those of its first GRID_ROWS rows (a part further in is given them).
     if (this.rowCount < GRID_ROWS && this.rowCount + count >= GRID_ROWS) for (const checker of this.checkers) checker.settleGrid();
     this.rowCount += count;
+    // Malformed rows are counted among all the rows read, and the lines that could not be read as rows.
+    this.malformed.elements += count;
     if (batch.lineOf && count > 0) {
       // The part ends on the last row's line, plus the line breaks inside its quoted values.
       let breaks = 0;
@@ -1465,10 +1467,13 @@ export class TableChecker {
     }
   }
 
-  /** A row the reader could not read as the format says; it is reported, and reading goes on where it can. */
-  noteMalformed(issue: Pick<MalformedIssue, 'message' | 'row' | 'line'>): void {
+  /**
+   * A row the reader could not read as the format says; it is reported, and reading goes on where it can. skipped:
+   * it is not among the rows read (a JSON Lines line that is no object, or where reading stopped).
+   */
+  noteMalformed(issue: Pick<MalformedIssue, 'message' | 'row' | 'line'>, skipped = issue.row === undefined): void {
     this.malformed.unexpected++;
-    this.malformed.elements++;
+    if (skipped) this.malformed.elements++;
     if (this.malformed.examples.length < MAX_EXAMPLES) {
       const example: Example = { row: issue.row ?? 0, value: issue.message.length > 200 ? `${issue.message.slice(0, 199)}…` : issue.message };
       if (issue.line !== undefined) example.line = issue.line;

@@ -78,7 +78,7 @@ export async function checkPart(task: PartTask, source: DataSource, signal?: Abo
   } catch (e) {
     // The rest of the part cannot be read; what was read is still checked and the problem is reported.
     if (!(e instanceof DataFormatError)) throw e;
-    checker.noteMalformed({ message: e.message, row: e.location.row, line: e.location.line });
+    checker.noteMalformed({ message: e.message, row: e.location.row, line: e.location.line }, true);
   }
   checker.setBytes(table.bytesRead());
   const result = checker.result();

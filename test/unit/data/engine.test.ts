@@ -142,6 +142,8 @@ describe('validateData', () => {
     assert.strictEqual(malformed.success, false);
     assert.strictEqual(malformed.examples[0].line, 3);
     assert.strictEqual(report.rowCount, 3);
+    // Of all the rows read.
+    assert.deepStrictEqual([malformed.unexpectedCount, malformed.elementCount], [1, 3]);
   });
 
   it('takes integers within ±2^53 only, written as digits or as whole JSON numbers', async () => {
@@ -184,7 +186,10 @@ describe('validateData', () => {
     for (const [name, text, message] of cases) {
       const { report } = await validateData(options([file(name, text as string)], schema));
       assert.strictEqual(report.rowCount, 2, name);
-      assert.match(byId(report, 'dataset.malformed').examples[0].value, message);
+      const malformed = byId(report, 'dataset.malformed');
+      assert.match(malformed.examples[0].value, message);
+      // The rows read and the one where reading stopped.
+      assert.deepStrictEqual([malformed.unexpectedCount, malformed.elementCount], [1, 3], name);
       // The rows before were checked: the second one breaks max.
       assert.deepStrictEqual(byId(report, 'column.a.max').examples.map((e) => [e.row, e.value]), [[2, '9']], name);
     }
