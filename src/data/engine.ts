@@ -920,7 +920,7 @@ function columnChecks(column: MergedColumn, rule: ColumnRule): CheckResult[] {
   const t = column.tallies;
   const s = rule.severity;
   const show = (x: number) => showValue(x, rule.type);
-  checks.push(result(id('type'), 'type', s.type, typeExpectation(rule), t.type, t.type!.unexpected === 0 ? `${t.type!.elements} values parsed` : `${count(t.type!.unexpected, 'value')} of another type`, name));
+  checks.push(result(id('type'), 'type', s.type, typeExpectation(rule), t.type, t.type!.unexpected === 0 ? `${count(t.type!.elements, 'value')} parsed` : `${count(t.type!.unexpected, 'value')} of another type`, name));
   if (!rule.nullable) {
     checks.push(result(id('nullable'), 'nullable', s.nullable, `${name} is never null`, t.nullable, column.nulls === 0 ? 'no nulls' : count(column.nulls, 'null'), name));
   }

@@ -276,6 +276,7 @@ interface CsvSettings {
   encoding: 'utf8' | 'latin1' | 'utf16le';
   batchSize: number;
   columns?: string[];
+  declaredColumns?: string[];
   range?: { start: number; end: number };
   headerLine?: string[];
   onMalformed?: (issue: MalformedIssue) => void;
@@ -294,6 +295,7 @@ function settingsOf(source: DataSource, options: ReaderOptions): CsvSettings {
     encoding: options.encoding ?? 'utf8',
     batchSize: Math.max(1, Math.floor(options.batchSize ?? DEFAULT_TEXT_BATCH_SIZE)),
     columns: options.columns,
+    declaredColumns: options.declaredColumns,
     range: options.range,
     headerLine: options.headerLine,
     onMalformed: options.onMalformed,
@@ -578,8 +580,9 @@ class CsvReader implements TableReader {
       return true;
     }
     if (this.headerMode === 'infer') {
+      // Without a header, the columns take the schema's names in order; fields beyond them are column_i.
       const names: string[] = [];
-      for (let i = 1; i <= nf; i++) names.push(`column_${i}`);
+      for (let i = 1; i <= nf; i++) names.push(this.s.declaredColumns?.[i - 1] ?? `column_${i}`);
       this.setColumns(this.s.columns ?? names);
       this.headerMode = 'done';
       this.dataStart = recAt;

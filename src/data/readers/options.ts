@@ -30,13 +30,14 @@ export interface ReaderOptions {
   /** CSV only; default ',' (tsv: '\t'). One single-byte character. */
   delimiter?: string;
   /**
-   * JSON Lines: the names a schema declares. Each is a column from the start, as the keys of the first batch are,
-   * so a key that first comes later is read too; one that no row has is reported by absentColumns().
+   * The names a schema declares. JSON Lines: each is a column from the start, as the keys of the first batch are,
+   * so a key that first comes later is read too; one that no row has is reported by absentColumns(). CSV/TSV
+   * without a header (and without `columns`): the columns take these names in order, fields beyond them column_i.
    */
   declaredColumns?: string[];
   /**
    * CSV/TSV: the first record holds the names (default true; an empty one is named column_i by its position); false →
-   * names from `columns` or column_1..n.
+   * names from `columns`, or `declaredColumns` and column_i.
    */
   header?: boolean;
   /** Default utf8 (a UTF-8 BOM is skipped). utf16le is transcoded to UTF-8 first (byte offsets then count UTF-8 bytes). */

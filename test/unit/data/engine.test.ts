@@ -146,6 +146,17 @@ describe('validateData', () => {
     assert.deepStrictEqual([malformed.unexpectedCount, malformed.elementCount], [1, 3]);
   });
 
+  it('names the columns of a CSV file without a header as the schema does, in one part or several', async () => {
+    const data = [file('plain.csv', Array.from({ length: 3000 }, (_, i) => `${i},n${i}`).join('\n'))];
+    const schema = 'version: 1\ncolumns:\n  - { name: id, type: integer, unique: true }\n  - { name: name, type: string }\n';
+    for (const workers of [1, 2]) {
+      const { report } = await validateData(options(data, schema, { workers, splitMinBytes: 1, reader: { header: false } }));
+      assert.deepStrictEqual(report.checks.filter((c) => !c.success), [], `${workers} workers`);
+      assert.strictEqual(report.rowCount, 3000);
+      assert.deepStrictEqual(report.columns.map((c) => c.name), ['id', 'name']);
+    }
+  });
+
   it('takes integers within ±2^53 only, written as digits or as whole JSON numbers', async () => {
     const schema = 'version: 1\ncolumns:\n  - { name: n, type: integer }\n';
     const jsonl = file('n.jsonl', ['{"n": 3}', '{"n": 4.0}', '{"n": 9007199254740991}', '{"n": 1e20}', '{"n": 2.5}'].join('\n'));

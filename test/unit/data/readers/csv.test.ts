@@ -94,6 +94,12 @@ describe('CSV reader', () => {
     assert.deepStrictEqual(b.rows, [['1', '2']]);
   });
 
+  it('names the columns of a file without a header by the names declared, in order, and the rest column_i', async () => {
+    const r = await readAll(memorySource('1,2,3\n4,5,6\n'), { header: false, declaredColumns: ['id', 'name'] });
+    assert.deepStrictEqual(r.columns, ['id', 'name', 'column_3']);
+    assert.deepStrictEqual(r.rows, [['1', '2', '3'], ['4', '5', '6']]);
+  });
+
   it('names an empty header by its position, as pandas writes its index', async () => {
     const r = await readAll(memorySource(',a,"",b\n0,1,2,3\n'));
     assert.deepStrictEqual(r.columns, ['column_1', 'a', 'column_3', 'b']);
