@@ -13,6 +13,7 @@ import { renderMarkdown } from '../../src/data/report/markdown';
 import { loadSchema, schemaToYaml } from '../../src/data/schema';
 import { displayName, isAzureMlReference, localSources, type DataSource } from '../../src/data/sources';
 import { UserError } from '../../src/errors';
+import { suggest } from '../../src/suggest';
 import { Summary } from '../../src/summary';
 import { readInputs, workspaceInputNames, type DataValidateInputs } from './inputs';
 
@@ -68,6 +69,16 @@ async function main(ctx: TaskContext): Promise<void> {
   const schema = loadSchema(inputs.schema!);
   // Reports name the files as the pipeline does, relative to the working directory (inputs arrive resolved).
   schema.file = displayName(inputs.schema!, baseDir);
+  const names = ['numerical', 'categorical', ...schema.columns.map((c) => c.name)];
+  const unknown = Object.keys(inputs.driftThresholds).filter((name) => !names.includes(name));
+  if (unknown.length > 0) {
+    const hint = unknown.length === 1 ? suggest(unknown[0], names) : undefined;
+    throw new UserError(
+      `Input 'driftThresholds': ${unknown.map((name) => `'${name}'`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} neither numerical, categorical nor a column of ` +
+        `${schema.file}.${hint ? ` Did you mean '${hint}'?` : ' Name the column as the schema does.'}`,
+      { input: 'driftThresholds' },
+    );
+  }
   let reference: ValidateOptions['reference'];
   if (inputs.referenceProfile) {
     const file = inputs.referenceProfile;

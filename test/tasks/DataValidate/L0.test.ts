@@ -64,6 +64,13 @@ describe('DataValidate entry point (L0, mock runner)', function () {
     assert.match(tr.errorIssues[0], /Input 'schemaOutput' is required/);
   });
 
+  it('rejects a driftThresholds name that is no column of the schema, before reading the data', async () => {
+    const tr = await run({ dataPath: path.join(dir, 'data.csv'), schema: path.join(dir, 'schema.yml'), driftThresholds: 'numerical=0.2, scroe=0.3' });
+    assert.ok(tr.failed);
+    assert.match(tr.errorIssues[0], /Input 'driftThresholds': 'scroe' is neither numerical, categorical nor a column of .*schema\.yml\. Did you mean 'score'\?/);
+    assert.ok(!tr.stdout.includes('Read '), 'the data was read');
+  });
+
   it('rejects a driftThresholds value that is not name=number', async () => {
     const tr = await run({ dataPath: path.join(dir, 'data.csv'), schema: path.join(dir, 'schema.yml'), driftThresholds: 'numerical=high' });
     assert.ok(tr.failed);
