@@ -746,7 +746,8 @@ function typedText(bytes: Buffer, s: number, e: number): string {
 
 /** Distinct values a text column remembers by their bytes (with what the checks said about each). */
 const INTERN_CAP = 4096;
-const INTERN_SLOTS = INTERN_CAP * 2;
+/** Room for distinct values an interner starts with, doubled as needed: a category of a few values stays small. */
+const INTERN_START = 64;
 
 /** FNV-1a over a cell's bytes. */
 function hashBytes(buf: Uint8Array, s: number, e: number): number {
@@ -761,23 +762,26 @@ function hashBytes(buf: Uint8Array, s: number, e: number): number {
  * first seen, and its repeats are counted here and handed to the profile at the end.
  */
 class ByteInterner {
-  private readonly slots = new Int32Array(INTERN_SLOTS).fill(-1);
-  private readonly hashes = new Int32Array(INTERN_CAP);
-  private readonly offsets = new Int32Array(INTERN_CAP);
-  private readonly lengths = new Int32Array(INTERN_CAP);
-  private bytes = Buffer.alloc(64 * 1024);
+  /** Open addressing, twice the room for values: the id of the value in each slot, -1 when empty. */
+  private slots = new Int32Array(INTERN_START * 2).fill(-1);
+  private mask = INTERN_START * 2 - 1;
+  private hashes = new Int32Array(INTERN_START);
+  private offsets = new Int32Array(INTERN_START);
+  private lengths = new Int32Array(INTERN_START);
+  private bytes = Buffer.alloc(4096);
   private used = 0;
   size = 0;
   readonly texts: string[] = [];
   /** Per value: bit 1 fails minLength, 2 maxLength, 4 allowed, 8 pattern. */
-  readonly fails = new Uint8Array(INTERN_CAP);
-  readonly uniqueKeys = new Float64Array(INTERN_CAP);
-  readonly repeats = new Float64Array(INTERN_CAP);
+  fails = new Uint8Array(INTERN_START);
+  uniqueKeys = new Float64Array(INTERN_START);
+  repeats = new Float64Array(INTERN_START);
 
   /** The value's id, or -1 when it is not known; slot gets where it would go. */
   find(buf: Uint8Array, s: number, e: number, h: number): number {
     const n = e - s;
-    let slot = h & (INTERN_SLOTS - 1);
+    const mask = this.mask;
+    let slot = h & mask;
     for (;;) {
       const id = this.slots[slot];
       if (id < 0) {
@@ -791,7 +795,7 @@ class ByteInterner {
         while (k < n && bytes[o + k] === buf[s + k]) k++;
         if (k === n) return id;
       }
-      slot = (slot + 1) & (INTERN_SLOTS - 1);
+      slot = (slot + 1) & mask;
     }
   }
 
@@ -799,6 +803,7 @@ class ByteInterner {
 
   /** Adds the value find() just missed; its id. */
   add(buf: Buffer, s: number, e: number, h: number, text: string): number {
+    if (this.size === this.hashes.length) this.grow(h);
     const id = this.size++;
     const n = e - s;
     if (this.used + n > this.bytes.length) {
@@ -814,6 +819,31 @@ class ByteInterner {
     this.texts.push(text);
     this.slots[this.freeSlot] = id;
     return id;
+  }
+
+  /** Twice the room for values; freeSlot becomes where a value of hash h goes in the new table. */
+  private grow(h: number): void {
+    const capacity = this.hashes.length * 2;
+    const widen = <T extends Int32Array | Uint8Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const out = make(capacity);
+      out.set(a);
+      return out;
+    };
+    this.hashes = widen(this.hashes, (n) => new Int32Array(n));
+    this.offsets = widen(this.offsets, (n) => new Int32Array(n));
+    this.lengths = widen(this.lengths, (n) => new Int32Array(n));
+    this.fails = widen(this.fails, (n) => new Uint8Array(n));
+    this.uniqueKeys = widen(this.uniqueKeys, (n) => new Float64Array(n));
+    this.repeats = widen(this.repeats, (n) => new Float64Array(n));
+    this.slots = new Int32Array(capacity * 2).fill(-1);
+    this.mask = capacity * 2 - 1;
+    const free = (hash: number) => {
+      let slot = hash & this.mask;
+      while (this.slots[slot] >= 0) slot = (slot + 1) & this.mask;
+      return slot;
+    };
+    for (let id = 0; id < this.size; id++) this.slots[free(this.hashes[id])] = id;
+    this.freeSlot = free(h);
   }
 }
 

@@ -10,7 +10,7 @@
 import { isAscii } from 'buffer';
 import { CellValue, DataFormatError, RAW_ESCAPED, RAW_QUOTED, RawCells, RowBatch, TableReader } from '../types';
 import type { DataSource } from '../sources';
-import { DEFAULT_TEXT_BATCH_SIZE, MalformedIssue, ReaderOptions } from './options';
+import { DEFAULT_TEXT_BATCH_SIZE, MalformedIssue, ReaderOptions, batchRowsFor } from './options';
 import { lazyColumns } from './lazy-columns';
 import { bufferChunks, SLICERS, transcodeUtf16, Utf8Checker } from './text';
 
@@ -376,6 +376,8 @@ class CsvReader implements TableReader {
   private setColumns(names: string[]): void {
     this.columns = names.slice();
     this.ncols = names.length;
+    // Before the first batch is made: a wide table gets fewer rows per batch.
+    this.s.batchSize = batchRowsFor(this.s.batchSize, this.ncols);
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import { CellValue, DataFormatError, RowBatch, TableReader } from '../types';
 import type { DataSource } from '../sources';
-import { DEFAULT_TEXT_BATCH_SIZE, MalformedIssue, ReaderOptions } from './options';
+import { DEFAULT_TEXT_BATCH_SIZE, MalformedIssue, ReaderOptions, batchRowsFor } from './options';
 import { bufferChunks, Slicer, SLICERS, transcodeUtf16, Utf8Checker } from './text';
 
 const LF = 0x0a;
@@ -23,7 +23,7 @@ class JsonlReader implements TableReader {
   /** Per column: whether a row of this read has its key (see absentColumns). */
   private readonly present: boolean[] = [];
   private readonly counter = { bytes: 0 };
-  private readonly batchSize: number;
+  private batchSize: number;
   private readonly slicer: Slicer;
   private readonly utf8: Utf8Checker | undefined;
   private stream!: NodeJS.ReadableStream;
@@ -56,6 +56,7 @@ class JsonlReader implements TableReader {
     this.fixed = names !== undefined;
     this.growing = !this.fixed;
     for (const n of names ?? []) this.addColumn(n);
+    if (this.fixed) this.batchSize = batchRowsFor(this.batchSize, this.columns.length);
   }
 
   async open(): Promise<this> {
@@ -81,6 +82,8 @@ class JsonlReader implements TableReader {
         this.addColumn(name);
         this.pending?.columns.push(new Array<CellValue>(this.pending.rowCount));
       }
+      // Once the columns are known: a wide table gets fewer rows per batch.
+      this.batchSize = batchRowsFor(this.batchSize, this.columns.length);
     }
     return this;
   }

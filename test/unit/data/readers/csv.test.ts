@@ -1,5 +1,6 @@
 import * as assert from 'assert';
 import { DataFormatError } from '../../../../src/data/types';
+import { batchRowsFor } from '../../../../src/data/readers/options';
 import { memorySource, sharedBufferSource, readAll } from './helpers';
 
 // Every tricky bit at once: quoted delimiter, doubled quotes, a quoted CRLF and LF, an empty field, CRLF endings,
@@ -98,6 +99,17 @@ describe('CSV reader', () => {
     const r = await readAll(memorySource('1,2,3\n4,5,6\n'), { header: false, declaredColumns: ['id', 'name'] });
     assert.deepStrictEqual(r.columns, ['id', 'name', 'column_3']);
     assert.deepStrictEqual(r.rows, [['1', '2', '3'], ['4', '5', '6']]);
+  });
+
+  it('cuts a wide table into batches of fewer rows, so a batch holds at most 8192 rows of 64 columns', async () => {
+    assert.deepStrictEqual([batchRowsFor(8192, 12), batchRowsFor(8192, 64), batchRowsFor(8192, 1000), batchRowsFor(8192, 100_000), batchRowsFor(10, 1000)], [8192, 8192, 524, 64, 10]);
+    const columns = 1000;
+    const rows = Array.from({ length: 1200 }, (_, r) => Array.from({ length: columns }, (_, c) => (r + c) % 10).join(','));
+    const data = Array.from({ length: columns }, (_, c) => `c${c}`).join(',') + '\n' + rows.join('\n') + '\n';
+    const r = await readAll(memorySource(data, 1 << 16), { batchSize: 8192 });
+    assert.deepStrictEqual(r.firstRows, [1, 525, 1049]);
+    assert.strictEqual(r.rows.length, 1200);
+    assert.strictEqual(r.rows[1199][999], String((1199 + 999) % 10));
   });
 
   it('names an empty header by its position, as pandas writes its index', async () => {

@@ -43,6 +43,15 @@ describe('JSON Lines reader', () => {
     assert.deepStrictEqual(issues.map((i) => [i.kind, i.key, i.line]), [['unexpectedKey', 'other', 3]]);
   });
 
+  it('cuts a wide table into batches of fewer rows once its columns are known', async () => {
+    const keys = Array.from({ length: 2000 }, (_, k) => `k${k}`);
+    const lines = Array.from({ length: 600 }, (_, r) => JSON.stringify(Object.fromEntries(keys.map((k, i) => [k, (r + i) % 10]))));
+    const r = await readAll(memorySource(lines.join('\n') + '\n', 1 << 16), { format: 'jsonl', batchSize: 300 });
+    // The first batch, read to learn the columns, as asked; then 524288 cells / 2000 columns.
+    assert.deepStrictEqual(r.firstRows, [1, 301, 563]);
+    assert.strictEqual(r.rows.length, 600);
+  });
+
   it('throws on a line that is not JSON, naming the line, when no onMalformed is given', async () => {
     await assert.rejects(readAll(memorySource('{"a":1}\n{"a":\n'), { format: 'jsonl' }), (e: unknown) => {
       assert.ok(e instanceof DataFormatError);
