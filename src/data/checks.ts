@@ -1571,6 +1571,8 @@ export interface MergedResult {
   malformed: Tally;
   /** Columns that no row of any part has (see PartResult.absentColumns). */
   absentColumns?: string[];
+  /** The files of the dataset in data order, with their rows (consecutive parts of one file together). */
+  files: Array<{ source: string; rows: number }>;
   /** Each late key once, where it first came (see PartResult.lateColumns). */
   lateColumns?: Array<{ name: string; row?: number; line?: number }>;
 }
@@ -1589,7 +1591,7 @@ export function mergeParts(
   /** Each column's profiles of all parts, merged at once at the end. */
   const profiles: ColumnProfile[][] = [];
   const columns = parts[0]?.columns ?? [];
-  const merged: MergedResult = { columns, rowCount: 0, bytes: 0, columnResults: [], malformed: newTally() };
+  const merged: MergedResult = { columns, rowCount: 0, bytes: 0, columnResults: [], malformed: newTally(), files: [] };
   const trackers = new Map<string, UniqueTracker>();
   const trackerFor = (name: string) => {
     let tracker = trackers.get(name);
@@ -1654,6 +1656,9 @@ export function mergeParts(
       }
       merged.rowCount += part.rowCount;
       merged.bytes += part.bytes;
+      const last = merged.files[merged.files.length - 1];
+      if (last?.source === part.source) last.rows += part.rowCount;
+      else merged.files.push({ source: part.source, rows: part.rowCount });
       rowOffset += part.rowCount;
       lineOffset += part.lineSpan;
     }

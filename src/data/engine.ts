@@ -134,6 +134,7 @@ async function validateWith(o: ValidateOptions, schema: DataSchema, pool: Worker
     };
   }
 
+  nameFiles(checks, scan.merged.files);
   const failed = checks.filter((c) => !c.success);
   const failedDrift = drift?.results.filter((r) => r.drifted) ?? [];
   const errors = failed.filter((c) => c.severity === 'error').length + failedDrift.filter((r) => r.severity === 'error').length;
@@ -773,6 +774,27 @@ function result(
     ...(tally && { elementCount: tally.elements, unexpectedCount: tally.unexpected }),
     examples: success ? [] : (tally?.examples ?? []),
   };
+}
+
+/** Gives each example the file its row is in, for a dataset of several files (its rows count through them). */
+function nameFiles(checks: CheckResult[], files: MergedResult['files']): void {
+  if (files.length < 2) return;
+  const ends: number[] = [];
+  files.reduce((at, f) => (ends.push(at + f.rows), at + f.rows), 0);
+  const fileOf = (row: number) => {
+    let lo = 0;
+    let hi = ends.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ends[mid] >= row) hi = mid;
+      else lo = mid + 1;
+    }
+    return files[lo].source;
+  };
+  for (const check of checks) {
+    // A line that could not be read as a row has no row to place it by.
+    check.examples = check.examples.map((e) => (e.row < 1 ? e : { row: e.row, ...(e.line !== undefined && { line: e.line }), file: fileOf(e.row), value: e.value }));
+  }
 }
 
 function count(n: number, what: string): string {

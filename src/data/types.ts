@@ -246,6 +246,8 @@ export interface Example {
   row: number;
   /** 1-based line in the file, for text formats. */
   line?: number;
+  /** The file the row is in, when the dataset has several. */
+  file?: string;
   value: string;
 }
 

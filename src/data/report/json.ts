@@ -6,13 +6,14 @@
  *     statistics: { evaluated, successful, unsuccessful },
  *     source, dataFormat, rowCount, bytes, durationMs, schemaFile?,
  *     checks: [{ id, kind, column?, severity, success, expectation, observed?, elementCount?, unexpectedCount?,
- *                unexpectedPercent?, examples: [{ row, line?, value }] }],
+ *                unexpectedPercent?, examples: [{ row, line?, file?, value }] }],
  *     drift?: { reference, detected, driftedShare, binning, results: [{ column, metric, value, threshold, drifted,
  *               severity, pValue?, binning? }] },
  *     columns: [ColumnProfile] }   (each with the column's type, as in the schema or as its values parsed)
  *
  * Check ids are 'dataset.<rule>', 'column.<name>.<rule>' and 'drift.<name>'; rows and lines are 1-based, rows
- * count data rows through all files of the dataset, lines count within a file. Like Great Expectations'
+ * count data rows through all files of the dataset, lines count within a file, which examples name when the
+ * dataset has several. Like Great Expectations'
  * validation result, every check is listed, passing ones included.
  */
 import type { CheckResult, ValidationReport } from '../types';
@@ -66,7 +67,7 @@ function checkJson(c: CheckResult) {
     elementCount: c.elementCount,
     unexpectedCount: c.unexpectedCount,
     unexpectedPercent: c.elementCount && c.unexpectedCount !== undefined ? (c.unexpectedCount / c.elementCount) * 100 : undefined,
-    examples: c.examples.map((e) => ({ row: e.row, line: e.line, value: e.value })),
+    examples: c.examples.map((e) => ({ row: e.row, line: e.line, file: e.file, value: e.value })),
   };
 }
 

@@ -49,7 +49,10 @@ export function renderJUnit(report: ValidationReport): string {
 function checkCase(check: CheckResult): Case {
   const outcome = check.success ? 'passed' : check.severity === 'error' ? 'failed' : 'warning';
   const message = `expected ${check.expectation}${check.observed ? `; observed ${check.observed}` : ''}`;
-  const rows = check.examples.map((e) => `row ${e.row}${e.line !== undefined ? ` (line ${e.line})` : ''}: ${e.value}`);
+  const rows = check.examples.map((e) => {
+    const where = e.file !== undefined ? `${e.file}${e.line !== undefined ? ` line ${e.line}` : ''}` : e.line !== undefined ? `line ${e.line}` : '';
+    return `row ${e.row}${where ? ` (${where})` : ''}: ${e.value}`;
+  });
   const counts = check.unexpectedCount !== undefined ? [`${check.unexpectedCount} unexpected of ${check.elementCount ?? '?'}`] : [];
   return { name: check.id, outcome, message, details: [message, ...counts, ...(rows.length ? ['First rows:', ...rows] : [])].join('\n') };
 }

@@ -37,9 +37,10 @@ export function renderMarkdown(report: ValidationReport): string {
     for (const check of failed) {
       summary.heading(`${statusIcon(check)} ${check.id}`, 4);
       const withLines = check.examples.some((e) => e.line !== undefined);
+      const withFiles = check.examples.some((e) => e.file !== undefined);
       summary.table(
-        withLines ? ['Row', 'Line', 'Value'] : ['Row', 'Value'],
-        check.examples.slice(0, 10).map((e) => (withLines ? [e.row || '', e.line ?? '', e.value] : [e.row || '', e.value])),
+        ['Row', ...(withFiles ? ['File'] : []), ...(withLines ? ['Line'] : []), 'Value'],
+        check.examples.slice(0, 10).map((e) => [e.row || '', ...(withFiles ? [e.file ?? ''] : []), ...(withLines ? [e.line ?? ''] : []), e.value]),
       );
     }
   }

@@ -206,10 +206,17 @@ describe('validateData', () => {
     }
   });
 
-  it('treats several files as one dataset with rows counted through them, and refuses different headers', async () => {
-    const data = [file('a.csv', 'n\n1\n2\n'), file('b.csv', 'n\n3\nx\n')];
+  it('treats several files as one dataset with rows counted through them, naming the file of each row, and refuses different headers', async () => {
+    const data = [file('a.csv', 'n\ny\n2\n'), file('b.csv', 'n\n3\nx\n'), file('c.csv', 'n\nz\n')];
     const { report } = await validateData(options(data, 'version: 1\ncolumns:\n  - { name: n, type: integer }\n'));
-    assert.deepStrictEqual(byId(report, 'column.n.type').examples, [{ row: 4, line: 3, value: 'x' }]);
+    assert.deepStrictEqual(byId(report, 'column.n.type').examples, [
+      { row: 1, line: 2, file: 'a.csv', value: 'y' },
+      { row: 4, line: 3, file: 'b.csv', value: 'x' },
+      { row: 5, line: 2, file: 'c.csv', value: 'z' },
+    ]);
+    // One file: rows and lines say it all.
+    const one = await validateData(options([data[1]], 'version: 1\ncolumns:\n  - { name: n, type: integer }\n'));
+    assert.deepStrictEqual(byId(one.report, 'column.n.type').examples, [{ row: 2, line: 3, value: 'x' }]);
     const mismatched = [file('c.csv', 'n\n1\n'), file('d.csv', 'm\n1\n')];
     await assert.rejects(validateData(options(mismatched, 'version: 1\ncolumns:\n  - { name: n, type: integer }\n')), /d\.csv has the columns m, but c\.csv has n/);
   });

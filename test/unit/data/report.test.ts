@@ -34,7 +34,7 @@ function sampleReport(): ValidationReport {
         unexpectedCount: 2,
         examples: [
           { row: 3, line: 4, value: 'F|R *bold* <b>x</b>' },
-          { row: 4, line: 6, value: 'two\nlines & "quotes" \'single\' \u0001' },
+          { row: 4, line: 6, file: 'data/people-2.csv', value: 'two\nlines & "quotes" \'single\' \u0001' },
         ],
       },
       { id: 'column.age.min', kind: 'min', column: 'age', severity: 'warning', success: false, expectation: 'age >= 18', observed: 'min 17, max 50', elementCount: 3, unexpectedCount: 1, examples: [{ row: 2, line: 3, value: '17' }] },
@@ -64,8 +64,10 @@ describe('renderMarkdown', () => {
 
   it('lists the first failing rows with pipes, line breaks and markdown in values escaped', () => {
     assert.match(markdown, /#### ❌ column\.country\.allowed/);
-    assert.match(markdown, /\| 3 \| 4 \| F\\\|R \\\*bold\\\* \\<b\\>x\\<\/b\\> \|/);
-    assert.match(markdown, /\| 4 \| 6 \| two<br>lines/);
+    // A File column once an example names its file (a dataset of several files).
+    assert.match(markdown, /\| Row \| File \| Line \| Value \|/);
+    assert.match(markdown, /\| 3 \|  \| 4 \| F\\\|R \\\*bold\\\* \\<b\\>x\\<\/b\\> \|/);
+    assert.match(markdown, /\| 4 \| data\/people-2\.csv \| 6 \| two<br>lines/);
     for (const line of markdown.split('\n').filter((l) => l.startsWith('|'))) {
       const cells = line.replace(/\\\|/g, '').split('|').length;
       assert.ok(cells >= 3, line);
@@ -103,7 +105,7 @@ describe('renderJUnit', () => {
 
   it('escapes <&"\' and writes control characters XML cannot hold as \\u escapes', () => {
     assert.match(xml, /row 3 \(line 4\): F\|R \*bold\* &lt;b&gt;x&lt;\/b&gt;/);
-    assert.match(xml, /row 4 \(line 6\): two\nlines &amp; "quotes" 'single' \\u0001/);
+    assert.match(xml, /row 4 \(data\/people-2\.csv line 6\): two\nlines &amp; "quotes" 'single' \\u0001/);
     assert.ok(!/[\u0000-\u0008]/.test(xml));
     const withQuotes = renderJUnit({ ...sampleReport(), source: `a"b'c<d>&e` });
     assert.match(withQuotes, /classname="DataValidate\.a&quot;b&apos;c&lt;d&gt;&amp;e"/);
@@ -120,6 +122,7 @@ describe('renderJson', () => {
     assert.deepStrictEqual(json.statistics, { evaluated: 3, successful: 1, unsuccessful: 2 });
     assert.strictEqual(json.checks[1].unexpectedPercent, 50);
     assert.deepStrictEqual(json.checks[1].examples[0], { row: 3, line: 4, value: 'F|R *bold* <b>x</b>' });
+    assert.deepStrictEqual(Object.keys(json.checks[1].examples[1]), ['row', 'line', 'file', 'value']);
   });
 
   it('writes NaN drift values as null', () => {
