@@ -57,8 +57,6 @@ export interface TypeEvidence {
   scalars: number;
   /** Whole numbers beyond ±2^53 (long ids): not exact as numbers, so neither integer nor number checks them. */
   unsafeIntegers: number;
-  minLength: number;
-  maxLength: number;
   /**
    * Set when uniqueness was tracked: values seen more than once (decided on hashes). A part stops counting at its
    * first repeat, so this says whether there are any, not how many.
@@ -1287,7 +1285,7 @@ class SniffingChecker extends ColumnChecker {
   /** Repeated values found before uniqueness stopped being tracked (see consume); 0 while it is. */
   private repeats = 0;
   private readonly categorical: ValueProfiler;
-  private readonly evidence: TypeEvidence = { nonNull: 0, integers: 0, numbers: 0, booleans: 0, datetimes: 0, scalars: 0, unsafeIntegers: 0, minLength: Infinity, maxLength: 0 };
+  private readonly evidence: TypeEvidence = { nonNull: 0, integers: 0, numbers: 0, booleans: 0, datetimes: 0, scalars: 0, unsafeIntegers: 0 };
 
   constructor(name: string, missingValues: string[], options: CheckerOptions) {
     super(name, undefined, missingValues, options);
@@ -1337,8 +1335,6 @@ class SniffingChecker extends ColumnChecker {
         instant = cell.getTime();
         text = cellText(cell);
       } else text = String(cell);
-      if (text.length < evidence.minLength) evidence.minLength = text.length;
-      if (text.length > evidence.maxLength) evidence.maxLength = text.length;
       if (number === number) {
         evidence.numbers++;
         if (integral) {
@@ -1717,8 +1713,6 @@ function mergeEvidence(into: TypeEvidence, from: TypeEvidence): void {
   into.scalars += from.scalars;
   into.unsafeIntegers += from.unsafeIntegers;
   if (from.duplicates !== undefined) into.duplicates = (into.duplicates ?? 0) + from.duplicates;
-  into.minLength = Math.min(into.minLength, from.minLength);
-  into.maxLength = Math.max(into.maxLength, from.maxLength);
 }
 
 /** The narrowest type every value of a column fits; category vs string is left to inferSchema. */
