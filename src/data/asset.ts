@@ -5,9 +5,8 @@ import { UserError } from '../errors';
 import type { Log } from '../log';
 import type { WorkspaceClient } from '../workspace/client';
 import { getDatastore, openDatastoreContainer, type DatastoreAccess } from '../workspace/datastore';
-import type { DataSource } from './sources';
+import { DATA_EXTENSIONS, gunzipSource, isDataFile, isGzipName, type DataSource } from './sources';
 
-const DATA_EXTENSIONS = new Set(['.csv', '.tsv', '.txt', '.parquet', '.pq', '.jsonl', '.ndjson', '.json']);
 
 export interface AssetReadOptions extends DatastoreAccess {
   client: WorkspaceClient;
@@ -63,7 +62,7 @@ export async function dataAssetSources(reference: string, o: AssetReadOptions): 
   const datastore = await getDatastore(client, location.datastore);
   const container = await openDatastoreContainer(datastore, o);
   const sources = dataType === 'uri_folder' ? await folderSources(container, location.path, label) : [blobSource(container, location.path, `${label} (${path.posix.basename(location.path)})`)];
-  if (sources.length === 0) throw new UserError(`Input '${o.inputName}': '${label}' holds no data files (${[...DATA_EXTENSIONS].join(', ')}).`, { input: o.inputName });
+  if (sources.length === 0) throw new UserError(`Input '${o.inputName}': '${label}' holds no data files (${DATA_EXTENSIONS.join(', ')}, also with .gz).`, { input: o.inputName });
   o.log.info(`Reading ${sources.length} file(s) of ${label} from datastore '${location.datastore}'.`);
   return sources;
 }
@@ -78,13 +77,17 @@ async function folderSources(container: ContainerClient, folder: string, label: 
   const prefix = folder.endsWith('/') ? folder : `${folder}/`;
   const sources: DataSource[] = [];
   for await (const blob of container.listBlobsFlat({ prefix })) {
-    if (!DATA_EXTENSIONS.has(path.posix.extname(blob.name).toLowerCase())) continue;
+    if (!isDataFile(blob.name)) continue;
     sources.push(blobSource(container, blob.name, `${label} (${blob.name.slice(prefix.length)})`, blob.properties.contentLength));
   }
   return sources.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 function blobSource(container: ContainerClient, blobName: string, name: string, size?: number): DataSource {
+  return isGzipName(blobName) ? gunzipSource(plainBlobSource(container, blobName, name, size)) : plainBlobSource(container, blobName, name, size);
+}
+
+function plainBlobSource(container: ContainerClient, blobName: string, name: string, size?: number): DataSource {
   const blob = container.getBlobClient(blobName);
   return {
     name,

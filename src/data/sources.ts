@@ -4,7 +4,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { PassThrough } from 'stream';
+import * as zlib from 'zlib';
 import { UserError } from '../errors';
+import { DataFormatError } from './types';
 
 export type DataFormat = 'csv' | 'tsv' | 'parquet' | 'jsonl';
 
@@ -24,8 +27,49 @@ export interface DataSource {
   readChunks?(range?: { start: number; end?: number }): AsyncIterable<Buffer>;
 }
 
-/** Extensions a folder is searched for. .txt and .json are read by content (CSV/TSV, JSON Lines). */
+/**
+ * Extensions a folder is searched for, also with .gz after them (data.csv.gz). .txt and .json are read by content
+ * (CSV/TSV, JSON Lines).
+ */
 export const DATA_EXTENSIONS = ['.csv', '.tsv', '.txt', '.parquet', '.pq', '.jsonl', '.ndjson', '.json'];
+
+/** Whether a file name says gzip (data.csv.gz): such a file is read through gunzip, whole, by one thread. */
+export function isGzipName(name: string): boolean {
+  return /\.gz$/i.test(name);
+}
+
+/** The extension that says a file's format: '.csv' for data.csv and for data.csv.gz. */
+export function dataExtension(name: string): string {
+  return path.extname(isGzipName(name) ? name.slice(0, -3) : name).toLowerCase();
+}
+
+/** Whether a folder's file is data: a known extension (see DATA_EXTENSIONS). */
+export function isDataFile(name: string): boolean {
+  return DATA_EXTENSIONS.includes(dataExtension(name));
+}
+
+/**
+ * A gzip file's bytes, decompressed as they are read: from the start only (no byte ranges, so it is never split),
+ * and of unknown size. A corrupt stream is a DataFormatError naming the file.
+ */
+export function gunzipSource(source: DataSource): DataSource {
+  return {
+    name: source.name,
+    ...(source.localPath !== undefined && { localPath: source.localPath }),
+    open(range) {
+      if (range !== undefined && range.start > 0) throw new Error(`${source.name} is compressed and cannot be read from byte ${range.start}.`);
+      const out = new PassThrough();
+      const raw = source.open();
+      const gunzip = zlib.createGunzip();
+      raw.on('error', (e: Error) => out.destroy(e));
+      gunzip.on('error', (e: Error) => out.destroy(new DataFormatError(`${source.name} is not a readable gzip file: ${e.message}.`, { source: source.name })));
+      // A reader that stops early destroys out: the file is closed too.
+      out.on('close', () => (raw as unknown as { destroy?: () => void }).destroy?.());
+      raw.pipe(gunzip).pipe(out);
+      return out;
+    },
+  };
+}
 
 // 1 MiB reads: fewer, larger chunks keep the tokenizer in its loop; memory stays a few MiB per open file.
 const READ_CHUNK = 1 << 20;
@@ -33,6 +77,10 @@ const READ_CHUNK = 1 << 20;
 const MAX_DEPTH = 64;
 
 export function localFileSource(absPath: string, name: string, size?: number): DataSource {
+  return isGzipName(absPath) ? gunzipSource(plainFileSource(absPath, name, size)) : plainFileSource(absPath, name, size);
+}
+
+function plainFileSource(absPath: string, name: string, size?: number): DataSource {
   return {
     name,
     size,
@@ -94,9 +142,9 @@ export function localSources(pathOrGlob: string, baseDir: string, inputName: str
     if (!st) throw new UserError(`${inputName}: '${pathOrGlob}' does not exist (looked for ${abs}).`, { input: inputName });
     if (st.isFile()) return [localFileSource(abs, nameOf(abs), st.size)];
     if (!st.isDirectory()) throw new UserError(`${inputName}: '${pathOrGlob}' is neither a file nor a folder.`, { input: inputName });
-    const files = walk(abs, MAX_DEPTH).filter((f) => DATA_EXTENSIONS.includes(path.extname(f.abs).toLowerCase()));
+    const files = walk(abs, MAX_DEPTH).filter((f) => isDataFile(f.abs));
     if (files.length === 0) {
-      throw new UserError(`${inputName}: the folder '${pathOrGlob}' holds no data file (${DATA_EXTENSIONS.join(' ')}).`, { input: inputName });
+      throw new UserError(`${inputName}: the folder '${pathOrGlob}' holds no data file (${DATA_EXTENSIONS.join(' ')}, also with .gz).`, { input: inputName });
     }
     return sortByName(files.map((f) => localFileSource(f.abs, nameOf(f.abs), f.size)));
   }
@@ -220,10 +268,18 @@ const SNIFF_BYTES = 64 * 1024;
  */
 export async function detectFormat(source: DataSource, requested: 'auto' | DataFormat): Promise<DataFormat> {
   if (requested !== 'auto') return requested;
-  const ext = path.extname(source.localPath ?? source.name).toLowerCase();
+  const ext = dataExtension(source.localPath ?? source.name);
   const byExt = EXTENSION_FORMAT[ext];
-  if (byExt) return byExt;
+  if (byExt === 'parquet' && isGzipName(source.localPath ?? source.name)) {
+    throw new UserError(`${source.name}: Parquet compresses its own pages, and a gzip-compressed Parquet file cannot be read. Decompress it.`, { file: source.name });
+  }
+  if (byExt === 'parquet' || (byExt && source.localPath === undefined)) return byExt;
+  // A local file is looked at in any case: gzip under another name would read as invalid UTF-8.
   const head = await readHead(source, SNIFF_BYTES);
+  if (head[0] === 0x1f && head[1] === 0x8b) {
+    throw new UserError(`${source.name} is gzip-compressed: name it with .gz at the end (data.csv.gz) to have it decompressed as it is read.`, { file: source.name });
+  }
+  if (byExt) return byExt;
   if (head.length >= 4 && head.toString('latin1', 0, 4) === 'PAR1') return 'parquet';
   let i = head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   while (i < head.length && (head[i] === 0x20 || head[i] === 0x09 || head[i] === 0x0a || head[i] === 0x0d)) i++;

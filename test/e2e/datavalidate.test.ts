@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import { startFakeAzure, type FakeAzure } from '../fake-azure';
 import { azuriteServiceClient } from '../fake-azure/storage';
 import { customers, toDelimited, toJsonLines, toParquet, write, type Customer } from './data-fixtures';
@@ -13,7 +14,7 @@ const schema = path.join(fixtures, 'schema.yml');
 interface Report {
   passed: boolean;
   rowCount: number;
-  checks: Array<{ id: string; success: boolean; severity: string; examples: Array<{ row: number; value: string }> }>;
+  checks: Array<{ id: string; success: boolean; severity: string; examples: Array<{ row: number; line?: number; file?: string; value: string }> }>;
   drift?: { detected: boolean; results: Array<{ column: string; drifted: boolean; value: number }> };
 }
 
@@ -197,6 +198,27 @@ describe('DataValidate, run as the agent runs it', function () {
     assert.strictEqual(r.result, 'Succeeded', r.visibleLog);
     assert.strictEqual(report(r).rowCount, 400);
     for (const secret of knownSecrets(fake)) assert.ok(!r.visibleLog.includes(secret));
+  });
+
+  it('reads a folder data asset of gzip-compressed parts, naming the part of each failing row', async () => {
+    const ws = fake.workspace;
+    const container = azuriteServiceClient(fake.storage!).getContainerClient(ws.identity.defaultContainer);
+    // The second part has an age under the minimum on its third row (row 203 of the dataset).
+    const rows = good.map((c, i) => (i === 202 ? { ...c, age: 5 } : c));
+    for (const [k, part] of [rows.slice(0, 200), rows.slice(200)].entries()) {
+      const body = zlib.gzipSync(toDelimited(part, ','));
+      await container.getBlockBlobClient(`gzipped/part-000${k}.csv.gz`).upload(body, body.length);
+    }
+    ws.seedVersion('data', 'customers-gz', '1', { dataType: 'uri_folder', dataUri: 'azureml://datastores/workspaceblobstore/paths/gzipped/' });
+    const r = await run({ dataAsset: 'azureml:customers-gz:1', schema, resourceGroup: fake.resourceGroup, workspaceName: fake.workspaceName }, { scheme: 'secret' });
+    assert.strictEqual(r.result, 'Failed', r.visibleLog);
+    const rep = report(r);
+    assert.strictEqual(rep.rowCount, 400);
+    assert.deepStrictEqual(failedIds(rep), ['column.age.min']);
+    assert.deepStrictEqual(
+      rep.checks.find((c) => c.id === 'column.age.min')!.examples.map((e) => [e.row, e.line, e.file, e.value]),
+      [[203, 4, 'azureml:customers-gz:1 (part-0001.csv.gz)', '5']],
+    );
   });
 
   it('fails with one clear error naming a data asset that does not exist, with workload identity federation', async () => {

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as sinon from 'sinon';
+import * as zlib from 'zlib';
 import type { PartResult } from '../../../src/data/checks';
 import { profileData, validateData, WorkerChannel, type ValidateOptions } from '../../../src/data/engine';
 import { serializeProfile } from '../../../src/data/profile';
@@ -144,6 +145,22 @@ describe('validateData', () => {
     assert.strictEqual(report.rowCount, 3);
     // Of all the rows read.
     assert.deepStrictEqual([malformed.unexpectedCount, malformed.elementCount], [1, 3]);
+  });
+
+  it('reads gzip-compressed files as the plain ones, each whole, one per thread', async () => {
+    const text = (from: number) => ['id,v', ...Array.from({ length: 5000 }, (_, i) => `${from + i},${i === 4000 ? 'bad' : i % 10}`)].join('\n') + '\n';
+    const gzipFile = (name: string, body: string) => {
+      const full = path.join(dir, name);
+      fs.writeFileSync(full, zlib.gzipSync(body));
+      return localFileSource(full, name);
+    };
+    const schema = 'version: 1\ncolumns:\n  - { name: id, type: integer, unique: true }\n  - { name: v, type: integer }\n';
+    const plain = await validateData(options([file('p1.csv', text(0)), file('p2.csv', text(5000))], schema, { workers: 2, splitMinBytes: 1 }));
+    const zipped = await validateData(options([gzipFile('p1.csv.gz', text(0)), gzipFile('p2.csv.gz', text(5000))], schema, { workers: 2, splitMinBytes: 1 }));
+    assert.strictEqual(zipped.report.rowCount, 10000);
+    const rename = (checks: CheckResult[]) => JSON.parse(JSON.stringify(checks).replace(/\.csv\.gz/g, '.csv')) as CheckResult[];
+    assert.deepStrictEqual(rename(zipped.report.checks), plain.report.checks);
+    assert.deepStrictEqual(byId(zipped.report, 'column.v.type').examples.map((e) => e.file), ['p1.csv.gz', 'p2.csv.gz']);
   });
 
   it('names the columns of a CSV file without a header as the schema does, in one part or several', async () => {

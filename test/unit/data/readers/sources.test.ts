@@ -1,7 +1,9 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import { UserError } from '../../../../src/errors';
+import { DataFormatError } from '../../../../src/data/types';
 import { detectFormat, globToRegExp, localSources } from '../../../../src/data/sources';
 import { memorySource, tempDir } from './helpers';
 
@@ -19,6 +21,12 @@ describe('Local data sources', () => {
       'data/2024/02/e.tsv': 'x\n',
       'other/f.txt': 'a\tb\n',
     };
+    fs.mkdirSync(path.join(dir, 'zipped'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'zipped', 'g.csv.gz'), zlib.gzipSync('x\n3\n'));
+    fs.writeFileSync(path.join(dir, 'zipped', 'h.log.gz'), zlib.gzipSync('not data'));
+    fs.writeFileSync(path.join(dir, 'zipped', 'broken.jsonl.gz'), zlib.gzipSync('{"a":1}\n').subarray(0, 12));
+    fs.writeFileSync(path.join(dir, 'zipped', 'disguised.csv'), zlib.gzipSync('x\n4\n'));
+    fs.writeFileSync(path.join(dir, 'zipped', 'pages.parquet.gz'), zlib.gzipSync('PAR1'));
     for (const [rel, text] of Object.entries(files)) {
       fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
       fs.writeFileSync(path.join(dir, rel), text);
@@ -83,6 +91,31 @@ describe('Local data sources', () => {
       }
     }
     if (process.platform === 'linux') assert.ok(open() <= before, 'a file descriptor was left open');
+  });
+
+  it('decompresses a gzip file named .gz as it is read, from its start only, and lists it in a folder', async () => {
+    assert.deepStrictEqual(names('zipped'), ['zipped/broken.jsonl.gz', 'zipped/disguised.csv', 'zipped/g.csv.gz', 'zipped/pages.parquet.gz']);
+    const [s] = localSources('zipped/g.csv.gz', dir, 'dataPath');
+    // No size: a compressed file is never split by byte ranges.
+    assert.strictEqual(s.size, undefined);
+    assert.strictEqual(s.localPath, path.join(dir, 'zipped', 'g.csv.gz'));
+    const read = async (source: typeof s) => {
+      const parts: Buffer[] = [];
+      for await (const c of source.open() as AsyncIterable<Buffer>) parts.push(c);
+      return Buffer.concat(parts).toString();
+    };
+    assert.strictEqual(await read(s), 'x\n3\n');
+    assert.strictEqual(await detectFormat(s, 'auto'), 'csv');
+    assert.throws(() => s.open({ start: 1 }), /g\.csv\.gz is compressed and cannot be read from byte 1/);
+    const [broken] = localSources('zipped/broken.jsonl.gz', dir, 'dataPath');
+    await assert.rejects(read(broken), (e: Error) => e instanceof DataFormatError && /zipped\/broken\.jsonl\.gz is not a readable gzip file: unexpected end of file/.test(e.message));
+  });
+
+  it('refuses gzip under another name, and gzip-compressed Parquet, saying what to do', async () => {
+    const [disguised] = localSources('zipped/disguised.csv', dir, 'dataPath');
+    await assert.rejects(detectFormat(disguised, 'auto'), /zipped\/disguised\.csv is gzip-compressed: name it with \.gz at the end/);
+    const [pages] = localSources('zipped/pages.parquet.gz', dir, 'dataPath');
+    await assert.rejects(detectFormat(pages, 'auto'), /a gzip-compressed Parquet file cannot be read\. Decompress it\./);
   });
 
   it('throws a UserError naming the input when nothing matches or the path does not exist', () => {
