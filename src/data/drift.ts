@@ -12,7 +12,8 @@
  *    (e.g. 0.05). Every other metric: drifted = value >= threshold. With millions of rows almost any difference gives
  *    p ~ 0; prefer jensen_shannon or psi for large data. Yates' correction applies to 2 categories, as scipy's
  *    chi2_contingency does by default.
- *  - Either side with no non-null values: value NaN, drifted false (nothing to compare; the null checks report it).
+ *  - Either side with no non-null values: value NaN, drifted false (nothing to compare; the engine reports such a
+ *    column as one that cannot be compared before asking).
  *  - A metric that does not fit the column's kind, or a column profiled as numeric on one side and categorical on the
  *    other: UserError, since it is a schema or reference-profile mismatch the user must fix.
  *  - Categorical values beyond the category cap are compared as one more category, "other".

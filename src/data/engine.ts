@@ -1035,6 +1035,11 @@ function compareDrift(
       checks.push(missingCheck(rule.name, 'the column is not in the reference'));
       continue;
     }
+    // Without values on one side there is nothing to compare: said as such, rather than as a column that did not drift.
+    if (ref.count === 0 || cur.count === 0) {
+      checks.push(missingCheck(rule.name, ref.count === 0 ? 'the reference has no values in the column' : 'the data has no values in the column'));
+      continue;
+    }
     const kind = columnKind(rule.type);
     const chosen = rule.drift ?? (kind === 'numeric' ? schema.drift.numerical : schema.drift.categorical);
     const threshold = thresholds[rule.name] ?? thresholds[kind === 'numeric' ? 'numerical' : 'categorical'] ?? chosen.threshold;

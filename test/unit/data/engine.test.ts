@@ -327,6 +327,21 @@ columns:
     assert.strictEqual(report.warnings, 2);
   });
 
+  it('says a column cannot be compared when either side has no values in it, rather than that it did not drift', async () => {
+    const schema = 'version: 1\ncolumns:\n  - { name: x, type: number }\n  - { name: c, type: category, drift: { metric: chi_squared, threshold: 0.05 } }\n';
+    const current = file('cur.csv', 'x,c\n1,a\n2,\n3,b\n');
+    const run = (reference: string) => validateData(options([current], schema, { reference: { kind: 'data', sources: [file('ref.csv', reference)], format: 'auto' } }));
+    const empty = (await run('x,c\n')).report;
+    assert.deepStrictEqual(empty.drift!.results, []);
+    for (const name of ['x', 'c']) assert.strictEqual(byId(empty, `drift.${name}`).observed, 'the reference has no values in the column');
+    assert.strictEqual(empty.warnings, 2);
+    const noC = (await run('x,c\n1,\n')).report;
+    assert.deepStrictEqual(noC.drift!.results.map((r) => r.column), ['x']);
+    assert.strictEqual(byId(noC, 'drift.c').observed, 'the reference has no values in the column');
+    const blank = await validateData(options([file('blank.csv', 'x,c\n,a\n,b\n')], schema, { reference: { kind: 'data', sources: [file('ref.csv', 'x,c\n1,a\n')], format: 'auto' } }));
+    assert.strictEqual(byId(blank.report, 'drift.x').observed, 'the data has no values in the column');
+  });
+
   it('compares with a reference the same way when both are split between worker threads', async () => {
     const reference = ['x,c'];
     const current = ['x,c'];
