@@ -166,10 +166,7 @@ function isIntegerLiteral(text: string): boolean {
 }
 
 function parseLongInteger(text: string, start: number, negative: boolean): number {
-  for (let i = start; i < text.length; i++) {
-    const d = text.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return NaN;
-  }
+  if (!isIntegerLiteral(text)) return NaN;
   const value = Number(text.slice(start));
   return Number.isSafeInteger(value) ? (negative ? -value : value) : NaN;
 }

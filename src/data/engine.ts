@@ -431,8 +431,8 @@ class GridsForParts {
     return { ...item.task, sketchGrids: await this.grids };
   }
 
-  /** The grids given to the later parts, once they are all read; undefined when there were none to give. */
-  async given(): Promise<Record<string, SketchGrid> | undefined> {
+  /** The grids given to the later parts (a promise), or undefined when there were none to give. */
+  given(): Promise<Record<string, SketchGrid>> | undefined {
     return this.grids;
   }
 }
@@ -980,13 +980,15 @@ function percent(fraction: number): string {
 }
 
 function datasetProfile(merged: MergedResult, source: string, now: Date, schema?: DataSchema): DatasetProfile {
+  const absent = new Set(merged.absentColumns);
+  const ruleTypes = new Map(schema?.columns.map((rule) => [rule.name, rule.type]));
   return {
     format: 'datavalidate-profile',
     version: 1,
     rowCount: merged.rowCount,
     // A JSON Lines key that no row had has no profile: it is missing, not a column of nulls.
-    columns: merged.columnResults.filter((c) => !merged.absentColumns?.includes(c.name)).map((c) => {
-      const type = schema?.columns.find((rule) => rule.name === c.name)?.type ?? c.sniffedType;
+    columns: merged.columnResults.filter((c) => !absent.has(c.name)).map((c) => {
+      const type = ruleTypes.get(c.name) ?? c.sniffedType;
       return type === undefined ? c.profile : { ...c.profile, type };
     }),
     source,

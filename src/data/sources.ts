@@ -274,8 +274,8 @@ export async function detectFormat(source: DataSource, requested: 'auto' | DataF
     throw new UserError(`${source.name}: Parquet compresses its own pages, and a gzip-compressed Parquet file cannot be read. Decompress it.`, { file: source.name });
   }
   if (byExt === 'parquet' || (byExt && source.localPath === undefined)) return byExt;
-  // A local file is looked at in any case: gzip under another name would read as invalid UTF-8.
-  const head = await readHead(source, SNIFF_BYTES);
+  // A local file's first bytes are looked at in any case: gzip under another name would read as invalid UTF-8.
+  const head = await readHead(source, byExt ? 2 : SNIFF_BYTES);
   if (head[0] === 0x1f && head[1] === 0x8b) {
     throw new UserError(`${source.name} is gzip-compressed: name it with .gz at the end (data.csv.gz) to have it decompressed as it is read.`, { file: source.name });
   }
