@@ -41,7 +41,7 @@ export function inferSchema(profile: DatasetProfile, evidence: Record<string, Co
     schema,
     `Inferred by DataValidate from ${profile.source} (${profile.rowCount} rows) on ${profile.createdAt}.\n` +
       'It describes that data, flaws included: review every rule (types, bounds, allowed values, nullability) before relying on it.\n' +
-      'Drift is skipped for datetimes and ids (unique integers), whose later values always differ from these.',
+      'Drift is skipped for datetimes and ids (unique integers, or unique values of a category too large to list), whose later values always differ from these.',
   );
   return schema;
 }
@@ -62,9 +62,11 @@ function inferColumn(profile: ColumnProfile, evidence: ColumnEvidence | undefine
       .map(([value]) => value);
   }
   const duplicates = evidence?.evidence.duplicates;
-  if (duplicates === 0 && profile.count > 1 && (type === 'integer' || type === 'string' || type === 'number')) rule.unique = true;
+  // A category with too many values to list them, none repeated, is ids (long ones, kept as their digits).
+  const ids = type === 'integer' || (type === 'category' && rule.allowed === undefined);
+  if (duplicates === 0 && profile.count > 1 && (ids || type === 'string' || type === 'number')) rule.unique = true;
   // Later data has later times and new ids: compared with this data, they would always drift.
-  if (type === 'datetime' || (type === 'integer' && rule.unique)) rule.drift = 'skip';
+  if (type === 'datetime' || (ids && rule.unique)) rule.drift = 'skip';
   return rule;
 }
 

@@ -56,7 +56,7 @@ describe('inferSchema', () => {
     const yaml = schemaToYaml(inferSchema(profile));
     assert.match(yaml, /^# Inferred by DataValidate from train\.csv \(400 rows\)/);
     assert.match(yaml, /review every rule/);
-    assert.match(yaml, /# Drift is skipped for datetimes and ids \(unique integers\)/);
+    assert.match(yaml, /# Drift is skipped for datetimes and ids \(unique integers, or unique values of a category too large to list\)/);
     assert.match(yaml, /- name: id\n(    .*\n)*    drift: skip\n/);
     const schema = parseSchema(yaml, 'inferred.yaml');
     const { report } = await validateData({ sources, format: 'auto', reader: {}, schema, workers: 1, log: silentLog });
@@ -116,9 +116,22 @@ describe('inferSchema', () => {
     fs.writeFileSync(pq, pw.writeParquet(pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'))));
     const parquet = [localFileSource(pq, 'ids.parquet', fs.statSync(pq).size)];
     const fromParquet = inferSchema(await profileData({ sources: parquet, format: 'auto', reader: {}, workers: 1, log: silentLog }));
-    assert.deepStrictEqual(fromParquet.columns.map((c) => [c.name, c.type]), [['id', 'category']]);
+    assert.deepStrictEqual(fromParquet.columns.map((c) => [c.name, c.type, c.unique, c.drift]), [['id', 'category', true, 'skip']]);
     const checked = await validateData({ sources: parquet, format: 'auto', reader: {}, schema: fromParquet, workers: 1, log: silentLog });
     assert.deepStrictEqual(checked.report.checks.filter((c) => !c.success), []);
+
+    // JSON numbers beyond 2^53 (ids one apart, which doubles would make equal): a category of their exact digits.
+    const jl = path.join(dir, 'ids.jsonl');
+    const ids = Array.from({ length: 200 }, (_, i) => `{"id": ${1234567890123456789n + BigInt(i)}}`);
+    fs.writeFileSync(jl, ids.join('\n') + '\n');
+    const jsonl = [localFileSource(jl, 'ids.jsonl', fs.statSync(jl).size)];
+    const fromJsonl = inferSchema(await profileData({ sources: jsonl, format: 'auto', reader: {}, workers: 1, log: silentLog }));
+    assert.deepStrictEqual(fromJsonl.columns.map((c) => [c.name, c.type, c.unique, c.drift]), [['id', 'category', true, 'skip']]);
+    assert.deepStrictEqual((await validateData({ sources: jsonl, format: 'auto', reader: {}, schema: fromJsonl, workers: 1, log: silentLog })).report.checks.filter((c) => !c.success), []);
+    // One id written twice is the one duplicate.
+    fs.writeFileSync(jl, [...ids, ids[5]].join('\n') + '\n');
+    const again = await validateData({ sources: [localFileSource(jl, 'ids.jsonl', fs.statSync(jl).size)], format: 'auto', reader: {}, schema: fromJsonl, workers: 1, log: silentLog });
+    assert.deepStrictEqual(again.report.checks.filter((c) => !c.success).map((c) => [c.id, c.unexpectedCount, c.examples.map((e) => e.value)]), [['column.id.unique', 1, ['1234567890123456794']]]);
   });
 
   it('keeps categories as written when some of them read as booleans (NO for Norway), and counts booleans as true and false', async () => {

@@ -16,6 +16,38 @@ describe('JSON Lines reader', () => {
     assert.deepStrictEqual(r.rows, [['{"x":[1,2]}', '[true]']]);
   });
 
+  it('keeps every digit of whole numbers beyond ±(2^53 - 1), as BigInts, and in nested JSON text', async () => {
+    const data = [
+      '{"id": 1234567890123456789, "n": 9007199254740991, "x": 12345678901234567890.5}',
+      '{"id": -1234567890123456788, "n": 9007199254740992, "x": 1e300}',
+      '{"id": "1234567890123456789", "nested": {"k": [18446744073709551615, 1]}, "s": "say 12345678901234567 here"}',
+      // A line that writes \u0000 gets another marker; its string still starts with NUL.
+      '{"id": 1234567890123456790, "s": "\\u0000x"}',
+    ].join('\n');
+    const r = await readAll(memorySource(data, 13), { format: 'jsonl' });
+    assert.deepStrictEqual(r.columns, ['id', 'n', 'x', 'nested', 's']);
+    assert.deepStrictEqual(r.rows, [
+      [1234567890123456789n, 9007199254740991, 12345678901234567890.5, undefined, undefined],
+      [-1234567890123456788n, 9007199254740992n, 1e300, undefined, undefined],
+      ['1234567890123456789', undefined, undefined, '{"k":[18446744073709551615,1]}', 'say 12345678901234567 here'],
+      [1234567890123456790n, undefined, undefined, undefined, '\u0000x'],
+    ]);
+  });
+
+  it('reports a line with a long number that is not JSON with the message of the line as written', async () => {
+    const issues: MalformedIssue[] = [];
+    const r = await readAll(memorySource('{"a": 1}\n{"a": 12345678901234567890,}\n'), { format: 'jsonl', onMalformed: (i) => issues.push(i) });
+    assert.deepStrictEqual(r.rows, [[1]]);
+    let expected = '';
+    try {
+      JSON.parse('{"a": 12345678901234567890,}');
+    } catch (e) {
+      expected = (e as Error).message;
+    }
+    assert.strictEqual(issues.length, 1);
+    assert.ok(issues[0].message.includes(expected), issues[0].message);
+  });
+
   it('skips blank lines, reads CRLF and a last line without a line break, and gives each row its line', async () => {
     const r = await readAll(memorySource('{"a":1}\r\n\r\n  \n{"a":2}'), { format: 'jsonl' });
     assert.deepStrictEqual(r.rows, [[1], [2]]);
