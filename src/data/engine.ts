@@ -848,7 +848,7 @@ function datasetChecks(merged: MergedResult, schema: DataSchema, now: Date): Che
         : mode === 'subset'
           ? 'every data column is declared in the schema'
           : 'the data has every column of the schema (and may have more)',
-    observed: problems.length > 0 ? problems.join('; ') : count(columns.length, 'column'),
+    observed: problems.length > 0 ? problems.join('; ') + delimiterHint(extra, declared) : count(columns.length, 'column'),
     // The names the data and the schema give together, each column of a repeated name counted: never fewer than those
     // missing, extra or repeated.
     elementCount: new Set([...declared, ...columns]).size + repeats,
@@ -935,6 +935,29 @@ function typeExpectation(rule: ColumnRule): string {
   }
 }
 
+/** What to do when the values a type check refused are numbers written with a decimal comma (1,5). */
+function typeHint(rule: ColumnRule, tally: Tally): string {
+  if (rule.type !== 'number' && rule.type !== 'integer') return '';
+  if (!tally.examples.some((e) => /^[-+]?\d+,\d+$/.test(e.value.trim()))) return '';
+  return ' (numbers are read with a decimal point: a decimal comma, as in 1,5, makes a value text)';
+}
+
+/**
+ * What to do when the data's header looks like columns joined by another delimiter than the one read with: a name
+ * that splits, on ';', tab or '|' (or ',', read with another), into names of which one is declared.
+ */
+function delimiterHint(extra: string[], declared: string[]): string {
+  for (const name of extra) {
+    for (const delimiter of [';', '\t', '|', ',']) {
+      const parts = name.split(delimiter);
+      if (parts.length < 2 || !parts.some((part) => declared.includes(part.trim()))) continue;
+      const shown = delimiter === '\t' ? '\\t' : delimiter;
+      return `. The data's header "${name.length > 60 ? `${name.slice(0, 59)}…` : name}" looks like columns separated by '${shown}': set the input csvDelimiter to '${shown}'`;
+    }
+  }
+  return '';
+}
+
 function columnChecks(column: MergedColumn, rule: ColumnRule): CheckResult[] {
   const checks: CheckResult[] = [];
   const name = rule.name;
@@ -942,7 +965,8 @@ function columnChecks(column: MergedColumn, rule: ColumnRule): CheckResult[] {
   const t = column.tallies;
   const s = rule.severity;
   const show = (x: number) => showValue(x, rule.type);
-  checks.push(result(id('type'), 'type', s.type, typeExpectation(rule), t.type, t.type!.unexpected === 0 ? `${count(t.type!.elements, 'value')} parsed` : `${count(t.type!.unexpected, 'value')} of another type`, name));
+  const typeObserved = t.type!.unexpected === 0 ? `${count(t.type!.elements, 'value')} parsed` : `${count(t.type!.unexpected, 'value')} of another type${typeHint(rule, t.type!)}`;
+  checks.push(result(id('type'), 'type', s.type, typeExpectation(rule), t.type, typeObserved, name));
   if (!rule.nullable) {
     checks.push(result(id('nullable'), 'nullable', s.nullable, `${name} is never null`, t.nullable, column.nulls === 0 ? 'no nulls' : count(column.nulls, 'null'), name));
   }

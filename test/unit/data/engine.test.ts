@@ -89,6 +89,21 @@ describe('validateData', () => {
     assert.strictEqual(report.warnings, 1);
   });
 
+  it('says which delimiter a header that reads as one column seems to have, and when numbers have a decimal comma', async () => {
+    const schema = 'version: 1\ncolumns:\n  - { name: a, type: number }\n  - { name: b, type: integer }\n';
+    const semicolons = byId((await validateData(options([file('eu.csv', 'a;b\n1,5;2\n')], schema))).report, 'dataset.columns');
+    assert.strictEqual(semicolons.observed, `missing: a, b; not in the schema: a;b. The data's header "a;b" looks like columns separated by ';': set the input csvDelimiter to ';'`);
+    const tabs = byId((await validateData(options([file('t.csv', 'a\tb\n1\t2\n')], schema))).report, 'dataset.columns');
+    assert.match(tabs.observed!, /looks like columns separated by '\\t': set the input csvDelimiter to '\\t'$/);
+    // A name that only has a delimiter in it, with no declared name among its parts, gets no hint.
+    const other = byId((await validateData(options([file('o.csv', 'a,b,x;y\n1,2,3\n')], schema))).report, 'dataset.columns');
+    assert.strictEqual(other.observed, 'not in the schema: x;y');
+
+    const { report } = await validateData(options([file('eu2.csv', 'a;b\n1,5;2\n-2,25;3\n')], schema, { reader: { delimiter: ';' } }));
+    assert.strictEqual(byId(report, 'column.a.type').observed, '2 values of another type (numbers are read with a decimal point: a decimal comma, as in 1,5, makes a value text)');
+    assert.strictEqual(byId(report, 'column.b.type').observed, '2 values parsed');
+  });
+
   it('compares the data columns with the schema in each columns mode', async () => {
     const data = [file('d.csv', 'a,b,extra\n1,2,3\n')];
     const schemaFor = (mode: string) => `version: 1\ndataset:\n  columns: ${mode}\ncolumns:\n  - { name: a, type: integer }\n  - { name: b, type: integer }\n  - { name: c, type: integer }\n`;
