@@ -183,6 +183,12 @@ export async function profileData(o: Omit<ValidateOptions, 'reference' | 'driftT
         `in the profile: ${listNames(where)}. Declare ${late.length === 1 ? 'it' : 'them'} in the schema to validate ${late.length === 1 ? 'it' : 'them'}.`,
     );
   }
+  const single = scan.merged.columns.length === 1 && /^(csv|tsv)$/.test(scan.formats) ? scan.merged.columns[0] : undefined;
+  const joined = single !== undefined ? [';', '\t', '|', ','].find((d) => single.split(d).length > 1) : undefined;
+  if (joined !== undefined) {
+    const shown = joined === '\t' ? '\\t' : joined;
+    o.log.warning(`${scan.label} has one column, "${single}": if its columns are separated by '${shown}', set the input csvDelimiter to '${shown}' and infer again.`);
+  }
   const evidence: Record<string, ColumnEvidence> = {};
   for (const column of scan.merged.columnResults) {
     if (column.evidence && column.sniffedType) evidence[column.name] = { type: column.sniffedType, evidence: column.evidence };

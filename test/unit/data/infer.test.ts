@@ -64,6 +64,19 @@ describe('inferSchema', () => {
     assert.strictEqual(report.passed, true);
   });
 
+  it('warns when the data reads as one column whose name looks like columns joined by another delimiter', async () => {
+    const warnings: string[] = [];
+    const log = { ...silentLog, warning: (m: string) => void warnings.push(m) };
+    const file = path.join(dir, 'semi.csv');
+    fs.writeFileSync(file, 'a;b\n1;2\n');
+    const schema = inferSchema(await profileData({ sources: [localFileSource(file, 'semi.csv', 8)], format: 'auto', reader: {}, workers: 1, log }));
+    assert.deepStrictEqual(schema.columns.map((c) => c.name), ['a;b']);
+    assert.deepStrictEqual(warnings, [`semi.csv has one column, "a;b": if its columns are separated by ';', set the input csvDelimiter to ';' and infer again.`]);
+    warnings.length = 0;
+    await profileData({ sources: [localFileSource(file, 'semi.csv', 8)], format: 'auto', reader: { delimiter: ';' }, workers: 1, log });
+    assert.deepStrictEqual(warnings, []);
+  });
+
   it('refuses data with no columns, or with two columns of one name, naming them', async () => {
     const infer = async (name: string, text: string) => {
       const file = path.join(dir, name);
