@@ -43,7 +43,8 @@ export interface ValidateOptions {
   reader: Omit<ReaderOptions, 'format' | 'range' | 'headerLine'>;
   /** Required for validation; absent in infer mode. */
   schema?: DataSchema;
-  reference?: { kind: 'data'; sources: DataSource[]; format: 'auto' | DataFormat } | { kind: 'profile'; profile: DatasetProfile; file: string };
+  /** The reference: data (read with reader unless it has settings of its own), or a saved profile. */
+  reference?: { kind: 'data'; sources: DataSource[]; format: 'auto' | DataFormat; reader?: ValidateOptions['reader'] } | { kind: 'profile'; profile: DatasetProfile; file: string };
   /** Keys 'numerical', 'categorical' or a column name; they override the schema's thresholds. */
   driftThresholds?: Record<string, number>;
   /** Default min(2, available cores); 1 checks in this thread. */
@@ -100,7 +101,7 @@ async function validateWith(o: ValidateOptions, schema: DataSchema, pool: Worker
   if (given?.kind === 'data') {
     // Only the columns drift compares are profiled; the others are only named.
     const readColumns = schema.columns.filter(comparedForDrift).map((rule) => rule.name);
-    referenceScan = queued.then(() => scanDataset(given.sources, given.format, o, profilingSchema(schema), false, pool, { readColumns, after: dataScan }));
+    referenceScan = queued.then(() => scanDataset(given.sources, given.format, given.reader ? { ...o, reader: given.reader } : o, profilingSchema(schema), false, pool, { readColumns, after: dataScan }));
     // Reported after the data's own errors, when it is awaited; a failed data scan leaves it unawaited.
     referenceScan.catch(() => undefined);
   }

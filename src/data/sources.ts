@@ -212,9 +212,11 @@ function hasGlob(s: string): boolean {
 
 /**
  * A glob as a regular expression over '/'-separated relative paths: '*' and '?' stay within one segment and do
- * not match a leading dot; '**' as a whole segment matches zero or more segments; {a,b} is alternation.
+ * not match a leading dot; '**' as a whole segment matches zero or more segments; {a,b} is alternation. With
+ * classes, [abc], [a-z] and [!a] are character classes (MLTable patterns have them; local paths keep '[' as
+ * written). Matching is case-insensitive on Windows and macOS, unless caseSensitive (blob names).
  */
-export function globToRegExp(glob: string): RegExp {
+export function globToRegExp(glob: string, o: { classes?: boolean; caseSensitive?: boolean } = {}): RegExp {
   let re = '';
   let i = 0;
   let braces = 0;
@@ -234,6 +236,14 @@ export function globToRegExp(glob: string): RegExp {
       while (glob[i] === '*') i += 1;
       continue;
     }
+    const close = o.classes && c === '[' ? glob.indexOf(']', i + 2) : -1;
+    if (close > 0 && !glob.slice(i + 1, close).includes('/')) {
+      const body = glob.slice(i + 1, close);
+      const negated = body[0] === '!' || body[0] === '^';
+      re += `[${negated ? '^/' : ''}${(negated ? body.slice(1) : body).replace(/[\\\]^]/g, '\\$&')}]`;
+      i = close + 1;
+      continue;
+    }
     if (c === '?') re += atSegmentStart() ? '[^/.]' : '[^/]';
     else if (c === '{') {
       braces += 1;
@@ -247,7 +257,7 @@ export function globToRegExp(glob: string): RegExp {
   }
   if (braces > 0) throw new UserError(`The pattern '${glob}' has an unclosed '{'.`);
   // Windows and macOS file systems are case-insensitive by default: match as they do.
-  return new RegExp(`^${re}$`, process.platform === 'linux' ? '' : 'i');
+  return new RegExp(`^${re}$`, o.caseSensitive || process.platform === 'linux' ? '' : 'i');
 }
 
 const EXTENSION_FORMAT: Record<string, DataFormat> = {

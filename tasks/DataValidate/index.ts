@@ -11,7 +11,9 @@ import { renderJson } from '../../src/data/report/json';
 import { renderJUnit } from '../../src/data/report/junit';
 import { renderMarkdown } from '../../src/data/report/markdown';
 import { loadSchema, schemaToYaml } from '../../src/data/schema';
-import { displayName, isAzureMlReference, localSources, type DataSource } from '../../src/data/sources';
+import type { AssetData } from '../../src/data/asset';
+import type { TableRead } from '../../src/data/mltable';
+import { displayName, isAzureMlReference, localSources } from '../../src/data/sources';
 import { UserError } from '../../src/errors';
 import { suggest } from '../../src/suggest';
 import { Summary } from '../../src/summary';
@@ -23,8 +25,8 @@ async function main(ctx: TaskContext): Promise<void> {
   const inputs = readInputs();
   const baseDir = process.cwd();
   let workspace: ReturnType<typeof import('./azure').connectWorkspace> | undefined;
-  const sourcesOf = async (value: string, inputName: string): Promise<DataSource[]> => {
-    if (!isAzureMlReference(value)) return localSources(value, baseDir, inputName);
+  const dataOf = async (value: string, inputName: string): Promise<AssetData> => {
+    if (!isAzureMlReference(value)) return { sources: localSources(value, baseDir, inputName) };
     // The Azure SDK comes in a bundle of its own (azure.ts), loaded for data in a workspace only.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { connectWorkspace, dataAssetSources } = require(path.join(__dirname, 'azure.js')) as typeof import('./azure');
@@ -36,11 +38,11 @@ async function main(ctx: TaskContext): Promise<void> {
     return dataAssetSources(value, { client: workspace.client, credential: workspace.credential, onSecret: maskSecret, log: ctx.log, inputName });
   };
 
-  const sources = await sourcesOf(inputs.dataAsset ?? inputs.dataPath!, inputs.dataAsset ? 'dataAsset' : 'dataPath');
+  const data = await dataOf(inputs.dataAsset ?? inputs.dataPath!, inputs.dataAsset ? 'dataAsset' : 'dataPath');
   const common = {
-    sources,
-    format: inputs.format,
-    reader: { delimiter: inputs.csvDelimiter, header: inputs.csvHeader, encoding: inputs.encoding },
+    sources: data.sources,
+    format: formatOf(inputs, data.read),
+    reader: readerOf(inputs, data.read),
     // The worker threads run a bundle of their own (worker.ts): only the data engine, not the task library or the Azure SDK.
     workerScript: path.join(__dirname, 'worker.js'),
     // Uniqueness spills to the agent's temporary folder, which the agent cleans after the job.
@@ -84,7 +86,8 @@ async function main(ctx: TaskContext): Promise<void> {
     const file = inputs.referenceProfile;
     reference = { kind: 'profile', profile: parseProfile(fs.readFileSync(file, 'utf8'), file), file: displayName(file, baseDir) };
   } else if (inputs.referenceData) {
-    reference = { kind: 'data', sources: await sourcesOf(inputs.referenceData, 'referenceData'), format: inputs.format };
+    const ref = await dataOf(inputs.referenceData, 'referenceData');
+    reference = { kind: 'data', sources: ref.sources, format: formatOf(inputs, ref.read), reader: readerOf(inputs, ref.read) };
   }
 
   const { report, profile } = await validateData({ ...common, schema, reference, driftThresholds: inputs.driftThresholds });
@@ -113,6 +116,20 @@ async function main(ctx: TaskContext): Promise<void> {
     const names = failed.slice(0, 5).map((c) => c.id).join(', ') + (failed.length > 5 ? `, and ${failed.length - 5} more` : '');
     throw new UserError(`Data validation failed: ${failing} check(s) failed (${names}). See the DataValidate report in the run summary or ${markdownPath}.`);
   }
+}
+
+/** The format to read with: the input's, or when it is auto, what an MLTable's read transformation says. */
+function formatOf(inputs: DataValidateInputs, read: TableRead | undefined): ValidateOptions['format'] {
+  return inputs.format === 'auto' && read ? read.format : inputs.format;
+}
+
+/** The CSV settings to read with: an MLTable's, where the inputs are left at their defaults. */
+function readerOf(inputs: DataValidateInputs, read: TableRead | undefined): ValidateOptions['reader'] {
+  return {
+    delimiter: inputs.csvDelimiter === ',' && read?.delimiter !== undefined ? read.delimiter : inputs.csvDelimiter,
+    header: inputs.csvHeader && read?.header !== undefined ? read.header : inputs.csvHeader,
+    encoding: inputs.encoding === 'utf8' && read?.encoding !== undefined ? read.encoding : inputs.encoding,
+  };
 }
 
 function saveProfile(inputs: DataValidateInputs, profile: Parameters<typeof serializeProfile>[0], ctx: TaskContext): void {

@@ -221,6 +221,32 @@ describe('DataValidate, run as the agent runs it', function () {
     );
   });
 
+  it('reads an mltable data asset: the files its MLTable names, read as it says, and warns of transformations it does not apply', async () => {
+    const ws = fake.workspace;
+    const container = azuriteServiceClient(fake.storage!).getContainerClient(ws.identity.defaultContainer);
+    const upload = (name: string, body: string) => container.getBlockBlobClient(name).upload(body, Buffer.byteLength(body));
+    // Semicolon-separated parts that a pattern names, next to a file it does not.
+    await upload('tables/customers/parts/p-1.csv', toDelimited(good.slice(0, 150), ';'));
+    await upload('tables/customers/parts/p-2.csv', toDelimited(good.slice(150), ';'));
+    await upload('tables/customers/parts/notes.txt', 'not data');
+    await upload('tables/customers/MLTable', ['type: mltable', 'paths:', '  - pattern: ./parts/p-[0-9].csv', 'transformations:', '  - read_delimited:', "      delimiter: ';'", '  - take: 10', ''].join('\n'));
+    ws.seedVersion('data', 'customers-table', '1', { dataType: 'mltable', dataUri: 'azureml://datastores/workspaceblobstore/paths/tables/customers/' });
+    const r = await run({ dataAsset: 'azureml:customers-table:1', schema, resourceGroup: fake.resourceGroup, workspaceName: fake.workspaceName }, { scheme: 'secret' });
+    assert.strictEqual(r.result, 'Succeeded', r.visibleLog);
+    assert.strictEqual(report(r).rowCount, 400);
+    assert.match(r.visibleLog, /Reading 2 file\(s\) of azureml:customers-table:1/);
+    assert.match(r.visibleLog, /its transformations take are not applied/);
+
+    // A path that does not exist: one clear error, naming it.
+    await upload('tables/broken/MLTable', 'paths:\n  - file: ./missing.csv\n');
+    ws.seedVersion('data', 'broken-table', '1', { dataType: 'mltable', dataUri: 'azureml://datastores/workspaceblobstore/paths/tables/broken' });
+    const b = await run({ dataAsset: 'azureml:broken-table:1', schema, resourceGroup: fake.resourceGroup, workspaceName: fake.workspaceName }, { scheme: 'secret' });
+    assert.strictEqual(b.result, 'Failed', b.visibleLog);
+    assert.strictEqual(b.errors.length, 1, JSON.stringify(b.errors));
+    assert.match(b.errors[0], /the MLTable file of azureml:broken-table:1 reads the file \.\/missing\.csv, which does not exist/);
+    assert.doesNotMatch(b.visibleLog, STACK_TRACE);
+  });
+
   it('fails with one clear error naming a data asset that does not exist, with workload identity federation', async () => {
     const r = await run(
       { dataAsset: 'azureml:no-such-data:3', schema, resourceGroup: fake.resourceGroup, workspaceName: fake.workspaceName },
