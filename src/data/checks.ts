@@ -18,6 +18,8 @@ import { DateFormatParser, formatInstant, parseIsoDateTime, parseIsoDateTimeByte
 import { compileAsciiPattern, type AsciiMatcher } from './ascii-pattern';
 import { collisionProbability, hashEnd, hashNumber, hashStart, hashText, numberKey, UniqueTracker, type DuplicateTally, type UniqueState } from './unique';
 import type { MalformedIssue } from './readers/options';
+import { UserError } from '../errors';
+import { CategorySums } from './profile';
 import { GRID_ROWS } from './sketch';
 import { detachedString, RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch, type TypedColumn } from './types';
 
@@ -1578,113 +1580,183 @@ export interface MergedResult {
 export function mergeParts(
   parts: PartResult[],
   mergeProfiles: (profiles: ColumnProfile[]) => ColumnProfile,
-  options: { uniqueMemoryCap?: number; spillDir?: string } = {},
+  options: MergeOptions = {},
 ): MergedResult {
-  const pairwise = (a: ColumnProfile, b: ColumnProfile) => mergeProfiles([a, b]);
-  /** Each column's profiles of all parts, merged at once at the end. */
-  const profiles: ColumnProfile[][] = [];
-  const columns = parts[0]?.columns ?? [];
-  const merged: MergedResult = { columns, rowCount: 0, bytes: 0, columnResults: [], malformed: newTally(), files: [] };
-  const trackers = new Map<string, UniqueTracker>();
-  const trackerFor = (name: string) => {
-    let tracker = trackers.get(name);
-    if (!tracker) trackers.set(name, (tracker = new UniqueTracker(options.uniqueMemoryCap, options.spillDir)));
-    return tracker;
-  };
-  let rowOffset = 0;
-  let lineOffset = 0;
-  let keyMissing: Tally | undefined;
-  let previousSource: string | undefined;
-  let absent: Set<string> | undefined;
+  const merger = new PartMerger(mergeProfiles, options);
   try {
-    for (const part of parts) {
-      if (part.source !== previousSource) lineOffset = 0;
-      previousSource = part.source;
-      lineOffset += part.lineBase;
-      for (let c = 0; c < part.columnStates.length; c++) {
-        const state = part.columnStates[c];
-        let target = merged.columnResults[c];
-        if (!target) {
-          target = merged.columnResults[c] = {
-            name: state.name,
-            ruled: state.ruled,
-            rows: 0,
-            nulls: 0,
-            min: NaN,
-            max: NaN,
-            tallies: {},
-            profile: state.profile ?? state.candidates!.categorical,
-          };
-          profiles[c] = state.profile ? [state.profile] : [];
-          if (state.candidates) (target as MergedColumn & { candidates?: ColumnState['candidates'] }).candidates = state.candidates;
-          if (state.evidence) target.evidence = { ...state.evidence };
-        } else {
-          if (state.profile) profiles[c].push(state.profile);
-          mergeCandidates(target as MergedColumn & { candidates?: ColumnState['candidates'] }, state, pairwise);
-          if (state.evidence && target.evidence) mergeEvidence(target.evidence, state.evidence);
-        }
-        target.rows += state.rows;
-        target.nulls += state.nulls;
-        if (!(state.min >= target.min)) target.min = state.min;
-        if (!(state.max <= target.max)) target.max = state.max;
-        for (const [kind, tally] of Object.entries(state.tallies) as Array<[ColumnCheckKind, Tally]>) {
-          target.tallies[kind] = addTally(target.tallies[kind], tally, rowOffset, lineOffset);
-        }
-        if (state.unique) trackerFor(`column:${state.name}`).absorb(state.unique, rowOffset, lineOffset);
-      }
-      if (part.primaryKey) {
-        keyMissing = addTally(keyMissing, part.primaryKey.missing, rowOffset, lineOffset);
-        trackerFor('primaryKey').absorb(part.primaryKey.unique, rowOffset, lineOffset);
-      }
-      merged.malformed = addTally(merged.malformed, part.malformed, rowOffset, lineOffset);
-      const partAbsent = new Set(part.absentColumns);
-      absent = absent === undefined ? partAbsent : new Set([...absent].filter((name) => partAbsent.has(name)));
-      for (const late of part.lateColumns ?? []) {
-        if (merged.lateColumns?.some((l) => l.name === late.name)) continue;
-        (merged.lateColumns ??= []).push({
-          name: late.name,
-          ...(late.row !== undefined && { row: late.row + rowOffset }),
-          ...(late.line !== undefined && { line: late.line + lineOffset }),
-        });
-      }
-      merged.rowCount += part.rowCount;
-      merged.bytes += part.bytes;
-      const last = merged.files[merged.files.length - 1];
-      if (last?.source === part.source) last.rows += part.rowCount;
-      else merged.files.push({ source: part.source, rows: part.rowCount });
-      rowOffset += part.rowCount;
-      lineOffset += part.lineSpan;
-    }
-    merged.columnResults.forEach((column, c) => {
-      if (profiles[c].length > 1) column.profile = mergeProfiles(profiles[c]);
-    });
-    for (const column of merged.columnResults) {
-      const tracker = trackers.get(`column:${column.name}`);
-      if (tracker) column.unique = tracker.finish();
-      if (column.evidence) {
-        // Parts that stopped at a repeat carry their count; the others' values were merged into column.unique.
-        if (column.unique) column.evidence.duplicates = (column.evidence.duplicates ?? 0) + column.unique.duplicates;
-        const candidates = (column as MergedColumn & { candidates?: ColumnState['candidates'] }).candidates!;
-        column.sniffedType = sniffedType(column.evidence);
-        column.profile =
-          (column.sniffedType === 'integer' || column.sniffedType === 'number') && candidates.numeric
-            ? candidates.numeric
-            : column.sniffedType === 'datetime' && candidates.datetime
-              ? candidates.datetime
-              : column.sniffedType === 'boolean' && candidates.boolean
-                ? candidates.boolean
-                : candidates.categorical;
-        delete (column as MergedColumn & { candidates?: unknown }).candidates;
-      }
-    }
-    const keyTracker = trackers.get('primaryKey');
-    if (keyTracker) merged.primaryKey = { missing: keyMissing!, unique: keyTracker.finish() };
-    if (absent && absent.size > 0) merged.absentColumns = [...absent];
+    for (const part of parts) merger.add(part);
   } catch (e) {
-    for (const tracker of trackers.values()) tracker.discard();
+    merger.discard();
     throw e;
   }
-  return merged;
+  return merger.finish();
+}
+
+export interface MergeOptions {
+  uniqueMemoryCap?: number;
+  spillDir?: string;
+  /**
+   * Whether numeric profiles can be merged yet (default: always): not while the grid mergeProfiles puts sketches
+   * on is still to come. Until then they wait, then are merged in order.
+   */
+  canMergeNumeric?: () => boolean;
+}
+
+/**
+ * mergeParts a part at a time, as the parts come in data order: nothing of a part is kept once it is added (its
+ * numeric profiles are merged as they come, its categories summed, its unique values absorbed), so the memory of
+ * a dataset of many files does not grow with their number.
+ */
+export class PartMerger {
+  /** Each numeric column's profiles not merged yet (the first is the merge of those before). */
+  private readonly numeric: ColumnProfile[][] = [];
+  /** Each categorical column's categories, summed as the parts come. */
+  private readonly categories: CategorySums[] = [];
+  private readonly merged: MergedResult = { columns: [], rowCount: 0, bytes: 0, columnResults: [], malformed: newTally(), files: [] };
+  private readonly trackers = new Map<string, UniqueTracker>();
+  private first: PartResult | undefined;
+  private rowOffset = 0;
+  private lineOffset = 0;
+  private keyMissing: Tally | undefined;
+  private previousSource: string | undefined;
+  private absent: Set<string> | undefined;
+
+  constructor(
+    private readonly mergeProfiles: (profiles: ColumnProfile[]) => ColumnProfile,
+    private readonly options: MergeOptions = {},
+  ) {}
+
+  private trackerFor(name: string): UniqueTracker {
+    let tracker = this.trackers.get(name);
+    if (!tracker) this.trackers.set(name, (tracker = new UniqueTracker(this.options.uniqueMemoryCap, this.options.spillDir)));
+    return tracker;
+  }
+
+  /** The next part in data order. A part whose columns differ from the first part's is a UserError. */
+  add(part: PartResult): void {
+    const first = (this.first ??= part);
+    if (part.columns.length !== first.columns.length || part.columns.some((name, i) => name !== first.columns[i])) {
+      throw new UserError(
+        `${part.source} has the columns ${part.columns.join(', ')}, but ${first.source} has ${first.columns.join(', ')}. ` +
+          'The files of one dataset must have the same columns in the same order; validate them separately otherwise.',
+        { file: part.source },
+      );
+    }
+    const merged = this.merged;
+    if (part === first) merged.columns = part.columns;
+    const pairwise = (a: ColumnProfile, b: ColumnProfile) => this.mergeProfiles([a, b]);
+    if (part.source !== this.previousSource) this.lineOffset = 0;
+    this.previousSource = part.source;
+    this.lineOffset += part.lineBase;
+    const { rowOffset, lineOffset } = this;
+    for (let c = 0; c < part.columnStates.length; c++) {
+      const state = part.columnStates[c];
+      let target = merged.columnResults[c];
+      if (!target) {
+        target = merged.columnResults[c] = {
+          name: state.name,
+          ruled: state.ruled,
+          rows: 0,
+          nulls: 0,
+          min: NaN,
+          max: NaN,
+          tallies: {},
+          profile: state.profile ?? state.candidates!.categorical,
+        };
+        if (state.candidates) (target as MergedColumn & { candidates?: ColumnState['candidates'] }).candidates = state.candidates;
+        if (state.evidence) target.evidence = { ...state.evidence };
+      } else {
+        mergeCandidates(target as MergedColumn & { candidates?: ColumnState['candidates'] }, state, pairwise);
+        if (state.evidence && target.evidence) mergeEvidence(target.evidence, state.evidence);
+      }
+      if (state.profile) this.addProfile(c, state.profile);
+      target.rows += state.rows;
+      target.nulls += state.nulls;
+      if (!(state.min >= target.min)) target.min = state.min;
+      if (!(state.max <= target.max)) target.max = state.max;
+      for (const [kind, tally] of Object.entries(state.tallies) as Array<[ColumnCheckKind, Tally]>) {
+        target.tallies[kind] = addTally(target.tallies[kind], tally, rowOffset, lineOffset);
+      }
+      if (state.unique) this.trackerFor(`column:${state.name}`).absorb(state.unique, rowOffset, lineOffset);
+    }
+    if (part.primaryKey) {
+      this.keyMissing = addTally(this.keyMissing, part.primaryKey.missing, rowOffset, lineOffset);
+      this.trackerFor('primaryKey').absorb(part.primaryKey.unique, rowOffset, lineOffset);
+    }
+    merged.malformed = addTally(merged.malformed, part.malformed, rowOffset, lineOffset);
+    const partAbsent = new Set(part.absentColumns);
+    this.absent = this.absent === undefined ? partAbsent : new Set([...this.absent].filter((name) => partAbsent.has(name)));
+    for (const late of part.lateColumns ?? []) {
+      if (merged.lateColumns?.some((l) => l.name === late.name)) continue;
+      (merged.lateColumns ??= []).push({
+        name: late.name,
+        ...(late.row !== undefined && { row: late.row + rowOffset }),
+        ...(late.line !== undefined && { line: late.line + lineOffset }),
+      });
+    }
+    merged.rowCount += part.rowCount;
+    merged.bytes += part.bytes;
+    const last = merged.files[merged.files.length - 1];
+    if (last?.source === part.source) last.rows += part.rowCount;
+    else merged.files.push({ source: part.source, rows: part.rowCount });
+    this.rowOffset += part.rowCount;
+    this.lineOffset += part.lineSpan;
+  }
+
+  private addProfile(c: number, profile: ColumnProfile): void {
+    if (profile.kind === 'categorical') {
+      (this.categories[c] ??= new CategorySums()).add(profile);
+      return;
+    }
+    const waiting = (this.numeric[c] ??= []);
+    waiting.push(profile);
+    // Merged in order as they come, once their grid is known (which is before any part after the first is read).
+    if (waiting.length >= 2 && (this.options.canMergeNumeric?.() ?? true)) this.numeric[c] = [this.mergeProfiles(waiting)];
+  }
+
+  /** The merged result of the parts added. */
+  finish(): MergedResult {
+    const merged = this.merged;
+    try {
+      merged.columnResults.forEach((column, c) => {
+        const sums = this.categories[c];
+        if (sums && sums.size > 1) column.profile = sums.profile();
+        const waiting = this.numeric[c];
+        if (waiting) column.profile = waiting.length > 1 ? this.mergeProfiles(waiting) : waiting[0];
+      });
+      for (const column of merged.columnResults) {
+        const tracker = this.trackers.get(`column:${column.name}`);
+        if (tracker) column.unique = tracker.finish();
+        if (column.evidence) {
+          // Parts that stopped at a repeat carry their count; the others' values were merged into column.unique.
+          if (column.unique) column.evidence.duplicates = (column.evidence.duplicates ?? 0) + column.unique.duplicates;
+          const candidates = (column as MergedColumn & { candidates?: ColumnState['candidates'] }).candidates!;
+          column.sniffedType = sniffedType(column.evidence);
+          column.profile =
+            (column.sniffedType === 'integer' || column.sniffedType === 'number') && candidates.numeric
+              ? candidates.numeric
+              : column.sniffedType === 'datetime' && candidates.datetime
+                ? candidates.datetime
+                : column.sniffedType === 'boolean' && candidates.boolean
+                  ? candidates.boolean
+                  : candidates.categorical;
+          delete (column as MergedColumn & { candidates?: unknown }).candidates;
+        }
+      }
+      const keyTracker = this.trackers.get('primaryKey');
+      if (keyTracker) merged.primaryKey = { missing: this.keyMissing!, unique: keyTracker.finish() };
+      if (this.absent && this.absent.size > 0) merged.absentColumns = [...this.absent];
+    } catch (e) {
+      this.discard();
+      throw e;
+    }
+    return merged;
+  }
+
+  /** Drops what the parts added left on disk (spilled unique values), when the merge will not finish. */
+  discard(): void {
+    for (const tracker of this.trackers.values()) tracker.discard();
+  }
 }
 
 function mergeCandidates(

@@ -17,7 +17,7 @@ import {
   evidenceByProfile,
   keyIsUniqueColumn,
   type ColumnEvidence,
-  mergeParts,
+  PartMerger,
   repeatedNames,
   showRepeatedNames,
   showValue,
@@ -28,7 +28,7 @@ import {
 } from './checks';
 import { BINNING_RULE, columnDrift } from './drift';
 import { formatAge, formatInstant } from './durations';
-import { CategorySums, mergeColumnProfileList } from './profile';
+import { mergeColumnProfileList } from './profile';
 import { splitIntoRanges, splitParquet, type ReaderOptions } from './readers';
 import { columnKind } from './schema';
 import { detectFormat, type DataFormat, type DataSource } from './sources';
@@ -254,12 +254,37 @@ async function scanDataset(
   }
 
   const useWorkers = workers > 1 && tasks.filter((t) => t.source.localPath !== undefined).length > 1;
-  let parts: PartResult[];
   let queuedFor = 0;
-  const early = new EarlyCategorySums();
   // The parts are read while the splits are confirmed; a split found inside a quoted field stops them.
   const reading = new AbortController();
   const grids = new GridsForParts(headOf(tasks, schema), reading.signal);
+  // Numeric columns counted exactly in each part may need a sketch once merged: on the grid the parts were given.
+  let sketchGrids: Record<string, SketchGrid> | undefined;
+  let gridsKnown = false;
+  const merger = new PartMerger((profiles) => mergeColumnProfileList(profiles, sketchGrids?.[profiles[0].name]), {
+    uniqueMemoryCap: o.uniqueMemoryCap,
+    spillDir: o.spillDir,
+    canMergeNumeric: () => {
+      const given = grids.given();
+      if (given && !gridsKnown) void given.then((g) => ((sketchGrids = g), (gridsKnown = true)), () => undefined);
+      return given === undefined || gridsKnown;
+    },
+  });
+  // Parts come as they are done; they are merged in data order, each as soon as those before it are in.
+  const waiting = new Map<number, PartResult>();
+  let next = 0;
+  const onPart = (index: number, part: PartResult) => {
+    waiting.set(index, part);
+    try {
+      for (let ready = waiting.get(next); ready !== undefined; ready = waiting.get(next)) {
+        waiting.delete(next++);
+        merger.add(ready);
+      }
+    } catch (e) {
+      // Columns that differ between files: the other parts need not be read.
+      reading.abort(e);
+    }
+  };
   const stopReading = () => reading.abort(o.signal?.reason);
   o.signal?.addEventListener('abort', stopReading, { once: true });
   if (o.signal?.aborted) stopReading();
@@ -268,21 +293,27 @@ async function scanDataset(
     (ok) => ok || reading.abort(MISSPLIT),
     (e: unknown) => reading.abort(e),
   );
+  let merged: MergedResult;
   try {
     const ro = { ...o, signal: reading.signal };
     if (useWorkers) {
-      const run = runInWorkers(tasks, workers, pool, ro, grids, (part) => early.add(part));
+      const run = runInWorkers(tasks, workers, pool, ro, grids, onPart);
       sequence.onQueued?.();
-      ({ parts, queuedFor } = await run);
+      ({ queuedFor } = await run);
     } else {
       // In this thread once the scan before it is done (not at all when that one failed): one dataset's batches in
       // memory at a time.
       if (sequence.after) await sequence.after;
-      parts = await runInProcess(tasks, reading.signal, grids);
+      await runInProcess(tasks, reading.signal, grids, onPart);
       sequence.onQueued?.();
     }
     if (!(await confirmed)) throw MISSPLIT;
+    if (reading.signal.aborted) throw reading.signal.reason;
+    sketchGrids = await grids.given();
+    gridsKnown = true;
+    merged = merger.finish();
   } catch (e) {
+    merger.discard();
     // A failure caused by a wrong split (or one that comes with it) is read again with splits made exactly.
     if (o.signal?.aborted || confirmations.length === 0 || (e !== MISSPLIT && (await confirmed.catch(() => true)))) throw e;
     o.log.info(`A line break in a quoted field of ${labelOf(sources)} was taken for the end of a record when the file was split; reading it again, split exactly.`);
@@ -291,13 +322,6 @@ async function scanDataset(
     o.signal?.removeEventListener('abort', stopReading);
     stopConfirming.abort();
   }
-  checkSameColumns(parts);
-  // Numeric columns counted exactly in each part may need a sketch once merged: on the grid the parts were given.
-  const sketchGrids = await grids.given();
-  const merged = mergeParts(parts, (profiles) => early.profileOf(profiles) ?? mergeColumnProfileList(profiles, sketchGrids?.[profiles[0].name]), {
-    uniqueMemoryCap: o.uniqueMemoryCap,
-    spillDir: o.spillDir,
-  });
   // The time its parts waited behind another dataset's is not this dataset's.
   const seconds = (Date.now() - started - queuedFor) / 1000;
   const megabytes = merged.bytes / 1e6;
@@ -378,19 +402,6 @@ function labelOf(sources: DataSource[]): string {
   return `${sources[0].name} and ${sources.length - 1} more files`;
 }
 
-function checkSameColumns(parts: PartResult[]): void {
-  const first = parts[0];
-  for (const part of parts) {
-    if (part.columns.length !== first.columns.length || part.columns.some((name, i) => name !== first.columns[i])) {
-      throw new UserError(
-        `${part.source} has the columns ${part.columns.join(', ')}, but ${first.source} has ${first.columns.join(', ')}. ` +
-          'The files of one dataset must have the same columns in the same order; validate them separately otherwise.',
-        { file: part.source },
-      );
-    }
-  }
-}
-
 type Task = { task: PartTask; source: DataSource };
 
 /**
@@ -444,41 +455,10 @@ class GridsForParts {
   }
 }
 
-async function runInProcess(tasks: Task[], signal: AbortSignal | undefined, grids: GridsForParts): Promise<PartResult[]> {
-  const parts: PartResult[] = [];
+async function runInProcess(tasks: Task[], signal: AbortSignal | undefined, grids: GridsForParts, onPart: (index: number, part: PartResult) => void): Promise<void> {
   for (const [index, item] of tasks.entries()) {
     signal?.throwIfAborted();
-    parts.push(await checkPart(await grids.taskFor(index, item), item.source, signal));
-  }
-  return parts;
-}
-
-/**
- * The categories of the parts of a dataset, summed in this thread as the workers post the parts, while it would
- * otherwise wait: the parts of a Parquet file are many, and each carries up to the category cap of each text column.
- */
-class EarlyCategorySums {
-  private readonly byProfile = new Map<ColumnProfile, CategorySums>();
-  private readonly byColumn: CategorySums[] = [];
-  /** Set when a part could not be summed (columns that do not match): the merge then sums every part itself. */
-  private failed = false;
-
-  add(part: PartResult): void {
-    try {
-      part.columnStates.forEach((state, c) => {
-        if (state.profile?.kind !== 'categorical') return;
-        const sums = (this.byColumn[c] ??= new CategorySums());
-        sums.add(state.profile);
-        this.byProfile.set(state.profile, sums);
-      });
-    } catch {
-      this.failed = true;
-    }
-  }
-
-  /** The merged profile when these are the profiles of one column summed here; otherwise undefined. */
-  profileOf(profiles: ColumnProfile[]): ColumnProfile | undefined {
-    return profiles.length > 1 && !this.failed ? this.byProfile.get(profiles[0])?.profileOf(profiles) : undefined;
+    onPart(index, await checkPart(await grids.taskFor(index, item), item.source, signal));
   }
 }
 
@@ -662,9 +642,8 @@ async function runInWorkers(
   pool: WorkerPool,
   o: Pick<ValidateOptions, 'signal' | 'log'>,
   grids: GridsForParts,
-  onPart?: (part: PartResult) => void,
-): Promise<{ parts: PartResult[]; queuedFor: number }> {
-  const results: PartResult[] = new Array(tasks.length);
+  onPart: (index: number, part: PartResult) => void,
+): Promise<{ queuedFor: number }> {
   const local = tasks.map((t, i) => ({ ...t, index: i })).filter((t) => t.source.localPath !== undefined);
   const remote = tasks.map((t, i) => ({ ...t, index: i })).filter((t) => t.source.localPath === undefined);
   let abort: (() => void) | undefined;
@@ -712,10 +691,11 @@ async function runInWorkers(
             }
             result.then(
               (part) => {
-                results[item.index] = part;
                 // After the worker's next part is posted.
-                if (onPart) setImmediate(() => onPart(part));
-                resolve();
+                setImmediate(() => {
+                  onPart(item.index, part);
+                  resolve();
+                });
               },
               (e: Error) => {
                 failed = true;
@@ -730,12 +710,10 @@ async function runInWorkers(
   pool.submit(jobs, Math.min(workers, local.length));
   try {
     const inThisThread = (async () => {
-      for (const item of remote) results[item.index] = await checkPart(await grids.taskFor(item.index, item), item.source, o.signal);
+      for (const item of remote) onPart(item.index, await checkPart(await grids.taskFor(item.index, item), item.source, o.signal));
     })();
     await Promise.race([Promise.all([...done, inThisThread]), aborted]);
-    // The onPart calls of the last parts are due: they run before this.
-    await new Promise((resolve) => setImmediate(resolve));
-    return { parts: results, queuedFor: Math.max(0, (firstStarted ?? queuedAt) - queuedAt) };
+    return { queuedFor: Math.max(0, (firstStarted ?? queuedAt) - queuedAt) };
   } catch (e) {
     failed = true;
     throw e;

@@ -385,28 +385,36 @@ export function mergeColumnProfileList(profiles: ColumnProfile[], grid?: SketchG
   if (first.kind !== 'categorical') return profiles.reduce((a, b) => mergeColumnProfiles(a, b, grid));
   const sums = new CategorySums();
   for (const p of profiles) sums.add(p);
-  return sums.profileOf(profiles)!;
+  return sums.profile();
 }
 
 /**
  * The categorical profiles of parts of one column, summed as they come (in any order): the parts of a dataset can
  * be summed while others are still being read, leaving only the cut to the cap for the end. Sums of counts are
- * exact, so the order does not change the result.
+ * exact, so the order does not change the result, and nothing of a part is kept once it is added: its distinct
+ * sketch is merged at once (the categories of parts without one are the keys of the sums). Sums of more values than
+ * cutAt (default: 16 times the cap, and at least 2^17; many parts, each with values of its own, as ids in many
+ * small files) are cut back to the cap as they grow, the rest counted among the other values: memory stays bounded,
+ * and only the counts of values below the cut can be short by what earlier cuts moved.
  */
 export class CategorySums {
-  /** The profiles added, in the order they came. */
-  private readonly added = new Set<ColumnProfile>();
+  constructor(private readonly cutAt?: number) {}
+
   private readonly sums = new Map<string, number>();
+  private name: string | undefined;
+  private parts = 0;
   private count = 0;
   private nulls = 0;
   private otherCount = 0;
   private cap = Infinity;
+  /** The distinct sketches of the parts that have one, and the values cut from the sums. */
+  private hll: HyperLogLog | undefined;
 
   add(p: ColumnProfile): void {
     if (p.kind !== 'categorical') throw new Error(`cannot sum the categories of a ${p.kind} profile of column ${p.name}`);
-    const first = this.first();
-    if (first && p.name !== first.name) throw new Error(`cannot sum column ${p.name} with column ${first.name}`);
-    if (this.added.has(p)) throw new Error(`profile of column ${p.name} added twice`);
+    if (this.name !== undefined && p.name !== this.name) throw new Error(`cannot sum column ${p.name} with column ${this.name}`);
+    this.name = p.name;
+    this.parts++;
     this.count += p.count;
     this.nulls += p.nulls;
     this.otherCount += p.otherCount ?? 0;
@@ -420,16 +428,30 @@ export class CategorySums {
       const categories = p.categories ?? {};
       for (const k of Object.keys(categories)) sums.set(k, (sums.get(k) ?? 0) + categories[k]);
     }
-    this.added.add(p);
+    if (p.distinctSketch) (this.hll ??= new HyperLogLog()).merge(HyperLogLog.fromBase64(p.distinctSketch));
+    if (sums.size > (this.cutAt ?? Math.max(SUMS_PER_CAP * this.cap, MIN_SUMS_CUT))) this.cut();
   }
 
-  private first(): ColumnProfile | undefined {
-    return this.added.values().next().value;
+  /** Keeps the cap's most frequent values; the others go to the other values, and to the distinct sketch. */
+  private cut(): void {
+    const ranked = [...this.sums.entries()];
+    firstInOrder(ranked, this.cap, byCountThenValue);
+    const hll = (this.hll ??= new HyperLogLog());
+    for (let i = this.cap; i < ranked.length; i++) {
+      this.otherCount += ranked[i][1];
+      hll.addHash(hashString(ranked[i][0]));
+      this.sums.delete(ranked[i][0]);
+    }
   }
 
-  /** The merged profile when `profiles` are the ones added, in any order; otherwise undefined. */
-  profileOf(profiles: ColumnProfile[]): ColumnProfile | undefined {
-    if (profiles.length !== this.added.size || profiles.some((p) => !this.added.has(p))) return undefined;
+  /** How many profiles were added. */
+  get size(): number {
+    return this.parts;
+  }
+
+  /** The merged profile of the profiles added. */
+  profile(): ColumnProfile {
+    if (this.name === undefined) throw new Error('no profiles to sum');
     let otherCount = this.otherCount;
     let kept = this.sums;
     const cap = this.cap;
@@ -441,12 +463,18 @@ export class CategorySums {
     }
     let hll: HyperLogLog | undefined;
     if (otherCount > 0) {
+      // Every value of a part without a distinct sketch is a key of the sums, or was cut into this.hll.
       hll = new HyperLogLog();
-      for (const p of this.added) hll.merge(hllOf(p));
+      if (this.hll) hll.merge(this.hll);
+      hllOfCategories(this.sums.keys(), hll);
     }
-    return categoricalProfile(this.first()!.name, this.count, this.nulls, kept, otherCount, cap, hll);
+    return categoricalProfile(this.name, this.count, this.nulls, kept, otherCount, cap, hll);
   }
 }
+
+/** See CategorySums: how many times the cap its sums may grow to before they are cut back, and at least how many. */
+const SUMS_PER_CAP = 16;
+const MIN_SUMS_CUT = 1 << 17;
 
 /**
  * The categories of a categorical profile as two arrays, in the order of its categories: how a worker thread posts

@@ -253,6 +253,30 @@ describe('validateData', () => {
     await assert.rejects(validateData(options(mismatched, 'version: 1\ncolumns:\n  - { name: n, type: integer }\n')), /d\.csv has the columns m, but c\.csv has n/);
   });
 
+  it('merges a dataset of many files part by part into the report of one file with the same rows', async () => {
+    const header = 'id,x,city';
+    const rows = Array.from({ length: 6000 }, (_, i) => `${i % 2999 === 5 ? 7 : i},${((i * 7919) % 10007) * 0.37},c${(i * 31) % 2500}`);
+    const whole = [file('whole.csv', [header, ...rows].join('\n') + '\n')];
+    fs.mkdirSync(path.join(dir, 'many'), { recursive: true });
+    const many = Array.from({ length: 300 }, (_, k) => file(`many/part-${String(k).padStart(3, '0')}.csv`, [header, ...rows.slice(k * 20, k * 20 + 20)].join('\n') + '\n'));
+    const schema = 'version: 1\ndataset:\n  primaryKey: [id]\ncolumns:\n  - { name: id, type: integer, unique: true }\n  - { name: x, type: number }\n  - { name: city, type: category }\n';
+    const one = (await validateData(options(whole, schema))).report;
+    const inOne = (await validateData(options(many, schema, { workers: 1 }))).report;
+    const inTwo = (await validateData(options(many, schema, { workers: 2 }))).report;
+    // Parts merged in data order as they come: the same report however the threads took them.
+    assert.deepStrictEqual({ ...inTwo, durationMs: 0 }, { ...inOne, durationMs: 0 });
+    // The same rows fail as in one file, named by their file and its lines.
+    const strip = (r: ValidationReport) => r.checks.map((c) => ({ ...c, examples: c.examples.map((e) => e.row) }));
+    assert.deepStrictEqual(strip(inOne), strip(one));
+    assert.deepStrictEqual(byId(inOne, 'column.id.unique').examples, [
+      { row: 8, line: 9, file: 'many/part-000.csv', value: '7' },
+      { row: 3005, line: 6, file: 'many/part-150.csv', value: '(duplicate found when merging; value not kept)' },
+    ]);
+    // The same counts and categories; sketches on the grid of the first file rather than of the first rows.
+    const counted = (r: ValidationReport) => r.columns.map((c) => [c.name, c.count, c.nulls, c.min, c.max, c.categories, c.otherCount]);
+    assert.deepStrictEqual(counted(inOne), counted(one));
+  });
+
   it('gives the same report with two workers as with one on a file with quoted line breaks', async () => {
     const lines = ['id,note,amount,kind'];
     for (let i = 1; i <= 20000; i++) {

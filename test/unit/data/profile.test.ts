@@ -141,14 +141,32 @@ describe('merging profiles', () => {
     // Two parts merged as a list or as a pair give the same profile.
     assert.deepEqual(mergeColumnProfileList(parts.slice(0, 2)), mergeColumnProfiles(parts[0], parts[1]));
 
-    // Summed as they come, in another order, the parts give the same profile, and only for those very parts.
+    // Summed as they come, in another order, the parts give the same profile.
     const sums = new CategorySums();
     for (const p of [parts[2], parts[0], parts[1]]) sums.add(p);
-    assert.deepStrictEqual(sums.profileOf(parts), merged);
-    assert.strictEqual(sums.profileOf(parts.slice(0, 2)), undefined);
-    assert.strictEqual(sums.profileOf([parts[0], parts[1], { ...parts[2] }]), undefined);
-    assert.throws(() => sums.add(parts[0]), /added twice/);
-    assert.deepStrictEqual(sums.profileOf(parts), merged);
+    assert.strictEqual(sums.size, 3);
+    assert.deepStrictEqual(sums.profile(), merged);
+    assert.throws(() => sums.add({ ...parts[0], name: 'other' }), /cannot sum column other with column k/);
+  });
+
+  it('cuts sums of many parts with values of their own back to the cap as they grow, keeping the counts and the distinct estimate', () => {
+    // 200 parts of 10 values each, none shared, and one value in every part: 2001 values against a cap of 5.
+    const parts = Array.from({ length: 200 }, (_, k) => {
+      const acc = new ColumnAccumulator('id', 'categorical', { categoryCap: 5 });
+      acc.addText('common');
+      acc.addText('common');
+      for (let i = 0; i < 4; i++) acc.addText(`v${k}-${i}`);
+      return acc.toProfile();
+    });
+    const sums = new CategorySums(80);
+    for (const p of parts) sums.add(p);
+    const merged = sums.profile();
+    assert.strictEqual(merged.count, 1200);
+    assert.strictEqual(merged.categories!.common, 400);
+    assert.strictEqual(Object.keys(merged.categories!).length, 5);
+    assert.strictEqual(merged.otherCount, 1200 - Object.values(merged.categories!).reduce((a, b) => a + b, 0));
+    // 801 distinct values, within the HyperLogLog's few per cent.
+    assert.ok(Math.abs(merged.distinct - 801) / 801 < 0.05, String(merged.distinct));
   });
 
   it('merges categories posted as lists as it merges them as objects, and gives them back as objects when read', () => {
@@ -168,7 +186,7 @@ describe('merging profiles', () => {
     received.forEach((p, i) => unpackCategories(p, structuredClone(lists[i])));
     const sums = new CategorySums();
     for (const p of received) sums.add(p);
-    assert.deepStrictEqual(sums.profileOf(received), merged);
+    assert.deepStrictEqual(sums.profile(), merged);
     assert.deepStrictEqual(mergeColumnProfileList(received), merged);
     assert.ok(
       received.every((p) => Object.getOwnPropertyDescriptor(p, 'categories')?.get !== undefined),
