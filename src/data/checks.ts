@@ -16,7 +16,7 @@ import { isAscii } from 'buffer';
 import { columnKind, parseBooleanText } from './schema';
 import { DateFormatParser, formatInstant, parseIsoDateTime, parseIsoDateTimeBytes } from './durations';
 import { compileAsciiPattern, type AsciiMatcher } from './ascii-pattern';
-import { collisionProbability, hashEnd, hashNumber, hashStart, hashText, numberKey, UniqueTracker, type DuplicateTally, type UniqueState } from './unique';
+import { collisionProbability, discardUniqueState, hashEnd, hashNumber, hashStart, hashText, numberKey, UniqueTracker, type DuplicateTally, type UniqueState } from './unique';
 import type { MalformedIssue } from './readers/options';
 import { UserError } from '../errors';
 import { CategorySums } from './profile';
@@ -1602,6 +1602,12 @@ export interface MergeOptions {
   canMergeNumeric?: () => boolean;
 }
 
+/** Removes what a part that will not be merged has on disk: the spill files of its uniqueness tables. */
+export function discardPart(part: PartResult): void {
+  for (const state of part.columnStates) if (state.unique) discardUniqueState(state.unique);
+  if (part.primaryKey) discardUniqueState(part.primaryKey.unique);
+}
+
 /**
  * mergeParts a part at a time, as the parts come in data order: nothing of a part is kept once it is added (its
  * numeric profiles are merged as they come, its categories summed, its unique values absorbed), so the memory of
@@ -1620,6 +1626,7 @@ export class PartMerger {
   private keyMissing: Tally | undefined;
   private previousSource: string | undefined;
   private absent: Set<string> | undefined;
+  private discarded = false;
 
   constructor(
     private readonly mergeProfiles: (profiles: ColumnProfile[]) => ColumnProfile,
@@ -1634,6 +1641,8 @@ export class PartMerger {
 
   /** The next part in data order. A part whose columns differ from the first part's is a UserError. */
   add(part: PartResult): void {
+    // A part that comes after the merge was given up (another part failed) leaves nothing behind.
+    if (this.discarded) return discardPart(part);
     const first = (this.first ??= part);
     if (part.columns.length !== first.columns.length || part.columns.some((name, i) => name !== first.columns[i])) {
       throw new UserError(
@@ -1755,6 +1764,7 @@ export class PartMerger {
 
   /** Drops what the parts added left on disk (spilled unique values), when the merge will not finish. */
   discard(): void {
+    this.discarded = true;
     for (const tracker of this.trackers.values()) tracker.discard();
   }
 }

@@ -7,6 +7,8 @@
  * and lines counted from its range), profiles and uniqueness tables, and the main thread merges them in file
  * order. No part holds more than a batch of rows (and the Parquet decoder the rows of one part).
  */
+import * as crypto from 'crypto';
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
@@ -17,6 +19,7 @@ import {
   evidenceByProfile,
   keyIsUniqueColumn,
   type ColumnEvidence,
+  discardPart,
   PartMerger,
   repeatedNames,
   showRepeatedNames,
@@ -221,10 +224,37 @@ interface ScanSequence {
 /** Why a scan stops when a split of a CSV file turns out to lie inside a quoted field. */
 const MISSPLIT = new Error('A CSV file was split inside a quoted field.');
 
+type ScanOptions = Pick<ValidateOptions, 'reader' | 'workers' | 'workerScript' | 'log' | 'signal' | 'uniqueMemoryCap' | 'spillDir' | 'splitMinBytes'>;
+
+/**
+ * scanDatasetIn a spill folder of the scan's own (made only if something spills), removed when the scan ends
+ * however it ends: a worker stopped in the middle of a part, after another part failed, leaves its files there.
+ */
 async function scanDataset(
   sources: DataSource[],
   requestedFormat: 'auto' | DataFormat,
-  o: Pick<ValidateOptions, 'reader' | 'workers' | 'workerScript' | 'log' | 'signal' | 'uniqueMemoryCap' | 'spillDir' | 'splitMinBytes'>,
+  o: ScanOptions,
+  schema: DataSchema | undefined,
+  sniffUniqueness: boolean,
+  pool: WorkerPool,
+  sequence: ScanSequence = {},
+): Promise<Scan> {
+  const spillDir = path.join(o.spillDir ?? os.tmpdir(), `datavalidate-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
+  try {
+    return await scanDatasetIn(sources, requestedFormat, { ...o, spillDir }, schema, sniffUniqueness, pool, sequence);
+  } finally {
+    try {
+      fs.rmSync(spillDir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // Files a stopped worker still holds open (Windows): the agent's temporary folder goes after the job.
+    }
+  }
+}
+
+async function scanDatasetIn(
+  sources: DataSource[],
+  requestedFormat: 'auto' | DataFormat,
+  o: ScanOptions,
   schema: DataSchema | undefined,
   sniffUniqueness: boolean,
   pool: WorkerPool,
@@ -273,7 +303,10 @@ async function scanDataset(
   // Parts come as they are done; they are merged in data order, each as soon as those before it are in.
   const waiting = new Map<number, PartResult>();
   let next = 0;
+  let dropping = false;
   const onPart = (index: number, part: PartResult) => {
+    // A part that comes after the scan failed is not merged: its spill files go.
+    if (dropping) return discardPart(part);
     waiting.set(index, part);
     try {
       for (let ready = waiting.get(next); ready !== undefined; ready = waiting.get(next)) {
@@ -314,6 +347,9 @@ async function scanDataset(
     merged = merger.finish();
   } catch (e) {
     merger.discard();
+    dropping = true;
+    for (const part of waiting.values()) discardPart(part);
+    waiting.clear();
     // A failure caused by a wrong split (or one that comes with it) is read again with splits made exactly.
     if (o.signal?.aborted || confirmations.length === 0 || (e !== MISSPLIT && (await confirmed.catch(() => true)))) throw e;
     o.log.info(`A line break in a quoted field of ${labelOf(sources)} was taken for the end of a record when the file was split; reading it again, split exactly.`);

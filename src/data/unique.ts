@@ -151,6 +151,11 @@ export type UniqueState =
   | { kind: 'memory'; tally: DuplicateTally; entries: Float64Array; runs: Float64Array }
   | { kind: 'spilled'; tally: DuplicateTally; dir: string; prefix: string; runs: Float64Array };
 
+/** Removes the spill files of a state no tracker will absorb (a part dropped after another one failed). */
+export function discardUniqueState(state: UniqueState): void {
+  if (state.kind === 'spilled') fs.rmSync(state.dir, { recursive: true, force: true });
+}
+
 // ---------------------------------------------------------------- tracker
 
 export class UniqueTracker {
@@ -306,6 +311,8 @@ export class UniqueTracker {
   }
 
   private startSpilling(): void {
+    // The folder may be one a scan named for its own spill files, made only once something spills.
+    fs.mkdirSync(this.spillDir, { recursive: true });
     const dir = fs.mkdtempSync(path.join(this.spillDir, 'datavalidate-unique-'));
     const prefix = 'part';
     const fds: number[] = [];

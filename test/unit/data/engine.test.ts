@@ -524,6 +524,26 @@ columns:
     );
   });
 
+  it('leaves no spilled uniqueness tables behind when one of many files has other columns', async () => {
+    const spillDir = path.join(dir, 'spill-mismatch');
+    fs.mkdirSync(spillDir);
+    fs.mkdirSync(path.join(dir, 'mixed'), { recursive: true });
+    const files = Array.from({ length: 40 }, (_, f) => {
+      const lines = [f === 30 ? 'other' : 'k'];
+      for (let i = 0; i < 300; i++) lines.push(String(f * 300 + ((i * 7919) % 300))); // unique, in no order: no runs
+      return file(`mixed/f-${String(f).padStart(2, '0')}.csv`, lines.join('\n') + '\n');
+    });
+    for (const workers of [1, 2]) {
+      await assert.rejects(
+        validateData(options(files, 'version: 1\ncolumns:\n  - { name: k, type: integer, unique: true }\n', { workers, uniqueMemoryCap: 100, spillDir })),
+        /mixed\/f-30\.csv has the columns other, but mixed\/f-00\.csv has k/,
+      );
+      // Parts still coming after the failure are dropped, not merged.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.deepStrictEqual(fs.readdirSync(spillDir), [], `${workers} workers`);
+    }
+  });
+
   it('spills uniqueness tables into the folder it is given, and leaves nothing there', async () => {
     const lines = ['k'];
     for (let i = 0; i < 5000; i++) lines.push(String((i * 7919) % 5000)); // unique, in no order: no runs
