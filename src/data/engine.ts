@@ -11,7 +11,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Worker } from 'worker_threads';
+import { MessageChannel, Worker } from 'worker_threads';
 import { UserError, isUserError } from '../errors';
 import type { Log } from '../log';
 import {
@@ -35,10 +35,9 @@ import { mergeColumnProfileList } from './profile';
 import { splitIntoRanges, splitParquet, type ReaderOptions } from './readers';
 import { columnKind } from './schema';
 import { detectFormat, type DataFormat, type DataSource } from './sources';
-import { DataFormatError } from './types';
 import type { CheckResult, ColumnProfile, ColumnRule, DataSchema, DatasetProfile, DriftResult, Severity, ValidationReport } from './types';
 import { GRID_ROWS, type SketchGrid } from './sketch';
-import { checkPart, sketchGridsOf, unpackPart, type PartTask, type WorkerReply, type WorkerRequest } from './worker';
+import { checkPart, errorFromPosted, lendSource, sketchGridsOf, unpackPart, type PartTask, type WorkerReply, type WorkerRequest } from './worker';
 
 export interface ValidateOptions {
   sources: DataSource[];
@@ -283,7 +282,7 @@ async function scanDatasetIn(
     throw e;
   }
 
-  const useWorkers = workers > 1 && tasks.filter((t) => t.source.localPath !== undefined).length > 1;
+  const useWorkers = workers > 1 && tasks.length > 1;
   let queuedFor = 0;
   // The parts are read while the splits are confirmed; a split found inside a quoted field stops them.
   const reading = new AbortController();
@@ -529,12 +528,23 @@ export class WorkerChannel {
     });
   }
 
-  /** Sends a part; free: the worker is done checking it (its result is on its way), result: the result. */
-  send(task: PartTask): { free: Promise<void>; result: Promise<PartResult> } {
+  /**
+   * Sends a part; free: the worker is done checking it (its result is on its way), result: the result. A part of a
+   * source only this thread can read (a blob) comes with the source, lent to the worker (lendSource) until its result.
+   */
+  send(task: PartTask, source?: DataSource): { free: Promise<void>; result: Promise<PartResult> } {
     const entry: Sent = { name: task.source.name, free: deferred<void>(), freed: false, result: deferred<PartResult>() };
     this.sent.push(entry);
     if (this.gone) this.fail(this.gone);
-    else this.worker.postMessage({ task } satisfies WorkerRequest);
+    else if (source === undefined) this.worker.postMessage({ task } satisfies WorkerRequest);
+    else {
+      // A compressed file is lent as it is and decompressed by the worker.
+      const { port1, port2 } = new MessageChannel();
+      const stopLending = lendSource(source.compressed ?? source, port1);
+      const settled = () => stopLending();
+      entry.result.promise.then(settled, settled);
+      this.worker.postMessage({ task, port: port2, gunzip: source.compressed !== undefined } satisfies WorkerRequest, [port2]);
+    }
     return { free: entry.free.promise, result: entry.result.promise };
   }
 
@@ -565,7 +575,7 @@ export class WorkerChannel {
       } catch (e) {
         entry.result.reject(e as Error);
       }
-    } else entry.result.reject(errorFromWorker(reply.error));
+    } else entry.result.reject(errorFromPosted(reply.error));
     if (this.ending && !this.sent.some((e) => e.freed)) void this.worker.terminate();
   }
 
@@ -624,8 +634,8 @@ class WorkerPool {
   }
 
   /** Sends a worker a part (see WorkerChannel.send). */
-  send(worker: Worker, task: PartTask): { free: Promise<void>; result: Promise<PartResult> } {
-    return this.channels.get(worker)!.send(task);
+  send(worker: Worker, task: PartTask, source?: DataSource): { free: Promise<void>; result: Promise<PartResult> } {
+    return this.channels.get(worker)!.send(task, source);
   }
 
   /** Queues jobs behind those queued before, for the first n workers to take in turn. */
@@ -669,8 +679,9 @@ class WorkerPool {
 }
 
 /**
- * Local parts go to the pool of worker threads, queued behind any other scan's; parts of other sources (blobs) are
- * read in this thread meanwhile. queuedFor: how long the first part waited for a worker after being queued.
+ * The parts go to the pool of worker threads, queued behind any other scan's; a worker reads a local file itself,
+ * and is lent the bytes of other sources (blobs), which this thread reads. queuedFor: how long the first part waited
+ * for a worker after being queued.
  */
 async function runInWorkers(
   tasks: Task[],
@@ -680,8 +691,7 @@ async function runInWorkers(
   grids: GridsForParts,
   onPart: (index: number, part: PartResult) => void,
 ): Promise<{ queuedFor: number }> {
-  const local = tasks.map((t, i) => ({ ...t, index: i })).filter((t) => t.source.localPath !== undefined);
-  const remote = tasks.map((t, i) => ({ ...t, index: i })).filter((t) => t.source.localPath === undefined);
+  const items = tasks.map((t, i) => ({ ...t, index: i }));
   let abort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     abort = () => reject(o.signal?.reason ?? new Error('The validation was canceled.'));
@@ -702,7 +712,7 @@ async function runInWorkers(
   const queuedAt = Date.now();
   let firstStarted: number | undefined;
   const jobs: Job[] = [];
-  const done = local.map(
+  const done = items.map(
     (item) =>
       new Promise<void>((resolve, reject) => {
         jobs.push({
@@ -713,7 +723,9 @@ async function runInWorkers(
             busy.add(worker);
             let result: Promise<PartResult>;
             try {
-              const sent = pool.send(worker, await grids.taskFor(item.index, item, (head) => runOne(worker, head.task)));
+              // A part of a source this thread reads (a blob) is lent to the worker.
+              const lent = item.source.localPath === undefined ? item.source : undefined;
+              const sent = pool.send(worker, await grids.taskFor(item.index, item, (head) => runOne(worker, head.task)), lent);
               result = sent.result;
               // Done with the part: the worker takes its next one while this thread receives the result.
               await sent.free;
@@ -743,12 +755,9 @@ async function runInWorkers(
         });
       }),
   );
-  pool.submit(jobs, Math.min(workers, local.length));
+  pool.submit(jobs, Math.min(workers, items.length));
   try {
-    const inThisThread = (async () => {
-      for (const item of remote) onPart(item.index, await checkPart(await grids.taskFor(item.index, item), item.source, o.signal));
-    })();
-    await Promise.race([Promise.all([...done, inThisThread]), aborted]);
+    await Promise.race([Promise.all(done), aborted]);
     return { queuedFor: Math.max(0, (firstStarted ?? queuedAt) - queuedAt) };
   } catch (e) {
     failed = true;
@@ -760,17 +769,6 @@ async function runInWorkers(
   }
 }
 
-function errorFromWorker(error: Extract<WorkerReply, { error: unknown }>['error']): Error {
-  let e: Error;
-  if (error.location) e = new DataFormatError(error.message, error.location);
-  else if (error.user) e = new UserError(error.message, { file: error.file, line: error.line });
-  else {
-    e = new Error(error.message);
-    e.name = error.name;
-  }
-  if (error.stack) e.stack = error.stack;
-  return e;
-}
 
 // ---------------------------------------------------------------- checks
 

@@ -25,6 +25,8 @@ export interface DataSource {
    * varying sizes fragment the native heap, which grew a validation's memory by 30 MB).
    */
   readChunks?(range?: { start: number; end?: number }): AsyncIterable<Buffer>;
+  /** For a gzip-compressed file: the compressed bytes this source decompresses (gunzipSource). */
+  compressed?: DataSource;
 }
 
 /**
@@ -55,6 +57,7 @@ export function isDataFile(name: string): boolean {
 export function gunzipSource(source: DataSource): DataSource {
   return {
     name: source.name,
+    compressed: source,
     ...(source.localPath !== undefined && { localPath: source.localPath }),
     open(range) {
       if (range !== undefined && range.start > 0) throw new Error(`${source.name} is compressed and cannot be read from byte ${range.start}.`);

@@ -4,12 +4,13 @@
  * runDataWorker(): build/src/data/worker.js when run unbundled (this module starts itself there), or the task's
  * worker bundle (tasks/DataValidate/worker.ts, bundled to dist/worker.js).
  */
-import { isMainThread, parentPort, workerData } from 'worker_threads';
-import { isUserError } from '../errors';
+import { Readable } from 'stream';
+import { isMainThread, parentPort, workerData, type MessagePort } from 'worker_threads';
+import { isUserError, UserError } from '../errors';
 import { TableChecker, type PartResult } from './checks';
 import { ColumnAccumulator, packCategories, unpackCategories, type CategoryList } from './profile';
 import { openTable, type ReaderOptions } from './readers';
-import { localFileSource, type DataFormat, type DataSource } from './sources';
+import { gunzipSource, localFileSource, type DataFormat, type DataSource } from './sources';
 import { DataFormatError, type ColumnProfile, type DataSchema } from './types';
 import { LogSketch, type SerializedSketch, type SketchGrid } from './sketch';
 import type { UniqueState } from './unique';
@@ -148,7 +149,140 @@ export function unpackPart(result: PartResult, lists: Array<CategoryList | null>
   return result;
 }
 
-export type WorkerRequest = { task: PartTask };
+/** A part to check; port: for a source read in the main thread (a blob), where its bytes come from (lendSource). */
+export type WorkerRequest = { task: PartTask; port?: MessagePort; gunzip?: boolean };
+
+/** An error as it crosses between threads: its kind and location survive. */
+export interface PostedError {
+  message: string;
+  name: string;
+  stack?: string;
+  user: boolean;
+  file?: string;
+  line?: number;
+  location?: DataFormatError['location'];
+}
+
+export function postedError(e: unknown): PostedError {
+  const error = e instanceof Error ? e : new Error(String(e));
+  return {
+    message: error.message,
+    name: error.name,
+    stack: error.stack,
+    user: isUserError(error),
+    file: isUserError(error) ? error.file : undefined,
+    line: isUserError(error) ? error.line : undefined,
+    location: error instanceof DataFormatError ? error.location : undefined,
+  };
+}
+
+/** The error a PostedError stands for, of its kind again (DataFormatError, UserError or another). */
+export function errorFromPosted(error: PostedError): Error {
+  let e: Error;
+  if (error.location) e = new DataFormatError(error.message, error.location);
+  else if (error.user) e = new UserError(error.message, { file: error.file, line: error.line });
+  else {
+    e = new Error(error.message);
+    e.name = error.name;
+  }
+  if (error.stack) e.stack = error.stack;
+  return e;
+}
+
+/** What a worker asks of a lent source (see lendSource), and what it gets back. Ids number the worker's opens. */
+export type LendRequest = { open: number; range?: { start: number; end?: number } } | { pull: number } | { close: number };
+export type LendReply = { id: number; chunk: Uint8Array } | { id: number; end: true } | { id: number; error: PostedError };
+
+/** Chunks a lent source sends ahead of the worker's reads: enough to keep the worker busy, few enough to bound memory. */
+const LENT_AHEAD = 4;
+
+/**
+ * Lends a source that only the main thread can read (a blob, read with the workspace's credentials) to a worker:
+ * the worker opens it through port (borrowedSource) and the bytes come in chunks, a few ahead of its reads. The
+ * main thread only moves bytes; the worker does the checking. Returns a function that closes what is still open.
+ */
+export function lendSource(source: DataSource, port: MessagePort): () => void {
+  const open = new Map<number, { stream: NodeJS.ReadableStream & { destroy?: () => void }; credits: number }>();
+  const close = () => {
+    for (const { stream } of open.values()) stream.destroy?.();
+    open.clear();
+    port.close();
+  };
+  port.on('message', (request: LendRequest) => {
+    if ('open' in request) {
+      const id = request.open;
+      let stream: NodeJS.ReadableStream;
+      try {
+        stream = source.open(request.range);
+      } catch (e) {
+        port.postMessage({ id, error: postedError(e) } satisfies LendReply);
+        return;
+      }
+      const entry = { stream, credits: LENT_AHEAD };
+      open.set(id, entry);
+      stream.on('data', (chunk: Buffer) => {
+        // A copy of its own, moved to the worker: the stream may reuse the chunk's memory.
+        const copy = new Uint8Array(chunk);
+        port.postMessage({ id, chunk: copy } satisfies LendReply, [copy.buffer]);
+        if (--entry.credits <= 0) stream.pause();
+      });
+      stream.on('end', () => {
+        open.delete(id);
+        port.postMessage({ id, end: true } satisfies LendReply);
+      });
+      stream.on('error', (e: Error) => {
+        open.delete(id);
+        port.postMessage({ id, error: postedError(e) } satisfies LendReply);
+      });
+    } else if ('pull' in request) {
+      const entry = open.get(request.pull);
+      if (entry && ++entry.credits > 0 && entry.stream.isPaused()) entry.stream.resume();
+    } else {
+      open.get(request.close)?.stream.destroy?.();
+      open.delete(request.close);
+    }
+  });
+  port.on('close', () => {
+    for (const { stream } of open.values()) stream.destroy?.();
+    open.clear();
+  });
+  return close;
+}
+
+/** The worker's side of lendSource: a source whose bytes come through port. */
+export function borrowedSource(task: PartTask, port: MessagePort): DataSource {
+  const streams = new Map<number, Readable>();
+  let next = 0;
+  port.on('message', (reply: LendReply) => {
+    const stream = streams.get(reply.id);
+    if (!stream) return;
+    if ('chunk' in reply) stream.push(Buffer.from(reply.chunk.buffer, reply.chunk.byteOffset, reply.chunk.byteLength));
+    else {
+      streams.delete(reply.id);
+      if ('end' in reply) stream.push(null);
+      else stream.destroy(errorFromPosted(reply.error));
+    }
+  });
+  return {
+    name: task.source.name,
+    size: task.source.size,
+    open(range) {
+      const id = next++;
+      const stream = new Readable({
+        highWaterMark: 1 << 22,
+        read: () => port.postMessage({ pull: id } satisfies LendRequest),
+        destroy: (error, callback) => {
+          // Stopped before the end (a reader that has what it needs): the lender stops too.
+          if (streams.delete(id)) port.postMessage({ close: id } satisfies LendRequest);
+          callback(error);
+        },
+      });
+      streams.set(id, stream);
+      port.postMessage({ open: id, ...(range && { range }) } satisfies LendRequest);
+      return stream;
+    },
+  };
+}
 /**
  * For each part: { ready } as soon as the part is checked, then its result. The engine hands the worker its next
  * part on { ready }, so the worker does not wait while the (much larger) result is taken apart in the main thread.
@@ -156,7 +290,7 @@ export type WorkerRequest = { task: PartTask };
 export type WorkerReply =
   | { ready: true }
   | { ok: PartResult; categoryLists: Array<CategoryList | null> }
-  | { error: { message: string; name: string; stack?: string; user: boolean; file?: string; line?: number; location?: DataFormatError['location'] } };
+  | { error: PostedError };
 
 let started = false;
 
@@ -171,24 +305,20 @@ export function runDataWorker(): void {
     port.postMessage(message, transfer);
   };
   port.on('message', (request: WorkerRequest) => {
-    checkPart(request.task, sourceOfTask(request.task)).then(
+    let source: DataSource;
+    if (request.port) {
+      const borrowed = borrowedSource(request.task, request.port);
+      source = request.gunzip ? gunzipSource(borrowed) : borrowed;
+    } else source = sourceOfTask(request.task);
+    checkPart(request.task, source).then(
       (result) => {
+        request.port?.close();
         const { lists, transfer } = packPart(result);
         reply({ ok: result, categoryLists: lists }, [...transferablesOf(result), ...transfer]);
       },
       (e: unknown) => {
-        const error = e instanceof Error ? e : new Error(String(e));
-        reply({
-          error: {
-            message: error.message,
-            name: error.name,
-            stack: error.stack,
-            user: isUserError(error),
-            file: isUserError(error) ? error.file : undefined,
-            line: isUserError(error) ? error.line : undefined,
-            location: error instanceof DataFormatError ? error.location : undefined,
-          },
-        } satisfies WorkerReply);
+        request.port?.close();
+        reply({ error: postedError(e) } satisfies WorkerReply);
       },
     );
   });

@@ -212,6 +212,8 @@ describe('DataValidate, run as the agent runs it', function () {
     ws.seedVersion('data', 'customers-gz', '1', { dataType: 'uri_folder', dataUri: 'azureml://datastores/workspaceblobstore/paths/gzipped/' });
     const r = await run({ dataAsset: 'azureml:customers-gz:1', schema, resourceGroup: fake.resourceGroup, workspaceName: fake.workspaceName }, { scheme: 'secret' });
     assert.strictEqual(r.result, 'Failed', r.visibleLog);
+    // The blobs are read in this thread and checked in the worker threads.
+    assert.match(r.visibleLog, /of azureml:customers-gz:1 \(part-0000\.csv\.gz\), azureml:customers-gz:1 \(part-0001\.csv\.gz\) in .* with 2 worker threads/);
     const rep = report(r);
     assert.strictEqual(rep.rowCount, 400);
     assert.deepStrictEqual(failedIds(rep), ['column.age.min']);

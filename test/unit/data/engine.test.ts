@@ -9,7 +9,11 @@ import type { PartResult } from '../../../src/data/checks';
 import { profileData, validateData, WorkerChannel, type ValidateOptions } from '../../../src/data/engine';
 import { serializeProfile } from '../../../src/data/profile';
 import { parseSchema } from '../../../src/data/schema';
-import { localFileSource } from '../../../src/data/sources';
+import * as arrow from 'apache-arrow';
+import { Readable } from 'stream';
+import { loadParquetWasm } from '../../../src/data/readers/parquet';
+import { gunzipSource, localFileSource, type DataSource } from '../../../src/data/sources';
+import { memorySource } from './readers/helpers';
 import { VALUE_NOT_KEPT } from '../../../src/data/unique';
 import type { CheckResult, DatasetProfile, ValidationReport } from '../../../src/data/types';
 import { silentLog } from '../../../src/log';
@@ -275,6 +279,39 @@ describe('validateData', () => {
     // The same counts and categories; sketches on the grid of the first file rather than of the first rows.
     const counted = (r: ValidationReport) => r.columns.map((c) => [c.name, c.count, c.nulls, c.min, c.max, c.categories, c.otherCount]);
     assert.deepStrictEqual(counted(inOne), counted(one));
+  });
+
+  it('checks sources only this thread reads (blobs) in worker threads, their bytes lent chunk by chunk, as it checks them here', async () => {
+    const rows = (from: number) => Array.from({ length: 3000 }, (_, i) => `${from + i},${((i * 7919) % 1000) / 10},c${i % 7}`);
+    const header = 'id,x,c';
+    const text = (from: number) => [header, ...rows(from)].join('\n') + '\n';
+    const table = new arrow.Table({
+      id: arrow.makeVector(Int32Array.from({ length: 3000 }, (_, i) => 6000 + i)),
+      x: arrow.makeVector(Float64Array.from({ length: 3000 }, (_, i) => ((i * 7919) % 1000) / 10)),
+      c: arrow.vectorFromArray(Array.from({ length: 3000 }, (_, i) => `c${i % 7}`), new arrow.Utf8()),
+    });
+    const { pw } = loadParquetWasm();
+    const parquet = Buffer.from(pw.writeParquet(pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'))));
+    const blobs = () => [
+      memorySource(text(0), 1000, 'blob-a.csv'),
+      gunzipSource(memorySource(zlib.gzipSync(text(3000)), 700, 'blob-b.csv.gz')),
+      memorySource(parquet, 4096, 'blob-c.parquet'),
+    ];
+    const schema = 'version: 1\ndataset:\n  primaryKey: [id]\ncolumns:\n  - { name: id, type: integer, unique: true }\n  - { name: x, type: number, max: 99 }\n  - { name: c, type: category }\n';
+    const logged: string[] = [];
+    const log = { ...silentLog, info: (m: string) => void logged.push(m) };
+    const here = (await validateData(options(blobs(), schema, { workers: 1 }))).report;
+    const lent = (await validateData(options(blobs(), schema, { workers: 2, log }))).report;
+    assert.match(logged.join('\n'), /of blob-a\.csv, blob-b\.csv\.gz, blob-c\.parquet in .* with 2 worker threads/);
+    assert.deepStrictEqual({ ...lent, durationMs: 0 }, { ...here, durationMs: 0 });
+    assert.strictEqual(lent.rowCount, 9000);
+
+    // What goes wrong in a lent source is reported as it is here: a corrupt stream as malformed data, with its file.
+    const corrupt = zlib.gzipSync(text(3000)).subarray(0, 5000);
+    const broken = (await validateData(options([memorySource(text(0), 1000, 'blob-a.csv'), gunzipSource(memorySource(corrupt, 700, 'blob-b.csv.gz'))], schema, { workers: 2 }))).report;
+    assert.match(byId(broken, 'dataset.malformed').examples[0].value, /blob-b\.csv\.gz is not a readable gzip file/);
+    const failing: DataSource = { name: 'blob-d.csv', size: 100, open: () => new Readable({ read() { this.destroy(new Error('The blob service is unavailable.')); } }) };
+    await assert.rejects(validateData(options([memorySource(text(0), 1000, 'blob-a.csv'), failing], schema, { workers: 2 })), /The blob service is unavailable\./);
   });
 
   it('gives the same report with two workers as with one on a file with quoted line breaks', async () => {
