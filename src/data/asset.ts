@@ -4,7 +4,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { UserError } from '../errors';
 import type { Log } from '../log';
 import type { WorkspaceClient } from '../workspace/client';
-import { getDatastore, openDatastoreContainer, type DatastoreAccess } from '../workspace/datastore';
+import { explainBlobError, getDatastore, openDatastoreContainer, type Datastore, type DatastoreAccess } from '../workspace/datastore';
 import { parseMlTable, type MlTablePath, type TableRead } from './mltable';
 import { DATA_EXTENSIONS, globToRegExp, gunzipSource, isDataFile, isGzipName, type DataSource } from './sources';
 
@@ -64,16 +64,17 @@ export async function dataAssetSources(reference: string, o: AssetReadOptions): 
   if (!location) {
     throw new UserError(`Input '${o.inputName}': '${label}' points at ${dataUri}; DataValidate reads data assets stored on a workspace datastore (azureml://datastores/...).`, { input: o.inputName });
   }
-  const containers = new Map<string, Promise<ContainerClient>>();
-  const containerOf = (name: string) => {
-    let container = containers.get(name);
-    if (!container) containers.set(name, (container = getDatastore(client, name).then((datastore) => openDatastoreContainer(datastore, o))));
-    return container;
+  const stores = new Map<string, Promise<DatastoreBlobs>>();
+  const storeOf = (name: string) => {
+    let store = stores.get(name);
+    if (!store) stores.set(name, (store = getDatastore(client, name).then(async (ds) => new DatastoreBlobs(await openDatastoreContainer(ds, o), ds))));
+    return store;
   };
-  const container = await containerOf(location.datastore);
+  const store = await storeOf(location.datastore);
   let data: AssetData;
-  if (dataType === 'mltable') data = await mlTableData(container, location.path, label, containerOf, o);
-  else data = { sources: dataType === 'uri_folder' ? await folderSources(container, location.path, (blob, prefix) => `${label} (${blob.slice(prefix.length)})`) : [blobSource(container, location.path, `${label} (${path.posix.basename(location.path)})`)] };
+  if (dataType === 'mltable') data = await mlTableData(store, location.path, label, storeOf, o);
+  else if (dataType === 'uri_folder') data = { sources: await store.folder(location.path, (blob, prefix) => `${label} (${blob.slice(prefix.length)})`) };
+  else data = { sources: [store.source(location.path, `${label} (${path.posix.basename(location.path)})`)] };
   if (data.sources.length === 0) throw new UserError(`Input '${o.inputName}': '${label}' holds no data files (${DATA_EXTENSIONS.join(', ')}, also with .gz).`, { input: o.inputName });
   o.log.info(`Reading ${data.sources.length} file(s) of ${label} from datastore '${location.datastore}'.`);
   return data;
@@ -84,49 +85,44 @@ export async function dataAssetSources(reference: string, o: AssetReadOptions): 
  * and its read settings. Its other transformations are not applied: the task says so.
  */
 async function mlTableData(
-  container: ContainerClient,
+  store: DatastoreBlobs,
   folder: string,
   label: string,
-  containerOf: (datastore: string) => Promise<ContainerClient>,
+  storeOf: (datastore: string) => Promise<DatastoreBlobs>,
   o: AssetReadOptions,
 ): Promise<AssetData> {
   const root = folder.replace(/\/+$/, '');
   const fileName = `${root}/MLTable`;
   const where = `the MLTable file of ${label}`;
-  let text: string;
-  try {
-    text = (await container.getBlobClient(fileName).downloadToBuffer()).toString('utf8');
-  } catch (e) {
-    if ((e as { statusCode?: number }).statusCode === 404) {
-      throw new UserError(`Input '${o.inputName}': '${label}' is an mltable asset, but its folder has no MLTable file (${fileName}).`, { input: o.inputName });
-    }
-    throw e;
+  if (!(await store.exists(fileName))) {
+    throw new UserError(`Input '${o.inputName}': '${label}' is an mltable asset, but its folder has no MLTable file (${fileName}).`, { input: o.inputName });
   }
+  const text = await store.text(fileName);
   const spec = parseMlTable(text, `Input '${o.inputName}': ${where}`);
   if (spec.ignored.length > 0) {
     o.log.warning(`${label}: DataValidate checks the files its MLTable reads as they are; its transformations ${spec.ignored.join(', ')} are not applied.`);
   }
   const sources: DataSource[] = [];
-  for (const entry of spec.paths) sources.push(...(await mlTablePathSources(entry, container, root, label, containerOf, `Input '${o.inputName}': ${where}`)));
+  for (const entry of spec.paths) sources.push(...(await mlTablePathSources(entry, store, root, label, storeOf, `Input '${o.inputName}': ${where}`)));
   return { sources, read: spec.read };
 }
 
 async function mlTablePathSources(
   entry: MlTablePath,
-  container: ContainerClient,
+  store: DatastoreBlobs,
   root: string,
   label: string,
-  containerOf: (datastore: string) => Promise<ContainerClient>,
+  storeOf: (datastore: string) => Promise<DatastoreBlobs>,
   where: string,
 ): Promise<DataSource[]> {
   let blobPath: string;
-  let inContainer = container;
+  let inStore = store;
   if (/^[a-z][a-z0-9+.-]*:/i.test(entry.value)) {
     const location = parseDatastoreUri(entry.value);
     if (!location) {
       throw new UserError(`${where} reads ${entry.value}; DataValidate reads MLTable paths relative to the MLTable file, or on a workspace datastore (azureml://datastores/...).`);
     }
-    inContainer = await containerOf(location.datastore);
+    inStore = await storeOf(location.datastore);
     blobPath = location.path.replace(/\/+$/, '');
   } else {
     const joined = path.posix.normalize(`${root}/${entry.value}`).replace(/\/+$/, '');
@@ -135,11 +131,11 @@ async function mlTablePathSources(
   }
   const name = (blob: string) => `${label} (${blob.startsWith(`${root}/`) ? blob.slice(root.length + 1) : blob})`;
   if (entry.kind === 'file') {
-    if (!(await inContainer.getBlobClient(blobPath).exists())) throw new UserError(`${where} reads the file ${entry.value}, which does not exist (${blobPath}).`);
-    return [blobSource(inContainer, blobPath, name(blobPath))];
+    if (!(await inStore.exists(blobPath))) throw new UserError(`${where} reads the file ${entry.value}, which does not exist (${blobPath}).`);
+    return [inStore.source(blobPath, name(blobPath))];
   }
   if (entry.kind === 'folder') {
-    const sources = await folderSources(inContainer, blobPath, name);
+    const sources = await inStore.folder(blobPath, name);
     if (sources.length === 0) throw new UserError(`${where}: the folder ${entry.value} holds no data files (${DATA_EXTENSIONS.join(', ')}, also with .gz).`);
     return sources;
   }
@@ -149,8 +145,8 @@ async function mlTablePathSources(
   const prefix = firstWild <= 0 ? '' : `${fixed.slice(0, firstWild).join('/')}/`;
   const re = globToRegExp(blobPath, { classes: true, caseSensitive: true });
   const sources: DataSource[] = [];
-  for await (const blob of inContainer.listBlobsFlat({ prefix })) {
-    if (re.test(blob.name) && isDataFile(blob.name)) sources.push(blobSource(inContainer, blob.name, name(blob.name), blob.properties.contentLength));
+  for await (const blob of inStore.list(prefix)) {
+    if (re.test(blob.name) && isDataFile(blob.name)) sources.push(inStore.source(blob.name, name(blob.name), blob.properties.contentLength));
   }
   if (sources.length === 0) throw new UserError(`${where}: no data file matches the pattern ${entry.value}.`);
   return sources.sort((a, b) => a.name.localeCompare(b.name));
@@ -162,44 +158,89 @@ export function parseDatastoreUri(uri: string): { datastore: string; path: strin
   return m ? { datastore: m[1], path: m[2] } : undefined;
 }
 
-/** The data files in a folder and below it; nameOf names each by its blob name (and the folder's prefix). */
-async function folderSources(container: ContainerClient, folder: string, nameOf: (blobName: string, prefix: string) => string): Promise<DataSource[]> {
-  const prefix = folder === '' || folder.endsWith('/') ? folder : `${folder}/`;
-  const sources: DataSource[] = [];
-  for await (const blob of container.listBlobsFlat({ prefix })) {
-    if (!isDataFile(blob.name)) continue;
-    sources.push(blobSource(container, blob.name, nameOf(blob.name, prefix), blob.properties.contentLength));
+/**
+ * The blobs of one datastore, read with its container client; what Azure Storage refuses (a missing role, stale
+ * credentials, a blob that is gone) becomes a UserError that says what to do (explainBlobError).
+ */
+class DatastoreBlobs {
+  constructor(
+    private readonly container: ContainerClient,
+    private readonly ds: Datastore,
+  ) {}
+
+  private explain(e: unknown, what: string): unknown {
+    return explainBlobError(e, this.ds, what);
   }
-  return sources.sort((a, b) => a.name.localeCompare(b.name));
-}
 
-function blobSource(container: ContainerClient, blobName: string, name: string, size?: number): DataSource {
-  return isGzipName(blobName) ? gunzipSource(plainBlobSource(container, blobName, name, size)) : plainBlobSource(container, blobName, name, size);
-}
+  async *list(prefix: string): AsyncIterable<{ name: string; properties: { contentLength?: number } }> {
+    try {
+      for await (const blob of this.container.listBlobsFlat({ prefix })) yield blob;
+    } catch (e) {
+      throw this.explain(e, `the blobs under '${prefix}'`);
+    }
+  }
 
-function plainBlobSource(container: ContainerClient, blobName: string, name: string, size?: number): DataSource {
-  const blob = container.getBlobClient(blobName);
-  return {
-    name,
-    size,
-    open(range) {
-      // Streams the blob (or a byte range of it) as it downloads.
-      const out = new PassThrough();
-      const start = range?.start ?? 0;
-      const count = range?.end !== undefined ? range.end - start : undefined;
-      blob
-        .download(start, count)
-        .then((response) => {
-          const body = response.readableStreamBody;
-          if (!body) {
-            out.end();
-            return;
-          }
-          body.on('error', (e) => out.destroy(e));
-          body.pipe(out);
-        })
-        .catch((e: unknown) => out.destroy(e instanceof Error ? e : new Error(String(e))));
-      return out;
-    },
-  };
+  async exists(blobName: string): Promise<boolean> {
+    try {
+      return await this.container.getBlobClient(blobName).exists();
+    } catch (e) {
+      throw this.explain(e, `the blob '${blobName}'`);
+    }
+  }
+
+  async text(blobName: string): Promise<string> {
+    try {
+      return (await this.container.getBlobClient(blobName).downloadToBuffer()).toString('utf8');
+    } catch (e) {
+      throw this.explain(e, `the blob '${blobName}'`);
+    }
+  }
+
+  /** The data files in a folder and below it; nameOf names each by its blob name (and the folder's prefix). */
+  async folder(folder: string, nameOf: (blobName: string, prefix: string) => string): Promise<DataSource[]> {
+    const prefix = folder === '' || folder.endsWith('/') ? folder : `${folder}/`;
+    const sources: DataSource[] = [];
+    for await (const blob of this.list(prefix)) {
+      if (!isDataFile(blob.name)) continue;
+      sources.push(this.source(blob.name, nameOf(blob.name, prefix), blob.properties.contentLength));
+    }
+    return sources.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** A blob as a source, decompressed as it is read when its name ends in .gz. */
+  source(blobName: string, name: string, size?: number): DataSource {
+    const plain = this.plainSource(blobName, name, size);
+    return isGzipName(blobName) ? gunzipSource(plain) : plain;
+  }
+
+  private plainSource(blobName: string, name: string, size?: number): DataSource {
+    const blob = this.container.getBlobClient(blobName);
+    const explain = (e: unknown) => {
+      const explained = this.explain(e, `the blob '${blobName}'`);
+      return explained instanceof Error ? explained : new Error(String(explained));
+    };
+    return {
+      name,
+      size,
+      open(range) {
+        // Streams the blob (or a byte range of it) as it downloads.
+        const out = new PassThrough();
+        const start = range?.start ?? 0;
+        const count = range?.end !== undefined ? range.end - start : undefined;
+        blob
+          .download(start, count)
+          .then((response) => {
+            const body = response.readableStreamBody;
+            if (!body) {
+              out.end();
+              return;
+            }
+            body.on('error', (e) => out.destroy(explain(e)));
+            body.pipe(out);
+          })
+          .catch((e: unknown) => out.destroy(explain(e)));
+        return out;
+      },
+    };
+  }
 }

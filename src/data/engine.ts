@@ -229,18 +229,11 @@ type ScanOptions = Pick<ValidateOptions, 'reader' | 'workers' | 'workerScript' |
  * scanDatasetIn a spill folder of the scan's own (made only if something spills), removed when the scan ends
  * however it ends: a worker stopped in the middle of a part, after another part failed, leaves its files there.
  */
-async function scanDataset(
-  sources: DataSource[],
-  requestedFormat: 'auto' | DataFormat,
-  o: ScanOptions,
-  schema: DataSchema | undefined,
-  sniffUniqueness: boolean,
-  pool: WorkerPool,
-  sequence: ScanSequence = {},
-): Promise<Scan> {
+async function scanDataset(...args: Parameters<typeof scanDatasetIn>): Promise<Scan> {
+  const [sources, requestedFormat, o, ...rest] = args;
   const spillDir = path.join(o.spillDir ?? os.tmpdir(), `datavalidate-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
   try {
-    return await scanDatasetIn(sources, requestedFormat, { ...o, spillDir }, schema, sniffUniqueness, pool, sequence);
+    return await scanDatasetIn(sources, requestedFormat, { ...o, spillDir }, ...rest);
   } finally {
     try {
       fs.rmSync(spillDir, { recursive: true, force: true, maxRetries: 3 });

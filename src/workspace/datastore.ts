@@ -1,3 +1,4 @@
+import { isRestError } from '@azure/core-rest-pipeline';
 import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
 import type { TokenCredential } from '@azure/core-auth';
 import { UserError } from '../errors';
@@ -21,6 +22,27 @@ export interface DatastoreAccess {
   /** Used for datastores without stored credentials (identity-based access). */
   credential: TokenCredential;
   onSecret: (value: string) => void;
+}
+
+/**
+ * A refusal of Azure Storage (a missing role, stale credentials, a path that is gone) as a UserError that says what
+ * to do; any other failure as it is. what: what was being read ("the blob data/x.csv").
+ */
+export function explainBlobError(e: unknown, ds: Datastore, what: string): unknown {
+  if (e instanceof UserError || !isRestError(e) || e.statusCode === undefined) return e;
+  const where = `datastore '${ds.name}' (storage account '${ds.properties.accountName ?? '?'}', container '${ds.properties.containerName ?? '?'}')`;
+  const detail = `${e.code ? `${e.code}: ` : ''}${e.message.split('\n')[0].trim()}`;
+  if (e.statusCode === 401 || e.statusCode === 403) {
+    const identityBased = (ds.properties.credentials?.credentialsType ?? 'None') === 'None';
+    return new UserError(
+      `Azure Storage refused to let the pipeline read ${what} of ${where} (${detail}). ` +
+        (identityBased
+          ? "The datastore keeps no credentials, so the pipeline's own identity reads it: give the service connection's identity the 'Storage Blob Data Reader' role on the storage account."
+          : "Its stored credentials may be out of date (update them in Azure ML studio, Data > Datastores), or the storage account's network rules may keep the agent out."),
+    );
+  }
+  if (e.statusCode === 404) return new UserError(`${what[0].toUpperCase()}${what.slice(1)} of ${where} does not exist (${detail}): the data may have been moved or deleted.`);
+  return e;
 }
 
 export async function getDatastore(client: WorkspaceClient, name: string): Promise<Datastore> {

@@ -249,6 +249,15 @@ describe('DataValidate, run as the agent runs it', function () {
     assert.doesNotMatch(b.visibleLog, STACK_TRACE);
   });
 
+  it('fails with one clear error when the blob of a data asset is gone', async () => {
+    fake.workspace.seedVersion('data', 'moved', '1', { dataType: 'uri_file', dataUri: 'azureml://datastores/workspaceblobstore/paths/validated/moved-away.csv' });
+    const r = await run({ dataAsset: 'azureml:moved:1', schema, resourceGroup: fake.resourceGroup, workspaceName: fake.workspaceName }, { scheme: 'secret' });
+    assert.strictEqual(r.result, 'Failed', r.visibleLog);
+    assert.strictEqual(r.errors.length, 1, JSON.stringify(r.errors));
+    assert.match(r.errors[0], /^The blob 'validated\/moved-away\.csv' of datastore 'workspaceblobstore' \(storage account '.+', container '.+'\) does not exist \(BlobNotFound: .*\): the data may have been moved or deleted\.$/);
+    assert.doesNotMatch(r.visibleLog, STACK_TRACE);
+  });
+
   it('fails with one clear error naming a data asset that does not exist, with workload identity federation', async () => {
     const r = await run(
       { dataAsset: 'azureml:no-such-data:3', schema, resourceGroup: fake.resourceGroup, workspaceName: fake.workspaceName },
