@@ -860,7 +860,12 @@ function datasetChecks(merged: MergedResult, schema: DataSchema, now: Date): Che
         : mode === 'subset'
           ? 'every data column is declared in the schema'
           : 'the data has every column of the schema (and may have more)',
-    observed: problems.length > 0 ? problems.join('; ') + delimiterHint(extra, declared) : count(columns.length, 'column'),
+    observed:
+      columns.length === 0 && merged.rowCount === 0
+        ? 'no columns: the data is empty'
+        : problems.length > 0
+          ? problems.join('; ') + delimiterHint(extra, declared)
+          : count(columns.length, 'column'),
     // The names the data and the schema give together, each column of a repeated name counted: never fewer than those
     // missing, extra or repeated.
     elementCount: new Set([...declared, ...columns]).size + repeats,

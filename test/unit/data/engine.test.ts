@@ -102,6 +102,9 @@ describe('validateData', () => {
     // A name that only has a delimiter in it, with no declared name among its parts, gets no hint.
     const other = byId((await validateData(options([file('o.csv', 'a,b,x;y\n1,2,3\n')], schema))).report, 'dataset.columns');
     assert.strictEqual(other.observed, 'not in the schema: x;y');
+    // An empty file has no header to be wrong about.
+    const empty = byId((await validateData(options([file('empty.csv', '')], schema))).report, 'dataset.columns');
+    assert.deepStrictEqual([empty.success, empty.observed], [false, 'no columns: the data is empty']);
 
     const { report } = await validateData(options([file('eu2.csv', 'a;b\n1,5;2\n-2,25;3\n')], schema, { reader: { delimiter: ';' } }));
     assert.strictEqual(byId(report, 'column.a.type').observed, '2 values of another type (numbers are read with a decimal point: a decimal comma, as in 1,5, makes a value text)');
