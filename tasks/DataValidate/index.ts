@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { tempDirectory } from '../../src/agent/pipeline';
 import { maskSecret } from '../../src/agent/secrets';
@@ -43,6 +44,7 @@ async function main(ctx: TaskContext): Promise<void> {
     sources: data.sources,
     format: formatOf(inputs, data.read),
     reader: readerOf(inputs, data.read),
+    workers: threadsFor(inputs, ctx.log),
     // The worker threads run a bundle of their own (worker.ts): only the data engine, not the task library or the Azure SDK.
     workerScript: path.join(__dirname, 'worker.js'),
     // Uniqueness spills to the agent's temporary folder, which the agent cleans after the job.
@@ -116,6 +118,14 @@ async function main(ctx: TaskContext): Promise<void> {
     const names = failed.slice(0, 5).map((c) => c.id).join(', ') + (failed.length > 5 ? `, and ${failed.length - 5} more` : '');
     throw new UserError(`Data validation failed: ${failing} check(s) failed (${names}). See the DataValidate report in the run summary or ${markdownPath}.`);
   }
+}
+
+/** The worker threads asked for, at most one per core of the agent (more would only take turns). */
+function threadsFor(inputs: DataValidateInputs, log: TaskContext['log']): number | undefined {
+  const cores = os.availableParallelism();
+  if (inputs.threads === undefined || inputs.threads <= cores) return inputs.threads;
+  log.info(`Input 'threads' asks for ${inputs.threads} threads; the agent has ${cores} cores, so ${cores} check the data.`);
+  return cores;
 }
 
 /** The format to read with: the input's, or when it is auto, what an MLTable's read transformation says. */

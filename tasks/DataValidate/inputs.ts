@@ -7,6 +7,8 @@ export interface DataValidateInputs {
   dataPath?: string;
   dataAsset?: string;
   format: 'auto' | 'csv' | 'tsv' | 'parquet' | 'jsonl';
+  /** Worker threads; undefined: auto (the engine's default). */
+  threads?: number;
   schema?: string;
   schemaOutput?: string;
   referenceData?: string;
@@ -37,6 +39,7 @@ export function readInputs(): DataValidateInputs {
     dataPath,
     dataAsset,
     format: getChoice('format', ['auto', 'csv', 'tsv', 'parquet', 'jsonl'] as const, 'auto'),
+    threads: parseThreads(getString('threads')),
     schema: mode === 'validate' ? getExistingFile('schema', { required: true, hint: 'the YAML schema to validate against (or set mode to infer to write one from the data).' }) : undefined,
     schemaOutput: mode === 'infer' ? getString('schemaOutput', { required: true, hint: 'the file infer mode writes the inferred schema to.' }) : undefined,
     referenceData,
@@ -66,6 +69,16 @@ export function parseDriftThresholds(text: string | undefined): Record<string, n
     result[m[1]] = value;
   }
   return result;
+}
+
+/** `auto` (or nothing) or a whole number of threads from 1 to 64. */
+export function parseThreads(text: string | undefined): number | undefined {
+  if (!text || text.trim().toLowerCase() === 'auto') return undefined;
+  const value = Number(text.trim());
+  if (!Number.isInteger(value) || value < 1 || value > 64) {
+    throw new UserError(`Input 'threads' must be auto or a whole number of threads from 1 to 64, not '${text}'.`, { input: 'threads' });
+  }
+  return value;
 }
 
 function parseDelimiter(raw: string): string {

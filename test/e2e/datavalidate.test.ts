@@ -117,6 +117,11 @@ describe('DataValidate, run as the agent runs it', function () {
     const summary = fs.readFileSync(path.join(path.dirname(r.outputs.reportPath), 'datavalidate-report.md'), 'utf8');
     assert.match(summary, /large\.csv \(csv\).* against large-schema\.yml/);
     assert.ok(!summary.includes(dir), summary);
+    // threads: 1 checks it in the task's own thread, with the same checks failing on the same rows.
+    const one = await run({ dataPath: 'large.csv', schema: 'large-schema.yml', threads: '1' });
+    assert.match(one.visibleLog, /with one thread/);
+    const failures = (rep: Report) => rep.checks.filter((c) => !c.success).map((c) => [c.id, c.examples.map((e) => e.row)]);
+    assert.deepStrictEqual(failures(report(one)), failures(report(r)));
   });
 
   it('checks a large Parquet file in the worker threads too, which load the Parquet decoder from their own bundle', async function () {

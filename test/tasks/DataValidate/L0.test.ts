@@ -52,6 +52,16 @@ describe('DataValidate entry point (L0, mock runner)', function () {
     assert.ok(tr.succeeded, tr.stdout);
   });
 
+  it('takes threads as auto or a whole number, and no more than the agent has cores', async () => {
+    const bad = await run({ dataPath: path.join(dir, 'data.csv'), schema: path.join(dir, 'schema.yml'), threads: 'many' });
+    assert.ok(bad.failed);
+    assert.deepStrictEqual(bad.errorIssues, ["Input 'threads' must be auto or a whole number of threads from 1 to 64, not 'many'."]);
+    const cores = os.availableParallelism();
+    const many = await run({ dataPath: path.join(dir, 'data.csv'), schema: path.join(dir, 'schema.yml'), threads: '64' });
+    assert.ok(many.succeeded, many.stdout);
+    if (cores < 64) assert.ok(many.stdout.includes(`Input 'threads' asks for 64 threads; the agent has ${cores} cores, so ${cores} check the data.`), many.stdout);
+  });
+
   it('asks for the data when neither dataPath nor dataAsset is set', async () => {
     const tr = await run({ schema: path.join(dir, 'schema.yml') });
     assert.ok(tr.failed);
