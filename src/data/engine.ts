@@ -299,6 +299,7 @@ async function scanDatasetIn(
   const onPart = (index: number, part: PartResult) => {
     // A part that comes after the scan failed is not merged: its spill files go.
     if (dropping) return discardPart(part);
+    part.bytes += tasks[index].bytesBefore ?? 0;
     waiting.set(index, part);
     try {
       for (let ready = waiting.get(next); ready !== undefined; ready = waiting.get(next)) {
@@ -401,7 +402,10 @@ async function partsOf(
       continue;
     }
     const headerLines = format === 'jsonl' || common.reader.header === false ? 0 : 1 + split.header.reduce((n, name) => n + (name.split('\n').length - 1), 0);
-    split.ranges.forEach((range, k) => tasks.push({ task: { ...base, range, headerLine: split.header, lineBase: k === 0 ? headerLines : 0 }, source }));
+    // The first range starts after the header, whose bytes count with it.
+    split.ranges.forEach((range, k) =>
+      tasks.push({ task: { ...base, range, headerLine: split.header, lineBase: k === 0 ? headerLines : 0 }, source, ...(k === 0 && { bytesBefore: range.start }) }),
+    );
   }
   return tasks;
 }
@@ -430,7 +434,8 @@ function labelOf(sources: DataSource[]): string {
   return `${sources[0].name} and ${sources.length - 1} more files`;
 }
 
-type Task = { task: PartTask; source: DataSource };
+/** A part to check; bytesBefore: bytes of its file before its range that no part reads (a split file's header). */
+type Task = { task: PartTask; source: DataSource; bytesBefore?: number };
 
 /**
  * When a dataset is read in parts: its first GRID_ROWS rows (or its first file, when shorter), read for the grids of

@@ -14,6 +14,7 @@ const schema = path.join(fixtures, 'schema.yml');
 interface Report {
   passed: boolean;
   rowCount: number;
+  bytes: number;
   checks: Array<{ id: string; success: boolean; severity: string; examples: Array<{ row: number; line?: number; file?: string; value: string }> }>;
   drift?: { detected: boolean; results: Array<{ column: string; drifted: boolean; value: number }> };
 }
@@ -122,6 +123,9 @@ describe('DataValidate, run as the agent runs it', function () {
     assert.match(one.visibleLog, /with one thread/);
     const failures = (rep: Report) => rep.checks.filter((c) => !c.success).map((c) => [c.id, c.examples.map((e) => e.row)]);
     assert.deepStrictEqual(failures(report(one)), failures(report(r)));
+    // Every byte of the file counted once, the header of the split file included.
+    const size = fs.statSync(path.join(dir, 'large.csv')).size;
+    assert.deepStrictEqual([report(one).bytes, report(r).bytes], [size, size]);
   });
 
   it('checks a large Parquet file in the worker threads too, which load the Parquet decoder from their own bundle', async function () {
