@@ -174,7 +174,7 @@ export async function profileData(o: Omit<ValidateOptions, 'reference' | 'driftT
   if (malformed.unexpected > 0) {
     const first = malformed.examples[0];
     o.log.warning(
-      `${count(malformed.unexpected, 'row')} of ${scan.label} could not be read as ${scan.formats} and ${malformed.unexpected === 1 ? 'is' : 'are'} not in the profile` +
+      `${plural(malformed.unexpected, 'row')} of ${scan.label} could not be read as ${scan.formats} and ${malformed.unexpected === 1 ? 'is' : 'are'} not in the profile` +
         `${first ? ` (the first: ${first.value.replace(/\.$/, '')})` : ''}. Validating this data fails dataset.malformed until ${malformed.unexpected === 1 ? 'it is' : 'they are'} mended.`,
     );
   }
@@ -182,7 +182,7 @@ export async function profileData(o: Omit<ValidateOptions, 'reference' | 'driftT
   if (late.length > 0) {
     const where = late.map((l) => `${l.name}${l.line !== undefined ? ` (line ${l.line})` : ''}`);
     o.log.warning(
-      `${count(late.length, 'key')} of ${scan.label} first came after the rows its columns were taken from, and ${late.length === 1 ? 'is' : 'are'} not ` +
+      `${plural(late.length, 'key')} of ${scan.label} first came after the rows its columns were taken from, and ${late.length === 1 ? 'is' : 'are'} not ` +
         `in the profile: ${listNames(where)}. Declare ${late.length === 1 ? 'it' : 'them'} in the schema to validate ${late.length === 1 ? 'it' : 'them'}.`,
     );
   }
@@ -355,7 +355,7 @@ async function scanDatasetIn(
   const seconds = (Date.now() - started - queuedFor) / 1000;
   const megabytes = merged.bytes / 1e6;
   o.log.info(
-    `Read ${merged.rowCount} rows (${megabytes.toFixed(1)} MB) of ${labelOf(sources)} in ${seconds.toFixed(1)} s` +
+    `Read ${plural(merged.rowCount, 'row')} (${megabytes.toFixed(1)} MB) of ${labelOf(sources)} in ${seconds.toFixed(1)} s` +
       `${seconds > 0 ? ` (${(megabytes / seconds).toFixed(0)} MB/s)` : ''} with ${useWorkers ? `${Math.min(workers, tasks.length)} worker threads` : 'one thread'}.`,
   );
   return { merged, label: labelOf(sources), formats: [...new Set(formats)].join(', ') };
@@ -814,7 +814,8 @@ function nameFiles(checks: CheckResult[], files: MergedResult['files']): void {
   }
 }
 
-function count(n: number, what: string): string {
+/** n and what, in the plural unless n is 1: '1 row', '2 rows'. */
+export function plural(n: number, what: string): string {
   return `${n} ${what}${n === 1 ? '' : 's'}`;
 }
 
@@ -836,7 +837,7 @@ function datasetChecks(merged: MergedResult, schema: DataSchema, now: Date): Che
   const checks: CheckResult[] = [];
   const dataset = schema.dataset;
   checks.push(
-    result('dataset.malformed', 'malformed', 'error', 'every row can be read as the format says', merged.malformed, merged.malformed.unexpected === 0 ? 'no malformed rows' : count(merged.malformed.unexpected, 'malformed row')),
+    result('dataset.malformed', 'malformed', 'error', 'every row can be read as the format says', merged.malformed, merged.malformed.unexpected === 0 ? 'no malformed rows' : plural(merged.malformed.unexpected, 'malformed row')),
   );
 
   const declared = schema.columns.map((c) => c.name);
@@ -870,7 +871,7 @@ function datasetChecks(merged: MergedResult, schema: DataSchema, now: Date): Che
         ? 'no columns: the data is empty'
         : problems.length > 0
           ? problems.join('; ') + delimiterHint(extra, declared)
-          : count(columns.length, 'column'),
+          : plural(columns.length, 'column'),
     // The names the data and the schema give together, each column of a repeated name counted: never fewer than those
     // missing, extra or repeated.
     elementCount: new Set([...declared, ...columns]).size + repeats,
@@ -882,8 +883,8 @@ function datasetChecks(merged: MergedResult, schema: DataSchema, now: Date): Che
     const { min, max, severity } = dataset.rowCount;
     const n = merged.rowCount;
     const ok = (min === undefined || n >= min) && (max === undefined || n <= max);
-    const expectation = min !== undefined && max !== undefined ? `between ${min} and ${max} rows` : min !== undefined ? `at least ${count(min, 'row')}` : `at most ${count(max!, 'row')}`;
-    checks.push({ id: 'dataset.rowCount', kind: 'rowCount', severity, success: ok, expectation, observed: count(n, 'row'), examples: [] });
+    const expectation = min !== undefined && max !== undefined ? `between ${min} and ${max} rows` : min !== undefined ? `at least ${plural(min, 'row')}` : `at most ${plural(max!, 'row')}`;
+    checks.push({ id: 'dataset.rowCount', kind: 'rowCount', severity, success: ok, expectation, observed: plural(n, 'row'), examples: [] });
   }
 
   if (dataset.primaryKey) {
@@ -901,7 +902,7 @@ function datasetChecks(merged: MergedResult, schema: DataSchema, now: Date): Che
       const duplicates = key.unique.duplicates;
       const missingKeys = key.missing.unexpected;
       const examples = [...key.missing.examples, ...key.unique.examples].sort((a, b) => a.row - b.row).slice(0, 10);
-      const parts = [count(duplicates, 'duplicate key'), ...(missingKeys > 0 ? [count(missingKeys, 'row') + ' with a null key value'] : [])];
+      const parts = [plural(duplicates, 'duplicate key'), ...(missingKeys > 0 ? [plural(missingKeys, 'row') + ' with a null key value'] : [])];
       const note = duplicates > 0 ? collisionProbabilityNote(key.unique.hashedValues) : '';
       checks.push({
         id: 'dataset.primaryKey',
@@ -987,10 +988,10 @@ function columnChecks(column: MergedColumn, rule: ColumnRule): CheckResult[] {
   const t = column.tallies;
   const s = rule.severity;
   const show = (x: number) => showValue(x, rule.type);
-  const typeObserved = t.type!.unexpected === 0 ? `${count(t.type!.elements, 'value')} parsed` : `${count(t.type!.unexpected, 'value')} of another type${typeHint(rule, t.type!)}`;
+  const typeObserved = t.type!.unexpected === 0 ? `${plural(t.type!.elements, 'value')} parsed` : `${plural(t.type!.unexpected, 'value')} of another type${typeHint(rule, t.type!)}`;
   checks.push(result(id('type'), 'type', s.type, typeExpectation(rule), t.type, typeObserved, name));
   if (!rule.nullable) {
-    checks.push(result(id('nullable'), 'nullable', s.nullable, `${name} is never null`, t.nullable, column.nulls === 0 ? 'no nulls' : count(column.nulls, 'null'), name));
+    checks.push(result(id('nullable'), 'nullable', s.nullable, `${name} is never null`, t.nullable, column.nulls === 0 ? 'no nulls' : plural(column.nulls, 'null'), name));
   }
   if (rule.maxNullFraction !== undefined) {
     const fraction = column.rows === 0 ? 0 : column.nulls / column.rows;
@@ -1004,18 +1005,18 @@ function columnChecks(column: MergedColumn, rule: ColumnRule): CheckResult[] {
   if (rule.max !== undefined) checks.push(result(id('max'), 'max', s.max, `${name} <= ${show(rule.max)}`, t.max, observedRange, name));
   if (rule.allowed) {
     const shown = rule.allowed.length <= 10 ? rule.allowed.join(', ') : `${rule.allowed.slice(0, 10).join(', ')}, … (${rule.allowed.length} values)`;
-    checks.push(result(id('allowed'), 'allowed', s.allowed, `${name} is one of ${shown}`, t.allowed, `${count(t.allowed!.unexpected, 'value')} not allowed`, name));
+    checks.push(result(id('allowed'), 'allowed', s.allowed, `${name} is one of ${shown}`, t.allowed, `${plural(t.allowed!.unexpected, 'value')} not allowed`, name));
   }
   if (rule.pattern !== undefined) {
-    checks.push(result(id('pattern'), 'pattern', s.pattern, `${name} matches /${rule.pattern}/ in full`, t.pattern, `${count(t.pattern!.unexpected, 'value')} not matching`, name));
+    checks.push(result(id('pattern'), 'pattern', s.pattern, `${name} matches /${rule.pattern}/ in full`, t.pattern, `${plural(t.pattern!.unexpected, 'value')} not matching`, name));
   }
-  if (rule.minLength !== undefined) checks.push(result(id('minLength'), 'minLength', s.minLength, `length of ${name} >= ${rule.minLength}`, t.minLength, `${count(t.minLength!.unexpected, 'value')} shorter`, name));
-  if (rule.maxLength !== undefined) checks.push(result(id('maxLength'), 'maxLength', s.maxLength, `length of ${name} <= ${rule.maxLength}`, t.maxLength, `${count(t.maxLength!.unexpected, 'value')} longer`, name));
+  if (rule.minLength !== undefined) checks.push(result(id('minLength'), 'minLength', s.minLength, `length of ${name} >= ${rule.minLength}`, t.minLength, `${plural(t.minLength!.unexpected, 'value')} shorter`, name));
+  if (rule.maxLength !== undefined) checks.push(result(id('maxLength'), 'maxLength', s.maxLength, `length of ${name} <= ${rule.maxLength}`, t.maxLength, `${plural(t.maxLength!.unexpected, 'value')} longer`, name));
   if (rule.unique && column.unique) {
     const u = column.unique;
     const tally: Tally = { elements: u.elements, unexpected: u.duplicates, examples: u.examples };
     const note = u.duplicates > 0 ? collisionProbabilityNote(u.hashedValues) : '';
-    checks.push(result(id('unique'), 'unique', s.unique, `${name} values are unique`, tally, `${count(u.duplicates, 'duplicate')}${note}`, name));
+    checks.push(result(id('unique'), 'unique', s.unique, `${name} values are unique`, tally, `${plural(u.duplicates, 'duplicate')}${note}`, name));
   }
   return checks;
 }

@@ -5,7 +5,7 @@ import { tempDirectory } from '../../src/agent/pipeline';
 import { maskSecret } from '../../src/agent/secrets';
 import { runTask, type TaskContext } from '../../src/agent/task';
 import { resolveWorkspace } from '../../src/agent/workspace-ref';
-import { profileData, validateData, type ValidateOptions } from '../../src/data/engine';
+import { plural, profileData, validateData, type ValidateOptions } from '../../src/data/engine';
 import { inferSchema } from '../../src/data/infer';
 import { parseProfile, serializeProfile } from '../../src/data/profile';
 import { renderJson } from '../../src/data/report/json';
@@ -63,7 +63,7 @@ async function main(ctx: TaskContext): Promise<void> {
     const yaml = schemaToYaml(schema);
     fs.writeFileSync(file, yaml, 'utf8');
     saveProfile(inputs, profile, ctx);
-    ctx.log.info(`Inferred a schema for ${profile.columns.length} columns from ${profile.rowCount} rows: ${file}. Review it, then commit it and validate against it.`);
+    ctx.log.info(`Inferred a schema for ${plural(profile.columns.length, 'column')} from ${plural(profile.rowCount, 'row')}: ${file}. Review it, then commit it and validate against it.`);
     ctx.publishSummary(new Summary().heading('DataValidate: inferred schema').paragraph(`${profile.rowCount} rows, ${profile.columns.length} columns, written to ${file}.`).code(yaml), 'DataValidate');
     ctx.setOutput('validationPassed', 'true');
     ctx.setOutput('driftDetected', 'false');
@@ -152,7 +152,7 @@ function saveProfile(inputs: DataValidateInputs, profile: Parameters<typeof seri
 
 /** The log tells the same story as the summary, for pipelines where summaries are blocked. */
 function logResults(report: Awaited<ReturnType<typeof validateData>>['report'], ctx: TaskContext): void {
-  ctx.log.info(`Checked ${report.rowCount} rows of ${report.source} (${report.format}) in ${(report.durationMs / 1000).toFixed(1)} s: ${report.checks.length} checks, ${report.errors} failed with severity error, ${report.warnings} with severity warning.`);
+  ctx.log.info(`Checked ${plural(report.rowCount, 'row')} of ${report.source} (${report.format}) in ${(report.durationMs / 1000).toFixed(1)} s: ${plural(report.checks.length, 'check')}, ${report.errors} failed with severity error, ${report.warnings} with severity warning.`);
   for (const check of report.checks.filter((c) => !c.success)) {
     const rows = check.examples.map((e) => `row ${e.row}${e.line ? ` (line ${e.line})` : ''}: ${e.value}`).join('; ');
     const text = `${check.id}: expected ${check.expectation}${check.observed ? `, observed ${check.observed}` : ''}${rows ? ` — ${rows}` : ''}`;
