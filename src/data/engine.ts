@@ -35,7 +35,7 @@ import { mergeColumnProfileList } from './profile';
 import { splitIntoRanges, splitParquet, type ReaderOptions } from './readers';
 import { columnKind } from './schema';
 import { detectFormat, type DataFormat, type DataSource } from './sources';
-import type { CheckResult, ColumnProfile, ColumnRule, DataSchema, DatasetProfile, DriftResult, Severity, ValidationReport } from './types';
+import type { CheckResult, ColumnCheckKind, ColumnProfile, ColumnRule, DataSchema, DatasetProfile, DriftResult, Severity, ValidationReport } from './types';
 import { GRID_ROWS, type SketchGrid } from './sketch';
 import { checkPart, errorFromPosted, lendSource, sketchGridsOf, unpackPart, type PartTask, type WorkerReply, type WorkerRequest } from './worker';
 
@@ -988,8 +988,17 @@ function columnChecks(column: MergedColumn, rule: ColumnRule): CheckResult[] {
   const t = column.tallies;
   const s = rule.severity;
   const show = (x: number) => showValue(x, rule.type);
+  // A value check passes with up to (1 - mostly) of its values failing, and says so.
+  const mostly = rule.mostly;
+  const valueCheck = (checkId: string, kind: ColumnCheckKind, expectation: string, tally: Tally | undefined, observed: string): CheckResult => {
+    if (mostly === undefined || mostly === 1) return result(checkId, kind, s[kind], expectation, tally, observed, name);
+    const allowedFailures = Math.floor((1 - mostly) * (tally?.elements ?? 0) + 1e-9);
+    const checked = result(checkId, kind, s[kind], `${expectation}, for at least ${percent(mostly)} of the values`, tally, observed, name, (tally?.unexpected ?? 0) <= allowedFailures);
+    // Passed or not, the values that failed are shown.
+    return { ...checked, examples: tally?.examples ?? [] };
+  };
   const typeObserved = t.type!.unexpected === 0 ? `${plural(t.type!.elements, 'value')} parsed` : `${plural(t.type!.unexpected, 'value')} of another type${typeHint(rule, t.type!)}`;
-  checks.push(result(id('type'), 'type', s.type, typeExpectation(rule), t.type, typeObserved, name));
+  checks.push(valueCheck(id('type'), 'type', typeExpectation(rule), t.type, typeObserved));
   if (!rule.nullable) {
     checks.push(result(id('nullable'), 'nullable', s.nullable, `${name} is never null`, t.nullable, column.nulls === 0 ? 'no nulls' : plural(column.nulls, 'null'), name));
   }
@@ -1001,17 +1010,17 @@ function columnChecks(column: MergedColumn, rule: ColumnRule): CheckResult[] {
     });
   }
   const observedRange = column.min === column.min ? `min ${show(column.min)}, max ${show(column.max)}` : 'no values';
-  if (rule.min !== undefined) checks.push(result(id('min'), 'min', s.min, `${name} >= ${show(rule.min)}`, t.min, observedRange, name));
-  if (rule.max !== undefined) checks.push(result(id('max'), 'max', s.max, `${name} <= ${show(rule.max)}`, t.max, observedRange, name));
+  if (rule.min !== undefined) checks.push(valueCheck(id('min'), 'min', `${name} >= ${show(rule.min)}`, t.min, observedRange));
+  if (rule.max !== undefined) checks.push(valueCheck(id('max'), 'max', `${name} <= ${show(rule.max)}`, t.max, observedRange));
   if (rule.allowed) {
     const shown = rule.allowed.length <= 10 ? rule.allowed.join(', ') : `${rule.allowed.slice(0, 10).join(', ')}, … (${rule.allowed.length} values)`;
-    checks.push(result(id('allowed'), 'allowed', s.allowed, `${name} is one of ${shown}`, t.allowed, `${plural(t.allowed!.unexpected, 'value')} not allowed`, name));
+    checks.push(valueCheck(id('allowed'), 'allowed', `${name} is one of ${shown}`, t.allowed, `${plural(t.allowed!.unexpected, 'value')} not allowed`));
   }
   if (rule.pattern !== undefined) {
-    checks.push(result(id('pattern'), 'pattern', s.pattern, `${name} matches /${rule.pattern}/ in full`, t.pattern, `${plural(t.pattern!.unexpected, 'value')} not matching`, name));
+    checks.push(valueCheck(id('pattern'), 'pattern', `${name} matches /${rule.pattern}/ in full`, t.pattern, `${plural(t.pattern!.unexpected, 'value')} not matching`));
   }
-  if (rule.minLength !== undefined) checks.push(result(id('minLength'), 'minLength', s.minLength, `length of ${name} >= ${rule.minLength}`, t.minLength, `${plural(t.minLength!.unexpected, 'value')} shorter`, name));
-  if (rule.maxLength !== undefined) checks.push(result(id('maxLength'), 'maxLength', s.maxLength, `length of ${name} <= ${rule.maxLength}`, t.maxLength, `${plural(t.maxLength!.unexpected, 'value')} longer`, name));
+  if (rule.minLength !== undefined) checks.push(valueCheck(id('minLength'), 'minLength', `length of ${name} >= ${rule.minLength}`, t.minLength, `${plural(t.minLength!.unexpected, 'value')} shorter`));
+  if (rule.maxLength !== undefined) checks.push(valueCheck(id('maxLength'), 'maxLength', `length of ${name} <= ${rule.maxLength}`, t.maxLength, `${plural(t.maxLength!.unexpected, 'value')} longer`));
   if (rule.unique && column.unique) {
     const u = column.unique;
     const tally: Tally = { elements: u.elements, unexpected: u.duplicates, examples: u.examples };

@@ -46,7 +46,7 @@ const TOP_KEYS = ['version', 'description', 'missingValues', 'dataset', 'columns
 const DATASET_KEYS = ['rowCount', 'columns', 'primaryKey', 'freshness', 'severity'];
 const COLUMN_KEYS = [
   'name', 'description', 'type', 'format', 'nullable', 'maxNullFraction', 'min', 'max', 'allowed', 'pattern', 'unique',
-  'minLength', 'maxLength', 'severity', 'drift',
+  'minLength', 'maxLength', 'mostly', 'severity', 'drift',
 ];
 const SEVERITIES: readonly Severity[] = ['error', 'warning'];
 const COLUMNS_MODES = ['exact', 'subset', 'superset'] as const;
@@ -188,6 +188,12 @@ class SchemaReader {
           const fraction = this.number(value, field, keyNode);
           if (fraction < 0 || fraction > 1) this.fail(`${field} must be a fraction between 0 and 1, got ${fraction}.`, value);
           rule.maxNullFraction = fraction;
+          break;
+        }
+        case 'mostly': {
+          const share = this.number(value, field, keyNode);
+          if (!(share > 0 && share <= 1)) this.fail(`${field} must be a fraction above 0 and at most 1 (0.99: up to 1 % of the values may fail each value check), got ${share}.`, value);
+          rule.mostly = share;
           break;
         }
         case 'min':
@@ -565,6 +571,7 @@ function columnToPlain(rule: ColumnRule): Record<string, unknown> {
   if (rule.maxLength !== undefined) plain.maxLength = rule.maxLength;
   if (rule.allowed) plain.allowed = rule.type === 'integer' || rule.type === 'number' ? rule.allowed.map(Number) : rule.allowed;
   if (rule.pattern !== undefined) plain.pattern = rule.pattern;
+  if (rule.mostly !== undefined) plain.mostly = rule.mostly;
   const kinds = COLUMN_CHECK_KINDS.map((kind) => rule.severity[kind]);
   if (kinds.some((s) => s !== 'error')) {
     const base: Severity = kinds.filter((s) => s === 'warning').length > kinds.length / 2 ? 'warning' : 'error';

@@ -36,6 +36,11 @@ export interface ColumnRule {
   unique?: boolean;
   minLength?: number;
   maxLength?: number;
+  /**
+   * The share of the column's non-null values each value check (type, min, max, allowed, pattern, minLength,
+   * maxLength) needs to pass, as Great Expectations' `mostly` (0 < mostly <= 1; absent: every value).
+   */
+  mostly?: number;
   /** Severity of each check of this column (the column's `severity`, overridden per check). */
   severity: Record<ColumnCheckKind, Severity>;
   /** Drift metric for this column, overriding the schema default; 'skip' leaves it out. */

@@ -11,6 +11,9 @@ const PASSED = '✅';
 const FAILED = '❌';
 const WARNED = '⚠️';
 
+/** The checks a column's mostly applies to. */
+const VALUE_CHECKS = new Set<CheckResult['kind']>(['type', 'min', 'max', 'allowed', 'pattern', 'minLength', 'maxLength']);
+
 export function statusIcon(check: Pick<CheckResult, 'success' | 'severity'>): string {
   return check.success ? PASSED : check.severity === 'error' ? FAILED : WARNED;
 }
@@ -31,7 +34,8 @@ export function renderMarkdown(report: ValidationReport): string {
   );
   summary.paragraph(`${PASSED} passed, ${FAILED} failed (severity error), ${WARNED} failed (severity warning).`);
 
-  const failed = report.checks.filter((c) => !c.success && c.examples.length > 0);
+  // Value checks that passed with some values failing (a column's mostly) list them too.
+  const failed = report.checks.filter((c) => (!c.success || (VALUE_CHECKS.has(c.kind) && (c.unexpectedCount ?? 0) > 0)) && c.examples.length > 0);
   if (failed.length > 0) {
     summary.heading('First failing rows');
     for (const check of failed) {

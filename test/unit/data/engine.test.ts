@@ -8,6 +8,7 @@ import * as zlib from 'zlib';
 import type { PartResult } from '../../../src/data/checks';
 import { profileData, validateData, WorkerChannel, type ValidateOptions } from '../../../src/data/engine';
 import { serializeProfile } from '../../../src/data/profile';
+import { renderMarkdown } from '../../../src/data/report/markdown';
 import { parseSchema } from '../../../src/data/schema';
 import * as arrow from 'apache-arrow';
 import { Readable } from 'stream';
@@ -109,6 +110,30 @@ describe('validateData', () => {
     const { report } = await validateData(options([file('eu2.csv', 'a;b\n1,5;2\n-2,25;3\n')], schema, { reader: { delimiter: ';' } }));
     assert.strictEqual(byId(report, 'column.a.type').observed, '2 values of another type (numbers are read with a decimal point: a decimal comma, as in 1,5, makes a value text)');
     assert.strictEqual(byId(report, 'column.b.type').observed, '2 values parsed');
+  });
+
+  it('lets up to 1 - mostly of the values fail each value check of a column, and says so', async () => {
+    // 200 ages: 3 below 18, 1 not a number, 2 nulls (not counted by value checks).
+    const ages = Array.from({ length: 200 }, (_, i) => (i < 3 ? '12' : i === 3 ? 'x' : i < 6 ? '' : String(20 + (i % 50))));
+    const data = [file('mostly.csv', ['age', ...ages].join('\n') + '\n')];
+    const schemaFor = (mostly: number) => `version: 1\ncolumns:\n  - { name: age, type: integer, min: 18, mostly: ${mostly} }\n`;
+    const loose = (await validateData(options(data, schemaFor(0.98)))).report;
+    // 3 of 193 parsed values below the minimum (1.6 %), 1 of 194 values not a whole number: within 2 %.
+    assert.deepStrictEqual(
+      ['column.age.type', 'column.age.min'].map((id) => [byId(loose, id).success, byId(loose, id).unexpectedCount, byId(loose, id).expectation]),
+      [
+        [true, 1, 'values are integers, for at least 98% of the values'],
+        [true, 3, 'age >= 18, for at least 98% of the values'],
+      ],
+    );
+    assert.strictEqual(loose.passed, true);
+    // The summary lists the values that failed a check that passed, and not the nulls within maxNullFraction.
+    const summary = renderMarkdown((await validateData(options(data, schemaFor(0.98).replace('mostly: 0.98', 'mostly: 0.98, maxNullFraction: 0.5')))).report);
+    assert.match(summary, /#### \u2705 column\.age\.min\n\n\| Row \| Line \| Value \|\n\| --- \| --- \| --- \|\n\| 1 \| 2 \| 12 \|/);
+    assert.doesNotMatch(summary, /column\.age\.maxNullFraction\n/);
+    const strict = (await validateData(options(data, schemaFor(0.99)))).report;
+    assert.deepStrictEqual([byId(strict, 'column.age.type').success, byId(strict, 'column.age.min').success], [true, false]);
+    assert.deepStrictEqual(byId(strict, 'column.age.min').examples.map((e) => e.row), [1, 2, 3]);
   });
 
   it('compares the data columns with the schema in each columns mode', async () => {

@@ -25,6 +25,7 @@ columns:
     min: 18
     max: 100
     maxNullFraction: 0.02
+    mostly: 0.99
     severity: warning
   - name: country
     type: category
@@ -71,6 +72,7 @@ describe('loadSchema', () => {
     assert.strictEqual(id.line, 10);
     assert.strictEqual(age.severity.min, 'warning');
     assert.strictEqual(age.maxNullFraction, 0.02);
+    assert.strictEqual(age.mostly, 0.99);
     assert.strictEqual(country.severity.allowed, 'warning');
     assert.strictEqual(country.severity.type, 'error');
     assert.deepStrictEqual(country.allowed, ['US', 'GB', 'DE']);
@@ -165,6 +167,7 @@ describe('loadSchema', () => {
     assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: integer, format: "%Y" }\n').message, /format applies to datetime columns only/);
     assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: integer, allowed: [1, x] }\n').message, /"x" is not an integer/);
     assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: number, maxNullFraction: 2 }\n').message, /between 0 and 1/);
+    for (const share of [0, 1.5, -0.1]) assert.match(schemaError(`version: 1\ncolumns:\n  - { name: a, type: number, mostly: ${share} }\n`).message, /mostly must be a fraction above 0 and at most 1/);
     assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: datetime, format: "%Y-%q" }\n').message, /%q is not a supported directive/);
   });
 
