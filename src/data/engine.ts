@@ -29,13 +29,13 @@ import {
   type PartResult,
   type Tally,
 } from './checks';
-import { BINNING_RULE, columnDrift } from './drift';
+import { BINNING_RULE, columnDrift, numericPieces } from './drift';
 import { formatAge, formatInstant } from './durations';
 import { mergeColumnProfileList } from './profile';
 import { splitIntoRanges, splitParquet, type ReaderOptions } from './readers';
-import { columnKind } from './schema';
+import { columnKind, STATISTIC_KINDS } from './schema';
 import { detectFormat, type DataFormat, type DataSource } from './sources';
-import type { CheckResult, ColumnCheckKind, ColumnProfile, ColumnRule, DataSchema, DatasetProfile, DriftResult, Severity, ValidationReport } from './types';
+import type { CheckResult, ColumnCheckKind, ColumnProfile, ColumnRule, DataSchema, DatasetProfile, DriftResult, Severity, StatisticKind, ValidationReport } from './types';
 import { GRID_ROWS, type SketchGrid } from './sketch';
 import { checkPart, errorFromPosted, lendSource, sketchGridsOf, unpackPart, type PartTask, type WorkerReply, type WorkerRequest } from './worker';
 
@@ -1021,6 +1021,10 @@ function columnChecks(column: MergedColumn, rule: ColumnRule): CheckResult[] {
   }
   if (rule.minLength !== undefined) checks.push(valueCheck(id('minLength'), 'minLength', `length of ${name} >= ${rule.minLength}`, t.minLength, `${plural(t.minLength!.unexpected, 'value')} shorter`));
   if (rule.maxLength !== undefined) checks.push(valueCheck(id('maxLength'), 'maxLength', `length of ${name} <= ${rule.maxLength}`, t.maxLength, `${plural(t.maxLength!.unexpected, 'value')} longer`));
+  for (const kind of STATISTIC_KINDS) {
+    const range = rule.statistics?.[kind];
+    if (range) checks.push(statisticCheck(id(kind), kind, range, s[kind], column.profile, name));
+  }
   if (rule.unique && column.unique) {
     const u = column.unique;
     const tally: Tally = { elements: u.elements, unexpected: u.duplicates, examples: u.examples };
@@ -1028,6 +1032,41 @@ function columnChecks(column: MergedColumn, rule: ColumnRule): CheckResult[] {
     checks.push(result(id('unique'), 'unique', s.unique, `${name} values are unique`, tally, `${plural(u.duplicates, 'duplicate')}${note}`, name));
   }
   return checks;
+}
+
+const STATISTIC_NAMES: Record<StatisticKind, string> = { mean: 'mean', median: 'median', stdev: 'standard deviation', distinct: 'distinct values' };
+
+/** A bound on a statistic of a column, from its profile (distinct values: exact up to a few hundred, then estimated). */
+function statisticCheck(checkId: string, kind: StatisticKind, range: { min?: number; max?: number }, severity: Severity, profile: ColumnProfile, column: string): CheckResult {
+  const what = `${STATISTIC_NAMES[kind]} of ${column}`;
+  const expectation =
+    range.min !== undefined && range.max !== undefined
+      ? `${what} between ${range.min} and ${range.max}`
+      : range.min !== undefined
+        ? `${what} >= ${range.min}`
+        : `${what} <= ${range.max}`;
+  const value = profile.count === 0 ? undefined : kind === 'mean' ? profile.mean : kind === 'stdev' ? profile.std : kind === 'median' ? medianOf(profile) : profile.distinct;
+  const success = value !== undefined && !(range.min !== undefined && value < range.min) && !(range.max !== undefined && value > range.max);
+  const observed = value === undefined ? 'no values' : `${STATISTIC_NAMES[kind]} ${kind === 'distinct' ? value : Number(value.toPrecision(6))}`;
+  return { id: checkId, kind, column, severity, success, expectation, observed, examples: [] };
+}
+
+/** The middle of a numeric profile's values: of the two middle ones, their mean (exact counts); within the sketch's accuracy otherwise. */
+export function medianOf(profile: ColumnProfile): number | undefined {
+  if (profile.kind !== 'numeric' || profile.count === 0) return undefined;
+  const { lo, hi, mass, total } = numericPieces(profile);
+  const half = total / 2;
+  let seen = 0;
+  for (let i = 0; i < mass.length; i++) {
+    if (seen + mass[i] < half) {
+      seen += mass[i];
+      continue;
+    }
+    // Exactly half of the values at or below an exact value: the middle lies between it and the next.
+    if (lo[i] === hi[i]) return seen + mass[i] === half && i + 1 < mass.length ? (hi[i] + lo[i + 1]) / 2 : lo[i];
+    return lo[i] + ((hi[i] - lo[i]) * (half - seen)) / mass[i];
+  }
+  return hi[hi.length - 1];
 }
 
 function percent(fraction: number): string {

@@ -6,7 +6,7 @@
  */
 import { UserError } from '../errors';
 import { evidenceByProfile, repeatedNames, showRepeatedNames, type ColumnEvidence } from './checks';
-import { DEFAULT_DRIFT, parseBooleanText, schemaHeaderComments } from './schema';
+import { DEFAULT_DRIFT, parseBooleanText, schemaHeaderComments, severities } from './schema';
 import type { ColumnProfile, ColumnRule, ColumnType, DataSchema, DatasetProfile, Severity } from './types';
 
 /** At most this many distinct values, and at most this share of the values, make a column a category. */
@@ -99,5 +99,5 @@ export function roundOutward(x: number, direction: 'down' | 'up', integer: boole
 }
 
 function allErrors(): ColumnRule['severity'] {
-  return { type: 'error', nullable: 'error', maxNullFraction: 'error', min: 'error', max: 'error', allowed: 'error', pattern: 'error', unique: 'error', minLength: 'error', maxLength: 'error' };
+  return severities('error');
 }

@@ -17,11 +17,13 @@ import type {
   DriftMetric,
   NumericDriftMetric,
   Severity,
+  StatisticKind,
 } from './types';
 
 export const COLUMN_TYPES: readonly ColumnType[] = ['integer', 'number', 'string', 'boolean', 'datetime', 'category'];
+export const STATISTIC_KINDS: readonly StatisticKind[] = ['mean', 'median', 'stdev', 'distinct'];
 export const COLUMN_CHECK_KINDS: readonly ColumnCheckKind[] = [
-  'type', 'nullable', 'maxNullFraction', 'min', 'max', 'allowed', 'pattern', 'unique', 'minLength', 'maxLength',
+  'type', 'nullable', 'maxNullFraction', 'min', 'max', 'allowed', 'pattern', 'unique', 'minLength', 'maxLength', ...STATISTIC_KINDS,
 ];
 export const NUMERIC_DRIFT_METRICS: readonly NumericDriftMetric[] = ['normalized_wasserstein', 'ks', 'psi', 'jensen_shannon'];
 export const CATEGORICAL_DRIFT_METRICS: readonly CategoricalDriftMetric[] = ['jensen_shannon', 'psi', 'chi_squared'];
@@ -46,7 +48,7 @@ const TOP_KEYS = ['version', 'description', 'missingValues', 'dataset', 'columns
 const DATASET_KEYS = ['rowCount', 'columns', 'primaryKey', 'freshness', 'severity'];
 const COLUMN_KEYS = [
   'name', 'description', 'type', 'format', 'nullable', 'maxNullFraction', 'min', 'max', 'allowed', 'pattern', 'unique',
-  'minLength', 'maxLength', 'mostly', 'severity', 'drift',
+  'minLength', 'maxLength', 'mostly', 'mean', 'median', 'stdev', 'distinct', 'severity', 'drift',
 ];
 const SEVERITIES: readonly Severity[] = ['error', 'warning'];
 const COLUMNS_MODES = ['exact', 'subset', 'superset'] as const;
@@ -188,6 +190,22 @@ class SchemaReader {
           const fraction = this.number(value, field, keyNode);
           if (fraction < 0 || fraction > 1) this.fail(`${field} must be a fraction between 0 and 1, got ${fraction}.`, value);
           rule.maxNullFraction = fraction;
+          break;
+        }
+        case 'mean':
+        case 'median':
+        case 'stdev':
+        case 'distinct': {
+          if (key !== 'distinct' && type !== 'integer' && type !== 'number') this.fail(`${field} applies to integer and number columns only (this one is ${type}).`, keyNode);
+          const range: { min?: number; max?: number } = {};
+          for (const part of this.entries(value, field, ['min', 'max'], keyNode)) {
+            const bound = this.number(part.value, `${field}.${part.key}`, part.keyNode);
+            if ((key === 'distinct' || key === 'stdev') && bound < 0) this.fail(`${field}.${part.key} must be 0 or more.`, part.value);
+            range[part.key as 'min' | 'max'] = bound;
+          }
+          if (range.min === undefined && range.max === undefined) this.fail(`${field} needs a min, a max or both (as in ${key}: { min: 1, max: 10 }).`, value, keyNode);
+          if (range.min !== undefined && range.max !== undefined && range.min > range.max) this.fail(`${field}: min (${range.min}) is greater than max (${range.max}).`, value);
+          (rule.statistics ??= {})[key] = range;
           break;
         }
         case 'mostly': {
@@ -496,7 +514,8 @@ function closeName(name: string, candidates: readonly string[]): string | undefi
   return suggest(name, candidates) ?? (name.length >= 3 ? candidates.find((c) => c.includes(name.toLowerCase())) : undefined);
 }
 
-function severities(severity: Severity): Record<ColumnCheckKind, Severity> {
+/** Every check kind of a column at one severity. */
+export function severities(severity: Severity): Record<ColumnCheckKind, Severity> {
   const result = {} as Record<ColumnCheckKind, Severity>;
   for (const kind of COLUMN_CHECK_KINDS) result[kind] = severity;
   return result;
@@ -572,6 +591,7 @@ function columnToPlain(rule: ColumnRule): Record<string, unknown> {
   if (rule.allowed) plain.allowed = rule.type === 'integer' || rule.type === 'number' ? rule.allowed.map(Number) : rule.allowed;
   if (rule.pattern !== undefined) plain.pattern = rule.pattern;
   if (rule.mostly !== undefined) plain.mostly = rule.mostly;
+  for (const kind of STATISTIC_KINDS) if (rule.statistics?.[kind]) plain[kind] = { ...rule.statistics[kind] };
   const kinds = COLUMN_CHECK_KINDS.map((kind) => rule.severity[kind]);
   if (kinds.some((s) => s !== 'error')) {
     const base: Severity = kinds.filter((s) => s === 'warning').length > kinds.length / 2 ? 'warning' : 'error';

@@ -8,7 +8,21 @@ import { UserError } from '../errors';
 export type ColumnType = 'integer' | 'number' | 'string' | 'boolean' | 'datetime' | 'category';
 export type Severity = 'error' | 'warning';
 
-export type ColumnCheckKind = 'type' | 'nullable' | 'maxNullFraction' | 'min' | 'max' | 'allowed' | 'pattern' | 'unique' | 'minLength' | 'maxLength';
+export type ColumnCheckKind =
+  | 'type'
+  | 'nullable'
+  | 'maxNullFraction'
+  | 'min'
+  | 'max'
+  | 'allowed'
+  | 'pattern'
+  | 'unique'
+  | 'minLength'
+  | 'maxLength'
+  | StatisticKind;
+
+/** Statistics of a column a rule can bound, as Great Expectations' expect_column_mean_to_be_between and the like. */
+export type StatisticKind = 'mean' | 'median' | 'stdev' | 'distinct';
 export type DatasetCheckKind = 'rowCount' | 'columns' | 'primaryKey' | 'freshness' | 'malformed';
 
 export type NumericDriftMetric = 'normalized_wasserstein' | 'ks' | 'psi' | 'jensen_shannon';
@@ -41,6 +55,8 @@ export interface ColumnRule {
    * maxLength) needs to pass, as Great Expectations' `mostly` (0 < mostly <= 1; absent: every value).
    */
   mostly?: number;
+  /** Bounds on statistics of the column (mean, median and stdev of numbers; distinct values of any column). */
+  statistics?: Partial<Record<StatisticKind, { min?: number; max?: number }>>;
   /** Severity of each check of this column (the column's `severity`, overridden per check). */
   severity: Record<ColumnCheckKind, Severity>;
   /** Drift metric for this column, overriding the schema default; 'skip' leaves it out. */

@@ -136,6 +136,33 @@ describe('validateData', () => {
     assert.deepStrictEqual(byId(strict, 'column.age.min').examples.map((e) => e.row), [1, 2, 3]);
   });
 
+  it('bounds the mean, median, standard deviation and distinct values of a column', async () => {
+    // x: 1..4 (mean 2.5, median 2.5: the mean of the two middle values); y: 40,000 values spread widely (sketched).
+    const rows = Array.from({ length: 40_000 }, (_, i) => `${(i % 4) + 1},${((i * 7919) % 40_000) * 0.37},c${i % 3}`);
+    const data = [file('stats.csv', ['x,y,c', ...rows].join('\n') + '\n')];
+    const schema = (x: string, y: string, c: string) =>
+      `version: 1\ncolumns:\n  - { name: x, type: integer, ${x} }\n  - { name: y, type: number, ${y} }\n  - { name: c, type: category, ${c} }\n`;
+    const ok = (await validateData(options(data, schema('mean: { min: 2.4, max: 2.6 }, median: { min: 2.5, max: 2.5 }, stdev: { max: 1.2 }', 'median: { min: 7326, max: 7474 }', 'distinct: { min: 3, max: 3 }')))).report;
+    const stats = ['column.x.mean', 'column.x.median', 'column.x.stdev', 'column.y.median', 'column.c.distinct'].map((id) => byId(ok, id));
+    assert.deepStrictEqual(
+      stats.map((c) => [c.success, c.expectation, c.observed]),
+      [
+        [true, 'mean of x between 2.4 and 2.6', 'mean 2.5'],
+        [true, 'median of x between 2.5 and 2.5', 'median 2.5'],
+        [true, 'standard deviation of x <= 1.2', 'standard deviation 1.11805'],
+        // The exact median is 7400 (the middle of 0 .. 14,799.63): the sketch's is within its 1 %.
+        [true, 'median of y between 7326 and 7474', stats[3].observed],
+        [true, 'distinct values of c between 3 and 3', 'distinct values 3'],
+      ],
+    );
+    const bad = (await validateData(options(data, schema('mean: { min: 3 }', 'stdev: { min: 10000 }', 'distinct: { max: 2, min: 1 }')))).report;
+    assert.deepStrictEqual(
+      ['column.x.mean', 'column.y.stdev', 'column.c.distinct'].map((id) => [byId(bad, id).success, byId(bad, id).severity]),
+      [[false, 'error'], [false, 'error'], [false, 'error']],
+    );
+    assert.strictEqual(bad.passed, false);
+  });
+
   it('compares the data columns with the schema in each columns mode', async () => {
     const data = [file('d.csv', 'a,b,extra\n1,2,3\n')];
     const schemaFor = (mode: string) => `version: 1\ndataset:\n  columns: ${mode}\ncolumns:\n  - { name: a, type: integer }\n  - { name: b, type: integer }\n  - { name: c, type: integer }\n`;

@@ -26,6 +26,8 @@ columns:
     max: 100
     maxNullFraction: 0.02
     mostly: 0.99
+    mean: { min: 30, max: 50 }
+    distinct: { max: 80 }
     severity: warning
   - name: country
     type: category
@@ -73,6 +75,7 @@ describe('loadSchema', () => {
     assert.strictEqual(age.severity.min, 'warning');
     assert.strictEqual(age.maxNullFraction, 0.02);
     assert.strictEqual(age.mostly, 0.99);
+    assert.deepStrictEqual(age.statistics, { mean: { min: 30, max: 50 }, distinct: { max: 80 } });
     assert.strictEqual(country.severity.allowed, 'warning');
     assert.strictEqual(country.severity.type, 'error');
     assert.deepStrictEqual(country.allowed, ['US', 'GB', 'DE']);
@@ -167,6 +170,10 @@ describe('loadSchema', () => {
     assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: integer, format: "%Y" }\n').message, /format applies to datetime columns only/);
     assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: integer, allowed: [1, x] }\n').message, /"x" is not an integer/);
     assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: number, maxNullFraction: 2 }\n').message, /between 0 and 1/);
+    assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: string, mean: { min: 1 } }\n').message, /mean applies to integer and number columns only/);
+    assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: number, median: {} }\n').message, /median needs a min, a max or both/);
+    assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: number, mean: { min: 2, max: 1 } }\n').message, /mean: min \(2\) is greater than max \(1\)/);
+    assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: number, stdev: { mni: 1 } }\n').message, /unknown key "mni" .* Did you mean "min"\?/);
     for (const share of [0, 1.5, -0.1]) assert.match(schemaError(`version: 1\ncolumns:\n  - { name: a, type: number, mostly: ${share} }\n`).message, /mostly must be a fraction above 0 and at most 1/);
     assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: datetime, format: "%Y-%q" }\n').message, /%q is not a supported directive/);
   });
