@@ -11,7 +11,8 @@ Definitions (Azure ML model monitoring):
   ks = ks_2samp(ref, cur).statistic
   psi, jensen_shannon: Sturges bins, ceil(log2(min(n_ref, n_cur)) + 1) equal-width over the combined min..max
     (numpy.linspace edges, numpy.histogram counts); PSI with +1 per bin count; JS distance base 2
-  categorical: union of categories; chi_squared = chi2_contingency([ref, cur]) (Yates for 2 categories)
+  categorical: union of categories; chi_squared = chi2_contingency([ref, cur]) (Yates for 2 categories);
+    infinity_norm = max |ref share - cur share| (TFDV's L-infinity drift comparator)
 """
 import base64
 import json
@@ -95,6 +96,7 @@ def categorical_case(name, description, ref_counts, cur_counts):
             'psi': psi(a, b),
             'chi_squared': float(p),
             'chi_squared_statistic': float(chi2),
+            'infinity_norm': float(np.max(np.abs(a / a.sum() - b / b.sum()))),
             'dof': int(dof),
         },
     }

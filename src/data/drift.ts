@@ -29,10 +29,11 @@ export const BINNING_RULE =
   'than 512 distinct values come from their quantile sketches (1 % relative accuracy around the median). Categorical metrics use the ' +
   'union of the categories of both datasets (values beyond the category cap count as one category). Jensen-Shannon is the distance ' +
   '(square root of the divergence) with log base 2; PSI adds 1 to every bin count; chi-squared is Pearson\'s test on the 2 x k table ' +
-  "(Yates' correction for 2 categories), reported as its p-value.";
+  "(Yates' correction for 2 categories), reported as its p-value; the infinity norm is the largest difference between a category's " +
+  'shares (as TFDV\'s drift comparator).';
 
 const NUMERIC_METRICS: readonly DriftMetric[] = ['normalized_wasserstein', 'ks', 'psi', 'jensen_shannon'];
-const CATEGORICAL_METRICS: readonly DriftMetric[] = ['jensen_shannon', 'psi', 'chi_squared'];
+const CATEGORICAL_METRICS: readonly DriftMetric[] = ['jensen_shannon', 'psi', 'chi_squared', 'infinity_norm'];
 
 export function defaultDriftMetric(kind: 'numeric' | 'categorical'): { metric: DriftMetric; threshold: number } {
   return kind === 'numeric' ? { metric: 'normalized_wasserstein', threshold: 0.1 } : { metric: 'jensen_shannon', threshold: 0.1 };
@@ -63,7 +64,7 @@ export function columnDrift(reference: ColumnProfile, current: ColumnProfile, me
       result.drifted = pValue < threshold;
       return result;
     }
-    result.value = metric === 'psi' ? psi(ref, cur) : jensenShannonDistance(ref, cur);
+    result.value = metric === 'psi' ? psi(ref, cur) : metric === 'infinity_norm' ? infinityNorm(ref, cur) : jensenShannonDistance(ref, cur);
   } else {
     const ref = numericPieces(reference);
     const cur = numericPieces(current);
@@ -220,6 +221,19 @@ export function jensenShannonDistance(a: ArrayLike<number>, b: ArrayLike<number>
     if (q > 0) d += q * Math.log(q / m);
   }
   return Math.sqrt(Math.max(0, d / 2 / Math.LN2));
+}
+
+/** The L-infinity distance of two distributions given as counts: the largest difference between shares (TFDV's infinity_norm). */
+export function infinityNorm(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let sa = 0;
+  let sb = 0;
+  for (let i = 0; i < a.length; i++) {
+    sa += a[i];
+    sb += b[i];
+  }
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] / sa - b[i] / sb));
+  return d;
 }
 
 function categoryCounts(reference: ColumnProfile, current: ColumnProfile): [number[], number[]] {

@@ -26,7 +26,7 @@ export const COLUMN_CHECK_KINDS: readonly ColumnCheckKind[] = [
   'type', 'nullable', 'maxNullFraction', 'min', 'max', 'allowed', 'pattern', 'unique', 'minLength', 'maxLength', ...STATISTIC_KINDS,
 ];
 export const NUMERIC_DRIFT_METRICS: readonly NumericDriftMetric[] = ['normalized_wasserstein', 'ks', 'psi', 'jensen_shannon'];
-export const CATEGORICAL_DRIFT_METRICS: readonly CategoricalDriftMetric[] = ['jensen_shannon', 'psi', 'chi_squared'];
+export const CATEGORICAL_DRIFT_METRICS: readonly CategoricalDriftMetric[] = ['jensen_shannon', 'psi', 'chi_squared', 'infinity_norm'];
 
 /** Azure ML model monitoring's data drift defaults (azure-ai-ml thresholds.py): both 0.1. */
 export const DEFAULT_DRIFT: DataSchema['drift'] = {

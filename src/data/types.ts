@@ -26,7 +26,7 @@ export type StatisticKind = 'mean' | 'median' | 'stdev' | 'distinct';
 export type DatasetCheckKind = 'rowCount' | 'columns' | 'primaryKey' | 'freshness' | 'malformed';
 
 export type NumericDriftMetric = 'normalized_wasserstein' | 'ks' | 'psi' | 'jensen_shannon';
-export type CategoricalDriftMetric = 'jensen_shannon' | 'psi' | 'chi_squared';
+export type CategoricalDriftMetric = 'jensen_shannon' | 'psi' | 'chi_squared' | 'infinity_norm';
 export type DriftMetric = NumericDriftMetric | CategoricalDriftMetric;
 
 // ---------------------------------------------------------------- schema

@@ -72,7 +72,7 @@ describe('drift metrics against scipy', () => {
       const f = readFixture(name);
       const ref = categoricalProfile('c', f.reference, 1);
       const cur = categoricalProfile('c', f.current, 2);
-      for (const metric of ['jensen_shannon', 'psi', 'chi_squared'] as const) {
+      for (const metric of ['jensen_shannon', 'psi', 'chi_squared', 'infinity_norm'] as const) {
         const r = columnDrift(ref, cur, metric, 0.05, 'error');
         const expected = f.expected[metric];
         assert.ok(Math.abs(r.value - expected) <= 1e-12 + 1e-9 * expected, `${metric}: ${r.value} vs ${expected}`);

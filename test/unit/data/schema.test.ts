@@ -174,6 +174,8 @@ describe('loadSchema', () => {
     assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: number, median: {} }\n').message, /median needs a min, a max or both/);
     assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: number, mean: { min: 2, max: 1 } }\n').message, /mean: min \(2\) is greater than max \(1\)/);
     assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: number, stdev: { mni: 1 } }\n').message, /unknown key "mni" .* Did you mean "min"\?/);
+    assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: category, drift: { metric: infinity_norm } }\n').message, /needs a threshold for infinity_norm \(it has no default\)/);
+    assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: number }\ndrift:\n  numerical: { metric: infinity_norm, threshold: 0.1 }\n').message, /"infinity_norm" is not one of normalized_wasserstein, ks, psi, jensen_shannon/);
     for (const share of [0, 1.5, -0.1]) assert.match(schemaError(`version: 1\ncolumns:\n  - { name: a, type: number, mostly: ${share} }\n`).message, /mostly must be a fraction above 0 and at most 1/);
     assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: datetime, format: "%Y-%q" }\n').message, /%q is not a supported directive/);
   });
