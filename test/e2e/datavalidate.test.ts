@@ -103,6 +103,33 @@ describe('DataValidate, run as the agent runs it', function () {
     assert.ok(rowsOf('column.active.type')?.length === 1, 'bad boolean not named');
   });
 
+  it('checks statistics of columns, lets mostly pass a few failing values, and compares categories by the infinity norm', async () => {
+    const rows = customers(120, 5);
+    rows[2].age = 12;
+    rows[8].age = 15;
+    write(dir, 'stats.csv', toDelimited(rows, ','));
+    write(dir, 'reference-stats.csv', toDelimited(customers(400, 9, true), ','));
+    const statsSchema = fs
+      .readFileSync(schema, 'utf8')
+      .replace('    max: 100\n', '    max: 100\n    mostly: 0.95\n')
+      .replace('    min: 0\n', '    min: 0\n    mean: { min: 0, max: 1 }\n')
+      .replace('    allowed: [US, GB, DE, FR]\n', '    allowed: [US, GB, DE, FR]\n    distinct: { max: 3 }\n')
+      .replace('categorical: { metric: jensen_shannon, threshold: 0.1 }', 'categorical: { metric: infinity_norm, threshold: 0.2 }');
+    write(dir, 'stats-schema.yml', statsSchema);
+    const r = await run({ dataPath: 'stats.csv', schema: 'stats-schema.yml', referenceData: 'reference-stats.csv' });
+    assert.strictEqual(r.result, 'Failed', r.visibleLog);
+    const rep = report(r);
+    assert.deepStrictEqual(failedIds(rep), ['column.country.distinct', 'column.income.mean']);
+    // 2 of 118 ages under the minimum: within mostly, and still named.
+    const min = rep.checks.find((c) => c.id === 'column.age.min')!;
+    assert.deepStrictEqual([min.success, min.examples.map((e) => e.row)], [true, [3, 9]]);
+    assert.match(r.visibleLog, /FAILED column\.income\.mean: expected mean of income between 0 and 1, observed mean \d+/);
+    assert.match(r.visibleLog, /FAILED column\.country\.distinct: expected distinct values of country <= 3, observed distinct values 4/);
+    // The reference is nearly all US: the US share differs by far more than 0.2.
+    const country = rep.drift!.results.find((d) => d.column === 'country')!;
+    assert.ok(country.drifted && country.value > 0.4, JSON.stringify(country));
+  });
+
   it('checks a large file in worker threads started from the task\'s worker bundle, with rows counted through the file', async function () {
     // Files from 8 MiB on are split between two worker threads when the agent has two cores.
     if (os.availableParallelism() < 2) this.skip();
