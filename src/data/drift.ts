@@ -206,12 +206,7 @@ export function psi(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** Jensen-Shannon distance, log base 2 (0..1), of two count vectors (as scipy.spatial.distance.jensenshannon). */
 export function jensenShannonDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let sa = 0;
-  let sb = 0;
-  for (let i = 0; i < a.length; i++) {
-    sa += a[i];
-    sb += b[i];
-  }
+  const [sa, sb] = totals(a, b);
   let d = 0;
   for (let i = 0; i < a.length; i++) {
     const p = a[i] / sa;
@@ -225,15 +220,21 @@ export function jensenShannonDistance(a: ArrayLike<number>, b: ArrayLike<number>
 
 /** The L-infinity distance of two distributions given as counts: the largest difference between shares (TFDV's infinity_norm). */
 export function infinityNorm(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const [sa, sb] = totals(a, b);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] / sa - b[i] / sb));
+  return d;
+}
+
+/** The sums of two count vectors of one length. */
+function totals(a: ArrayLike<number>, b: ArrayLike<number>): [number, number] {
   let sa = 0;
   let sb = 0;
   for (let i = 0; i < a.length; i++) {
     sa += a[i];
     sb += b[i];
   }
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] / sa - b[i] / sb));
-  return d;
+  return [sa, sb];
 }
 
 function categoryCounts(reference: ColumnProfile, current: ColumnProfile): [number[], number[]] {
