@@ -1038,17 +1038,22 @@ const STATISTIC_NAMES: Record<StatisticKind, string> = { mean: 'mean', median: '
 
 /** A bound on a statistic of a column, from its profile (distinct values: exact up to a few hundred, then estimated). */
 function statisticCheck(checkId: string, kind: StatisticKind, range: { min?: number; max?: number }, severity: Severity, profile: ColumnProfile, column: string): CheckResult {
-  const what = `${STATISTIC_NAMES[kind]} of ${column}`;
-  const expectation =
-    range.min !== undefined && range.max !== undefined
-      ? `${what} between ${range.min} and ${range.max}`
-      : range.min !== undefined
-        ? `${what} >= ${range.min}`
-        : `${what} <= ${range.max}`;
+  const expectation = inRange(`${STATISTIC_NAMES[kind]} of ${column}`, range);
   const value = profile.count === 0 ? undefined : kind === 'mean' ? profile.mean : kind === 'stdev' ? profile.std : kind === 'median' ? medianOf(profile) : profile.distinct;
-  const success = value !== undefined && !(range.min !== undefined && value < range.min) && !(range.max !== undefined && value > range.max);
+  const success = within(value, range);
   const observed = value === undefined ? 'no values' : `${STATISTIC_NAMES[kind]} ${kind === 'distinct' ? value : Number(value.toPrecision(6))}`;
   return { id: checkId, kind, column, severity, success, expectation, observed, examples: [] };
+}
+
+/** "what between min and max", or ">= min", or "<= max". */
+function inRange(what: string, range: { min?: number; max?: number }): string {
+  if (range.min !== undefined && range.max !== undefined) return `${what} between ${range.min} and ${range.max}`;
+  return range.min !== undefined ? `${what} >= ${range.min}` : `${what} <= ${range.max}`;
+}
+
+/** Whether a value is known and within the bounds given. */
+function within(value: number | undefined, range: { min?: number; max?: number }): boolean {
+  return value !== undefined && !(range.min !== undefined && value < range.min) && !(range.max !== undefined && value > range.max);
 }
 
 /** The middle of a numeric profile's values: of the two middle ones, their mean (exact counts); within the sketch's accuracy otherwise. */
@@ -1102,6 +1107,15 @@ function comparedForDrift(rule: ColumnRule): rule is ColumnRule & { drift?: Excl
   return rule.drift !== 'skip' && !(rule.type === 'string' && rule.drift === undefined);
 }
 
+/** The data's rows over the reference's, within bounds (TFDV's num_examples drift comparator). */
+function rowCountRatioCheck(rows: number, referenceRows: number, bounds: { min?: number; max?: number }, severity: Severity): CheckResult {
+  const ratio = referenceRows === 0 ? undefined : rows / referenceRows;
+  const expectation = inRange('rows of the data / rows of the reference', bounds);
+  const success = within(ratio, bounds);
+  const observed = ratio === undefined ? `the reference has no rows (the data has ${plural(rows, 'row')})` : `${Number(ratio.toPrecision(4))} (${plural(rows, 'row')} against ${plural(referenceRows, 'row')})`;
+  return { id: 'dataset.rowCountRatio', kind: 'rowCountRatio', severity, success, expectation, observed, examples: [] };
+}
+
 function compareDrift(
   reference: DatasetProfile,
   current: DatasetProfile,
@@ -1151,6 +1165,8 @@ function compareDrift(
   for (const ref of reference.columns) {
     if (declared.has(ref.name) && !currentColumns.has(ref.name)) checks.push(missingCheck(ref.name, 'the column is in the reference but not in the current data'));
   }
+  const bounds = schema.drift.rowCountRatio;
+  if (bounds) checks.push(rowCountRatioCheck(current.rowCount, reference.rowCount, bounds, severity));
   return { results, checks };
 }
 

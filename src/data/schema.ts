@@ -443,10 +443,20 @@ class SchemaReader {
 
   private drift(node: Node | null, keyNode: Node): DataSchema['drift'] {
     const result = structuredClone(DEFAULT_DRIFT);
-    for (const { key, keyNode: k, value } of this.entries(node, 'drift', ['numerical', 'categorical', 'severity'], keyNode)) {
+    for (const { key, keyNode: k, value } of this.entries(node, 'drift', ['numerical', 'categorical', 'rowCountRatio', 'severity'], keyNode)) {
       if (key === 'numerical') result.numerical = this.metricAndThreshold(value, 'drift.numerical', k, NUMERIC_DRIFT_METRICS);
       else if (key === 'categorical') result.categorical = this.metricAndThreshold(value, 'drift.categorical', k, CATEGORICAL_DRIFT_METRICS);
-      else result.severity = this.choice(value, 'drift.severity', k, SEVERITIES);
+      else if (key === 'rowCountRatio') {
+        const ratio: { min?: number; max?: number } = {};
+        for (const part of this.entries(value, 'drift.rowCountRatio', ['min', 'max'], k)) {
+          const bound = this.number(part.value, `drift.rowCountRatio.${part.key}`, part.keyNode);
+          if (bound < 0) this.fail(`drift.rowCountRatio.${part.key} must be 0 or more.`, part.value);
+          ratio[part.key as 'min' | 'max'] = bound;
+        }
+        if (ratio.min === undefined && ratio.max === undefined) this.fail('drift.rowCountRatio needs a min, a max or both (as in rowCountRatio: { min: 0.8, max: 1.25 }).', value, k);
+        if (ratio.min !== undefined && ratio.max !== undefined && ratio.min > ratio.max) this.fail(`drift.rowCountRatio: min (${ratio.min}) is greater than max (${ratio.max}).`, value);
+        result.rowCountRatio = ratio;
+      } else result.severity = this.choice(value, 'drift.severity', k, SEVERITIES);
     }
     return result;
   }
@@ -569,6 +579,7 @@ export function schemaToYaml(schema: DataSchema, headerComment: string | undefin
   const drift: Record<string, unknown> = {};
   if (JSON.stringify(schema.drift.numerical) !== JSON.stringify(DEFAULT_DRIFT.numerical)) drift.numerical = schema.drift.numerical;
   if (JSON.stringify(schema.drift.categorical) !== JSON.stringify(DEFAULT_DRIFT.categorical)) drift.categorical = schema.drift.categorical;
+  if (schema.drift.rowCountRatio) drift.rowCountRatio = { ...schema.drift.rowCountRatio };
   if (schema.drift.severity !== DEFAULT_DRIFT.severity) drift.severity = schema.drift.severity;
   if (Object.keys(drift).length > 0) out.drift = drift;
   const body = stringify(out, { lineWidth: 0, flowCollectionPadding: false });

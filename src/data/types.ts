@@ -23,7 +23,7 @@ export type ColumnCheckKind =
 
 /** Statistics of a column a rule can bound, as Great Expectations' expect_column_mean_to_be_between and the like. */
 export type StatisticKind = 'mean' | 'median' | 'stdev' | 'distinct';
-export type DatasetCheckKind = 'rowCount' | 'columns' | 'primaryKey' | 'freshness' | 'malformed';
+export type DatasetCheckKind = 'rowCount' | 'columns' | 'primaryKey' | 'freshness' | 'malformed' | 'rowCountRatio';
 
 export type NumericDriftMetric = 'normalized_wasserstein' | 'ks' | 'psi' | 'jensen_shannon';
 export type CategoricalDriftMetric = 'jensen_shannon' | 'psi' | 'chi_squared' | 'infinity_norm';
@@ -84,6 +84,8 @@ export interface DataSchema {
     numerical: { metric: NumericDriftMetric; threshold: number };
     categorical: { metric: CategoricalDriftMetric; threshold: number };
     severity: Severity;
+    /** Bounds on the data's rows over the reference's (TFDV's num_examples drift comparator). */
+    rowCountRatio?: { min?: number; max?: number };
   };
   /** Text values read as null (default ['']). */
   missingValues: string[];

@@ -430,6 +430,21 @@ columns:
     assert.ok(!said.some((m) => /again/.test(m)), said.join('\n'));
   });
 
+  it("bounds the data's rows over the reference's, against reference data or a saved profile", async () => {
+    const rows = (n: number) => ['x', ...Array.from({ length: n }, (_, i) => String(i % 10))].join('\n') + '\n';
+    const reference = file('ratio-ref.csv', rows(1000));
+    const schema = (bounds: string) => `version: 1\ncolumns:\n  - { name: x, type: integer }\ndrift:\n  rowCountRatio: ${bounds}\n  severity: error\n`;
+    const withData = (bounds: string, n: number) =>
+      validateData(options([file('ratio-cur.csv', rows(n))], schema(bounds), { reference: { kind: 'data', sources: [reference], format: 'auto' } }));
+    const fine = byId((await withData('{ min: 0.8, max: 1.25 }', 1100)).report, 'dataset.rowCountRatio');
+    assert.deepStrictEqual([fine.success, fine.expectation, fine.observed], [true, 'rows of the data / rows of the reference between 0.8 and 1.25', '1.1 (1100 rows against 1000 rows)']);
+    const { report: small, profile } = await withData('{ min: 0.8 }', 500);
+    assert.deepStrictEqual([byId(small, 'dataset.rowCountRatio').success, byId(small, 'dataset.rowCountRatio').severity, small.passed], [false, 'error', false]);
+    // Against a saved profile of the data itself: a ratio of 1.
+    const saved = (await validateData(options([file('ratio-cur.csv', rows(500))], schema('{ min: 1, max: 1 }'), { reference: { kind: 'profile', profile, file: 'p.json' } }))).report;
+    assert.strictEqual(byId(saved, 'dataset.rowCountRatio').success, true);
+  });
+
   it('compares with a reference for drift and reports columns missing from the reference', async () => {
     const reference = ['x,c'];
     const current = ['x,c,z'];

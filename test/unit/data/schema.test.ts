@@ -48,6 +48,7 @@ columns:
 drift:
   numerical: { metric: normalized_wasserstein, threshold: 0.1 }
   categorical: { metric: jensen_shannon, threshold: 0.1 }
+  rowCountRatio: { min: 0.5, max: 2 }
   severity: warning
 `;
 
@@ -83,6 +84,7 @@ describe('loadSchema', () => {
     assert.strictEqual(eventTime.min, Date.UTC(2020, 0, 1));
     assert.deepStrictEqual(income.drift, { metric: 'psi', threshold: 0.2 });
     assert.strictEqual(schema.drift.severity, 'warning');
+    assert.deepStrictEqual(schema.drift.rowCountRatio, { min: 0.5, max: 2 });
   });
 
   it('reads a schema file from disk and names it in errors', () => {
@@ -176,6 +178,8 @@ describe('loadSchema', () => {
     assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: number, stdev: { mni: 1 } }\n').message, /unknown key "mni" .* Did you mean "min"\?/);
     assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: category, drift: { metric: infinity_norm } }\n').message, /needs a threshold for infinity_norm \(it has no default\)/);
     assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: number }\ndrift:\n  numerical: { metric: infinity_norm, threshold: 0.1 }\n').message, /"infinity_norm" is not one of normalized_wasserstein, ks, psi, jensen_shannon/);
+    assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: number }\ndrift:\n  rowCountRatio: { min: 2, max: 1 }\n').message, /drift\.rowCountRatio: min \(2\) is greater than max \(1\)/);
+    assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: number }\ndrift:\n  rowCountRatio: {}\n').message, /rowCountRatio needs a min, a max or both/);
     for (const share of [0, 1.5, -0.1]) assert.match(schemaError(`version: 1\ncolumns:\n  - { name: a, type: number, mostly: ${share} }\n`).message, /mostly must be a fraction above 0 and at most 1/);
     assert.match(schemaError('version: 1\ncolumns:\n  - { name: a, type: datetime, format: "%Y-%q" }\n').message, /%q is not a supported directive/);
   });
