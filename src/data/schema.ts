@@ -197,15 +197,7 @@ class SchemaReader {
         case 'stdev':
         case 'distinct': {
           if (key !== 'distinct' && type !== 'integer' && type !== 'number') this.fail(`${field} applies to integer and number columns only (this one is ${type}).`, keyNode);
-          const range: { min?: number; max?: number } = {};
-          for (const part of this.entries(value, field, ['min', 'max'], keyNode)) {
-            const bound = this.number(part.value, `${field}.${part.key}`, part.keyNode);
-            if ((key === 'distinct' || key === 'stdev') && bound < 0) this.fail(`${field}.${part.key} must be 0 or more.`, part.value);
-            range[part.key as 'min' | 'max'] = bound;
-          }
-          if (range.min === undefined && range.max === undefined) this.fail(`${field} needs a min, a max or both (as in ${key}: { min: 1, max: 10 }).`, value, keyNode);
-          if (range.min !== undefined && range.max !== undefined && range.min > range.max) this.fail(`${field}: min (${range.min}) is greater than max (${range.max}).`, value);
-          (rule.statistics ??= {})[key] = range;
+          (rule.statistics ??= {})[key] = this.range(value, field, keyNode, `${key}: { min: 1, max: 10 }`, key === 'distinct' || key === 'stdev');
           break;
         }
         case 'mostly': {
@@ -446,22 +438,26 @@ class SchemaReader {
     for (const { key, keyNode: k, value } of this.entries(node, 'drift', ['numerical', 'categorical', 'rowCountRatio', 'severity'], keyNode)) {
       if (key === 'numerical') result.numerical = this.metricAndThreshold(value, 'drift.numerical', k, NUMERIC_DRIFT_METRICS);
       else if (key === 'categorical') result.categorical = this.metricAndThreshold(value, 'drift.categorical', k, CATEGORICAL_DRIFT_METRICS);
-      else if (key === 'rowCountRatio') {
-        const ratio: { min?: number; max?: number } = {};
-        for (const part of this.entries(value, 'drift.rowCountRatio', ['min', 'max'], k)) {
-          const bound = this.number(part.value, `drift.rowCountRatio.${part.key}`, part.keyNode);
-          if (bound < 0) this.fail(`drift.rowCountRatio.${part.key} must be 0 or more.`, part.value);
-          ratio[part.key as 'min' | 'max'] = bound;
-        }
-        if (ratio.min === undefined && ratio.max === undefined) this.fail('drift.rowCountRatio needs a min, a max or both (as in rowCountRatio: { min: 0.8, max: 1.25 }).', value, k);
-        if (ratio.min !== undefined && ratio.max !== undefined && ratio.min > ratio.max) this.fail(`drift.rowCountRatio: min (${ratio.min}) is greater than max (${ratio.max}).`, value);
-        result.rowCountRatio = ratio;
-      } else result.severity = this.choice(value, 'drift.severity', k, SEVERITIES);
+      else if (key === 'rowCountRatio') result.rowCountRatio = this.range(value, 'drift.rowCountRatio', k, 'rowCountRatio: { min: 0.8, max: 1.25 }', true);
+      else result.severity = this.choice(value, 'drift.severity', k, SEVERITIES);
     }
     return result;
   }
 
   // ---- plain values ----
+
+  /** { min, max }, one of them at least, min not above max; example: how one is written, for the message. */
+  private range(node: Node | null, field: string, keyNode: Node, example: string, nonNegative: boolean): { min?: number; max?: number } {
+    const range: { min?: number; max?: number } = {};
+    for (const part of this.entries(node, field, ['min', 'max'], keyNode)) {
+      const bound = this.number(part.value, `${field}.${part.key}`, part.keyNode);
+      if (nonNegative && bound < 0) this.fail(`${field}.${part.key} must be 0 or more.`, part.value);
+      range[part.key as 'min' | 'max'] = bound;
+    }
+    if (range.min === undefined && range.max === undefined) this.fail(`${field} needs a min, a max or both (as in ${example}).`, node, keyNode);
+    if (range.min !== undefined && range.max !== undefined && range.min > range.max) this.fail(`${field}: min (${range.min}) is greater than max (${range.max}).`, node);
+    return range;
+  }
 
   private entries(node: Node | null, where: string, allowed: readonly string[], fallback?: Node): Entry[] {
     if (!isMap(node)) this.fail(`${where} must be a mapping of keys (${allowed.join(', ')}).`, node, fallback);
