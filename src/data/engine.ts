@@ -281,16 +281,10 @@ async function scanDatasetIn(
   const reading = new AbortController();
   const grids = new GridsForParts(headOf(tasks, schema), reading.signal);
   // Numeric columns counted exactly in each part may need a sketch once merged: on the grid the parts were given.
-  let sketchGrids: Record<string, SketchGrid> | undefined;
-  let gridsKnown = false;
-  const merger = new PartMerger((profiles) => mergeColumnProfileList(profiles, sketchGrids?.[profiles[0].name]), {
+  const merger = new PartMerger((profiles) => mergeColumnProfileList(profiles, grids.grid(profiles[0].name)), {
     uniqueMemoryCap: o.uniqueMemoryCap,
     spillDir: o.spillDir,
-    canMergeNumeric: () => {
-      const given = grids.given();
-      if (given && !gridsKnown) void given.then((g) => ((sketchGrids = g), (gridsKnown = true)), () => undefined);
-      return given === undefined || gridsKnown;
-    },
+    canMergeNumeric: () => grids.ready(),
   });
   // Parts come as they are done; they are merged in data order, each as soon as those before it are in.
   const waiting = new Map<number, PartResult>();
@@ -335,8 +329,7 @@ async function scanDatasetIn(
     }
     if (!(await confirmed)) throw MISSPLIT;
     if (reading.signal.aborted) throw reading.signal.reason;
-    sketchGrids = await grids.given();
-    gridsKnown = true;
+    await grids.given();
     merged = merger.finish();
   } catch (e) {
     merger.discard();
@@ -464,6 +457,8 @@ function headOf(tasks: Task[], schema: DataSchema | undefined): Task | undefined
  */
 class GridsForParts {
   private grids: Promise<Record<string, SketchGrid>> | undefined;
+  /** The grids, once read. */
+  private settled: Record<string, SketchGrid> | undefined;
 
   constructor(
     private readonly head: Task | undefined,
@@ -478,13 +473,22 @@ class GridsForParts {
   async taskFor(index: number, item: Task, inWorker?: (head: Task) => Promise<PartResult>): Promise<PartTask> {
     if (index === 0 || !this.head) return item.task;
     const head = this.head;
-    this.grids ??= (inWorker ? inWorker(head) : checkPart(head.task, head.source, this.signal)).then(sketchGridsOf);
+    this.grids ??= (inWorker ? inWorker(head) : checkPart(head.task, head.source, this.signal)).then((part) => (this.settled = sketchGridsOf(part)));
     return { ...item.task, sketchGrids: await this.grids };
   }
 
   /** The grids given to the later parts (a promise), or undefined when there were none to give. */
   given(): Promise<Record<string, SketchGrid>> | undefined {
     return this.grids;
+  }
+
+  /** Whether the grids are known, or there are none to wait for: grid() then gives what the parts were given. */
+  ready(): boolean {
+    return this.grids === undefined || this.settled !== undefined;
+  }
+
+  grid(column: string): SketchGrid | undefined {
+    return this.settled?.[column];
   }
 }
 
@@ -1057,7 +1061,7 @@ function within(value: number | undefined, range: { min?: number; max?: number }
 }
 
 /** The middle of a numeric profile's values: of the two middle ones, their mean (exact counts); within the sketch's accuracy otherwise. */
-export function medianOf(profile: ColumnProfile): number | undefined {
+function medianOf(profile: ColumnProfile): number | undefined {
   if (profile.kind !== 'numeric' || profile.count === 0) return undefined;
   const { lo, hi, mass, total } = numericPieces(profile);
   const half = total / 2;
