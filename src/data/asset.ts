@@ -142,14 +142,9 @@ async function mlTablePathSources(
   // A pattern: the blobs under its folders without wildcards that match it as a whole.
   const fixed = blobPath.split('/');
   const firstWild = fixed.findIndex((segment) => /[*?[{]/.test(segment));
-  const prefix = firstWild <= 0 ? '' : `${fixed.slice(0, firstWild).join('/')}/`;
-  const re = globToRegExp(blobPath, { classes: true, caseSensitive: true });
-  const sources: DataSource[] = [];
-  for await (const blob of inStore.list(prefix)) {
-    if (re.test(blob.name) && isDataFile(blob.name)) sources.push(inStore.source(blob.name, name(blob.name), blob.properties.contentLength));
-  }
+  const sources = await inStore.folder(firstWild <= 0 ? '' : fixed.slice(0, firstWild).join('/'), name, globToRegExp(blobPath, { classes: true, caseSensitive: true }));
   if (sources.length === 0) throw new UserError(`${where}: no data file matches the pattern ${entry.value}.`);
-  return sources.sort((a, b) => a.name.localeCompare(b.name));
+  return sources;
 }
 
 /** azureml://datastores/<ds>/paths/<path>, also in its long form with subscription, resource group and workspace. */
@@ -196,12 +191,15 @@ class DatastoreBlobs {
     }
   }
 
-  /** The data files in a folder and below it; nameOf names each by its blob name (and the folder's prefix). */
-  async folder(folder: string, nameOf: (blobName: string, prefix: string) => string): Promise<DataSource[]> {
+  /**
+   * The data files in a folder and below it (those whose whole name matches, with matching); nameOf names each by
+   * its blob name (and the folder's prefix).
+   */
+  async folder(folder: string, nameOf: (blobName: string, prefix: string) => string, matching?: RegExp): Promise<DataSource[]> {
     const prefix = folder === '' || folder.endsWith('/') ? folder : `${folder}/`;
     const sources: DataSource[] = [];
     for await (const blob of this.list(prefix)) {
-      if (!isDataFile(blob.name)) continue;
+      if (!isDataFile(blob.name) || (matching && !matching.test(blob.name))) continue;
       sources.push(this.source(blob.name, nameOf(blob.name, prefix), blob.properties.contentLength));
     }
     return sources.sort((a, b) => a.name.localeCompare(b.name));

@@ -543,8 +543,7 @@ export class WorkerChannel {
       // A compressed file is lent as it is and decompressed by the worker.
       const { port1, port2 } = new MessageChannel();
       const stopLending = lendSource(source.compressed ?? source, port1);
-      const settled = () => stopLending();
-      entry.result.promise.then(settled, settled);
+      entry.result.promise.then(stopLending, stopLending);
       this.worker.postMessage({ task, port: port2, gunzip: source.compressed !== undefined } satisfies WorkerRequest, [port2]);
     }
     return { free: entry.free.promise, result: entry.result.promise };

@@ -203,11 +203,6 @@ const LENT_AHEAD = 4;
  */
 export function lendSource(source: DataSource, port: MessagePort): () => void {
   const open = new Map<number, { stream: NodeJS.ReadableStream & { destroy?: () => void }; credits: number }>();
-  const close = () => {
-    for (const { stream } of open.values()) stream.destroy?.();
-    open.clear();
-    port.close();
-  };
   port.on('message', (request: LendRequest) => {
     if ('open' in request) {
       const id = request.open;
@@ -242,11 +237,12 @@ export function lendSource(source: DataSource, port: MessagePort): () => void {
       open.delete(request.close);
     }
   });
+  // Closed by either side (the part's result came, or the worker stopped): what is still open stops downloading.
   port.on('close', () => {
     for (const { stream } of open.values()) stream.destroy?.();
     open.clear();
   });
-  return close;
+  return () => port.close();
 }
 
 /** The worker's side of lendSource: a source whose bytes come through port. */
