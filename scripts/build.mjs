@@ -1,5 +1,6 @@
-// npm run build: stamp versions, type-check and compile with tsc (into build/, for unit and L0 tests), then one
-// esbuild bundle per task into tasks/<Name>/dist/index.js, the file task.json's handlers run. The .vsix ships
+// npm run build: stamp versions, compile the WebAssembly kernels (build-wasm.mjs), type-check and compile with tsc
+// (into build/, for unit and L0 tests), then one esbuild bundle per task into tasks/<Name>/dist/index.js, the file
+// task.json's handlers run. The .vsix ships
 // only the bundle, so everything a task needs at run time must be inside it; the checks below fail the build
 // when it is not, or when the bundle is not what we mean to ship.
 import { spawn, spawnSync } from 'node:child_process';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import * as esbuild from 'esbuild';
+import { buildWasm } from './build-wasm.mjs';
 import { listNodeTasks, repoRoot, stampVersions } from './stamp-version.mjs';
 
 // A task with the task library, @azure/identity, the Azure ML ARM client and storage-blob is about 2 MB
@@ -320,6 +322,7 @@ export async function build({ log = console.log } = {}) {
   const { version, outOfDate } = stampVersions();
   if (outOfDate.length > 0) log(`Stamped version ${version} into ${outOfDate.join(', ')}`);
 
+  await buildWasm({ log });
   let t = Date.now();
   typecheckAndCompile();
   log(`tsc: type-checked and compiled into build/ in ${((Date.now() - t) / 1000).toFixed(1)} s`);

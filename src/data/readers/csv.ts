@@ -13,6 +13,7 @@ import type { DataSource } from '../sources';
 import { DEFAULT_TEXT_BATCH_SIZE, MalformedIssue, ReaderOptions, batchRowsFor } from './options';
 import { lazyColumns } from './lazy-columns';
 import { bufferChunks, SLICERS, transcodeUtf16, Utf8Checker } from './text';
+import { FastCsvScan } from './csv-fast';
 
 const QUOTE = 0x22;
 const LF = 0x0a;
@@ -62,6 +63,14 @@ class Tokenizer {
   fs = new Int32Array(64);
   fe = new Int32Array(64);
   ff = new Uint8Array(64);
+
+  /**
+   * Called at each record start (p = recStart, nothing of the record read yet) before the record is tokenized here:
+   * takes the records it can from p on (see FastCsvScan) and returns where the first one it did not take starts.
+   * Sets stopAfterFast to stop the scan there, as onRecord's true does.
+   */
+  fast: ((p: number) => number) | undefined;
+  stopAfterFast = false;
 
   constructor(
     readonly delim: number,
@@ -158,8 +167,17 @@ class Tokenizer {
     let s = this.fieldStart;
     let flags = this.flags;
     let stopped = false;
+    const fast = this.fast;
     for (;;) {
       if (st === ST_FIELD) {
+        if (nf === 0 && fast !== undefined && p < n) {
+          p = fast(p);
+          if (this.stopAfterFast) {
+            this.stopAfterFast = false;
+            stopped = true;
+            break;
+          }
+        }
         if (p >= n) break;
         if (buf[p] === QUOTE) {
           st = ST_QUOTED;
@@ -282,6 +300,7 @@ interface CsvSettings {
   onMalformed?: (issue: MalformedIssue) => void;
   maxRecordBytes: number;
   reuseBatchBuffers: boolean;
+  fastScan: boolean;
 }
 
 function settingsOf(source: DataSource, options: ReaderOptions): CsvSettings {
@@ -301,6 +320,7 @@ function settingsOf(source: DataSource, options: ReaderOptions): CsvSettings {
     onMalformed: options.onMalformed,
     maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD,
     reuseBatchBuffers: options.reuseBatchBuffers ?? false,
+    fastScan: options.fastScan ?? true,
   };
 }
 
@@ -332,6 +352,8 @@ class CsvReader implements TableReader {
   /** With reuseBatchBuffers: the byte buffer every batch fills in turn. */
   private spareBatchBuf = Buffer.alloc(0);
   private rows = 0;
+  /** The WebAssembly scanner that reads plain records; the batch's cell arrays are views on its memory. */
+  private readonly fast: FastCsvScan | undefined;
   private bomChecked: boolean;
   /** Absolute offset of the first data record, once the header is read. */
   dataStart = 0;
@@ -341,6 +363,8 @@ class CsvReader implements TableReader {
     this.source = src.name;
     this.s = settingsOf(src, options);
     this.tok = new Tokenizer(this.s.delimiter, (end) => this.record(end));
+    this.fast = this.s.fastScan ? FastCsvScan.create() : undefined;
+    if (this.fast) this.tok.fast = (p) => this.fastRecords(p);
     this.utf8 = this.s.encoding === 'utf8' ? new Utf8Checker() : undefined;
     this.latin1 = this.s.encoding === 'latin1';
     const start = this.s.range?.start ?? 0;
@@ -521,7 +545,10 @@ class CsvReader implements TableReader {
     const size = this.s.batchSize;
     const cells = size * this.ncols;
     const reuse = this.s.reuseBatchBuffers;
-    if (!reuse || this.starts.length !== cells) {
+    if (this.fast) {
+      this.fast.layout(cells);
+      this.cellViews();
+    } else if (!reuse || this.starts.length !== cells) {
       this.starts = new Int32Array(cells);
       this.ends = new Int32Array(cells);
       this.flags = new Uint8Array(cells);
@@ -555,6 +582,39 @@ class CsvReader implements TableReader {
       s = (t.str ??= SLICERS.latin1Slice.call(t.buf, 0, t.n)).substring(s0, e0);
     } else s = SLICERS.utf8Slice.call(t.buf, s0, e0);
     return t.ff[i] & F_ESCAPED ? s.replace(/""/g, '"') : s;
+  }
+
+  /** The batch's cell arrays, as the scanner's memory holds them now (growing it moves them). */
+  private cellViews(): void {
+    this.starts = this.fast!.starts;
+    this.ends = this.fast!.ends;
+    this.flags = this.fast!.flags;
+  }
+
+  /**
+   * Tokenizer.fast: the plain records from the record start p on, read by the scanner into the open batch (up to
+   * its end). Not the header, and not past invalid UTF-8, whose record the tokenizer reports.
+   */
+  private fastRecords(p: number): number {
+    const t = this.tok;
+    if (this.headerMode !== 'done' || p !== t.recStart) return p;
+    const bad = this.utf8 ? this.utf8.bad - t.base : Infinity;
+    const limit = bad < t.n ? bad : t.n;
+    if (limit <= p) return p;
+    if (this.rows === 0) this.newBatch(p);
+    const size = this.s.batchSize;
+    const r0 = this.rows;
+    const { rows, next } = this.fast!.scan(t.buf, p, limit, this.s.delimiter, this.ncols, size, r0, size - r0, this.spanDest - this.spanStart);
+    this.cellViews();
+    if (rows === 0) return p;
+    const lines = this.lines;
+    let line = t.line;
+    for (let r = r0; r < r0 + rows; r++) lines[r] = line++;
+    t.line = line;
+    t.recStart = next;
+    this.rows = r0 + rows;
+    if (this.rows === size) t.stopAfterFast = true;
+    return next;
   }
 
   /** A finished record: [recStart, end) in the buffer, fields in the tokenizer's arrays. True = stop the scan. */
@@ -656,7 +716,10 @@ class CsvReader implements TableReader {
     const rowCount = this.rows;
     this.flushSpan();
     const lines = this.lines;
-    const raw = new BatchCells(this.batchBuf.subarray(0, this.spanDest), this.s.batchSize, this.starts, this.ends, this.flags, this.latin1);
+    // Cells on the scanner's memory are valid until the next batch is read: a batch that may be kept gets copies.
+    const copy = this.fast !== undefined && !this.s.reuseBatchBuffers;
+    const [starts, ends, flags] = copy ? [this.starts.slice(), this.ends.slice(), this.flags.slice()] : [this.starts, this.ends, this.flags];
+    const raw = new BatchCells(this.batchBuf.subarray(0, this.spanDest), this.s.batchSize, starts, ends, flags, this.latin1);
     this.lastBatchBytes = this.spanDest;
     const batch: RowBatch = { firstRow: this.rowsBefore + 1, rowCount, columns: lazyColumns(this.ncols, (c) => {
       const column: CellValue[] = new Array(rowCount);

@@ -1,0 +1,118 @@
+/**
+ * The CSV reader's fast path: the WebAssembly scanner of wasm/csv-scan.ts, which reads plain records (the header's
+ * number of fields, quoted fields without line feeds) 64 bytes at a time and writes their cells straight into
+ * the batch's arrays. The reader hands it the records from each record start on; it stops before any record it
+ * does not take, which the reader's own tokenizer then reads. Both give the same cells (test/unit/data/csv-fast).
+ *
+ * Each reader has its own instance and memory: [starts | ends | flags | input]. The batch's cell arrays are views
+ * on that memory, renewed when it grows (growing moves it); the reader copies them out with each batch.
+ */
+import { CSV_SCAN_WASM } from '../../generated/csv-scan-wasm';
+
+interface ScanExports {
+  scan(input: number, n: number, delim: number, ncols: number, stride: number, row0: number, maxRows: number, add: number, starts: number, ends: number, flags: number): number;
+  stopped(): number;
+}
+
+/** What is used of the WebAssembly API (TypeScript's lib here has no DOM, where its types live). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+}
+const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+let compiled: object | null | undefined;
+
+/** The compiled scanner, or null where WebAssembly (with SIMD) is not available: then the tokenizer reads all. */
+function scannerModule(): object | null {
+  if (compiled === undefined) {
+    try {
+      compiled = wasm ? new wasm.Module(Buffer.from(CSV_SCAN_WASM, 'base64')) : null;
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+const PAGE = 65536;
+/** The scanner reads whole 64-byte blocks: the last one may run past the input. */
+const PADDING = 64;
+
+export class FastCsvScan {
+  starts = new Int32Array(0);
+  ends = new Int32Array(0);
+  flags = new Uint8Array(0);
+  private cells = 0;
+  private inputAt = 0;
+  /** The tokenizer's buffer copied into the input region: bytes [from, to) of that buffer. */
+  private mirrored: Buffer | undefined;
+  private from = 0;
+  private to = 0;
+
+  private constructor(
+    private readonly memory: WasmMemory,
+    private readonly exports: ScanExports,
+  ) {}
+
+  /** A scanner with memory of its own, or undefined when WebAssembly cannot run it here. */
+  static create(): FastCsvScan | undefined {
+    const module = scannerModule();
+    if (!module || !wasm) return undefined;
+    try {
+      const memory = new wasm.Memory({ initial: 16 });
+      const instance = new wasm.Instance(module, { env: { memory } });
+      return new FastCsvScan(memory, instance.exports as unknown as ScanExports);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Room for a batch of this many cells; the arrays' contents are kept only while the size is the same. */
+  layout(cells: number): void {
+    if (cells === this.cells) return;
+    this.cells = cells;
+    this.inputAt = align(cells * 9, 16);
+    this.mirrored = undefined;
+    this.ensure(this.inputAt + PADDING);
+  }
+
+  /**
+   * Scans buf from pos (a record start) up to limit. Rows go to the batch from row row0 on, at most maxRows; a cell
+   * of the batch is its byte offset in buf plus shift. Returns the rows taken and where the first record not taken
+   * starts (limit or before: the tokenizer reads on from there).
+   */
+  scan(buf: Buffer, pos: number, limit: number, delim: number, ncols: number, stride: number, row0: number, maxRows: number, shift: number): { rows: number; next: number } {
+    if (this.mirrored !== buf || pos < this.from || limit > this.to) {
+      // Once per buffer the tokenizer fills: from the first record asked for to its end.
+      this.ensure(this.inputAt + (buf.length - pos) + PADDING);
+      new Uint8Array(this.memory.buffer, this.inputAt, buf.length - pos).set(buf.subarray(pos));
+      this.mirrored = buf;
+      this.from = pos;
+      this.to = buf.length;
+    }
+    const at = pos - this.from;
+    const rows = this.exports.scan(this.inputAt + at, limit - pos, delim, ncols, stride, row0, maxRows, pos + shift, 0, this.cells * 4, this.cells * 8);
+    return { rows, next: pos + this.exports.stopped() };
+  }
+
+  private ensure(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    const buffer = this.memory.buffer;
+    if (this.starts.buffer !== buffer || this.starts.length !== this.cells) {
+      this.starts = new Int32Array(buffer, 0, this.cells);
+      this.ends = new Int32Array(buffer, this.cells * 4, this.cells);
+      this.flags = new Uint8Array(buffer, this.cells * 8, this.cells);
+    }
+  }
+}
+
+function align(x: number, to: number): number {
+  return Math.ceil(x / to) * to;
+}

@@ -1,0 +1,140 @@
+import * as assert from 'assert';
+import { FastCsvScan } from '../../../../src/data/readers/csv-fast';
+import { openTable, ReaderOptions } from '../../../../src/data/readers';
+import { MalformedIssue } from '../../../../src/data/readers/options';
+import { RowBatch } from '../../../../src/data/types';
+import { memorySource, sharedBufferSource } from './helpers';
+
+/** Everything a reader gives: columns, each batch's rows, lines and raw cells, its malformed issues, or its error. */
+async function readEverything(data: Buffer | string, options: Partial<ReaderOptions>, chunkSize: number, shared: boolean) {
+  const issues: MalformedIssue[] = [];
+  const source = shared ? sharedBufferSource(data, chunkSize) : memorySource(data, chunkSize);
+  const out: { columns?: string[]; batches: unknown[]; issues: MalformedIssue[]; error?: string } = { batches: [], issues };
+  try {
+    const reader = await openTable(source, { format: 'csv', onMalformed: (i) => issues.push(i), ...options });
+    out.columns = reader.columns;
+    for await (const b of reader.batches()) out.batches.push(batchOf(b, reader.columns.length));
+  } catch (e) {
+    out.error = (e as Error).message;
+  }
+  return out;
+}
+
+function batchOf(b: RowBatch, ncols: number) {
+  const raw = b.raw!;
+  const cells: unknown[] = [];
+  for (let c = 0; c < ncols; c++) {
+    for (let r = 0; r < b.rowCount; r++) {
+      const i = c * raw.stride + r;
+      cells.push([raw.text(c, r), raw.starts[i] < 0 ? -1 : raw.flags[i] & 3]);
+    }
+  }
+  const lines: number[] = [];
+  for (let r = 0; r < b.rowCount; r++) lines.push(b.lineOf!(r));
+  return { firstRow: b.firstRow, rowCount: b.rowCount, lines, cells, ascii: raw.asciiOnly?.() };
+}
+
+async function sameAsTokenizer(data: Buffer | string, options: Partial<ReaderOptions> = {}, label = '') {
+  for (const [chunkSize, shared] of [[1 << 20, false], [7, true], [64, false], [1, false]] as Array<[number, boolean]>) {
+    for (const batchSize of [3, 8192]) {
+      const fast = await readEverything(data, { ...options, batchSize, fastScan: true }, chunkSize, shared);
+      const slow = await readEverything(data, { ...options, batchSize, fastScan: false }, chunkSize, shared);
+      assert.deepStrictEqual(fast, slow, `${label} chunk ${chunkSize}, batch ${batchSize}: ${JSON.stringify(String(data).slice(0, 200))}`);
+    }
+  }
+}
+
+/** Seeded (mulberry32), so a failure can be replayed. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('CSV fast path (WebAssembly scanner)', () => {
+  it('runs here', () => {
+    assert.ok(FastCsvScan.create(), 'WebAssembly with SIMD is in every supported Node.js');
+  });
+
+  it('takes plain records, and stops before the one it does not take, at its first byte', () => {
+    const scan = FastCsvScan.create()!;
+    scan.layout(3 * 4);
+    const buf = Buffer.from('a,b,c\n"x,1",,"q""q"\r\nd,"e"f,g\n');
+    const { rows, next } = scan.scan(buf, 0, buf.length, 0x2c, 3, 4, 0, 4, 100);
+    assert.strictEqual(rows, 2);
+    assert.strictEqual(next, buf.indexOf('d,'));
+    // Column-major, stride 4: the quoted fields without their quotes, flagged quoted (1) and escaped (2).
+    const cell = (c: number, r: number) => [scan.starts[c * 4 + r] - 100, scan.ends[c * 4 + r] - 100, scan.flags[c * 4 + r]];
+    assert.deepStrictEqual(cell(0, 1), [buf.indexOf('x'), buf.indexOf('x') + 3, 1]);
+    assert.deepStrictEqual(cell(1, 1), [buf.indexOf(',,') + 1, buf.indexOf(',,') + 1, 0]);
+    assert.deepStrictEqual(cell(2, 1), [buf.indexOf('q'), buf.indexOf('q') + 4, 3]);
+  });
+
+  it('stops at the batch end, and before a record the input ends in', () => {
+    const scan = FastCsvScan.create()!;
+    scan.layout(2 * 8);
+    const buf = Buffer.from('1,2\n3,4\n5,6\n7,');
+    assert.deepStrictEqual(scan.scan(buf, 0, buf.length, 0x2c, 2, 8, 0, 2, 0), { rows: 2, next: 8 });
+    assert.deepStrictEqual(scan.scan(buf, 8, buf.length, 0x2c, 2, 8, 2, 6, 0), { rows: 1, next: 12 });
+    // A quote whose next byte is not in yet: the record is left for when it is.
+    const open = Buffer.from('1,"2"');
+    assert.deepStrictEqual(scan.scan(open, 0, open.length, 0x2c, 2, 8, 0, 8, 0), { rows: 0, next: 0 });
+  });
+
+  it('reads what the tokenizer reads, edge cases', async () => {
+    const cases: Array<[string, Partial<ReaderOptions>?]> = [
+      ['a,b,c\n1,2,3\n4,5,6\n'],
+      ['a,b\r\n1,2\r\n3,4\r\n'],
+      ['a,b\n1,2\n\n3,4\n\r\n5,6'],
+      ['a\n1\n\n2\n\r\n""\n3\n'],
+      ['a,b\n"x\ny",2\n3,4\n'],
+      ['a,b\n"x""y",2\n"",""\n"a,b","c\r\nd"\n'],
+      ['a,b\n1,2,3\n4\n5,6\n'],
+      ['a,b\n1,x"y\n"ab"c,2\n3,4\n'],
+      ['a,b\n"1"\r2,3\n4,5\n'],
+      ['a,b\n"1",2\r\n"3"\r\n4,"5"\r\n'],
+      ['a,b\n1,"2'],
+      ['a,b\n1,2\n3,"4\n'],
+      ['\ufeffa,b\n1,2\n'],
+      ['a;b\n1,5;2\n"3;";4\n', { delimiter: ';' }],
+      ['a\tb\n1\t2\n', { format: 'tsv' }],
+      ['1,2\n3,4\n', { header: false, columns: ['x', 'y'] }],
+      ['a,b\n1,\u00e9\n\u20ac,2\n'],
+      ['a,b\n1,ok\n2,' + '\u00ff'.repeat(3) + '\n', { encoding: 'latin1' }],
+    ];
+    for (const [text, options] of cases) await sameAsTokenizer(text, options);
+    // Invalid UTF-8 after plain records: the error names the same line and row.
+    await sameAsTokenizer(Buffer.concat([Buffer.from('a,b\n1,2\n3,4\n5,'), Buffer.from([0xff]), Buffer.from('\n7,8\n')]));
+  });
+
+  it('reads what the tokenizer reads, random CSV with quotes, line breaks, blank and ragged lines', async function () {
+    this.timeout(60000);
+    const rand = random(20261129);
+    const pieces = ['a', 'bc', '1', '', ' ', '"', '""', ',', ';', '\n', '\r\n', '\r', 'é'];
+    for (let round = 0; round < 150; round++) {
+      const ncols = 1 + Math.floor(rand() * 4);
+      const lines = ['h' + Array.from({ length: ncols - 1 }, (_, i) => `,h${i}`).join('')];
+      const nrows = Math.floor(rand() * 12);
+      for (let r = 0; r < nrows; r++) {
+        const odd = rand() < 0.15;
+        const width = odd ? Math.floor(rand() * (ncols + 2)) : ncols;
+        const fields: string[] = [];
+        for (let c = 0; c < width; c++) {
+          let f = '';
+          const k = Math.floor(rand() * 3);
+          for (let j = 0; j < k; j++) f += pieces[Math.floor(rand() * (odd ? pieces.length : 5))];
+          if (rand() < 0.3) f = `"${f.replace(/"/g, '""')}${rand() < 0.1 ? '\n' : ''}"`;
+          fields.push(f);
+        }
+        lines.push(fields.join(','));
+      }
+      const text = lines.join(rand() < 0.3 ? '\r\n' : '\n') + (rand() < 0.7 ? '\n' : '');
+      await sameAsTokenizer(text, {}, `round ${round}`);
+    }
+  });
+});
