@@ -601,7 +601,12 @@ class CsvReader implements TableReader {
     const bad = this.utf8 ? this.utf8.bad - t.base : Infinity;
     const limit = bad < t.n ? bad : t.n;
     if (limit <= p) return p;
-    if (this.rows === 0) this.newBatch(p);
+    if (this.rows === 0) {
+      // A blank line is not a row: no batch for it (the tokenizer skips it).
+      const b = t.buf[p];
+      if (b === LF || (b === CR && t.buf[p + 1] === LF)) return p;
+      this.newBatch(p);
+    }
     const size = this.s.batchSize;
     const r0 = this.rows;
     const { rows, next } = this.fast!.scan(t.buf, p, limit, this.s.delimiter, this.ncols, size, r0, size - r0, this.spanDest - this.spanStart);
