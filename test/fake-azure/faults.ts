@@ -1,5 +1,6 @@
 import { armError, type FakeResponse } from './http';
 import { newGuid } from './jwt';
+import { seededRandom } from '../support/random';
 
 export type FaultKind = '429' | '500' | '503' | 'reset';
 export const FAULT_KINDS: readonly FaultKind[] = ['429', '500', '503', 'reset'];
@@ -17,22 +18,10 @@ export interface FaultSettings {
 /** Used when no seed is given, so an unseeded run is still reproducible. */
 const DEFAULT_SEED = 0x5eed;
 
-/** mulberry32: a tiny, well-distributed PRNG; Math.random cannot be seeded. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Decides which requests fail, and counts what it injected. */
 export class FaultInjector {
   private settings: Required<FaultSettings> | undefined;
-  private random: () => number = prng(DEFAULT_SEED);
+  private random: () => number = seededRandom(DEFAULT_SEED);
   private readonly counts: Record<FaultKind, number> = { '429': 0, '500': 0, '503': 0, reset: 0 };
 
   set(settings: FaultSettings | undefined): void {
@@ -47,7 +36,7 @@ export class FaultInjector {
     }
     const seed = settings.seed ?? DEFAULT_SEED;
     this.settings = { rate: settings.rate, kinds, seed, includeIdentity: settings.includeIdentity ?? false };
-    this.random = prng(seed);
+    this.random = seededRandom(seed);
   }
 
   /** The fault to inject for this request, if any. Identity requests are eligible only when asked for. */

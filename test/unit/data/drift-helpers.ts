@@ -3,6 +3,7 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { ColumnAccumulator } from '../../../src/data/profile';
 import type { ColumnProfile } from '../../../src/data/types';
+import { seededRandom } from '../../support/random';
 
 // Tests run from build/, the fixtures stay next to the sources.
 export function fixtureDir(): string {
@@ -48,14 +49,7 @@ export function decode(e: Encoded, scale: number): Float64Array {
 
 /** Deterministic shuffle (mulberry32), so sketches see the values in no particular order, as from a file. */
 export function shuffle<T extends { length: number; [i: number]: any }>(a: T, seed = 12345): T {
-  let s = seed >>> 0;
-  const rand = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = seededRandom(seed);
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     const tmp = a[i];

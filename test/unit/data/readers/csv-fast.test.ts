@@ -3,6 +3,7 @@ import { FastCsvScan } from '../../../../src/data/readers/csv-fast';
 import { openTable, ReaderOptions } from '../../../../src/data/readers';
 import { MalformedIssue } from '../../../../src/data/readers/options';
 import { RowBatch } from '../../../../src/data/types';
+import { seededRandom } from '../../../support/random';
 import { memorySource, sharedBufferSource } from './helpers';
 
 /** Everything a reader gives: columns, each batch's rows, lines and raw cells, its malformed issues, or its error. */
@@ -42,18 +43,6 @@ async function sameAsTokenizer(data: Buffer | string, options: Partial<ReaderOpt
       assert.deepStrictEqual(fast, slow, `${label} chunk ${chunkSize}, batch ${batchSize}: ${JSON.stringify(String(data).slice(0, 200))}`);
     }
   }
-}
-
-/** Seeded (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('CSV fast path (WebAssembly scanner)', () => {
@@ -114,7 +103,7 @@ describe('CSV fast path (WebAssembly scanner)', () => {
 
   it('reads what the tokenizer reads, random CSV with quotes, line breaks, blank and ragged lines', async function () {
     this.timeout(60000);
-    const rand = random(20261129);
+    const rand = seededRandom(20261129);
     const pieces = ['a', 'bc', '1', '', ' ', '"', '""', ',', ';', '\n', '\r\n', '\r', 'é'];
     for (let round = 0; round < 150; round++) {
       const ncols = 1 + Math.floor(rand() * 4);

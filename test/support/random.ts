@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a tiny, well-distributed pseudo-random generator with a seed (Math.random has none), so random test
+ * cases and injected faults are the same on every run, and a failure can be replayed.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
