@@ -395,7 +395,11 @@ abstract class ColumnChecker {
     }
     if (rule?.minLength !== undefined) this.minLengthTally = newTally();
     if (rule?.maxLength !== undefined) this.maxLengthTally = newTally();
-    if (rule?.unique || (!rule && options.sniffUniqueness)) this.unique = new UniqueTracker(options.uniqueMemoryCap, options.spillDir);
+    if (rule?.unique || (!rule && options.sniffUniqueness)) {
+      // Numbers and times have exact keys (numberKey) when whole: a duplicate found when merging shows its value.
+      const exactValues = rule?.type === 'integer' || rule?.type === 'number' ? 'number' : rule?.type === 'datetime' ? 'time' : undefined;
+      this.unique = new UniqueTracker(options.uniqueMemoryCap, options.spillDir, exactValues);
+    }
   }
 
   abstract consume(values: ArrayLike<CellValue>, count: number): void;

@@ -147,9 +147,16 @@ export interface DuplicateTally {
 }
 
 /** What a tracker hands over when its part of the data is done: either its table or its spill files. */
-export type UniqueState =
+export type UniqueState = (
   | { kind: 'memory'; tally: DuplicateTally; entries: Float64Array; runs: Float64Array }
-  | { kind: 'spilled'; tally: DuplicateTally; dir: string; prefix: string; runs: Float64Array };
+  | { kind: 'spilled'; tally: DuplicateTally; dir: string; prefix: string; runs: Float64Array }
+) & { exactValues?: ExactValues };
+
+/**
+ * What the exact keys of a tracker (numberKey's) are the values of: numbers, or times as epoch milliseconds. A
+ * duplicate found when merging, after the value's text is gone, is then shown as the value its key holds.
+ */
+export type ExactValues = 'number' | 'time';
 
 /** Removes the spill files of a state no tracker will absorb (a part dropped after another one failed). */
 export function discardUniqueState(state: UniqueState): void {
@@ -179,6 +186,8 @@ export class UniqueTracker {
   constructor(
     private readonly memoryCap = DEFAULT_UNIQUE_MEMORY_CAP,
     private readonly spillDir = os.tmpdir(),
+    /** Set by the checker of a number or datetime column; a merging tracker takes it from the parts it absorbs. */
+    private exactValues?: ExactValues,
   ) {
     const capacity = 1024;
     this.keys = new Float64Array(capacity);
@@ -361,7 +370,8 @@ export class UniqueTracker {
   state(): UniqueState {
     const closed = this.closeSpill();
     const runs = this.runs.slice(0, this.runCount * RUN_FLOATS);
-    if (closed) return { kind: 'spilled', tally: this.tally, ...closed, runs };
+    const values = this.exactValues && { exactValues: this.exactValues };
+    if (closed) return { kind: 'spilled', tally: this.tally, ...closed, runs, ...values };
     const entries = new Float64Array(this.size * ENTRY_FLOATS);
     let at = 0;
     for (let i = 0; i < this.keys.length; i++) {
@@ -371,7 +381,17 @@ export class UniqueTracker {
       entries[at + 2] = this.lines[i];
       at += ENTRY_FLOATS;
     }
-    return { kind: 'memory', tally: this.tally, entries, runs };
+    return { kind: 'memory', tally: this.tally, entries, runs, ...values };
+  }
+
+  /**
+   * The text of a duplicate found when its value's text is no longer at hand: the value an exact key holds, when the
+   * key is known to be exact (a key of the runs, or any key while no value has been hashed), else VALUE_NOT_KEPT.
+   */
+  private valueOfKey(key: number, exact: boolean): string {
+    if (this.exactValues === undefined || !(exact || this.tally.hashed === 0) || !(key >= TWO_52)) return VALUE_NOT_KEPT;
+    const x = key - TWO_51 - TWO_52;
+    return this.exactValues === 'time' ? new Date(x).toISOString() : String(x);
   }
 
   /**
@@ -379,6 +399,7 @@ export class UniqueTracker {
    * absorbed in data order for the examples to name the later occurrence of each value.
    */
   absorb(state: UniqueState, rowOffset: number, lineOffset: number): void {
+    this.exactValues ??= state.exactValues;
     this.tally.elements += state.tally.elements;
     this.tally.hashed += state.tally.hashed;
     this.tally.duplicates += state.tally.duplicates;
@@ -404,7 +425,7 @@ export class UniqueTracker {
       const later = this.insertFirst(entries[at], row, line);
       if (later) {
         this.tally.duplicates++;
-        this.pushExample(exampleOf(later.row, later.line, VALUE_NOT_KEPT));
+        this.pushExample(exampleOf(later.row, later.line, this.valueOfKey(entries[at], false)));
       } else if (this.size > this.memoryCap) this.startSpilling();
       else if (this.size * 2 > this.keys.length) this.grow();
     }
@@ -459,7 +480,8 @@ export class UniqueTracker {
           for (let k = 0; k < Math.min(shared, MAX_EXAMPLES); k++) {
             const a = this.runPosition(at, first + k);
             const b = this.runPosition(cover, first + k);
-            this.pushExample(a.row > b.row ? exampleOf(a.row, a.line, VALUE_NOT_KEPT) : exampleOf(b.row, b.line, VALUE_NOT_KEPT));
+            const value = this.valueOfKey(first + k, true);
+            this.pushExample(a.row > b.row ? exampleOf(a.row, a.line, value) : exampleOf(b.row, b.line, value));
           }
         }
         if (last > reach) {
@@ -515,7 +537,8 @@ export class UniqueTracker {
         break;
       }
     }
-    this.pushExample(other.row > row ? exampleOf(other.row, other.line, VALUE_NOT_KEPT) : exampleOf(row, line, VALUE_NOT_KEPT));
+    const value = this.valueOfKey(key, true);
+    this.pushExample(other.row > row ? exampleOf(other.row, other.line, value) : exampleOf(row, line, value));
   }
 
   /** Removes spill files without resolving them (when a run is abandoned). */
@@ -560,7 +583,7 @@ export class UniqueTracker {
           const later = this.insertFirst(entries[at], row, line);
           if (later) {
             this.tally.duplicates++;
-            this.pushExample(exampleOf(later.row, later.line, VALUE_NOT_KEPT));
+            this.pushExample(exampleOf(later.row, later.line, this.valueOfKey(entries[at], false)));
           } else if (this.size * 2 > this.keys.length) this.grow();
         }
       }
@@ -571,7 +594,10 @@ export class UniqueTracker {
   }
 }
 
-/** Shown for duplicates found after the value's text was gone (across parallel parts, or after spilling). */
+/**
+ * Shown for duplicates found after the value's text was gone (across parallel parts, or after spilling) whose key is
+ * a hash (text, fractions, compound keys): whole numbers and times are shown as the value their key holds.
+ */
 export const VALUE_NOT_KEPT = '(duplicate found when merging; value not kept)';
 
 /** The chance that at least one reported duplicate among n hashed values is a 53-bit collision. */

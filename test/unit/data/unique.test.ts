@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { numberKey, UniqueTracker } from '../../../src/data/unique';
+import { numberKey, UniqueTracker, VALUE_NOT_KEPT, type ExactValues } from '../../../src/data/unique';
 
 describe('uniqueness keys', () => {
   it('gives whole numbers exact, distinct keys, so ids never collide', () => {
@@ -65,8 +65,8 @@ describe('uniqueness keys', () => {
 
 describe('uniqueness of ids in increasing order', () => {
   /** A part tracker fed [value, row, line] triples, handed over as the engine hands parts over. */
-  function part(values: Array<[number, number, number]>, cap = 1 << 18) {
-    const tracker = new UniqueTracker(cap);
+  function part(values: Array<[number, number, number]>, cap = 1 << 18, exactValues?: ExactValues) {
+    const tracker = new UniqueTracker(cap, undefined, exactValues);
     const found: number[] = [];
     for (const [v, row, line] of values) {
       const k = numberKey(v);
@@ -125,6 +125,49 @@ describe('uniqueness of ids in increasing order', () => {
         assert.strictEqual(result.duplicates, 11, `cap ${cap}`); // 4990..5000
         assert.strictEqual(result.examples[0].row, 5000 + 4001, `cap ${cap}`); // 5000 is the 4001st of the descending part
       }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('shows a duplicate found when merging as the value its exact key holds; a hashed one as not kept', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unique-'));
+    try {
+      const descending = (from: number, to: number): Array<[number, number, number]> =>
+        Array.from({ length: from - to + 1 }, (_, i) => [from - i, i + 1, 0] as [number, number, number]);
+      const values = (result: { examples: Array<{ value: string }> }) => result.examples.map((e) => e.value);
+      // Runs against runs, table entries against runs, table against table in memory and in spilled partitions.
+      for (const cap of [1 << 18, 50]) {
+        const merged = new UniqueTracker(cap, dir);
+        merged.absorb(part(ids(1, 100), cap, 'number').state, 0, 0);
+        merged.absorb(part(ids(99, 101, 1), cap, 'number').state, 100, 0);
+        merged.absorb(part(descending(300, 95), cap, 'number').state, 103, 0);
+        merged.absorb(part(descending(300, 290), cap, 'number').state, 309, 0);
+        const result = merged.finish();
+        assert.strictEqual(result.duplicates, 2 + 7 + 11, `cap ${cap}`);
+        assert.deepStrictEqual(values(result), ['99', '100', '101', '100', '99', '98', '97', '96', '95', '300'], `cap ${cap}`);
+      }
+      // Times as ISO 8601; negative whole numbers as they are.
+      const time = Date.UTC(2024, 0, 2, 3, 4, 5);
+      const times = new UniqueTracker();
+      times.absorb(part([[time, 1, 0]], 1 << 18, 'time').state, 0, 0);
+      times.absorb(part([[time, 1, 0]], 1 << 18, 'time').state, 1, 0);
+      assert.deepStrictEqual(values(times.finish()), ['2024-01-02T03:04:05.000Z']);
+      const negative = new UniqueTracker();
+      negative.absorb(part([[-7, 1, 0]], 1 << 18, 'number').state, 0, 0);
+      negative.absorb(part([[-7, 1, 0]], 1 << 18, 'number').state, 1, 0);
+      assert.deepStrictEqual(values(negative.finish()), ['-7']);
+      // A hashed value among the keys (a fraction): a key of the tables may be a hash, so its value is not known
+      // (keys of the runs are exact all the same).
+      const mixed = new UniqueTracker();
+      mixed.absorb(part([[0.5, 1, 0], [5, 2, 0], [3, 3, 0]], 1 << 18, 'number').state, 0, 0);
+      mixed.absorb(part([[5, 1, 0], [3, 2, 0]], 1 << 18, 'number').state, 3, 0);
+      assert.deepStrictEqual(values(mixed.finish()), ['5', VALUE_NOT_KEPT]);
+      // Without exactValues (text columns, compound keys), never a value.
+      const text = new UniqueTracker();
+      text.absorb(part([[3, 1, 0]]).state, 0, 0);
+      text.absorb(part([[3, 1, 0]]).state, 1, 0);
+      assert.deepStrictEqual(values(text.finish()), [VALUE_NOT_KEPT]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
