@@ -5,7 +5,7 @@
  * does not take, which the reader's own tokenizer then reads. Both give the same cells (test/unit/data/csv-fast).
  *
  * Each reader has its own instance and memory: [starts | ends | flags | input]. The batch's cell arrays are views
- * on that memory, renewed when it grows (growing moves it); the reader copies them out with each batch.
+ * on that memory, renewed when it grows (growing moves it); a batch that may outlive the next one gets copies.
  */
 import { CSV_SCAN_WASM } from '../../generated/csv-scan-wasm';
 
@@ -73,13 +73,18 @@ export class FastCsvScan {
     }
   }
 
-  /** Room for a batch of this many cells; the arrays' contents are kept only while the size is the same. */
+  /**
+   * Room for a batch of this many cells; the arrays' contents are kept only while the size is the same. Throws when
+   * the memory cannot grow (then the reader goes on without the scanner).
+   */
   layout(cells: number): void {
     if (cells === this.cells) return;
+    const inputAt = align(cells * 9, 16);
+    this.grow(inputAt + PADDING);
     this.cells = cells;
-    this.inputAt = align(cells * 9, 16);
+    this.inputAt = inputAt;
     this.mirrored = undefined;
-    this.ensure(this.inputAt + PADDING);
+    this.views();
   }
 
   /**
@@ -90,7 +95,8 @@ export class FastCsvScan {
   scan(buf: Buffer, pos: number, limit: number, delim: number, ncols: number, stride: number, row0: number, maxRows: number, shift: number): { rows: number; next: number } {
     if (this.mirrored !== buf || pos < this.from || limit > this.to) {
       // Once per buffer the tokenizer fills: from the first record asked for to its end.
-      this.ensure(this.inputAt + (buf.length - pos) + PADDING);
+      this.grow(this.inputAt + (buf.length - pos) + PADDING);
+      this.views();
       new Uint8Array(this.memory.buffer, this.inputAt, buf.length - pos).set(buf.subarray(pos));
       this.mirrored = buf;
       this.from = pos;
@@ -101,9 +107,14 @@ export class FastCsvScan {
     return { rows, next: pos + this.exports.stopped() };
   }
 
-  private ensure(bytes: number): void {
+  /** Grows the memory to at least this many bytes (a RangeError when it cannot); the views must then be renewed. */
+  private grow(bytes: number): void {
     const have = this.memory.buffer.byteLength;
     if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+  }
+
+  /** The cell arrays on the memory as it is now. */
+  private views(): void {
     const buffer = this.memory.buffer;
     if (this.starts.buffer !== buffer || this.starts.length !== this.cells) {
       this.starts = new Int32Array(buffer, 0, this.cells);

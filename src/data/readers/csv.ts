@@ -353,7 +353,7 @@ class CsvReader implements TableReader {
   private spareBatchBuf = Buffer.alloc(0);
   private rows = 0;
   /** The WebAssembly scanner that reads plain records; the batch's cell arrays are views on its memory. */
-  private readonly fast: FastCsvScan | undefined;
+  private fast: FastCsvScan | undefined;
   private bomChecked: boolean;
   /** Absolute offset of the first data record, once the header is read. */
   dataStart = 0;
@@ -546,9 +546,16 @@ class CsvReader implements TableReader {
     const cells = size * this.ncols;
     const reuse = this.s.reuseBatchBuffers;
     if (this.fast) {
-      this.fast.layout(cells);
-      this.cellViews();
-    } else if (!reuse || this.starts.length !== cells) {
+      try {
+        this.fast.layout(cells);
+        this.cellViews();
+      } catch {
+        // No memory for the scanner's arrays: the tokenizer reads every record.
+        this.fast = undefined;
+        this.tok.fast = undefined;
+      }
+    }
+    if (!this.fast && (!reuse || this.starts.length !== cells)) {
       this.starts = new Int32Array(cells);
       this.ends = new Int32Array(cells);
       this.flags = new Uint8Array(cells);
@@ -609,7 +616,15 @@ class CsvReader implements TableReader {
     }
     const size = this.s.batchSize;
     const r0 = this.rows;
-    const { rows, next } = this.fast!.scan(t.buf, p, limit, this.s.delimiter, this.ncols, size, r0, size - r0, this.spanDest - this.spanStart);
+    let taken: { rows: number; next: number };
+    try {
+      taken = this.fast!.scan(t.buf, p, limit, this.s.delimiter, this.ncols, size, r0, size - r0, this.spanDest - this.spanStart);
+    } catch {
+      // No memory for a copy of the buffer: the tokenizer reads on, into the arrays it has (they did not move).
+      t.fast = undefined;
+      return p;
+    }
+    const { rows, next } = taken;
     this.cellViews();
     if (rows === 0) return p;
     const lines = this.lines;

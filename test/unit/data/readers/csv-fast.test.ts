@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import * as sinon from 'sinon';
 import { FastCsvScan } from '../../../../src/data/readers/csv-fast';
 import { openTable, ReaderOptions } from '../../../../src/data/readers';
 import { MalformedIssue } from '../../../../src/data/readers/options';
@@ -73,6 +74,26 @@ describe('CSV fast path (WebAssembly scanner)', () => {
     // A quote whose next byte is not in yet: the record is left for when it is.
     const open = Buffer.from('1,"2"');
     assert.deepStrictEqual(scan.scan(open, 0, open.length, 0x2c, 2, 8, 0, 8, 0), { rows: 0, next: 0 });
+  });
+
+  it('leaves the records to the tokenizer when its memory cannot grow', async () => {
+    const grow = sinon.stub((globalThis as unknown as { WebAssembly: { Memory: { prototype: { grow(): number } } } }).WebAssembly.Memory.prototype, 'grow');
+    grow.throws(new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded'));
+    try {
+      // 12 columns: the batch's arrays fit, a copy of the next chunk does not. 64: not even the arrays fit.
+      for (const width of [12, 64]) {
+        const header = Array.from({ length: width }, (_, c) => `c${c}`).join(',');
+        const rows = Array.from({ length: 3000 }, (_, r) => Array.from({ length: width }, (_, c) => (c === 1 ? `"q,${r}"` : String(r * c))).join(','));
+        const text = [header, ...rows].join('\n') + '\n';
+        const fast = await readEverything(text, { fastScan: true, reuseBatchBuffers: true }, 1 << 20, false);
+        const slow = await readEverything(text, { fastScan: false, reuseBatchBuffers: true }, 1 << 20, false);
+        assert.deepStrictEqual(fast, slow, `${width} columns`);
+        assert.strictEqual(fast.batches.length > 0, true);
+      }
+      assert.ok(grow.called);
+    } finally {
+      grow.restore();
+    }
   });
 
   it('reads what the tokenizer reads, edge cases', async () => {
