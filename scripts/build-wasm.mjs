@@ -24,7 +24,9 @@ export async function buildWasm({ log = console.log } = {}) {
     const source = path.join(repoRoot, kernel.source);
     let binary;
     const stderr = [];
-    const { error } = await asc.main([path.relative(repoRoot, source), ...ASC_FLAGS, '--outFile', 'kernel.wasm'], {
+    // asc takes paths with forward slashes, on Windows too.
+    const entry = path.relative(repoRoot, source).split(path.sep).join('/');
+    const { error } = await asc.main([entry, ...ASC_FLAGS, '--outFile', 'kernel.wasm'], {
       readFile: (name, baseDir) => {
         const file = path.resolve(baseDir ?? repoRoot, name);
         return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null;

@@ -1,10 +1,10 @@
-// AssemblyScript, compiled to WebAssembly by scripts/build.mjs (see wasm/README.md): the CSV reader's fast path for
-// plain records. It finds delimiters and line feeds sixteen bytes at a time (SIMD) and writes each field's start and
-// end straight into the batch's column-major arrays, where the JavaScript tokenizer goes byte by byte and field by
-// field. It takes only what it can settle alone: records with exactly the header's number of fields, not blank, and
-// whose quoted fields (RFC 4180, "" inside) hold no line feed. At anything else (a quote inside an unquoted field,
-// text after a closing quote, a record the input ends in) it stops before the record, and the JavaScript
-// tokenizer reads that one.
+// AssemblyScript, compiled to WebAssembly by scripts/build-wasm.mjs (see wasm/README.md): the CSV reader's fast path
+// for plain records. It finds delimiters, line feeds and quotes 64 bytes at a time (SIMD) and writes each field's
+// start and end straight into the batch's column-major arrays, where the JavaScript tokenizer goes byte by byte and
+// field by field. It takes only what it can settle alone: records with exactly the header's number of fields, not
+// blank, and whose quoted fields (RFC 4180, "" inside) hold no line feed. At anything else (a quote inside an
+// unquoted field, text after a closing quote, a record the input ends in) it stops before the record, and the
+// JavaScript tokenizer reads that one.
 
 const LF: u8 = 0x0a;
 const CR: u8 = 0x0d;
