@@ -105,6 +105,9 @@ describe('CSV fast path (WebAssembly scanner)', () => {
       ['a,b\n"x\ny",2\n3,4\n'],
       ['a,b\n"x""y",2\n"",""\n"a,b","c\r\nd"\n'],
       ['a,b\n1,2,3\n4\n5,6\n'],
+      // Far more fields than columns: none of them may be written anywhere.
+      [`a,b\n1,2\n${Array.from({ length: 60 }, (_, i) => i).join(',')}\n${'3,4\n'.repeat(40)}`],
+      [`a,b\n1,2\n"q",${Array.from({ length: 60 }, (_, i) => `"${i}"`).join(',')}\n${'"3",4\n'.repeat(40)}`],
       ['a,b\n1,x"y\n"ab"c,2\n3,4\n'],
       ['a,b\n"1"\r2,3\n4,5\n'],
       ['a,b\n"1",2\r\n"3"\r\n4,"5"\r\n'],
@@ -126,19 +129,23 @@ describe('CSV fast path (WebAssembly scanner)', () => {
     this.timeout(60000);
     const rand = seededRandom(20261129);
     const pieces = ['a', 'bc', '1', '', ' ', '"', '""', ',', ';', '\n', '\r\n', '\r', 'é'];
-    for (let round = 0; round < 150; round++) {
-      const ncols = 1 + Math.floor(rand() * 4);
+    // Small tables with quotes and odd rows everywhere, then longer ones where they are rare (whole 64-byte blocks
+    // without a quote, odd rows among plain ones).
+    for (let round = 0; round < 200; round++) {
+      const long = round >= 150;
+      const quoted = long ? 0.02 : 0.3;
+      const ncols = 1 + Math.floor(rand() * (long ? 8 : 4));
       const lines = ['h' + Array.from({ length: ncols - 1 }, (_, i) => `,h${i}`).join('')];
-      const nrows = Math.floor(rand() * 12);
+      const nrows = Math.floor(rand() * (long ? 300 : 12));
       for (let r = 0; r < nrows; r++) {
-        const odd = rand() < 0.15;
+        const odd = rand() < (long ? 0.01 : 0.15);
         const width = odd ? Math.floor(rand() * (ncols + 2)) : ncols;
         const fields: string[] = [];
         for (let c = 0; c < width; c++) {
           let f = '';
           const k = Math.floor(rand() * 3);
           for (let j = 0; j < k; j++) f += pieces[Math.floor(rand() * (odd ? pieces.length : 5))];
-          if (rand() < 0.3) f = `"${f.replace(/"/g, '""')}${rand() < 0.1 ? '\n' : ''}"`;
+          if (rand() < quoted) f = `"${f.replace(/"/g, '""')}${rand() < 0.1 ? '\n' : ''}"`;
           fields.push(f);
         }
         lines.push(fields.join(','));
