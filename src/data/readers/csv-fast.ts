@@ -41,6 +41,14 @@ function scannerModule(): object | null {
 }
 
 const PAGE = 65536;
+/**
+ * Scanners of readers that closed, for the next readers of this thread: a new memory costs about 0.25 ms in page
+ * faults and address space, which a dataset of 10,000 small files felt (6.8 s -> 9.3 s). One whose memory grew
+ * past POOLED_BYTES (a very long record) is let go rather than kept.
+ */
+const idle: FastCsvScan[] = [];
+const POOLED = 4;
+const POOLED_BYTES = 8 * 1024 * 1024;
 /** The scanner reads whole 64-byte blocks: the last one may run past the input. */
 const PADDING = 64;
 
@@ -60,8 +68,12 @@ export class FastCsvScan {
     private readonly exports: ScanExports,
   ) {}
 
-  /** A scanner with memory of its own, or undefined when WebAssembly cannot run it here. */
+  /**
+   * A scanner with memory of its own (until release), or undefined when WebAssembly cannot run it here.
+   */
   static create(): FastCsvScan | undefined {
+    const pooled = idle.pop();
+    if (pooled) return pooled;
     const module = scannerModule();
     if (!module || !wasm) return undefined;
     try {
@@ -71,6 +83,12 @@ export class FastCsvScan {
     } catch {
       return undefined;
     }
+  }
+
+  /** Hands the scanner to the next reader of this thread: its arrays and memory are no longer this reader's. */
+  release(): void {
+    this.mirrored = undefined;
+    if (idle.length < POOLED && this.memory.buffer.byteLength <= POOLED_BYTES && !idle.includes(this)) idle.push(this);
   }
 
   /**

@@ -81,8 +81,8 @@ export interface ReaderOptions {
    */
   reuseBatchBuffers?: boolean;
   /**
-   * CSV/TSV: read plain records with the WebAssembly scanner (see csv-fast.ts; default true). False: the tokenizer
-   * reads every record; both give the same batches.
+   * CSV/TSV: read plain records with the WebAssembly scanner (see csv-fast.ts). Default: for reads of 256 KiB and
+   * more (or of unknown size). False: the tokenizer reads every record; both give the same batches.
    */
   fastScan?: boolean;
 }

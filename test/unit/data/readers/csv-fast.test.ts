@@ -51,6 +51,22 @@ describe('CSV fast path (WebAssembly scanner)', () => {
     assert.ok(FastCsvScan.create(), 'WebAssembly with SIMD is in every supported Node.js');
   });
 
+  it('reads 256 KiB and more with the scanner by default, and less without it', async () => {
+    const create = sinon.spy(FastCsvScan, 'create');
+    try {
+      const row = '12345,abcdef,"x,y"\n';
+      const small = 'a,b,c\n' + row.repeat(1000);
+      const large = 'a,b,c\n' + row.repeat(20000);
+      assert.strictEqual((await readEverything(small, {}, 1 << 16, false)).batches.length, 1);
+      assert.strictEqual(create.callCount, 0);
+      const big = await readEverything(large, {}, 1 << 16, false);
+      assert.strictEqual(create.callCount, 1);
+      assert.deepStrictEqual(big, await readEverything(large, { fastScan: false }, 1 << 16, false));
+    } finally {
+      create.restore();
+    }
+  });
+
   it('takes plain records, and stops before the one it does not take, at its first byte', () => {
     const scan = FastCsvScan.create()!;
     scan.layout(3 * 4);
