@@ -1,8 +1,7 @@
 // npm run build: stamp versions, compile the WebAssembly kernels (build-wasm.mjs), type-check and compile with tsc
 // (into build/, for unit and L0 tests), then one esbuild bundle per task into tasks/<Name>/dist/index.js, the file
-// task.json's handlers run. The .vsix ships
-// only the bundle, so everything a task needs at run time must be inside it; the checks below fail the build
-// when it is not, or when the bundle is not what we mean to ship.
+// task.json's handlers run. The .vsix ships only the bundle, so everything a task needs at run time must be inside
+// it; the checks below fail the build when it is not, or when the bundle is not what we mean to ship.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
