@@ -80,11 +80,6 @@ export interface ReaderOptions {
    * garbage (about 6 % less CPU and 10 MB less memory per reader); for consumers that keep nothing of a batch.
    */
   reuseBatchBuffers?: boolean;
-  /**
-   * CSV/TSV: read plain records with the WebAssembly scanner (see csv-fast.ts). Default: for reads of 256 KiB and
-   * more (or of unknown size). False: the tokenizer reads every record; both give the same batches.
-   */
-  fastScan?: boolean;
 }
 
 export const DEFAULT_BATCH_SIZE = 65536;

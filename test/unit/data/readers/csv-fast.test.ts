@@ -7,8 +7,26 @@ import { RowBatch } from '../../../../src/data/types';
 import { seededRandom } from '../../../support/random';
 import { memorySource, sharedBufferSource } from './helpers';
 
-/** Everything a reader gives: columns, each batch's rows, lines and raw cells, its malformed issues, or its error. */
-async function readEverything(data: Buffer | string, options: Partial<ReaderOptions>, chunkSize: number, shared: boolean) {
+/** Reads with the scanner for every read (true), for none (false), or as the reader chooses by size (undefined). */
+async function withScanner<T>(scanner: boolean | undefined, read: () => Promise<T>): Promise<T> {
+  if (scanner === undefined) return read();
+  const forRead = sinon.stub(FastCsvScan, 'forRead').callsFake(() => (scanner ? FastCsvScan.create() : undefined));
+  try {
+    return await read();
+  } finally {
+    forRead.restore();
+  }
+}
+
+/**
+ * Everything a reader gives: columns, each batch's rows, lines and raw cells, its malformed issues, or its error.
+ * scanner: see withScanner.
+ */
+async function readEverything(data: Buffer | string, options: Partial<ReaderOptions>, chunkSize: number, shared: boolean, scanner?: boolean) {
+  return withScanner(scanner, () => readAll(data, options, chunkSize, shared));
+}
+
+async function readAll(data: Buffer | string, options: Partial<ReaderOptions>, chunkSize: number, shared: boolean) {
   const issues: MalformedIssue[] = [];
   const source = shared ? sharedBufferSource(data, chunkSize) : memorySource(data, chunkSize);
   const out: { columns?: string[]; batches: unknown[]; issues: MalformedIssue[]; error?: string } = { batches: [], issues };
@@ -41,8 +59,8 @@ async function sameAsTokenizer(data: Buffer | string, options: Partial<ReaderOpt
   const reads: Array<[number, boolean, boolean]> = [[1 << 20, false, false], [7, true, true], [64, false, true], [1, false, false]];
   for (const [chunkSize, shared, reuseBatchBuffers] of reads) {
     for (const batchSize of [3, 8192]) {
-      const fast = await readEverything(data, { ...options, batchSize, reuseBatchBuffers, fastScan: true }, chunkSize, shared);
-      const slow = await readEverything(data, { ...options, batchSize, reuseBatchBuffers, fastScan: false }, chunkSize, shared);
+      const fast = await readEverything(data, { ...options, batchSize, reuseBatchBuffers }, chunkSize, shared, true);
+      const slow = await readEverything(data, { ...options, batchSize, reuseBatchBuffers }, chunkSize, shared, false);
       assert.deepStrictEqual(fast, slow, `${label} chunk ${chunkSize}, batch ${batchSize}: ${JSON.stringify(String(data).slice(0, 200))}`);
     }
   }
@@ -63,7 +81,7 @@ describe('CSV fast path (WebAssembly scanner)', () => {
       assert.strictEqual(create.callCount, 0);
       const big = await readEverything(large, {}, 1 << 16, false);
       assert.strictEqual(create.callCount, 1);
-      assert.deepStrictEqual(big, await readEverything(large, { fastScan: false }, 1 << 16, false));
+      assert.deepStrictEqual(big, await readEverything(large, {}, 1 << 16, false, false));
     } finally {
       create.restore();
     }
@@ -72,11 +90,13 @@ describe('CSV fast path (WebAssembly scanner)', () => {
   it('gives batches that may be kept cells of their own, which the next reader of the scanner leaves alone', async () => {
     const text = (tag: string) => 'a,b\n' + Array.from({ length: 20 }, (_, r) => `${tag}${r},"${tag}"`).join('\n') + '\n';
     const kept: RowBatch[] = [];
-    const first = await openTable(memorySource(text('x')), { format: 'csv', batchSize: 8, fastScan: true });
-    for await (const b of first.batches()) kept.push(b);
-    // The scanner went back to the pool when the read ended; this read takes it and writes its arrays over.
-    const second = await openTable(memorySource(text('yy')), { format: 'csv', batchSize: 8, fastScan: true });
-    for await (const b of second.batches()) assert.ok(b.rowCount > 0);
+    await withScanner(true, async () => {
+      const first = await openTable(memorySource(text('x')), { format: 'csv', batchSize: 8 });
+      for await (const b of first.batches()) kept.push(b);
+      // The scanner went back to the pool when the read ended; this read takes it and writes its arrays over.
+      const second = await openTable(memorySource(text('yy')), { format: 'csv', batchSize: 8 });
+      for await (const b of second.batches()) assert.ok(b.rowCount > 0);
+    });
     const cells = kept.flatMap((b) => Array.from({ length: b.rowCount }, (_, r) => `${b.raw!.text(0, r)}|${b.raw!.text(1, r)}`));
     assert.deepStrictEqual(cells, Array.from({ length: 20 }, (_, r) => `x${r}|x`));
   });
@@ -115,8 +135,8 @@ describe('CSV fast path (WebAssembly scanner)', () => {
         const header = Array.from({ length: width }, (_, c) => `c${c}`).join(',');
         const rows = Array.from({ length: 3000 }, (_, r) => Array.from({ length: width }, (_, c) => (c === 1 ? `"q,${r}"` : String(r * c))).join(','));
         const text = [header, ...rows].join('\n') + '\n';
-        const fast = await readEverything(text, { fastScan: true, reuseBatchBuffers: true }, 1 << 20, false);
-        const slow = await readEverything(text, { fastScan: false, reuseBatchBuffers: true }, 1 << 20, false);
+        const fast = await readEverything(text, { reuseBatchBuffers: true }, 1 << 20, false, true);
+        const slow = await readEverything(text, { reuseBatchBuffers: true }, 1 << 20, false, false);
         assert.deepStrictEqual(fast, slow, `${width} columns`);
         assert.strictEqual(fast.batches.length > 0, true);
       }
