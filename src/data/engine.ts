@@ -187,10 +187,9 @@ export async function profileData(o: Omit<ValidateOptions, 'reference' | 'driftT
     );
   }
   const single = scan.merged.columns.length === 1 && /^(csv|tsv)$/.test(scan.formats) ? scan.merged.columns[0] : undefined;
-  const joined = single !== undefined ? [';', '\t', '|', ','].find((d) => single.split(d).length > 1) : undefined;
+  const joined = single !== undefined ? joinedBy(single, () => true) : undefined;
   if (joined !== undefined) {
-    const shown = joined === '\t' ? '\\t' : joined;
-    o.log.warning(`${scan.label} has one column, "${single}": if its columns are separated by '${shown}', set the input csvDelimiter to '${shown}' and infer again.`);
+    o.log.warning(`${scan.label} has one column, "${single}": if its columns are separated by '${joined}', set the input csvDelimiter to '${joined}' and infer again.`);
   }
   const evidence: Record<string, ColumnEvidence> = {};
   for (const column of scan.merged.columnResults) {
@@ -974,14 +973,23 @@ function typeHint(rule: ColumnRule, tally: Tally): string {
  */
 function delimiterHint(extra: string[], declared: string[]): string {
   for (const name of extra) {
-    for (const delimiter of [';', '\t', '|', ',']) {
-      const parts = name.split(delimiter);
-      if (parts.length < 2 || !parts.some((part) => declared.includes(part.trim()))) continue;
-      const shown = delimiter === '\t' ? '\\t' : delimiter;
-      return `. The data's header "${name.length > 60 ? `${name.slice(0, 59)}…` : name}" looks like columns separated by '${shown}': set the input csvDelimiter to '${shown}'`;
-    }
+    const shown = joinedBy(name, (part) => declared.includes(part.trim()));
+    if (shown === undefined) continue;
+    return `. The data's header "${name.length > 60 ? `${name.slice(0, 59)}…` : name}" looks like columns separated by '${shown}': set the input csvDelimiter to '${shown}'`;
   }
   return '';
+}
+
+/**
+ * The delimiter (';', tab, '|' or ',', first that fits) a column name looks joined by: it splits the name into two
+ * or more parts, one of which is a name looked for. As the input csvDelimiter takes it ('\t' for a tab).
+ */
+function joinedBy(name: string, isName: (part: string) => boolean): string | undefined {
+  for (const delimiter of [';', '\t', '|', ',']) {
+    const parts = name.split(delimiter);
+    if (parts.length >= 2 && parts.some(isName)) return delimiter === '\t' ? '\\t' : delimiter;
+  }
+  return undefined;
 }
 
 function columnChecks(column: MergedColumn, rule: ColumnRule): CheckResult[] {
