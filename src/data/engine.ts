@@ -769,7 +769,6 @@ async function runInWorkers(
   }
 }
 
-
 // ---------------------------------------------------------------- checks
 
 function result(

@@ -279,6 +279,7 @@ export function borrowedSource(task: PartTask, port: MessagePort): DataSource {
     },
   };
 }
+
 /**
  * For each part: { ready } as soon as the part is checked, then its result. The engine hands the worker its next
  * part on { ready }, so the worker does not wait while the (much larger) result is taken apart in the main thread.
