@@ -8,14 +8,12 @@ import { explainBlobError, getDatastore, openDatastoreContainer, type Datastore,
 import { parseMlTable, type MlTablePath, type TableRead } from './mltable';
 import { DATA_EXTENSIONS, globToRegExp, gunzipSource, isDataFile, isGzipName, type DataSource } from './sources';
 
-
 export interface AssetReadOptions extends DatastoreAccess {
   client: WorkspaceClient;
   log: Log;
   /** The input that named the asset, for messages. */
   inputName: string;
 }
-
 
 /** The files of a data asset, and how its MLTable says to read them (for an mltable asset). */
 export interface AssetData {

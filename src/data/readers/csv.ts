@@ -31,7 +31,6 @@ const F_BADQUOTE = 4;
 
 const DEFAULT_MAX_RECORD = 64 * 1024 * 1024;
 
-
 /** Header names and the absolute offset of the first data record (for splitting a file into ranges). */
 export interface CsvHeader {
   names: string[];
