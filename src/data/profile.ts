@@ -141,6 +141,11 @@ export class ColumnAccumulator {
     if (index === undefined) return false;
     const h = hashAsciiBytes(buf, s, e);
     this.count++;
+    if ((this.keyFilter![h >>> 5 & FILTER_MASK] & (1 << (h & 31))) === 0) {
+      this.otherCount++;
+      this.hll!.addHash(h);
+      return true;
+    }
     const n = e - s;
     const mask = (index.length >> 1) - 1;
     for (let at = h & mask; ; at = (at + 1) & mask) {
