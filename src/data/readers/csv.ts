@@ -658,7 +658,8 @@ class CsvReader implements TableReader {
       this.dataStart = t.base + end;
       return true;
     }
-    if (this.headerMode === 'infer') {
+    const first = this.headerMode === 'infer';
+    if (first) {
       // Without a header, the columns take the schema's names in order; fields beyond them are column_i.
       const names: string[] = [];
       for (let i = 1; i <= nf; i++) names.push(this.s.declaredColumns?.[i - 1] ?? `column_${i}`);
@@ -688,7 +689,9 @@ class CsvReader implements TableReader {
     this.lines[r] = line;
     this.rows = r + 1;
     if (nf !== this.ncols || bad >= 0) this.malformed(nf, line, this.rowsBefore + r + 1, recAt, bad);
-    return this.rows === this.s.batchSize;
+    // The first record of a file without a header ends open(), as a header does: batches() reads on from there and
+    // takes each batch as it fills.
+    return first || this.rows === this.s.batchSize;
   }
 
   private malformed(nf: number, line: number, row: number, recAt: number, bad: number): void {

@@ -238,13 +238,16 @@ describe('validateData', () => {
   });
 
   it('names the columns of a CSV file without a header as the schema does, in one part or several', async () => {
-    const data = [file('plain.csv', Array.from({ length: 3000 }, (_, i) => `${i},n${i}`).join('\n'))];
-    const schema = 'version: 1\ncolumns:\n  - { name: id, type: integer, unique: true }\n  - { name: name, type: string }\n';
+    // More rows than a batch holds: the first record is a row like the others.
+    const data = [file('plain.csv', Array.from({ length: 20_000 }, (_, i) => `${i},n${i}`).join('\n'))];
+    const schema = 'version: 1\ncolumns:\n  - { name: id, type: integer, unique: true }\n  - { name: name, type: string, pattern: "n[0-9]+" }\n';
     for (const workers of [1, 2]) {
       const { report } = await validateData(options(data, schema, { workers, splitMinBytes: 1, reader: { header: false } }));
       assert.deepStrictEqual(report.checks.filter((c) => !c.success), [], `${workers} workers`);
-      assert.strictEqual(report.rowCount, 3000);
+      assert.strictEqual(report.rowCount, 20_000);
       assert.deepStrictEqual(report.columns.map((c) => c.name), ['id', 'name']);
+      const id = report.columns[0] as { min: number; max: number; count: number };
+      assert.deepStrictEqual([id.min, id.max, id.count], [0, 19_999, 20_000], `${workers} workers`);
     }
   });
 

@@ -167,6 +167,7 @@ describe('CSV fast path (WebAssembly scanner)', () => {
       ['a;b\n1,5;2\n"3;";4\n', { delimiter: ';' }],
       ['a\tb\n1\t2\n', { format: 'tsv' }],
       ['1,2\n3,4\n', { header: false, columns: ['x', 'y'] }],
+      ['1,2\n3,4\n5,6\n7,8\n9,10\n', { header: false }],
       ['a,b\n1,\u00e9\n\u20ac,2\n'],
       ['a,b\n1,ok\n2,' + '\u00ff'.repeat(3) + '\n', { encoding: 'latin1' }],
     ];

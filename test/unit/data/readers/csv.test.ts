@@ -95,6 +95,17 @@ describe('CSV reader', () => {
     assert.deepStrictEqual(b.rows, [['1', '2']]);
   });
 
+  it('reads a file without a header longer than a batch into whole batches, its first record the first row', async () => {
+    const text = '1,a\n2,b\n3,c\n4,d\n5,e\n';
+    const rows = [['1', 'a'], ['2', 'b'], ['3', 'c'], ['4', 'd'], ['5', 'e']];
+    for (const chunk of [1, 3, 64]) {
+      const r = await readAll(memorySource(text, chunk), { header: false, batchSize: 2 });
+      assert.deepStrictEqual(r.rows, rows, `chunk size ${chunk}`);
+      assert.deepStrictEqual(r.lines, [1, 2, 3, 4, 5], `chunk size ${chunk}`);
+      assert.deepStrictEqual(r.firstRows, [1, 3, 5], `chunk size ${chunk}`);
+    }
+  });
+
   it('names the columns of a file without a header by the names declared, in order, and the rest column_i', async () => {
     const r = await readAll(memorySource('1,2,3\n4,5,6\n'), { header: false, declaredColumns: ['id', 'name'] });
     assert.deepStrictEqual(r.columns, ['id', 'name', 'column_3']);
