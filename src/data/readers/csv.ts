@@ -689,8 +689,7 @@ class CsvReader implements TableReader {
     this.lines[r] = line;
     this.rows = r + 1;
     if (nf !== this.ncols || bad >= 0) this.malformed(nf, line, this.rowsBefore + r + 1, recAt, bad);
-    // The first record of a file without a header ends open(), as a header does: batches() reads on from there and
-    // takes each batch as it fills.
+    // The first record of a file without a header ends open(), as a header does: batches() reads on from there.
     return first || this.rows === this.s.batchSize;
   }
 
@@ -756,6 +755,8 @@ class CsvReader implements TableReader {
     try {
       for (;;) {
         signal?.throwIfAborted();
+        // A batch the first record of a file without a header filled in open() (a batch of one row).
+        if (this.rows >= this.s.batchSize) yield this.takeBatch();
         let more: boolean;
         try {
           more = await this.step();

@@ -99,10 +99,12 @@ describe('CSV reader', () => {
     const text = '1,a\n2,b\n3,c\n4,d\n5,e\n';
     const rows = [['1', 'a'], ['2', 'b'], ['3', 'c'], ['4', 'd'], ['5', 'e']];
     for (const chunk of [1, 3, 64]) {
-      const r = await readAll(memorySource(text, chunk), { header: false, batchSize: 2 });
-      assert.deepStrictEqual(r.rows, rows, `chunk size ${chunk}`);
-      assert.deepStrictEqual(r.lines, [1, 2, 3, 4, 5], `chunk size ${chunk}`);
-      assert.deepStrictEqual(r.firstRows, [1, 3, 5], `chunk size ${chunk}`);
+      for (const [batchSize, firstRows] of [[1, [1, 2, 3, 4, 5]], [2, [1, 3, 5]]] as const) {
+        const r = await readAll(memorySource(text, chunk), { header: false, batchSize });
+        assert.deepStrictEqual(r.rows, rows, `chunk size ${chunk}, batch size ${batchSize}`);
+        assert.deepStrictEqual(r.lines, [1, 2, 3, 4, 5], `chunk size ${chunk}, batch size ${batchSize}`);
+        assert.deepStrictEqual(r.firstRows, firstRows, `chunk size ${chunk}, batch size ${batchSize}`);
+      }
     }
   });
 
