@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import { DataFormatError } from '../../../../src/data/types';
 import { batchRowsFor } from '../../../../src/data/readers/options';
 import { memorySource, sharedBufferSource, readAll } from './helpers';
+import { seededRandom } from '../../../support/random';
 
 // Every tricky bit at once: quoted delimiter, doubled quotes, a quoted CRLF and LF, an empty field, CRLF endings,
 // a multi-byte character, and a last record without a line break.
@@ -105,6 +106,36 @@ describe('CSV reader', () => {
         assert.deepStrictEqual(r.lines, [1, 2, 3, 4, 5], `chunk size ${chunk}, batch size ${batchSize}`);
         assert.deepStrictEqual(r.firstRows, firstRows, `chunk size ${chunk}, batch size ${batchSize}`);
       }
+    }
+  });
+
+  it('reads the same rows, lines and issues whatever the batch and chunk sizes, with a header or without', async function () {
+    this.timeout(60000);
+    const rand = seededRandom(20261130);
+    const pieces = ['a', 'bc', '1', '', ' ', '"', '""', ',', '\n', '\r\n', 'é'];
+    for (let round = 0; round < 60; round++) {
+      const ncols = 1 + Math.floor(rand() * 3);
+      const records = Array.from({ length: 1 + Math.floor(rand() * 12) }, () => {
+        const width = rand() < 0.1 ? Math.floor(rand() * (ncols + 2)) : ncols;
+        return Array.from({ length: width }, () => {
+          let f = '';
+          for (let k = Math.floor(rand() * 3); k > 0; k--) f += pieces[Math.floor(rand() * (rand() < 0.9 ? 5 : pieces.length))];
+          return rand() < 0.2 ? `"${f.replace(/"/g, '""')}"` : f;
+        }).join(',');
+      });
+      const text = records.join(rand() < 0.3 ? '\r\n' : '\n') + (rand() < 0.7 ? '\n' : '');
+      const header = rand() < 0.5;
+      const read = async (batchSize: number, chunk: number) => {
+        try {
+          const r = await readAll(sharedBufferSource(text, chunk), { header, batchSize, collect: true });
+          assert.ok(r.firstRows.every((first, i) => (r.firstRows[i + 1] ?? r.rows.length + 1) - first <= batchSize), `batches of at most ${batchSize} rows`);
+          return JSON.stringify({ ...r, firstRows: undefined });
+        } catch (e) {
+          return (e as Error).message;
+        }
+      };
+      const whole = await read(8192, 1 << 20);
+      for (const batchSize of [1, 2, 3]) for (const chunk of [1, 5, 1 << 20]) assert.strictEqual(await read(batchSize, chunk), whole, `round ${round}: ${JSON.stringify(text)}, header ${header}, batch size ${batchSize}, chunk size ${chunk}`);
     }
   });
 
