@@ -45,8 +45,17 @@ export function formatAge(ms: number): string {
 
 const MS_PER_DAY = 86_400_000;
 
-/** Days since 1970-01-01 of a proleptic Gregorian date (integer arithmetic; much faster than Date.UTC per cell). */
+/**
+ * Days since 1970-01-01 of a proleptic Gregorian date: from a table of month starts for the years most data has,
+ * else by civilDays. Much faster than Date.UTC per cell.
+ */
 export function daysFromCivil(year: number, month: number, day: number): number {
+  const k = (year - MONTH_STARTS_FROM) * 12 + month - 1;
+  return k >= 0 && k < MONTH_STARTS.length ? MONTH_STARTS[k] + day - 1 : civilDays(year, month, day);
+}
+
+/** daysFromCivil by integer arithmetic alone. */
+function civilDays(year: number, month: number, day: number): number {
   const y = month <= 2 ? year - 1 : year;
   const era = Math.floor(y / 400);
   const yearOfEra = y - era * 400;
@@ -54,6 +63,11 @@ export function daysFromCivil(year: number, month: number, day: number): number 
   const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
   return era * 146097 + dayOfEra - 719468;
 }
+
+/** The first day of each month of the years 1900 to 2155, as civilDays gives it. */
+const MONTH_STARTS_FROM = 1900;
+const MONTH_STARTS = new Int32Array(256 * 12);
+for (let k = 0; k < MONTH_STARTS.length; k++) MONTH_STARTS[k] = civilDays(MONTH_STARTS_FROM + Math.floor(k / 12), (k % 12) + 1, 1);
 
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { UserError } from '../../../src/errors';
-import { DateFormatParser, formatInstant, parseAge, parseIsoDateTime } from '../../../src/data/durations';
+import { DateFormatParser, daysFromCivil, formatInstant, parseAge, parseIsoDateTime } from '../../../src/data/durations';
 import { loadSchema, parseSchema, schemaToYaml } from '../../../src/data/schema';
 
 const FULL = `version: 1
@@ -234,6 +234,20 @@ describe('time rules', () => {
     assert.ok(Number.isNaN(parseIsoDateTime('2023-13-01')));
     assert.ok(Number.isNaN(parseIsoDateTime('2023-01-01T25:00')));
     assert.ok(Number.isNaN(parseIsoDateTime('2023-01-01T10:00Zx')));
+  });
+
+  it('counts the days of every date as Date.UTC does, inside the table of month starts and outside it', () => {
+    const days = (y: number, m: number, d: number) => {
+      const date = new Date(0);
+      date.setUTCFullYear(y, m - 1, d);
+      return Math.round(date.getTime() / 86_400_000);
+    };
+    for (const year of [1, 4, 100, 400, 1600, 1899, 1900, 1969, 1970, 2000, 2024, 2100, 2155, 2156, 9999]) {
+      for (let month = 1; month <= 12; month++) {
+        for (const day of [1, 15, 28]) assert.strictEqual(daysFromCivil(year, month, day), days(year, month, day), `${year}-${month}-${day}`);
+      }
+    }
+    assert.strictEqual(daysFromCivil(0, 1, 1), days(0, 1, 1));
   });
 
   it('parses strftime formats', () => {
