@@ -11,7 +11,10 @@ import { fileURLToPath } from 'node:url';
 const repoRoot = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
 /** Each kernel: its AssemblyScript source, and the module and export names of the generated TypeScript. */
-export const WASM_KERNELS = [{ source: 'wasm/csv-scan.ts', module: 'src/generated/csv-scan-wasm.ts', name: 'CSV_SCAN_WASM' }];
+export const WASM_KERNELS = [
+  { source: 'wasm/csv-scan.ts', module: 'src/generated/csv-scan-wasm.ts', name: 'CSV_SCAN_WASM' },
+  { source: 'wasm/number-parse.ts', module: 'src/generated/number-parse-wasm.ts', name: 'NUMBER_PARSE_WASM' },
+];
 
 // Memory comes from the caller (one per reader); no runtime or assertions: the kernels allocate nothing and take
 // positions the caller checked. SIMD is in every Node.js from 16 on.

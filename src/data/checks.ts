@@ -21,6 +21,7 @@ import type { MalformedIssue } from './readers/options';
 import { UserError } from '../errors';
 import { CategorySums } from './profile';
 import { GRID_ROWS } from './sketch';
+import { NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER } from './number-cells';
 import { detachedString, RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch, type TypedColumn } from './types';
 
 export const MAX_EXAMPLES = 10;
@@ -618,16 +619,21 @@ class NumericChecker extends ColumnChecker {
     const ends = raw.ends;
     const flags = raw.flags;
     const base = c * raw.stride;
+    // Most cells parsed at once by the WebAssembly parser; the others here, as before.
+    const parsed = NumberCells.forThread()?.parse(raw, c, count, mode === INTEGER ? PARSE_INTEGER : mode === NUMBER ? PARSE_NUMBER : PARSE_ISO_DATETIME);
     let min = this.min;
     let max = this.max;
     for (let r = 0; r < count; r++) {
-      const i = base + r;
-      const s = starts[i];
-      const e = ends[i];
-      if (this.missingRaw(s, e, r, profiler)) continue;
       let x: number;
-      if (flags[i] & RAW_ESCAPED) x = this.parseText(raw.text(c, r)!);
-      else x = mode === INTEGER ? parseIntegerBytes(buf, s, e) : mode === NUMBER ? parseNumberBytes(buf, s, e) : parseIsoDateTimeBytes(buf, s, e);
+      if (parsed !== undefined && parsed.parsed[r] === 1) x = parsed.values[r];
+      else {
+        const i = base + r;
+        const s = starts[i];
+        const e = ends[i];
+        if (this.missingRaw(s, e, r, profiler)) continue;
+        if (flags[i] & RAW_ESCAPED) x = this.parseText(raw.text(c, r)!);
+        else x = mode === INTEGER ? parseIntegerBytes(buf, s, e) : mode === NUMBER ? parseNumberBytes(buf, s, e) : parseIsoDateTimeBytes(buf, s, e);
+      }
       typeTally.elements++;
       if (x !== x) {
         this.note(typeTally, r, raw.text(c, r));

@@ -8,39 +8,13 @@
  * on that memory, renewed when it grows (growing moves it); a batch that may outlive the next one gets copies.
  */
 import { CSV_SCAN_WASM } from '../../generated/csv-scan-wasm';
+import { growTo, instantiateKernel, type WasmMemory } from '../wasm';
 
 interface ScanExports {
   scan(input: number, n: number, delim: number, ncols: number, stride: number, row0: number, maxRows: number, add: number, starts: number, ends: number, flags: number): number;
   stopped(): number;
 }
 
-/** What is used of the WebAssembly API (TypeScript's lib here has no DOM, where its types live). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-
-let compiled: object | null | undefined;
-
-/** The compiled scanner, or null where WebAssembly (with SIMD) is not available: then the tokenizer reads all. */
-function scannerModule(): object | null {
-  if (compiled === undefined) {
-    try {
-      compiled = wasm ? new wasm.Module(Buffer.from(CSV_SCAN_WASM, 'base64')) : null;
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
-
-const PAGE = 65536;
 /**
  * Reads shorter than this are tokenized without the scanner, which saves little on them: a dataset of 10,000 small
  * files took 7.7 s with it, 6.8 s without (more full garbage collections in the worker threads).
@@ -87,15 +61,8 @@ export class FastCsvScan {
   static create(): FastCsvScan | undefined {
     const pooled = idle.pop();
     if (pooled) return pooled;
-    const module = scannerModule();
-    if (!module || !wasm) return undefined;
-    try {
-      const memory = new wasm.Memory({ initial: 16 });
-      const instance = new wasm.Instance(module, { env: { memory } });
-      return new FastCsvScan(memory, instance.exports as unknown as ScanExports);
-    } catch {
-      return undefined;
-    }
+    const kernel = instantiateKernel<ScanExports>(CSV_SCAN_WASM, 16);
+    return kernel && new FastCsvScan(kernel.memory, kernel.exports);
   }
 
   /** Hands the scanner to the next reader of this thread: its arrays and memory are no longer this reader's. */
@@ -140,8 +107,7 @@ export class FastCsvScan {
 
   /** Grows the memory to at least this many bytes (a RangeError when it cannot); the views must then be renewed. */
   private grow(bytes: number): void {
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    growTo(this.memory, bytes);
   }
 
   /** The cell arrays on the memory as it is now. */

@@ -1,0 +1,139 @@
+import * as assert from 'assert';
+import * as sinon from 'sinon';
+import { parseIntegerBytes, parseNumberBytes } from '../../../src/data/checks';
+import { parseIsoDateTimeBytes } from '../../../src/data/durations';
+import { NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER } from '../../../src/data/number-cells';
+import { RAW_ESCAPED, RAW_QUOTED, type RawCells } from '../../../src/data/types';
+import { seededRandom } from '../../support/random';
+import { TRICKY_DATES, TRICKY_NUMBERS } from './number-cases';
+
+/** A batch of one or more columns of the given cells (null: missing), each cell padded with digits on both sides. */
+function batchOf(columns: Array<Array<string | null>>, flagsOf: (c: number, r: number) => number = () => 0): RawCells {
+  const rows = columns[0].length;
+  const stride = rows + 3; // room left over, as batches have
+  const starts = new Int32Array(stride * columns.length);
+  const ends = new Int32Array(stride * columns.length);
+  const flags = new Uint8Array(stride * columns.length);
+  const pieces: Buffer[] = [];
+  let at = 0;
+  columns.forEach((cells, c) =>
+    cells.forEach((cell, r) => {
+      const i = c * stride + r;
+      flags[i] = flagsOf(c, r);
+      if (cell === null) {
+        starts[i] = -1;
+        return;
+      }
+      const bytes = Buffer.from(`7${cell}7`, 'utf8');
+      pieces.push(bytes);
+      starts[i] = at + 1;
+      ends[i] = at + bytes.length - 1;
+      at += bytes.length;
+    }),
+  );
+  const buffer = Buffer.concat(pieces);
+  return { buffer, stride, starts, ends, flags, latin1: false, text: (c, r) => (columns[c][r] ?? undefined) as string | undefined };
+}
+
+const JS_PARSERS: Array<[number, string, (buf: Uint8Array, s: number, e: number) => number]> = [
+  [PARSE_INTEGER, 'integer', parseIntegerBytes],
+  [PARSE_NUMBER, 'number', parseNumberBytes],
+  [PARSE_ISO_DATETIME, 'datetime', parseIsoDateTimeBytes],
+];
+
+/** Parses column c of raw both ways: every cell the kernel settles has the JavaScript parser's value. Returns how many it settled. */
+function sameAsJavaScript(raw: RawCells, c: number, mode: number, label: string): number {
+  const [, name, js] = JS_PARSERS[mode];
+  const rows = raw.stride - 3;
+  const got = NumberCells.forThread()!.parse(raw, c, rows, mode);
+  assert.ok(got, 'the kernel runs here');
+  let settled = 0;
+  for (let r = 0; r < rows; r++) {
+    const i = c * raw.stride + r;
+    if (got.parsed[r] === 0) continue;
+    settled++;
+    assert.ok(raw.starts[i] >= 0 && (raw.flags[i] & RAW_ESCAPED) === 0, `${label}: row ${r} is missing or escaped, yet settled`);
+    const want = js(raw.buffer, raw.starts[i], raw.ends[i]);
+    assert.ok(Object.is(got.values[r], want), `${label}: ${name} ${JSON.stringify(raw.text(c, r))} gave ${got.values[r]}, not ${want}`);
+  }
+  return settled;
+}
+
+function randomNumber(rand: () => number): string {
+  const digits = (n: number) => Array.from({ length: n }, () => String(Math.floor(rand() * 10))).join('');
+  const sign = ['', '', '-', '+'][Math.floor(rand() * 4)];
+  const whole = digits(Math.floor(rand() * 18));
+  const fraction = rand() < 0.5 ? `.${digits(Math.floor(rand() * 12))}` : '';
+  const exponent = rand() < 0.15 ? `${rand() < 0.5 ? 'e' : 'E'}${['', '-', '+'][Math.floor(rand() * 3)]}${digits(1 + Math.floor(rand() * 3))}` : '';
+  const noise = rand() < 0.03 ? ['x', ' ', '.', 'é', '--'][Math.floor(rand() * 5)] : '';
+  return sign + whole + fraction + exponent + noise;
+}
+
+function randomInstant(rand: () => number): string {
+  const pad = (n: number, w: number) => String(n).padStart(w, '0');
+  // Days 29 to 31 of every month, so dates that do not exist come up too.
+  const date = `${pad(Math.floor(rand() * 10000), 4)}-${pad(1 + Math.floor(rand() * 12), 2)}-${pad(rand() < 0.2 ? 29 + Math.floor(rand() * 3) : 1 + Math.floor(rand() * 28), 2)}`;
+  if (rand() < 0.2) return date;
+  const seconds = rand() < 0.8 ? `:${pad(Math.floor(rand() * 61), 2)}` : '';
+  const fraction = seconds && rand() < 0.4 ? `${rand() < 0.9 ? '.' : ','}${String(Math.floor(rand() * 1e9)).slice(0, 1 + Math.floor(rand() * 9))}` : '';
+  const zone = ['', 'Z', 'z', '+01:00', '-0530', '+05', '+24:00', 'ZZ'][Math.floor(rand() * 8)];
+  return `${date}${['T', ' ', 't'][Math.floor(rand() * 3)]}${pad(Math.floor(rand() * 25), 2)}:${pad(Math.floor(rand() * 60), 2)}${seconds}${fraction}${zone}`;
+}
+
+describe('NumberCells (WebAssembly number parser)', () => {
+  it('gives the JavaScript parsers\' value for every cell it settles, on edge cases', () => {
+    const cells = [...TRICKY_NUMBERS, ...TRICKY_DATES];
+    const raw = batchOf([cells]);
+    for (const [mode, name] of JS_PARSERS) sameAsJavaScript(raw, 0, mode, `edge cases as ${name}`);
+  });
+
+  it('gives the JavaScript parsers\' value for every cell it settles, and settles the plain ones, on random cells', () => {
+    const rand = seededRandom(20261129);
+    const numbers = Array.from({ length: 20_000 }, () => randomNumber(rand));
+    const instants = Array.from({ length: 20_000 }, () => randomInstant(rand));
+    const raw = batchOf([numbers, instants]);
+    for (const [mode, name] of JS_PARSERS) {
+      sameAsJavaScript(raw, 0, mode, `random numbers as ${name}`);
+      sameAsJavaScript(raw, 1, mode, `random instants as ${name}`);
+    }
+    // The forms it is there for are all settled: integers of up to 15 digits, decimals of up to 15 significant
+    // digits, and instants with or without seconds, fractions and zones.
+    const plain = batchOf([
+      Array.from({ length: 5000 }, () => String(Math.floor(rand() * 1e15) * (rand() < 0.5 ? -1 : 1))),
+      Array.from({ length: 5000 }, () => (rand() * 2e6 - 1e6).toFixed(Math.floor(rand() * 7))),
+      Array.from({ length: 5000 }, () => new Date(Math.floor(rand() * 4e12)).toISOString()),
+    ]);
+    assert.strictEqual(sameAsJavaScript(plain, 0, PARSE_INTEGER, 'plain integers'), 5000);
+    assert.strictEqual(sameAsJavaScript(plain, 1, PARSE_NUMBER, 'plain decimals'), 5000);
+    assert.strictEqual(sameAsJavaScript(plain, 2, PARSE_ISO_DATETIME, 'plain instants'), 5000);
+  });
+
+  it('leaves missing, empty and escaped cells to the JavaScript parsers, and reads quoted ones', () => {
+    const raw = batchOf([[null, '', '12', '34', '5.5']], (_c, r) => (r === 2 ? RAW_QUOTED | RAW_ESCAPED : r === 3 ? RAW_QUOTED : 0));
+    const got = NumberCells.forThread()!.parse(raw, 0, 5, PARSE_NUMBER)!;
+    assert.deepStrictEqual([...got.parsed], [0, 0, 0, 1, 1]);
+    assert.deepStrictEqual([got.values[3], got.values[4]], [34, 5.5]);
+  });
+
+  it('copies a batch in once for all its columns, and the next batch again', () => {
+    const parser = NumberCells.forThread()!;
+    const first = batchOf([['1', '2'], ['3', '4']]);
+    assert.deepStrictEqual([...parser.parse(first, 0, 2, PARSE_INTEGER)!.values], [1, 2]);
+    assert.deepStrictEqual([...parser.parse(first, 1, 2, PARSE_INTEGER)!.values], [3, 4]);
+    // The same layout with other bytes: a new batch object, read anew.
+    const second = batchOf([['5', '6'], ['7', '8']]);
+    assert.deepStrictEqual([...parser.parse(second, 1, 2, PARSE_INTEGER)!.values], [7, 8]);
+  });
+
+  it('gives nothing when its memory cannot grow, and the caller parses every cell itself', () => {
+    const parser = NumberCells.forThread()!;
+    const grow = sinon.stub((globalThis as unknown as { WebAssembly: { Memory: { prototype: { grow(): number } } } }).WebAssembly.Memory.prototype, 'grow');
+    grow.throws(new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded'));
+    try {
+      const huge = batchOf([Array.from({ length: 300_000 }, (_, i) => String(i))]);
+      assert.strictEqual(parser.parse(huge, 0, 300_000, PARSE_INTEGER), undefined);
+    } finally {
+      grow.restore();
+    }
+  });
+});

@@ -1,0 +1,218 @@
+// AssemblyScript, compiled to WebAssembly by scripts/build-wasm.mjs (see wasm/README.md): the numbers of a CSV
+// column of a batch, parsed from the cells' bytes. It is the twin of parseIntegerBytes, parseNumberBytes and
+// parseIsoDateTimeBytes (src/data/checks.ts, src/data/durations.ts) on the forms data mostly holds, with the same
+// arithmetic in the same order, so it gives the same double. Any other cell (missing, empty, with "" inside, long,
+// out of range, malformed) it leaves to them.
+
+const INTEGER: i32 = 0;
+const NUMBER: i32 = 1;
+const ISO_DATETIME: i32 = 2;
+/** The cell flag of a quoted field with "" inside (RAW_ESCAPED). */
+const ESCAPED: u8 = 2;
+const MS_PER_DAY: f64 = 86400000;
+
+/**
+ * Parses the count cells of one column: cell r holds bytes [starts[r], ends[r]) of bytes (starts[r] < 0: missing)
+ * with flags[r]. Writes values[r] and parsed[r] = 1 where it settles the cell, parsed[r] = 0 where it does not.
+ * Returns how many it settled.
+ */
+export function parseCells(bytes: usize, starts: usize, ends: usize, flags: usize, count: i32, mode: i32, values: usize, parsed: usize): i32 {
+  let settled: i32 = 0;
+  for (let r: i32 = 0; r < count; r++) {
+    const at = <usize>r;
+    const s = load<i32>(starts + (at << 2));
+    const e = load<i32>(ends + (at << 2));
+    let x: f64 = NaN;
+    if (s >= 0 && e > s && (load<u8>(flags + at) & ESCAPED) == 0) {
+      const from = bytes + <usize>s;
+      const to = bytes + <usize>e;
+      x = mode == INTEGER ? integerOf(from, to) : mode == NUMBER ? numberOf(from, to) : mode == ISO_DATETIME ? instantOf(from, to) : NaN;
+    }
+    // NaN: not settled here (the JavaScript parser decides, and says NaN where the cell is no number).
+    const ok = x == x;
+    store<f64>(values + (at << 3), x);
+    store<u8>(parsed + at, <u8>ok);
+    settled += <i32>ok;
+  }
+  return settled;
+}
+
+/** parseIntegerBytes: an optional sign and at most 15 digits; NaN for anything else. */
+function integerOf(s: usize, e: usize): f64 {
+  let i = s;
+  const first = load<u8>(i);
+  const negative = first == 45;
+  if (negative || first == 43) i++;
+  if (i == e || e - i > 15) return NaN;
+  let value: f64 = 0;
+  for (; i < e; i++) {
+    const d = <i32>load<u8>(i) - 48;
+    if (<u32>d > 9) return NaN;
+    value = value * 10 + <f64>d;
+  }
+  return negative ? -value : value;
+}
+
+/** parseNumberBytes on its fast path (at most 15 significant digits, scale within ±22); NaN for anything else. */
+function numberOf(s: usize, e: usize): f64 {
+  let i = s;
+  const first = load<u8>(i);
+  const negative = first == 45;
+  if (negative || first == 43) i++;
+  let mantissa: f64 = 0;
+  let digits: i32 = 0;
+  let significant: i32 = 0;
+  let scale: f64 = 0;
+  for (; i < e; i++) {
+    const d = <i32>load<u8>(i) - 48;
+    if (<u32>d > 9) break;
+    mantissa = mantissa * 10 + <f64>d;
+    digits++;
+    if (mantissa > 0) significant++;
+  }
+  if (i < e && load<u8>(i) == 46) {
+    i++;
+    for (; i < e; i++) {
+      const d = <i32>load<u8>(i) - 48;
+      if (<u32>d > 9) break;
+      mantissa = mantissa * 10 + <f64>d;
+      digits++;
+      scale--;
+      if (mantissa > 0) significant++;
+    }
+  }
+  if (digits == 0) return NaN;
+  if (i < e) {
+    const x = load<u8>(i);
+    if (x != 101 && x != 69) return NaN;
+    i++;
+    let exponentNegative = false;
+    if (i < e) {
+      const sign = load<u8>(i);
+      if (sign == 45 || sign == 43) {
+        exponentNegative = sign == 45;
+        i++;
+      }
+    }
+    let exponent: f64 = 0;
+    const exponentStart = i;
+    for (; i < e; i++) {
+      const d = <i32>load<u8>(i) - 48;
+      if (<u32>d > 9) return NaN;
+      exponent = exponent * 10 + <f64>d;
+    }
+    if (i == exponentStart) return NaN;
+    scale += exponentNegative ? -exponent : exponent;
+  }
+  if (!(significant <= 15 && scale >= -22 && scale <= 22)) return NaN;
+  const value = scale < 0 ? mantissa / powerOfTen(<i32>-scale) : mantissa * powerOfTen(<i32>scale);
+  if (!isFinite(value)) return NaN;
+  return negative ? -value : value;
+}
+
+/** 10^k for k in 0..22, each exact in a double. */
+function powerOfTen(k: i32): f64 {
+  switch (k) {
+    case 0: return 1;
+    case 1: return 1e1;
+    case 2: return 1e2;
+    case 3: return 1e3;
+    case 4: return 1e4;
+    case 5: return 1e5;
+    case 6: return 1e6;
+    case 7: return 1e7;
+    case 8: return 1e8;
+    case 9: return 1e9;
+    case 10: return 1e10;
+    case 11: return 1e11;
+    case 12: return 1e12;
+    case 13: return 1e13;
+    case 14: return 1e14;
+    case 15: return 1e15;
+    case 16: return 1e16;
+    case 17: return 1e17;
+    case 18: return 1e18;
+    case 19: return 1e19;
+    case 20: return 1e20;
+    case 21: return 1e21;
+    default: return 1e22;
+  }
+}
+
+/** count digits at i (all before e), or -1. */
+function digitsAt(i: usize, count: i32, e: usize): i32 {
+  if (i + <usize>count > e) return -1;
+  let value: i32 = 0;
+  for (let k: i32 = 0; k < count; k++) {
+    const d = <i32>load<u8>(i + <usize>k) - 48;
+    if (<u32>d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
+function daysInMonth(year: i32, month: i32): i32 {
+  if (month == 2) return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28;
+  return month == 4 || month == 6 || month == 9 || month == 11 ? 30 : 31;
+}
+
+/** daysFromCivil: days since 1970-01-01 of a proleptic Gregorian date. */
+function civilDays(year: i32, month: i32, day: i32): i32 {
+  const y = month <= 2 ? year - 1 : year;
+  const era = (y >= 0 ? y : y - 399) / 400;
+  const yearOfEra = y - era * 400;
+  const dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  const dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear;
+  return era * 146097 + dayOfEra - 719468;
+}
+
+/** parseIsoDateTimeBytes: epoch milliseconds of an ISO 8601 date or date-time; NaN for anything else. */
+function instantOf(s: usize, e: usize): f64 {
+  const length = e - s;
+  if (length < 10 || load<u8>(s + 4) != 45 || load<u8>(s + 7) != 45) return NaN;
+  const year = digitsAt(s, 4, e);
+  const month = digitsAt(s + 5, 2, e);
+  const day = digitsAt(s + 8, 2, e);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return NaN;
+  let ms: f64 = <f64>civilDays(year, month, day) * MS_PER_DAY;
+  if (length == 10) return ms;
+  const separator = load<u8>(s + 10);
+  if ((separator != 84 && separator != 32 && separator != 116) || length < 16 || load<u8>(s + 13) != 58) return NaN;
+  const hour = digitsAt(s + 11, 2, e);
+  const minute = digitsAt(s + 14, 2, e);
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59) return NaN;
+  ms += <f64>(hour * 3600000 + minute * 60000);
+  let i = s + 16;
+  if (i < e && load<u8>(i) == 58) {
+    const second = digitsAt(i + 1, 2, e);
+    if (second < 0 || second > 59 || i + 3 > e) return NaN;
+    ms += <f64>(second * 1000);
+    i += 3;
+    if (i < e && (load<u8>(i) == 46 || load<u8>(i) == 44)) {
+      i++;
+      let scale: f64 = 100;
+      const fractionStart = i;
+      while (i < e) {
+        const d = <i32>load<u8>(i) - 48;
+        if (<u32>d > 9) break;
+        ms += <f64>d * scale;
+        scale /= 10;
+        i++;
+      }
+      if (i == fractionStart) return NaN;
+    }
+  }
+  if (i == e) return ms;
+  const first = load<u8>(i);
+  if (first == 90 || first == 122) return i + 1 == e ? ms : NaN;
+  if (first != 43 && first != 45) return NaN;
+  const hours = digitsAt(i + 1, 2, e);
+  let minutes: i32 = 0;
+  const rest = <i32>(e - i) - 3;
+  if (rest == 3 && load<u8>(i + 3) == 58) minutes = digitsAt(i + 4, 2, e);
+  else if (rest == 2) minutes = digitsAt(i + 3, 2, e);
+  else if (rest != 0) return NaN;
+  if (hours < 0 || hours > 23 || minutes < 0 || minutes > 59) return NaN;
+  const offset = <f64>((hours * 60 + minutes) * 60000);
+  return first == 43 ? ms - offset : ms + offset;
+}
