@@ -150,11 +150,17 @@ function saveProfile(inputs: DataValidateInputs, profile: Parameters<typeof seri
   ctx.log.info(`Saved the data profile to ${file} (use it as referenceProfile in a later run).`);
 }
 
+/** Where an example row is, after its row number: its file when the dataset has several, and its line. */
+function placeOf(e: { file?: string; line?: number }): string {
+  const place = [e.file, e.line ? `line ${e.line}` : undefined].filter((p) => p !== undefined);
+  return place.length > 0 ? ` (${place.join(', ')})` : '';
+}
+
 /** The log tells the same story as the summary, for pipelines where summaries are blocked. */
 function logResults(report: Awaited<ReturnType<typeof validateData>>['report'], ctx: TaskContext): void {
   ctx.log.info(`Checked ${plural(report.rowCount, 'row')} of ${report.source} (${report.format}) in ${(report.durationMs / 1000).toFixed(1)} s: ${plural(report.checks.length, 'check')}, ${report.errors} failed with severity error, ${report.warnings} with severity warning.`);
   for (const check of report.checks.filter((c) => !c.success)) {
-    const rows = check.examples.map((e) => `row ${e.row}${e.line ? ` (line ${e.line})` : ''}: ${e.value}`).join('; ');
+    const rows = check.examples.map((e) => `row ${e.row}${placeOf(e)}: ${e.value}`).join('; ');
     const text = `${check.id}: expected ${check.expectation}${check.observed ? `, observed ${check.observed}` : ''}${rows ? ` — ${rows}` : ''}`;
     // Failed error checks are summed up in the one error that fails the step; warnings show as warnings.
     if (check.severity === 'error') ctx.log.info(`FAILED ${text}`);

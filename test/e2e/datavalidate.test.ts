@@ -257,6 +257,8 @@ describe('DataValidate, run as the agent runs it', function () {
       rep.checks.find((c) => c.id === 'column.age.min')!.examples.map((e) => [e.row, e.line, e.file, e.value]),
       [[203, 4, 'azureml:customers-gz:1 (part-0001.csv.gz)', '5']],
     );
+    // The log names the part too.
+    assert.match(r.visibleLog, /FAILED column\.age\.min: .* row 203 \(azureml:customers-gz:1 \(part-0001\.csv\.gz\), line 4\): 5/);
   });
 
   it('reads an mltable data asset: the files its MLTable names, read as it says, and warns of transformations it does not apply', async () => {
