@@ -1,8 +1,10 @@
 // AssemblyScript, compiled to WebAssembly by scripts/build-wasm.mjs (see wasm/README.md): the numbers of a CSV
-// column of a batch, parsed from the cells' bytes. It is the twin of parseIntegerBytes, parseNumberBytes and
+// column of a batch, parsed from the cells' bytes, with the running minimum, maximum, count, mean and variance the
+// column's checker and profile keep. The parsers are the twins of parseIntegerBytes, parseNumberBytes and
 // parseIsoDateTimeBytes (src/data/checks.ts, src/data/durations.ts) on the forms data mostly holds, with the same
-// arithmetic in the same order, so it gives the same double. Any other cell (missing, empty, with "" inside, long,
-// out of range, malformed) it leaves to them.
+// arithmetic in the same order, so they give the same doubles, and the running values are updated as
+// NumericChecker and ColumnAccumulator.addNumber (src/data/profile.ts) do. Any other cell (missing, empty, with ""
+// inside, long, out of range, malformed, failing a rule) it leaves to them.
 
 const INTEGER: i32 = 0;
 const NUMBER: i32 = 1;
@@ -11,30 +13,90 @@ const ISO_DATETIME: i32 = 2;
 const ESCAPED: u8 = 2;
 const MS_PER_DAY: f64 = 86400000;
 
+/** The running state accumulate reads and writes (f64 each), as the column checker and profile hold it. */
+const CHECK_MIN = 0; // the checker's minimum and maximum (NaN before the first value)
+const CHECK_MAX = 1;
+const COUNT = 2; // the profile's count, mean, sum of squared deviations (Welford), minimum and maximum
+const MEAN = 3;
+const M2 = 4;
+const MIN = 5;
+const MAX = 6;
+
 /**
- * Parses the count cells of one column: cell r holds bytes [starts[r], ends[r]) of bytes (starts[r] < 0: missing)
- * with flags[r]. Writes values[r] and parsed[r] = 1 where it settles the cell, parsed[r] = 0 where it does not.
- * Returns how many it settled.
+ * Reads rows from..count of one column, cell r holding bytes [starts[r], ends[r]) of bytes (starts[r] < 0: missing)
+ * with flags[r], and stops before the first row it does not settle alone: a cell it does not parse (missing,
+ * empty, escaped, or not on the JavaScript parsers' fast path), or a value below ruleMin or above ruleMax. For each
+ * row it takes: values[r] = its number, hashes[r] = hashNumber of it, and the state (see CHECK_MIN..MAX) updated as
+ * the checker and ColumnAccumulator.addNumber do, in row order. Returns the row it stopped before (count: none).
  */
-export function parseCells(bytes: usize, starts: usize, ends: usize, flags: usize, count: i32, mode: i32, values: usize, parsed: usize): i32 {
-  let settled: i32 = 0;
-  for (let r: i32 = 0; r < count; r++) {
+export function accumulate(
+  bytes: usize,
+  starts: usize,
+  ends: usize,
+  flags: usize,
+  from: i32,
+  count: i32,
+  mode: i32,
+  ruleMin: f64,
+  ruleMax: f64,
+  state: usize,
+  values: usize,
+  hashes: usize,
+): i32 {
+  let checkMin = load<f64>(state, CHECK_MIN << 3);
+  let checkMax = load<f64>(state, CHECK_MAX << 3);
+  let n = load<f64>(state, COUNT << 3);
+  let mean = load<f64>(state, MEAN << 3);
+  let m2 = load<f64>(state, M2 << 3);
+  let min = load<f64>(state, MIN << 3);
+  let max = load<f64>(state, MAX << 3);
+  let r = from;
+  for (; r < count; r++) {
     const at = <usize>r;
     const s = load<i32>(starts + (at << 2));
     const e = load<i32>(ends + (at << 2));
-    let x: f64 = NaN;
-    if (s >= 0 && e > s && (load<u8>(flags + at) & ESCAPED) == 0) {
-      const from = bytes + <usize>s;
-      const to = bytes + <usize>e;
-      x = mode == INTEGER ? integerOf(from, to) : mode == NUMBER ? numberOf(from, to) : mode == ISO_DATETIME ? instantOf(from, to) : NaN;
-    }
-    // NaN: not settled here (the JavaScript parser decides, and says NaN where the cell is no number).
-    const ok = x == x;
+    if (s < 0 || e <= s || (load<u8>(flags + at) & ESCAPED) != 0) break;
+    const x = mode == INTEGER ? integerOf(bytes + <usize>s, bytes + <usize>e) : mode == NUMBER ? numberOf(bytes + <usize>s, bytes + <usize>e) : instantOf(bytes + <usize>s, bytes + <usize>e);
+    // NaN: the JavaScript parser decides (and says NaN where the cell is no number); a failed rule notes an example.
+    if (x != x || x < ruleMin || x > ruleMax) break;
     store<f64>(values + (at << 3), x);
-    store<u8>(parsed + at, <u8>ok);
-    settled += <i32>ok;
+    store<u32>(hashes + (at << 2), hashNumber(x));
+    if (!(x >= checkMin)) checkMin = x;
+    if (!(x <= checkMax)) checkMax = x;
+    n += 1;
+    const delta = x - mean;
+    mean += delta / n;
+    m2 += delta * (x - mean);
+    if (x < min) min = x;
+    if (x > max) max = x;
   }
-  return settled;
+  store<f64>(state, checkMin, CHECK_MIN << 3);
+  store<f64>(state, checkMax, CHECK_MAX << 3);
+  store<f64>(state, n, COUNT << 3);
+  store<f64>(state, mean, MEAN << 3);
+  store<f64>(state, m2, M2 << 3);
+  store<f64>(state, min, MIN << 3);
+  store<f64>(state, max, MAX << 3);
+  return r;
+}
+
+/** murmur3's finaliser, as fmix32 in src/data/hll.ts. */
+// @ts-ignore: decorator
+@inline
+function fmix32(h: u32): u32 {
+  h ^= h >> 16;
+  h *= 0x85ebca6b;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35;
+  return h ^ (h >> 16);
+}
+
+/** hashNumber of src/data/hll.ts: of the double's bits, -0 as 0. */
+// @ts-ignore: decorator
+@inline
+function hashNumber(x: f64): u32 {
+  const bits = reinterpret<u64>(x == 0 ? 0.0 : x);
+  return fmix32(<u32>bits ^ (fmix32(<u32>(bits >> 32) ^ 0x9e3779b9) * 0x27d4eb2f));
 }
 
 /** parseIntegerBytes: an optional sign and at most 15 digits; NaN for anything else. */

@@ -21,7 +21,7 @@ import type { MalformedIssue } from './readers/options';
 import { UserError } from '../errors';
 import { CategorySums } from './profile';
 import { GRID_ROWS } from './sketch';
-import { NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER } from './number-cells';
+import { NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER, STATE_CHECK_MAX, STATE_CHECK_MIN, STATE_MOMENTS } from './number-cells';
 import { detachedString, RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch, type TypedColumn } from './types';
 
 export const MAX_EXAMPLES = 10;
@@ -36,6 +36,13 @@ export interface ValueProfiler {
   addTextRepeats?(value: string, n: number): void;
   /** addText for ASCII bytes when the text is not needed to count it; false when addText must be called. */
   addAsciiBytes?(buf: Uint8Array, s: number, e: number): boolean;
+  /**
+   * For a caller that keeps a numeric column's count, mean, m2, minimum and maximum itself for a run of values
+   * (ColumnAccumulator's): addNumber of a value without them (hash: its hashNumber), and the running values.
+   */
+  addCounted?(x: number, hash: number): void;
+  getMoments?(out: Float64Array, at: number): void;
+  setMoments?(from: Float64Array, at: number): void;
   /** The first GRID_ROWS rows of the dataset are in: a numeric column keeps the grid of its values so far. */
   settleGrid?(): void;
   toProfile(): ColumnProfile;
@@ -619,21 +626,34 @@ class NumericChecker extends ColumnChecker {
     const ends = raw.ends;
     const flags = raw.flags;
     const base = c * raw.stride;
-    // Most cells parsed at once by the WebAssembly parser; the others here, as before.
-    const parsed = NumberCells.forThread()?.parse(raw, c, count, mode === INTEGER ? PARSE_INTEGER : mode === NUMBER ? PARSE_NUMBER : PARSE_ISO_DATETIME);
+    // Runs of rows the WebAssembly kernel settles alone (parsed, counted, checked against min and max); each row it
+    // stops before is read here, as every row is without it.
+    const kernel = profiler.addCounted !== undefined ? NumberCells.forThread() : undefined;
+    const fast = kernel !== undefined && kernel.load(raw, c, count) ? kernel : undefined;
+    const kernelMode = mode === INTEGER ? PARSE_INTEGER : mode === NUMBER ? PARSE_NUMBER : PARSE_ISO_DATETIME;
     let min = this.min;
     let max = this.max;
     for (let r = 0; r < count; r++) {
-      let x: number;
-      if (parsed !== undefined && parsed.parsed[r] === 1) x = parsed.values[r];
-      else {
-        const i = base + r;
-        const s = starts[i];
-        const e = ends[i];
-        if (this.missingRaw(s, e, r, profiler)) continue;
-        if (flags[i] & RAW_ESCAPED) x = this.parseText(raw.text(c, r)!);
-        else x = mode === INTEGER ? parseIntegerBytes(buf, s, e) : mode === NUMBER ? parseNumberBytes(buf, s, e) : parseIsoDateTimeBytes(buf, s, e);
+      if (fast !== undefined) {
+        const state = fast.state;
+        state[STATE_CHECK_MIN] = min;
+        state[STATE_CHECK_MAX] = max;
+        profiler.getMoments!(state, STATE_MOMENTS);
+        const stop = fast.accumulate(r, kernelMode, ruleMin, ruleMax);
+        this.takeSettled(raw, c, r, stop, fast);
+        min = state[STATE_CHECK_MIN];
+        max = state[STATE_CHECK_MAX];
+        profiler.setMoments!(state, STATE_MOMENTS);
+        if (stop === count) break;
+        r = stop;
       }
+      const i = base + r;
+      const s = starts[i];
+      const e = ends[i];
+      if (this.missingRaw(s, e, r, profiler)) continue;
+      let x: number;
+      if (flags[i] & RAW_ESCAPED) x = this.parseText(raw.text(c, r)!);
+      else x = mode === INTEGER ? parseIntegerBytes(buf, s, e) : mode === NUMBER ? parseNumberBytes(buf, s, e) : parseIsoDateTimeBytes(buf, s, e);
       typeTally.elements++;
       if (x !== x) {
         this.note(typeTally, r, raw.text(c, r));
@@ -649,20 +669,46 @@ class NumericChecker extends ColumnChecker {
         this.maxTally!.elements++;
         this.note(this.maxTally!, r, raw.text(c, r));
       } else if (this.maxTally) this.maxTally.elements++;
-      if (this.allowedNumbers) {
-        this.allowedTally!.elements++;
-        if (!this.allowedNumbers.has(x)) this.note(this.allowedTally!, r, raw.text(c, r));
-      }
-      if (this.unique) {
-        const k = numberKey(x);
-        const line = this.lineOf ? this.lineOf(r) : 0;
-        if (this.unique.add(k.key, this.firstRow + r, line, k.exact)) this.unique.noteExample(this.firstRow + r, line, cellText(raw.text(c, r)));
-      }
+      this.allowedAndUnique(x, r, raw, c);
       profiler.addNumber(x);
     }
     this.min = min;
     this.max = max;
     return true;
+  }
+
+  /** The allowed values and uniqueness checks of the number x of row r, cell c of raw. */
+  private allowedAndUnique(x: number, r: number, raw: RawCells, c: number): void {
+    if (this.allowedNumbers) {
+      this.allowedTally!.elements++;
+      if (!this.allowedNumbers.has(x)) this.note(this.allowedTally!, r, raw.text(c, r));
+    }
+    if (this.unique) {
+      const k = numberKey(x);
+      const line = this.lineOf ? this.lineOf(r) : 0;
+      if (this.unique.add(k.key, this.firstRow + r, line, k.exact)) this.unique.noteExample(this.firstRow + r, line, cellText(raw.text(c, r)));
+    }
+  }
+
+  /**
+   * Rows [from, to) of column c, which the kernel parsed and checked against min and max and whose running values
+   * it updated: their tallies, the checks it does not do (allowed values, uniqueness), and their distribution.
+   */
+  private takeSettled(raw: RawCells, c: number, from: number, to: number, kernel: NumberCells): void {
+    const n = to - from;
+    if (n === 0) return;
+    this.typeTally.elements += n;
+    if (this.minTally) this.minTally.elements += n;
+    if (this.maxTally) this.maxTally.elements += n;
+    const values = kernel.values;
+    const hashes = kernel.hashes;
+    const profiler = this.profiler;
+    const checks = this.allowedNumbers !== undefined || this.unique !== undefined;
+    for (let r = from; r < to; r++) {
+      const x = values[r];
+      if (checks) this.allowedAndUnique(x, r, raw, c);
+      profiler.addCounted!(x, hashes[r]);
+    }
   }
 
   /**

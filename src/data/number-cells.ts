@@ -1,43 +1,69 @@
 /**
- * The numbers of a CSV column of a batch, parsed from the cells' bytes by the WebAssembly kernel of
+ * The numbers of a CSV column of a batch, parsed from the cells' bytes and accumulated by the WebAssembly kernel of
  * wasm/number-parse.ts: the twin of parseIntegerBytes, parseNumberBytes and parseIsoDateTimeBytes on the forms data
- * mostly holds, giving the same doubles (test/unit/data/number-cells). The cells it does not settle (missing,
- * malformed, long, with "" inside) are left to those parsers.
+ * mostly holds (the same doubles), which also keeps the running minimum, maximum, count, mean and variance as the
+ * column's checker and profile do (the same arithmetic, in row order). It stops before each row it does not settle
+ * alone, for the caller to read it as before (test/unit/data/number-cells).
  *
- * One instance per thread, with its memory: [batch bytes | starts | ends | flags | values | parsed]. The batch's
- * bytes are copied in once for all its numeric columns.
+ * One instance per thread, with its memory: [batch bytes | starts | ends | flags | state | values | hashes]. The
+ * batch's bytes are copied in once for all its numeric columns.
  */
 import { NUMBER_PARSE_WASM } from '../generated/number-parse-wasm';
 import type { RawCells } from './types';
 import { growTo, instantiateKernel, type WasmMemory } from './wasm';
 
 interface ParseExports {
-  parseCells(bytes: number, starts: number, ends: number, flags: number, count: number, mode: number, values: number, parsed: number): number;
+  accumulate(
+    bytes: number,
+    starts: number,
+    ends: number,
+    flags: number,
+    from: number,
+    count: number,
+    mode: number,
+    ruleMin: number,
+    ruleMax: number,
+    state: number,
+    values: number,
+    hashes: number,
+  ): number;
 }
 
 export const PARSE_INTEGER = 0;
 export const PARSE_NUMBER = 1;
 export const PARSE_ISO_DATETIME = 2;
 
-/** values[r] is the number of row r where parsed[r] is 1; the views hold until the next parse of this thread. */
-export interface ParsedCells {
-  values: Float64Array;
-  parsed: Uint8Array;
-}
+/** state: the checker's minimum and maximum, then the profile's count, mean, m2, minimum and maximum. */
+export const STATE_CHECK_MIN = 0;
+export const STATE_CHECK_MAX = 1;
+export const STATE_MOMENTS = 2;
+const STATE_SIZE = 7;
 
-/** A batch with more bytes than this is parsed by the JavaScript parsers: its copy would cost more memory than it saves. */
+/** A batch with more bytes than this is read by the JavaScript parsers: its copy would cost more memory than it saves. */
 const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 
 export class NumberCells {
+  /** The running values accumulate reads and updates (see STATE_*), to set before it and read after it. */
+  state = new Float64Array(0);
+  /** values[r]: the number of row r, and hashes[r] its hashNumber, for each row accumulate took. */
+  values = new Float64Array(0);
+  hashes = new Uint32Array(0);
   /** The batch whose bytes are at the start of the memory. */
   private batch: RawCells | undefined;
+  private count = 0;
+  private startsAt = 0;
+  private endsAt = 0;
+  private flagsAt = 0;
+  private stateAt = 0;
+  private valuesAt = 0;
+  private hashesAt = 0;
 
   private constructor(
     private readonly memory: WasmMemory,
     private readonly exports: ParseExports,
   ) {}
 
-  /** This thread's parser, or undefined where WebAssembly cannot run it (once undefined, always). */
+  /** This thread's kernel, or undefined where WebAssembly cannot run it (once undefined, always). */
   static forThread(): NumberCells | undefined {
     if (thread === undefined) {
       const kernel = instantiateKernel<ParseExports>(NUMBER_PARSE_WASM, 1);
@@ -47,21 +73,22 @@ export class NumberCells {
   }
 
   /**
-   * The first count cells of column c of a batch, parsed as mode (PARSE_*), or undefined when the batch is too large
-   * or the memory cannot grow: then the caller parses every cell itself.
+   * Takes the first count cells of column c of a batch for accumulate; false when the batch is too large or the
+   * memory cannot grow: then the caller reads every cell itself. The arrays hold until the next load of this thread.
    */
-  parse(raw: RawCells, c: number, count: number, mode: number): ParsedCells | undefined {
+  load(raw: RawCells, c: number, count: number): boolean {
     const bytes = raw.buffer.length;
-    if (bytes > MAX_BATCH_BYTES) return undefined;
-    const startsAt = align8(bytes);
-    const endsAt = startsAt + count * 4;
-    const flagsAt = endsAt + count * 4;
-    const valuesAt = align8(flagsAt + count);
-    const parsedAt = valuesAt + count * 8;
+    if (bytes > MAX_BATCH_BYTES) return false;
+    this.startsAt = align8(bytes);
+    this.endsAt = this.startsAt + count * 4;
+    this.flagsAt = this.endsAt + count * 4;
+    this.stateAt = align8(this.flagsAt + count);
+    this.valuesAt = this.stateAt + STATE_SIZE * 8;
+    this.hashesAt = this.valuesAt + count * 8;
     try {
-      growTo(this.memory, parsedAt + count);
+      growTo(this.memory, this.hashesAt + count * 4);
     } catch {
-      return undefined;
+      return false;
     }
     const buffer = this.memory.buffer;
     if (this.batch !== raw) {
@@ -69,11 +96,23 @@ export class NumberCells {
       this.batch = raw;
     }
     const from = c * raw.stride;
-    new Int32Array(buffer, startsAt, count).set(raw.starts.subarray(from, from + count));
-    new Int32Array(buffer, endsAt, count).set(raw.ends.subarray(from, from + count));
-    new Uint8Array(buffer, flagsAt, count).set(raw.flags.subarray(from, from + count));
-    this.exports.parseCells(0, startsAt, endsAt, flagsAt, count, mode, valuesAt, parsedAt);
-    return { values: new Float64Array(buffer, valuesAt, count), parsed: new Uint8Array(buffer, parsedAt, count) };
+    new Int32Array(buffer, this.startsAt, count).set(raw.starts.subarray(from, from + count));
+    new Int32Array(buffer, this.endsAt, count).set(raw.ends.subarray(from, from + count));
+    new Uint8Array(buffer, this.flagsAt, count).set(raw.flags.subarray(from, from + count));
+    this.count = count;
+    this.state = new Float64Array(buffer, this.stateAt, STATE_SIZE);
+    this.values = new Float64Array(buffer, this.valuesAt, count);
+    this.hashes = new Uint32Array(buffer, this.hashesAt, count);
+    return true;
+  }
+
+  /**
+   * Reads the loaded rows from `from` on as mode (PARSE_*), updating state, and stops before the first row it does
+   * not settle alone: a cell the JavaScript parsers are to read (missing, empty, escaped, not on their fast path),
+   * or a value outside [ruleMin, ruleMax]. Returns that row (count: it took them all).
+   */
+  accumulate(from: number, mode: number, ruleMin: number, ruleMax: number): number {
+    return this.exports.accumulate(0, this.startsAt, this.endsAt, this.flagsAt, from, this.count, mode, ruleMin, ruleMax, this.stateAt, this.valuesAt, this.hashesAt);
   }
 }
 

@@ -74,13 +74,44 @@ export class ColumnAccumulator {
     this.m2 += delta * (x - this.mean);
     if (x < this.min) this.min = x;
     if (x > this.max) this.max = x;
+    this.distribute(x, undefined);
+  }
+
+  /**
+   * addNumber of a finite x whose count, mean, m2, minimum and maximum the caller has updated as addNumber does
+   * (getMoments, setMoments), with its hashNumber.
+   */
+  addCounted(x: number, hash: number): void {
+    this.distribute(x, hash);
+  }
+
+  /** count, mean, m2, minimum and maximum into out from at, as addNumber left them. */
+  getMoments(out: Float64Array, at: number): void {
+    out[at] = this.count;
+    out[at + 1] = this.mean;
+    out[at + 2] = this.m2;
+    out[at + 3] = this.min;
+    out[at + 4] = this.max;
+  }
+
+  /** Takes count, mean, m2, minimum and maximum from getMoments's layout, updated by the caller as addNumber would. */
+  setMoments(from: Float64Array, at: number): void {
+    this.count = from[at];
+    this.mean = from[at + 1];
+    this.m2 = from[at + 2];
+    this.min = from[at + 3];
+    this.max = from[at + 4];
+  }
+
+  /** x into the exact counts or the sketch, and its hash (hashNumber, computed when not given) into the distinct count. */
+  private distribute(x: number, hash: number | undefined): void {
     if (this.sketch !== undefined) {
       this.sketch.add(x);
-      this.hll!.addHash(hashNumber(x));
+      this.hll!.addHash(hash ?? hashNumber(x));
     } else if (!this.exact!.add(x, 1)) {
       this.switchToSketch();
       this.sketch!.add(x);
-      this.hll!.addHash(hashNumber(x));
+      this.hll!.addHash(hash ?? hashNumber(x));
     }
   }
 

@@ -2,7 +2,9 @@ import * as assert from 'assert';
 import * as sinon from 'sinon';
 import { parseIntegerBytes, parseNumberBytes } from '../../../src/data/checks';
 import { parseIsoDateTimeBytes } from '../../../src/data/durations';
+import { hashNumber } from '../../../src/data/hll';
 import { NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER } from '../../../src/data/number-cells';
+import { ColumnAccumulator } from '../../../src/data/profile';
 import { RAW_ESCAPED, RAW_QUOTED, type RawCells } from '../../../src/data/types';
 import { seededRandom } from '../../support/random';
 import { TRICKY_DATES, TRICKY_NUMBERS } from './number-cases';
@@ -41,22 +43,41 @@ const JS_PARSERS: Array<[number, string, (buf: Uint8Array, s: number, e: number)
   [PARSE_ISO_DATETIME, 'datetime', parseIsoDateTimeBytes],
 ];
 
-/** Parses column c of raw both ways: every cell the kernel settles has the JavaScript parser's value. Returns how many it settled. */
-function sameAsJavaScript(raw: RawCells, c: number, mode: number, label: string): number {
+/**
+ * Runs the kernel over column c of raw as the checker does, from each row it stops before to the next, and checks
+ * that every row it takes has the JavaScript parser's value and its hashNumber, and that its running values are
+ * those of the checker and of ColumnAccumulator.addNumber over the rows it took, in order. Returns the rows taken.
+ */
+function sameAsJavaScript(raw: RawCells, c: number, mode: number, label: string, ruleMin = -Infinity, ruleMax = Infinity): number[] {
   const [, name, js] = JS_PARSERS[mode];
   const rows = raw.stride - 3;
-  const got = NumberCells.forThread()!.parse(raw, c, rows, mode);
-  assert.ok(got, 'the kernel runs here');
-  let settled = 0;
-  for (let r = 0; r < rows; r++) {
-    const i = c * raw.stride + r;
-    if (got.parsed[r] === 0) continue;
-    settled++;
-    assert.ok(raw.starts[i] >= 0 && (raw.flags[i] & RAW_ESCAPED) === 0, `${label}: row ${r} is missing or escaped, yet settled`);
-    const want = js(raw.buffer, raw.starts[i], raw.ends[i]);
-    assert.ok(Object.is(got.values[r], want), `${label}: ${name} ${JSON.stringify(raw.text(c, r))} gave ${got.values[r]}, not ${want}`);
+  const kernel = NumberCells.forThread()!;
+  assert.ok(kernel.load(raw, c, rows), 'the kernel runs here');
+  kernel.state.set([NaN, NaN, 0, 0, 0, Infinity, -Infinity]);
+  const taken: number[] = [];
+  const profile = new ColumnAccumulator('x', 'numeric');
+  let [min, max] = [NaN, NaN];
+  for (let from = 0; from < rows; ) {
+    const stop = kernel.accumulate(from, mode, ruleMin, ruleMax);
+    for (let r = from; r < stop; r++) {
+      const i = c * raw.stride + r;
+      assert.ok(raw.starts[i] >= 0 && (raw.flags[i] & RAW_ESCAPED) === 0, `${label}: row ${r} is missing or escaped, yet taken`);
+      const want = js(raw.buffer, raw.starts[i], raw.ends[i]);
+      const x = kernel.values[r];
+      assert.ok(Object.is(x, want), `${label}: ${name} ${JSON.stringify(raw.text(c, r))} gave ${x}, not ${want}`);
+      assert.ok(x >= ruleMin && x <= ruleMax, `${label}: ${x} is outside [${ruleMin}, ${ruleMax}], yet taken`);
+      assert.strictEqual(kernel.hashes[r], hashNumber(x), `${label}: the hash of ${x}`);
+      taken.push(r);
+      if (!(x >= min)) min = x;
+      if (!(x <= max)) max = x;
+      profile.addNumber(x);
+    }
+    from = stop + 1;
   }
-  return settled;
+  const moments = new Float64Array(5);
+  profile.getMoments(moments, 0);
+  assert.deepStrictEqual([...kernel.state], [min, max, ...moments], `${label}: the running values`);
+  return taken;
 }
 
 function randomNumber(rand: () => number): string {
@@ -80,14 +101,14 @@ function randomInstant(rand: () => number): string {
   return `${date}${['T', ' ', 't'][Math.floor(rand() * 3)]}${pad(Math.floor(rand() * 25), 2)}:${pad(Math.floor(rand() * 60), 2)}${seconds}${fraction}${zone}`;
 }
 
-describe('NumberCells (WebAssembly number parser)', () => {
-  it('gives the JavaScript parsers\' value for every cell it settles, on edge cases', () => {
+describe('NumberCells (WebAssembly number kernel)', () => {
+  it('takes the JavaScript parsers\' value of every cell it takes, with its hash and the running values, on edge cases', () => {
     const cells = [...TRICKY_NUMBERS, ...TRICKY_DATES];
     const raw = batchOf([cells]);
     for (const [mode, name] of JS_PARSERS) sameAsJavaScript(raw, 0, mode, `edge cases as ${name}`);
   });
 
-  it('gives the JavaScript parsers\' value for every cell it settles, and settles the plain ones, on random cells', () => {
+  it('takes the JavaScript parsers\' value of every cell it takes, and takes the plain ones, on random cells', () => {
     const rand = seededRandom(20261129);
     const numbers = Array.from({ length: 20_000 }, () => randomNumber(rand));
     const instants = Array.from({ length: 20_000 }, () => randomInstant(rand));
@@ -96,42 +117,51 @@ describe('NumberCells (WebAssembly number parser)', () => {
       sameAsJavaScript(raw, 0, mode, `random numbers as ${name}`);
       sameAsJavaScript(raw, 1, mode, `random instants as ${name}`);
     }
-    // The forms it is there for are all settled: integers of up to 15 digits, decimals of up to 15 significant
+    // The forms it is there for are all taken: integers of up to 15 digits, decimals of up to 15 significant
     // digits, and instants with or without seconds, fractions and zones.
     const plain = batchOf([
       Array.from({ length: 5000 }, () => String(Math.floor(rand() * 1e15) * (rand() < 0.5 ? -1 : 1))),
       Array.from({ length: 5000 }, () => (rand() * 2e6 - 1e6).toFixed(Math.floor(rand() * 7))),
       Array.from({ length: 5000 }, () => new Date(Math.floor(rand() * 4e12)).toISOString()),
     ]);
-    assert.strictEqual(sameAsJavaScript(plain, 0, PARSE_INTEGER, 'plain integers'), 5000);
-    assert.strictEqual(sameAsJavaScript(plain, 1, PARSE_NUMBER, 'plain decimals'), 5000);
-    assert.strictEqual(sameAsJavaScript(plain, 2, PARSE_ISO_DATETIME, 'plain instants'), 5000);
+    assert.strictEqual(sameAsJavaScript(plain, 0, PARSE_INTEGER, 'plain integers').length, 5000);
+    assert.strictEqual(sameAsJavaScript(plain, 1, PARSE_NUMBER, 'plain decimals').length, 5000);
+    assert.strictEqual(sameAsJavaScript(plain, 2, PARSE_ISO_DATETIME, 'plain instants').length, 5000);
+  });
+
+  it('stops before each value outside the rule\'s minimum and maximum', () => {
+    const raw = batchOf([['5', '-1', '7', '100', '3', '10']]);
+    assert.deepStrictEqual(sameAsJavaScript(raw, 0, PARSE_INTEGER, 'rules', 0, 10), [0, 2, 4, 5]);
   });
 
   it('leaves missing, empty and escaped cells to the JavaScript parsers, and reads quoted ones', () => {
     const raw = batchOf([[null, '', '12', '34', '5.5']], (_c, r) => (r === 2 ? RAW_QUOTED | RAW_ESCAPED : r === 3 ? RAW_QUOTED : 0));
-    const got = NumberCells.forThread()!.parse(raw, 0, 5, PARSE_NUMBER)!;
-    assert.deepStrictEqual([...got.parsed], [0, 0, 0, 1, 1]);
-    assert.deepStrictEqual([got.values[3], got.values[4]], [34, 5.5]);
+    assert.deepStrictEqual(sameAsJavaScript(raw, 0, PARSE_NUMBER, 'missing, empty, escaped, quoted'), [3, 4]);
   });
 
   it('copies a batch in once for all its columns, and the next batch again', () => {
-    const parser = NumberCells.forThread()!;
+    const kernel = NumberCells.forThread()!;
+    const column = (raw: RawCells, c: number) => {
+      assert.ok(kernel.load(raw, c, 2));
+      kernel.state.set([NaN, NaN, 0, 0, 0, Infinity, -Infinity]);
+      assert.strictEqual(kernel.accumulate(0, PARSE_INTEGER, -Infinity, Infinity), 2);
+      return [...kernel.values];
+    };
     const first = batchOf([['1', '2'], ['3', '4']]);
-    assert.deepStrictEqual([...parser.parse(first, 0, 2, PARSE_INTEGER)!.values], [1, 2]);
-    assert.deepStrictEqual([...parser.parse(first, 1, 2, PARSE_INTEGER)!.values], [3, 4]);
+    assert.deepStrictEqual(column(first, 0), [1, 2]);
+    assert.deepStrictEqual(column(first, 1), [3, 4]);
     // The same layout with other bytes: a new batch object, read anew.
     const second = batchOf([['5', '6'], ['7', '8']]);
-    assert.deepStrictEqual([...parser.parse(second, 1, 2, PARSE_INTEGER)!.values], [7, 8]);
+    assert.deepStrictEqual(column(second, 1), [7, 8]);
   });
 
-  it('gives nothing when its memory cannot grow, and the caller parses every cell itself', () => {
-    const parser = NumberCells.forThread()!;
+  it('takes nothing when its memory cannot grow, and the caller reads every cell itself', () => {
+    const kernel = NumberCells.forThread()!;
     const grow = sinon.stub((globalThis as unknown as { WebAssembly: { Memory: { prototype: { grow(): number } } } }).WebAssembly.Memory.prototype, 'grow');
     grow.throws(new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded'));
     try {
       const huge = batchOf([Array.from({ length: 300_000 }, (_, i) => String(i))]);
-      assert.strictEqual(parser.parse(huge, 0, 300_000, PARSE_INTEGER), undefined);
+      assert.strictEqual(kernel.load(huge, 0, 300_000), false);
     } finally {
       grow.restore();
     }
