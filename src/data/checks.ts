@@ -628,7 +628,7 @@ class NumericChecker extends ColumnChecker {
     const base = c * raw.stride;
     // Runs of rows the WebAssembly kernel settles alone (parsed, counted, checked against min and max); each row it
     // stops before is read here, as every row is without it.
-    const kernel = profiler.addCounted !== undefined ? NumberCells.forThread() : undefined;
+    const kernel = profiler.addCounted && profiler.getMoments && profiler.setMoments ? NumberCells.forThread() : undefined;
     const fast = kernel !== undefined && kernel.load(raw, c, count) ? kernel : undefined;
     const kernelMode = mode === INTEGER ? PARSE_INTEGER : mode === NUMBER ? PARSE_NUMBER : PARSE_ISO_DATETIME;
     let min = this.min;
