@@ -631,19 +631,16 @@ class NumericChecker extends ColumnChecker {
     const kernel = profiler.addCounted && profiler.getMoments && profiler.setMoments ? NumberCells.forThread() : undefined;
     const fast = kernel !== undefined && kernel.load(raw, c, count) ? kernel : undefined;
     const kernelMode = mode === INTEGER ? PARSE_INTEGER : mode === NUMBER ? PARSE_NUMBER : PARSE_ISO_DATETIME;
+    const cellAt = (r: number) => raw.text(c, r);
     let min = this.min;
     let max = this.max;
     for (let r = 0; r < count; r++) {
       if (fast !== undefined) {
-        const state = fast.state;
-        state[STATE_CHECK_MIN] = min;
-        state[STATE_CHECK_MAX] = max;
-        profiler.getMoments!(state, STATE_MOMENTS);
-        const stop = fast.accumulate(r, kernelMode, ruleMin, ruleMax);
-        this.takeSettled(raw, c, r, stop, fast);
-        min = state[STATE_CHECK_MIN];
-        max = state[STATE_CHECK_MAX];
-        profiler.setMoments!(state, STATE_MOMENTS);
+        this.min = min;
+        this.max = max;
+        const stop = this.settle(fast, r, kernelMode, cellAt);
+        min = this.min;
+        max = this.max;
         if (stop === count) break;
         r = stop;
       }
@@ -669,7 +666,7 @@ class NumericChecker extends ColumnChecker {
         this.maxTally!.elements++;
         this.note(this.maxTally!, r, raw.text(c, r));
       } else if (this.maxTally) this.maxTally.elements++;
-      this.allowedAndUnique(x, r, raw, c);
+      this.allowedAndUnique(x, r, cellAt);
       profiler.addNumber(x);
     }
     this.min = min;
@@ -677,38 +674,47 @@ class NumericChecker extends ColumnChecker {
     return true;
   }
 
-  /** The allowed values and uniqueness checks of the number x of row r, cell c of raw. */
-  private allowedAndUnique(x: number, r: number, raw: RawCells, c: number): void {
+  /** The allowed values and uniqueness checks of the number x of row r (cellAt: the cell, for an example). */
+  private allowedAndUnique(x: number, r: number, cellAt: (r: number) => CellValue | undefined): void {
     if (this.allowedNumbers) {
       this.allowedTally!.elements++;
-      if (!this.allowedNumbers.has(x)) this.note(this.allowedTally!, r, raw.text(c, r));
+      if (!this.allowedNumbers.has(x)) this.note(this.allowedTally!, r, cellAt(r));
     }
     if (this.unique) {
       const k = numberKey(x);
       const line = this.lineOf ? this.lineOf(r) : 0;
-      if (this.unique.add(k.key, this.firstRow + r, line, k.exact)) this.unique.noteExample(this.firstRow + r, line, cellText(raw.text(c, r)));
+      if (this.unique.add(k.key, this.firstRow + r, line, k.exact)) this.unique.noteExample(this.firstRow + r, line, cellText(cellAt(r)));
     }
   }
 
   /**
-   * Rows [from, to) of column c, which the kernel parsed and checked against min and max and whose running values
-   * it updated: their tallies, the checks it does not do (allowed values, uniqueness), and their distribution.
+   * Runs the kernel (loaded with this column's batch) from row `from` on, as mode, with the running values handed
+   * over both ways (this.min, this.max and the profiler's), and takes the rows it settles: their tallies, the checks
+   * it does not do (allowed values, uniqueness), and their distribution. Returns the row it stopped before.
    */
-  private takeSettled(raw: RawCells, c: number, from: number, to: number, kernel: NumberCells): void {
+  private settle(kernel: NumberCells, from: number, mode: number, cellAt: (r: number) => CellValue | undefined): number {
+    const profiler = this.profiler;
+    const state = kernel.state;
+    state[STATE_CHECK_MIN] = this.min;
+    state[STATE_CHECK_MAX] = this.max;
+    profiler.getMoments!(state, STATE_MOMENTS);
+    const to = kernel.accumulate(from, mode, this.ruleMin, this.ruleMax);
+    this.min = state[STATE_CHECK_MIN];
+    this.max = state[STATE_CHECK_MAX];
+    profiler.setMoments!(state, STATE_MOMENTS);
     const n = to - from;
-    if (n === 0) return;
     this.typeTally.elements += n;
     if (this.minTally) this.minTally.elements += n;
     if (this.maxTally) this.maxTally.elements += n;
     const values = kernel.values;
     const hashes = kernel.hashes;
-    const profiler = this.profiler;
     const checks = this.allowedNumbers !== undefined || this.unique !== undefined;
     for (let r = from; r < to; r++) {
       const x = values[r];
-      if (checks) this.allowedAndUnique(x, r, raw, c);
+      if (checks) this.allowedAndUnique(x, r, cellAt);
       profiler.addCounted!(x, hashes[r]);
     }
+    return to;
   }
 
   /**
@@ -730,6 +736,7 @@ class NumericChecker extends ColumnChecker {
     const rejected = column.time ? !isDate : isDate && !this.acceptsEpochNumbers;
     const finiteOnly = !column.time && !isDate;
     const wholeOnly = finiteOnly && this.mode === INTEGER;
+    const cellAt = (r: number) => column.cell(r);
     let min = this.min;
     let max = this.max;
     for (let r = 0; r < count; r++) {
@@ -751,15 +758,7 @@ class NumericChecker extends ColumnChecker {
         this.maxTally!.elements++;
         this.note(this.maxTally!, r, column.cell(r));
       } else if (this.maxTally) this.maxTally.elements++;
-      if (this.allowedNumbers) {
-        this.allowedTally!.elements++;
-        if (!this.allowedNumbers.has(x)) this.note(this.allowedTally!, r, column.cell(r));
-      }
-      if (this.unique) {
-        const k = numberKey(x);
-        const line = this.lineOf ? this.lineOf(r) : 0;
-        if (this.unique.add(k.key, this.firstRow + r, line, k.exact)) this.unique.noteExample(this.firstRow + r, line, cellText(column.cell(r)));
-      }
+      this.allowedAndUnique(x, r, cellAt);
       profiler.addNumber(x);
     }
     this.min = min;
