@@ -32,8 +32,9 @@ function mask(v0: v128, v1: v128, v2: v128, v3: v128, x: v128): u64 {
 /**
  * Scans the n bytes at input (readable up to input + n + 63) from a record start. Row r of the batch (from row0 on,
  * at most maxRows rows) gets, for column c at cell c * stride + r: starts = field start + add, ends = field end + add,
- * flags = 1 for a quoted field (its quotes left out) | 2 when it holds "" (to unescape). A last unquoted field's CR
- * before the LF is left out. Returns the rows taken; stopped() says where it stopped.
+ * flags = 1 for a quoted field (its quotes left out) | 2 when it holds "" (to unescape); the flags of the plain
+ * fields of records without a quote are not written: the caller clears them before a batch. A last unquoted field's
+ * CR before the LF is left out. Returns the rows taken; stopped() says where it stopped.
  */
 export function scan(
   input: usize,
@@ -94,7 +95,7 @@ export function scan(
           }
           store<i32>(starts + (cell << 2), fs + add);
           store<i32>(ends + (cell << 2), e + add);
-          store<u8>(flags + cell, 0);
+          // flags stay 0 (the caller cleared them for the batch).
           fs = pos + 1;
           if (r == rowEnd) {
             stoppedAt = rec;

@@ -85,6 +85,11 @@ export class FastCsvScan {
     this.views();
   }
 
+  /** Clears the batch's flags, which the scanner writes only for quoted fields: call before each batch. */
+  clearFlags(): void {
+    this.flags.fill(0);
+  }
+
   /**
    * Scans buf from pos (a record start) up to limit. Rows go to the batch from row row0 on, at most maxRows; a cell
    * of the batch is its byte offset in buf plus shift. Returns the rows taken and where the first record not taken

@@ -546,6 +546,7 @@ class CsvReader implements TableReader {
       try {
         this.fast.layout(cells);
         this.cellViews();
+        this.fast.clearFlags();
       } catch {
         // No memory for the scanner's arrays: the tokenizer reads every record.
         this.fast = undefined;

@@ -104,6 +104,7 @@ describe('CSV fast path (WebAssembly scanner)', () => {
   it('takes plain records, and stops before the one it does not take, at its first byte', () => {
     const scan = FastCsvScan.create()!;
     scan.layout(3 * 4);
+    scan.clearFlags();
     const buf = Buffer.from('a,b,c\n"x,1",,"q""q"\r\nd,"e"f,g\n');
     const { rows, next } = scan.scan(buf, 0, buf.length, 0x2c, 3, 4, 0, 4, 100);
     assert.strictEqual(rows, 2);
@@ -118,6 +119,7 @@ describe('CSV fast path (WebAssembly scanner)', () => {
   it('stops at the batch end, and before a record the input ends in', () => {
     const scan = FastCsvScan.create()!;
     scan.layout(2 * 8);
+    scan.clearFlags();
     const buf = Buffer.from('1,2\n3,4\n5,6\n7,');
     assert.deepStrictEqual(scan.scan(buf, 0, buf.length, 0x2c, 2, 8, 0, 2, 0), { rows: 2, next: 8 });
     assert.deepStrictEqual(scan.scan(buf, 8, buf.length, 0x2c, 2, 8, 2, 6, 0), { rows: 1, next: 12 });
