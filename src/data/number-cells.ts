@@ -39,8 +39,11 @@ export const STATE_CHECK_MAX = 1;
 export const STATE_MOMENTS = 2;
 const STATE_SIZE = 7;
 
-/** A batch with more bytes than this is read by the JavaScript parsers: its copy would cost more memory than it saves. */
-const MAX_BATCH_BYTES = 64 * 1024 * 1024;
+/**
+ * A batch with more bytes than this (rows of over 2 KB) is read by the JavaScript parsers: the kernel's memory, a copy
+ * of the batch kept for the thread's life, stays within it.
+ */
+const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 
 export class NumberCells {
   /** The running values accumulate reads and updates (see STATE_*), to set before it and read after it. */

@@ -155,6 +155,13 @@ describe('NumberCells (WebAssembly number kernel)', () => {
     assert.deepStrictEqual(column(second, 1), [7, 8]);
   });
 
+  it('takes nothing from a batch of over 16 MiB, which the caller reads itself', () => {
+    const raw = batchOf([['1', '2']]);
+    const kernel = NumberCells.forThread()!;
+    assert.strictEqual(kernel.load({ ...raw, buffer: Buffer.concat([raw.buffer, Buffer.alloc(16 * 1024 * 1024)]) }, 0, 2), false);
+    assert.strictEqual(kernel.load(raw, 0, 2), true);
+  });
+
   it('takes nothing when its memory cannot grow, and the caller reads every cell itself', () => {
     const kernel = NumberCells.forThread()!;
     const grow = sinon.stub((globalThis as unknown as { WebAssembly: { Memory: { prototype: { grow(): number } } } }).WebAssembly.Memory.prototype, 'grow');
