@@ -10,7 +10,7 @@
  */
 import { NUMBER_PARSE_WASM } from '../generated/number-parse-wasm';
 import type { RawCells } from './types';
-import { growTo, instantiateKernel, type WasmMemory } from './wasm';
+import { alignUp, growTo, instantiateKernel, type WasmMemory } from './wasm';
 
 interface ParseExports {
   accumulate(
@@ -82,10 +82,10 @@ export class NumberCells {
   load(raw: RawCells, c: number, count: number): boolean {
     const bytes = raw.buffer.length;
     if (bytes > MAX_BATCH_BYTES) return false;
-    this.startsAt = align8(bytes);
+    this.startsAt = alignUp(bytes, 8);
     this.endsAt = this.startsAt + count * 4;
     this.flagsAt = this.endsAt + count * 4;
-    this.stateAt = align8(this.flagsAt + count);
+    this.stateAt = alignUp(this.flagsAt + count, 8);
     this.valuesAt = this.stateAt + STATE_SIZE * 8;
     this.hashesAt = this.valuesAt + count * 8;
     try {
@@ -120,7 +120,3 @@ export class NumberCells {
 }
 
 let thread: NumberCells | null | undefined;
-
-function align8(x: number): number {
-  return (x + 7) & ~7;
-}

@@ -51,3 +51,8 @@ export function growTo(memory: WasmMemory, bytes: number): void {
   const have = memory.buffer.byteLength;
   if (bytes > have) memory.grow(Math.ceil((bytes - have) / WASM_PAGE));
 }
+
+/** x rounded up to a multiple of `to`: where an array of `to`-byte elements may start in a memory. */
+export function alignUp(x: number, to: number): number {
+  return Math.ceil(x / to) * to;
+}

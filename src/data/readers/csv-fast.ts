@@ -8,7 +8,7 @@
  * on that memory, renewed when it grows (growing moves it); a batch that may outlive the next one gets copies.
  */
 import { CSV_SCAN_WASM } from '../../generated/csv-scan-wasm';
-import { growTo, instantiateKernel, type WasmMemory } from '../wasm';
+import { alignUp, growTo, instantiateKernel, type WasmMemory } from '../wasm';
 
 interface ScanExports {
   scan(input: number, n: number, delim: number, ncols: number, stride: number, row0: number, maxRows: number, add: number, starts: number, ends: number, flags: number): number;
@@ -77,7 +77,7 @@ export class FastCsvScan {
    */
   layout(cells: number): void {
     if (cells === this.cells) return;
-    const inputAt = align(cells * 9, 16);
+    const inputAt = alignUp(cells * 9, 16);
     this.grow(inputAt + PADDING);
     this.cells = cells;
     this.inputAt = inputAt;
@@ -124,8 +124,4 @@ export class FastCsvScan {
       this.flags = new Uint8Array(buffer, this.cells * 8, this.cells);
     }
   }
-}
-
-function align(x: number, to: number): number {
-  return Math.ceil(x / to) * to;
 }
