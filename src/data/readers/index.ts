@@ -29,54 +29,51 @@ export async function openTable(source: DataSource, options: ReaderOptions): Pro
   }
 }
 
-/** Parts a Parquet file is split into at most when whole row groups are parts: each is opened once and merged. */
-const MAX_PARQUET_PARTS = 32;
 /**
- * Rows of a Parquet part at most. The decoder's memory grows with the rows of a part (about 215 MB for a million
- * rows of the benchmark's 12 columns, 115 MB for half a million), while a part read with offset and limit costs
- * about 10 % more CPU than its share of a whole row group.
+ * Parts a Parquet file is split into at most. Each part costs its reader's and checkers' start (the first values of
+ * a column are counted exactly, text columns learn that their values are mostly distinct) and a merge: about 0.1 s
+ * of CPU on the benchmark's rows, so a file is split into one part per worker, as a text file is.
  */
-export const PARQUET_PART_ROWS = 1 << 19;
+const MAX_PARQUET_PARTS = 32;
 
 /**
- * Splits a local Parquet file into parts for workers to read in parallel, as rows [start, end) of the file: with
- * at least as many row groups as parts and none over maxPartRows rows, runs of consecutive row groups with about
- * the same number of rows each (at most MAX_PARQUET_PARTS runs); otherwise each row group cut into equal parts
- * of at most maxPartRows rows, and into enough parts for every worker. Reading every part gives exactly the rows
- * of one whole-file read, in order. A file whose footer cannot be read, or a non-local source: undefined (read
- * the file whole).
+ * Splits a local Parquet file into parts for workers to read in parallel, as rows [start, end) of the file: one run
+ * of consecutive pieces of row groups per worker (at most MAX_PARQUET_PARTS), with about the same number of rows
+ * each. A piece is a row group, or part of one of over pieceRows rows (by default as the reader reads it, see
+ * rowGroupPieces); with fewer row groups than workers, each row group is cut into a piece per worker at least.
+ * Reading every part gives exactly the rows of one whole-file read, in order. A file whose footer cannot be read,
+ * or a non-local source: undefined (read the file whole).
  */
-export async function splitParquet(source: DataSource, parts: number, maxPartRows = PARQUET_PART_ROWS): Promise<Array<{ start: number; end: number }> | undefined> {
+export async function splitParquet(source: DataSource, parts: number, pieceRows?: number): Promise<Array<{ start: number; end: number }> | undefined> {
   if (parts <= 1 || source.localPath === undefined) return undefined;
-  const { parquetRowGroupRows } = await import('./parquet');
+  const { parquetRowGroupRows, rowGroupPieces } = await import('./parquet');
   const counts = (await parquetRowGroupRows(source))?.filter((n) => n > 0);
   if (!counts || counts.length === 0) return undefined;
   const total = counts.reduce((a, b) => a + b, 0);
+  // The ends of the pieces, as rows of the file.
+  const ends: number[] = [];
+  const forWorkers = Math.ceil(parts / counts.length);
+  let first = 0;
+  for (const n of counts) {
+    const pieces = rowGroupPieces(n, pieceRows);
+    const k = Math.min(n, Math.max(forWorkers, pieces.length));
+    if (k === pieces.length) pieces.forEach((piece) => ends.push(first + piece.end));
+    else for (let i = 1; i <= k; i++) ends.push(first + Math.floor((n * i) / k));
+    first += n;
+  }
+  const k = Math.min(ends.length, parts, MAX_PARQUET_PARTS);
   const ranges: Array<{ start: number; end: number }> = [];
-  if (counts.length >= parts && counts.every((n) => n <= maxPartRows)) {
-    const k = Math.min(counts.length, MAX_PARQUET_PARTS);
-    let start = 0;
-    let at = 0;
-    for (let g = 0; g < counts.length; g++) {
-      at += counts[g];
-      // Close the run once it reaches its share of the rows, or when each run still to come needs a row group left.
-      const groupsLeft = counts.length - 1 - g;
-      const runsLeft = k - 1 - ranges.length;
-      if (groupsLeft > 0 && runsLeft > 0 && (at >= (total * (ranges.length + 1)) / k || groupsLeft <= runsLeft)) {
-        ranges.push({ start, end: at });
-        start = at;
-      }
-    }
-    ranges.push({ start, end: total });
-  } else {
-    const forWorkers = counts.length >= parts ? 1 : Math.ceil(parts / counts.length);
-    let first = 0;
-    for (const n of counts) {
-      const k = Math.min(n, Math.max(forWorkers, Math.ceil(n / maxPartRows)));
-      for (let i = 0; i < k; i++) ranges.push({ start: first + Math.floor((n * i) / k), end: first + Math.floor((n * (i + 1)) / k) });
-      first += n;
+  let start = 0;
+  for (let i = 0; i < ends.length - 1; i++) {
+    // Close the run once it reaches its share of the rows, or when each run still to come needs a piece left.
+    const piecesLeft = ends.length - 1 - i;
+    const runsLeft = k - 1 - ranges.length;
+    if (runsLeft > 0 && (ends[i] >= (total * (ranges.length + 1)) / k || piecesLeft <= runsLeft)) {
+      ranges.push({ start, end: ends[i] });
+      start = ends[i];
     }
   }
+  ranges.push({ start, end: total });
   return ranges.length > 1 ? ranges : undefined;
 }
 

@@ -56,10 +56,15 @@ export interface ReaderOptions {
    */
   range?: { start: number; end: number };
   /**
-   * Parquet: read only rows [start, end) of the file (0-based): whole row groups, or rows of one row group (see
-   * splitParquet). Rows are then counted from start, and bytesRead ends at the rows' share of the file's bytes.
+   * Parquet: read only rows [start, end) of the file (0-based; see splitParquet). Rows are then counted from start,
+   * and bytesRead ends at the rows' share of the file's bytes.
    */
   rows?: { start: number; end: number };
+  /**
+   * Parquet, with rows: the rows the decoder is asked for at once at most (PARQUET_PIECE_ROWS by default); a row
+   * group of more is read in pieces, which bound the decoder's memory.
+   */
+  pieceRows?: number;
   /**
    * The only columns the caller reads (see CheckerOptions.readColumns). Parquet decodes just these when no column of
    * the file is nested; the others come as nulls. Other formats read every column.

@@ -198,36 +198,44 @@ describe('Parquet typed columns', function () {
     assert.ok(all.rows.some((r) => r.id !== undefined));
   });
 
-  it('splits a file into runs of row groups, or a row group into parts, that read back as the whole file', async () => {
+  it('splits a file into a run of row groups per worker, or row groups into pieces, that read back as the whole file', async () => {
     const file = path.join(dir, 'wide.parquet');
     const source = localFileSource(file, 'wide.parquet', fs.statSync(file).size);
+    // Row groups of 4000, 4000 and 2000 rows: parts end where row groups do.
     const groups = [
-      { start: 0, end: 4000 },
-      { start: 4000, end: 8000 },
+      { start: 0, end: 8000 },
       { start: 8000, end: 10000 },
     ];
     assert.deepStrictEqual(await splitParquet(source, 2), groups);
     assert.strictEqual(await splitParquet(source, 1), undefined);
-    // Fewer row groups than parts: each row group is cut.
+    assert.deepStrictEqual(
+      (await splitParquet(source, 3))!.map((r) => r.end),
+      [4000, 8000, 10000],
+    );
+    // Fewer row groups than parts: each row group is cut into two pieces, and parts end where pieces do.
     const cut = await splitParquet(source, 4);
     assert.deepStrictEqual(cut, [
-      { start: 0, end: 2000 },
-      { start: 2000, end: 4000 },
+      { start: 0, end: 4000 },
       { start: 4000, end: 6000 },
       { start: 6000, end: 8000 },
-      { start: 8000, end: 9000 },
-      { start: 9000, end: 10000 },
+      { start: 8000, end: 10000 },
     ]);
-    // Row groups over the most rows a part may have are cut too.
+    // Row groups over the rows of a piece are cut into pieces too.
     const small = await splitParquet(source, 2, 1500);
     assert.deepStrictEqual(
       small!.map((r) => r.end),
-      [1333, 2666, 4000, 5333, 6666, 8000, 9000, 10000],
+      [5333, 10000],
+    );
+    // Eight parts of three row groups: the last row group (2000 rows) is cut into three pieces, and the last two
+    // parts take two of them and one.
+    assert.deepStrictEqual(
+      (await splitParquet(source, 8, 1500))!.map((r) => r.end),
+      [1333, 2666, 4000, 5333, 6666, 8000, 9333, 10000],
     );
     // Every column of every row, as a whole-file read gives them: nulls, booleans and dictionaries at odd offsets too.
-    const cellsOf = async (rows?: { start: number; end: number }) => {
+    const cellsOf = async (rows?: { start: number; end: number }, pieceRows?: number) => {
       const out: unknown[][] = [];
-      const table = await openTable(source, { format: 'parquet', batchSize: 1500, ...(rows && { rows }) });
+      const table = await openTable(source, { format: 'parquet', batchSize: 1500, ...(rows && { rows }), pieceRows });
       for await (const batch of table.batches()) {
         // (A date as its time: an invalid Date equals no other Date in a deep comparison.)
         for (let r = 0; r < batch.rowCount; r++) out.push(batch.columns.map((column) => (column[r] instanceof Date ? { date: (column[r] as Date).getTime() } : column[r])));
@@ -236,10 +244,34 @@ describe('Parquet typed columns', function () {
     };
     const whole = await cellsOf();
     assert.strictEqual(whole.length, ROWS);
-    for (const parts of [groups, cut!, small!, [{ start: 0, end: 8000 }, { start: 8000, end: 8001 }, { start: 8001, end: 10000 }]]) {
+    // Any rows: pieces of row groups and parts of them, across row-group boundaries.
+    const anyRows = [
+      { start: 0, end: 3000 },
+      { start: 3000, end: 5000 },
+      { start: 5000, end: 8001 },
+      { start: 8001, end: 10000 },
+    ];
+    for (const parts of [groups, cut!, small!, anyRows, [{ start: 0, end: 8000 }, { start: 8000, end: 8001 }, { start: 8001, end: 10000 }]]) {
       const cells: unknown[][] = [];
       for (const rows of parts) cells.push(...(await cellsOf(rows)));
       assert.deepStrictEqual(cells, whole);
+      // Row groups read in pieces of at most 700 rows: each piece a decoder stream of its own.
+      const pieces: unknown[][] = [];
+      const proto = loadParquetWasm().pw.ParquetFile.prototype;
+      const stream = proto.stream;
+      const asked: Array<{ rowGroups?: number[]; limit?: number }> = [];
+      proto.stream = function (this: typeof proto, options?: Parameters<typeof stream>[0]) {
+        asked.push(options as { rowGroups?: number[]; limit?: number });
+        return stream.call(this, options);
+      };
+      try {
+        for (const rows of parts) pieces.push(...(await cellsOf(rows, 700)));
+      } finally {
+        proto.stream = stream;
+      }
+      assert.deepStrictEqual(pieces, whole);
+      assert.ok(asked.length >= Math.ceil(ROWS / 700), `${asked.length} streams`);
+      assert.ok(asked.every((o) => o.rowGroups?.length === 1 && o.limit !== undefined && o.limit <= 700));
       const ids: number[] = [];
       let bytes = 0;
       for (const rows of parts) {
@@ -260,8 +292,9 @@ describe('Parquet typed columns', function () {
       assert.deepStrictEqual(ids.slice(8999, 9001), [8999, 9000]);
       assert.strictEqual(bytes, fs.statSync(file).size);
     }
-    await assert.rejects(openTable(source, { format: 'parquet', rows: { start: 3000, end: 5000 } }), /neither whole row groups nor rows of one row group/);
-    await assert.rejects(openTable(source, { format: 'parquet', rows: { start: 0, end: 10001 } }), RangeError);
+    await assert.rejects(openTable(source, { format: 'parquet', rows: { start: 0, end: 10001 } }), /Rows 0 to 10001 of wide.parquet are not rows of the file \(it has 10000\)/);
+    await assert.rejects(openTable(source, { format: 'parquet', rows: { start: 5, end: 5 } }), RangeError);
+    await assert.rejects(openTable(source, { format: 'parquet', rows: { start: -1, end: 5 } }), RangeError);
   });
 
   for (const rowGroup of [2000, 9000]) {
