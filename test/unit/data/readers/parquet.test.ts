@@ -5,6 +5,7 @@ import { Readable } from 'stream';
 import * as arrow from 'apache-arrow';
 import { DataFormatError } from '../../../../src/data/types';
 import { DataSource, localSources } from '../../../../src/data/sources';
+import { openTable, splitParquet } from '../../../../src/data/readers';
 import { loadParquetWasm } from '../../../../src/data/readers/parquet';
 import { readAll, tempDir } from './helpers';
 
@@ -82,6 +83,33 @@ describe('Parquet reader', function () {
     const blob: DataSource = { name: 'blob://remote.parquet', size: bytes.length, open: () => Readable.from([bytes]) };
     const r = await readAll(blob, { format: 'parquet' });
     assert.strictEqual(r.rows.length, ROWS);
+  });
+
+  // Linux lists a process's open files in /proc/self/fd; elsewhere there is nothing to count them with.
+  const openFiles = () => (fs.existsSync('/proc/self/fd') ? fs.readdirSync('/proc/self/fd').length : 0);
+
+  it('closes the file it reads: read whole, in parts, stopped early, or found corrupt', async () => {
+    const file = path.join(dir, 'closing.parquet');
+    writeParquetFile(file, sampleTable(), 1);
+    const corrupt = path.join(dir, 'closing-corrupt.parquet');
+    const bytes = fs.readFileSync(file);
+    fs.writeFileSync(corrupt, Buffer.concat([bytes.subarray(0, bytes.length - 40), Buffer.alloc(32, 0xff), bytes.subarray(bytes.length - 8)]));
+    const before = openFiles();
+    for (let k = 0; k < 3; k++) {
+      assert.strictEqual((await readAll(source(file), { format: 'parquet' })).rows.length, ROWS);
+      const parts = (await splitParquet(source(file), 3))!;
+      assert.strictEqual(parts.length, 3);
+      let rows = 0;
+      for (const part of parts) rows += (await readAll(source(file), { format: 'parquet', rows: part, pieceRows: 70 })).rows.length;
+      assert.strictEqual(rows, ROWS);
+      const table = await openTable(source(file), { format: 'parquet', rows: { start: 10, end: 900 }, pieceRows: 100, batchSize: 10 });
+      for await (const batch of table.batches()) {
+        assert.strictEqual(batch.firstRow, 1);
+        break;
+      }
+      await assert.rejects(readAll(source(corrupt), { format: 'parquet' }), DataFormatError);
+    }
+    assert.strictEqual(openFiles(), before);
   });
 
   it('throws a DataFormatError naming the file for a truncated file, a wrong magic and a corrupt footer', async () => {
