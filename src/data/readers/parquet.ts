@@ -3,8 +3,8 @@
  * over through the Arrow C data interface, which arrow-js-ffi reads into apache-arrow columns that are views on the
  * decoder's memory: no copy and no second parse, about a twentieth of the cost of handing them over as Arrow IPC.
  * The research measured 3.1 M rows/s for parquet-wasm + apache-arrow against 0.7 M for a pure-JS reader. Memory is
- * bounded by one row group (the WASM memory grows to the largest, never the file), or by the rows asked for
- * (ReaderOptions.rows: whole row groups, or part of one).
+ * bounded by one row group (the WASM memory grows to the largest, never the file), or, for some rows of a file
+ * (ReaderOptions.rows), by a piece of at most PARQUET_PIECE_ROWS rows of one.
  *
  * Batches carry their columns twice: typed (RowBatch.typed: numbers, bits, UTF-8 bytes, straight from Arrow's
  * buffers) for the checkers, and as the cell values below, made for a column only when something reads it.
