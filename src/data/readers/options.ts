@@ -61,8 +61,8 @@ export interface ReaderOptions {
    */
   rows?: { start: number; end: number };
   /**
-   * Parquet, with rows: the rows the decoder is asked for at once at most (PARQUET_PIECE_ROWS by default); a row
-   * group of more is read in pieces, which bound the decoder's memory.
+   * Parquet: the rows the decoder is asked for at once at most (PARQUET_PIECE_ROWS by default); a row group of more
+   * is read in pieces, which bound the decoder's memory.
    */
   pieceRows?: number;
   /**

@@ -3,8 +3,8 @@
  * over through the Arrow C data interface, which arrow-js-ffi reads into apache-arrow columns that are views on the
  * decoder's memory: no copy and no second parse, about a twentieth of the cost of handing them over as Arrow IPC.
  * The research measured 3.1 M rows/s for parquet-wasm + apache-arrow against 0.7 M for a pure-JS reader. Memory is
- * bounded by one row group (the WASM memory grows to the largest, never the file), or, for some rows of a file
- * (ReaderOptions.rows), by a piece of at most PARQUET_PIECE_ROWS rows of one.
+ * bounded by a piece of a row group of at most PARQUET_PIECE_ROWS rows (the WASM memory grows to the largest,
+ * never the file).
  *
  * Batches carry their columns twice: typed (RowBatch.typed: numbers, bits, UTF-8 bytes, straight from Arrow's
  * buffers) for the checkers, and as the cell values below, made for a column only when something reads it.
@@ -178,14 +178,13 @@ export function nativeTypeName(arrow: ArrowModule, t: Arrow.DataType): string {
 const DECODE_ROWS = 65536;
 
 /**
- * Rows the decoder is asked for at once at most when some rows of a file are read (a part, see splitParquet): a
- * row group of more is read in pieces, one decoder stream each. A stream decodes all its rows before it gives the
- * first batch, so a piece bounds the decoder's memory (about 215 MB for a million rows of the benchmark's 12
- * columns, 30 MB for 131,072), and rows checked soon after they are decoded are still in the processor's cache;
- * but each stream also decodes the pages it starts and ends in, and each column's dictionary. On the benchmark's
- * Parquet twin with two threads, pieces of 131,072 rows took about 5 % less time than pieces of 524,288 (and 40 %
- * less memory), pieces of 65,536 more. A whole file read by one thread is one stream, a row group at a time: there
- * pieces took 5 % more time.
+ * Rows the decoder is asked for at once at most: a row group of more is read in pieces, one decoder stream each. A
+ * stream decodes all its rows before it gives the first batch, so a piece bounds the decoder's memory (about 215 MB
+ * for a million rows of the benchmark's 12 columns, 30 MB for 131,072), and rows checked soon after they are
+ * decoded are still in the processor's cache; but each stream also decodes the pages it starts and ends in, and
+ * each column's dictionary. On the benchmark's Parquet twin with two threads, pieces of 131,072 rows took about 5 %
+ * less time than pieces of 524,288 (and 40 % less memory), pieces of 65,536 more; with one thread, pieces of
+ * 131,072 or 262,144 rows and whole row groups took the same time within the noise.
  */
 export const PARQUET_PIECE_ROWS = 1 << 17;
 
@@ -411,10 +410,7 @@ class ParquetReader implements TableReader {
   private readonly readColumns?: string[];
   /** Columns the decoder is asked for, when not all (ReaderOptions.readColumns). */
   private projection?: string[];
-  /**
-   * What the decoder is asked for, one stream after another: the whole file, or (some rows) the pieces of row groups
-   * that hold them (see measurePart).
-   */
+  /** What the decoder is asked for, one stream after another (see measurePart). */
   private selections: Array<{ rowGroups?: number[]; offset?: number; limit?: number }> = [{}];
   /** Rows and bytes this read covers: the file, or its share of the file's bytes for some of its rows. */
   private partRows = 1;
@@ -467,10 +463,10 @@ class ParquetReader implements TableReader {
    * What to ask the decoder for, and the rows and bytes of this read. Some rows get the file's bytes in proportion
    * to the rows before and after them, rounded so that reads of all the rows add up to the file's size.
    *
-   * The whole file is one decoder stream, which decodes a row group at a time. Some rows are read as the pieces of
-   * row groups that hold them (rowGroupPieces), one stream each: the decoder holds a stream's rows at once, so a
-   * piece bounds its memory. parquet-wasm's stream applies offset and limit to each row group it reads, so a stream
-   * with them asks for one row group.
+   * The rows are read as the pieces of row groups that hold them (rowGroupPieces), one decoder stream each: the
+   * decoder holds a stream's rows at once, so a piece bounds its memory. parquet-wasm's stream applies offset and
+   * limit to each row group it reads, so a stream with them asks for one row group. A file whose row groups cannot
+   * be listed is asked for whole, and the decoder says what is wrong with it.
    */
   private measurePart(): void {
     let counts: number[];
@@ -478,28 +474,30 @@ class ParquetReader implements TableReader {
       counts = this.file.metadata().rowGroups().map((g) => g.numRows());
     } catch (e) {
       if (this.rows) throw corrupt(this.source, e);
-      counts = []; // progress only: the read says what is wrong
+      counts = []; // read whole: the decoder says what is wrong
     }
     const total = counts.reduce((a, b) => a + b, 0);
+    const { start, end } = this.rows ?? { start: 0, end: total };
+    if (this.rows && !(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start < end && end <= total)) {
+      throw new RangeError(`Rows ${start} to ${end} of ${this.source} are not rows of the file (it has ${total}).`);
+    }
+    if (total > 0) {
+      this.selections = [];
+      let first = 0;
+      counts.forEach((n, g) => {
+        for (const piece of rowGroupPieces(n, this.pieceRows)) {
+          const from = Math.max(start, first + piece.start);
+          const to = Math.min(end, first + piece.end);
+          if (from < to) this.selections.push(to - from === n ? { rowGroups: [g] } : { rowGroups: [g], offset: from - first, limit: to - from });
+        }
+        first += n;
+      });
+    }
     if (!this.rows) {
       this.partRows = Math.max(1, total);
       this.partBytes = this.size;
       return;
     }
-    const { start, end } = this.rows;
-    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start < end && end <= total)) {
-      throw new RangeError(`Rows ${start} to ${end} of ${this.source} are not rows of the file (it has ${total}).`);
-    }
-    this.selections = [];
-    let first = 0;
-    counts.forEach((n, g) => {
-      for (const piece of rowGroupPieces(n, this.pieceRows)) {
-        const from = Math.max(start, first + piece.start);
-        const to = Math.min(end, first + piece.end);
-        if (from < to) this.selections.push(to - from === n ? { rowGroups: [g] } : { rowGroups: [g], offset: from - first, limit: to - from });
-      }
-      first += n;
-    });
     const share = (r: number) => Math.floor((this.size * r) / total);
     this.partRows = end - start;
     this.partBytes = end === total ? this.size - share(start) : share(end) - share(start);
