@@ -265,9 +265,15 @@ async function scanDatasetIn(
   // Threads that will be needed start now, while the files are split.
   const large = (s: DataSource) => s.localPath !== undefined && (s.size ?? 0) >= (o.splitMinBytes ?? SPLIT_MIN_BYTES);
   if (workers > 1 && sources.some(large)) pool.take(workers);
+  // Each part costs its checkers' start and a merge: files are split only when whole ones would leave a worker
+  // idle, and then only those over half a worker's share of the dataset.
+  const sizes = sources.map((s) => s.size ?? 0);
+  const half = sizes.reduce((a, b) => a + b, 0) / (2 * workers);
+  const split = workers > 1 && !wholeFilesBalance(sizes, workers);
+  const splittable = (s: DataSource) => split && large(s) && (s.size ?? 0) > half;
   let tasks: Task[];
   try {
-    tasks = await partsOf(sources, formats, (source) => workers > 1 && large(source), workers, common, !sequence.exactSplits, confirmations, stopConfirming.signal);
+    tasks = await partsOf(sources, formats, splittable, workers, common, !sequence.exactSplits, confirmations, stopConfirming.signal);
   } catch (e) {
     // The files split before the one that failed are not confirmed any further.
     stopConfirming.abort();
@@ -351,6 +357,22 @@ async function scanDatasetIn(
       `${seconds > 0 ? ` (${(megabytes / seconds).toFixed(0)} MB/s)` : ''} with ${useWorkers ? `${Math.min(workers, tasks.length)} worker threads` : 'one thread'}.`,
   );
   return { merged, label: labelOf(sources), formats: [...new Set(formats)].join(', ') };
+}
+
+/**
+ * Whether files of these sizes, read whole, keep the workers about equally busy: taken in order, each by the worker
+ * with the least to read so far, none reads more than 10 % over an even share. Four files of about the same size
+ * for two workers do; one, three or five do not.
+ */
+export function wholeFilesBalance(sizes: number[], workers: number): boolean {
+  const loads = new Array<number>(workers).fill(0);
+  for (const size of sizes) {
+    let least = 0;
+    for (let w = 1; w < workers; w++) if (loads[w] < loads[least]) least = w;
+    loads[least] += size;
+  }
+  const total = sizes.reduce((a, b) => a + b, 0);
+  return Math.max(...loads) <= (1.1 * total) / workers;
 }
 
 /**

@@ -6,7 +6,8 @@ import * as path from 'path';
 import * as sinon from 'sinon';
 import * as zlib from 'zlib';
 import type { PartResult } from '../../../src/data/checks';
-import { profileData, validateData, WorkerChannel, type ValidateOptions } from '../../../src/data/engine';
+import { profileData, validateData, wholeFilesBalance, WorkerChannel, type ValidateOptions } from '../../../src/data/engine';
+import * as readers from '../../../src/data/readers';
 import { serializeProfile } from '../../../src/data/profile';
 import { renderMarkdown } from '../../../src/data/report/markdown';
 import { parseSchema } from '../../../src/data/schema';
@@ -235,6 +236,50 @@ describe('validateData', () => {
     const rename = (checks: CheckResult[]) => JSON.parse(JSON.stringify(checks).replace(/\.csv\.gz/g, '.csv')) as CheckResult[];
     assert.deepStrictEqual(rename(zipped.report.checks), plain.report.checks);
     assert.deepStrictEqual(byId(zipped.report, 'column.v.type').examples.map((e) => e.file), ['p1.csv.gz', 'p2.csv.gz']);
+  });
+
+  it('reads files whole when whole files keep the threads about equally busy', () => {
+    const equal = (n: number) => new Array<number>(n).fill(100);
+    assert.deepStrictEqual(
+      [1, 2, 3, 4, 5, 8, 9, 11].map((n) => wholeFilesBalance(equal(n), 2)),
+      [false, true, false, true, false, true, false, true],
+    );
+    assert.strictEqual(wholeFilesBalance([100, 100, 100], 3), true);
+    assert.strictEqual(wholeFilesBalance([100, 100, 100, 100], 3), false);
+    assert.strictEqual(wholeFilesBalance([600, 50, 50], 2), false);
+    assert.strictEqual(wholeFilesBalance([300, 100, 100, 100], 2), true);
+    assert.strictEqual(wholeFilesBalance([95, 100, 105, 100], 2), true);
+  });
+
+  it('splits a file between the threads only when it holds more than half of what each thread reads', async () => {
+    const text = (from: number, n: number) => ['id,v', ...Array.from({ length: n }, (_, i) => `${from + i},${i === 100 ? 'bad' : i % 10}`)].join('\n') + '\n';
+    const schema = 'version: 1\ncolumns:\n  - { name: id, type: integer, unique: true }\n  - { name: v, type: integer }\n';
+    const split = sinon.spy(readers, 'splitIntoRanges');
+    try {
+      // Four files of a quarter each: two for each thread, whole.
+      const even = [0, 1, 2, 3].map((k) => file(`even-${k}.csv`, text(k * 2000, 2000)));
+      const whole = await validateData(options(even, schema, { workers: 2, splitMinBytes: 1 }));
+      assert.strictEqual(split.callCount, 0);
+      // One file of most of the rows, and two small ones: the large one is split.
+      const uneven = [file('large.csv', text(0, 6000)), file('small-1.csv', text(6000, 500)), file('small-2.csv', text(6500, 500))];
+      const parts = await validateData(options(uneven, schema, { workers: 2, splitMinBytes: 1 }));
+      assert.deepStrictEqual(
+        split.getCalls().map((call) => call.args[0].name),
+        ['large.csv'],
+      );
+      // Either way, the checks of one thread, failing rows included.
+      for (const [sources, report] of [
+        [even, whole.report],
+        [uneven, parts.report],
+      ] as const) {
+        const one = await validateData(options([...sources], schema, { workers: 1 }));
+        assert.strictEqual(report.rowCount, one.report.rowCount);
+        assert.deepStrictEqual(report.checks, one.report.checks);
+      }
+      assert.deepStrictEqual(byId(parts.report, 'column.v.type').examples.map((e) => e.file), ['large.csv', 'small-1.csv', 'small-2.csv']);
+    } finally {
+      split.restore();
+    }
   });
 
   it('names the columns of a CSV file without a header as the schema does, in one part or several', async () => {
