@@ -376,7 +376,7 @@ export function wholeFilesBalance(sizes: number[], workers: number): boolean {
 }
 
 /**
- * The parts of a dataset to read: each file whole, or (splittable ones) Parquet files as runs of row groups and text
+ * The parts of a dataset to read: each file whole, or (splittable ones) Parquet files as runs of rows and text
  * files as byte ranges. A CSV file split at once (speculate) adds the promise of its split's confirmation.
  */
 async function partsOf(
@@ -399,7 +399,7 @@ async function partsOf(
       continue;
     }
     if (format === 'parquet') {
-      // Runs of row groups, or parts of a row group: each worker holds one row group at a time.
+      // A run of rows per worker, each read a piece of a row group at a time (see splitParquet).
       const parts = await splitParquet(source, workers);
       if (parts) parts.forEach((rows) => tasks.push({ task: { ...base, rows }, source }));
       else tasks.push({ task: base, source });
