@@ -39,23 +39,25 @@ const MAX_PARQUET_PARTS = 32;
 /**
  * Splits a local Parquet file into parts for workers to read in parallel, as rows [start, end) of the file: one run
  * of consecutive pieces of row groups per worker (at most MAX_PARQUET_PARTS), with about the same number of rows
- * each. A piece is a row group, or part of one of over pieceRows rows (by default as the reader reads it, see
- * rowGroupPieces); with fewer row groups than workers, each row group is cut into a piece per worker at least.
+ * each. A piece is a row group, or part of one of over pieceRows rows with an offset index (by default as the
+ * reader reads it, see rowGroupPieces); with fewer row groups than workers, each row group is cut into a piece per
+ * worker at least.
  * Reading every part gives exactly the rows of one whole-file read, in order. A file whose footer cannot be read,
  * or a non-local source: undefined (read the file whole).
  */
 export async function splitParquet(source: DataSource, parts: number, pieceRows?: number): Promise<Array<{ start: number; end: number }> | undefined> {
   if (parts <= 1 || source.localPath === undefined) return undefined;
-  const { parquetRowGroupRows, rowGroupPieces } = await import('./parquet');
-  const counts = (await parquetRowGroupRows(source))?.filter((n) => n > 0);
-  if (!counts || counts.length === 0) return undefined;
-  const total = counts.reduce((a, b) => a + b, 0);
+  const { parquetRowGroups, rowGroupPieces } = await import('./parquet');
+  const layout = await parquetRowGroups(source);
+  const groups = layout?.rows.map((n, g) => ({ n, indexed: layout.indexed[g] })).filter((group) => group.n > 0);
+  if (!groups || groups.length === 0) return undefined;
+  const total = groups.reduce((a, group) => a + group.n, 0);
   // The ends of the pieces, as rows of the file.
   const ends: number[] = [];
-  const forWorkers = Math.ceil(parts / counts.length);
+  const forWorkers = Math.ceil(parts / groups.length);
   let first = 0;
-  for (const n of counts) {
-    const pieces = rowGroupPieces(n, pieceRows);
+  for (const { n, indexed } of groups) {
+    const pieces = rowGroupPieces(n, indexed, pieceRows);
     const k = Math.min(n, Math.max(forWorkers, pieces.length));
     if (k === pieces.length) pieces.forEach((piece) => ends.push(first + piece.end));
     else for (let i = 1; i <= k; i++) ends.push(first + Math.floor((n * i) / k));

@@ -3,8 +3,8 @@
  * over through the Arrow C data interface, which arrow-js-ffi reads into apache-arrow columns that are views on the
  * decoder's memory: no copy and no second parse, about a twentieth of the cost of handing them over as Arrow IPC.
  * The research measured 3.1 M rows/s for parquet-wasm + apache-arrow against 0.7 M for a pure-JS reader. Memory is
- * bounded by a piece of a row group of at most PARQUET_PIECE_ROWS rows (the WASM memory grows to the largest,
- * never the file).
+ * bounded by a piece of at most PARQUET_PIECE_ROWS rows of a row group with an offset index, or by a row group
+ * without one (the WASM memory grows to the largest, never the file).
  *
  * Batches carry their columns twice: typed (RowBatch.typed: numbers, bits, UTF-8 bytes, straight from Arrow's
  * buffers) for the checkers, and as the cell values below, made for a column only when something reads it.
@@ -23,6 +23,7 @@ import { pipeline } from 'stream/promises';
 import type * as Arrow from 'apache-arrow';
 import { CellValue, DataFormatError, RowBatch, TableReader, TypedColumn } from '../types';
 import { lazyColumns } from './lazy-columns';
+import { readOffsetIndexedRowGroups } from './parquet-footer';
 import type { DataSource } from '../sources';
 import { DEFAULT_BATCH_SIZE, ReaderOptions } from './options';
 
@@ -178,18 +179,25 @@ export function nativeTypeName(arrow: ArrowModule, t: Arrow.DataType): string {
 const DECODE_ROWS = 65536;
 
 /**
- * Rows the decoder is asked for at once at most: a row group of more is read in pieces, one decoder stream each. A
- * stream decodes all its rows before it gives the first batch, so a piece bounds the decoder's memory (about 215 MB
- * for a million rows of the benchmark's 12 columns, 30 MB for 131,072), and rows checked soon after they are
- * decoded are still in the processor's cache; but each stream also decodes the pages it starts and ends in, and
- * each column's dictionary. On the benchmark's Parquet twin with two threads, pieces of 131,072 rows took about 5 %
- * less time than pieces of 524,288 (and 40 % less memory), pieces of 65,536 more; with one thread, pieces of
- * 131,072 or 262,144 rows and whole row groups took the same time within the noise.
+ * Rows the decoder is asked for at once at most: a row group of more, with an offset index, is read in pieces, one
+ * decoder stream each (see rowGroupPieces). A stream decodes all its rows before it gives the first batch, so a
+ * piece bounds the decoder's memory (about 215 MB for a million rows of the benchmark's 12 columns, 30 MB for
+ * 131,072), and rows checked soon after they are decoded are still in the processor's cache; but each stream also
+ * decodes the pages it starts and ends in, and each column's dictionary. On the benchmark's Parquet twin with two
+ * threads, pieces of 131,072 rows took about 5 % less time than pieces of 524,288 (and 40 % less memory), pieces of
+ * 65,536 more; with one thread, pieces of 131,072 or 262,144 rows and whole row groups took the same time within
+ * the noise.
  */
 export const PARQUET_PIECE_ROWS = 1 << 17;
 
-/** A row group of n rows as pieces of at most maxRows rows, about equal, in order: rows [start, end) of the group. */
-export function rowGroupPieces(n: number, maxRows = PARQUET_PIECE_ROWS): Array<{ start: number; end: number }> {
+/**
+ * A row group of n rows as the pieces it is read in, in order: rows [start, end) of the group. With an offset
+ * index, pieces of at most maxRows rows, about equal; without one, the whole group. The decoder skips the rows
+ * before a piece by the index's page locations; without an index it decodes the whole column chunks up to the
+ * piece (pieces of 131,072 rows of a million-row group took 4.5 times as long as the group at once).
+ */
+export function rowGroupPieces(n: number, indexed: boolean, maxRows = PARQUET_PIECE_ROWS): Array<{ start: number; end: number }> {
+  if (!indexed) return n > 0 ? [{ start: 0, end: n }] : [];
   const k = Math.ceil(n / maxRows);
   const pieces: Array<{ start: number; end: number }> = [];
   for (let i = 0; i < k; i++) pieces.push({ start: Math.floor((n * i) / k), end: Math.floor((n * (i + 1)) / k) });
@@ -410,8 +418,13 @@ class ParquetReader implements TableReader {
   private readonly readColumns?: string[];
   /** Columns the decoder is asked for, when not all (ReaderOptions.readColumns). */
   private projection?: string[];
-  /** What the decoder is asked for, one stream after another (see measurePart). */
-  private selections: Array<{ rowGroups?: number[]; offset?: number; limit?: number }> = [{}];
+  /** For each row group, whether it has an offset index (see rowGroupPieces), when the footer could be read. */
+  private indexed: boolean[] | undefined;
+  /**
+   * What the decoder is asked for, one stream after another (see measurePart), and the rows to drop from the start
+   * of each (skip), which the decoder is not asked to skip.
+   */
+  private selections: Array<{ rowGroups?: number[]; offset?: number; limit?: number; skip?: number }> = [{}];
   /** Rows and bytes this read covers: the file, or its share of the file's bytes for some of its rows. */
   private partRows = 1;
   private partBytes = 0;
@@ -431,6 +444,7 @@ class ParquetReader implements TableReader {
     try {
       checkMagic(local.file, this.source);
       this.size = fs.statSync(local.file).size;
+      this.indexed = readOffsetIndexedRowGroups(local.file);
       const { blob, close } = fileBlob(local.file);
       this.closeFile = close;
       try {
@@ -465,8 +479,10 @@ class ParquetReader implements TableReader {
    *
    * The rows are read as the pieces of row groups that hold them (rowGroupPieces), one decoder stream each: the
    * decoder holds a stream's rows at once, so a piece bounds its memory. parquet-wasm's stream applies offset and
-   * limit to each row group it reads, so a stream with them asks for one row group. A file whose row groups cannot
-   * be listed is asked for whole, and the decoder says what is wrong with it.
+   * limit to each row group it reads, so a stream with them asks for one row group. Rows that start inside a row
+   * group without a usable offset index (a part, see splitParquet) are read from the group's first row, and those
+   * before them dropped: the decoder would decode them to skip them anyway, and with a faulty index it traps. A
+   * file whose row groups cannot be listed is asked for whole, and the decoder says what is wrong with it.
    */
   private measurePart(): void {
     let counts: number[];
@@ -485,10 +501,15 @@ class ParquetReader implements TableReader {
       this.selections = [];
       let first = 0;
       counts.forEach((n, g) => {
-        for (const piece of rowGroupPieces(n, this.pieceRows)) {
+        const indexed = this.indexed?.[g] === true;
+        for (const piece of rowGroupPieces(n, indexed, this.pieceRows)) {
           const from = Math.max(start, first + piece.start);
           const to = Math.min(end, first + piece.end);
-          if (from < to) this.selections.push(to - from === n ? { rowGroups: [g] } : { rowGroups: [g], offset: from - first, limit: to - from });
+          if (from >= to) continue;
+          if (to - from === n) this.selections.push({ rowGroups: [g] });
+          else if (indexed) this.selections.push({ rowGroups: [g], offset: from - first, limit: to - from });
+          // Without a usable index the decoder is asked for the group's first rows, and those before `from` dropped.
+          else this.selections.push({ rowGroups: [g], limit: to - first, ...(from > first && { skip: from - first }) });
         }
         first += n;
       });
@@ -536,7 +557,8 @@ class ParquetReader implements TableReader {
     let firstRow = 1;
     let total = 0;
     try {
-      for (const selection of this.selections) {
+      for (const { skip = 0, ...selection } of this.selections) {
+        let toSkip = skip;
         let stream: ReadableStream<unknown>;
         try {
           // Decoded in batches of at least DECODE_ROWS rows (each costs the decoder a round trip), handed on in slices.
@@ -563,8 +585,11 @@ class ParquetReader implements TableReader {
             try {
               const memory = pw.wasmMemory().buffer;
               const decoded = ffi.parseRecordBatch(memory, exported.arrayAddr(), exported.schemaAddr(), false) as Arrow.RecordBatch;
-              for (let start = 0; start < decoded.numRows; start += this.batchSize) {
-                const rb = decoded.numRows <= this.batchSize ? decoded : decoded.slice(start, Math.min(start + this.batchSize, decoded.numRows));
+              const from = Math.min(toSkip, decoded.numRows);
+              toSkip -= from;
+              for (let start = from; start < decoded.numRows; start += this.batchSize) {
+                const end = Math.min(start + this.batchSize, decoded.numRows);
+                const rb = start === 0 && end === decoded.numRows ? decoded : decoded.slice(start, end);
                 const batch = this.rowBatch(arrow, rb, firstRow);
                 total += batch.rowCount;
                 // Progress in file bytes, in proportion to the rows read (the decoder does not say where it is).
@@ -591,10 +616,11 @@ class ParquetReader implements TableReader {
 }
 
 /**
- * The rows of each row group of a local Parquet file (read from its footer), or undefined when the file cannot be
- * read that way: then it is read whole, and the read reports what is wrong with it.
+ * The rows of each row group of a local Parquet file (read from its footer), and whether each has an offset index
+ * (see rowGroupPieces); undefined when the file cannot be read that way: then it is read whole, and the read
+ * reports what is wrong with it.
  */
-export async function parquetRowGroupRows(source: DataSource): Promise<number[] | undefined> {
+export async function parquetRowGroups(source: DataSource): Promise<{ rows: number[]; indexed: boolean[] } | undefined> {
   if (source.localPath === undefined) return undefined;
   let file: ParquetWasm['ParquetFile']['prototype'] | undefined;
   let opened: ReturnType<typeof fileBlob> | undefined;
@@ -602,7 +628,9 @@ export async function parquetRowGroupRows(source: DataSource): Promise<number[] 
     checkMagic(source.localPath, source.name);
     opened = fileBlob(source.localPath);
     file = await loadParquetWasm().pw.ParquetFile.fromFile(opened.blob);
-    return file.metadata().rowGroups().map((g) => g.numRows());
+    const rows = file.metadata().rowGroups().map((g) => g.numRows());
+    const indexed = readOffsetIndexedRowGroups(source.localPath);
+    return { rows, indexed: rows.map((_, g) => indexed?.[g] === true) };
   } catch {
     return undefined;
   } finally {

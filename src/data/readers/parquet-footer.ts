@@ -1,0 +1,258 @@
+/**
+ * What parquet-wasm does not tell of a Parquet file: which row groups have a usable offset index (the page
+ * locations of each column chunk). Its decoder skips the rows before a piece of a row group by that index, reading
+ * only the pages it needs; without one it decodes the column chunks from their start (common: pyarrow writes no
+ * page index unless asked to). An index whose pages do not start at increasing rows (one writer gives every page
+ * row 0) makes it stop with a WebAssembly trap, which no caller can catch, so such an index counts as none.
+ *
+ * The footer (FileMetaData) and the offset indexes are Thrift's compact protocol. Only what is needed is read:
+ * row_groups[].num_rows and columns[].offset_index_offset/_length, and the indexes' page_locations; everything else
+ * is skipped by its type.
+ */
+import * as fs from 'fs';
+
+// Compact protocol types.
+const BOOLEAN_TRUE = 1;
+const BOOLEAN_FALSE = 2;
+const BYTE = 3;
+const I16 = 4;
+const I32 = 5;
+const I64 = 6;
+const DOUBLE = 7;
+const BINARY = 8;
+const LIST = 9;
+const SET = 10;
+const MAP = 11;
+const STRUCT = 12;
+
+/** Field ids of the parquet.thrift structs on the way. */
+const FILE_ROW_GROUPS = 4;
+const ROW_GROUP_COLUMNS = 1;
+const ROW_GROUP_NUM_ROWS = 3;
+const COLUMN_OFFSET_INDEX_OFFSET = 4;
+const COLUMN_OFFSET_INDEX_LENGTH = 5;
+const OFFSET_INDEX_PAGE_LOCATIONS = 1;
+const PAGE_LOCATION_OFFSET = 1;
+const PAGE_LOCATION_FIRST_ROW = 3;
+
+/** Nesting deeper than this is not a Parquet footer. */
+const MAX_DEPTH = 64;
+
+class CompactReader {
+  at = 0;
+
+  constructor(private readonly bytes: Uint8Array) {}
+
+  byte(): number {
+    if (this.at >= this.bytes.length) throw new Error('the footer ends early');
+    return this.bytes[this.at++];
+  }
+
+  /** An unsigned varint, as a number (exact up to 2^53; larger values are only skipped). */
+  varint(): number {
+    let value = 0;
+    let scale = 1;
+    for (let shift = 0; shift < 70; shift += 7) {
+      const b = this.byte();
+      value += (b & 0x7f) * scale;
+      if ((b & 0x80) === 0) return value;
+      scale *= 128;
+    }
+    throw new Error('a varint is too long');
+  }
+
+  /** A zigzag varint (i16, i32, i64), exact up to 2^53. */
+  int(): number {
+    const z = this.varint();
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  }
+
+  skip(type: number, depth: number): void {
+    if (depth > MAX_DEPTH) throw new Error('the footer nests too deep');
+    switch (type) {
+      case BOOLEAN_TRUE:
+      case BOOLEAN_FALSE:
+        return;
+      case BYTE:
+        this.byte();
+        return;
+      case I16:
+      case I32:
+      case I64:
+        this.varint();
+        return;
+      case DOUBLE:
+        this.bytesOf(8);
+        return;
+      case BINARY:
+        this.bytesOf(this.varint());
+        return;
+      case LIST:
+      case SET:
+        this.list((elementType) => this.skip(elementType, depth + 1));
+        return;
+      case MAP: {
+        const size = this.varint();
+        if (size === 0) return;
+        const types = this.byte();
+        for (let i = 0; i < size; i++) {
+          this.skip(types >> 4, depth + 1);
+          this.skip(types & 0x0f, depth + 1);
+        }
+        return;
+      }
+      case STRUCT:
+        this.struct(() => false, depth + 1);
+        return;
+      default:
+        throw new Error(`unknown field type ${type}`);
+    }
+  }
+
+  private bytesOf(n: number): void {
+    if (this.at + n > this.bytes.length) throw new Error('the footer ends early');
+    this.at += n;
+  }
+
+  /** A list's elements, each read by element (which must consume it); a boolean element is one byte. */
+  list(element: (type: number) => void): void {
+    const header = this.byte();
+    const size = header >> 4 === 15 ? this.varint() : header >> 4;
+    const type = header & 0x0f;
+    for (let i = 0; i < size; i++) {
+      if (type === BOOLEAN_TRUE || type === BOOLEAN_FALSE) this.byte();
+      else element(type);
+    }
+  }
+
+  /** A struct's fields: field(id, type) reads one and returns true, or returns false to have it skipped. */
+  struct(field: (id: number, type: number) => boolean, depth: number): void {
+    if (depth > MAX_DEPTH) throw new Error('the footer nests too deep');
+    let id = 0;
+    for (;;) {
+      const header = this.byte();
+      if (header === 0) return;
+      const type = header & 0x0f;
+      const delta = header >> 4;
+      if (delta !== 0) id += delta;
+      else {
+        const zigzag = this.varint();
+        id = zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2;
+      }
+      if (!field(id, type)) this.skip(type, depth + 1);
+    }
+  }
+}
+
+/** A row group as the footer describes it: its rows, and where each column chunk's offset index is. */
+export interface FooterRowGroup {
+  rows: number;
+  indexes: Array<{ offset: number; length: number } | undefined>;
+}
+
+/** The row groups of a footer (FileMetaData, compact Thrift). Throws when the bytes are not such a footer. */
+export function footerRowGroups(footer: Uint8Array): FooterRowGroup[] {
+  const r = new CompactReader(footer);
+  const groups: FooterRowGroup[] = [];
+  r.struct((id, type) => {
+    if (id !== FILE_ROW_GROUPS || type !== LIST) return false;
+    r.list((groupType) => {
+      if (groupType !== STRUCT) throw new Error('a row group is not a struct');
+      const group: FooterRowGroup = { rows: 0, indexes: [] };
+      r.struct((groupField, fieldType) => {
+        if (groupField === ROW_GROUP_NUM_ROWS && fieldType === I64) {
+          group.rows = r.int();
+          return true;
+        }
+        if (groupField !== ROW_GROUP_COLUMNS || fieldType !== LIST) return false;
+        r.list((columnType) => {
+          if (columnType !== STRUCT) throw new Error('a column chunk is not a struct');
+          let offset: number | undefined;
+          let length: number | undefined;
+          r.struct((columnField, columnFieldType) => {
+            if (columnField === COLUMN_OFFSET_INDEX_OFFSET && columnFieldType === I64) offset = r.int();
+            else if (columnField === COLUMN_OFFSET_INDEX_LENGTH && columnFieldType === I32) length = r.int();
+            else return false;
+            return true;
+          }, 3);
+          group.indexes.push(offset !== undefined && length !== undefined && offset >= 0 && length > 0 ? { offset, length } : undefined);
+        });
+        return true;
+      }, 1);
+      groups.push(group);
+    });
+    return true;
+  }, 0);
+  return groups;
+}
+
+/**
+ * Whether an offset index (OffsetIndex, compact Thrift) can be trusted for a row group of `rows` rows: its pages
+ * start at row 0, then at increasing rows within the group, and at increasing file offsets.
+ */
+export function usableOffsetIndex(bytes: Uint8Array, rows: number): boolean {
+  const r = new CompactReader(bytes);
+  const firsts: number[] = [];
+  const offsets: number[] = [];
+  try {
+    r.struct((id, type) => {
+      if (id !== OFFSET_INDEX_PAGE_LOCATIONS || type !== LIST) return false;
+      r.list((locationType) => {
+        if (locationType !== STRUCT) throw new Error('a page location is not a struct');
+        let offset = NaN;
+        let first = NaN;
+        r.struct((field, fieldType) => {
+          if (field === PAGE_LOCATION_OFFSET && fieldType === I64) offset = r.int();
+          else if (field === PAGE_LOCATION_FIRST_ROW && fieldType === I64) first = r.int();
+          else return false;
+          return true;
+        }, 2);
+        offsets.push(offset);
+        firsts.push(first);
+      });
+      return true;
+    }, 0);
+  } catch {
+    return false;
+  }
+  if (firsts.length === 0 || firsts[0] !== 0) return false;
+  for (let i = 1; i < firsts.length; i++) {
+    if (!(firsts[i] > firsts[i - 1] && firsts[i] < rows && offsets[i] > offsets[i - 1])) return false;
+  }
+  return offsets[0] >= 0;
+}
+
+/**
+ * For each row group of a local Parquet file, whether every one of its column chunks has a usable offset index
+ * (usableOffsetIndex): the footer is read from the file's end (its length in the 4 bytes before the closing
+ * magic), then each index. Undefined when the footer cannot be read or parsed (the decoder then says what is wrong).
+ */
+export function readOffsetIndexedRowGroups(file: string): boolean[] | undefined {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const size = fs.fstatSync(fd).size;
+    if (size < 12) return undefined;
+    const read = (at: number, length: number): Buffer => {
+      const bytes = Buffer.alloc(length);
+      for (let done = 0; done < length; ) {
+        const n = fs.readSync(fd!, bytes, done, length - done, at + done);
+        if (n === 0) throw new Error('the file ends early');
+        done += n;
+      }
+      return bytes;
+    };
+    const tail = read(size - 8, 8);
+    const length = tail.readUInt32LE(0);
+    if (tail.toString('latin1', 4) !== 'PAR1' || length > size - 12) return undefined;
+    return footerRowGroups(read(size - 8 - length, length)).map(
+      (group) =>
+        group.indexes.length > 0 &&
+        group.indexes.every((index) => index !== undefined && index.offset + index.length <= size && usableOffsetIndex(read(index.offset, index.length), group.rows)),
+    );
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
