@@ -44,7 +44,7 @@ class CompactReader {
   constructor(private readonly bytes: Uint8Array) {}
 
   byte(): number {
-    if (this.at >= this.bytes.length) throw new Error('the footer ends early');
+    if (this.at >= this.bytes.length) throw new Error('the Thrift bytes end early');
     return this.bytes[this.at++];
   }
 
@@ -68,7 +68,7 @@ class CompactReader {
   }
 
   skip(type: number, depth: number): void {
-    if (depth > MAX_DEPTH) throw new Error('the footer nests too deep');
+    if (depth > MAX_DEPTH) throw new Error('the Thrift bytes nest too deep');
     switch (type) {
       case BOOLEAN_TRUE:
       case BOOLEAN_FALSE:
@@ -96,8 +96,8 @@ class CompactReader {
         if (size === 0) return;
         const types = this.byte();
         for (let i = 0; i < size; i++) {
-          this.skip(types >> 4, depth + 1);
-          this.skip(types & 0x0f, depth + 1);
+          this.skipElement(types >> 4, depth + 1);
+          this.skipElement(types & 0x0f, depth + 1);
         }
         return;
       }
@@ -109,8 +109,14 @@ class CompactReader {
     }
   }
 
+  /** An element of a list or map: as a field of its type, but a boolean takes a byte of its own. */
+  private skipElement(type: number, depth: number): void {
+    if (type === BOOLEAN_TRUE || type === BOOLEAN_FALSE) this.byte();
+    else this.skip(type, depth);
+  }
+
   private bytesOf(n: number): void {
-    if (this.at + n > this.bytes.length) throw new Error('the footer ends early');
+    if (this.at + n > this.bytes.length) throw new Error('the Thrift bytes end early');
     this.at += n;
   }
 
@@ -127,18 +133,15 @@ class CompactReader {
 
   /** A struct's fields: field(id, type) reads one and returns true, or returns false to have it skipped. */
   struct(field: (id: number, type: number) => boolean, depth: number): void {
-    if (depth > MAX_DEPTH) throw new Error('the footer nests too deep');
+    if (depth > MAX_DEPTH) throw new Error('the Thrift bytes nest too deep');
     let id = 0;
     for (;;) {
       const header = this.byte();
       if (header === 0) return;
       const type = header & 0x0f;
       const delta = header >> 4;
-      if (delta !== 0) id += delta;
-      else {
-        const zigzag = this.varint();
-        id = zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2;
-      }
+      // A field id is a delta from the previous one, or (delta 0) an i16 of its own.
+      id = delta !== 0 ? id + delta : this.int();
       if (!field(id, type)) this.skip(type, depth + 1);
     }
   }
