@@ -12,9 +12,15 @@ interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: unknown };
   Memory: new (descriptor: { initial: number }) => WasmMemory;
+  RuntimeError: abstract new () => Error;
 }
 
 const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** Whether e is a WebAssembly trap (a Rust panic in a WebAssembly module is one: "unreachable"). */
+export function isWasmTrap(e: unknown): e is Error {
+  return wasm !== undefined && e instanceof wasm.RuntimeError;
+}
 
 /** The size of a WebAssembly memory page. */
 export const WASM_PAGE = 65536;

@@ -24,6 +24,7 @@ import type * as Arrow from 'apache-arrow';
 import { CellValue, DataFormatError, RowBatch, TableReader, TypedColumn } from '../types';
 import { lazyColumns } from './lazy-columns';
 import { readOffsetIndexedRowGroups } from './parquet-footer';
+import { isWasmTrap } from '../wasm';
 import type { DataSource } from '../sources';
 import { DEFAULT_BATCH_SIZE, ReaderOptions } from './options';
 
@@ -55,9 +56,53 @@ function loadArrowFfi(): ArrowFfi {
   return (ffiModule ??= require('arrow-js-ffi') as ArrowFfi);
 }
 
-function corrupt(source: string, detail: unknown): DataFormatError {
-  const text = detail instanceof Error ? detail.message : String(detail);
-  return new DataFormatError(`${source} is not a readable Parquet file: ${text}`, { source });
+/** The error of an unreadable file; where: the part of it being read, when known ("row group 3"). */
+function corrupt(source: string, detail: unknown, where?: string): DataFormatError {
+  // A trap's own message ("unreachable") says nothing of the data.
+  const text = isWasmTrap(detail) ? 'the decoder stopped on data it cannot decode' : detail instanceof Error ? detail.message : String(detail);
+  return new DataFormatError(`${source} is not a readable Parquet file: ${where ? `${where}: ` : ''}${text}`, { source });
+}
+
+/**
+ * A panic inside parquet-wasm (on data it cannot decode) is a WebAssembly trap, thrown from the microtasks in which
+ * the decoder polls its futures, where no await of the caller catches it: it would end the process (or the task,
+ * by the task library's handler of uncaught exceptions), and the promise the caller awaits would never settle.
+ * untrapped(p) is p, rejected with the trap if one comes while it is pending, so the file is reported as
+ * unreadable: while reads are pending, queueMicrotask (which the decoder's glue looks up on each call) runs its
+ * callbacks through a guard that hands such a trap to them. Anything else is thrown as it would have been.
+ */
+const pendingReads = new Set<(trap: Error) => void>();
+let queueMicrotaskOutside: typeof queueMicrotask | undefined;
+
+function guardedQueueMicrotask(callback: () => void): void {
+  queueMicrotaskOutside!(() => {
+    try {
+      callback();
+    } catch (e) {
+      if (!isWasmTrap(e) || pendingReads.size === 0) throw e;
+      for (const reject of pendingReads) reject(e);
+      pendingReads.clear();
+    }
+  });
+}
+
+export async function untrapped<T>(pending: Promise<T>): Promise<T> {
+  let reject!: (trap: Error) => void;
+  const trapped = new Promise<never>((_, r) => (reject = r));
+  pendingReads.add(reject);
+  if (queueMicrotaskOutside === undefined) {
+    queueMicrotaskOutside = globalThis.queueMicrotask;
+    globalThis.queueMicrotask = guardedQueueMicrotask;
+  }
+  try {
+    return await Promise.race([pending, trapped]);
+  } finally {
+    pendingReads.delete(reject);
+    if (pendingReads.size === 0 && queueMicrotaskOutside !== undefined) {
+      globalThis.queueMicrotask = queueMicrotaskOutside;
+      queueMicrotaskOutside = undefined;
+    }
+  }
 }
 
 /** A non-local source is copied to a temporary file first: Parquet needs random access (footer first). */
@@ -448,7 +493,7 @@ class ParquetReader implements TableReader {
       const { blob, close } = fileBlob(local.file);
       this.closeFile = close;
       try {
-        this.file = await pw.ParquetFile.fromFile(blob);
+        this.file = await untrapped(pw.ParquetFile.fromFile(blob));
       } catch (e) {
         throw corrupt(this.source, e);
       }
@@ -556,6 +601,7 @@ class ParquetReader implements TableReader {
     const ffi = loadArrowFfi();
     let firstRow = 1;
     let total = 0;
+    let trapped = false;
     try {
       for (const { skip = 0, ...selection } of this.selections) {
         let toSkip = skip;
@@ -563,9 +609,9 @@ class ParquetReader implements TableReader {
         try {
           // Decoded in batches of at least DECODE_ROWS rows (each costs the decoder a round trip), handed on in slices.
           const options = { batchSize: Math.max(this.batchSize, DECODE_ROWS), ...selection, ...(this.projection && { columns: this.projection }) };
-          stream = (await this.file.stream(options)) as ReadableStream<unknown>;
+          stream = (await untrapped(this.file.stream(options))) as ReadableStream<unknown>;
         } catch (e) {
-          throw corrupt(this.source, e);
+          throw corrupt(this.source, e, selection.rowGroups && `row group ${selection.rowGroups[0]}`);
         }
         const reader = stream.getReader();
         try {
@@ -573,9 +619,11 @@ class ParquetReader implements TableReader {
             signal?.throwIfAborted();
             let next: { done?: boolean; value?: unknown };
             try {
-              next = await reader.read();
+              next = await untrapped(reader.read());
             } catch (e) {
-              throw corrupt(this.source, e);
+              // After a trap the stream is dead: cancelling it would call into the decoder again.
+              if (isWasmTrap(e)) trapped = true;
+              throw corrupt(this.source, e, selection.rowGroups && `row group ${selection.rowGroups[0]}`);
             }
             if (next.done) break;
             // The batch's columns are views on the decoder's memory: valid until the batch is freed, which is after
@@ -605,7 +653,7 @@ class ParquetReader implements TableReader {
             }
           }
         } finally {
-          await reader.cancel().catch(() => undefined);
+          if (!trapped) await reader.cancel().catch(() => undefined);
         }
       }
       this.bytes = this.partBytes;

@@ -112,6 +112,33 @@ describe('Parquet reader', function () {
     assert.strictEqual(openFiles(), before);
   });
 
+  it('reports data the decoder panics on as an unreadable file, never as an uncaught trap, and reads on', async () => {
+    const good = path.join(dir, 'trap-good.parquet');
+    writeParquetFile(good, sampleTable(), 1);
+    const bytes = fs.readFileSync(good);
+    const outcomes: string[] = [];
+    // Two bytes flipped at a time through the column chunks: most make parquet-wasm panic (a WebAssembly trap,
+    // thrown where no await catches it), some make it return an error, a few go unnoticed.
+    for (let at = 4; at < bytes.length / 2; at += 97) {
+      const name = `trap-${at}.parquet`;
+      const bad = Buffer.from(bytes);
+      bad[at] ^= 0xff;
+      bad[at + 1] ^= 0x5a;
+      fs.writeFileSync(path.join(dir, name), bad);
+      try {
+        await readAll(source(path.join(dir, name)), { format: 'parquet' });
+        outcomes.push('read');
+      } catch (e) {
+        assert.ok(e instanceof DataFormatError, `${name}: ${String(e)}`);
+        assert.match(e.message, new RegExp(`${name} is not a readable Parquet file`));
+        outcomes.push(/row group \d+: the decoder stopped on data it cannot decode$/.test(e.message) ? 'trap' : 'error');
+      }
+    }
+    assert.ok(outcomes.filter((o) => o === 'trap').length >= 3, outcomes.join(' '));
+    // The decoder still reads a good file after its panics.
+    assert.strictEqual((await readAll(source(good), { format: 'parquet' })).rows.length, ROWS);
+  });
+
   it('throws a DataFormatError naming the file for a truncated file, a wrong magic and a corrupt footer', async () => {
     const good = path.join(dir, 'good.parquet');
     writeParquetFile(good, sampleTable(), 1);
