@@ -3,7 +3,8 @@
  * locations of each column chunk). Its decoder skips the rows before a piece of a row group by that index, reading
  * only the pages it needs; without one it decodes the column chunks from their start (common: pyarrow writes no
  * page index unless asked to). An index whose pages do not start at increasing rows (one writer gives every page
- * row 0) makes it stop with a WebAssembly trap, which no caller can catch, so such an index counts as none.
+ * row 0) makes it stop with a WebAssembly trap (see untrapped in parquet.ts) and lose the file, so such an index
+ * counts as none.
  *
  * The footer (FileMetaData) and the offset indexes are Thrift's compact protocol. Only what is needed is read:
  * row_groups[].num_rows and columns[].offset_index_offset/_length, and the indexes' page_locations; everything else
