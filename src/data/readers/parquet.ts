@@ -86,7 +86,7 @@ function guardedQueueMicrotask(callback: () => void): void {
   });
 }
 
-export async function untrapped<T>(pending: Promise<T>): Promise<T> {
+async function untrapped<T>(pending: Promise<T>): Promise<T> {
   let reject!: (trap: Error) => void;
   const trapped = new Promise<never>((_, r) => (reject = r));
   pendingReads.add(reject);
@@ -675,7 +675,7 @@ export async function parquetRowGroups(source: DataSource): Promise<{ rows: numb
   try {
     checkMagic(source.localPath, source.name);
     opened = fileBlob(source.localPath);
-    file = await loadParquetWasm().pw.ParquetFile.fromFile(opened.blob);
+    file = await untrapped(loadParquetWasm().pw.ParquetFile.fromFile(opened.blob));
     const rows = file.metadata().rowGroups().map((g) => g.numRows());
     const indexed = readOffsetIndexedRowGroups(source.localPath);
     return { rows, indexed: rows.map((_, g) => indexed?.[g] === true) };
