@@ -41,14 +41,13 @@ const MAX_PARQUET_PARTS = 32;
  * of consecutive pieces of row groups per worker (at most MAX_PARQUET_PARTS), with about the same number of rows
  * each. A piece is a row group, or part of one of over pieceRows rows with an offset index (by default as the
  * reader reads it, see rowGroupPieces); with fewer row groups than workers, each row group is cut into a piece per
- * worker at least.
- * Reading every part gives exactly the rows of one whole-file read, in order. A file whose footer cannot be read,
- * or a non-local source: undefined (read the file whole).
+ * worker at least. Reading every part gives exactly the rows of one whole-file read, in order. A file whose footer
+ * cannot be read, or a non-local source: undefined (read the file whole).
  */
 export async function splitParquet(source: DataSource, parts: number, pieceRows?: number): Promise<Array<{ start: number; end: number }> | undefined> {
   if (parts <= 1 || source.localPath === undefined) return undefined;
   const { parquetRowGroups, rowGroupPieces } = await import('./parquet');
-  const layout = await parquetRowGroups(source);
+  const layout = parquetRowGroups(source);
   const groups = layout?.rows.map((n, g) => ({ n, indexed: layout.indexed[g] })).filter((group) => group.n > 0);
   if (!groups || groups.length === 0) return undefined;
   const total = groups.reduce((a, group) => a + group.n, 0);

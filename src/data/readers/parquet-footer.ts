@@ -227,11 +227,12 @@ export function usableOffsetIndex(bytes: Uint8Array, rows: number): boolean {
 }
 
 /**
- * For each row group of a local Parquet file, whether every one of its column chunks has a usable offset index
- * (usableOffsetIndex): the footer is read from the file's end (its length in the 4 bytes before the closing
- * magic), then each index. Undefined when the footer cannot be read or parsed (the decoder then says what is wrong).
+ * The rows of each row group of a local Parquet file, and whether every one of its column chunks has a usable
+ * offset index (usableOffsetIndex): the footer is read from the file's end (its length in the 4 bytes before the
+ * closing magic), then each index. Undefined when the footer cannot be read or parsed (the decoder then says what
+ * is wrong).
  */
-export function readOffsetIndexedRowGroups(file: string): boolean[] | undefined {
+export function readRowGroups(file: string): { rows: number[]; indexed: boolean[] } | undefined {
   let fd: number | undefined;
   try {
     fd = fs.openSync(file, 'r');
@@ -249,14 +250,23 @@ export function readOffsetIndexedRowGroups(file: string): boolean[] | undefined 
     const tail = read(size - 8, 8);
     const length = tail.readUInt32LE(0);
     if (tail.toString('latin1', 4) !== 'PAR1' || length > size - 12) return undefined;
-    return footerRowGroups(read(size - 8 - length, length)).map(
-      (group) =>
-        group.indexes.length > 0 &&
-        group.indexes.every((index) => index !== undefined && index.offset + index.length <= size && usableOffsetIndex(read(index.offset, index.length), group.rows)),
-    );
+    const groups = footerRowGroups(read(size - 8 - length, length));
+    return {
+      rows: groups.map((group) => group.rows),
+      indexed: groups.map(
+        (group) =>
+          group.indexes.length > 0 &&
+          group.indexes.every((index) => index !== undefined && index.offset + index.length <= size && usableOffsetIndex(read(index.offset, index.length), group.rows)),
+      ),
+    };
   } catch {
     return undefined;
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
+}
+
+/** readRowGroups's offset indexes alone. */
+export function readOffsetIndexedRowGroups(file: string): boolean[] | undefined {
+  return readRowGroups(file)?.indexed;
 }

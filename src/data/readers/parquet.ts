@@ -23,7 +23,7 @@ import { pipeline } from 'stream/promises';
 import type * as Arrow from 'apache-arrow';
 import { CellValue, DataFormatError, RowBatch, TableReader, TypedColumn } from '../types';
 import { lazyColumns } from './lazy-columns';
-import { readOffsetIndexedRowGroups } from './parquet-footer';
+import { readOffsetIndexedRowGroups, readRowGroups } from './parquet-footer';
 import { isWasmTrap } from '../wasm';
 import type { DataSource } from '../sources';
 import { DEFAULT_BATCH_SIZE, ReaderOptions } from './options';
@@ -664,31 +664,18 @@ class ParquetReader implements TableReader {
 }
 
 /**
- * The rows of each row group of a local Parquet file (read from its footer), and whether each has an offset index
- * (see rowGroupPieces); undefined when the file cannot be read that way: then it is read whole, and the read
- * reports what is wrong with it.
+ * The rows of each row group of a local Parquet file, and whether each has a usable offset index (see
+ * rowGroupPieces), from its footer (readRowGroups: without the decoder, so splitting a file does not load it);
+ * undefined when the file cannot be read that way: then it is read whole, and the read reports what is wrong with it.
  */
-export async function parquetRowGroups(source: DataSource): Promise<{ rows: number[]; indexed: boolean[] } | undefined> {
+export function parquetRowGroups(source: DataSource): { rows: number[]; indexed: boolean[] } | undefined {
   if (source.localPath === undefined) return undefined;
-  let file: ParquetWasm['ParquetFile']['prototype'] | undefined;
-  let opened: ReturnType<typeof fileBlob> | undefined;
   try {
     checkMagic(source.localPath, source.name);
-    opened = fileBlob(source.localPath);
-    file = await untrapped(loadParquetWasm().pw.ParquetFile.fromFile(opened.blob));
-    const rows = file.metadata().rowGroups().map((g) => g.numRows());
-    const indexed = readOffsetIndexedRowGroups(source.localPath);
-    return { rows, indexed: rows.map((_, g) => indexed?.[g] === true) };
   } catch {
     return undefined;
-  } finally {
-    try {
-      file?.free();
-    } catch {
-      // already freed
-    }
-    opened?.close();
   }
+  return readRowGroups(source.localPath);
 }
 
 export async function openParquet(source: DataSource, options: ReaderOptions): Promise<TableReader> {
