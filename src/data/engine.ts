@@ -37,7 +37,7 @@ import { columnKind, STATISTIC_KINDS } from './schema';
 import { detectFormat, type DataFormat, type DataSource } from './sources';
 import type { CheckResult, ColumnCheckKind, ColumnProfile, ColumnRule, DataSchema, DatasetProfile, DriftResult, Severity, StatisticKind, ValidationReport } from './types';
 import { GRID_ROWS, type SketchGrid } from './sketch';
-import { checkPart, errorFromPosted, lendSource, sketchGridsOf, unpackPart, type PartTask, type WorkerReply, type WorkerRequest } from './worker';
+import { checkPart, errorFromPosted, gridsWithoutValues, lendSource, sketchGridsOf, unpackPart, type PartTask, type WorkerReply, type WorkerRequest } from './worker';
 
 export interface ValidateOptions {
   sources: DataSource[];
@@ -103,7 +103,15 @@ async function validateWith(o: ValidateOptions, schema: DataSchema, pool: Worker
   if (given?.kind === 'data') {
     // Only the columns drift compares are profiled; the others are only named.
     const readColumns = schema.columns.filter(comparedForDrift).map((rule) => rule.name);
-    referenceScan = queued.then(() => scanDataset(given.sources, given.format, given.reader ? { ...o, reader: given.reader } : o, profilingSchema(schema), false, pool, { readColumns, after: dataScan }));
+    // Its columns without values in the first rows take the grids the data's declared ranges give (see
+    // gridWithoutValues), as the data's do: the reference's schema has no ranges.
+    referenceScan = queued.then(() =>
+      scanDataset(given.sources, given.format, given.reader ? { ...o, reader: given.reader } : o, profilingSchema(schema), false, pool, {
+        readColumns,
+        after: dataScan,
+        gridsWithoutValues: gridsWithoutValues(schema),
+      }),
+    );
     // Reported after the data's own errors, when it is awaited; a failed data scan leaves it unawaited.
     referenceScan.catch(() => undefined);
   }
@@ -217,6 +225,8 @@ interface ScanSequence {
   after?: Promise<unknown>;
   /** Split CSV files exactly, rather than at once and confirmed meanwhile (see SplitOptions.speculate). */
   exactSplits?: boolean;
+  /** The grids of numeric columns without values in the first rows; by default those of the scan's schema. */
+  gridsWithoutValues?: Record<string, SketchGrid>;
 }
 
 /** Why a scan stops when a split of a CSV file turns out to lie inside a quoted field. */
@@ -257,7 +267,16 @@ async function scanDatasetIn(
   const formats = await Promise.all(sources.map((source) => detectFormat(source, requestedFormat)));
   const { onMalformed: _ignored, ...given } = o.reader as ReaderOptions;
   const reader = { ...given, batchSize: given.batchSize ?? ENGINE_BATCH_SIZE, ...(schema && { declaredColumns: schema.columns.map((rule) => rule.name) }) };
-  const common = { reader, schema, sniffUniqueness, readColumns: sequence.readColumns, uniqueMemoryCap: o.uniqueMemoryCap, ...(o.spillDir !== undefined && { spillDir: o.spillDir }) };
+  const withoutValues = sequence.gridsWithoutValues ?? (schema && gridsWithoutValues(schema));
+  const common = {
+    reader,
+    schema,
+    sniffUniqueness,
+    readColumns: sequence.readColumns,
+    uniqueMemoryCap: o.uniqueMemoryCap,
+    ...(o.spillDir !== undefined && { spillDir: o.spillDir }),
+    ...(withoutValues && { gridsWithoutValues: withoutValues }),
+  };
 
   // Splits of CSV files at line breaks yet to be confirmed as record boundaries (see splitIntoRanges).
   const confirmations: Array<Promise<boolean>> = [];
@@ -494,7 +513,9 @@ class GridsForParts {
   async taskFor(index: number, item: Task, inWorker?: (head: Task) => Promise<PartResult>): Promise<PartTask> {
     if (index === 0 || !this.head) return item.task;
     const head = this.head;
-    this.grids ??= (inWorker ? inWorker(head) : checkPart(head.task, head.source, this.signal)).then((part) => (this.settled = sketchGridsOf(part)));
+    this.grids ??= (inWorker ? inWorker(head) : checkPart(head.task, head.source, this.signal)).then(
+      (part) => (this.settled = sketchGridsOf(part, head.task.gridsWithoutValues)),
+    );
     return { ...item.task, sketchGrids: await this.grids };
   }
 

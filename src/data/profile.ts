@@ -41,6 +41,8 @@ export class ColumnAccumulator {
    * the sketch starts (see LogSketch.fromExact).
    */
   private sketchGrid: SketchGrid | undefined;
+  /** The grid settleGrid gives a column with no values yet (see gridWithoutValues in sketch.ts). */
+  private readonly gridWithoutValues: SketchGrid | undefined;
   private hll: HyperLogLog | undefined;
   /** Category -> slot in counts: one Map lookup per value instead of a get and a set. */
   private readonly slots = new Map<string, number>();
@@ -50,11 +52,12 @@ export class ColumnAccumulator {
   constructor(
     readonly name: string,
     readonly kind: 'numeric' | 'categorical',
-    options: { categoryCap?: number; sketchGrid?: SketchGrid } = {},
+    options: { categoryCap?: number; sketchGrid?: SketchGrid; gridWithoutValues?: SketchGrid } = {},
   ) {
     this.numeric = kind === 'numeric';
     this.categoryCap = options.categoryCap ?? DEFAULT_CATEGORY_CAP;
     this.sketchGrid = options.sketchGrid;
+    this.gridWithoutValues = options.gridWithoutValues;
     if (!(this.categoryCap >= 1)) throw new Error(`categoryCap must be at least 1, got ${this.categoryCap}`);
     if (this.numeric) this.exact = new ExactCounts(EXACT_CAP);
   }
@@ -238,10 +241,15 @@ export class ColumnAccumulator {
 
   /**
    * Called once the first GRID_ROWS rows of the dataset are in: a numeric column still counted exactly, and not
-   * given a grid, keeps the grid of the values counted so far for the sketch it may need later.
+   * given a grid, keeps the grid of the values counted so far for the sketch it may need later; one without values,
+   * the grid given for that case (none: it takes that of its first values later).
    */
   settleGrid(): void {
-    if (this.sketchGrid !== undefined || this.exact === undefined || this.exact.size === 0) return;
+    if (this.sketchGrid !== undefined || this.exact === undefined) return;
+    if (this.exact.size === 0) {
+      this.sketchGrid = this.gridWithoutValues;
+      return;
+    }
     const { values, counts } = this.exact.entries();
     this.sketchGrid = LogSketch.gridOf(values, counts);
   }

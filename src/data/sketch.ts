@@ -18,10 +18,13 @@ export const EXACT_CAP = 512;
 /**
  * The rows of a dataset that choose the grid of a numeric column's sketch (up to the end of the batch the last of them
  * is in): a column with more than EXACT_CAP distinct values in them is anchored on its first EXACT_CAP; one with
- * fewer, on all of them (LogSketch.gridOf), whenever it later needs a sketch. Every later part of a split dataset is
- * given that grid, so parts merge bucket by bucket and the sketch does not depend on how the dataset was split.
+ * fewer, on all of them (LogSketch.gridOf), whenever it later needs a sketch; one with none, on gridWithoutValues.
+ * Every later part of a split dataset is given that grid, so parts merge bucket by bucket and the sketch does not
+ * depend on how the dataset was split.
  */
 export const GRID_ROWS = 65536;
+/** Distances to the anchor below which values count as the anchor, on gridWithoutValues's grids, per unit of the anchor. */
+const FIXED_MIN_OFFSET_FACTOR = 1e-9;
 export const RELATIVE_ACCURACY = 0.01;
 /** Distances to the anchor below spread * MIN_OFFSET_FACTOR count as the anchor itself (bounds the bucket count). */
 const MIN_OFFSET_FACTOR = 1e-6;
@@ -67,6 +70,19 @@ export interface Pieces {
   hi: Float64Array;
   mass: Float64Array;
   total: number;
+}
+
+/**
+ * The grid of a numeric column with no value in the rows that choose grids (GRID_ROWS): fixed before any value is
+ * read, so every part of the dataset takes the same one, whichever rows it reads. It is anchored in the middle of the
+ * column's declared range (min and max of its rule), at its one declared bound, or else at 0, where the sketch is a
+ * plain DDSketch: datetimes far from the anchor are then sketched coarsely (1 % of epoch milliseconds is months).
+ */
+export function gridWithoutValues(range: { min?: number; max?: number }): SketchGrid {
+  const { min, max } = range;
+  if (min !== undefined && max !== undefined && max > min) return { anchor: min + (max - min) / 2, minOffset: (max - min) * MIN_OFFSET_FACTOR };
+  const anchor = min ?? max ?? 0;
+  return { anchor, minOffset: Math.abs(anchor) * FIXED_MIN_OFFSET_FACTOR || FIXED_MIN_OFFSET_FACTOR };
 }
 
 // ---------------------------------------------------------------- exact counts

@@ -12,7 +12,8 @@ import { ColumnAccumulator, packCategories, unpackCategories, type CategoryList 
 import { openTable, type ReaderOptions } from './readers';
 import { gunzipSource, localFileSource, type DataFormat, type DataSource } from './sources';
 import { DataFormatError, type ColumnProfile, type DataSchema } from './types';
-import { LogSketch, type SerializedSketch, type SketchGrid } from './sketch';
+import { columnKind } from './schema';
+import { gridWithoutValues, LogSketch, type SerializedSketch, type SketchGrid } from './sketch';
 import type { UniqueState } from './unique';
 
 /** What a worker needs to check one part; plain data, so it can be posted. */
@@ -34,6 +35,8 @@ export interface PartTask {
   spillDir?: string;
   /** Grids for the sketches of numeric columns, by column name (see sketchGridsOf). */
   sketchGrids?: Record<string, SketchGrid>;
+  /** The grids of numeric columns without values in the dataset's first rows, by column name (see gridsWithoutValues). */
+  gridsWithoutValues?: Record<string, SketchGrid>;
   /** Stop once this many rows are checked (whole batches): reads the head of the part only. */
   maxRows?: number;
 }
@@ -61,7 +64,7 @@ export async function checkPart(task: PartTask, source: DataSource, signal?: Abo
   });
   checker = new TableChecker(source.name, table.columns, {
     schema: task.schema,
-    profiler: (name, kind) => new ColumnAccumulator(name, kind, { sketchGrid: task.sketchGrids?.[name] }),
+    profiler: (name, kind) => new ColumnAccumulator(name, kind, { sketchGrid: task.sketchGrids?.[name], gridWithoutValues: task.gridsWithoutValues?.[name] }),
     nativeTypes: table.nativeTypes,
     sniffUniqueness: task.sniffUniqueness,
     readColumns: task.readColumns,
@@ -91,11 +94,22 @@ export async function checkPart(task: PartTask, source: DataSource, signal?: Abo
 }
 
 /**
+ * The grid of each numeric column of a schema for when the dataset's first rows have no value of it: the same for
+ * every part, so that the parts' sketches still merge exactly (see gridWithoutValues in sketch.ts).
+ */
+export function gridsWithoutValues(schema: DataSchema): Record<string, SketchGrid> {
+  const grids: Record<string, SketchGrid> = {};
+  for (const rule of schema.columns) if (columnKind(rule.type) === 'numeric') grids[rule.name] = gridWithoutValues(rule);
+  return grids;
+}
+
+/**
  * The grids the sketches of a part's numeric columns were put on, by column name: given to the other parts of its
  * dataset (PartTask.sketchGrids), their sketches merge with its own exactly, as if one thread had read them all.
- * A column still counted exactly passes on the grid of its values (see GRID_ROWS); one without values, none.
+ * A column still counted exactly passes on the grid of its values (see GRID_ROWS); one without values, its grid in
+ * withoutValues (none when not there).
  */
-export function sketchGridsOf(result: PartResult): Record<string, SketchGrid> {
+export function sketchGridsOf(result: PartResult, withoutValues: Record<string, SketchGrid> = {}): Record<string, SketchGrid> {
   const grids: Record<string, SketchGrid> = {};
   for (const column of result.columnStates) {
     // Columns without a rule (infer mode) profile several candidate types: none of them passes its grid on.
@@ -104,6 +118,7 @@ export function sketchGridsOf(result: PartResult): Record<string, SketchGrid> {
     if (sketch.type === 'ddsketch') grids[column.name] = { anchor: sketch.anchor, minOffset: sketch.minOffset };
     // Still counted exactly: the grid its values would be given (ColumnAccumulator.settleGrid).
     else if (sketch.values.length > 0) grids[column.name] = LogSketch.gridOf(sketch.values, sketch.counts);
+    else if (withoutValues[column.name] !== undefined) grids[column.name] = withoutValues[column.name];
   }
   return grids;
 }

@@ -601,7 +601,7 @@ columns:
     shift: number,
     schema: string,
     columns: string[],
-  ): Promise<void> {
+  ): Promise<Awaited<ReturnType<typeof validateData>>> {
     const csv = (name: string, from: number, to: number, by = 0) => file(name, [header, ...rows(from, to, by)].join('\n') + '\n');
     const whole = csv('whole.csv', 0, total);
     const halves = [csv('first.csv', 0, total / 2), csv('second.csv', total / 2, total)];
@@ -625,6 +625,7 @@ columns:
         assert.ok(Math.abs(a - b) <= 1e-12 * Math.abs(b), `${label}: drift of ${column} ${a} vs ${b}`);
       }
     }
+    return one;
   }
 
   it('sketches a column of many distinct values the same way whether the data is read in one part or several', async () => {
@@ -652,6 +653,24 @@ columns:
     };
     const schema = 'version: 1\ncolumns:\n  - { name: y, type: number }\n  - { name: z, type: number }\n  - { name: id, type: integer, drift: skip }\n';
     await assertSameSketchesInParts(rows, 'y,z,id', 160_000, 3, schema, ['y', 'z']);
+  });
+
+  it('sketches a column without values in the first rows the same way in one part or several', async () => {
+    // w: empty in the first 70,000 rows (past those that give the grids), then thousands of distinct values; v the
+    // same without a declared range.
+    const rows = (from: number, to: number, shift: number) => {
+      const out: string[] = [];
+      for (let i = from; i < to; i++) {
+        const w = i < 70_000 ? '' : (((i * 7919) % 100_003) * 0.0037 + shift).toFixed(4);
+        out.push(`${w},${w},${i}`);
+      }
+      return out;
+    };
+    const schema = 'version: 1\ncolumns:\n  - { name: w, type: number, min: 0, max: 400 }\n  - { name: v, type: number }\n  - { name: id, type: integer, drift: skip }\n';
+    const one = await assertSameSketchesInParts(rows, 'w,v,id', 160_000, 3, schema, ['w', 'v']);
+    // On the grids fixed for that case: the middle of the declared range, or 0.
+    const anchorOf = (column: string) => (one.profile.columns.find((c) => c.name === column)!.sketch as { anchor: number }).anchor;
+    assert.deepStrictEqual([anchorOf('w'), anchorOf('v')], [200, 0]);
   });
 
   it('stops with the cancellation reason when canceled while the data is split or checked in worker threads', async () => {

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { LogSketch, RELATIVE_ACCURACY } from '../../../src/data/sketch';
+import { gridWithoutValues, LogSketch, RELATIVE_ACCURACY } from '../../../src/data/sketch';
 
 /** The bucket a sketch anchored at 0 puts one positive value in. */
 function keyOf(d: number, relativeAccuracy = RELATIVE_ACCURACY): number {
@@ -49,5 +49,30 @@ describe('log sketch buckets', () => {
       // (=== because Math.ceil gives -0 for keys of 0; the bucket is the same.)
       for (const d of [x, next(x, -1)]) assert.ok(keyOf(d) === byLog(d), `bucket ${k}, value ${d}: ${keyOf(d)}, not ${byLog(d)}`);
     }
+  });
+});
+
+describe('grid of a column without values in its first rows', () => {
+  it('is anchored in the middle of the declared range, at the one declared bound, or at 0', () => {
+    const day = 86_400_000;
+    const from = Date.UTC(2020, 0, 1);
+    const to = Date.UTC(2030, 0, 1);
+    assert.deepStrictEqual(gridWithoutValues({ min: from, max: to }), { anchor: from + (to - from) / 2, minOffset: (to - from) * 1e-6 });
+    assert.deepStrictEqual(gridWithoutValues({ min: 18 }), { anchor: 18, minOffset: 18 * 1e-9 });
+    assert.deepStrictEqual(gridWithoutValues({ max: -5 }), { anchor: -5, minOffset: 5 * 1e-9 });
+    assert.deepStrictEqual(gridWithoutValues({ min: 0, max: 0 }), { anchor: 0, minOffset: 1e-9 });
+    assert.deepStrictEqual(gridWithoutValues({}), { anchor: 0, minOffset: 1e-9 });
+    // A datetime in the declared range falls in a bucket of about 2 % of its distance to the middle: days, not the
+    // months it would be anchored at 0.
+    const x = Date.UTC(2027, 5, 1);
+    const widthOn = (grid: { anchor: number; minOffset: number }) => {
+      const sketch = new LogSketch(grid.anchor, grid.minOffset);
+      sketch.add(x);
+      const pieces = sketch.pieces(-Infinity, Infinity);
+      assert.ok(pieces.lo[0] < x && x <= pieces.hi[0]);
+      return pieces.hi[0] - pieces.lo[0];
+    };
+    assert.ok(widthOn(gridWithoutValues({ min: from, max: to })) < 20 * day);
+    assert.ok(widthOn(gridWithoutValues({})) > 300 * day);
   });
 });
