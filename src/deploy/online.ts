@@ -6,7 +6,7 @@ import type { WorkspaceClient, WorkspaceCall } from '../workspace/client';
 import { lineageTags, type BuildContext } from '../workspace/lineage';
 import { describeOutcome, minutes, OnlineEndpoints, sameDefinition, succeeded, type OnlineDeploymentResource, type OnlineEndpointResource } from './endpoints';
 import { resolveDeploymentReferences } from './resolve';
-import { buildOnlineDeploymentBody, buildOnlineEndpointBody, type OnlineDeploymentBody, type OnlineEndpointBody } from './rest-body';
+import { buildOnlineDeploymentBody, buildOnlineEndpointBody, type OnlineDeploymentBody, type OnlineEndpointBody, type ResolvedDeploymentReferences } from './rest-body';
 import type { LoadedDeploySpec, OnlineDeploymentSpec, OnlineEndpointSpec } from './spec';
 import { formatTraffic, liveOnly, sameTraffic, trafficWith, type Traffic } from './traffic';
 
@@ -153,16 +153,32 @@ export async function rolloutOnline(o: OnlineRolloutOptions): Promise<OnlineRoll
     throw new UserError(`The endpoint '${ep.name}' exists ${was}, but ${o.endpoint.file} asks for it ${wanted}. The compute of an endpoint cannot change: keep it, or deploy to a new endpoint.`, { file: o.endpoint.file, line: o.endpoint.lines.compute });
   }
   const existingDeployment = existing ? await api.getDeployment(ep.name, dep.name, o.signal) : undefined;
-  const refs = await resolveDeploymentReferences(o.deployment, o);
-  const desired = buildOnlineDeploymentBody(dep, refs, { location: workspace.location });
-  const lineage = o.build ? lineageTags(o.build) : {};
-  if (Object.keys(lineage).length > 0) desired.tags = { ...(desired.tags ?? {}), ...lineage };
-
   const trafficBefore = liveOnly(existing?.properties.traffic);
   const mirrorBefore = liveOnly(existing?.properties.mirrorTraffic);
+  const lineage = o.build ? lineageTags(o.build) : {};
+  const desiredWith = (refs: ResolvedDeploymentReferences): OnlineDeploymentBody => {
+    const body = buildOnlineDeploymentBody(dep, refs, { location: workspace.location });
+    if (Object.keys(lineage).length > 0) body.tags = { ...(body.tags ?? {}), ...lineage };
+    return body;
+  };
+  const runsAlready = (body: OnlineDeploymentBody) =>
+    !!existingDeployment && existingDeployment.properties.provisioningState === 'Succeeded' && sameDeployment(existingDeployment, body, Object.keys(lineage));
+  const refuseLiveChange = () =>
+    new UserError(
+      `The deployment '${dep.name}' of endpoint '${ep.name}' serves live traffic (${formatTraffic(trafficBefore)}) with another definition. Changing it in place would skip the blue/green rollout. ` +
+        `Give the new deployment another name (the deploymentName input, for example green, or v$(Build.BuildId)), and this task will move the traffic over to it.`,
+      { input: 'deploymentName' },
+    );
+  const live = !!existingDeployment && !!(trafficBefore[dep.name] || mirrorBefore[dep.name]);
+  // A live deployment is compared with the ids its local code and inline environment would get, so that a
+  // refusal leaves nothing uploaded or registered.
+  if (live && !runsAlready(desiredWith(await resolveDeploymentReferences(o.deployment, { ...o, create: false })))) throw refuseLiveChange();
+  const refs = await resolveDeploymentReferences(o.deployment, o);
+  const desired = desiredWith(refs);
+
   const othersLive = Object.keys(trafficBefore).some((d) => d !== dep.name);
   const finalTraffic = trafficWith(trafficBefore, dep.name, o.trafficSteps[o.trafficSteps.length - 1]);
-  const unchangedDefinition = !!existingDeployment && existingDeployment.properties.provisioningState === 'Succeeded' && sameDeployment(existingDeployment, desired, Object.keys(lineage));
+  const unchangedDefinition = runsAlready(desired);
   const result: OnlineRolloutResult = {
     endpointName: ep.name,
     deploymentName: dep.name,
@@ -188,13 +204,7 @@ export async function rolloutOnline(o: OnlineRolloutOptions): Promise<OnlineRoll
     result.deployments = await deploymentRows(api, ep.name, trafficBefore, mirrorBefore, o.signal);
     return result;
   }
-  if (existingDeployment && !unchangedDefinition && (trafficBefore[dep.name] || mirrorBefore[dep.name])) {
-    throw new UserError(
-      `The deployment '${dep.name}' of endpoint '${ep.name}' serves live traffic (${formatTraffic(trafficBefore)}) with another definition. Changing it in place would skip the blue/green rollout. ` +
-        `Give the new deployment another name (the deploymentName input, for example green, or v$(Build.BuildId)), and this task will move the traffic over to it.`,
-      { input: 'deploymentName' },
-    );
-  }
+  if (live && !unchangedDefinition) throw refuseLiveChange();
 
   // The endpoint: created when missing (without traffic), updated when its description or tags changed.
   const endpointBody = (current: OnlineEndpointResource | undefined, traffic: Traffic, mirror: Traffic): OnlineEndpointBody => {

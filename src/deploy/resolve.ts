@@ -7,12 +7,14 @@ import { deploymentReferencesToResolve } from './rest-body';
 import type { BatchDeploymentSpec, ComponentRefSpec, LoadedDeploySpec, OnlineDeploymentSpec } from './spec';
 
 export interface ResolveDeploymentOptions extends WorkspaceCall {
-
+  /** false: upload and create nothing, giving local code and an inline environment the ids they would get. */
+  create?: boolean;
 }
 
 /**
  * The ARM ids a deployment body needs: the model (or pipeline component), environment, compute and datastore are checked to exist (a typo fails
- * before anything is created); then local code is uploaded (once per content) and an inline environment created.
+ * before anything is created); then local code is uploaded (once per content) and an inline environment created,
+ * unless create is false.
  */
 export async function resolveDeploymentReferences(
   loaded: LoadedDeploySpec<OnlineDeploymentSpec | BatchDeploymentSpec>,

@@ -38,14 +38,8 @@ interface CodeVersion {
 export async function uploadCodeSnapshot(dir: string, o: CodeUploadOptions): Promise<CodeSnapshot> {
   const { client, log } = o;
   const snapshot = await hashCodeFolder(dir);
-  // A name derived from the content makes a retried or repeated submission land on the same code version.
-  const name = `code-${snapshot.hash.slice(0, 40)}`;
-  const existing = await client.get<{ value: CodeVersion[] }>(`codes/${name}/versions`, {
-    query: { hash: snapshot.hash, hashVersion: HASH_VERSION },
-    operation: 'look for an existing code version',
-    allowNotFound: true,
-  });
-  const match = existing?.value?.find((v) => v.properties?.properties?.['hash_sha256'] === snapshot.hash) ?? existing?.value?.[0];
+  const name = codeName(snapshot.hash);
+  const match = await uploadedCodeVersion(client, snapshot.hash);
   if (match) {
     log.info(`Code in '${dir}' is unchanged since an earlier upload (hash ${snapshot.hash.slice(0, 12)}): reusing ${shortId(match.id)}, nothing uploaded.`);
     return { codeId: match.id, hash: snapshot.hash, uploadedBytes: 0, reused: true };
@@ -67,6 +61,31 @@ export async function uploadCodeSnapshot(dir: string, o: CodeUploadOptions): Pro
     { operation: 'register the code snapshot' },
   );
   return { codeId: version.id ?? client.armId('codes', name, '1'), hash: snapshot.hash, uploadedBytes: uploaded, reused: false };
+}
+
+/**
+ * The id uploadCodeSnapshot gives a local folder, found without uploading or registering anything: that of the code
+ * version of its content when there is one, else that of the version it would register.
+ */
+export async function plannedCodeId(dir: string, client: WorkspaceClient): Promise<string> {
+  const { hash } = await hashCodeFolder(dir);
+  const match = await uploadedCodeVersion(client, hash);
+  return match?.id ?? client.armId('codes', codeName(hash), '1');
+}
+
+/** A name derived from the content makes a retried or repeated submission land on the same code version. */
+function codeName(hash: string): string {
+  return `code-${hash.slice(0, 40)}`;
+}
+
+/** The code version registered for content of this hash, if any. */
+async function uploadedCodeVersion(client: WorkspaceClient, hash: string): Promise<CodeVersion | undefined> {
+  const existing = await client.get<{ value: CodeVersion[] }>(`codes/${codeName(hash)}/versions`, {
+    query: { hash, hashVersion: HASH_VERSION },
+    operation: 'look for an existing code version',
+    allowNotFound: true,
+  });
+  return existing?.value?.find((v) => v.properties?.properties?.['hash_sha256'] === hash) ?? existing?.value?.[0];
 }
 
 /** Files uploading at once. */

@@ -4,7 +4,7 @@ import { UserError } from '../errors';
 import { suggest } from '../suggest';
 import type { Log } from '../log';
 import type { WorkspaceClient } from '../workspace/client';
-import { uploadCodeSnapshot } from './code-upload';
+import { plannedCodeId, uploadCodeSnapshot } from './code-upload';
 import type { CodeToResolve, EnvironmentToResolve, InputToResolve, ReferencesToResolve, ResolvedReferences, ResolvedStep, StepToResolve } from './rest-body';
 import { stepComponentProblem } from './spec-pipeline';
 
@@ -20,6 +20,11 @@ export interface ResolveOptions {
   specFile: string;
   /** Line of each field of the YAML ('compute', 'environment', 'inputs.x'), so errors point at it. */
   lines?: Record<string, number>;
+  /**
+   * false: create nothing, and give local code and inline environments the ids they would get (see plannedCodeId),
+   * to compare a definition with what runs before anything is uploaded.
+   */
+  create?: boolean;
 }
 
 interface Versioned {
@@ -118,12 +123,17 @@ export async function resolveReferences(refs: References, o: ResolveOptions): Pr
   const code = async (ref: CodeToResolve, field: string, where = at(field)): Promise<string> => {
     if (ref.kind === 'asset') return once(`code:${ref.name}:${ref.version}`, () => resolveAsset(client, 'codes', 'code asset', ref.name, ref.version, where));
     return once(`local:${ref.dir}`, async () => {
+      if (o.create === false) return plannedCodeId(ref.dir, client);
       const snapshot = await uploadCodeSnapshot(ref.dir, o);
       result.uploadedBytes = (result.uploadedBytes ?? 0) + snapshot.uploadedBytes;
       return snapshot.codeId;
     });
   };
-  const inline = (env: EnvironmentToResolve) => (env.kind === 'inline' ? once(`inline:${env.image}\n${env.condaFile ?? ''}`, () => createAnonymousEnvironment(client, env)) : undefined);
+  const inline = (env: EnvironmentToResolve) => {
+    if (env.kind !== 'inline') return undefined;
+    if (o.create === false) return Promise.resolve(client.armId('environments', ANONYMOUS_ENVIRONMENT_NAME, anonymousEnvironmentVersion(env)));
+    return once(`inline:${env.image}\n${env.condaFile ?? ''}`, () => createAnonymousEnvironment(client, env));
+  };
   if (refs.environment?.kind === 'inline') result.environmentId = await inline(refs.environment);
   if (refs.code) result.codeId = await code(refs.code, refs.steps ? 'code' : o.lines?.['trial.code'] !== undefined ? 'trial.code' : 'code');
   for (const [name, step] of Object.entries(refs.steps ?? {})) {

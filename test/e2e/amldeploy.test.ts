@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { startFakeAzure, type FakeAzure } from '../fake-azure';
 import { rawRequest, tokenWithSecret } from '../fake-azure/client';
+import { BLOB_UPLOAD_OPERATIONS } from '../fake-azure/storage';
 import { assertNoSecretsVisible, repoRoot, runTaskAsAgent, STACK_TRACE, summaryOf, type AgentRun } from './harness';
 
 const examples = path.join(repoRoot, 'examples', 'deploy');
@@ -210,6 +211,28 @@ describe('AmlDeploy online, run as the agent runs it, against the local Azure', 
     assert.strictEqual(r.errors.length, 1);
     assert.match(r.errors[0], /'violet' of endpoint 'diabetes-endpoint' serves live traffic .* another definition.*deploymentName/);
     assert.deepStrictEqual(changes(from), []);
+  });
+
+  it('refuses to change a live deployment to code the workspace has not seen, and uploads none of it', async () => {
+    // The example's scoring code with one more file: a new content hash, so a new code version.
+    const specDir = fs.mkdtempSync(path.join(temp, 'new-code-'));
+    fs.cpSync(path.join(examples, 'score'), path.join(specDir, 'score'), { recursive: true });
+    fs.writeFileSync(path.join(specDir, 'score', 'extra.py'), 'THRESHOLD = 0.5\n');
+    fs.copyFileSync(path.join(examples, 'deployment.yml'), path.join(specDir, 'deployment.yml'));
+    const from = fake.requests.length;
+    fake.storage!.clearRequests();
+    // violet already runs this model: only the code differs.
+    const r = await run({ deploymentName: 'violet', model: 'azureml:diabetes-model:6', deploymentSpec: path.join(specDir, 'deployment.yml') });
+    assert.strictEqual(r.result, 'Failed', r.visibleLog);
+    assert.strictEqual(r.errors.length, 1, r.visibleLog);
+    assert.match(r.errors[0], /'violet' of endpoint 'diabetes-endpoint' serves live traffic .* another definition.*deploymentName/);
+    assert.deepStrictEqual(changes(from), []);
+    assert.deepStrictEqual(
+      fake.requests.slice(from).filter((q) => q.method !== 'GET' && /\/(codes|environments)\//i.test(q.path)).map((q) => `${q.method} ${q.path}`),
+      [],
+      'a code or environment version was registered',
+    );
+    assert.deepStrictEqual(fake.storage!.requests.filter((q) => BLOB_UPLOAD_OPERATIONS.has(q.operation)).map((q) => `${q.operation} ${q.path}`), []);
   });
 
   it('refuses bad inputs with one clear message and creates nothing', async () => {
