@@ -35,7 +35,7 @@ import { mergeColumnProfileList } from './profile';
 import { splitIntoRanges, splitParquet, type ReaderOptions } from './readers';
 import { columnKind, STATISTIC_KINDS } from './schema';
 import { detectFormat, type DataFormat, type DataSource } from './sources';
-import type { CheckResult, ColumnCheckKind, ColumnProfile, ColumnRule, DataSchema, DatasetProfile, DriftResult, Severity, StatisticKind, ValidationReport } from './types';
+import { VALUE_CHECK_KINDS, type CheckResult, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type DataSchema, type DatasetProfile, type DriftResult, type Severity, type StatisticKind, type ValidationReport } from './types';
 import { GRID_ROWS, type SketchGrid } from './sketch';
 import { checkPart, errorFromPosted, gridsWithoutValues, lendSource, sketchGridsOf, unpackPart, type PartTask, type WorkerReply, type WorkerRequest } from './worker';
 
@@ -1044,6 +1044,7 @@ function columnChecks(column: MergedColumn, rule: ColumnRule): CheckResult[] {
   // A value check passes with up to (1 - mostly) of its values failing, and says so.
   const mostly = rule.mostly;
   const valueCheck = (checkId: string, kind: ColumnCheckKind, expectation: string, tally: Tally | undefined, observed: string): CheckResult => {
+    if (!VALUE_CHECK_KINDS.has(kind)) throw new Error(`${kind} is not a check of single values`);
     if (mostly === undefined || mostly === 1) return result(checkId, kind, s[kind], expectation, tally, observed, name);
     const allowedFailures = Math.floor((1 - mostly) * (tally?.elements ?? 0) + 1e-9);
     const checked = result(checkId, kind, s[kind], `${expectation}, for at least ${percent(mostly)} of the values`, tally, observed, name, (tally?.unexpected ?? 0) <= allowedFailures);

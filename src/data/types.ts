@@ -21,6 +21,9 @@ export type ColumnCheckKind =
   | 'maxLength'
   | StatisticKind;
 
+/** The checks of single values, which a column's `mostly` applies to: they pass with some values failing. */
+export const VALUE_CHECK_KINDS: ReadonlySet<ColumnCheckKind> = new Set<ColumnCheckKind>(['type', 'min', 'max', 'allowed', 'pattern', 'minLength', 'maxLength']);
+
 /** Statistics of a column a rule can bound, as Great Expectations' expect_column_mean_to_be_between and the like. */
 export type StatisticKind = 'mean' | 'median' | 'stdev' | 'distinct';
 export type DatasetCheckKind = 'rowCount' | 'columns' | 'primaryKey' | 'freshness' | 'malformed' | 'rowCountRatio';
@@ -51,8 +54,8 @@ export interface ColumnRule {
   minLength?: number;
   maxLength?: number;
   /**
-   * The share of the column's non-null values each value check (type, min, max, allowed, pattern, minLength,
-   * maxLength) needs to pass, as Great Expectations' `mostly` (0 < mostly <= 1; absent: every value).
+   * The share of the column's non-null values each value check (VALUE_CHECK_KINDS) needs to pass, as Great
+   * Expectations' `mostly` (0 < mostly <= 1; absent: every value).
    */
   mostly?: number;
   /** Bounds on statistics of the column (mean, median and stdev of numbers; distinct values of any column). */

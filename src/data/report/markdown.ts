@@ -5,14 +5,11 @@
  */
 import { Summary } from '../../summary';
 import { formatInstant } from '../durations';
-import type { CheckResult, ColumnProfile, ValidationReport } from '../types';
+import { VALUE_CHECK_KINDS, type CheckResult, type ColumnProfile, type ValidationReport } from '../types';
 
 const PASSED = '✅';
 const FAILED = '❌';
 const WARNED = '⚠️';
-
-/** The checks a column's mostly applies to. */
-const VALUE_CHECKS = new Set<CheckResult['kind']>(['type', 'min', 'max', 'allowed', 'pattern', 'minLength', 'maxLength']);
 
 export function statusIcon(check: Pick<CheckResult, 'success' | 'severity'>): string {
   return check.success ? PASSED : check.severity === 'error' ? FAILED : WARNED;
@@ -35,7 +32,7 @@ export function renderMarkdown(report: ValidationReport): string {
   summary.paragraph(`${PASSED} passed, ${FAILED} failed (severity error), ${WARNED} failed (severity warning).`);
 
   // Value checks that passed with some values failing (a column's mostly) list them too.
-  const failed = report.checks.filter((c) => (!c.success || (VALUE_CHECKS.has(c.kind) && (c.unexpectedCount ?? 0) > 0)) && c.examples.length > 0);
+  const failed = report.checks.filter((c) => (!c.success || ((VALUE_CHECK_KINDS as ReadonlySet<string>).has(c.kind) && (c.unexpectedCount ?? 0) > 0)) && c.examples.length > 0);
   if (failed.length > 0) {
     summary.heading('First failing rows');
     for (const check of failed) {
