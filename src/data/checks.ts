@@ -38,9 +38,10 @@ export interface ValueProfiler {
   addAsciiBytes?(buf: Uint8Array, s: number, e: number): boolean;
   /**
    * For a caller that keeps a numeric column's count, mean, m2, minimum and maximum itself for a run of values
-   * (ColumnAccumulator's): addNumber of a value without them (hash: its hashNumber), and the running values.
+   * (ColumnAccumulator's): addNumber of values[r] without them (hashes[r]: its hashNumber), r from `from` to `to`,
+   * and the running values.
    */
-  addCounted?(x: number, hash: number): void;
+  addCountedRun?(values: Float64Array, hashes: Uint32Array, from: number, to: number): void;
   getMoments?(out: Float64Array, at: number): void;
   setMoments?(from: Float64Array, at: number): void;
   /** The first GRID_ROWS rows of the dataset are in: a numeric column keeps the grid of its values so far. */
@@ -628,7 +629,7 @@ class NumericChecker extends ColumnChecker {
     const base = c * raw.stride;
     // Runs of rows the WebAssembly kernel settles alone (parsed, counted, checked against min and max); each row it
     // stops before is read here, as every row is without it.
-    const kernel = profiler.addCounted && profiler.getMoments && profiler.setMoments ? NumberCells.forThread() : undefined;
+    const kernel = profiler.addCountedRun && profiler.getMoments && profiler.setMoments ? NumberCells.forThread() : undefined;
     const fast = kernel !== undefined && kernel.load(raw, c, count) ? kernel : undefined;
     const kernelMode = mode === INTEGER ? PARSE_INTEGER : mode === NUMBER ? PARSE_NUMBER : PARSE_ISO_DATETIME;
     const cellAt = (r: number) => raw.text(c, r);
@@ -674,6 +675,25 @@ class NumericChecker extends ColumnChecker {
     return true;
   }
 
+  /**
+   * allowedAndUnique's checks of a run of rows, values[r] for r from `from` to `to`: a loop each, in functions of
+   * their own, so the numbers stay unboxed.
+   */
+  private allowedRun(values: Float64Array, from: number, to: number, cellAt: (r: number) => CellValue | undefined): void {
+    const allowed = this.allowedNumbers!;
+    const tally = this.allowedTally!;
+    tally.elements += to - from;
+    for (let r = from; r < to; r++) if (!allowed.has(values[r])) this.note(tally, r, cellAt(r));
+  }
+
+  private uniqueRun(values: Float64Array, from: number, to: number, cellAt: (r: number) => CellValue | undefined): void {
+    const unique = this.unique!;
+    for (let r = from; r < to; r++) {
+      const line = this.lineOf ? this.lineOf(r) : 0;
+      if (unique.addNumber(values[r], this.firstRow + r, line)) unique.noteExample(this.firstRow + r, line, cellText(cellAt(r)));
+    }
+  }
+
   /** The allowed values and uniqueness checks of the number x of row r (cellAt: the cell, for an example). */
   private allowedAndUnique(x: number, r: number, cellAt: (r: number) => CellValue | undefined): void {
     if (this.allowedNumbers) {
@@ -681,9 +701,8 @@ class NumericChecker extends ColumnChecker {
       if (!this.allowedNumbers.has(x)) this.note(this.allowedTally!, r, cellAt(r));
     }
     if (this.unique) {
-      const k = numberKey(x);
       const line = this.lineOf ? this.lineOf(r) : 0;
-      if (this.unique.add(k.key, this.firstRow + r, line, k.exact)) this.unique.noteExample(this.firstRow + r, line, cellText(cellAt(r)));
+      if (this.unique.addNumber(x, this.firstRow + r, line)) this.unique.noteExample(this.firstRow + r, line, cellText(cellAt(r)));
     }
   }
 
@@ -708,12 +727,9 @@ class NumericChecker extends ColumnChecker {
     if (this.maxTally) this.maxTally.elements += n;
     const values = kernel.values;
     const hashes = kernel.hashes;
-    const checks = this.allowedNumbers !== undefined || this.unique !== undefined;
-    for (let r = from; r < to; r++) {
-      const x = values[r];
-      if (checks) this.allowedAndUnique(x, r, cellAt);
-      profiler.addCounted!(x, hashes[r]);
-    }
+    if (this.allowedNumbers !== undefined) this.allowedRun(values, from, to, cellAt);
+    if (this.unique !== undefined) this.uniqueRun(values, from, to, cellAt);
+    profiler.addCountedRun!(values, hashes, from, to);
     return to;
   }
 

@@ -46,6 +46,12 @@ export class HyperLogLog {
     this.registers = registers ?? new Uint8Array(REGISTERS);
   }
 
+  /** addHash of hashes[r] for r from `from` to `to`. */
+  addHashes(hashes: Uint32Array, from: number, to: number): void {
+    for (let r = from; r < to; r++) this.addHash(hashes[r]);
+  }
+
+  /** A 32-bit hash, as signed or unsigned: the same register either way; hot loops pass h | 0, which is never boxed. */
   addHash(h: number): void {
     const index = h >>> (32 - HLL_PRECISION);
     // Rank of the first 1-bit in the remaining 20 bits (1-based); a guard bit caps it at 21.

@@ -77,15 +77,23 @@ export class ColumnAccumulator {
     this.m2 += delta * (x - this.mean);
     if (x < this.min) this.min = x;
     if (x > this.max) this.max = x;
-    this.distribute(x, undefined);
+    this.distribute(x);
   }
 
   /**
-   * addNumber of a finite x whose count, mean, m2, minimum and maximum the caller has updated as addNumber does
-   * (getMoments, setMoments), with its hashNumber.
+   * addNumber of finite values[r] for r from `from` to `to`, whose count, mean, m2, minimum and maximum the caller
+   * has updated as addNumber does (getMoments, setMoments), with their hashNumber in hashes[r]. One call for a run,
+   * in loops of their own: a number passed to a function that is not inlined is boxed.
    */
-  addCounted(x: number, hash: number): void {
-    this.distribute(x, hash);
+  addCountedRun(values: Float64Array, hashes: Uint32Array, from: number, to: number): void {
+    let r = from;
+    if (this.sketch === undefined) {
+      r = this.exact!.addRun(values, from, to);
+      if (r === to) return;
+      this.switchToSketch();
+    }
+    this.sketch!.addRun(values, r, to);
+    this.hll!.addHashes(hashes, r, to);
   }
 
   /** count, mean, m2, minimum and maximum into out from at, as addNumber left them. */
@@ -106,15 +114,15 @@ export class ColumnAccumulator {
     this.max = from[at + 4];
   }
 
-  /** x into the exact counts or the sketch, and its hash (hashNumber, computed when not given) into the distinct count. */
-  private distribute(x: number, hash: number | undefined): void {
+  /** x into the exact counts or the sketch, and its hashNumber into the distinct count. */
+  private distribute(x: number): void {
     if (this.sketch !== undefined) {
       this.sketch.add(x);
-      this.hll!.addHash(hash ?? hashNumber(x));
+      this.hll!.addHash(hashNumber(x) | 0);
     } else if (!this.exact!.add(x, 1)) {
       this.switchToSketch();
       this.sketch!.add(x);
-      this.hll!.addHash(hash ?? hashNumber(x));
+      this.hll!.addHash(hashNumber(x) | 0);
     }
   }
 
@@ -129,14 +137,14 @@ export class ColumnAccumulator {
       const h = hashString(value);
       if ((full[h >>> 5 & FILTER_MASK] & (1 << (h & 31))) === 0) {
         this.otherCount++;
-        this.hll!.addHash(h);
+        this.hll!.addHash(h | 0);
         return;
       }
       const slot = this.slots.get(value);
       if (slot !== undefined) this.counts[slot]++;
       else {
         this.otherCount++;
-        this.hll!.addHash(h);
+        this.hll!.addHash(h | 0);
       }
       return;
     }
@@ -177,7 +185,7 @@ export class ColumnAccumulator {
     this.count++;
     if ((this.keyFilter![h >>> 5 & FILTER_MASK] & (1 << (h & 31))) === 0) {
       this.otherCount++;
-      this.hll!.addHash(h);
+      this.hll!.addHash(h | 0);
       return true;
     }
     const n = e - s;
@@ -196,7 +204,7 @@ export class ColumnAccumulator {
       }
     }
     this.otherCount++;
-    this.hll!.addHash(h);
+    this.hll!.addHash(h | 0);
     return true;
   }
 

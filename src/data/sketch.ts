@@ -128,6 +128,15 @@ export class ExactCounts {
     return true;
   }
 
+  /**
+   * add(values[r], 1) for r from `from` on, up to `to` or the first value that is new when the table is full; returns
+   * that row (to when all were added). A loop of its own, so no number is boxed on the way.
+   */
+  addRun(values: Float64Array, from: number, to: number): number {
+    for (let r = from; r < to; r++) if (!this.add(values[r], 1)) return r;
+    return to;
+  }
+
   /** Distinct values ascending with their counts. */
   entries(): { values: number[]; counts: number[] } {
     const order: number[] = [];
@@ -369,6 +378,11 @@ export class LogSketch {
     else if (d <= -this.minOffset) this.negative.add(this.key(-d), 1);
     else this.zeroCount++;
     this.count++;
+  }
+
+  /** add(values[r]) for r from `from` to `to`: a loop of its own, so no number is boxed on the way. */
+  addRun(values: Float64Array, from: number, to: number): void {
+    for (let r = from; r < to; r++) this.add(values[r]);
   }
 
   addWeighted(x: number, weight: number): void {

@@ -91,19 +91,25 @@ const TWO_52 = 2 ** 52;
  * uniqueness is exact; other numbers are hashed. `exact` tells which, for the collision note.
  */
 export function numberKey(x: number): { key: number; exact: boolean } {
-  if (Number.isInteger(x) && x >= -TWO_51 && x < TWO_51) {
-    numberKeyResult.key = x + TWO_51 + TWO_52;
-    numberKeyResult.exact = true;
-  } else {
-    hashStart();
-    hashNumber(x);
-    numberKeyResult.key = hashEnd();
-    numberKeyResult.exact = false;
-  }
+  numberKeyResult.exact = numberKeyInto(x, numberKeyCell);
+  numberKeyResult.key = numberKeyCell[0];
   return numberKeyResult;
 }
 // Reused so the hot loop allocates nothing; read it before the next call.
 const numberKeyResult = { key: 0, exact: false };
+const numberKeyCell = new Float64Array(1);
+
+/** numberKey of x written to out[0]; returns whether it is exact. */
+function numberKeyInto(x: number, out: Float64Array): boolean {
+  if (Number.isInteger(x) && x >= -TWO_51 && x < TWO_51) {
+    out[0] = x + TWO_51 + TWO_52;
+    return true;
+  }
+  hashStart();
+  hashNumber(x);
+  out[0] = hashEnd();
+  return false;
+}
 
 function mix(h: number): number {
   h ^= h >>> 16;
@@ -201,11 +207,28 @@ export class UniqueTracker {
    * row as an example with its text. In spill mode duplicates are only found at merge time.
    */
   add(key: number, row: number, line: number, exact = false): boolean {
+    this.key[0] = key;
+    return this.addKey(row, line, exact);
+  }
+
+  /**
+   * add of a number's key (numberKey): a number of a column of ids is a small integer, which, unlike its key, is
+   * passed without boxing.
+   */
+  addNumber(x: number, row: number, line: number): boolean {
+    return this.addKey(row, line, numberKeyInto(x, this.key));
+  }
+
+  /** The key add and addNumber hand to addKey: written to memory, where a number argument would be boxed. */
+  private readonly key = new Float64Array(1);
+
+  private addKey(row: number, line: number, exact: boolean): boolean {
+    const key = this.key[0];
     this.tally.elements++;
     if (!exact) this.tally.hashed++;
     else if (key > this.maxExact) {
       this.maxExact = key;
-      if (this.extendRuns(key, row, line)) return false;
+      if (this.extendRuns(row, line)) return false;
     } else if (this.runCount > 0 && this.runOf(key) >= 0) {
       this.tally.duplicates++;
       return true;
@@ -235,8 +258,9 @@ export class UniqueTracker {
     return false;
   }
 
-  /** Adds a key larger than every exact key so far to the runs: false when it starts no run and there is no room. */
-  private extendRuns(key: number, row: number, line: number): boolean {
+  /** Adds this.key, larger than every exact key so far, to the runs: false when it starts no run and there is no room. */
+  private extendRuns(row: number, line: number): boolean {
+    const key = this.key[0];
     if (this.runsFull) return false;
     const n = this.runCount;
     if (n > 0) {

@@ -115,6 +115,38 @@ describe('raw CSV cells', () => {
     });
   }
 
+  it('give the same profiles and checks as the cell texts when numbers pass from exact counts to a sketch within a batch', async () => {
+    // x: 3,000 distinct numbers, past EXACT_CAP in the middle of the first batch; t: times far from 0; id: unique
+    // but for one repeat, beyond 2^31 in part; label: one value not allowed.
+    const lines = ['id,x,t,label'];
+    for (let i = 0; i < 3000; i++) {
+      const id = i === 2500 ? 17 : i < 1500 ? i : 2 ** 33 + i;
+      lines.push(`${id},${((i * 7919) % 3001) * 0.37 - 200},${new Date(Date.UTC(2024, 0, 1) + i * 3_600_000).toISOString()},${i === 99 ? 2 : i % 2}`);
+    }
+    const csv = lines.join('\n') + '\n';
+    const schema = [
+      'version: 1',
+      'columns:',
+      '  - { name: id, type: integer, unique: true }',
+      '  - { name: x, type: number, min: -150 }',
+      '  - { name: t, type: datetime }',
+      '  - { name: label, type: integer, allowed: [0, 1] }',
+    ].join('\n');
+    for (const [chunkSize, batchSize] of [[1 << 20, 8192], [4096, 700]]) {
+      const raw = await batchesOf(csv, chunkSize, batchSize);
+      const text = await batchesOf(csv, chunkSize, batchSize);
+      const got = run(raw.columns, raw.batches, schema);
+      assert.deepStrictEqual(got, run(text.columns, asText(text.batches), schema), `chunks ${chunkSize}, batches ${batchSize}`);
+      const column = (name: string) => got.columnResults.find((c) => c.name === name)!;
+      assert.deepStrictEqual(['x', 't'].map((name) => (column(name).profile.sketch as { type: string } | undefined)?.type), ['ddsketch', 'ddsketch']);
+      // Whole numbers have exact keys: none hashed.
+      assert.deepStrictEqual([column('id').unique!.duplicates, column('id').unique!.hashedValues], [1, 0]);
+      assert.deepStrictEqual(column('id').unique!.examples.map((e) => [e.row, e.value]), [[2501, '17']]);
+      // x < -150 where (i * 7919) % 3001 <= 135: 136 rows, the multiples of 7919 being distinct mod 3001.
+      assert.deepStrictEqual([column('x').tallies.min!.unexpected, column('label').tallies.allowed!.unexpected], [136, 1]);
+    }
+  });
+
   it('give every batch its own cells when batch buffers are reused, if each is read before the next', async () => {
     // Rows of growing length, so a later batch needs more bytes than the buffer it reuses.
     const lines = ['a,b,c'];
