@@ -270,17 +270,57 @@ class Nfa {
   }
 }
 
+/** The most entries of a DFA's table of multi-byte steps (Int16: 64 KB); a larger one steps a byte at a time. */
+const MAX_STEP_ENTRIES = 1 << 15;
+
+/**
+ * Steps of a DFA over `stride` bytes (3 or 2, the most that fit in MAX_STEP_ENTRIES): the bytes' classes (2^bits
+ * of them at most; bytes beyond ASCII have a class of their own, which ends the automaton) index
+ * next[state << stride * bits | class1 << (stride - 1) * bits | ... | class_stride], the state after them (-1:
+ * none). One dependent table load per stride bytes instead of one per byte. shifted[j][b]: the class of byte b
+ * shifted for the j-th last byte of a step.
+ */
+interface Steps {
+  stride: number;
+  bits: number;
+  classOf: Uint8Array;
+  shifted1: Int32Array;
+  shifted2: Int32Array;
+  next: Int16Array;
+}
+
 class DfaMatcher implements AsciiMatcher {
   constructor(
     /** table[state * 128 + byte]: the next state, -1 for none. State 0 is the start. */
     private readonly table: Int16Array,
     private readonly accepting: Uint8Array,
+    private readonly steps?: Steps,
   ) {}
 
   test(bytes: Uint8Array, start: number, end: number): boolean {
-    const table = this.table;
     let state = 0;
-    for (let i = start; i < end; i++) {
+    let i = start;
+    const steps = this.steps;
+    if (steps !== undefined) {
+      const { classOf, shifted1, shifted2, next } = steps;
+      const shift = steps.stride * steps.bits;
+      if (steps.stride === 3) {
+        for (; i + 2 < end; i += 3) {
+          const to = next[(state << shift) | shifted2[bytes[i]] | shifted1[bytes[i + 1]] | classOf[bytes[i + 2]]];
+          if (to < 0) break;
+          state = to;
+        }
+      } else {
+        for (; i + 1 < end; i += 2) {
+          const to = next[(state << shift) | shifted1[bytes[i]] | classOf[bytes[i + 1]]];
+          if (to < 0) break;
+          state = to;
+        }
+      }
+    }
+    // The rest a byte at a time, and so the step that ended the automaton: it fails, or meets a byte beyond ASCII.
+    const table = this.table;
+    for (; i < end; i++) {
       const b = bytes[i];
       if (b >= ALPHABET) throw new Error('AsciiMatcher.test was given a byte beyond ASCII');
       state = table[(state << 7) | b];
@@ -288,6 +328,38 @@ class DfaMatcher implements AsciiMatcher {
     }
     return this.accepting[state] === 1;
   }
+}
+
+/**
+ * The multi-byte steps of a DFA (rows: each state's next state by byte; classOf: each ASCII byte's class, with a
+ * representative byte of each), or undefined when not even two-byte steps fit in MAX_STEP_ENTRIES.
+ */
+function multiByteSteps(rows: Int16Array[], classOf: Int32Array, classes: number, representative: Int32Array): Steps | undefined {
+  const notAscii = classes;
+  let bits = 0;
+  while (1 << bits < classes + 1) bits++;
+  const states = rows.length;
+  let stride = 3;
+  while (stride >= 2 && states * 2 ** (stride * bits) > MAX_STEP_ENTRIES) stride--;
+  if (stride < 2) return undefined;
+  const byteClass = new Uint8Array(256).fill(notAscii);
+  for (let b = 0; b < ALPHABET; b++) byteClass[b] = classOf[b];
+  const next = new Int16Array(states << (stride * bits)).fill(-1);
+  // Every state and sequence of stride classes (classes that no byte has, from padding to a power of two, are
+  // never looked up): the state reached after the first depth classes, and the entry's index so far.
+  const fill = (depth: number, reached: number, at: number): void => {
+    if (depth === stride) {
+      next[at] = reached;
+      return;
+    }
+    for (let c = 0; c <= classes; c++) {
+      const to = reached < 0 || c === notAscii ? -1 : rows[reached][representative[c]];
+      fill(depth + 1, to, at | (c << ((stride - 1 - depth) * bits)));
+    }
+  };
+  for (let state = 0; state < states; state++) fill(0, state, state << (stride * bits));
+  const shifted = (k: number) => Int32Array.from(byteClass, (c) => c << (k * bits));
+  return { stride, bits, classOf: byteClass, shifted1: shifted(1), shifted2: shifted(2), next };
 }
 
 /** Patterns compiled in this thread: each part of a dataset checks the same few patterns again. */
@@ -377,5 +449,5 @@ function compile(pattern: string): AsciiMatcher | undefined {
   const table = new Int16Array(rows.length * ALPHABET);
   rows.forEach((row, d) => table.set(row, d * ALPHABET));
   const accepting = Uint8Array.from(members, (states) => (states.includes(fragment.end) ? 1 : 0));
-  return new DfaMatcher(table, accepting);
+  return new DfaMatcher(table, accepting, multiByteSteps(rows, classOf, classes, representative));
 }

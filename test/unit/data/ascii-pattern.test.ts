@@ -91,6 +91,37 @@ describe('compileAsciiPattern', () => {
     }
   });
 
+  it('agrees with RegExp whether it steps three bytes, two or one at a time, and refuses bytes beyond ASCII anywhere', () => {
+    const pick = random(11302026);
+    const cases: Array<[string, number | undefined, string]> = [
+      // [pattern, the bytes per step its table allows (none: one at a time), the characters of its texts]
+      ['[a-z0-9._-]+@[a-z0-9-]+(\\.[a-z0-9-]+)+', 3, 'ab9.-_@x'],
+      ['a[b-c]d[e-f]g[h-i]j[k-l]m[n-o]p[q-r]s[t-u]v[w-x]y[z]', 2, 'abcdefghijklmnopqrstuvwxyz'],
+      ['(a|b)*a(a|b){8}', 2, 'ab'],
+      ['(a|b)*a(a|b){10}', undefined, 'ab'],
+    ];
+    for (const [pattern, stride, alphabet] of cases) {
+      const matcher = compileAsciiPattern(pattern) as unknown as { steps?: { stride: number } };
+      assert.strictEqual(matcher.steps?.stride, stride, pattern);
+      const texts: string[] = ['', 'a'];
+      for (let t = 0; t < 400; t++) {
+        let text = '';
+        const length = pick(30);
+        for (let k = 0; k < length; k++) text += alphabet[pick(alphabet.length)];
+        texts.push(text);
+      }
+      // Values the pattern takes, cut short at every length.
+      const whole = pattern.startsWith('[a-z0') ? 'anna.80175@mail.example' : pattern.startsWith('a[') ? 'abdegijkmnpqsuvwyz' : 'bbabbbbbbbb';
+      for (let k = 0; k <= whole.length; k++) texts.push(whole.slice(0, k));
+      sameAsRegExp(pattern, texts);
+      // A byte beyond ASCII at each position of a value the automaton is still alive on is refused, as before.
+      for (let at = 0; at < whole.length; at++) {
+        const buf = Buffer.concat([ascii(whole.slice(0, at)), Buffer.from([0xc3]), ascii(whole.slice(at + 1))]);
+        assert.throws(() => (matcher as unknown as { test(b: Uint8Array, s: number, e: number): boolean }).test(buf, 0, buf.length), /beyond ASCII/, `${pattern} at ${at}`);
+      }
+    }
+  });
+
   it('leaves to the RegExp what it does not cover', () => {
     for (const pattern of ['^a', 'a$', '\\bword', 'a\\B', '(?=a)a', '(?!b)a', '(?<=a)b', '(?<n>a)', '(a)\\1', '\\u0041', '\\cJ', '\\0', 'a{300}', 'a{2', 'a}', ']', '\\p{L}', '[\\w-z]', '(a']) {
       assert.strictEqual(compileAsciiPattern(pattern), undefined, pattern);
