@@ -814,6 +814,15 @@ function typedText(bytes: Buffer, s: number, e: number): string {
 
 /** Distinct values a text column remembers by their bytes (with what the checks said about each). */
 const INTERN_CAP = 4096;
+/** Entries of ByteInterner.quick; QUICK_SHARED marks a key of several values. */
+const QUICK_SIZE = 4096;
+const QUICK_SHARED = -1;
+
+/** ByteInterner.quick's key of a value of n bytes that starts with byte first and ends with byte last. */
+function quickKey(first: number, last: number, n: number): number {
+  return (((first * 31 + last) << 3) + n) & (QUICK_SIZE - 1);
+}
+
 /** Room for distinct values an interner starts with, doubled as needed: a category of a few values stays small. */
 const INTERN_START = 64;
 
@@ -844,6 +853,27 @@ class ByteInterner {
   fails = new Uint8Array(INTERN_START);
   uniqueKeys = new Float64Array(INTERN_START);
   repeats = new Float64Array(INTERN_START);
+
+  /**
+   * Each value's id + 1 by its length and first and last bytes (quickKey), where no other value has the same key
+   * (then QUICK_SHARED): for a column of a few categories, most cells are found without hashing them.
+   */
+  private readonly quick = new Int32Array(QUICK_SIZE);
+
+  /**
+   * The id of the value of bytes [s, e) when quick names one with these bytes, else -1 (the value may still be known:
+   * find it by its hash).
+   */
+  quickFind(buf: Uint8Array, s: number, e: number): number {
+    const n = e - s;
+    if (n === 0) return -1;
+    const id = this.quick[quickKey(buf[s], buf[e - 1], n)] - 1;
+    if (id < 0 || this.lengths[id] !== n) return -1;
+    const o = this.offsets[id];
+    const bytes = this.bytes;
+    for (let k = 0; k < n; k++) if (bytes[o + k] !== buf[s + k]) return -1;
+    return id;
+  }
 
   /** The value's id, or -1 when it is not known; slot gets where it would go. */
   find(buf: Uint8Array, s: number, e: number, h: number): number {
@@ -886,6 +916,10 @@ class ByteInterner {
     this.used += n;
     this.texts.push(text);
     this.slots[this.freeSlot] = id;
+    if (n > 0) {
+      const q = quickKey(buf[s], buf[e - 1], n);
+      this.quick[q] = this.quick[q] === 0 ? id + 1 : QUICK_SHARED;
+    }
     return id;
   }
 
@@ -984,8 +1018,9 @@ class TextChecker extends ColumnChecker {
         this.consumeOne(raw.text(c, r)!, r);
         continue;
       }
-      const h = hashBytes(buf, s, e);
-      const id = interner.find(buf, s, e, h);
+      let id = interner.quickFind(buf, s, e);
+      let h = 0;
+      if (id < 0) id = interner.find(buf, s, e, (h = hashBytes(buf, s, e)));
       if (id < 0) {
         misses++;
         if (interner.size < INTERN_CAP) {
@@ -1119,8 +1154,9 @@ class TextChecker extends ColumnChecker {
       const s = starts[r];
       const e = ends[r];
       if (this.missingRaw(s, e, r, profiler)) continue;
-      const h = hashBytes(bytes, s, e);
-      const id = interner.find(bytes, s, e, h);
+      let id = interner.quickFind(bytes, s, e);
+      let h = 0;
+      if (id < 0) id = interner.find(bytes, s, e, (h = hashBytes(bytes, s, e)));
       if (id < 0) {
         misses++;
         const text = typedText(bytes, s, e);
