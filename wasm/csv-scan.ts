@@ -172,3 +172,19 @@ export function scan(
   stoppedAt = rec;
   return r - row0;
 }
+
+/**
+ * How many quote bytes the n bytes at input hold (readable up to input + n + 63): whether a stretch of a CSV file
+ * with no split target in it ends inside a quoted field is the parity of that count (splitIntoRanges).
+ */
+export function countQuotes(input: usize, n: i32): i32 {
+  const vq = i8x16.splat(<i8>QUOTE);
+  let count: i32 = 0;
+  let i: i32 = 0;
+  for (; i + 64 <= n; i += 64) {
+    const at = input + <usize>i;
+    count += <i32>popcnt<u64>(mask(v128.load(at), v128.load(at, 16), v128.load(at, 32), v128.load(at, 48), vq));
+  }
+  for (; i < n; i++) if (load<u8>(input + <usize>i) == QUOTE) count++;
+  return count;
+}

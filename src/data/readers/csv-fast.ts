@@ -13,6 +13,7 @@ import { alignUp, growTo, instantiateKernel, type WasmMemory } from '../wasm';
 interface ScanExports {
   scan(input: number, n: number, delim: number, ncols: number, stride: number, row0: number, maxRows: number, add: number, starts: number, ends: number, flags: number): number;
   stopped(): number;
+  countQuotes(input: number, n: number): number;
 }
 
 /**
@@ -108,6 +109,18 @@ export class FastCsvScan {
     const at = pos - this.from;
     const rows = this.exports.scan(this.inputAt + at, limit - pos, delim, ncols, stride, row0, maxRows, pos + shift, 0, this.cells * 4, this.cells * 8);
     return { rows, next: pos + this.exports.stopped() };
+  }
+
+  /**
+   * Whether bytes [from, to) of buf hold an odd number of quotes: a stretch of CSV that starts outside quotes then
+   * ends inside a quoted field. Uses the input region, so call it between batches, or on a scanner of its own.
+   */
+  oddQuotes(buf: Uint8Array, from: number, to: number): boolean {
+    this.grow(this.inputAt + (to - from) + PADDING);
+    this.views();
+    new Uint8Array(this.memory.buffer, this.inputAt, to - from).set(buf.subarray(from, to));
+    this.mirrored = undefined;
+    return (this.exports.countQuotes(this.inputAt, to - from) & 1) === 1;
   }
 
   /** Grows the memory to at least this many bytes (a RangeError when it cannot); the views must then be renewed. */

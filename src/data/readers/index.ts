@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import { DataFormatError, TableReader } from '../types';
 import type { DataSource } from '../sources';
 import { openCsv, readCsvHeader } from './csv';
+import { FastCsvScan } from './csv-fast';
 import { openJsonl, readJsonlColumns } from './jsonl';
 import { ReaderOptions } from './options';
 
@@ -186,12 +187,28 @@ async function recordBoundaries(source: DataSource, from: number, size: number, 
   let at = from; // absolute offset of the current chunk
   // A local file is read into one reused buffer: this pass may read most of a large file.
   const stream = source.readChunks ? source.readChunks({ start: from, end: size }) : (source.open({ start: from, end: size }) as AsyncIterable<Buffer>);
+  // Chunks before the next target only change the quote parity: the WebAssembly scanner counts their quotes 64
+  // bytes at a time, where a search from quote to quote makes a call per quote.
+  let counter = quotes ? FastCsvScan.create() : undefined;
   try {
     for await (const raw of stream) {
       if (signal?.aborted) return [];
       const chunk = raw;
       const len = chunk.length;
       let i = 0;
+      if (counter !== undefined && ti < targets.length && targets[ti] - at >= len) {
+        let odd: boolean | undefined;
+        try {
+          odd = counter.oddQuotes(chunk, 0, len);
+        } catch {
+          // Its memory could not grow: the search below goes on alone.
+          counter = undefined;
+        }
+        if (odd !== undefined) {
+          if (odd) inQuote = !inQuote;
+          i = len;
+        }
+      }
       while (i < len && ti < targets.length) {
         if (inQuote) {
           const q = chunk.indexOf(QUOTE, i);
@@ -229,6 +246,7 @@ async function recordBoundaries(source: DataSource, from: number, size: number, 
       if (ti >= targets.length) break;
     }
   } finally {
+    counter?.release();
     (stream as unknown as { destroy?: () => void }).destroy?.();
     await (stream as AsyncGenerator<Buffer>).return?.(undefined);
   }

@@ -71,6 +71,27 @@ describe('CSV fast path (WebAssembly scanner)', () => {
     assert.ok(FastCsvScan.create(), 'WebAssembly with SIMD is in every supported Node.js');
   });
 
+  it('tells whether a stretch of bytes holds an odd number of quotes, as counting them one by one does', () => {
+    const scanner = FastCsvScan.create()!;
+    const random = seededRandom(20261130);
+    try {
+      for (let t = 0; t < 400; t++) {
+        // Lengths around the 64-byte blocks, quotes anywhere (the last byte included), from any offset.
+        const length = Math.floor(random() * 300);
+        const buf = Buffer.alloc(length + 10, 'x');
+        for (let i = 0; i < buf.length; i++) if (random() < 0.1) buf[i] = 0x22;
+        const from = Math.floor(random() * 5);
+        const to = from + length;
+        if (t % 3 === 0 && length > 0) buf[to - 1] = 0x22;
+        let quotes = 0;
+        for (let i = from; i < to; i++) if (buf[i] === 0x22) quotes++;
+        assert.strictEqual(scanner.oddQuotes(buf, from, to), quotes % 2 === 1, `${from}..${to}`);
+      }
+    } finally {
+      scanner.release();
+    }
+  });
+
   it('reads 256 KiB and more with the scanner by default, and less without it', async () => {
     const create = sinon.spy(FastCsvScan, 'create');
     try {

@@ -88,6 +88,25 @@ describe('Splitting a file into byte ranges', () => {
     assert.strictEqual(await split.confirmed, true);
   });
 
+  it('finds the record boundaries of a file of several read chunks, quoted line breaks before and at the targets', async () => {
+    // About 2.7 MB: the pass reads it in chunks of 1 MiB, and counts the quotes of those before a target at once.
+    const file = path.join(dir, 'big-q.csv');
+    const text = csvWithQuotedNewlines(60_000);
+    fs.writeFileSync(file, text);
+    assert.ok(text.length > 2.5 * 2 ** 20, `${text.length} bytes`);
+    const whole = await readAll(localSources(file, dir, 'd')[0]);
+    for (const parts of [2, 5, 9]) {
+      const { rows, ranges } = await readRanges(file, parts, { format: 'csv' });
+      assert.strictEqual(ranges.length, parts);
+      assert.deepStrictEqual(rows, whole.rows, `${parts} parts`);
+    }
+    // A quote in the first chunk that no other closes: every later line break is inside it, so nothing splits.
+    const open = path.join(dir, 'open-q.csv');
+    fs.writeFileSync(open, `a,b\n1,"never closed\n${'2,x\n'.repeat(800_000)}`);
+    const r = await splitIntoRanges(localSources(open, dir, 'd')[0], 4, { format: 'csv' });
+    assert.deepStrictEqual(r.ranges.length, 1);
+  });
+
   it('numbers rows and lines from the start of each range and keeps byte offsets absolute', async () => {
     const file = path.join(dir, 'r.csv');
     fs.writeFileSync(file, 'a,b\n1,2\n3,4\n5\n7,8\n9\n');
