@@ -277,8 +277,8 @@ const MAX_STEP_ENTRIES = 1 << 15;
  * Steps of a DFA over `stride` bytes (3 or 2, the most that fit in MAX_STEP_ENTRIES): the bytes' classes (2^bits
  * of them at most; bytes beyond ASCII have a class of their own, which ends the automaton) index
  * next[state << stride * bits | class1 << (stride - 1) * bits | ... | class_stride], the state after them (-1:
- * none). One dependent table load per stride bytes instead of one per byte. shifted[j][b]: the class of byte b
- * shifted for the j-th last byte of a step.
+ * none). One dependent table load per stride bytes instead of one per byte. shifted1[b] and shifted2[b]: the class
+ * of byte b shifted into place for the second-last and the third-last byte of a step.
  */
 interface Steps {
   stride: number;

@@ -85,9 +85,10 @@ const LF = 0x0a;
 /**
  * Splits a local CSV/TSV/JSONL file into about `parts` byte ranges, each starting at a record boundary; the first
  * starts after the header. Reading every range (with headerLine = header) gives exactly the rows of one whole-file
- * read. CSV boundaries come from a quote-parity pre-pass (Buffer.indexOf jumps from quote to quote), so a line
- * break inside a quoted field never starts a range; with malformed quoting (a stray quote inside an unquoted
- * field) parity is lost and a boundary may fall inside a record, which the reads then report as malformed rows.
+ * read. CSV boundaries come from a quote-parity pre-pass (the quotes of chunks before a target counted in
+ * WebAssembly, Buffer.indexOf jumping from quote to quote near one), so a line break inside a quoted field never
+ * starts a range; with malformed quoting (a stray quote inside an unquoted field) parity is lost and a boundary
+ * may fall inside a record, which the reads then report as malformed rows.
  * Anything else (Parquet, a non-local source, UTF-16, one part) gives one range: the whole file, header included.
  */
 export async function splitIntoRanges(
