@@ -6,7 +6,7 @@ import type { WorkspaceClient, WorkspaceCall } from '../workspace/client';
 import { lineageTags, type BuildContext } from '../workspace/lineage';
 import { describeOutcome, minutes, OnlineEndpoints, sameDefinition, succeeded, type OnlineDeploymentResource, type OnlineEndpointResource } from './endpoints';
 import { resolveDeploymentReferences } from './resolve';
-import { buildOnlineDeploymentBody, buildOnlineEndpointBody, type OnlineDeploymentBody, type OnlineEndpointBody, type ResolvedDeploymentReferences } from './rest-body';
+import { buildOnlineDeploymentBody, buildOnlineEndpointBody, type OnlineDeploymentBody, type OnlineEndpointBody } from './rest-body';
 import type { LoadedDeploySpec, OnlineDeploymentSpec, OnlineEndpointSpec } from './spec';
 import { formatTraffic, liveOnly, sameTraffic, trafficWith, type Traffic } from './traffic';
 
@@ -155,30 +155,25 @@ export async function rolloutOnline(o: OnlineRolloutOptions): Promise<OnlineRoll
   const existingDeployment = existing ? await api.getDeployment(ep.name, dep.name, o.signal) : undefined;
   const trafficBefore = liveOnly(existing?.properties.traffic);
   const mirrorBefore = liveOnly(existing?.properties.mirrorTraffic);
+  // A live deployment is compared with the ids its local code and inline environment would get, so that a
+  // refusal leaves nothing uploaded or registered; one that passes runs this definition already, so its code and
+  // environment exist and those ids are the ones to use.
+  const live = !!existingDeployment && !!(trafficBefore[dep.name] || mirrorBefore[dep.name]);
+  const refs = await resolveDeploymentReferences(o.deployment, live ? { ...o, create: false } : o);
+  const desired = buildOnlineDeploymentBody(dep, refs, { location: workspace.location });
   const lineage = o.build ? lineageTags(o.build) : {};
-  const desiredWith = (refs: ResolvedDeploymentReferences): OnlineDeploymentBody => {
-    const body = buildOnlineDeploymentBody(dep, refs, { location: workspace.location });
-    if (Object.keys(lineage).length > 0) body.tags = { ...(body.tags ?? {}), ...lineage };
-    return body;
-  };
-  const runsAlready = (body: OnlineDeploymentBody) =>
-    !!existingDeployment && existingDeployment.properties.provisioningState === 'Succeeded' && sameDeployment(existingDeployment, body, Object.keys(lineage));
-  const refuseLiveChange = () =>
-    new UserError(
+  if (Object.keys(lineage).length > 0) desired.tags = { ...(desired.tags ?? {}), ...lineage };
+  const unchangedDefinition = !!existingDeployment && existingDeployment.properties.provisioningState === 'Succeeded' && sameDeployment(existingDeployment, desired, Object.keys(lineage));
+  if (live && !unchangedDefinition) {
+    throw new UserError(
       `The deployment '${dep.name}' of endpoint '${ep.name}' serves live traffic (${formatTraffic(trafficBefore)}) with another definition. Changing it in place would skip the blue/green rollout. ` +
         `Give the new deployment another name (the deploymentName input, for example green, or v$(Build.BuildId)), and this task will move the traffic over to it.`,
       { input: 'deploymentName' },
     );
-  const live = !!existingDeployment && !!(trafficBefore[dep.name] || mirrorBefore[dep.name]);
-  // A live deployment is compared with the ids its local code and inline environment would get, so that a
-  // refusal leaves nothing uploaded or registered.
-  if (live && !runsAlready(desiredWith(await resolveDeploymentReferences(o.deployment, { ...o, create: false })))) throw refuseLiveChange();
-  const refs = await resolveDeploymentReferences(o.deployment, o);
-  const desired = desiredWith(refs);
+  }
 
   const othersLive = Object.keys(trafficBefore).some((d) => d !== dep.name);
   const finalTraffic = trafficWith(trafficBefore, dep.name, o.trafficSteps[o.trafficSteps.length - 1]);
-  const unchangedDefinition = runsAlready(desired);
   const result: OnlineRolloutResult = {
     endpointName: ep.name,
     deploymentName: dep.name,
@@ -204,7 +199,6 @@ export async function rolloutOnline(o: OnlineRolloutOptions): Promise<OnlineRoll
     result.deployments = await deploymentRows(api, ep.name, trafficBefore, mirrorBefore, o.signal);
     return result;
   }
-  if (live && !unchangedDefinition) throw refuseLiveChange();
 
   // The endpoint: created when missing (without traffic), updated when its description or tags changed.
   const endpointBody = (current: OnlineEndpointResource | undefined, traffic: Traffic, mirror: Traffic): OnlineEndpointBody => {
