@@ -67,8 +67,15 @@ export interface ValidateOptions {
 /**
  * Rows per batch unless the caller says otherwise. A batch of text cells is the largest thing alive at a time;
  * 8192 rows of 12 columns kept peak RSS near 110 MiB where the readers' 65536 took about 350 MiB, and was no slower.
+ * JSON Lines columns are the keys of a file's first batch of objects, so this is also how many it looks at.
  */
 const ENGINE_BATCH_SIZE = 8192;
+/**
+ * Rows per batch of CSV and TSV: each column's checks read a batch's bytes once, and 2048 rows of the benchmark's 12
+ * columns (about 250 KB) stay in the processor's cache from one column to the next. Against 8192 rows, that was about
+ * 3 % faster with one thread and took 15-25 MiB less peak RSS with two.
+ */
+const CSV_BATCH_SIZE = 2048;
 /**
  * A worker holds a batch, its profiles and at most a uniqueness table per checked column; smaller heap limits
  * than V8's defaults make it collect sooner, to bound RSS. The young generation: 4 MiB promoted a batch's cells
@@ -266,7 +273,8 @@ async function scanDatasetIn(
   const workers = Math.max(1, Math.floor(o.workers ?? Math.min(2, os.availableParallelism())));
   const formats = await Promise.all(sources.map((source) => detectFormat(source, requestedFormat)));
   const { onMalformed: _ignored, ...given } = o.reader as ReaderOptions;
-  const reader = { ...given, batchSize: given.batchSize ?? ENGINE_BATCH_SIZE, ...(schema && { declaredColumns: schema.columns.map((rule) => rule.name) }) };
+  const delimited = formats.every((format) => format === 'csv' || format === 'tsv');
+  const reader = { ...given, batchSize: given.batchSize ?? (delimited ? CSV_BATCH_SIZE : ENGINE_BATCH_SIZE), ...(schema && { declaredColumns: schema.columns.map((rule) => rule.name) }) };
   const withoutValues = sequence.gridsWithoutValues ?? (schema && gridsWithoutValues(schema));
   const common = {
     reader,

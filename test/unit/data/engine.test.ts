@@ -326,6 +326,16 @@ describe('validateData', () => {
     }
   });
 
+  it('learns JSON Lines columns from the first 8,192 objects, as the docs say, though CSV is read in smaller batches', async () => {
+    const lines = Array.from({ length: 10_000 }, (_, i) => JSON.stringify({ a: i, ...(i >= 8000 && { b: i }) }));
+    const data = [file('keys.jsonl', lines.join('\n'))];
+    const schema = 'version: 1\ndataset:\n  columns: superset\ncolumns:\n  - { name: a, type: integer }\n';
+    const { report } = await validateData(options(data, schema));
+    // A key of the first 8,192 objects is a column of the data, profiled as such.
+    assert.deepStrictEqual(report.columns.map((c) => c.name), ['a', 'b']);
+    assert.strictEqual(report.columns[1].nulls, 8000);
+  });
+
   it('checks the rows before data that cannot be read on, and names where it went wrong', async () => {
     const schema = 'version: 1\ncolumns:\n  - { name: a, type: integer, max: 5 }\n  - { name: b, type: string }\n';
     const cases: Array<[string, string | Buffer, RegExp]> = [
