@@ -287,6 +287,16 @@ class Tokenizer {
   }
 }
 
+/**
+ * The cells between one column's first cell and the next column's in a batch's arrays: the batch's rows and 16 more.
+ * The scanner writes each record's cells across all the columns, and with a stride of a power of two, such as the
+ * 2048 rows of a batch, they were 8 KiB apart: the same set of the processor's first-level cache, which holds 8 lines
+ * of it, for 24 or more streams of writes. With 64 bytes more per column, the scanner took about half the time.
+ */
+export function cellStride(rows: number): number {
+  return rows + 16;
+}
+
 interface CsvSettings {
   delimiter: number;
   header: boolean;
@@ -349,6 +359,8 @@ class CsvReader implements TableReader {
   /** With reuseBatchBuffers: the byte buffer every batch fills in turn. */
   private spareBatchBuf = Buffer.alloc(0);
   private rows = 0;
+  /** Cells between a column's and the next column's in the batch's arrays (see cellStride). */
+  private stride = 0;
   /** The WebAssembly scanner that reads plain records; the batch's cell arrays are views on its memory. */
   private fast: FastCsvScan | undefined;
   private bomChecked: boolean;
@@ -399,6 +411,7 @@ class CsvReader implements TableReader {
     this.ncols = names.length;
     // Before the first batch is made: a wide table gets fewer rows per batch.
     this.s.batchSize = batchRowsFor(this.s.batchSize, this.ncols);
+    this.stride = cellStride(this.s.batchSize);
   }
 
   /**
@@ -540,7 +553,7 @@ class CsvReader implements TableReader {
 
   private newBatch(recordStart: number): void {
     const size = this.s.batchSize;
-    const cells = size * this.ncols;
+    const cells = this.stride * this.ncols;
     const reuse = this.s.reuseBatchBuffers;
     if (this.fast) {
       try {
@@ -616,7 +629,7 @@ class CsvReader implements TableReader {
     const r0 = this.rows;
     let taken: { rows: number; next: number };
     try {
-      taken = this.fast!.scan(t.buf, p, limit, this.s.delimiter, this.ncols, size, r0, size - r0, this.spanDest - this.spanStart);
+      taken = this.fast!.scan(t.buf, p, limit, this.s.delimiter, this.ncols, this.stride, r0, size - r0, this.spanDest - this.spanStart);
     } catch {
       // No memory for a copy of the buffer: the tokenizer reads on, into the arrays it has (they did not move).
       t.fast = undefined;
@@ -672,7 +685,7 @@ class CsvReader implements TableReader {
     const r = this.rows;
     const ncols = this.ncols;
     const k = nf < ncols ? nf : ncols;
-    const stride = this.s.batchSize;
+    const stride = this.stride;
     const shift = this.spanDest - this.spanStart;
     const starts = this.starts;
     const ends = this.ends;
@@ -739,7 +752,7 @@ class CsvReader implements TableReader {
     // Cells on the scanner's memory are valid until the next batch is read: a batch that may be kept gets copies.
     const copy = this.fast !== undefined && !this.s.reuseBatchBuffers;
     const [starts, ends, flags] = copy ? [this.starts.slice(), this.ends.slice(), this.flags.slice()] : [this.starts, this.ends, this.flags];
-    const raw = new BatchCells(this.batchBuf.subarray(0, this.spanDest), this.s.batchSize, starts, ends, flags, this.latin1);
+    const raw = new BatchCells(this.batchBuf.subarray(0, this.spanDest), this.stride, starts, ends, flags, this.latin1);
     this.lastBatchBytes = this.spanDest;
     const batch: RowBatch = { firstRow: this.rowsBefore + 1, rowCount, columns: lazyColumns(this.ncols, (c) => {
       const column: CellValue[] = new Array(rowCount);

@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import { DataFormatError } from '../../../../src/data/types';
 import { batchRowsFor } from '../../../../src/data/readers/options';
+import { openTable } from '../../../../src/data/readers';
 import { memorySource, sharedBufferSource, readAll } from './helpers';
 import { seededRandom } from '../../../support/random';
 
@@ -154,6 +155,23 @@ describe('CSV reader', () => {
     assert.deepStrictEqual(r.firstRows, [1, 525, 1049]);
     assert.strictEqual(r.rows.length, 1200);
     assert.strictEqual(r.rows[1199][999], String((1199 + 999) % 10));
+  });
+
+  it("lays a batch's columns out in its cell arrays so that each starts in a cache set of its own", async () => {
+    // A stride of 2048 cells put every column's cells of one row 8 KiB apart, in one set of the first-level cache.
+    const rows = Array.from({ length: 30_000 }, (_, r) => Array.from({ length: 12 }, (_, c) => r * 12 + c).join(','));
+    const data = Array.from({ length: 12 }, (_, c) => `c${c}`).join(',') + '\n' + rows.join('\n') + '\n';
+    const reader = await openTable(memorySource(data), { format: 'csv', batchSize: 2048 });
+    let batches = 0;
+    for await (const batch of reader.batches()) {
+      const raw = batch.raw!;
+      const sets = new Set(Array.from({ length: 24 }, (_, k) => ((k % 12) * raw.stride * 4 + (k >= 12 ? raw.starts.length * 4 : 0)) % 4096 >> 6));
+      assert.strictEqual(sets.size, 24, `cache sets of the starts and ends of the columns, stride ${raw.stride}`);
+      const r = batch.rowCount - 1;
+      assert.strictEqual(raw.text(11, r), String((batch.firstRow - 1 + r) * 12 + 11));
+      batches++;
+    }
+    assert.strictEqual(batches, Math.ceil(30_000 / 2048));
   });
 
   it('names an empty header by its position, as pandas writes its index', async () => {
