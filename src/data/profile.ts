@@ -19,9 +19,24 @@ import { ExactCounts, LogSketch, SerializedExact, SerializedLogSketch, Serialize
 import { detachedString, type ColumnProfile, type DatasetProfile } from './types';
 
 export const DEFAULT_CATEGORY_CAP = 10_000;
-// 2^17 bits: about 7 % false positives with 10 000 categories.
-const FILTER_WORDS = 1 << 12;
+// 2^17 bits, two a key: about 2 % false positives with 10 000 categories (one bit a key let 7 % through).
+export const FILTER_WORDS = 1 << 12;
 const FILTER_MASK = FILTER_WORDS - 1;
+
+/**
+ * Whether the category filter may hold a key of hash h: its bit at the low 17 bits of h and its bit at the high 17
+ * (a second bit at a product of h would repeat the first: the low bits of a product depend on the low bits only).
+ */
+export function inFilter(filter: Uint32Array, h: number): boolean {
+  const g = h >>> 15;
+  return (filter[(h >>> 5) & FILTER_MASK] & (1 << (h & 31))) !== 0 && (filter[(g >>> 5) & FILTER_MASK] & (1 << (g & 31))) !== 0;
+}
+
+export function addToFilter(filter: Uint32Array, h: number): void {
+  const g = h >>> 15;
+  filter[(h >>> 5) & FILTER_MASK] |= 1 << (h & 31);
+  filter[(g >>> 5) & FILTER_MASK] |= 1 << (g & 31);
+}
 const TOP_VALUES = 10;
 
 export class ColumnAccumulator {
@@ -135,7 +150,7 @@ export class ColumnAccumulator {
       // No new categories any more, and most values of such a column are not one: the filter rules most of them
       // out with the hash the HyperLogLog needs anyway, before the (costlier) map lookup.
       const h = hashString(value);
-      if ((full[h >>> 5 & FILTER_MASK] & (1 << (h & 31))) === 0) {
+      if (!inFilter(full, h)) {
         this.otherCount++;
         this.hll!.addHash(h | 0);
         return;
@@ -167,7 +182,7 @@ export class ColumnAccumulator {
       this.keyFilter = new Uint32Array(FILTER_WORDS);
       for (const key of this.slots.keys()) {
         const h = hashString(key);
-        this.keyFilter[h >>> 5 & FILTER_MASK] |= 1 << (h & 31);
+        addToFilter(this.keyFilter, h);
       }
       this.buildByteIndex();
     }
@@ -183,7 +198,7 @@ export class ColumnAccumulator {
     if (index === undefined) return false;
     const h = hashAsciiBytes(buf, s, e);
     this.count++;
-    if ((this.keyFilter![h >>> 5 & FILTER_MASK] & (1 << (h & 31))) === 0) {
+    if (!inFilter(this.keyFilter!, h)) {
       this.otherCount++;
       this.hll!.addHash(h | 0);
       return true;
@@ -231,7 +246,7 @@ export class ColumnAccumulator {
     this.byteIndex = index;
   }
 
-  /** Once the categories are full: one bit per hashString of each category (no false negatives). */
+  /** Once the categories are full: two bits per hashString of each category (see inFilter; no false negatives). */
   private keyFilter: Uint32Array | undefined;
 
   /** n more of a value already given to addText: counted where that value went (a category, or the rest). */

@@ -1,8 +1,11 @@
 import { strict as assert } from 'assert';
 import { columnDrift } from '../../../src/data/drift';
 import {
+  addToFilter,
   CategorySums,
   ColumnAccumulator,
+  FILTER_WORDS,
+  inFilter,
   firstInOrder,
   mergeColumnProfileList,
   mergeColumnProfiles,
@@ -14,6 +17,7 @@ import {
 import { UserError } from '../../../src/errors';
 import type { ColumnProfile, DatasetProfile, DriftMetric } from '../../../src/data/types';
 import { ExactCounts, LogSketch, type SerializedLogSketch } from '../../../src/data/sketch';
+import { hashString } from '../../../src/data/hll';
 import { decode, numericProfile, readFixture, shuffle } from './drift-helpers';
 
 const NUMERIC: DriftMetric[] = ['normalized_wasserstein', 'ks', 'psi', 'jensen_shannon'];
@@ -409,5 +413,16 @@ describe('profile files', () => {
         text,
       );
     }
+  });
+});
+
+describe('the filter of a full category table', () => {
+  it('holds every category, and lets through about 2 % of other values, where one bit a key let 7 % through', () => {
+    const filter = new Uint32Array(FILTER_WORDS);
+    for (let i = 0; i < 10_000; i++) addToFilter(filter, hashString(`category-${i}`));
+    for (let i = 0; i < 10_000; i++) assert.ok(inFilter(filter, hashString(`category-${i}`)), `category-${i}`);
+    let through = 0;
+    for (let i = 0; i < 100_000; i++) if (inFilter(filter, hashString(`value ${i}@example.com`))) through++;
+    assert.ok(through > 1000 && through < 3000, `${through} of 100,000 other values`);
   });
 });
