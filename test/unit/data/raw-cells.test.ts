@@ -321,5 +321,18 @@ describe('ColumnAccumulator past its category cap', () => {
     }
     assert.deepStrictEqual(byBytes.toProfile(), byText.toProfile());
     assert.strictEqual(hashAsciiBytes(Buffer.from('abc-123'), 0, 7), hashString('abc-123'));
+    // Every length around the four-byte words, at every offset in a buffer.
+    const text = 'the quick brown fox: 0123456789';
+    const buf = Buffer.from(`..${text}..`, 'latin1');
+    const hashes = new Map<string, number>();
+    for (let s = 0; s < text.length; s++) {
+      for (let e = s; e <= text.length; e++) {
+        const h = hashString(text.slice(s, e));
+        assert.strictEqual(hashAsciiBytes(buf, s + 2, e + 2), h, text.slice(s, e));
+        hashes.set(text.slice(s, e), h);
+      }
+    }
+    // No two of these texts share a hash.
+    assert.strictEqual(new Set(hashes.values()).size, hashes.size);
   });
 });
