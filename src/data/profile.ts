@@ -32,11 +32,13 @@ export function inFilter(filter: Uint32Array, h: number): boolean {
   return (filter[(h >>> 5) & FILTER_MASK] & (1 << (h & 31))) !== 0 && (filter[(g >>> 5) & FILTER_MASK] & (1 << (g & 31))) !== 0;
 }
 
+/** Puts a key of hash h in the category filter: the two bits inFilter looks at. */
 export function addToFilter(filter: Uint32Array, h: number): void {
   const g = h >>> 15;
   filter[(h >>> 5) & FILTER_MASK] |= 1 << (h & 31);
   filter[(g >>> 5) & FILTER_MASK] |= 1 << (g & 31);
 }
+
 const TOP_VALUES = 10;
 
 export class ColumnAccumulator {
