@@ -326,7 +326,7 @@ describe('validateData', () => {
     }
   });
 
-  it('learns JSON Lines columns from the first 8,192 objects, as the docs say, though CSV is read in smaller batches', async () => {
+  it('learns JSON Lines columns from the first 8,192 objects, as the docs say (CSV batches are smaller)', async () => {
     const lines = Array.from({ length: 10_000 }, (_, i) => JSON.stringify({ a: i, ...(i >= 8000 && { b: i }) }));
     const data = [file('keys.jsonl', lines.join('\n'))];
     const schema = 'version: 1\ndataset:\n  columns: superset\ncolumns:\n  - { name: a, type: integer }\n';
