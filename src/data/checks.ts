@@ -20,6 +20,7 @@ import { collisionProbability, discardUniqueState, hashEnd, hashNumber, hashStar
 import type { MalformedIssue } from './readers/options';
 import { UserError } from '../errors';
 import { CategorySums } from './profile';
+import { hashAsciiBytes } from './hll';
 import { GRID_ROWS } from './sketch';
 import { NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER, STATE_CHECK_MAX, STATE_CHECK_MIN, STATE_MOMENTS } from './number-cells';
 import { detachedString, RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch, type TypedColumn } from './types';
@@ -826,13 +827,6 @@ function quickKey(first: number, last: number, n: number): number {
 /** Room for distinct values an interner starts with, doubled as needed: a category of a few values stays small. */
 const INTERN_START = 64;
 
-/** FNV-1a over a cell's bytes. */
-function hashBytes(buf: Uint8Array, s: number, e: number): number {
-  let h = 0x811c9dc5;
-  for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i], 0x01000193);
-  return h >>> 0;
-}
-
 /**
  * The distinct values of a text column seen so far, found again by their bytes: a repeated value needs no string,
  * no Set or Map lookup and no regular expression, only a hash of its bytes. Its checks are decided once, when it is
@@ -1020,7 +1014,7 @@ class TextChecker extends ColumnChecker {
       }
       let id = interner.quickFind(buf, s, e);
       let h = 0;
-      if (id < 0) id = interner.find(buf, s, e, (h = hashBytes(buf, s, e)));
+      if (id < 0) id = interner.find(buf, s, e, (h = hashAsciiBytes(buf, s, e)));
       if (id < 0) {
         misses++;
         if (interner.size < INTERN_CAP) {
@@ -1156,7 +1150,7 @@ class TextChecker extends ColumnChecker {
       if (this.missingRaw(s, e, r, profiler)) continue;
       let id = interner.quickFind(bytes, s, e);
       let h = 0;
-      if (id < 0) id = interner.find(bytes, s, e, (h = hashBytes(bytes, s, e)));
+      if (id < 0) id = interner.find(bytes, s, e, (h = hashAsciiBytes(bytes, s, e)));
       if (id < 0) {
         misses++;
         const text = typedText(bytes, s, e);

@@ -43,7 +43,7 @@ export function hashString(s: string): number {
   return fmix32(Math.imul(((h << 5) | (h >>> 27)) ^ tail, 0x9e3779b1) ^ n);
 }
 
-/** hashString of the text that ASCII bytes [s, e) spell, without making the string. */
+/** A hash of bytes [s, e): when they are ASCII, hashString of the text they spell, without making the string. */
 export function hashAsciiBytes(buf: Uint8Array, s: number, e: number): number {
   let h = 0x811c9dc5;
   let i = s;
