@@ -4,7 +4,8 @@
 // parseIsoDateTimeBytes (src/data/checks.ts, src/data/durations.ts) on the forms data mostly holds, with the same
 // arithmetic in the same order, so they give the same doubles, and the running values are updated as
 // NumericChecker and ColumnAccumulator.addNumber (src/data/profile.ts) do. Any other cell (missing, empty, with ""
-// inside, long, out of range, malformed, failing a rule) it leaves to them.
+// inside, long, out of range, malformed, failing a rule) it leaves to them. It also hashes the cells of a text column
+// (hashTexts), for the profiles of columns of mostly distinct values.
 
 const INTEGER: i32 = 0;
 const NUMBER: i32 = 1;
@@ -78,6 +79,32 @@ export function accumulate(
   store<f64>(state, min, MIN << 3);
   store<f64>(state, max, MAX << 3);
   return r;
+}
+
+/**
+ * hashAsciiBytes of src/data/hll.ts for rows 0..count of one column: hashes[r] = the hash of bytes [starts[r],
+ * ends[r]) of bytes (0 for a missing cell: starts[r] < 0), a 32-bit word at a time. A cell's last word is read whole
+ * and masked: bytes must be readable up to 3 past each cell's end.
+ */
+export function hashTexts(bytes: usize, starts: usize, ends: usize, count: i32, hashes: usize): void {
+  for (let r: i32 = 0; r < count; r++) {
+    const at = <usize>r;
+    const s = load<i32>(starts + (at << 2));
+    const e = load<i32>(ends + (at << 2));
+    store<u32>(hashes + (at << 2), s < 0 || e < s ? 0 : hashBytes(bytes + <usize>s, bytes + <usize>e));
+  }
+}
+
+/** hashAsciiBytes of bytes [s, e): a word per step, then the 1 to 3 bytes left as one more word, then finalised. */
+// @ts-ignore: decorator
+@inline
+function hashBytes(s: usize, e: usize): u32 {
+  let h: u32 = 0x811c9dc5;
+  let i = s;
+  for (; i + 4 <= e; i += 4) h = (rotl<u32>(h, 5) ^ load<u32>(i)) * 0x9e3779b1;
+  const left = <u32>(e - i);
+  const tail: u32 = left == 0 ? 0 : load<u32>(i) & ((<u32>1 << (left << 3)) - 1);
+  return fmix32(((rotl<u32>(h, 5) ^ tail) * 0x9e3779b1) ^ <u32>(e - s));
 }
 
 /** murmur3's finaliser, as fmix32 in src/data/hll.ts. */

@@ -35,8 +35,11 @@ export interface ValueProfiler {
   addNull(): void;
   /** n more of a value already given to addText (lets a caller count repeats itself). */
   addTextRepeats?(value: string, n: number): void;
-  /** addText for ASCII bytes when the text is not needed to count it; false when addText must be called. */
-  addAsciiBytes?(buf: Uint8Array, s: number, e: number): boolean;
+  /**
+   * addText for ASCII bytes [s, e) of buf when the text is not needed to count it (h: their hashAsciiBytes); false
+   * when addText must be called.
+   */
+  addAsciiBytes?(buf: Uint8Array, s: number, e: number, h: number): boolean;
   /**
    * For a caller that keeps a numeric column's count, mean, m2, minimum and maximum itself for a run of values
    * (ColumnAccumulator's): addNumber of values[r] without them (hashes[r]: its hashNumber), r from `from` to `to`,
@@ -1043,13 +1046,18 @@ class TextChecker extends ColumnChecker {
     const base = c * raw.stride;
     const needsText = this.distinctNeedsText();
     const decode = (r: number) => raw.text(c, r)!;
+    // The cells' hashes from the WebAssembly kernel, which reads a word where JavaScript reads a byte.
+    const kernel = NumberCells.forThread();
+    const hashes = kernel !== undefined && kernel.load(raw, c, count) ? kernel.hashTexts() : undefined;
     for (let r = 0; r < count; r++) {
       const i = base + r;
       const s = raw.starts[i];
       const e = raw.ends[i];
       if (this.missingRaw(s, e, r, profiler)) continue;
-      if (raw.flags[i] & RAW_ESCAPED) this.distinctAscii(this.unescaped, 0, this.unescape(buf, s, e), r, needsText, decode);
-      else this.distinctAscii(buf, s, e, r, needsText, decode);
+      if (raw.flags[i] & RAW_ESCAPED) {
+        const n = this.unescape(buf, s, e);
+        this.distinctAscii(this.unescaped, 0, n, hashAsciiBytes(this.unescaped, 0, n), r, needsText, decode);
+      } else this.distinctAscii(buf, s, e, hashes !== undefined ? hashes[r] : hashAsciiBytes(buf, s, e), r, needsText, decode);
     }
     return true;
   }
@@ -1071,11 +1079,11 @@ class TextChecker extends ColumnChecker {
   }
 
   /**
-   * One non-null ASCII value of a mostly distinct column, bytes [s, e): profiled from its bytes, and decoded (by
-   * decode(r)) only when a check needs its text, or for an example.
+   * One non-null ASCII value of a mostly distinct column, bytes [s, e) (h: their hashAsciiBytes): profiled from its
+   * bytes, and decoded (by decode(r)) only when a check needs its text, or for an example.
    */
-  private distinctAscii(bytes: Uint8Array, s: number, e: number, r: number, needsText: boolean, decode: (r: number) => string): void {
-    const counted = this.profiler.addAsciiBytes!(bytes, s, e);
+  private distinctAscii(bytes: Uint8Array, s: number, e: number, h: number, r: number, needsText: boolean, decode: (r: number) => string): void {
+    const counted = this.profiler.addAsciiBytes!(bytes, s, e, h);
     if (needsText) {
       this.consumeOne(decode(r), r, !counted);
       return;
@@ -1124,7 +1132,7 @@ class TextChecker extends ColumnChecker {
         const s = starts[r];
         const e = ends[r];
         if (this.missingRaw(s, e, r, profiler)) continue;
-        this.distinctAscii(bytes, s, e, r, needsText, decode);
+        this.distinctAscii(bytes, s, e, hashAsciiBytes(bytes, s, e), r, needsText, decode);
       }
       return true;
     }

@@ -6,7 +6,8 @@
  * alone, for the caller to read it as before (test/unit/data/number-cells).
  *
  * One instance per thread, with its memory: [batch bytes | starts | ends | flags | state | values | hashes]. The
- * batch's bytes are copied in once for all its numeric columns.
+ * batch's bytes are copied in once for all its numeric columns, and for the text columns whose cells it hashes
+ * (hashTexts: hashAsciiBytes of each cell, a word at a time where JavaScript reads byte by byte).
  */
 import { NUMBER_PARSE_WASM } from '../generated/number-parse-wasm';
 import type { RawCells } from './types';
@@ -27,6 +28,7 @@ interface ParseExports {
     values: number,
     hashes: number,
   ): number;
+  hashTexts(bytes: number, starts: number, ends: number, count: number, hashes: number): void;
 }
 
 export const PARSE_INTEGER = 0;
@@ -116,6 +118,15 @@ export class NumberCells {
    */
   accumulate(from: number, mode: number, ruleMin: number, ruleMax: number): number {
     return this.exports.accumulate(0, this.startsAt, this.endsAt, this.flagsAt, from, this.count, mode, ruleMin, ruleMax, this.stateAt, this.valuesAt, this.hashesAt);
+  }
+
+  /**
+   * hashes[r] = hashAsciiBytes of the bytes of each loaded cell (of any bytes, not only ASCII ones), as they stand
+   * ("" inside a cell is two bytes); 0 for a missing cell. Returns hashes.
+   */
+  hashTexts(): Uint32Array {
+    this.exports.hashTexts(0, this.startsAt, this.endsAt, this.count, this.hashesAt);
+    return this.hashes;
   }
 }
 

@@ -14,7 +14,7 @@
 
 import { UserError } from '../errors';
 import { BINNING_RULE } from './drift';
-import { HyperLogLog, hashAsciiBytes, hashNumber, hashString } from './hll';
+import { HyperLogLog, hashNumber, hashString } from './hll';
 import { ExactCounts, LogSketch, SerializedExact, SerializedLogSketch, SerializedSketch, EXACT_CAP, type SketchGrid } from './sketch';
 import { detachedString, type ColumnProfile, type DatasetProfile } from './types';
 
@@ -192,13 +192,12 @@ export class ColumnAccumulator {
 
   /**
    * addText for a value given as ASCII bytes, counted without its text once the categories are full (most values of
-   * a free-text column): found among the categories by its bytes, or counted with the rest. False: nothing was
-   * counted, call addText with the text.
+   * a free-text column): found among the categories by its bytes, or counted with the rest. h: hashAsciiBytes of
+   * the bytes. False: nothing was counted, call addText with the text.
    */
-  addAsciiBytes(buf: Uint8Array, s: number, e: number): boolean {
+  addAsciiBytes(buf: Uint8Array, s: number, e: number, h: number): boolean {
     const index = this.byteIndex;
     if (index === undefined) return false;
-    const h = hashAsciiBytes(buf, s, e);
     this.count++;
     if (!inFilter(this.keyFilter!, h)) {
       this.otherCount++;

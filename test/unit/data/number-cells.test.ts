@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as sinon from 'sinon';
 import { parseIntegerBytes, parseNumberBytes } from '../../../src/data/checks';
 import { parseIsoDateTimeBytes } from '../../../src/data/durations';
-import { hashNumber } from '../../../src/data/hll';
+import { hashAsciiBytes, hashNumber } from '../../../src/data/hll';
 import { NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER } from '../../../src/data/number-cells';
 import { ColumnAccumulator } from '../../../src/data/profile';
 import { RAW_ESCAPED, RAW_QUOTED, type RawCells } from '../../../src/data/types';
@@ -153,6 +153,31 @@ describe('NumberCells (WebAssembly number kernel)', () => {
     // The same layout with other bytes: a new batch object, read anew.
     const second = batchOf([['5', '6'], ['7', '8']]);
     assert.deepStrictEqual(column(second, 1), [7, 8]);
+  });
+
+  it('hashes the bytes of each cell as hashAsciiBytes does, up to the last byte of the batch', () => {
+    // Every cell of a 35-byte text (every length around the four-byte words, at every offset, ending at the batch's
+    // last byte too), bytes past 127 among them, then a missing cell.
+    const buffer = Buffer.from('the quick brown fox: 0123456789\u00e9\u00ff', 'utf8');
+    const cells: Array<[number, number]> = [];
+    for (let s = 0; s <= buffer.length; s++) for (let e = s; e <= buffer.length; e++) cells.push([s, e]);
+    const stride = cells.length + 1;
+    const starts = new Int32Array(stride).fill(-1);
+    const ends = new Int32Array(stride);
+    cells.forEach(([s, e], r) => {
+      starts[r] = s;
+      ends[r] = e;
+    });
+    const raw: RawCells = { buffer, stride, starts, ends, flags: new Uint8Array(stride), latin1: false, text: () => undefined };
+    const kernel = NumberCells.forThread()!;
+    assert.ok(kernel.load(raw, 0, stride), 'the kernel runs here');
+    const hashes = [...kernel.hashTexts()];
+    assert.deepStrictEqual(
+      hashes,
+      [...cells.map(([s, e]) => hashAsciiBytes(buffer, s, e)), 0],
+    );
+    // The last cell of the batch, the one the word past its end is masked for.
+    assert.strictEqual(hashes[cells.length - 2], hashAsciiBytes(buffer, buffer.length - 1, buffer.length));
   });
 
   it('takes nothing from a batch of over 16 MiB, which the caller reads itself', () => {

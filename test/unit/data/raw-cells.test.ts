@@ -317,7 +317,7 @@ describe('ColumnAccumulator past its category cap', () => {
       const value = i % 5 === 0 ? `cat-${i % 50}` : `v-${i % 9000}`;
       byText.addText(value);
       const bytes = Buffer.from(`[${value}]`, 'latin1');
-      if (!byBytes.addAsciiBytes(bytes, 1, bytes.length - 1)) byBytes.addText(value);
+      if (!byBytes.addAsciiBytes(bytes, 1, bytes.length - 1, hashAsciiBytes(bytes, 1, bytes.length - 1))) byBytes.addText(value);
     }
     assert.deepStrictEqual(byBytes.toProfile(), byText.toProfile());
     assert.strictEqual(hashAsciiBytes(Buffer.from('abc-123'), 0, 7), hashString('abc-123'));
