@@ -4,8 +4,8 @@
 // parseIsoDateTimeBytes (src/data/checks.ts, src/data/durations.ts) on the forms data mostly holds, with the same
 // arithmetic in the same order, so they give the same doubles, and the running values are updated as
 // NumericChecker and ColumnAccumulator.addNumber (src/data/profile.ts) do. Any other cell (missing, empty, with ""
-// inside, long, out of range, malformed, failing a rule) it leaves to them. It also hashes the cells of a text column
-// (hashTexts), for the profiles of columns of mostly distinct values.
+// inside, long, out of range, malformed, failing a rule) it leaves to them. It also reads the cells of text columns:
+// their hashes (hashTexts), their ids among values seen before (findIds) and a pattern's verdicts (matchCells).
 
 const INTEGER: i32 = 0;
 const NUMBER: i32 = 1;
@@ -93,6 +93,124 @@ export function hashTexts(bytes: usize, starts: usize, ends: usize, count: i32, 
     const e = load<i32>(ends + (at << 2));
     store<u32>(hashes + (at << 2), s < 0 || e < s ? 0 : hashBytes(bytes + <usize>s, bytes + <usize>e));
   }
+}
+
+/**
+ * For rows 0..count of one column: ids[r] = the id of the cell's value in a dictionary of byte strings, else -1 (a
+ * value not in it, and a missing, empty or escaped cell). The dictionary is a ByteInterner's (src/data/checks.ts):
+ * slots (mask + 1 of them, by hashAsciiBytes & mask, open addressing) hold ids, -1 when empty; value id has the hash
+ * hashes[id] and the lengths[id] bytes at keys + offsets[id], readable up to 7 bytes past their end.
+ */
+export function findIds(
+  bytes: usize,
+  starts: usize,
+  ends: usize,
+  flags: usize,
+  count: i32,
+  slots: usize,
+  mask: i32,
+  hashes: usize,
+  offsets: usize,
+  lengths: usize,
+  keys: usize,
+  ids: usize,
+): void {
+  for (let r: i32 = 0; r < count; r++) {
+    const at = <usize>r;
+    const s = load<i32>(starts + (at << 2));
+    const e = load<i32>(ends + (at << 2));
+    let id: i32 = -1;
+    if (s >= 0 && e > s && (load<u8>(flags + at) & ESCAPED) == 0) {
+      const cell = bytes + <usize>s;
+      const n = e - s;
+      const h = hashBytes(cell, bytes + <usize>e);
+      for (let slot = <i32>h & mask; ; slot = (slot + 1) & mask) {
+        const k = load<i32>(slots + (<usize>slot << 2));
+        if (k < 0) break;
+        const kk = <usize>k << 2;
+        if (load<u32>(hashes + kk) == h && load<i32>(lengths + kk) == n && sameBytes(cell, keys + <usize>load<i32>(offsets + kk), n)) {
+          id = k;
+          break;
+        }
+      }
+    }
+    store<i32>(ids + (at << 2), id);
+  }
+}
+
+/**
+ * A DFA's verdicts on rows 0..count of one column (the DfaMatcher of src/data/ascii-pattern.ts, the same steps):
+ * out[r] = 1 when the cell's bytes match as a whole, 0 when they do not, 2 when they hold a byte beyond ASCII (which
+ * the matcher does not take); a missing cell (starts[r] < 0) gets 2. Steps of `stride` bytes (3 or 2; 0: none) look
+ * up next[state << shift | shifted2[b1] | shifted1[b2] | classOf[b3]] (i16, -1: none), until one finds none or
+ * fewer bytes are left; then a byte at a time, table[state << 7 | b] (i16, -1: fails). accepting[state]: u8.
+ */
+export function matchCells(
+  bytes: usize,
+  starts: usize,
+  ends: usize,
+  count: i32,
+  stride: i32,
+  shift: i32,
+  classOf: usize,
+  shifted1: usize,
+  shifted2: usize,
+  next: usize,
+  table: usize,
+  accepting: usize,
+  out: usize,
+): void {
+  for (let r: i32 = 0; r < count; r++) {
+    const at = <usize>r;
+    const s = load<i32>(starts + (at << 2));
+    const e = load<i32>(ends + (at << 2));
+    let verdict: u8 = 2;
+    if (s >= 0) {
+      let state: i32 = 0;
+      let i = bytes + <usize>s;
+      const end = bytes + <usize>e;
+      if (stride == 3) {
+        for (; i + 2 < end; i += 3) {
+          const index = (state << shift) | load<i32>(shifted2 + (<usize>load<u8>(i) << 2)) | load<i32>(shifted1 + (<usize>load<u8>(i, 1) << 2)) | <i32>load<u8>(classOf + <usize>load<u8>(i, 2));
+          const to = <i32>load<i16>(next + (<usize>index << 1));
+          if (to < 0) break;
+          state = to;
+        }
+      } else if (stride == 2) {
+        for (; i + 1 < end; i += 2) {
+          const index = (state << shift) | load<i32>(shifted1 + (<usize>load<u8>(i) << 2)) | <i32>load<u8>(classOf + <usize>load<u8>(i, 1));
+          const to = <i32>load<i16>(next + (<usize>index << 1));
+          if (to < 0) break;
+          state = to;
+        }
+      }
+      verdict = 1;
+      for (; i < end; i++) {
+        const b = <i32>load<u8>(i);
+        if (b >= 128) {
+          verdict = 2;
+          break;
+        }
+        state = <i32>load<i16>(table + (<usize>((state << 7) | b) << 1));
+        if (state < 0) {
+          verdict = 0;
+          break;
+        }
+      }
+      if (verdict == 1 && load<u8>(accepting + <usize>state) != 1) verdict = 0;
+    }
+    store<u8>(out + at, verdict);
+  }
+}
+
+/** Whether the n bytes at a and at b are the same; reads up to 7 bytes past the end of each. */
+// @ts-ignore: decorator
+@inline
+function sameBytes(a: usize, b: usize, n: i32): bool {
+  let i: i32 = 0;
+  for (; i + 8 <= n; i += 8) if (load<u64>(a + <usize>i) != load<u64>(b + <usize>i)) return false;
+  const left = n - i;
+  return left == 0 || ((load<u64>(a + <usize>i) ^ load<u64>(b + <usize>i)) & ((<u64>1 << (<u64>left << 3)) - 1)) == 0;
 }
 
 /** hashAsciiBytes of bytes [s, e): a word per step, then the 1 to 3 bytes left as one more word, then finalised. */

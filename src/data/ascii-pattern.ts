@@ -19,6 +19,15 @@ const MAX_COUNT = 256;
 export interface AsciiMatcher {
   /** Whether the ASCII bytes [start, end) of bytes, as a whole, match the pattern. */
   test(bytes: Uint8Array, start: number, end: number): boolean;
+  /** The automaton test runs, for a twin that runs it elsewhere (NumberCells.matchCells). */
+  readonly dfa: DfaTables;
+}
+
+/** A DFA: table[state * 128 + byte], the next state (-1: none; state 0 is the start), and its steps (see Steps). */
+export interface DfaTables {
+  readonly table: Int16Array;
+  readonly accepting: Uint8Array;
+  readonly steps?: Steps;
 }
 
 type Node =
@@ -280,7 +289,7 @@ const MAX_STEP_ENTRIES = 1 << 15;
  * none). One dependent table load per stride bytes instead of one per byte. shifted1[b] and shifted2[b]: the class
  * of byte b shifted into place for the second-last and the third-last byte of a step.
  */
-interface Steps {
+export interface Steps {
   stride: number;
   bits: number;
   classOf: Uint8Array;
@@ -289,13 +298,17 @@ interface Steps {
   next: Int16Array;
 }
 
-class DfaMatcher implements AsciiMatcher {
+class DfaMatcher implements AsciiMatcher, DfaTables {
   constructor(
     /** table[state * 128 + byte]: the next state, -1 for none. State 0 is the start. */
-    private readonly table: Int16Array,
-    private readonly accepting: Uint8Array,
-    private readonly steps?: Steps,
+    readonly table: Int16Array,
+    readonly accepting: Uint8Array,
+    readonly steps?: Steps,
   ) {}
+
+  get dfa(): DfaTables {
+    return this;
+  }
 
   test(bytes: Uint8Array, start: number, end: number): boolean {
     let state = 0;

@@ -22,7 +22,7 @@ import { UserError } from '../errors';
 import { CategorySums } from './profile';
 import { hashAsciiBytes } from './hll';
 import { GRID_ROWS } from './sketch';
-import { NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER, STATE_CHECK_MAX, STATE_CHECK_MIN, STATE_MOMENTS } from './number-cells';
+import { NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER, STATE_CHECK_MAX, STATE_CHECK_MIN, STATE_MOMENTS, type ByteDictionary } from './number-cells';
 import { detachedString, RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch, type TypedColumn } from './types';
 
 export const MAX_EXAMPLES = 10;
@@ -816,6 +816,9 @@ function typedText(bytes: Buffer, s: number, e: number): string {
   return (bytes as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(s, e);
 }
 
+/** distinctAscii's verdict of a pattern not yet tested. */
+const UNDECIDED = 2;
+
 /** Distinct values a text column remembers by their bytes (with what the checks said about each). */
 const INTERN_CAP = 4096;
 /** Entries of ByteInterner.quick; QUICK_SHARED marks a key of several values. */
@@ -895,6 +898,11 @@ class ByteInterner {
   }
 
   freeSlot = 0;
+
+  /** The values as NumberCells.findIds looks cells up in them. */
+  dictionary(): ByteDictionary {
+    return { size: this.size, slots: this.slots, hashes: this.hashes, offsets: this.offsets, lengths: this.lengths, bytes: this.bytes, used: this.used };
+  }
 
   /** Adds the value find() just missed; its id. */
   add(buf: Buffer, s: number, e: number, h: number, text: string): number {
@@ -1006,7 +1014,15 @@ class TextChecker extends ColumnChecker {
     const buf = raw.buffer;
     const base = c * raw.stride;
     let misses = 0;
+    // The values seen before the batch, found by the WebAssembly kernel; the others (and values first seen in the
+    // batch) are found here.
+    const kernel = interner.size > 0 ? NumberCells.forThread() : undefined;
+    const ids = kernel !== undefined && kernel.load(raw, c, count) ? kernel.findIds(interner.dictionary()) : undefined;
     for (let r = 0; r < count; r++) {
+      if (ids !== undefined && ids[r] >= 0) {
+        this.repeat(interner, ids[r], r);
+        continue;
+      }
       const i = base + r;
       const s = raw.starts[i];
       const e = raw.ends[i];
@@ -1046,9 +1062,11 @@ class TextChecker extends ColumnChecker {
     const base = c * raw.stride;
     const needsText = this.distinctNeedsText();
     const decode = (r: number) => raw.text(c, r)!;
-    // The cells' hashes from the WebAssembly kernel, which reads a word where JavaScript reads a byte.
+    // The cells' hashes and the pattern's verdicts from the WebAssembly kernel, which reads a word where JavaScript
+    // reads a byte.
     const kernel = NumberCells.forThread();
     const hashes = kernel !== undefined && kernel.load(raw, c, count) ? kernel.hashTexts() : undefined;
+    const verdicts = hashes !== undefined && !needsText && this.patternTally !== undefined ? kernel!.matchCells(this.asciiPattern!.dfa) : undefined;
     for (let r = 0; r < count; r++) {
       const i = base + r;
       const s = raw.starts[i];
@@ -1057,7 +1075,8 @@ class TextChecker extends ColumnChecker {
       if (raw.flags[i] & RAW_ESCAPED) {
         const n = this.unescape(buf, s, e);
         this.distinctAscii(this.unescaped, 0, n, hashAsciiBytes(this.unescaped, 0, n), r, needsText, decode);
-      } else this.distinctAscii(buf, s, e, hashes !== undefined ? hashes[r] : hashAsciiBytes(buf, s, e), r, needsText, decode);
+      } else if (hashes !== undefined) this.distinctAscii(buf, s, e, hashes[r], r, needsText, decode, verdicts !== undefined ? verdicts[r] : UNDECIDED);
+      else this.distinctAscii(buf, s, e, hashAsciiBytes(buf, s, e), r, needsText, decode);
     }
     return true;
   }
@@ -1080,9 +1099,10 @@ class TextChecker extends ColumnChecker {
 
   /**
    * One non-null ASCII value of a mostly distinct column, bytes [s, e) (h: their hashAsciiBytes): profiled from its
-   * bytes, and decoded (by decode(r)) only when a check needs its text, or for an example.
+   * bytes, and decoded (by decode(r)) only when a check needs its text, or for an example. verdict: the pattern's
+   * on the bytes when known (1 matches, 0 does not), else UNDECIDED.
    */
-  private distinctAscii(bytes: Uint8Array, s: number, e: number, h: number, r: number, needsText: boolean, decode: (r: number) => string): void {
+  private distinctAscii(bytes: Uint8Array, s: number, e: number, h: number, r: number, needsText: boolean, decode: (r: number) => string, verdict = UNDECIDED): void {
     const counted = this.profiler.addAsciiBytes!(bytes, s, e, h);
     if (needsText) {
       this.consumeOne(decode(r), r, !counted);
@@ -1101,7 +1121,7 @@ class TextChecker extends ColumnChecker {
     }
     if (this.patternTally) {
       this.patternTally.elements++;
-      if (!this.asciiPattern!.test(bytes, s, e)) this.note(this.patternTally, r, decode(r));
+      if (verdict === 1 ? false : verdict === 0 || !this.asciiPattern!.test(bytes, s, e)) this.note(this.patternTally, r, decode(r));
     }
     if (!counted) this.profiler.addText(decode(r));
   }

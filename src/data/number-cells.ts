@@ -7,9 +7,11 @@
  *
  * One instance per thread, with its memory: [batch bytes | starts | ends | flags | state | values | hashes]. The
  * batch's bytes are copied in once for all its numeric columns, and for the text columns whose cells it hashes
- * (hashTexts: hashAsciiBytes of each cell, a word at a time where JavaScript reads byte by byte).
+ * (hashTexts: hashAsciiBytes of each cell, a word at a time where JavaScript reads byte by byte) or looks up in the
+ * values they have seen (findIds).
  */
 import { NUMBER_PARSE_WASM } from '../generated/number-parse-wasm';
+import type { DfaTables } from './ascii-pattern';
 import type { RawCells } from './types';
 import { alignUp, growTo, instantiateKernel, type WasmMemory } from './wasm';
 
@@ -29,7 +31,58 @@ interface ParseExports {
     hashes: number,
   ): number;
   hashTexts(bytes: number, starts: number, ends: number, count: number, hashes: number): void;
+  matchCells(
+    bytes: number,
+    starts: number,
+    ends: number,
+    count: number,
+    stride: number,
+    shift: number,
+    classOf: number,
+    shifted1: number,
+    shifted2: number,
+    next: number,
+    table: number,
+    accepting: number,
+    out: number,
+  ): void;
+  findIds(
+    bytes: number,
+    starts: number,
+    ends: number,
+    flags: number,
+    count: number,
+    slots: number,
+    mask: number,
+    hashes: number,
+    offsets: number,
+    lengths: number,
+    keys: number,
+    ids: number,
+  ): void;
 }
+
+/**
+ * Byte strings that findIds looks cells up in (a ByteInterner's, src/data/checks.ts): value id (below size) has the
+ * hash hashes[id] (hashAsciiBytes) and the bytes [offsets[id], offsets[id] + lengths[id]) of bytes, within its first
+ * `used`; slots holds ids by open addressing on hash & (slots.length - 1), -1 where empty.
+ */
+export interface ByteDictionary {
+  size: number;
+  slots: Int32Array;
+  hashes: Int32Array;
+  offsets: Int32Array;
+  lengths: Int32Array;
+  bytes: Uint8Array;
+  used: number;
+}
+
+/** The largest automaton matchCells copies in (its tables of steps and of bytes, in bytes). */
+const MAX_DFA_BYTES = 128 * 1024;
+
+/** Dictionaries larger than these are not copied in for findIds, which then finds nothing. */
+const MAX_DICTIONARY_SLOTS = 4096;
+const MAX_DICTIONARY_BYTES = 64 * 1024;
 
 export const PARSE_INTEGER = 0;
 export const PARSE_NUMBER = 1;
@@ -105,10 +158,16 @@ export class NumberCells {
     new Int32Array(buffer, this.endsAt, count).set(raw.ends.subarray(from, from + count));
     new Uint8Array(buffer, this.flagsAt, count).set(raw.flags.subarray(from, from + count));
     this.count = count;
-    this.state = new Float64Array(buffer, this.stateAt, STATE_SIZE);
-    this.values = new Float64Array(buffer, this.valuesAt, count);
-    this.hashes = new Uint32Array(buffer, this.hashesAt, count);
+    this.views();
     return true;
+  }
+
+  /** The arrays on the memory as it is now (growing it moves it). */
+  private views(): void {
+    const buffer = this.memory.buffer;
+    this.state = new Float64Array(buffer, this.stateAt, STATE_SIZE);
+    this.values = new Float64Array(buffer, this.valuesAt, this.count);
+    this.hashes = new Uint32Array(buffer, this.hashesAt, this.count);
   }
 
   /**
@@ -127,6 +186,76 @@ export class NumberCells {
   hashTexts(): Uint32Array {
     this.exports.hashTexts(0, this.startsAt, this.endsAt, this.count, this.hashesAt);
     return this.hashes;
+  }
+
+  /**
+   * A pattern's verdicts on the loaded cells, by its automaton (see DfaTables): 1 for bytes that match as a whole, 0
+   * for bytes that do not, 2 for a cell that holds a byte beyond ASCII and for a missing one. Cells with "" inside get
+   * the verdict on their bytes as they stand. The automaton is copied in after the batch, for this call only.
+   * Undefined (no verdicts) for an automaton over MAX_DFA_BYTES, or when the memory cannot grow. The verdicts hold
+   * until the next call of this thread's kernel; the hashes of hashTexts stay.
+   */
+  matchCells(dfa: DfaTables): Uint8Array | undefined {
+    const steps = dfa.steps;
+    const nextBytes = steps ? steps.next.length * 2 : 0;
+    if (nextBytes + dfa.table.length * 2 > MAX_DFA_BYTES) return undefined;
+    const shifted1At = alignUp(this.hashesAt + this.count * 4, 8);
+    const shifted2At = shifted1At + 1024;
+    const classAt = shifted2At + 1024;
+    const nextAt = classAt + 256;
+    const tableAt = nextAt + nextBytes;
+    const acceptingAt = tableAt + dfa.table.length * 2;
+    const outAt = acceptingAt + dfa.accepting.length;
+    try {
+      growTo(this.memory, outAt + this.count);
+    } catch {
+      return undefined;
+    }
+    const buffer = this.memory.buffer;
+    if (this.hashes.buffer !== buffer) this.views();
+    if (steps) {
+      new Int32Array(buffer, shifted1At, 256).set(steps.shifted1);
+      new Int32Array(buffer, shifted2At, 256).set(steps.shifted2);
+      new Uint8Array(buffer, classAt, 256).set(steps.classOf);
+      new Int16Array(buffer, nextAt, steps.next.length).set(steps.next);
+    }
+    new Int16Array(buffer, tableAt, dfa.table.length).set(dfa.table);
+    new Uint8Array(buffer, acceptingAt, dfa.accepting.length).set(dfa.accepting);
+    const stride = steps ? steps.stride : 0;
+    const shift = steps ? steps.stride * steps.bits : 0;
+    this.exports.matchCells(0, this.startsAt, this.endsAt, this.count, stride, shift, classAt, shifted1At, shifted2At, nextAt, tableAt, acceptingAt, outAt);
+    return new Uint8Array(buffer, outAt, this.count);
+  }
+
+  /**
+   * For each loaded cell, the id of its value in the dictionary (see ByteDictionary), found by its hash and bytes;
+   * -1 for a value not in it, and for a missing, empty or escaped cell. The dictionary is copied in after the
+   * batch, for this call only. Undefined (nothing looked up) for a dictionary over MAX_DICTIONARY_SLOTS slots or
+   * MAX_DICTIONARY_BYTES bytes, or when the memory cannot grow. The ids hold until the next call of this thread's
+   * kernel (they take the place of hashes).
+   */
+  findIds(d: ByteDictionary): Int32Array | undefined {
+    if (d.slots.length > MAX_DICTIONARY_SLOTS || d.used > MAX_DICTIONARY_BYTES) return undefined;
+    const slotsAt = this.hashesAt + this.count * 4;
+    const hashesAt = slotsAt + d.slots.length * 4;
+    const offsetsAt = hashesAt + d.size * 4;
+    const lengthsAt = offsetsAt + d.size * 4;
+    const keysAt = lengthsAt + d.size * 4;
+    try {
+      // The keys are read up to 7 bytes past their end.
+      growTo(this.memory, keysAt + d.used + 8);
+    } catch {
+      return undefined;
+    }
+    const buffer = this.memory.buffer;
+    if (this.hashes.buffer !== buffer) this.views();
+    new Int32Array(buffer, slotsAt, d.slots.length).set(d.slots);
+    new Int32Array(buffer, hashesAt, d.size).set(d.hashes.subarray(0, d.size));
+    new Int32Array(buffer, offsetsAt, d.size).set(d.offsets.subarray(0, d.size));
+    new Int32Array(buffer, lengthsAt, d.size).set(d.lengths.subarray(0, d.size));
+    new Uint8Array(buffer, keysAt, d.used).set(d.bytes.subarray(0, d.used));
+    this.exports.findIds(0, this.startsAt, this.endsAt, this.flagsAt, this.count, slotsAt, d.slots.length - 1, hashesAt, offsetsAt, lengthsAt, keysAt, this.hashesAt);
+    return new Int32Array(buffer, this.hashesAt, this.count);
   }
 }
 

@@ -1,5 +1,7 @@
 import * as assert from 'assert';
-import { compileAsciiPattern } from '../../../src/data/ascii-pattern';
+import { compileAsciiPattern, type AsciiMatcher } from '../../../src/data/ascii-pattern';
+import { NumberCells } from '../../../src/data/number-cells';
+import type { RawCells } from '../../../src/data/types';
 
 const ascii = (text: string) => Buffer.from(text, 'latin1');
 
@@ -11,6 +13,33 @@ function matches(pattern: string, text: string): boolean {
   return matcher.test(buf, 2, 2 + text.length);
 }
 
+/**
+ * The verdicts of the WebAssembly twin of the matcher's automaton (NumberCells.matchCells) on the cells of a batch
+ * that holds the given values (as bytes), each between other bytes; null: a missing cell. Undefined: the kernel
+ * does not take an automaton this large (over 128 KiB of tables), which the test makes sure of.
+ */
+function kernelVerdicts(matcher: AsciiMatcher, values: Array<Buffer | null>): number[] | undefined {
+  const stride = values.length + 3;
+  const starts = new Int32Array(stride).fill(-1);
+  const ends = new Int32Array(stride);
+  const pieces: Buffer[] = [];
+  let at = 0;
+  values.forEach((value, r) => {
+    if (value === null) return;
+    pieces.push(ascii('#'), value, ascii('#'));
+    starts[r] = at + 1;
+    ends[r] = at + 1 + value.length;
+    at += value.length + 2;
+  });
+  const raw: RawCells = { buffer: Buffer.concat(pieces), stride, starts, ends, flags: new Uint8Array(stride), latin1: false, text: () => undefined };
+  const kernel = NumberCells.forThread()!;
+  assert.ok(kernel.load(raw, 0, values.length), 'the kernel runs here');
+  const verdicts = kernel.matchCells(matcher.dfa);
+  if (verdicts === undefined) assert.ok(matcher.dfa.table.byteLength + (matcher.dfa.steps?.next.byteLength ?? 0) > 128 * 1024, 'the kernel takes automata up to 128 KiB');
+  return verdicts && [...verdicts];
+}
+
+/** The matcher, and its WebAssembly twin, give the RegExp's verdict on each text. */
 function sameAsRegExp(pattern: string, texts: string[]): void {
   const matcher = compileAsciiPattern(pattern);
   assert.ok(matcher, `'${pattern}' compiles`);
@@ -19,6 +48,8 @@ function sameAsRegExp(pattern: string, texts: string[]): void {
     const buf = ascii(`##${text}##`);
     assert.strictEqual(matcher.test(buf, 2, 2 + text.length), re.test(text), `/${pattern}/ on ${JSON.stringify(text)}`);
   }
+  const verdicts = kernelVerdicts(matcher, texts.map(ascii));
+  if (verdicts) texts.forEach((text, r) => assert.strictEqual(verdicts[r], re.test(text) ? 1 : 0, `kernel: /${pattern}/ on ${JSON.stringify(text)}`));
 }
 
 /** xorshift32, so the random cases are the same on every run. */
@@ -114,11 +145,17 @@ describe('compileAsciiPattern', () => {
       const whole = pattern.startsWith('[a-z0') ? 'anna.80175@mail.example' : pattern.startsWith('a[') ? 'abdegijkmnpqsuvwyz' : 'bbabbbbbbbb';
       for (let k = 0; k <= whole.length; k++) texts.push(whole.slice(0, k));
       sameAsRegExp(pattern, texts);
-      // A byte beyond ASCII at each position of a value the automaton is still alive on is refused, as before.
+      // A byte beyond ASCII at each position of a value the automaton is still alive on is refused, as before; the
+      // kernel says so (2), as it does of a missing cell.
+      const beyond: Array<Buffer | null> = [null];
       for (let at = 0; at < whole.length; at++) {
         const buf = Buffer.concat([ascii(whole.slice(0, at)), Buffer.from([0xc3]), ascii(whole.slice(at + 1))]);
         assert.throws(() => (matcher as unknown as { test(b: Uint8Array, s: number, e: number): boolean }).test(buf, 0, buf.length), /beyond ASCII/, `${pattern} at ${at}`);
+        beyond.push(buf);
       }
+      const verdicts = kernelVerdicts(matcher as unknown as AsciiMatcher, beyond);
+      // The automata of the first two are small enough for the kernel; the others' may be too large.
+      if (verdicts !== undefined || !pattern.startsWith('(')) assert.deepStrictEqual(verdicts, beyond.map(() => 2), pattern);
     }
   });
 

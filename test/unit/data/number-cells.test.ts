@@ -180,6 +180,72 @@ describe('NumberCells (WebAssembly number kernel)', () => {
     assert.strictEqual(hashes[cells.length - 2], hashAsciiBytes(buffer, buffer.length - 1, buffer.length));
   });
 
+  it('finds the ids of cells among the values of a dictionary by their hashes and bytes, and only those', () => {
+    // Values around the eight-byte words the bytes are compared in, and values that differ from one of them in one
+    // byte only, at each position.
+    const values = ['a', 'US', 'desktop', 'consumer', 'enterprise', 'partner-of-record', 'x'.repeat(40)];
+    const keys = Buffer.from(values.join(''), 'latin1');
+    const slots = new Int32Array(16).fill(-1);
+    const hashes = new Int32Array(values.length);
+    const offsets = new Int32Array(values.length);
+    const lengths = new Int32Array(values.length);
+    let used = 0;
+    values.forEach((value, id) => {
+      const h = hashAsciiBytes(keys, used, used + value.length);
+      hashes[id] = h | 0;
+      offsets[id] = used;
+      lengths[id] = value.length;
+      used += value.length;
+      let slot = h & 15;
+      while (slots[slot] >= 0) slot = (slot + 1) & 15;
+      slots[slot] = id;
+    });
+    const cells: Array<[string | null, number]> = values.map((value, id) => [value, id]);
+    for (const value of values) {
+      for (let k = 0; k < value.length; k++) cells.push([value.slice(0, k) + String.fromCharCode(value.charCodeAt(k) ^ 1) + value.slice(k + 1), -1]);
+      cells.push([value.slice(1), values.indexOf(value.slice(1))], [`${value}x`, -1]);
+    }
+    cells.push([null, -1], ['', -1]);
+    // A value among them with "" inside is not looked up (its text differs from its bytes).
+    const escaped = cells.length;
+    cells.push(['desktop', -1]);
+    const raw = batchOf([cells.map(([cell]) => cell)], (_, r) => (r === escaped ? RAW_QUOTED | RAW_ESCAPED : 0));
+    const kernel = NumberCells.forThread()!;
+    assert.ok(kernel.load(raw, 0, cells.length), 'the kernel runs here');
+    const ids = kernel.findIds({ size: values.length, slots, hashes, offsets, lengths, bytes: keys, used });
+    assert.deepStrictEqual(
+      [...ids!],
+      cells.map(([, id]) => id),
+    );
+    // Values whose hashes are those of the cells, and whose bytes differ from them in one byte: the bytes decide.
+    const twins: string[] = [];
+    for (const value of values) for (let k = 0; k < value.length; k++) twins.push(value.slice(0, k) + String.fromCharCode(value.charCodeAt(k) ^ 1) + value.slice(k + 1));
+    const twinKeys = Buffer.from(twins.join(''), 'latin1');
+    const twinSlots = new Int32Array(256).fill(-1);
+    const twinHashes = new Int32Array(twins.length);
+    const twinOffsets = new Int32Array(twins.length);
+    const twinLengths = new Int32Array(twins.length);
+    let at = 0;
+    let id = 0;
+    for (const value of values) {
+      const h = hashAsciiBytes(Buffer.from(value, 'latin1'), 0, value.length);
+      for (let k = 0; k < value.length; k++, id++) {
+        twinHashes[id] = h | 0;
+        twinOffsets[id] = at;
+        twinLengths[id] = value.length;
+        at += value.length;
+        let slot = h & 255;
+        while (twinSlots[slot] >= 0) slot = (slot + 1) & 255;
+        twinSlots[slot] = id;
+      }
+    }
+    const plain = batchOf([values]);
+    assert.ok(kernel.load(plain, 0, values.length));
+    assert.deepStrictEqual([...kernel.findIds({ size: twins.length, slots: twinSlots, hashes: twinHashes, offsets: twinOffsets, lengths: twinLengths, bytes: twinKeys, used: at })!], values.map(() => -1));
+    // A dictionary too large to copy in: nothing is looked up.
+    assert.strictEqual(kernel.findIds({ size: 0, slots: new Int32Array(8192).fill(-1), hashes, offsets, lengths, bytes: keys, used: 0 }), undefined);
+  });
+
   it('takes nothing from a batch of over 16 MiB, which the caller reads itself', () => {
     const raw = batchOf([['1', '2']]);
     const kernel = NumberCells.forThread()!;
