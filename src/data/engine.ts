@@ -513,19 +513,37 @@ class GridsForParts {
     private readonly signal: AbortSignal | undefined,
   ) {}
 
-  /**
-   * The task of part `index` (0 = the first part), with the grids it is to use. The head is read by the first
-   * caller, on its worker (inWorker) when it has one: in this thread it would take a core from the workers, hold a
-   * batch of its own, and for Parquet grow this thread's WebAssembly memory by a row group.
-   */
-  async taskFor(index: number, item: Task, inWorker?: (head: Task) => Promise<PartResult>): Promise<PartTask> {
+  /** The task of part `index` (0 = the first part) read in this thread, with the grids it is to use. */
+  async taskFor(index: number, item: Task): Promise<PartTask> {
     if (index === 0 || !this.head) return item.task;
     const head = this.head;
-    this.grids ??= (inWorker ? inWorker(head) : checkPart(head.task, head.source, this.signal)).then(
-      (part) => (this.settled = sketchGridsOf(part, head.task.gridsWithoutValues)),
-    );
+    this.grids ??= checkPart(head.task, head.source, this.signal).then((part) => (this.settled = sketchGridsOf(part, head.task.gridsWithoutValues)));
     return { ...item.task, sketchGrids: await this.grids };
   }
+
+  /**
+   * The task of part `index` for a worker, with the grids it is to use; or, for the first such part, the task and
+   * the head, which that worker reads before it (then supply the grids it sends back): in this thread the head would
+   * take a core from the workers, hold a batch of its own, and for Parquet grow this thread's WebAssembly memory by
+   * a row group; as a part of its own, its worker would wait for this thread, maybe busy merging, to send the next.
+   */
+  async planFor(index: number, item: Task): Promise<{ task: PartTask; head?: PartTask }> {
+    if (index === 0 || !this.head) return { task: item.task };
+    if (this.grids === undefined) {
+      const grids = deferred<Record<string, SketchGrid>>();
+      this.supplied = grids;
+      this.grids = grids.promise.then((given) => (this.settled = given));
+      return { task: item.task, head: this.head.task };
+    }
+    return { task: { ...item.task, sketchGrids: await this.grids } };
+  }
+
+  /** The grids of the head, read by the worker planFor gave it to. */
+  supply(grids: Promise<Record<string, SketchGrid>>): void {
+    grids.then(this.supplied!.resolve, this.supplied!.reject);
+  }
+
+  private supplied: Deferred<Record<string, SketchGrid>> | undefined;
 
   /** The grids given to the later parts (a promise), or undefined when there were none to give. */
   given(): Promise<Record<string, SketchGrid>> | undefined {
@@ -556,12 +574,16 @@ interface Job {
   cancel(): void;
 }
 
-/** One part sent to a worker: free once the worker can take the next part (freed), then its result. */
+/**
+ * One part sent to a worker: free once the worker can take the next part (freed), then its result; sent with a
+ * head, the grids of the head first.
+ */
 interface Sent {
   name: string;
   free: Deferred<void>;
   freed: boolean;
   result: Deferred<PartResult>;
+  grids?: Deferred<Record<string, SketchGrid>>;
 }
 
 /** The parts sent to one worker thread, in order, with its replies matched to them (see WorkerReply). Exported for tests. */
@@ -583,20 +605,23 @@ export class WorkerChannel {
   /**
    * Sends a part; free: the worker is done checking it (its result is on its way), result: the result. A part of a
    * source only this thread can read (a blob) comes with the source, lent to the worker (lendSource) until its result.
+   * With a head (a local file's first rows), the worker reads the head first and checks the part on its grids,
+   * which come back first (grids); a failure of the head is the part's.
    */
-  send(task: PartTask, source?: DataSource): { free: Promise<void>; result: Promise<PartResult> } {
-    const entry: Sent = { name: task.source.name, free: deferred<void>(), freed: false, result: deferred<PartResult>() };
+  send(task: PartTask, source?: DataSource, head?: PartTask): { free: Promise<void>; result: Promise<PartResult>; grids?: Promise<Record<string, SketchGrid>> } {
+    const entry: Sent = { name: task.source.name, free: deferred<void>(), freed: false, result: deferred<PartResult>(), ...(head && { grids: deferred<Record<string, SketchGrid>>() }) };
     this.sent.push(entry);
+    const headOf = head && { head };
     if (this.gone) this.fail(this.gone);
-    else if (source === undefined) this.worker.postMessage({ task } satisfies WorkerRequest);
+    else if (source === undefined) this.worker.postMessage({ task, ...headOf } satisfies WorkerRequest);
     else {
       // A compressed file is lent as it is and decompressed by the worker.
       const { port1, port2 } = new MessageChannel();
       const stopLending = lendSource(source.compressed ?? source, port1);
       entry.result.promise.then(stopLending, stopLending);
-      this.worker.postMessage({ task, port: port2, gunzip: source.compressed !== undefined } satisfies WorkerRequest, [port2]);
+      this.worker.postMessage({ task, port: port2, gunzip: source.compressed !== undefined, ...headOf } satisfies WorkerRequest, [port2]);
     }
-    return { free: entry.free.promise, result: entry.result.promise };
+    return { free: entry.free.promise, result: entry.result.promise, grids: entry.grids?.promise };
   }
 
   /** Stops the worker once the results it has posted have arrived; the part it is checking fails. */
@@ -606,6 +631,10 @@ export class WorkerChannel {
   }
 
   private receive(reply: WorkerReply): void {
+    if ('grids' in reply) {
+      this.sent.find((e) => e.grids !== undefined && !e.freed)?.grids!.resolve(reply.grids);
+      return;
+    }
     if ('ready' in reply) {
       const entry = this.sent.find((e) => !e.freed);
       if (entry) {
@@ -626,7 +655,12 @@ export class WorkerChannel {
       } catch (e) {
         entry.result.reject(e as Error);
       }
-    } else entry.result.reject(errorFromPosted(reply.error));
+    } else {
+      const error = errorFromPosted(reply.error);
+      entry.result.reject(error);
+      // The head failed (or the part did, after the grids came: then this does nothing).
+      entry.grids?.reject(error);
+    }
     if (this.ending && !this.sent.some((e) => e.freed)) void this.worker.terminate();
   }
 
@@ -634,6 +668,7 @@ export class WorkerChannel {
     for (const entry of this.sent.splice(0)) {
       entry.free.reject(error(entry.name));
       entry.result.reject(error(entry.name));
+      entry.grids?.reject(error(entry.name));
     }
   }
 }
@@ -685,8 +720,8 @@ class WorkerPool {
   }
 
   /** Sends a worker a part (see WorkerChannel.send). */
-  send(worker: Worker, task: PartTask, source?: DataSource): { free: Promise<void>; result: Promise<PartResult> } {
-    return this.channels.get(worker)!.send(task, source);
+  send(worker: Worker, task: PartTask, source?: DataSource, head?: PartTask): ReturnType<WorkerChannel['send']> {
+    return this.channels.get(worker)!.send(task, source, head);
   }
 
   /** Queues jobs behind those queued before, for the first n workers to take in turn. */
@@ -754,12 +789,6 @@ async function runInWorkers(
   /** Workers on one of this scan's parts. */
   const busy = new Set<Worker>();
   let failed = false;
-  /** The result of a part checked on this worker (the head of the grids). */
-  const runOne = async (worker: Worker, task: PartTask) => {
-    const sent = pool.send(worker, task);
-    await sent.free;
-    return sent.result;
-  };
   const queuedAt = Date.now();
   let firstStarted: number | undefined;
   const jobs: Job[] = [];
@@ -776,12 +805,14 @@ async function runInWorkers(
             try {
               // A part of a source this thread reads (a blob) is lent to the worker.
               const lent = item.source.localPath === undefined ? item.source : undefined;
-              const sent = pool.send(worker, await grids.taskFor(item.index, item, (head) => runOne(worker, head.task)), lent);
+              const plan = await grids.planFor(item.index, item);
+              const sent = pool.send(worker, plan.task, lent, plan.head);
+              if (sent.grids) grids.supply(sent.grids);
               result = sent.result;
               // Done with the part: the worker takes its next one while this thread receives the result.
               await sent.free;
             } catch (e) {
-              // The worker stopped (or the head of the grids failed on it).
+              // The worker stopped (or the head of the grids, read by another worker, failed).
               failed = true;
               pool.discard(worker);
               return reject(e);

@@ -165,7 +165,11 @@ export function unpackPart(result: PartResult, lists: Array<CategoryList | null>
 }
 
 /** A part to check; port: for a source read in the main thread (a blob), where its bytes come from (lendSource). */
-export type WorkerRequest = { task: PartTask; port?: MessagePort; gunzip?: boolean };
+/**
+ * A part to check; with a head (a local file's first rows, see headOf in engine.ts), the head is read first, and
+ * its sketch grids (posted back at once as { grids }) are the part's.
+ */
+export type WorkerRequest = { task: PartTask; port?: MessagePort; gunzip?: boolean; head?: PartTask };
 
 /** An error as it crosses between threads: its kind and location survive. */
 export interface PostedError {
@@ -301,6 +305,7 @@ export function borrowedSource(task: PartTask, port: MessagePort): DataSource {
  */
 export type WorkerReply =
   | { ready: true }
+  | { grids: Record<string, SketchGrid> }
   | { ok: PartResult; categoryLists: Array<CategoryList | null> }
   | { error: PostedError };
 
@@ -322,7 +327,15 @@ export function runDataWorker(): void {
       const borrowed = borrowedSource(request.task, request.port);
       source = request.gunzip ? gunzipSource(borrowed) : borrowed;
     } else source = sourceOfTask(request.task);
-    checkPart(request.task, source).then(
+    const head = request.head;
+    const checked = head
+      ? Promise.resolve(head).then((part) => checkPart(part, sourceOfTask(part))).then((part) => {
+          const grids = sketchGridsOf(part, head.gridsWithoutValues);
+          port.postMessage({ grids } satisfies WorkerReply);
+          return checkPart({ ...request.task, sketchGrids: grids }, source);
+        })
+      : checkPart(request.task, source);
+    checked.then(
       (result) => {
         request.port?.close();
         const { lists, transfer } = packPart(result);

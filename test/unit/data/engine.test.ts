@@ -808,6 +808,30 @@ describe('the channel to a worker thread', () => {
     assert.strictEqual(worker.posted.length, 2);
   });
 
+  it('sends a part with the head it is to read first, and takes the head\'s grids before the part\'s result', async () => {
+    const worker = fakeWorker();
+    const channel = new WorkerChannel(worker as never);
+    const grids = { x: { anchor: 5, minOffset: 0.001 } };
+    const first = channel.send(task('b.csv'), undefined, task('a.csv'));
+    assert.deepStrictEqual(worker.posted[0], { task: task('b.csv'), head: task('a.csv') });
+    assert.strictEqual(await state(first.grids!), 'pending');
+    worker.reply({ grids });
+    assert.deepStrictEqual(await first.grids, grids);
+    assert.strictEqual(await state(first.free), 'pending');
+    worker.reply({ ready: true });
+    worker.reply({ ok: part(2), categoryLists: [] });
+    assert.strictEqual((await first.result).rowCount, 2);
+    // A part sent without a head has no grids to wait for; a head that fails fails its grids and its part.
+    assert.strictEqual(channel.send(task('c.csv')).grids, undefined);
+    worker.reply({ ready: true });
+    worker.reply({ ok: part(1), categoryLists: [] });
+    const failing = channel.send(task('d.csv'), undefined, task('a.csv'));
+    worker.reply({ ready: true });
+    worker.reply({ error: { message: 'a.csv is broken', name: 'Error', user: true, file: 'a.csv' } });
+    await assert.rejects(failing.grids!, /a\.csv is broken/);
+    await assert.rejects(failing.result, /a\.csv is broken/);
+  });
+
   it('is stopped only once the results it posted have come, and fails the part it was checking', async () => {
     const worker = fakeWorker();
     const channel = new WorkerChannel(worker as never);
