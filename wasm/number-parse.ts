@@ -10,6 +10,12 @@
 const INTEGER: i32 = 0;
 const NUMBER: i32 = 1;
 const ISO_DATETIME: i32 = 2;
+// Values already numbers (a typed column's), in values[r]: taken when whole and within ±(2^53 - 1), when finite, or
+// when not NaN.
+const TAKE_WHOLE: i32 = 3;
+const TAKE_FINITE: i32 = 4;
+const TAKE_ANY: i32 = 5;
+const MAX_SAFE_INTEGER: f64 = 9007199254740991;
 /** The cell flag of a quoted field with "" inside (RAW_ESCAPED). */
 const ESCAPED: u8 = 2;
 const MS_PER_DAY: f64 = 86400000;
@@ -29,6 +35,8 @@ const MAX = 6;
  * empty, escaped, or not on the JavaScript parsers' fast path), or a value below ruleMin or above ruleMax. For each
  * row it takes: values[r] = its number, hashes[r] = hashNumber of it, and the state (see CHECK_MIN..MAX) updated as
  * the checker and ColumnAccumulator.addNumber do, in row order. Returns the row it stopped before (count: none).
+ * In the TAKE_* modes the cells are a typed column's values, already in values[r] (starts[r] < 0: null), taken as
+ * they are when the mode takes them.
  */
 export function accumulate(
   bytes: usize,
@@ -57,7 +65,14 @@ export function accumulate(
     const s = load<i32>(starts + (at << 2));
     const e = load<i32>(ends + (at << 2));
     if (s < 0 || e <= s || (load<u8>(flags + at) & ESCAPED) != 0) break;
-    const x = mode == INTEGER ? integerOf(bytes + <usize>s, bytes + <usize>e) : mode == NUMBER ? numberOf(bytes + <usize>s, bytes + <usize>e) : instantOf(bytes + <usize>s, bytes + <usize>e);
+    const x =
+      mode == INTEGER
+        ? integerOf(bytes + <usize>s, bytes + <usize>e)
+        : mode == NUMBER
+          ? numberOf(bytes + <usize>s, bytes + <usize>e)
+          : mode == ISO_DATETIME
+            ? instantOf(bytes + <usize>s, bytes + <usize>e)
+            : taken(load<f64>(values + (at << 3)), mode);
     // NaN: the JavaScript parser decides (and says NaN where the cell is no number); a failed rule notes an example.
     if (x != x || x < ruleMin || x > ruleMax) break;
     store<f64>(values + (at << 3), x);
@@ -223,6 +238,15 @@ function hashBytes(s: usize, e: usize): u32 {
   const left = <u32>(e - i);
   const tail: u32 = left == 0 ? 0 : load<u32>(i) & ((<u32>1 << (left << 3)) - 1);
   return fmix32(((rotl<u32>(h, 5) ^ tail) * 0x9e3779b1) ^ <u32>(e - s));
+}
+
+/** A typed column's value as the mode takes it (TAKE_*), or NaN when it does not. */
+// @ts-ignore: decorator
+@inline
+function taken(x: f64, mode: i32): f64 {
+  if (mode == TAKE_WHOLE) return x == Math.floor(x) && Math.abs(x) <= MAX_SAFE_INTEGER ? x : NaN;
+  if (mode == TAKE_FINITE) return x - x == 0 ? x : NaN;
+  return x;
 }
 
 /** murmur3's finaliser, as fmix32 in src/data/hll.ts. */

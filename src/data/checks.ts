@@ -22,7 +22,7 @@ import { UserError } from '../errors';
 import { CategorySums } from './profile';
 import { hashAsciiBytes } from './hll';
 import { GRID_ROWS } from './sketch';
-import { NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER, STATE_CHECK_MAX, STATE_CHECK_MIN, STATE_MOMENTS, type ByteDictionary } from './number-cells';
+import { NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER, STATE_CHECK_MAX, STATE_CHECK_MIN, STATE_MOMENTS, TAKE_ANY, TAKE_FINITE, TAKE_WHOLE, type ByteDictionary } from './number-cells';
 import { detachedString, RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch, type TypedColumn } from './types';
 
 export const MAX_EXAMPLES = 10;
@@ -757,9 +757,22 @@ class NumericChecker extends ColumnChecker {
     const finiteOnly = !column.time && !isDate;
     const wholeOnly = finiteOnly && this.mode === INTEGER;
     const cellAt = (r: number) => column.cell(r);
+    // Runs of rows the kernel settles alone (see consumeRaw), in the mode that takes what this loop takes.
+    const kernel = !rejected && profiler.addCountedRun && profiler.getMoments && profiler.setMoments ? NumberCells.forThread() : undefined;
+    const fast = kernel !== undefined && kernel.loadNumbers(values, validity, vo, count) ? kernel : undefined;
+    const kernelMode = wholeOnly ? TAKE_WHOLE : finiteOnly ? TAKE_FINITE : TAKE_ANY;
     let min = this.min;
     let max = this.max;
     for (let r = 0; r < count; r++) {
+      if (fast !== undefined) {
+        this.min = min;
+        this.max = max;
+        const stop = this.settle(fast, r, kernelMode, cellAt);
+        min = this.min;
+        max = this.max;
+        if (stop === count) break;
+        r = stop;
+      }
       if (this.missingTyped(validity, vo, r, profiler)) continue;
       let x = rejected ? NaN : values[r];
       if (finiteOnly && (x - x !== 0 || (wholeOnly && !Number.isSafeInteger(x)))) x = NaN;
@@ -796,17 +809,17 @@ class NumericChecker extends ColumnChecker {
 }
 
 /**
- * Whether the bytes of these values are all ASCII. Only the span they lie in is looked at: a batch's slices share
- * one buffer of values, which is far larger than one slice's.
+ * The span [lo, hi) of bytes that these values lie in (a batch's slices share one buffer of values, which is far
+ * larger than one slice's).
  */
-function valuesAreAscii(bytes: Buffer, starts: Int32Array, ends: Int32Array, count: number): boolean {
+function valuesSpan(bytes: Buffer, starts: Int32Array, ends: Int32Array, count: number): { lo: number; hi: number } {
   let lo = bytes.length;
   let hi = 0;
   for (let r = 0; r < count; r++) {
     if (starts[r] < lo) lo = starts[r];
     if (ends[r] > hi) hi = ends[r];
   }
-  return lo >= hi || isAscii(bytes.subarray(lo, hi));
+  return lo < hi ? { lo, hi } : { lo: 0, hi: 0 };
 }
 
 /** A UTF-8 value of a typed column as Arrow JS decodes it: its TextDecoder drops a leading byte-order mark. */
@@ -1018,9 +1031,18 @@ class TextChecker extends ColumnChecker {
     // batch) are found here.
     const kernel = interner.size > 0 ? NumberCells.forThread() : undefined;
     const ids = kernel !== undefined && kernel.load(raw, c, count) ? kernel.findIds(interner.dictionary()) : undefined;
+    // Repeats of values that pass every check are counted here and their tallies at the end (passing); other ones
+    // (with uniqueness, every one) go through repeat.
+    const each = this.unique !== undefined;
+    let passing = 0;
     for (let r = 0; r < count; r++) {
       if (ids !== undefined && ids[r] >= 0) {
-        this.repeat(interner, ids[r], r);
+        const id = ids[r];
+        if (each || interner.fails[id] !== 0) this.repeat(interner, id, r);
+        else {
+          interner.repeats[id]++;
+          passing++;
+        }
         continue;
       }
       const i = base + r;
@@ -1046,6 +1068,7 @@ class TextChecker extends ColumnChecker {
       }
       this.repeat(interner, id, r);
     }
+    this.passed(passing);
     // A full table that keeps missing means mostly distinct values: hashing them only adds work.
     if (interner.size >= INTERN_CAP && misses * 2 > count) this.interning = false;
     return true;
@@ -1143,16 +1166,21 @@ class TextChecker extends ColumnChecker {
     const ends = column.ends;
     const validity = column.validity;
     const vo = column.validityOffset;
-    if (this.otherMissing === undefined && !this.interning && profiler.addAsciiBytes !== undefined && valuesAreAscii(bytes, starts, ends, count)) {
-      // Mostly distinct values, as consumeDistinctRaw reads them.
+    const span = valuesSpan(bytes, starts, ends, count);
+    if (this.otherMissing === undefined && !this.interning && profiler.addAsciiBytes !== undefined && isAscii(bytes.subarray(span.lo, span.hi))) {
+      // Mostly distinct values, as consumeDistinctRaw reads them, with the kernel's hashes and verdicts.
       const needsText = this.distinctNeedsText();
       const decode = (r: number) => typedText(bytes, starts[r], ends[r]);
+      const kernel = NumberCells.forThread();
+      const hashes = kernel !== undefined && kernel.loadValues(bytes, starts, ends, count, span.lo, span.hi) ? kernel.hashTexts() : undefined;
+      const verdicts = hashes !== undefined && !needsText && this.patternTally !== undefined ? kernel!.matchCells(this.asciiPattern!.dfa) : undefined;
       for (let r = 0; r < count; r++) {
         if (this.missingTyped(validity, vo, r, profiler)) continue;
         const s = starts[r];
         const e = ends[r];
         if (this.missingRaw(s, e, r, profiler)) continue;
-        this.distinctAscii(bytes, s, e, hashAsciiBytes(bytes, s, e), r, needsText, decode);
+        if (hashes !== undefined) this.distinctAscii(bytes, s, e, hashes[r], r, needsText, decode, verdicts !== undefined ? verdicts[r] : UNDECIDED);
+        else this.distinctAscii(bytes, s, e, hashAsciiBytes(bytes, s, e), r, needsText, decode);
       }
       return true;
     }
@@ -1171,8 +1199,22 @@ class TextChecker extends ColumnChecker {
     }
     const interner = (this.interner ??= new ByteInterner());
     let misses = 0;
+    // The values seen before the batch, found by the kernel (see consumeRaw).
+    const kernel = interner.size > 0 ? NumberCells.forThread() : undefined;
+    const ids = kernel !== undefined && kernel.loadValues(bytes, starts, ends, count, span.lo, span.hi) ? kernel.findIds(interner.dictionary()) : undefined;
+    const each = this.unique !== undefined;
+    let passing = 0;
     for (let r = 0; r < count; r++) {
       if (this.missingTyped(validity, vo, r, profiler)) continue;
+      if (ids !== undefined && ids[r] >= 0) {
+        const id = ids[r];
+        if (each || interner.fails[id] !== 0) this.repeat(interner, id, r);
+        else {
+          interner.repeats[id]++;
+          passing++;
+        }
+        continue;
+      }
       const s = starts[r];
       const e = ends[r];
       if (this.missingRaw(s, e, r, profiler)) continue;
@@ -1188,9 +1230,19 @@ class TextChecker extends ColumnChecker {
       }
       this.repeat(interner, id, r);
     }
+    this.passed(passing);
     // A full table that keeps missing means mostly distinct values: hashing them only adds work.
     if (interner.size >= INTERN_CAP && misses * 2 > count) this.interning = false;
     return true;
+  }
+
+  /** The tallies of n repeats of values that passed every check (repeat, for each of them, but uniqueness). */
+  private passed(n: number): void {
+    this.typeTally.elements += n;
+    if (this.minLengthTally) this.minLengthTally.elements += n;
+    if (this.maxLengthTally) this.maxLengthTally.elements += n;
+    if (this.allowedTally) this.allowedTally.elements += n;
+    if (this.patternTally) this.patternTally.elements += n;
   }
 
   /** A repeat of a remembered value: the bookkeeping consumeOne does, from the verdicts kept for the value. */

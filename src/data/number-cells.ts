@@ -8,7 +8,8 @@
  * One instance per thread, with its memory: [batch bytes | starts | ends | flags | state | values | hashes]. The
  * batch's bytes are copied in once for all its numeric columns, and for the text columns whose cells it hashes
  * (hashTexts: hashAsciiBytes of each cell, a word at a time where JavaScript reads byte by byte) or looks up in the
- * values they have seen (findIds).
+ * values they have seen (findIds). A Parquet batch's typed columns take the place of a batch: the numbers of one
+ * (loadNumbers), or the span of bytes the text values of one lie in (loadValues).
  */
 import { NUMBER_PARSE_WASM } from '../generated/number-parse-wasm';
 import type { DfaTables } from './ascii-pattern';
@@ -87,6 +88,10 @@ const MAX_DICTIONARY_BYTES = 64 * 1024;
 export const PARSE_INTEGER = 0;
 export const PARSE_NUMBER = 1;
 export const PARSE_ISO_DATETIME = 2;
+/** accumulate's modes for a typed column's numbers (loadNumbers): whole ones within ±(2^53 - 1), finite ones, any but NaN. */
+export const TAKE_WHOLE = 3;
+export const TAKE_FINITE = 4;
+export const TAKE_ANY = 5;
 
 /** state: the checker's minimum and maximum, then the profile's count, mean, m2, minimum and maximum. */
 export const STATE_CHECK_MIN = 0;
@@ -108,6 +113,11 @@ export class NumberCells {
   hashes = new Uint32Array(0);
   /** The batch whose bytes are at the start of the memory. */
   private batch: RawCells | undefined;
+  /**
+   * The address of the cells' byte 0 (their offsets are from there): 0 for a batch; for typed values, below the
+   * span copied in, by its start (it may lie below the memory: only the span is read).
+   */
+  private bytesAt = 0;
   private count = 0;
   private startsAt = 0;
   private endsAt = 0;
@@ -153,10 +163,74 @@ export class NumberCells {
       new Uint8Array(buffer, 0, bytes).set(raw.buffer);
       this.batch = raw;
     }
+    this.bytesAt = 0;
     const from = c * raw.stride;
     new Int32Array(buffer, this.startsAt, count).set(raw.starts.subarray(from, from + count));
     new Int32Array(buffer, this.endsAt, count).set(raw.ends.subarray(from, from + count));
     new Uint8Array(buffer, this.flagsAt, count).set(raw.flags.subarray(from, from + count));
+    this.count = count;
+    this.views();
+    return true;
+  }
+
+  /**
+   * Takes the first count values of a typed UTF-8 column (value r: bytes [starts[r], ends[r]) of bytes, all within
+   * [lo, hi)) for hashTexts, matchCells and findIds; only [lo, hi) is copied in, not the rest of a buffer that
+   * values of other rows share. False as load.
+   */
+  loadValues(bytes: Uint8Array, starts: Int32Array, ends: Int32Array, count: number, lo: number, hi: number): boolean {
+    if (hi - lo > MAX_BATCH_BYTES) return false;
+    this.startsAt = alignUp(hi - lo, 8);
+    this.endsAt = this.startsAt + count * 4;
+    this.flagsAt = this.endsAt + count * 4;
+    this.stateAt = alignUp(this.flagsAt + count, 8);
+    this.valuesAt = this.stateAt + STATE_SIZE * 8;
+    this.hashesAt = this.valuesAt + count * 8;
+    try {
+      growTo(this.memory, this.hashesAt + count * 4);
+    } catch {
+      return false;
+    }
+    const buffer = this.memory.buffer;
+    new Uint8Array(buffer, 0, hi - lo).set(bytes.subarray(lo, hi));
+    this.batch = undefined;
+    // Offset s is at address s - lo: the kernel's address arithmetic wraps at 2^32, as the i32 given here does.
+    this.bytesAt = -lo | 0;
+    new Int32Array(buffer, this.startsAt, count).set(starts.subarray(0, count));
+    new Int32Array(buffer, this.endsAt, count).set(ends.subarray(0, count));
+    new Uint8Array(buffer, this.flagsAt, count).fill(0);
+    this.count = count;
+    this.views();
+    return true;
+  }
+
+  /**
+   * Takes the first count numbers of a typed column for accumulate in a TAKE_* mode; a null row (its bit clear in
+   * validity, from bit vo, when there is one) is a missing cell. False as load.
+   */
+  loadNumbers(values: ArrayLike<number>, validity: Uint8Array | undefined, vo: number, count: number): boolean {
+    this.startsAt = 0;
+    this.endsAt = count * 4;
+    this.flagsAt = this.endsAt + count * 4;
+    this.stateAt = alignUp(this.flagsAt + count, 8);
+    this.valuesAt = this.stateAt + STATE_SIZE * 8;
+    this.hashesAt = this.valuesAt + count * 8;
+    try {
+      growTo(this.memory, this.hashesAt + count * 4);
+    } catch {
+      return false;
+    }
+    const buffer = this.memory.buffer;
+    this.batch = undefined;
+    this.bytesAt = 0;
+    const starts = new Int32Array(buffer, this.startsAt, count);
+    if (validity === undefined) starts.fill(0);
+    else for (let r = 0; r < count; r++) starts[r] = (validity[(vo + r) >> 3] & (1 << ((vo + r) & 7))) !== 0 ? 0 : -1;
+    new Int32Array(buffer, this.endsAt, count).fill(1);
+    new Uint8Array(buffer, this.flagsAt, count).fill(0);
+    // A typed array of any kind of number (Arrow's buffer may hold more rows than the batch).
+    const first = ArrayBuffer.isView(values) ? (values as unknown as Float64Array).subarray(0, count) : Array.prototype.slice.call(values, 0, count);
+    new Float64Array(buffer, this.valuesAt, count).set(first);
     this.count = count;
     this.views();
     return true;
@@ -176,7 +250,7 @@ export class NumberCells {
    * or a value outside [ruleMin, ruleMax]. Returns that row (count: it took them all).
    */
   accumulate(from: number, mode: number, ruleMin: number, ruleMax: number): number {
-    return this.exports.accumulate(0, this.startsAt, this.endsAt, this.flagsAt, from, this.count, mode, ruleMin, ruleMax, this.stateAt, this.valuesAt, this.hashesAt);
+    return this.exports.accumulate(this.bytesAt, this.startsAt, this.endsAt, this.flagsAt, from, this.count, mode, ruleMin, ruleMax, this.stateAt, this.valuesAt, this.hashesAt);
   }
 
   /**
@@ -184,7 +258,7 @@ export class NumberCells {
    * ("" inside a cell is two bytes); 0 for a missing cell. Returns hashes.
    */
   hashTexts(): Uint32Array {
-    this.exports.hashTexts(0, this.startsAt, this.endsAt, this.count, this.hashesAt);
+    this.exports.hashTexts(this.bytesAt, this.startsAt, this.endsAt, this.count, this.hashesAt);
     return this.hashes;
   }
 
@@ -223,7 +297,7 @@ export class NumberCells {
     new Uint8Array(buffer, acceptingAt, dfa.accepting.length).set(dfa.accepting);
     const stride = steps ? steps.stride : 0;
     const shift = steps ? steps.stride * steps.bits : 0;
-    this.exports.matchCells(0, this.startsAt, this.endsAt, this.count, stride, shift, classAt, shifted1At, shifted2At, nextAt, tableAt, acceptingAt, outAt);
+    this.exports.matchCells(this.bytesAt, this.startsAt, this.endsAt, this.count, stride, shift, classAt, shifted1At, shifted2At, nextAt, tableAt, acceptingAt, outAt);
     return new Uint8Array(buffer, outAt, this.count);
   }
 
@@ -254,7 +328,7 @@ export class NumberCells {
     new Int32Array(buffer, offsetsAt, d.size).set(d.offsets.subarray(0, d.size));
     new Int32Array(buffer, lengthsAt, d.size).set(d.lengths.subarray(0, d.size));
     new Uint8Array(buffer, keysAt, d.used).set(d.bytes.subarray(0, d.used));
-    this.exports.findIds(0, this.startsAt, this.endsAt, this.flagsAt, this.count, slotsAt, d.slots.length - 1, hashesAt, offsetsAt, lengthsAt, keysAt, this.hashesAt);
+    this.exports.findIds(this.bytesAt, this.startsAt, this.endsAt, this.flagsAt, this.count, slotsAt, d.slots.length - 1, hashesAt, offsetsAt, lengthsAt, keysAt, this.hashesAt);
     return new Int32Array(buffer, this.hashesAt, this.count);
   }
 }

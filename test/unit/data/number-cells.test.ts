@@ -3,7 +3,8 @@ import * as sinon from 'sinon';
 import { parseIntegerBytes, parseNumberBytes } from '../../../src/data/checks';
 import { parseIsoDateTimeBytes } from '../../../src/data/durations';
 import { hashAsciiBytes, hashNumber } from '../../../src/data/hll';
-import { NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER } from '../../../src/data/number-cells';
+import { NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER, TAKE_ANY, TAKE_FINITE, TAKE_WHOLE } from '../../../src/data/number-cells';
+import { compileAsciiPattern } from '../../../src/data/ascii-pattern';
 import { ColumnAccumulator } from '../../../src/data/profile';
 import { RAW_ESCAPED, RAW_QUOTED, type RawCells } from '../../../src/data/types';
 import { seededRandom } from '../../support/random';
@@ -244,6 +245,51 @@ describe('NumberCells (WebAssembly number kernel)', () => {
     assert.deepStrictEqual([...kernel.findIds({ size: twins.length, slots: twinSlots, hashes: twinHashes, offsets: twinOffsets, lengths: twinLengths, bytes: twinKeys, used: at })!], values.map(() => -1));
     // A dictionary too large to copy in: nothing is looked up.
     assert.strictEqual(kernel.findIds({ size: 0, slots: new Int32Array(8192).fill(-1), hashes, offsets, lengths, bytes: keys, used: 0 }), undefined);
+  });
+
+  it('reads the values of a typed text column from the span of their buffer they lie in', () => {
+    // A buffer that other rows' values share: only [lo, hi) is copied in, and the offsets stay the buffer's.
+    const bytes = Buffer.from('other rows|abc|defgh-ij|rest', 'latin1');
+    const values = ['abc', 'defgh-ij', 'abc'];
+    const starts = Int32Array.from([11, 15, 11, 0]);
+    const ends = Int32Array.from([14, 23, 14, 0]);
+    const kernel = NumberCells.forThread()!;
+    assert.ok(kernel.loadValues(bytes, starts, ends, 3, 11, 23));
+    assert.deepStrictEqual([...kernel.hashTexts()], values.map((v) => hashAsciiBytes(Buffer.from(v, 'latin1'), 0, v.length)));
+    assert.deepStrictEqual([...kernel.matchCells(compileAsciiPattern('[a-h]+')!.dfa)!], [1, 0, 1]);
+    const key = Buffer.from('defgh-ij', 'latin1');
+    const h = hashAsciiBytes(key, 0, key.length);
+    const slots = new Int32Array(4).fill(-1);
+    slots[h & 3] = 0;
+    const dictionary = { size: 1, slots, hashes: Int32Array.of(h | 0), offsets: Int32Array.of(0), lengths: Int32Array.of(key.length), bytes: key, used: key.length };
+    assert.deepStrictEqual([...kernel.findIds(dictionary)!], [-1, 0, -1]);
+  });
+
+  it('takes a typed column\'s numbers as they are: whole ones, finite ones or any but NaN, nulls left to the caller', () => {
+    const values = Float64Array.from([3, 2.5, -0, 2 ** 53, 2 ** 53 - 1, Infinity, -Infinity, NaN, 7]);
+    // Row 8 is null.
+    const validity = Uint8Array.from([0xff, 0x00]);
+    const kernel = NumberCells.forThread()!;
+    const taken = (mode: number) => {
+      assert.ok(kernel.loadNumbers(values, validity, 0, values.length));
+      kernel.state.set([NaN, NaN, 0, 0, 0, Infinity, -Infinity]);
+      const rows: number[] = [];
+      for (let r = 0; r < values.length; r++) {
+        const stop = kernel.accumulate(r, mode, -Infinity, Infinity);
+        for (; r < stop; r++) rows.push(r);
+      }
+      return rows;
+    };
+    assert.deepStrictEqual(taken(TAKE_WHOLE), [0, 2, 4]);
+    assert.deepStrictEqual(taken(TAKE_ANY), [0, 1, 2, 3, 4, 5, 6]);
+    assert.deepStrictEqual(taken(TAKE_FINITE), [0, 1, 2, 3, 4]);
+    // What it took (the finite ones) is counted as the profile counts it; values and hashes as they were.
+    const profile = new ColumnAccumulator('x', 'numeric');
+    for (const x of [3, 2.5, -0, 2 ** 53, 2 ** 53 - 1]) profile.addNumber(x);
+    const moments = new Float64Array(5);
+    profile.getMoments(moments, 0);
+    assert.deepStrictEqual([...kernel.state.subarray(2)], [...moments]);
+    assert.strictEqual(kernel.hashes[1], hashNumber(2.5));
   });
 
   it('takes nothing from a batch of over 16 MiB, which the caller reads itself', () => {

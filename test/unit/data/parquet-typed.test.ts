@@ -43,12 +43,18 @@ function wideTable(): arrow.Table {
   names[8] = 'é';
   names[10] = 'NA';
   const texts = Array.from({ length: ROWS }, (_, i) => (i % 23 === 0 ? null : i % 31 === 0 ? 'NA' : `t${i}`));
+  // Whole numbers stored as floats, two of them no integers of the schema's: beyond 2^53, and infinite.
+  const ratios = Array.from({ length: ROWS }, (_, i) => i / 8);
+  ratios[16] = 2 ** 60;
+  ratios[24] = Infinity;
   return new arrow.Table({
     id: arrow.makeVector(ids),
     age: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => orNull(i, 11, i % 100)), new arrow.Int32()),
     small: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => (i % 200) - 100), new arrow.Int16()),
     income: arrow.vectorFromArray(incomes, new arrow.Float64()),
-    ratio: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => i / 8), new arrow.Float32()),
+    ratio: arrow.vectorFromArray(ratios, new arrow.Float32()),
+    // A number without a range: infinities and NaN are type errors all the same.
+    score: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => (i % 50 === 0 ? -Infinity : i % 71 === 0 ? NaN : i % 97 === 0 ? Infinity : i * 0.5)), new arrow.Float64()),
     flag: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => orNull(i, 5, i % 3 === 0)), new arrow.Bool()),
     at: arrow.vectorFromArray(times, new arrow.TimestampMillisecond('UTC')),
     at_us: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => orNull(i, 7, MS_2023 + i * 1000.5)), new arrow.TimestampMicrosecond()),
@@ -86,6 +92,7 @@ columns:
   - { name: small, type: integer, allowed: [0, 1, 2, -100] }
   - { name: income, type: number, min: 0, max: 4000, unique: true }
   - { name: ratio, type: integer }
+  - { name: score, type: number }
   - { name: flag, type: boolean, allowed: [true], unique: true }
   - { name: at, type: datetime, min: 2023-01-01, unique: true }
   - { name: at_us, type: datetime, max: 2023-01-01T01:00:00Z }
@@ -135,7 +142,7 @@ describe('Parquet typed columns', function () {
     it(`give the same results as the cell values, profiles included (missingValues ${missingValues}, batches of ${batchSize})`, async () => {
       const { typed, boxed, typedColumns } = await checkBothWays(path.join(dir, 'wide.parquet'), missingValues, batchSize);
       // Every column of the file came typed (decimals and nested types would not).
-      assert.strictEqual(typedColumns, 20);
+      assert.strictEqual(typedColumns, 21);
       assert.deepStrictEqual(typed, boxed);
       const state = (name: string) => typed.columnStates.find((c) => c.name === name)!;
       // The results are what the data says, not merely equal.
@@ -148,7 +155,10 @@ describe('Parquet typed columns', function () {
       assert.deepStrictEqual(state('at').tallies.type!.examples.map((e) => [e.row, e.value]), [[4, 'Invalid Date']]);
       assert.strictEqual(state('at').nulls, Math.ceil(ROWS / 17));
       assert.deepStrictEqual(state('income').tallies.type!.examples.map((e) => e.value), ['NaN', 'Infinity']);
-      assert.strictEqual(state('ratio').tallies.type!.unexpected, ROWS - Math.ceil(ROWS / 8));
+      assert.strictEqual(state('ratio').tallies.type!.unexpected, ROWS - Math.ceil(ROWS / 8) + 2);
+      let notFinite = 0;
+      for (let i = 0; i < ROWS; i++) if (i % 50 === 0 || i % 71 === 0 || i % 97 === 0) notFinite++;
+      assert.strictEqual(state('score').tallies.type!.unexpected, notFinite);
       assert.strictEqual(state('at_as_int').tallies.type!.unexpected, ROWS - Math.ceil(ROWS / 17));
       assert.strictEqual(state('age_as_date').tallies.type!.unexpected, ROWS - Math.ceil(ROWS / 11));
       assert.strictEqual(state('flag_as_text').tallies.type!.unexpected, ROWS);
