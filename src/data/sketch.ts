@@ -275,6 +275,12 @@ class BucketKeys {
     return logKey(d, this.multiplier);
   }
 
+  /** The smallest distance whose key is at least k (k a key of a finite distance). */
+  lowestWithKey(k: number): number {
+    this.lowestOf(k);
+    return this.lowest[k + this.base];
+  }
+
   /** Fills the cells of an exponent (positive doubles 2^(exponent - 1023) up to the next power of two); cell's entry. */
   private fill(exponent: number, cell: number): number {
     for (let j = 0; j < 1 << CELL_BITS; j++) {
@@ -380,9 +386,58 @@ export class LogSketch {
     this.count++;
   }
 
-  /** add(values[r]) for r from `from` to `to`: a loop of its own, so no number is boxed on the way. */
+  /**
+   * add(values[r]) for r from `from` to `to`: a loop of its own, so no number is boxed on the way. Values in order
+   * (ids, times) mostly fall in the bucket of the value before them: the bounds of that bucket's distances above
+   * the anchor are kept, and such values are counted there without finding their key.
+   */
   addRun(values: Float64Array, from: number, to: number): void {
-    for (let r = from; r < to; r++) this.add(values[r]);
+    const keys = this.keys;
+    if (keys === undefined) {
+      for (let r = from; r < to; r++) this.add(values[r]);
+      return;
+    }
+    const anchor = this.anchor;
+    const minOffset = this.minOffset;
+    // [lo, hi): the distances of bucket `key` (same values in it so far), once two values in a row fell in it:
+    // values at random seldom do.
+    let lo = Infinity;
+    let hi = -Infinity;
+    let key = NaN;
+    let same = 0;
+    for (let r = from; r < to; r++) {
+      const d = values[r] - anchor;
+      if (d >= lo && d < hi) {
+        same++;
+        continue;
+      }
+      if (same > 0) {
+        this.positive.add(key, same);
+        this.count += same;
+        same = 0;
+      }
+      lo = Infinity;
+      hi = -Infinity;
+      // add(), with the key kept.
+      this.count++;
+      if (d >= minOffset) {
+        const k = this.key(d);
+        this.positive.add(k, 1);
+        if (k === key && d < Infinity) {
+          lo = Math.max(keys.lowestWithKey(k), minOffset);
+          hi = keys.lowestWithKey(k + 1);
+        }
+        key = k;
+      } else {
+        if (d <= -minOffset) this.negative.add(this.key(-d), 1);
+        else this.zeroCount++;
+        key = NaN;
+      }
+    }
+    if (same > 0) {
+      this.positive.add(key, same);
+      this.count += same;
+    }
   }
 
   addWeighted(x: number, weight: number): void {

@@ -52,6 +52,36 @@ describe('log sketch buckets', () => {
   });
 });
 
+describe('log sketch runs of values', () => {
+  it('sketches a run as value by value: in order, at random, at the edges of buckets, around the anchor', () => {
+    const gamma = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
+    // Each bucket's lowest value above the anchor (100) and the double just below it, in order.
+    const edges: number[] = [];
+    for (let k = -50; k <= 400; k++) {
+      let x = gamma ** (k - 1);
+      while (byLog(x) >= k) x = next(x, -1);
+      while (byLog(x) < k) x = next(x, 1);
+      edges.push(100 + next(x, -1), 100 + x);
+    }
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 1e6 - 5e5;
+    const runs: Array<[string, number[]]> = [
+      ['ids', Array.from({ length: 50_000 }, (_, i) => i + 1)],
+      ['random', Array.from({ length: 20_000 }, random)],
+      ['bucket edges', edges],
+      // Just above the least distance from the anchor (0.001), then just below it, in the same bucket.
+      ['around the anchor', [100, 100.0001, 100.00001, 99.9999, 100, 101, 101, 99, 1e308, 1e308, 5, 5, 1e-300, -1e300, 100.5, 100.5, 100.001000001, 100.000999999]],
+    ];
+    for (const [label, values] of runs) {
+      const one = new LogSketch(100, 0.001);
+      for (const x of values) one.add(x);
+      const run = new LogSketch(100, 0.001);
+      run.addRun(Float64Array.from(values), 0, values.length);
+      assert.deepStrictEqual(run.serialize(), one.serialize(), label);
+    }
+  });
+});
+
 describe('grid of a column without values in its first rows', () => {
   it('is anchored in the middle of the declared range, at the one declared bound, or at 0', () => {
     const day = 86_400_000;
