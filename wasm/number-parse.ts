@@ -5,7 +5,8 @@
 // arithmetic in the same order, so they give the same doubles, and the running values are updated as
 // NumericChecker and ColumnAccumulator.addNumber (src/data/profile.ts) do. Any other cell (missing, empty, with ""
 // inside, long, out of range, malformed, failing a rule) it leaves to them. It also reads the cells of text columns:
-// their hashes (hashTexts), their ids among values seen before (findIds) and a pattern's verdicts (matchCells).
+// their hashes (hashTexts), their ids among values seen before (findIds), a pattern's verdicts (matchCells), and
+// their profile against the categories of a column of mostly distinct values (profileDistinct).
 
 const INTEGER: i32 = 0;
 const NUMBER: i32 = 1;
@@ -215,6 +216,65 @@ export function matchCells(
       if (verdict == 1 && load<u8>(accepting + <usize>state) != 1) verdict = 0;
     }
     store<u8>(out + at, verdict);
+  }
+}
+
+/**
+ * Profiles rows 0..count of a column of mostly distinct values against its categories, as addAsciiBytes of
+ * ColumnAccumulator (src/data/profile.ts) does once they are full: out[r] = the slot of the category whose bytes the
+ * cell's are, or -1 for another value, whose hash then goes into the HyperLogLog registers (4096 bytes at hll);
+ * -2 for a missing or empty cell, or one with "" inside, which the caller profiles. A value is looked for among the
+ * categories only when the filter (4096 words at filter, two bits per category's hash) may hold it, then in index:
+ * open addressing over mask + 1 entries [hash, slot + 1] (0: empty), category slot's bytes at keys + offsets[slot],
+ * lengths[slot] of them, readable up to 7 bytes past their end.
+ */
+export function profileDistinct(
+  bytes: usize,
+  starts: usize,
+  ends: usize,
+  flags: usize,
+  count: i32,
+  filter: usize,
+  hll: usize,
+  index: usize,
+  mask: i32,
+  offsets: usize,
+  lengths: usize,
+  keys: usize,
+  out: usize,
+): void {
+  for (let r: i32 = 0; r < count; r++) {
+    const at = <usize>r;
+    const s = load<i32>(starts + (at << 2));
+    const e = load<i32>(ends + (at << 2));
+    let slot: i32 = -2;
+    if (s >= 0 && e > s && (load<u8>(flags + at) & ESCAPED) == 0) {
+      const cell = bytes + <usize>s;
+      const n = e - s;
+      const h = hashBytes(cell, bytes + <usize>e);
+      slot = -1;
+      const g = h >> 15;
+      if ((load<u32>(filter + (<usize>((h >> 5) & 4095) << 2)) & (<u32>1 << (h & 31))) != 0 && (load<u32>(filter + (<usize>((g >> 5) & 4095) << 2)) & (<u32>1 << (g & 31))) != 0) {
+        for (let i = <i32>h & mask; ; i = (i + 1) & mask) {
+          const entry = index + (<usize>i << 3);
+          const k = load<i32>(entry, 4) - 1;
+          if (k < 0) break;
+          if (load<u32>(entry) != h) continue;
+          const kk = <usize>k << 2;
+          if (load<i32>(lengths + kk) == n && sameBytes(cell, keys + <usize>load<i32>(offsets + kk), n)) {
+            slot = k;
+            break;
+          }
+        }
+      }
+      if (slot < 0) {
+        // addHash of src/data/hll.ts: the register of the top 12 bits, the rank of the first 1-bit of the rest.
+        const register = hll + <usize>(h >> 20);
+        const rank = <u8>(clz<u32>((h << 12) | (1 << 11)) + 1);
+        if (rank > load<u8>(register)) store<u8>(register, rank);
+      }
+    }
+    store<i32>(out + (at << 2), slot);
   }
 }
 

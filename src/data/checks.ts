@@ -41,6 +41,11 @@ export interface ValueProfiler {
    */
   addAsciiBytes?(buf: Uint8Array, s: number, e: number, h: number): boolean;
   /**
+   * addAsciiBytes of each cell the kernel has loaded (all ASCII), done there: per row, -2 for a cell not counted
+   * (which the caller gives addAsciiBytes), anything else for one counted. Undefined: none was counted.
+   */
+  addLoadedCells?(kernel: NumberCells): Int32Array | undefined;
+  /**
    * For a caller that keeps a numeric column's count, mean, m2, minimum and maximum itself for a run of values
    * (ColumnAccumulator's): addNumber of values[r] without them (hashes[r]: its hashNumber), r from `from` to `to`,
    * and the running values.
@@ -1085,21 +1090,26 @@ class TextChecker extends ColumnChecker {
     const base = c * raw.stride;
     const needsText = this.distinctNeedsText();
     const decode = (r: number) => raw.text(c, r)!;
-    // The cells' hashes and the pattern's verdicts from the WebAssembly kernel, which reads a word where JavaScript
-    // reads a byte.
+    // From the WebAssembly kernel, which reads a word where JavaScript reads a byte: the cells' profile (counted),
+    // or their hashes for it, and the pattern's verdicts.
     const kernel = NumberCells.forThread();
-    const hashes = kernel !== undefined && kernel.load(raw, c, count) ? kernel.hashTexts() : undefined;
-    const verdicts = hashes !== undefined && !needsText && this.patternTally !== undefined ? kernel!.matchCells(this.asciiPattern!.dfa) : undefined;
+    const loaded = kernel !== undefined && kernel.load(raw, c, count);
+    const counted = loaded ? profiler.addLoadedCells?.(kernel) : undefined;
+    const hashes = loaded && counted === undefined ? kernel.hashTexts() : undefined;
+    const verdicts = loaded && !needsText && this.patternTally !== undefined ? kernel.matchCells(this.asciiPattern!.dfa) : undefined;
     for (let r = 0; r < count; r++) {
       const i = base + r;
       const s = raw.starts[i];
       const e = raw.ends[i];
+      if (counted !== undefined && counted[r] !== -2) {
+        this.distinctChecks(buf, s, e, r, needsText, decode, verdicts !== undefined ? verdicts[r] : UNDECIDED, true);
+        continue;
+      }
       if (this.missingRaw(s, e, r, profiler)) continue;
       if (raw.flags[i] & RAW_ESCAPED) {
         const n = this.unescape(buf, s, e);
         this.distinctAscii(this.unescaped, 0, n, hashAsciiBytes(this.unescaped, 0, n), r, needsText, decode);
-      } else if (hashes !== undefined) this.distinctAscii(buf, s, e, hashes[r], r, needsText, decode, verdicts !== undefined ? verdicts[r] : UNDECIDED);
-      else this.distinctAscii(buf, s, e, hashAsciiBytes(buf, s, e), r, needsText, decode);
+      } else this.distinctAscii(buf, s, e, hashes !== undefined ? hashes[r] : hashAsciiBytes(buf, s, e), r, needsText, decode, verdicts !== undefined ? verdicts[r] : UNDECIDED);
     }
     return true;
   }
@@ -1126,7 +1136,11 @@ class TextChecker extends ColumnChecker {
    * on the bytes when known (1 matches, 0 does not), else UNDECIDED.
    */
   private distinctAscii(bytes: Uint8Array, s: number, e: number, h: number, r: number, needsText: boolean, decode: (r: number) => string, verdict = UNDECIDED): void {
-    const counted = this.profiler.addAsciiBytes!(bytes, s, e, h);
+    this.distinctChecks(bytes, s, e, r, needsText, decode, verdict, this.profiler.addAsciiBytes!(bytes, s, e, h));
+  }
+
+  /** distinctAscii's checks, once the profile counted the value (counted), or not (then addText of its text). */
+  private distinctChecks(bytes: Uint8Array, s: number, e: number, r: number, needsText: boolean, decode: (r: number) => string, verdict: number, counted: boolean): void {
     if (needsText) {
       this.consumeOne(decode(r), r, !counted);
       return;
@@ -1168,19 +1182,25 @@ class TextChecker extends ColumnChecker {
     const vo = column.validityOffset;
     const span = valuesSpan(bytes, starts, ends, count);
     if (this.otherMissing === undefined && !this.interning && profiler.addAsciiBytes !== undefined && isAscii(bytes.subarray(span.lo, span.hi))) {
-      // Mostly distinct values, as consumeDistinctRaw reads them, with the kernel's hashes and verdicts.
+      // Mostly distinct values, as consumeDistinctRaw reads them, with the kernel's profile (of a batch without nulls:
+      // the kernel does not see the validity bitmap) or hashes, and verdicts.
       const needsText = this.distinctNeedsText();
       const decode = (r: number) => typedText(bytes, starts[r], ends[r]);
       const kernel = NumberCells.forThread();
-      const hashes = kernel !== undefined && kernel.loadValues(bytes, starts, ends, count, span.lo, span.hi) ? kernel.hashTexts() : undefined;
-      const verdicts = hashes !== undefined && !needsText && this.patternTally !== undefined ? kernel!.matchCells(this.asciiPattern!.dfa) : undefined;
+      const loaded = kernel !== undefined && kernel.loadValues(bytes, starts, ends, count, span.lo, span.hi);
+      const counted = loaded && validity === undefined ? profiler.addLoadedCells?.(kernel) : undefined;
+      const hashes = loaded && counted === undefined ? kernel.hashTexts() : undefined;
+      const verdicts = loaded && !needsText && this.patternTally !== undefined ? kernel.matchCells(this.asciiPattern!.dfa) : undefined;
       for (let r = 0; r < count; r++) {
-        if (this.missingTyped(validity, vo, r, profiler)) continue;
         const s = starts[r];
         const e = ends[r];
+        if (counted !== undefined && counted[r] !== -2) {
+          this.distinctChecks(bytes, s, e, r, needsText, decode, verdicts !== undefined ? verdicts[r] : UNDECIDED, true);
+          continue;
+        }
+        if (this.missingTyped(validity, vo, r, profiler)) continue;
         if (this.missingRaw(s, e, r, profiler)) continue;
-        if (hashes !== undefined) this.distinctAscii(bytes, s, e, hashes[r], r, needsText, decode, verdicts !== undefined ? verdicts[r] : UNDECIDED);
-        else this.distinctAscii(bytes, s, e, hashAsciiBytes(bytes, s, e), r, needsText, decode);
+        this.distinctAscii(bytes, s, e, hashes !== undefined ? hashes[r] : hashAsciiBytes(bytes, s, e), r, needsText, decode, verdicts !== undefined ? verdicts[r] : UNDECIDED);
       }
       return true;
     }

@@ -13,8 +13,9 @@
  */
 import { NUMBER_PARSE_WASM } from '../generated/number-parse-wasm';
 import type { DfaTables } from './ascii-pattern';
+import { FILTER_WORDS } from './profile';
 import type { RawCells } from './types';
-import { alignUp, growTo, instantiateKernel, type WasmMemory } from './wasm';
+import { alignUp, growTo, instantiateKernel, WASM_PAGE, type WasmMemory } from './wasm';
 
 interface ParseExports {
   accumulate(
@@ -61,6 +62,21 @@ interface ParseExports {
     keys: number,
     ids: number,
   ): void;
+  profileDistinct(
+    bytes: number,
+    starts: number,
+    ends: number,
+    flags: number,
+    count: number,
+    filter: number,
+    hll: number,
+    index: number,
+    mask: number,
+    offsets: number,
+    lengths: number,
+    keys: number,
+    out: number,
+  ): void;
 }
 
 /**
@@ -80,6 +96,28 @@ export interface ByteDictionary {
 
 /** The largest automaton matchCells copies in (its tables of steps and of bytes, in bytes). */
 const MAX_DFA_BYTES = 128 * 1024;
+
+/**
+ * The categories of a column of mostly distinct values, once full (ColumnAccumulator's, src/data/profile.ts), as
+ * profileDistinct looks cells up in them: filter (FILTER_WORDS words, two bits per category's hashString), index
+ * (open addressing by the hash: [hash, slot + 1] pairs, 0 where empty), and each slot's bytes at offsets[slot] of
+ * keys, lengths[slot] of them. They do not change once made, and are kept in the kernel by their object.
+ */
+export interface DistinctTables {
+  filter: Uint32Array;
+  index: Int32Array;
+  offsets: Int32Array;
+  lengths: Int32Array;
+  keys: Uint8Array;
+}
+
+/** The most room profileDistinct's tables get: larger ones (long texts, large category caps) are profiled by JavaScript. */
+const MAX_AREA = 16 * 1024 * 1024;
+
+/** The bytes DistinctTables take in the kernel's memory (the keys read up to 7 bytes past their end). */
+function tablesSize(t: DistinctTables): number {
+  return alignUp(FILTER_WORDS * 4 + t.index.length * 4 + t.offsets.length * 8 + t.keys.length + 8, 8);
+}
 
 /** Dictionaries larger than these are not copied in for findIds, which then finds nothing. */
 const MAX_DICTIONARY_SLOTS = 4096;
@@ -111,7 +149,15 @@ export class NumberCells {
   /** values[r]: the number of row r, and hashes[r] its hashNumber, for each row accumulate took. */
   values = new Float64Array(0);
   hashes = new Uint32Array(0);
-  /** The batch whose bytes are at the start of the memory. */
+  /**
+   * The start of the memory, before a batch: profileDistinct's tables, kept from one batch to the next (the
+   * address of each, by their object), up to tablesEnd. wantArea: the room asked for, made before the next batch.
+   */
+  private area = 0;
+  private wantArea = 0;
+  private readonly tables = new Map<DistinctTables, number>();
+  private tablesEnd = 0;
+  /** The batch whose bytes are at the start of the memory (after the area). */
   private batch: RawCells | undefined;
   /**
    * The address of the cells' byte 0 (their offsets are from there): 0 for a batch; for typed values, below the
@@ -147,7 +193,8 @@ export class NumberCells {
   load(raw: RawCells, c: number, count: number): boolean {
     const bytes = raw.buffer.length;
     if (bytes > MAX_BATCH_BYTES) return false;
-    this.startsAt = alignUp(bytes, 8);
+    this.settleArea();
+    this.startsAt = alignUp(this.area + bytes, 8);
     this.endsAt = this.startsAt + count * 4;
     this.flagsAt = this.endsAt + count * 4;
     this.stateAt = alignUp(this.flagsAt + count, 8);
@@ -160,10 +207,10 @@ export class NumberCells {
     }
     const buffer = this.memory.buffer;
     if (this.batch !== raw) {
-      new Uint8Array(buffer, 0, bytes).set(raw.buffer);
+      new Uint8Array(buffer, this.area, bytes).set(raw.buffer);
       this.batch = raw;
     }
-    this.bytesAt = 0;
+    this.bytesAt = this.area;
     const from = c * raw.stride;
     new Int32Array(buffer, this.startsAt, count).set(raw.starts.subarray(from, from + count));
     new Int32Array(buffer, this.endsAt, count).set(raw.ends.subarray(from, from + count));
@@ -180,7 +227,8 @@ export class NumberCells {
    */
   loadValues(bytes: Uint8Array, starts: Int32Array, ends: Int32Array, count: number, lo: number, hi: number): boolean {
     if (hi - lo > MAX_BATCH_BYTES) return false;
-    this.startsAt = alignUp(hi - lo, 8);
+    this.settleArea();
+    this.startsAt = alignUp(this.area + hi - lo, 8);
     this.endsAt = this.startsAt + count * 4;
     this.flagsAt = this.endsAt + count * 4;
     this.stateAt = alignUp(this.flagsAt + count, 8);
@@ -192,10 +240,10 @@ export class NumberCells {
       return false;
     }
     const buffer = this.memory.buffer;
-    new Uint8Array(buffer, 0, hi - lo).set(bytes.subarray(lo, hi));
+    new Uint8Array(buffer, this.area, hi - lo).set(bytes.subarray(lo, hi));
     this.batch = undefined;
-    // Offset s is at address s - lo: the kernel's address arithmetic wraps at 2^32, as the i32 given here does.
-    this.bytesAt = -lo | 0;
+    // Offset s is at address area + s - lo: the kernel's address arithmetic wraps at 2^32, as the i32 given here does.
+    this.bytesAt = (this.area - lo) | 0;
     new Int32Array(buffer, this.startsAt, count).set(starts.subarray(0, count));
     new Int32Array(buffer, this.endsAt, count).set(ends.subarray(0, count));
     new Uint8Array(buffer, this.flagsAt, count).fill(0);
@@ -209,8 +257,9 @@ export class NumberCells {
    * validity, from bit vo, when there is one) is a missing cell. False as load.
    */
   loadNumbers(values: ArrayLike<number>, validity: Uint8Array | undefined, vo: number, count: number): boolean {
-    this.startsAt = 0;
-    this.endsAt = count * 4;
+    this.settleArea();
+    this.startsAt = this.area;
+    this.endsAt = this.startsAt + count * 4;
     this.flagsAt = this.endsAt + count * 4;
     this.stateAt = alignUp(this.flagsAt + count, 8);
     this.valuesAt = this.stateAt + STATE_SIZE * 8;
@@ -222,7 +271,7 @@ export class NumberCells {
     }
     const buffer = this.memory.buffer;
     this.batch = undefined;
-    this.bytesAt = 0;
+    this.bytesAt = this.area;
     const starts = new Int32Array(buffer, this.startsAt, count);
     if (validity === undefined) starts.fill(0);
     else for (let r = 0; r < count; r++) starts[r] = (validity[(vo + r) >> 3] & (1 << ((vo + r) & 7))) !== 0 ? 0 : -1;
@@ -234,6 +283,74 @@ export class NumberCells {
     this.count = count;
     this.views();
     return true;
+  }
+
+  /**
+   * A column of mostly distinct values profiled against its categories (see DistinctTables) for each loaded cell,
+   * as addAsciiBytes does: the slot of its category, or -1 for another value, whose hash goes into hll (the
+   * HyperLogLog's registers, updated here); -2 for a missing, empty or escaped cell, left to the caller. The tables
+   * are copied in once and kept (see area), the registers for this call. Undefined (nothing profiled) when the
+   * tables do not fit yet: the next load makes room for them. The outcomes take the place of hashes, and hold until
+   * the next call of this thread's kernel but matchCells.
+   */
+  profileDistinct(t: DistinctTables, hll: Uint8Array): Int32Array | undefined {
+    let at = this.tables.get(t);
+    if (at === undefined) {
+      const size = tablesSize(t);
+      if (size > this.area) {
+        if (2 * size <= MAX_AREA) this.wantArea = Math.max(this.wantArea, alignUp(2 * size, WASM_PAGE));
+        return undefined;
+      }
+      if (this.tablesEnd + size > this.area) {
+        // Tables of other columns (of parts already read, mostly) make room; from the next batch on, there is room
+        // for them all.
+        if (2 * (this.tablesEnd + size) <= MAX_AREA) this.wantArea = Math.max(this.wantArea, alignUp(2 * (this.tablesEnd + size), WASM_PAGE));
+        this.tables.clear();
+        this.tablesEnd = 0;
+      }
+      at = this.tablesEnd;
+      this.tablesEnd += size;
+      this.tables.set(t, at);
+      const buffer = this.memory.buffer;
+      new Uint32Array(buffer, at, FILTER_WORDS).set(t.filter);
+      new Int32Array(buffer, at + FILTER_WORDS * 4, t.index.length).set(t.index);
+      const offsetsAt = at + FILTER_WORDS * 4 + t.index.length * 4;
+      new Int32Array(buffer, offsetsAt, t.offsets.length).set(t.offsets);
+      new Int32Array(buffer, offsetsAt + t.offsets.length * 4, t.lengths.length).set(t.lengths);
+      new Uint8Array(buffer, offsetsAt + t.offsets.length * 8, t.keys.length).set(t.keys);
+    }
+    // The outcomes take the place of hashes (matchCells's verdicts go after them); the registers are scratch.
+    const outAt = this.hashesAt;
+    const hllAt = alignUp(this.hashesAt + this.count * 4, 8);
+    try {
+      growTo(this.memory, hllAt + hll.length);
+    } catch {
+      return undefined;
+    }
+    const buffer = this.memory.buffer;
+    if (this.hashes.buffer !== buffer) this.views();
+    const registers = new Uint8Array(buffer, hllAt, hll.length);
+    registers.set(hll);
+    const indexAt = at + FILTER_WORDS * 4;
+    const offsetsAt = indexAt + t.index.length * 4;
+    const lengthsAt = offsetsAt + t.offsets.length * 4;
+    const keysAt = lengthsAt + t.lengths.length * 4;
+    this.exports.profileDistinct(this.bytesAt, this.startsAt, this.endsAt, this.flagsAt, this.count, at, hllAt, indexAt, (t.index.length >> 1) - 1, offsetsAt, lengthsAt, keysAt, outAt);
+    hll.set(registers);
+    return new Int32Array(buffer, outAt, this.count);
+  }
+
+  /**
+   * Makes the room profileDistinct asked for at the start of the memory, before a batch is loaded: the batch then
+   * starts after it (and is copied in again), and the tables go in again as needed.
+   */
+  private settleArea(): void {
+    if (this.wantArea <= this.area) return;
+    growTo(this.memory, this.wantArea);
+    this.area = this.wantArea;
+    this.tables.clear();
+    this.tablesEnd = 0;
+    this.batch = undefined;
   }
 
   /** The arrays on the memory as it is now (growing it moves it). */

@@ -15,6 +15,7 @@
 import { UserError } from '../errors';
 import { BINNING_RULE } from './drift';
 import { HyperLogLog, hashNumber, hashString } from './hll';
+import type { DistinctTables, NumberCells } from './number-cells';
 import { ExactCounts, LogSketch, SerializedExact, SerializedLogSketch, SerializedSketch, EXACT_CAP, type SketchGrid } from './sketch';
 import { detachedString, type ColumnProfile, type DatasetProfile } from './types';
 
@@ -245,6 +246,47 @@ export class ColumnAccumulator {
       index[2 * at + 1] = slot + 1;
     }
     this.byteIndex = index;
+  }
+
+  /** The categories as NumberCells.profileDistinct looks cells up in them, made when first needed. */
+  private distinctTables: DistinctTables | undefined;
+
+  /**
+   * addAsciiBytes of each cell a kernel has loaded (see NumberCells.profileDistinct), done there once the categories
+   * are full: per row, the slot of its category, -1 for another value (both counted), or -2 for a cell not counted,
+   * which the caller profiles. Undefined: nothing was counted.
+   */
+  addLoadedCells(kernel: NumberCells): Int32Array | undefined {
+    if (this.byteIndex === undefined) return undefined;
+    const tables = (this.distinctTables ??= this.makeDistinctTables());
+    const out = kernel.profileDistinct(tables, this.hll!.registers);
+    if (out === undefined) return undefined;
+    const counts = this.counts;
+    let counted = 0;
+    let other = 0;
+    for (let r = 0; r < out.length; r++) {
+      const slot = out[r];
+      if (slot >= 0) {
+        counts[slot]++;
+        counted++;
+      } else if (slot === -1) other++;
+    }
+    this.count += counted + other;
+    this.otherCount += other;
+    return out;
+  }
+
+  private makeDistinctTables(): DistinctTables {
+    const encoded = this.keysBySlot.map((key) => Buffer.from(key, 'utf8'));
+    const offsets = new Int32Array(encoded.length);
+    const lengths = new Int32Array(encoded.length);
+    let at = 0;
+    encoded.forEach((bytes, slot) => {
+      offsets[slot] = at;
+      lengths[slot] = bytes.length;
+      at += bytes.length;
+    });
+    return { filter: this.keyFilter!, index: this.byteIndex!, offsets, lengths, keys: Buffer.concat(encoded) };
   }
 
   /** Once the categories are full: two bits per hashString of each category (see inFilter; no false negatives). */
