@@ -13,7 +13,6 @@
  * in it count from the part's start and are shifted when the parts are merged in data order.
  */
 import { isAscii } from 'buffer';
-import { columnKind, parseBooleanText } from './schema';
 import { DateFormatParser, formatInstant, parseIsoDateTime, parseIsoDateTimeBytes } from './durations';
 import { compileAsciiPattern, type AsciiMatcher } from './ascii-pattern';
 import { collisionProbability, discardUniqueState, hashEnd, hashNumber, hashStart, hashText, numberKey, UniqueTracker, type DuplicateTally, type UniqueState } from './unique';
@@ -23,7 +22,7 @@ import { CategorySums } from './profile';
 import { hashAsciiBytes } from './hll';
 import { GRID_ROWS } from './sketch';
 import { NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER, STATE_CHECK_MAX, STATE_CHECK_MIN, STATE_MOMENTS, TAKE_ANY, TAKE_FINITE, TAKE_WHOLE, type ByteDictionary } from './number-cells';
-import { detachedString, RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch, type TypedColumn } from './types';
+import { columnKind, detachedString, RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch, type TypedColumn } from './types';
 
 export const MAX_EXAMPLES = 10;
 const EXAMPLE_TEXT_LENGTH = 80;
@@ -335,6 +334,24 @@ export function parseNumberBytes(buf: Uint8Array, s: number, e: number): number 
   const value = scale < 0 ? mantissa / EXACT_POWERS[-scale] : mantissa * EXACT_POWERS[scale];
   if (!Number.isFinite(value)) return NaN;
   return negative ? -value : value;
+}
+
+/** Boolean spellings, case-insensitive: true/false, 1/0, yes/no (as pandas, Frictionless and YAML 1.1 write them). */
+export function parseBooleanText(text: string): boolean | undefined {
+  switch (text.length) {
+    case 1:
+      return text === '1' ? true : text === '0' ? false : undefined;
+    case 2:
+      return text.toLowerCase() === 'no' ? false : undefined;
+    case 3:
+      return text.toLowerCase() === 'yes' ? true : undefined;
+    case 4:
+      return text.toLowerCase() === 'true' ? true : undefined;
+    case 5:
+      return text.toLowerCase() === 'false' ? false : undefined;
+    default:
+      return undefined;
+  }
 }
 
 /** parseBooleanText of the cell bytes buf[s, e) (ASCII letters in any case). */
@@ -2054,8 +2071,6 @@ export function showValue(value: number, type: ColumnType | undefined): string {
   if (type === 'datetime') return formatInstant(value);
   return String(value);
 }
-
-export { columnKind };
 
 /** What the values of each column parsed as, for inferSchema; kept beside a profile that profileData made. */
 export interface ColumnEvidence {

@@ -33,9 +33,9 @@ import { BINNING_RULE, columnDrift, numericPieces } from './drift';
 import { formatAge, formatInstant } from './durations';
 import { mergeColumnProfileList } from './profile';
 import { splitIntoRanges, splitParquet, type ReaderOptions } from './readers';
-import { columnKind, STATISTIC_KINDS } from './schema';
+import { STATISTIC_KINDS } from './schema';
 import { detectFormat, type DataFormat, type DataSource } from './sources';
-import { VALUE_CHECK_KINDS, type CheckResult, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type DataSchema, type DatasetProfile, type DriftResult, type Severity, type StatisticKind, type ValidationReport } from './types';
+import { columnKind, VALUE_CHECK_KINDS, type CheckResult, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type DataSchema, type DatasetProfile, type DriftResult, type Severity, type StatisticKind, type ValidationReport } from './types';
 import { GRID_ROWS, type SketchGrid } from './sketch';
 import { checkPart, errorFromPosted, gridsWithoutValues, lendSource, sketchGridsOf, unpackPart, type PartTask, type WorkerReply, type WorkerRequest } from './worker';
 

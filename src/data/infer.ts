@@ -6,7 +6,8 @@
  */
 import { UserError } from '../errors';
 import { evidenceByProfile, repeatedNames, showRepeatedNames, type ColumnEvidence } from './checks';
-import { DEFAULT_DRIFT, parseBooleanText, schemaHeaderComments, severities } from './schema';
+import { parseBooleanText } from './checks';
+import { DEFAULT_DRIFT, schemaHeaderComments, severities } from './schema';
 import type { ColumnProfile, ColumnRule, ColumnType, DataSchema, DatasetProfile, Severity } from './types';
 
 /** At most this many distinct values, and at most this share of the values, make a column a category. */

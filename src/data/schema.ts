@@ -8,6 +8,8 @@ import { isMap, isScalar, isSeq, LineCounter, Node, parseDocument, Scalar, strin
 import { UserError } from '../errors';
 import { suggest } from '../suggest';
 import { DateFormatParser, formatInstant, parseAge, parseIsoDateTime } from './durations';
+import { parseBooleanText } from './checks';
+import { columnKind } from './types';
 import type {
   CategoricalDriftMetric,
   ColumnCheckKind,
@@ -39,10 +41,6 @@ export const DEFAULT_DRIFT: DataSchema['drift'] = {
 /** Thresholds a metric gets when the schema names the metric but not the threshold. */
 const DEFAULT_THRESHOLDS: Partial<Record<DriftMetric, number>> = { normalized_wasserstein: 0.1, jensen_shannon: 0.1, psi: 0.2 };
 
-/** Numeric columns are profiled (and drift-compared) as numbers; the others by their values. */
-export function columnKind(type: ColumnType): 'numeric' | 'categorical' {
-  return type === 'integer' || type === 'number' || type === 'datetime' ? 'numeric' : 'categorical';
-}
 
 const TOP_KEYS = ['version', 'description', 'missingValues', 'dataset', 'columns', 'drift'];
 const DATASET_KEYS = ['rowCount', 'columns', 'primaryKey', 'freshness', 'severity'];
@@ -525,24 +523,6 @@ export function severities(severity: Severity): Record<ColumnCheckKind, Severity
   const result = {} as Record<ColumnCheckKind, Severity>;
   for (const kind of COLUMN_CHECK_KINDS) result[kind] = severity;
   return result;
-}
-
-/** Boolean spellings, case-insensitive: true/false, 1/0, yes/no (as pandas, Frictionless and YAML 1.1 write them). */
-export function parseBooleanText(text: string): boolean | undefined {
-  switch (text.length) {
-    case 1:
-      return text === '1' ? true : text === '0' ? false : undefined;
-    case 2:
-      return text.toLowerCase() === 'no' ? false : undefined;
-    case 3:
-      return text.toLowerCase() === 'yes' ? true : undefined;
-    case 4:
-      return text.toLowerCase() === 'true' ? true : undefined;
-    case 5:
-      return text.toLowerCase() === 'false' ? false : undefined;
-    default:
-      return undefined;
-  }
 }
 
 // ---------------------------------------------------------------- writing

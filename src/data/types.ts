@@ -6,6 +6,11 @@
 import { UserError } from '../errors';
 
 export type ColumnType = 'integer' | 'number' | 'string' | 'boolean' | 'datetime' | 'category';
+
+/** Numeric columns are profiled (and drift-compared) as numbers; the others by their values. */
+export function columnKind(type: ColumnType): 'numeric' | 'categorical' {
+  return type === 'integer' || type === 'number' || type === 'datetime' ? 'numeric' : 'categorical';
+}
 export type Severity = 'error' | 'warning';
 
 export type ColumnCheckKind =

@@ -11,8 +11,7 @@ import { TableChecker, type PartResult } from './checks';
 import { ColumnAccumulator, packCategories, unpackCategories, type CategoryList } from './profile';
 import { openTable, type ReaderOptions } from './readers';
 import { gunzipSource, localFileSource, type DataFormat, type DataSource } from './sources';
-import { DataFormatError, type ColumnProfile, type DataSchema } from './types';
-import { columnKind } from './schema';
+import { columnKind, DataFormatError, type ColumnProfile, type DataSchema } from './types';
 import { gridWithoutValues, LogSketch, type SerializedSketch, type SketchGrid } from './sketch';
 import type { UniqueState } from './unique';
 

@@ -1,12 +1,12 @@
 import * as assert from 'assert';
 import * as sinon from 'sinon';
-import { mergeParts, parseBooleanBytes, parseIntegerBytes, parseIntegerText, parseNumberBytes, parseNumberText, TableChecker } from '../../../src/data/checks';
+import { mergeParts, parseBooleanBytes, parseBooleanText, parseIntegerBytes, parseIntegerText, parseNumberBytes, parseNumberText, TableChecker } from '../../../src/data/checks';
 import { parseIsoDateTime, parseIsoDateTimeBytes } from '../../../src/data/durations';
 import { hashAsciiBytes, hashString } from '../../../src/data/hll';
 import { NumberCells } from '../../../src/data/number-cells';
 import { ColumnAccumulator, mergeColumnProfileList } from '../../../src/data/profile';
 import { openTable } from '../../../src/data/readers';
-import { parseBooleanText, parseSchema } from '../../../src/data/schema';
+import { parseSchema } from '../../../src/data/schema';
 import { detachedString, type RowBatch } from '../../../src/data/types';
 import { memorySource } from './readers/helpers';
 import { TRICKY_DATES, TRICKY_NUMBERS } from './number-cases';
