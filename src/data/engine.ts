@@ -533,6 +533,8 @@ class GridsForParts {
       const grids = deferred<Record<string, SketchGrid>>();
       this.supplied = grids;
       this.grids = grids.promise.then((given) => (this.settled = given));
+      // Its failure is the failure of the part that reads the head (or nobody's, once the scan is over): never unhandled.
+      this.grids.catch(() => undefined);
       return { task: item.task, head: this.head.task };
     }
     return { task: { ...item.task, sketchGrids: await this.grids } };
