@@ -277,16 +277,21 @@ export class ColumnAccumulator {
   }
 
   private makeDistinctTables(): DistinctTables {
-    const encoded = this.keysBySlot.map((key) => Buffer.from(key, 'utf8'));
-    const offsets = new Int32Array(encoded.length);
-    const lengths = new Int32Array(encoded.length);
+    const keys = this.keysBySlot;
+    const offsets = new Int32Array(keys.length);
+    const lengths = new Int32Array(keys.length);
+    const all = keys.join('');
+    // ASCII keys (most): one buffer, each key's bytes its characters; else each key in UTF-8.
+    const ascii = Buffer.byteLength(all, 'utf8') === all.length;
+    const encoded = ascii ? undefined : keys.map((key) => Buffer.from(key, 'utf8'));
     let at = 0;
-    encoded.forEach((bytes, slot) => {
+    for (let slot = 0; slot < keys.length; slot++) {
+      const n = encoded ? encoded[slot].length : keys[slot].length;
       offsets[slot] = at;
-      lengths[slot] = bytes.length;
-      at += bytes.length;
-    });
-    return { filter: this.keyFilter!, index: this.byteIndex!, offsets, lengths, keys: Buffer.concat(encoded) };
+      lengths[slot] = n;
+      at += n;
+    }
+    return { filter: this.keyFilter!, index: this.byteIndex!, offsets, lengths, keys: encoded ? Buffer.concat(encoded) : Buffer.from(all, 'latin1') };
   }
 
   /** Once the categories are full: two bits per hashString of each category (see inFilter; no false negatives). */
@@ -329,9 +334,9 @@ export class ColumnAccumulator {
 
   toProfile(): ColumnProfile {
     if (!this.numeric) {
-      const categories = new Map<string, number>();
-      for (const [value, slot] of this.slots) categories.set(value, this.counts[slot]);
-      return categoricalProfile(this.name, this.count, this.nulls, categories, this.otherCount, this.categoryCap, this.hll);
+      const entries: Array<[string, number]> = [];
+      for (const [value, slot] of this.slots) entries.push([value, this.counts[slot]]);
+      return categoricalProfile(this.name, this.count, this.nulls, entries, this.otherCount, this.categoryCap, this.hll);
     }
     const base: ColumnProfile = { name: this.name, kind: 'numeric', count: this.count, nulls: this.nulls, distinct: 0, topValues: [] };
     if (this.nonFinite > 0) base.nonFinite = this.nonFinite;
@@ -375,30 +380,34 @@ function withDistribution(p: ColumnProfile, sketch: SerializedSketch, hll: Hyper
   return p;
 }
 
+/**
+ * The profile of a categorical column with these categories (value and count, in any order: sorted here). Its
+ * categories are kept as a list, most frequent first, and made an object only when read (see unpackCategories): a
+ * worker thread posts the list as it is.
+ */
 function categoricalProfile(
   name: string,
   count: number,
   nulls: number,
-  categories: Map<string, number>,
+  entries: Array<[string, number]>,
   otherCount: number,
   cap: number,
   hll: HyperLogLog | undefined,
 ): ColumnProfile {
-  const entries = [...categories.entries()].sort(byCountThenValue);
-  // Null prototype: a category named "__proto__" must stay an ordinary key.
-  const record: Record<string, number> = Object.create(null) as Record<string, number>;
-  for (const [k, v] of entries) record[k] = v;
+  entries.sort(byCountThenValue);
   const p: ColumnProfile = {
     name,
     kind: 'categorical',
     count,
     nulls,
-    distinct: hll && otherCount > 0 ? Math.max(hll.estimate(), categories.size) : categories.size,
-    topValues: topOf(entries),
-    categories: record,
+    distinct: hll && otherCount > 0 ? Math.max(hll.estimate(), entries.length) : entries.length,
+    topValues: entries.slice(0, TOP_VALUES).map(([value, n]) => ({ value, count: n })),
+    // In its place among the keys; unpackCategories makes it.
+    categories: undefined,
     otherCount,
     categoryCap: cap,
   };
+  unpackCategories(p, { values: entries.map((e) => e[0]), counts: Float64Array.from(entries, (e) => e[1]) });
   if (hll && otherCount > 0) p.distinctSketch = hll.toBase64();
   return p;
 }
@@ -578,7 +587,7 @@ export class CategorySums {
       if (this.hll) hll.merge(this.hll);
       hllOfCategories(this.sums.keys(), hll);
     }
-    return categoricalProfile(this.name, this.count, this.nulls, kept, otherCount, cap, hll);
+    return categoricalProfile(this.name, this.count, this.nulls, [...kept.entries()], otherCount, cap, hll);
   }
 }
 
@@ -601,8 +610,16 @@ const listed = new WeakMap<ColumnProfile, CategoryList>();
 
 /** Takes the categories out of a categorical profile, as a list to post in their place; undefined if it has none. */
 export function packCategories(p: ColumnProfile): CategoryList | undefined {
+  if (p.kind !== 'categorical') return undefined;
+  // Still a list (categoricalProfile's): posted as it is.
+  const list = listed.get(p);
+  if (list !== undefined) {
+    listed.delete(p);
+    delete p.categories;
+    return list;
+  }
   const categories = p.categories;
-  if (p.kind !== 'categorical' || categories === undefined) return undefined;
+  if (categories === undefined) return undefined;
   const values = Object.keys(categories);
   const counts = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) counts[i] = categories[values[i]];

@@ -68,6 +68,23 @@ describe('column profiles', () => {
     assert.equal(typeof p.distinctSketch, 'string');
   });
 
+  it('keeps the categories of a profile as a list, most frequent first, until they are read', () => {
+    const acc = new ColumnAccumulator('c', 'categorical');
+    for (const v of ['b', 'a', 'c', 'a', '10', '2', 'c', 'a']) acc.addText(v);
+    const posted = acc.toProfile();
+    // A worker posts the list as it is, made into no object on the way.
+    assert.equal(typeof Object.getOwnPropertyDescriptor(posted, 'categories')!.get, 'function');
+    const list = packCategories(posted)!;
+    assert.deepEqual([...list.values], ['a', 'c', '10', '2', 'b']);
+    assert.deepEqual([...list.counts], [3, 2, 1, 1, 1]);
+    assert.equal('categories' in posted, false);
+    // Read, they are an object, in their place among the profile's keys.
+    const read = acc.toProfile();
+    assert.deepEqual(Object.keys(read), ['name', 'kind', 'count', 'nulls', 'distinct', 'topValues', 'categories', 'otherCount', 'categoryCap']);
+    assert.deepEqual({ ...read.categories }, { a: 3, c: 2, '10': 1, '2': 1, b: 1 });
+    assert.deepEqual(read.topValues.map((t) => t.value), ['a', 'c', '10', '2', 'b']);
+  });
+
   it('keeps a category called __proto__ as an ordinary category', () => {
     const acc = new ColumnAccumulator('c', 'categorical');
     acc.addText('__proto__');
