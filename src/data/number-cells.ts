@@ -194,17 +194,7 @@ export class NumberCells {
     const bytes = raw.buffer.length;
     if (bytes > MAX_BATCH_BYTES) return false;
     this.settleArea();
-    this.startsAt = alignUp(this.area + bytes, 8);
-    this.endsAt = this.startsAt + count * 4;
-    this.flagsAt = this.endsAt + count * 4;
-    this.stateAt = alignUp(this.flagsAt + count, 8);
-    this.valuesAt = this.stateAt + STATE_SIZE * 8;
-    this.hashesAt = this.valuesAt + count * 8;
-    try {
-      growTo(this.memory, this.hashesAt + count * 4);
-    } catch {
-      return false;
-    }
+    if (!this.layOut(this.area + bytes, count)) return false;
     const buffer = this.memory.buffer;
     if (this.batch !== raw) {
       new Uint8Array(buffer, this.area, bytes).set(raw.buffer);
@@ -221,14 +211,11 @@ export class NumberCells {
   }
 
   /**
-   * Takes the first count values of a typed UTF-8 column (value r: bytes [starts[r], ends[r]) of bytes, all within
-   * [lo, hi)) for hashTexts, matchCells and findIds; only [lo, hi) is copied in, not the rest of a buffer that
-   * values of other rows share. False as load.
+   * Places the arrays of count cells (starts, ends, flags, state, values, hashes) from `at` on, and grows the memory
+   * to hold them; false when it cannot grow.
    */
-  loadValues(bytes: Uint8Array, starts: Int32Array, ends: Int32Array, count: number, lo: number, hi: number): boolean {
-    if (hi - lo > MAX_BATCH_BYTES) return false;
-    this.settleArea();
-    this.startsAt = alignUp(this.area + hi - lo, 8);
+  private layOut(at: number, count: number): boolean {
+    this.startsAt = alignUp(at, 8);
     this.endsAt = this.startsAt + count * 4;
     this.flagsAt = this.endsAt + count * 4;
     this.stateAt = alignUp(this.flagsAt + count, 8);
@@ -236,9 +223,21 @@ export class NumberCells {
     this.hashesAt = this.valuesAt + count * 8;
     try {
       growTo(this.memory, this.hashesAt + count * 4);
+      return true;
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Takes the first count values of a typed UTF-8 column (value r: bytes [starts[r], ends[r]) of bytes, all within
+   * [lo, hi)) for hashTexts, matchCells and findIds; only [lo, hi) is copied in, not the rest of a buffer that
+   * values of other rows share. False as load.
+   */
+  loadValues(bytes: Uint8Array, starts: Int32Array, ends: Int32Array, count: number, lo: number, hi: number): boolean {
+    if (hi - lo > MAX_BATCH_BYTES) return false;
+    this.settleArea();
+    if (!this.layOut(this.area + hi - lo, count)) return false;
     const buffer = this.memory.buffer;
     new Uint8Array(buffer, this.area, hi - lo).set(bytes.subarray(lo, hi));
     this.batch = undefined;
@@ -258,17 +257,7 @@ export class NumberCells {
    */
   loadNumbers(values: ArrayLike<number>, validity: Uint8Array | undefined, vo: number, count: number): boolean {
     this.settleArea();
-    this.startsAt = this.area;
-    this.endsAt = this.startsAt + count * 4;
-    this.flagsAt = this.endsAt + count * 4;
-    this.stateAt = alignUp(this.flagsAt + count, 8);
-    this.valuesAt = this.stateAt + STATE_SIZE * 8;
-    this.hashesAt = this.valuesAt + count * 8;
-    try {
-      growTo(this.memory, this.hashesAt + count * 4);
-    } catch {
-      return false;
-    }
+    if (!this.layOut(this.area, count)) return false;
     const buffer = this.memory.buffer;
     this.batch = undefined;
     this.bytesAt = this.area;
