@@ -151,11 +151,12 @@ export class NumberCells {
   hashes = new Uint32Array(0);
   /**
    * The start of the memory, before a batch: profileDistinct's tables, kept from one batch to the next (the
-   * address of each, by their object), up to tablesEnd. wantArea: the room asked for, made before the next batch.
+   * address of each, by their object, held weakly), up to tablesEnd. wantArea: the room asked for, made before the
+   * next batch.
    */
   private area = 0;
   private wantArea = 0;
-  private readonly tables = new Map<DistinctTables, number>();
+  private tables = new WeakMap<DistinctTables, number>();
   private tablesEnd = 0;
   /** The batch whose bytes are at the start of the memory (after the area). */
   private batch: RawCells | undefined;
@@ -294,7 +295,7 @@ export class NumberCells {
         // Tables of other columns (of parts already read, mostly) make room; from the next batch on, there is room
         // for them all.
         if (2 * (this.tablesEnd + size) <= MAX_AREA) this.wantArea = Math.max(this.wantArea, alignUp(2 * (this.tablesEnd + size), WASM_PAGE));
-        this.tables.clear();
+        this.tables = new WeakMap();
         this.tablesEnd = 0;
       }
       at = this.tablesEnd;
@@ -337,7 +338,7 @@ export class NumberCells {
     if (this.wantArea <= this.area) return;
     growTo(this.memory, this.wantArea);
     this.area = this.wantArea;
-    this.tables.clear();
+    this.tables = new WeakMap();
     this.tablesEnd = 0;
     this.batch = undefined;
   }

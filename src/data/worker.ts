@@ -163,10 +163,10 @@ export function unpackPart(result: PartResult, lists: Array<CategoryList | null>
   return result;
 }
 
-/** A part to check; port: for a source read in the main thread (a blob), where its bytes come from (lendSource). */
 /**
- * A part to check; with a head (a local file's first rows, see headOf in engine.ts), the head is read first, and
- * its sketch grids (posted back at once as { grids }) are the part's.
+ * A part to check; port: for a source read in the main thread (a blob), where its bytes come from (lendSource);
+ * head: a local file's first rows (see headOf in engine.ts), read first, whose sketch grids (posted back at once as
+ * { grids }) are the part's.
  */
 export type WorkerRequest = { task: PartTask; port?: MessagePort; gunzip?: boolean; head?: PartTask };
 
@@ -328,11 +328,13 @@ export function runDataWorker(): void {
     } else source = sourceOfTask(request.task);
     const head = request.head;
     const checked = head
-      ? Promise.resolve(head).then((part) => checkPart(part, sourceOfTask(part))).then((part) => {
-          const grids = sketchGridsOf(part, head.gridsWithoutValues);
-          port.postMessage({ grids } satisfies WorkerReply);
-          return checkPart({ ...request.task, sketchGrids: grids }, source);
-        })
+      ? Promise.resolve(head)
+          .then((headTask) => checkPart(headTask, sourceOfTask(headTask)))
+          .then((headResult) => {
+            const grids = sketchGridsOf(headResult, head.gridsWithoutValues);
+            port.postMessage({ grids } satisfies WorkerReply);
+            return checkPart({ ...request.task, sketchGrids: grids }, source);
+          })
       : checkPart(request.task, source);
     checked.then(
       (result) => {
