@@ -5,11 +5,13 @@
  * column's checker and profile do (the same arithmetic, in row order). It stops before each row it does not settle
  * alone, for the caller to read it as before (test/unit/data/number-cells).
  *
- * One instance per thread, with its memory: [batch bytes | starts | ends | flags | state | values | hashes]. The
- * batch's bytes are copied in once for all its numeric columns, and for the text columns whose cells it hashes
- * (hashTexts: hashAsciiBytes of each cell, a word at a time where JavaScript reads byte by byte) or looks up in the
- * values they have seen (findIds). A Parquet batch's typed columns take the place of a batch: the numbers of one
- * (loadNumbers), or the span of bytes the text values of one lie in (loadValues).
+ * One instance per thread, with its memory: [profileDistinct's tables | batch bytes | starts | ends | flags | state |
+ * values | hashes | what one call copies in]. The batch's bytes are copied in once for all its numeric columns, and
+ * for the text columns whose cells it reads: their hashes (hashTexts: hashAsciiBytes of each cell, a word at a time
+ * where JavaScript reads byte by byte), their ids among the values they have seen (findIds), a pattern's verdicts
+ * (matchCells), and their profile against a column's full categories (profileDistinct). A Parquet batch's typed
+ * columns take the place of a batch: the numbers of one (loadNumbers), or the span of bytes the text values of one
+ * lie in (loadValues).
  */
 import { NUMBER_PARSE_WASM } from '../generated/number-parse-wasm';
 import type { DfaTables } from './ascii-pattern';
@@ -222,12 +224,21 @@ export class NumberCells {
     this.stateAt = alignUp(this.flagsAt + count, 8);
     this.valuesAt = this.stateAt + STATE_SIZE * 8;
     this.hashesAt = this.valuesAt + count * 8;
+    return this.room(this.hashesAt + count * 4);
+  }
+
+  /**
+   * Grows the memory to at least this many bytes, and renews the arrays on it (growing moves it); false when it
+   * cannot grow.
+   */
+  private room(bytes: number): boolean {
     try {
-      growTo(this.memory, this.hashesAt + count * 4);
-      return true;
+      growTo(this.memory, bytes);
     } catch {
       return false;
     }
+    if (this.hashes.buffer !== this.memory.buffer) this.views();
+    return true;
   }
 
   /**
@@ -312,13 +323,8 @@ export class NumberCells {
     // The outcomes take the place of hashes (matchCells's verdicts go after them); the registers are scratch.
     const outAt = this.hashesAt;
     const hllAt = alignUp(this.hashesAt + this.count * 4, 8);
-    try {
-      growTo(this.memory, hllAt + hll.length);
-    } catch {
-      return undefined;
-    }
+    if (!this.room(hllAt + hll.length)) return undefined;
     const buffer = this.memory.buffer;
-    if (this.hashes.buffer !== buffer) this.views();
     const registers = new Uint8Array(buffer, hllAt, hll.length);
     registers.set(hll);
     const indexAt = at + FILTER_WORDS * 4;
@@ -336,7 +342,11 @@ export class NumberCells {
    */
   private settleArea(): void {
     if (this.wantArea <= this.area) return;
-    growTo(this.memory, this.wantArea);
+    // Without the room, the tables that asked for it are profiled by JavaScript.
+    if (!this.room(this.wantArea)) {
+      this.wantArea = this.area;
+      return;
+    }
     this.area = this.wantArea;
     this.tables = new WeakMap();
     this.tablesEnd = 0;
@@ -387,13 +397,8 @@ export class NumberCells {
     const tableAt = nextAt + nextBytes;
     const acceptingAt = tableAt + dfa.table.length * 2;
     const outAt = acceptingAt + dfa.accepting.length;
-    try {
-      growTo(this.memory, outAt + this.count);
-    } catch {
-      return undefined;
-    }
+    if (!this.room(outAt + this.count)) return undefined;
     const buffer = this.memory.buffer;
-    if (this.hashes.buffer !== buffer) this.views();
     if (steps) {
       new Int32Array(buffer, shifted1At, 256).set(steps.shifted1);
       new Int32Array(buffer, shifted2At, 256).set(steps.shifted2);
@@ -422,14 +427,9 @@ export class NumberCells {
     const offsetsAt = hashesAt + d.size * 4;
     const lengthsAt = offsetsAt + d.size * 4;
     const keysAt = lengthsAt + d.size * 4;
-    try {
-      // The keys are read up to 7 bytes past their end.
-      growTo(this.memory, keysAt + d.used + 8);
-    } catch {
-      return undefined;
-    }
+    // The keys are read up to 7 bytes past their end.
+    if (!this.room(keysAt + d.used + 8)) return undefined;
     const buffer = this.memory.buffer;
-    if (this.hashes.buffer !== buffer) this.views();
     new Int32Array(buffer, slotsAt, d.slots.length).set(d.slots);
     new Int32Array(buffer, hashesAt, d.size).set(d.hashes.subarray(0, d.size));
     new Int32Array(buffer, offsetsAt, d.size).set(d.offsets.subarray(0, d.size));
