@@ -162,24 +162,44 @@ class Buckets {
 
   add(key: number, weight: number): void {
     const i = key - this.base;
-    if (i < 0 || i >= this.counts.length) this.grow(key);
+    if (i < 0 || i >= this.counts.length) this.reserve(key, key);
     this.counts[key - this.base] += weight;
     if (key < this.minKey) this.minKey = key;
     if (key > this.maxKey) this.maxKey = key;
   }
 
-  private grow(key: number): void {
-    const lo = Math.min(this.minKey, key);
-    const hi = Math.max(this.maxKey, key);
-    const span = hi - lo + 1;
+  /** Makes room for keys lo..hi, keeping the counts; minKey and maxKey stay as they are. */
+  reserve(lo: number, hi: number): void {
+    if (lo - this.base >= 0 && hi - this.base < this.counts.length) return;
+    const from = Math.min(this.minKey, lo);
+    const to = Math.max(this.maxKey, hi);
+    const span = to - from + 1;
     const length = Math.max(span + 64, this.counts.length * 2);
-    const base = lo - ((length - span) >> 1);
+    const base = from - ((length - span) >> 1);
     const next = new Float64Array(length);
     if (this.maxKey >= this.minKey) {
       next.set(this.counts.subarray(this.minKey - this.base, this.maxKey - this.base + 1), this.minKey - base);
     }
     this.counts = next;
     this.base = base;
+  }
+
+  /** Widens minKey and maxKey to the counts added to keys lo..hi (reserved) behind add's back, zeros not counted. */
+  settle(lo: number, hi: number): void {
+    const counts = this.counts;
+    const base = this.base;
+    for (let k = lo, end = Math.min(this.minKey - 1, hi); k <= end; k++) {
+      if (counts[k - base] !== 0) {
+        this.minKey = k;
+        break;
+      }
+    }
+    for (let k = hi, end = Math.max(this.maxKey + 1, lo); k >= end; k--) {
+      if (counts[k - base] !== 0) {
+        this.maxKey = k;
+        break;
+      }
+    }
   }
 
   get(key: number): number {
@@ -244,11 +264,11 @@ const keyScratchBits = new BigUint64Array(keyScratch.buffer);
  */
 class BucketKeys {
   /** Added to keys in the tables: above the largest |key| of a double. */
-  private readonly base: number;
+  readonly base: number;
   /** key + base of the lowest value of each cell; 0 until its exponent is filled. */
-  private readonly cells = new Int32Array(1 << (11 + CELL_BITS));
+  readonly cells = new Int32Array(1 << (11 + CELL_BITS));
   /** The lowest value of each key (index key + base); 0 until needed. */
-  private readonly lowest: Float64Array;
+  readonly lowest: Float64Array;
 
   constructor(private readonly multiplier: number) {
     this.base = Math.ceil(Math.log(Number.MAX_VALUE) * multiplier) + 8;
@@ -273,12 +293,6 @@ class BucketKeys {
 
   exact(d: number): number {
     return logKey(d, this.multiplier);
-  }
-
-  /** The smallest distance whose key is at least k (k a key of a finite distance). */
-  lowestWithKey(k: number): number {
-    this.lowestOf(k);
-    return this.lowest[k + this.base];
   }
 
   /** Fills the cells of an exponent (positive doubles 2^(exponent - 1023) up to the next power of two); cell's entry. */
@@ -317,6 +331,11 @@ function step(x: number, direction: 1 | -1): number {
   keyScratchBits[0] += direction === 1 ? 1n : -1n;
   return keyScratch[0];
 }
+
+/** LogSketch.addRun's slots, grown to the longest run. */
+let runSlots = new Int32Array(0);
+/** The rows of a run that take add(). */
+let runAside = new Int32Array(0);
 
 /** One table per accuracy and thread, made when first used. */
 const bucketKeys = new Map<number, BucketKeys | null>();
@@ -387,9 +406,11 @@ export class LogSketch {
   }
 
   /**
-   * add(values[r]) for r from `from` to `to`: a loop of its own, so no number is boxed on the way. Values in order
-   * (ids, times) mostly fall in the bucket of the value before them: the bounds of that bucket's distances above
-   * the anchor are kept, and such values are counted there without finding their key.
+   * add(values[r]) for r from `from` to `to`, in two loops of their own (a number passed to a function that is not
+   * inlined is boxed), with no branch on a value's side of the anchor: values at random fall on either side, and a
+   * mispredicted branch cost more than all the rest of the work. The first loop finds each value's key in the key
+   * table and notes it with its side; the second adds each to the bucket of its key on both sides, 1 to one and 0 to
+   * the other. Values in the zero bucket, and distances the table has no cell for yet, take add().
    */
   addRun(values: Float64Array, from: number, to: number): void {
     const keys = this.keys;
@@ -399,45 +420,67 @@ export class LogSketch {
     }
     const anchor = this.anchor;
     const minOffset = this.minOffset;
-    // [lo, hi): the distances of bucket `key` (same values in it so far), once two values in a row fell in it:
-    // values at random seldom do.
-    let lo = Infinity;
-    let hi = -Infinity;
-    let key = NaN;
-    let same = 0;
+    const cells = keys.cells;
+    const lowest = keys.lowest;
+    if (runSlots.length < to - from) {
+      runSlots = new Int32Array(to - from);
+      runAside = new Int32Array(to - from);
+    }
+    const slots = runSlots;
+    const aside = runAside;
+    let setAside = 0;
+    // Slot: (key + keys.base) * 2, plus 1 below the anchor.
+    let n = 0;
+    let least = 0x7fffffff;
+    let most = -1;
     for (let r = from; r < to; r++) {
       const d = values[r] - anchor;
-      if (d >= lo && d < hi) {
+      keyScratch[0] = d;
+      const high = keyScratchWords[HIGH_WORD];
+      const a = Math.abs(d);
+      let k = cells[(high & 0x7fffffff) >>> (20 - CELL_BITS)];
+      if (k === 0 || !(a >= minOffset)) {
+        aside[setAside++] = r;
+        continue;
+      }
+      k += a >= lowest[k + 1] ? 1 : 0;
+      const slot = (k << 1) | (high >>> 31);
+      slots[n++] = slot;
+      if (slot < least) least = slot;
+      if (slot > most) most = slot;
+    }
+    // Out of the loop: a call in it would have its arrays looked up again on every step.
+    for (let i = 0; i < setAside; i++) this.add(values[aside[i]]);
+    if (n === 0) return;
+    const lo = (least >> 1) - keys.base;
+    const hi = (most >> 1) - keys.base;
+    const positive = this.positive;
+    const negative = this.negative;
+    positive.reserve(lo, hi);
+    negative.reserve(lo, hi);
+    const above = positive.counts;
+    const below = negative.counts;
+    const aboveAt = positive.base + keys.base;
+    const belowAt = negative.base + keys.base;
+    // Values in order (ids, times) fall in the slot of the value before them: counted together.
+    let slot = slots[0];
+    let same = 1;
+    for (let i = 1; i <= n; i++) {
+      const next = i < n ? slots[i] : -1;
+      if (next === slot) {
         same++;
         continue;
       }
-      if (same > 0) {
-        this.positive.add(key, same);
-        this.count += same;
-        same = 0;
-      }
-      lo = Infinity;
-      hi = -Infinity;
-      // add(), with the key kept.
-      this.count++;
-      if (d >= minOffset) {
-        const k = this.key(d);
-        this.positive.add(k, 1);
-        if (k === key && d < Infinity) {
-          lo = Math.max(keys.lowestWithKey(k), minOffset);
-          hi = keys.lowestWithKey(k + 1);
-        }
-        key = k;
-      } else {
-        if (d <= -minOffset) this.negative.add(this.key(-d), 1);
-        else this.zeroCount++;
-        key = NaN;
-      }
+      const k = slot >> 1;
+      const side = slot & 1;
+      above[k - aboveAt] += same * (1 - side);
+      below[k - belowAt] += same * side;
+      slot = next;
+      same = 1;
     }
-    if (same > 0) {
-      this.positive.add(key, same);
-      this.count += same;
-    }
+    positive.settle(lo, hi);
+    negative.settle(lo, hi);
+    this.count += n;
   }
 
   addWeighted(x: number, weight: number): void {

@@ -78,7 +78,31 @@ describe('log sketch runs of values', () => {
       const run = new LogSketch(100, 0.001);
       run.addRun(Float64Array.from(values), 0, values.length);
       assert.deepStrictEqual(run.serialize(), one.serialize(), label);
+      // In runs of many lengths, each from the middle of an array: the buckets widen from run to run.
+      const pieces = new LogSketch(100, 0.001);
+      const padded = Float64Array.from([NaN, NaN, ...values, NaN]);
+      for (let from = 2, length = 1; from < values.length + 2; from += length, length = (length * 7 + 3) % 997) {
+        pieces.addRun(padded, from, Math.min(from + length, values.length + 2));
+      }
+      assert.deepStrictEqual(pieces.serialize(), one.serialize(), `${label}, in pieces`);
     }
+  });
+
+  it('sketches runs that lie on one side of the anchor, then the other, then both', () => {
+    const one = new LogSketch(0, 1e-6);
+    const run = new LogSketch(0, 1e-6);
+    const runs = [
+      [5, 6, 7, 1000, 5],
+      [-3, -3, -3e9, -0.5],
+      [2e9, -2e9, 1e-7, -1e-7, 0, 3, -3],
+      Array.from({ length: 4096 }, (_, i) => (i % 3 === 0 ? -i : i) * 1.37),
+    ];
+    for (const values of runs) {
+      for (const x of values) one.add(x);
+      run.addRun(Float64Array.from(values), 0, values.length);
+      assert.deepStrictEqual(run.serialize(), one.serialize(), values.slice(0, 5).join(', '));
+    }
+    assert.strictEqual(run.count, one.count);
   });
 });
 
