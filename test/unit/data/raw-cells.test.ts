@@ -51,7 +51,7 @@ columns:
   - { name: when, type: datetime, min: 2020-01-01 }
   - { name: day, type: datetime, format: '%d/%m/%Y' }
   - { name: name, type: string, maxLength: 4 }
-  - { name: n, type: integer, nullable: false }
+  - { name: n, type: integer, nullable: false, allowed: [-3, 0, 1, 7, 8, 9] }
 `;
 
 const CSV = [
