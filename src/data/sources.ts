@@ -23,8 +23,12 @@ export interface DataSource {
    * The same bytes as open, in chunks that share one buffer: a chunk is only valid until the next is asked for.
    * Local files have it, so a long read allocates one buffer instead of one per chunk (large allocations of
    * varying sizes fragment the native heap, which grew a validation's memory by 30 MB).
+   *
+   * With headroom, each chunk has that many bytes before it in its memory (chunk.buffer, from chunk.byteOffset -
+   * headroom) that the caller may write, and a chunk stays valid until the second chunk after it is asked for: the
+   * CSV reader puts the unfinished record of one chunk in front of the next, instead of copying both.
    */
-  readChunks?(range?: { start: number; end?: number }): AsyncIterable<Buffer>;
+  readChunks?(range?: { start: number; end?: number }, headroom?: number): AsyncIterable<Buffer>;
   /** For a gzip-compressed file: the compressed bytes this source decompresses (gunzipSource). */
   compressed?: DataSource;
 }
@@ -95,32 +99,33 @@ function plainFileSource(absPath: string, name: string, size?: number): DataSour
       if (end !== undefined && end <= start) return fs.createReadStream(absPath, { start: 0, end: -1, highWaterMark: READ_CHUNK });
       return fs.createReadStream(absPath, { start, end: end === undefined ? undefined : end - 1, highWaterMark: READ_CHUNK });
     },
-    readChunks(range) {
-      return fileChunks(absPath, range?.start ?? 0, range?.end ?? Infinity);
+    readChunks(range, headroom = 0) {
+      return fileChunks(absPath, range?.start ?? 0, range?.end ?? Infinity, headroom);
     },
   };
 }
 
-async function* fileChunks(absPath: string, start: number, end: number): AsyncGenerator<Buffer> {
+async function* fileChunks(absPath: string, start: number, end: number, headroom: number): AsyncGenerator<Buffer> {
   const file = await fs.promises.open(absPath, 'r');
   const readAt = (buffer: Buffer, position: number): Promise<{ bytesRead: number; position: number; buffer: Buffer }> => {
     const length = Math.min(READ_CHUNK, end - position);
     if (length <= 0) return Promise.resolve({ bytesRead: 0, position, buffer });
-    const read = file.read(buffer, 0, length, position).then(({ bytesRead }) => ({ bytesRead, position, buffer }));
+    const read = file.read(buffer, headroom, length, position).then(({ bytesRead }) => ({ bytesRead, position, buffer }));
     // A read that fails while the caller still works on the chunk before is reported when awaited, not as unhandled.
     read.catch(() => undefined);
     return read;
   };
-  // Two buffers by turns: the next chunk is read while the caller works on this one, so it seldom waits for the disk.
-  let ahead = readAt(Buffer.allocUnsafeSlow(READ_CHUNK), start);
-  let spare: Buffer = Buffer.allocUnsafeSlow(READ_CHUNK);
+  // Buffers by turns: the next chunk is read while the caller works on this one, so it seldom waits for the disk.
+  // With headroom, three: the chunk before this one stays as it is too.
+  const spares: Buffer[] = Array.from({ length: headroom > 0 ? 2 : 1 }, () => Buffer.allocUnsafeSlow(headroom + READ_CHUNK));
+  let ahead = readAt(Buffer.allocUnsafeSlow(headroom + READ_CHUNK), start);
   try {
     for (;;) {
       const chunk = await ahead;
       if (chunk.bytesRead === 0) return;
-      ahead = readAt(spare, chunk.position + chunk.bytesRead);
-      spare = chunk.buffer;
-      yield chunk.buffer.subarray(0, chunk.bytesRead);
+      ahead = readAt(spares.shift()!, chunk.position + chunk.bytesRead);
+      spares.push(chunk.buffer);
+      yield chunk.buffer.subarray(headroom, headroom + chunk.bytesRead);
     }
   } finally {
     await ahead.catch(() => undefined);

@@ -4,8 +4,9 @@
  * the buffer. Per-string parsers decode whole chunks and build every field character by character, which is what
  * holds them near 150-180 MB/s (research, part B).
  *
- * A record split across chunks is carried over (only the unfinished record is copied) and the tokenizer resumes
- * where it stopped, so memory is one chunk plus one batch, never the file.
+ * A record split across chunks is carried over (only the unfinished record is copied, in front of the next chunk
+ * where a local file's chunks leave room for it) and the tokenizer resumes where it stopped, so memory is a few
+ * chunks plus one batch, never the file.
  */
 import { isAscii } from 'buffer';
 import { CellValue, DataFormatError, RAW_ESCAPED, RAW_QUOTED, RawCells, RowBatch, TableReader } from '../types';
@@ -30,6 +31,11 @@ const F_ESCAPED = 2; // has "" inside: needs unescaping
 const F_BADQUOTE = 4;
 
 const DEFAULT_MAX_RECORD = 64 * 1024 * 1024;
+/**
+ * Room asked for before each chunk of a local file: a record left unfinished at the end of a chunk, if no longer,
+ * goes there rather than both being copied into a buffer of the tokenizer's own (see Tokenizer.feed).
+ */
+const CHUNK_HEADROOM = 64 * 1024;
 
 /** Header names and the absolute offset of the first data record (for splitting a file into ranges). */
 export interface CsvHeader {
@@ -97,22 +103,30 @@ class Tokenizer {
   private spare: Buffer = Buffer.alloc(0);
 
   /**
-   * Appends a chunk, keeping the unfinished record (the only bytes still needed). The chunk is copied, never
-   * kept: a source may reuse its memory for the next chunk. The two work buffers take turns, so nothing is
-   * allocated once they are large enough.
+   * Appends a chunk, keeping the unfinished record (the only bytes still needed). When the chunk has room for that
+   * record in the memory before it (headroom: see DataSource.readChunks), the record is copied there and the
+   * tokenizer reads the chunk where it is, until the next feed. Otherwise the chunk is copied, never kept: a source
+   * may reuse its memory for the next chunk. The two work buffers take turns, so nothing is allocated once they
+   * are large enough.
    */
-  feed(chunk: Buffer): void {
+  feed(chunk: Buffer, headroom = 0): void {
     const keep = Math.max(0, this.n - this.recStart);
     const shift = this.n - keep;
     const need = keep + chunk.length;
-    let next = this.spare;
-    if (next.length < need) next = Buffer.allocUnsafeSlow(need + (need >> 2));
-    if (keep > 0) this.buf.copy(next, 0, shift, this.n);
-    chunk.copy(next, keep);
-    this.spare = this.bufMemory;
-    this.bufMemory = next;
-    // A view of exactly the bytes in use: searches (indexOf) must not run into what an earlier chunk left after them.
-    this.buf = next.subarray(0, need);
+    if (keep <= headroom) {
+      const next = Buffer.from(chunk.buffer, chunk.byteOffset - keep, need);
+      if (keep > 0) this.buf.copy(next, 0, shift, this.n);
+      this.buf = next;
+    } else {
+      let next = this.spare;
+      if (next.length < need) next = Buffer.allocUnsafeSlow(need + (need >> 2));
+      if (keep > 0) this.buf.copy(next, 0, shift, this.n);
+      chunk.copy(next, keep);
+      this.spare = this.bufMemory;
+      this.bufMemory = next;
+      // A view of exactly the bytes in use: searches (indexOf) must not run into what an earlier chunk left after them.
+      this.buf = next.subarray(0, need);
+    }
     this.n = need;
     this.base += shift;
     this.p -= shift;
@@ -347,6 +361,7 @@ class CsvReader implements TableReader {
   private rowsBefore = 0;
   // The batch being filled: its records' bytes are copied into batchBuf (in bulk, whenever the tokenizer's buffer
   // is about to be replaced and when the batch is taken), cells are offsets into it, decoded only when asked for.
+  // With reuseBatchBuffers, a batch whose records never left the tokenizer's buffer is read there (takeBatch).
   private batchBuf = Buffer.alloc(0);
   /** Bytes of tok.buf from spanStart on belong to the batch and go to batchBuf at spanDest. */
   private spanStart = 0;
@@ -364,6 +379,8 @@ class CsvReader implements TableReader {
   /** The WebAssembly scanner that reads plain records; the batch's cell arrays are views on its memory. */
   private fast: FastCsvScan | undefined;
   private bomChecked: boolean;
+  /** The room before each chunk the source was asked for (see CHUNK_HEADROOM). */
+  private headroom = 0;
   /** Absolute offset of the first data record, once the header is read. */
   dataStart = 0;
   private readonly latin1: boolean;
@@ -392,9 +409,12 @@ class CsvReader implements TableReader {
   async open(): Promise<this> {
     const range = this.s.range;
     const bytes = range ? { start: range.start, end: range.end } : undefined;
-    // Chunks of a local file share one buffer; the tokenizer copies what it keeps (Tokenizer.feed).
-    let it: AsyncIterable<Buffer> = bufferChunks(this.src.readChunks ? this.src.readChunks(bytes) : (this.stream = this.src.open(bytes)), this.counter);
-    if (this.s.encoding === 'utf16le') it = transcodeUtf16(it, this.source);
+    // Chunks of a local file share their buffers, with room before each for the record the chunk before leaves
+    // unfinished (Tokenizer.feed). UTF-16 is read into new chunks.
+    const utf16 = this.s.encoding === 'utf16le';
+    this.headroom = this.src.readChunks && !utf16 ? CHUNK_HEADROOM : 0;
+    let it: AsyncIterable<Buffer> = bufferChunks(this.src.readChunks ? this.src.readChunks(bytes, this.headroom) : (this.stream = this.src.open(bytes)), this.counter);
+    if (utf16) it = transcodeUtf16(it, this.source);
     this.chunks = it[Symbol.asyncIterator]();
     // Names are part of the reader's contract, so the header (or the first record) is read now.
     while (this.headerMode !== 'done' && (await this.step()));
@@ -427,14 +447,17 @@ class CsvReader implements TableReader {
       this.finishInput();
       return true;
     }
-    let chunk = next.value;
-    if (!this.bomChecked) chunk = this.skipBom(chunk);
+    const given = next.value;
+    const chunk = this.bomChecked ? given : this.skipBom(given);
     if (chunk.length === 0) return true;
+    // A chunk after a byte-order mark starts 3 bytes into the source's chunk; one joined to the start of a
+    // byte-order mark is new memory.
+    const headroom = chunk.buffer === given.buffer && chunk.byteOffset >= given.byteOffset ? this.headroom + chunk.byteOffset - given.byteOffset : 0;
     const at = this.tok.base + this.tok.n;
     this.utf8?.check(chunk, at);
     // Everything before the unfinished record has been tokenized, so this is the length of one record so far.
     if (this.tok.pendingBytes() > this.s.maxRecordBytes) this.tooLong();
-    this.feed(chunk);
+    this.feed(chunk, headroom);
     return true;
   }
 
@@ -528,9 +551,9 @@ class CsvReader implements TableReader {
   }
 
   /** Hands the tokenizer a chunk, first saving the finished records of the open batch (its buffer is replaced). */
-  private feed(chunk: Buffer): void {
+  private feed(chunk: Buffer, headroom = 0): void {
     if (this.rows > 0) this.flushSpan();
-    this.tok.feed(chunk);
+    this.tok.feed(chunk, headroom);
     this.spanStart = this.tok.recStart;
   }
 
@@ -747,13 +770,21 @@ class CsvReader implements TableReader {
 
   private takeBatch(): RowBatch {
     const rowCount = this.rows;
-    this.flushSpan();
+    let bytes: Buffer;
+    if (this.s.reuseBatchBuffers && this.spanDest === 0) {
+      // All its records are in the tokenizer's buffer, which stays as it is until the feed after next (see
+      // Tokenizer.feed): the batch, read before the next one is, is read there.
+      bytes = this.tok.buf.subarray(this.spanStart, this.tok.recStart);
+    } else {
+      this.flushSpan();
+      bytes = this.batchBuf.subarray(0, this.spanDest);
+    }
     const lines = this.lines;
     // Cells on the scanner's memory are valid until the next batch is read: a batch that may be kept gets copies.
     const copy = this.fast !== undefined && !this.s.reuseBatchBuffers;
     const [starts, ends, flags] = copy ? [this.starts.slice(), this.ends.slice(), this.flags.slice()] : [this.starts, this.ends, this.flags];
-    const raw = new BatchCells(this.batchBuf.subarray(0, this.spanDest), this.stride, starts, ends, flags, this.latin1);
-    this.lastBatchBytes = this.spanDest;
+    const raw = new BatchCells(bytes, this.stride, starts, ends, flags, this.latin1);
+    this.lastBatchBytes = bytes.length;
     const batch: RowBatch = { firstRow: this.rowsBefore + 1, rowCount, columns: lazyColumns(this.ncols, (c) => {
       const column: CellValue[] = new Array(rowCount);
       for (let r = 0; r < rowCount; r++) column[r] = raw.text(c, r);

@@ -8,7 +8,7 @@ import { ColumnAccumulator, mergeColumnProfileList } from '../../../src/data/pro
 import { openTable } from '../../../src/data/readers';
 import { parseSchema } from '../../../src/data/schema';
 import { detachedString, type RowBatch } from '../../../src/data/types';
-import { memorySource } from './readers/helpers';
+import { memorySource, sharedBufferSource } from './readers/helpers';
 import { TRICKY_DATES, TRICKY_NUMBERS } from './number-cases';
 
 function bytesOf(text: string): { buf: Buffer; s: number; e: number } {
@@ -148,13 +148,16 @@ describe('raw CSV cells', () => {
   });
 
   it('give every batch its own cells when batch buffers are reused, if each is read before the next', async () => {
-    // Rows of growing length, so a later batch needs more bytes than the buffer it reuses.
+    // Rows of growing length, so a later batch needs more bytes than the buffer it reuses; one row longer than the
+    // room a local file's chunks have before them for the record the chunk before left unfinished.
     const lines = ['a,b,c'];
-    for (let i = 0; i < 3000; i++) lines.push(`${i},"${'x'.repeat(i % 97)},y",${'é'.repeat(i % 5)}z${i}`);
+    for (let i = 0; i < 3000; i++) lines.push(`${i},"${'x'.repeat(i === 1700 ? 100_000 : i % 97)},y",${'é'.repeat(i % 5)}z${i}`);
     const data = Buffer.from(lines.join('\n') + '\n');
-    for (const [chunkSize, batchSize] of [[1 << 20, 8192], [4096, 500], [7, 64]]) {
+    const cases: Array<[number, number, boolean]> = [[1 << 20, 8192, false], [4096, 500, false], [7, 64, false], [1 << 20, 8192, true], [4096, 500, true], [50_000, 64, true], [7, 64, true]];
+    for (const [chunkSize, batchSize, shared] of cases) {
       const read = async (reuse: boolean) => {
-        const table = await openTable(memorySource(data, chunkSize), { format: 'csv', batchSize, reuseBatchBuffers: reuse });
+        const source = shared ? sharedBufferSource(data, chunkSize) : memorySource(data, chunkSize);
+        const table = await openTable(source, { format: 'csv', batchSize, reuseBatchBuffers: reuse });
         const seen: string[][] = [];
         for await (const b of table.batches()) {
           for (let r = 0; r < b.rowCount; r++) seen.push(b.columns.map((column) => String(column[r])));
@@ -165,7 +168,7 @@ describe('raw CSV cells', () => {
       };
       const reused = await read(true);
       assert.strictEqual(reused.length, 3000);
-      assert.deepStrictEqual(reused, await read(false), `chunks ${chunkSize}, batches ${batchSize}`);
+      assert.deepStrictEqual(reused, await read(false), `chunks ${chunkSize}, batches ${batchSize}${shared ? ', shared buffers' : ''}`);
     }
   });
 

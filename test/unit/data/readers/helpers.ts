@@ -25,22 +25,29 @@ export function memorySource(data: Buffer | string, chunkSize = 1 << 20, name = 
 }
 
 /**
- * memorySource whose readChunks hands out every chunk in one shared buffer, as local files do, and scribbles over
- * it once the reader asks for the next: a reader that keeps a chunk past its use reads garbage.
+ * memorySource whose readChunks hands out its chunks as local files do, and scribbles over their memory as soon as
+ * its contract lets it: a reader that keeps a chunk past its use reads garbage. Without headroom, every chunk is in
+ * one shared buffer, scribbled over once the next is asked for. With headroom, chunks take turns in three buffers
+ * with that much room before each chunk, and a chunk's buffer (headroom too) is scribbled over once the second
+ * chunk after it is asked for.
  */
 export function sharedBufferSource(data: Buffer | string, chunkSize: number, name = 'shared.csv'): DataSource {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   return {
     ...memorySource(bytes, chunkSize, name),
-    async *readChunks(range) {
+    async *readChunks(range, headroom = 0) {
       const start = range?.start ?? 0;
       const end = Math.min(range?.end ?? bytes.length, bytes.length);
-      const shared = Buffer.alloc(chunkSize);
-      for (let i = start; i < end; i += chunkSize) {
+      const buffers = Array.from({ length: headroom > 0 ? 3 : 1 }, () => Buffer.alloc(headroom + chunkSize, 0xaa));
+      for (let i = start, k = 0; i < end; i += chunkSize, k++) {
         const n = Math.min(chunkSize, end - i);
-        bytes.copy(shared, 0, i, i + n);
-        yield shared.subarray(0, n);
-        shared.fill(0xaa);
+        // The buffer of the chunk two before this one, if any; and this one's, used three chunks ago.
+        if (headroom > 0) buffers[(k + 1) % 3].fill(0xaa);
+        const buffer = buffers[k % buffers.length];
+        buffer.fill(0xaa);
+        bytes.copy(buffer, headroom, i, i + n);
+        yield buffer.subarray(headroom, headroom + n);
+        if (headroom === 0) buffer.fill(0xaa);
       }
     },
   };

@@ -82,6 +82,18 @@ describe('Local data sources', () => {
       at += c.length;
     }
     assert.strictEqual(at, bytes.length);
+    // With headroom: room before each chunk that the reader may write, and the chunk before stays as it was.
+    let previous: { chunk: Buffer; copy: Buffer } | undefined;
+    const pieces: Buffer[] = [];
+    for await (const c of s.readChunks!({ start: 3 }, 4096)) {
+      assert.ok(c.byteOffset >= 4096, 'room before the chunk');
+      Buffer.from(c.buffer, c.byteOffset - 4096, 4096).fill(0x55);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (previous) assert.ok(previous.chunk.equals(previous.copy), 'the chunk before is as it was');
+      previous = { chunk: c, copy: Buffer.from(c) };
+      pieces.push(previous.copy);
+    }
+    assert.ok(Buffer.concat(pieces).equals(bytes.subarray(3)));
     const open = () => fs.readdirSync('/proc/self/fd').length;
     const before = process.platform === 'linux' ? open() : 0;
     for (let k = 0; k < 20; k++) {
