@@ -138,7 +138,8 @@ function fileBlob(file: string): { blob: Blob; close(): void } {
     },
     async arrayBuffer(): Promise<ArrayBuffer> {
       if (fd === undefined) throw new Error('the file was closed');
-      const bytes = new Uint8Array(end - start);
+      // Not zero-filled first: every byte is read into. Never from the pool: the whole ArrayBuffer is the slice.
+      const bytes = Buffer.allocUnsafeSlow(end - start);
       for (let at = 0; at < bytes.length; ) {
         const bytesRead = fs.readSync(fd, bytes, at, bytes.length - at, start + at);
         if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${start + at}`);
