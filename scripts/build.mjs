@@ -29,9 +29,9 @@ export const NOTICES_FILE = 'THIRD-PARTY-NOTICES.txt';
 /**
  * Entries a task may have besides index.ts, each bundled on its own into dist/<name>.js and loaded by path at run
  * time: worker.ts, the script of its worker threads; azure.ts, code that is only needed for data in Azure and
- * that the task loads only then.
+ * that the task loads only then; parquet-libs.ts, the Parquet decoder and Arrow, loaded on the first Parquet read.
  */
-export const EXTRA_ENTRIES = ['worker.ts', 'azure.ts'];
+export const EXTRA_ENTRIES = ['worker.ts', 'azure.ts', 'parquet-libs.ts'];
 export const WORKER_BUNDLE = 'worker.js';
 
 /** The extra bundles (file names in dist/) a task has. */

@@ -13,8 +13,9 @@
  * booleans, Date for timestamps and dates (millisecond precision; finer units are truncated), null for nulls;
  * decimals as numbers; nested values (lists, structs, maps) and binary as JSON text.
  *
- * The WASM module is loaded on the first Parquet read only. parquet-wasm's Node build reads
- * `${__dirname}/parquet_wasm_bg.wasm` synchronously when first required, so a bundle needs that file next to it.
+ * The libraries are loaded on the first Parquet read only, from a module of their own (parquet-libs.ts), which a
+ * task bundles on its own. parquet-wasm's Node build reads `${__dirname}/parquet_wasm_bg.wasm` synchronously when
+ * first required, so that bundle needs the file next to it.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -36,24 +37,30 @@ let wasmModule: ParquetWasm | undefined;
 let arrowModule: ArrowModule | undefined;
 let ffiModule: ArrowFfi | undefined;
 
+/**
+ * The libraries' module (see parquet-libs.ts), by path: next to this file when run from the compiled tree, and
+ * next to index.js and worker.js in a task's bundle, which has it as a bundle of its own under the same name.
+ */
+function libraries(): typeof import('./parquet-libs') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path.join(__dirname, 'parquet-libs.js')) as typeof import('./parquet-libs');
+}
+
 /** parquet-wasm (its WASM is compiled on this first call) and apache-arrow, loaded on demand. */
 export function loadParquetWasm(): { pw: ParquetWasm; arrow: ArrowModule } {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    wasmModule ??= require('parquet-wasm') as ParquetWasm;
+    wasmModule ??= libraries().parquetWasm();
   } catch (e) {
-    // Not the user's data: the task was shipped without the WASM file (see the header of this file).
-    throw new Error(`Cannot load the Parquet decoder (parquet_wasm_bg.wasm must sit next to the task's index.js): ${(e as Error).message}`);
+    // Not the user's data: the task was shipped without the decoder's files (see the header of this file).
+    throw new Error(`Cannot load the Parquet decoder (parquet-libs.js and parquet_wasm_bg.wasm must sit next to the task's index.js): ${(e as Error).message}`);
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  arrowModule ??= require('apache-arrow') as ArrowModule;
+  arrowModule ??= libraries().apacheArrow();
   return { pw: wasmModule, arrow: arrowModule };
 }
 
 /** arrow-js-ffi, loaded with the first batch. */
 function loadArrowFfi(): ArrowFfi {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (ffiModule ??= require('arrow-js-ffi') as ArrowFfi);
+  return (ffiModule ??= libraries().arrowFfi());
 }
 
 /** The error of an unreadable file; where: the part of it being read, when known ("row group 3"). */

@@ -26,18 +26,18 @@ import { openTable } from './src/data/readers';
 describe('Readers bundled with esbuild', function () {
   this.timeout(60000);
   let dir: string;
+  let bundled: string[];
   before(async () => {
     dir = tempDir();
-    await esbuild.build({
+    const options = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, logLevel: 'silent', metafile: true } as const;
+    const main = await esbuild.build({
+      ...options,
       stdin: { contents: ENTRY, resolveDir: repoRoot, loader: 'ts', sourcefile: 'entry.ts' },
       outfile: path.join(dir, 'dist', 'index.js'),
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      minify: true,
-      logLevel: 'silent',
     });
+    bundled = Object.keys(main.metafile.inputs);
+    // The Parquet libraries' bundle, as scripts/build.mjs makes it; put next to index.js by the test below.
+    await esbuild.build({ ...options, entryPoints: [path.join(repoRoot, 'tasks/DataValidate/parquet-libs.ts')], outfile: path.join(dir, 'libs', 'parquet-libs.js') });
     const { pw } = loadParquetWasm();
     const table = new arrow.Table({ x: arrow.vectorFromArray([1, 2, 3]) });
     fs.writeFileSync(path.join(dir, 'd.parquet'), pw.writeParquet(pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'))));
@@ -48,15 +48,21 @@ describe('Readers bundled with esbuild', function () {
   const run = (file: string, format: string) =>
     spawnSync(process.execPath, [path.join(dir, 'dist', 'index.js'), file, format], { cwd: dir, encoding: 'utf8' });
 
-  it('reads CSV without the WebAssembly file, since Parquet support loads only when used', () => {
+  it('reads CSV without the Parquet libraries, which are neither in the bundle nor next to it', () => {
+    assert.deepStrictEqual(bundled.filter((f) => /node_modules\/(apache-arrow|parquet-wasm|arrow-js-ffi)\//.test(f)), []);
     const r = run('d.csv', 'csv');
     assert.strictEqual(r.stdout.trim(), JSON.stringify({ columns: ['a', 'b'], rows: 1 }), r.stderr);
   });
 
-  it('reads Parquet once parquet_wasm_bg.wasm sits next to the bundle, and not before', () => {
-    const before = run('d.parquet', 'parquet');
-    assert.notStrictEqual(before.status, 0);
-    assert.match(before.stdout, /^ERROR Cannot load the Parquet decoder \(parquet_wasm_bg\.wasm must sit next to/);
+  it('reads Parquet once parquet-libs.js and parquet_wasm_bg.wasm sit next to the bundle, and not before', () => {
+    const fails = () => {
+      const r = run('d.parquet', 'parquet');
+      assert.notStrictEqual(r.status, 0);
+      assert.match(r.stdout, /^ERROR Cannot load the Parquet decoder \(parquet-libs\.js and parquet_wasm_bg\.wasm must sit next to/);
+    };
+    fails();
+    fs.copyFileSync(path.join(dir, 'libs', 'parquet-libs.js'), path.join(dir, 'dist', 'parquet-libs.js'));
+    fails();
     fs.copyFileSync(path.join(repoRoot, 'node_modules/parquet-wasm/node/parquet_wasm_bg.wasm'), path.join(dir, 'dist', 'parquet_wasm_bg.wasm'));
     const after = run('d.parquet', 'parquet');
     assert.strictEqual(after.stdout.trim(), JSON.stringify({ columns: ['x'], rows: 3 }), after.stderr);
