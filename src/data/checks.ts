@@ -117,6 +117,8 @@ export interface PartResult {
   absentColumns?: string[];
   /** JSON Lines keys that first came after the columns were set, and were not read; row and line of the first. */
   lateColumns?: Array<{ name: string; row?: number; line?: number }>;
+  /** A CSV byte range read to its end: the quote characters in it, which confirm where its file was split. */
+  quotes?: number;
 }
 
 export interface CheckerOptions {

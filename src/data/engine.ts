@@ -286,8 +286,9 @@ async function scanDatasetIn(
     ...(withoutValues && { gridsWithoutValues: withoutValues }),
   };
 
-  // Splits of CSV files at line breaks yet to be confirmed as record boundaries (see splitIntoRanges).
-  const confirmations: Array<Promise<boolean>> = [];
+  // Splits of CSV files at line breaks yet to be confirmed as record boundaries (see splitIntoRanges), by the quotes
+  // their parts count.
+  const splits: Split[] = [];
   const stopConfirming = new AbortController();
   // Threads that will be needed start now, while the files are split.
   const large = (s: DataSource) => s.localPath !== undefined && (s.size ?? 0) >= (o.splitMinBytes ?? SPLIT_MIN_BYTES);
@@ -300,16 +301,15 @@ async function scanDatasetIn(
   const splittable = (s: DataSource) => split && large(s) && (s.size ?? 0) > half;
   let tasks: Task[];
   try {
-    tasks = await partsOf(sources, formats, splittable, workers, common, !sequence.exactSplits, confirmations, stopConfirming.signal);
+    tasks = await partsOf(sources, formats, splittable, workers, common, !sequence.exactSplits, splits, stopConfirming.signal);
   } catch (e) {
-    // The files split before the one that failed are not confirmed any further.
+    // The files split before the one that failed are not confirmed.
     stopConfirming.abort();
     throw e;
   }
 
   const useWorkers = workers > 1 && tasks.length > 1;
   let queuedFor = 0;
-  // The parts are read while the splits are confirmed; a split found inside a quoted field stops them.
   const reading = new AbortController();
   const grids = new GridsForParts(headOf(tasks, schema), reading.signal);
   // Numeric columns counted exactly in each part may need a sketch once merged: on the grid the parts were given.
@@ -322,7 +322,10 @@ async function scanDatasetIn(
   const waiting = new Map<number, PartResult>();
   let next = 0;
   let dropping = false;
+  // The quotes each part of a split file counted, by part (see Split).
+  const quoteCounts: Array<number | undefined> = [];
   const onPart = (index: number, part: PartResult) => {
+    quoteCounts[index] = part.quotes;
     // A part that comes after the scan failed is not merged: its spill files go.
     if (dropping) return discardPart(part);
     part.bytes += tasks[index].bytesBefore ?? 0;
@@ -340,11 +343,8 @@ async function scanDatasetIn(
   const stopReading = () => reading.abort(o.signal?.reason);
   o.signal?.addEventListener('abort', stopReading, { once: true });
   if (o.signal?.aborted) stopReading();
-  const confirmed = Promise.all(confirmations).then((all) => all.every(Boolean));
-  void confirmed.then(
-    (ok) => ok || reading.abort(MISSPLIT),
-    (e: unknown) => reading.abort(e),
-  );
+  // Once the parts are read: whether every split was at a record boundary.
+  const confirmed = async () => (await Promise.all(splits.map((split) => split.confirm(quoteCounts.slice(split.first, split.first + split.parts))))).every(Boolean);
   let merged: MergedResult;
   try {
     const ro = { ...o, signal: reading.signal };
@@ -359,7 +359,7 @@ async function scanDatasetIn(
       await runInProcess(tasks, reading.signal, grids, onPart);
       sequence.onQueued?.();
     }
-    if (!(await confirmed)) throw MISSPLIT;
+    if (splits.length > 0 && !(await confirmed())) throw MISSPLIT;
     if (reading.signal.aborted) throw reading.signal.reason;
     await grids.given();
     merged = merger.finish();
@@ -369,7 +369,7 @@ async function scanDatasetIn(
     for (const part of waiting.values()) discardPart(part);
     waiting.clear();
     // A failure caused by a wrong split (or one that comes with it) is read again with splits made exactly.
-    if (o.signal?.aborted || confirmations.length === 0 || (e !== MISSPLIT && (await confirmed.catch(() => true)))) throw e;
+    if (o.signal?.aborted || splits.length === 0 || (e !== MISSPLIT && (await confirmed().catch(() => true)))) throw e;
     o.log.info(`A line break in a quoted field of ${labelOf(sources)} was taken for the end of a record when the file was split; reading it again, split exactly.`);
     return scanDataset(sources, requestedFormat, o, schema, sniffUniqueness, pool, { ...sequence, onQueued: undefined, exactSplits: true });
   } finally {
@@ -403,8 +403,18 @@ export function wholeFilesBalance(sizes: number[], workers: number): boolean {
 }
 
 /**
+ * A CSV file split at once (see SplitOptions.speculate), its parts the tasks from first on: confirm tells, from the
+ * quotes each part counted (undefined for a part not read to its end), whether every split was at a record boundary.
+ */
+interface Split {
+  first: number;
+  parts: number;
+  confirm: (quoteCounts: Array<number | undefined>) => Promise<boolean>;
+}
+
+/**
  * The parts of a dataset to read: each file whole, or (splittable ones) Parquet files as runs of rows and text
- * files as byte ranges. A CSV file split at once (speculate) adds the promise of its split's confirmation.
+ * files as byte ranges. A CSV file split at once (speculate) adds its split, to be confirmed once its parts are read.
  */
 async function partsOf(
   sources: DataSource[],
@@ -413,7 +423,7 @@ async function partsOf(
   workers: number,
   common: Omit<PartTask, 'source' | 'format' | 'lineBase'>,
   speculate: boolean,
-  confirmations: Array<Promise<boolean>>,
+  splits: Split[],
   signal: AbortSignal,
 ): Promise<Task[]> {
   const tasks: Task[] = [];
@@ -433,16 +443,12 @@ async function partsOf(
       continue;
     }
     const split = await splitIntoRanges(source, workers, { ...common.reader, format }, { speculate, signal });
-    if (split.confirmed) {
-      confirmations.push(split.confirmed);
-      // Its failure is the scan's to report, or nobody's once the scan has failed: never unhandled.
-      split.confirmed.catch(() => undefined);
-    }
     if (!split.header || split.ranges.length <= 1) {
       tasks.push({ task: base, source });
       continue;
     }
     const headerLines = format === 'jsonl' || common.reader.header === false ? 0 : 1 + split.header.reduce((n, name) => n + (name.split('\n').length - 1), 0);
+    if (split.confirm) splits.push({ first: tasks.length, parts: split.ranges.length, confirm: split.confirm });
     // The first range starts after the header, whose bytes count with it.
     split.ranges.forEach((range, k) =>
       tasks.push({ task: { ...base, range, headerLine: split.header, lineBase: k === 0 ? headerLines : 0 }, source, ...(k === 0 && { bytesBefore: range.start }) }),

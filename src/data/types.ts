@@ -199,6 +199,8 @@ export interface TableReader {
   bytesRead(): number;
   /** Once read: columns no row of the read has (JSON Lines keys that no object had). */
   absentColumns?(): string[];
+  /** CSV and TSV, of a byte range read to its end: the quote characters in it (see CsvReader.quoteCount). */
+  quoteCount?(): number | undefined;
 }
 
 /** Data that cannot be read as the format says: ragged rows, bad quoting, invalid UTF-8, corrupt Parquet. */

@@ -89,6 +89,8 @@ export async function checkPart(task: PartTask, source: DataSource, signal?: Abo
   const absent = table.absentColumns?.() ?? [];
   if (absent.length > 0) result.absentColumns = absent;
   if (lateColumns.length > 0) result.lateColumns = lateColumns;
+  const quotes = table.quoteCount?.();
+  if (quotes !== undefined) result.quotes = quotes;
   return result;
 }
 

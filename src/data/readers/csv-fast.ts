@@ -112,6 +112,21 @@ export class FastCsvScan {
   }
 
   /**
+   * Copies the whole of buf (a buffer the tokenizer was just fed) into the input region, which scan then reads
+   * from, and returns the number of quotes in bytes [countFrom, buf.length) of it: the reader counts the quotes of
+   * what it reads this way (see CsvReader.quoteCount). Throws when the memory cannot grow.
+   */
+  mirrorCounting(buf: Buffer, countFrom: number): number {
+    this.grow(this.inputAt + buf.length + PADDING);
+    this.views();
+    new Uint8Array(this.memory.buffer, this.inputAt, buf.length).set(buf);
+    this.mirrored = buf;
+    this.from = 0;
+    this.to = buf.length;
+    return this.exports.countQuotes(this.inputAt + countFrom, buf.length - countFrom);
+  }
+
+  /**
    * Whether bytes [from, to) of buf hold an odd number of quotes: a stretch of CSV that starts outside quotes then
    * ends inside a quoted field. Uses the input region, so call it between batches, or on a scanner of its own.
    */

@@ -381,6 +381,8 @@ class CsvReader implements TableReader {
   private bomChecked: boolean;
   /** The room before each chunk the source was asked for (see CHUNK_HEADROOM). */
   private headroom = 0;
+  /** Quote characters in the chunks of a byte range so far (see quoteCount). */
+  private quotes = 0;
   /** Absolute offset of the first data record, once the header is read. */
   dataStart = 0;
   private readonly latin1: boolean;
@@ -554,7 +556,36 @@ class CsvReader implements TableReader {
   private feed(chunk: Buffer, headroom = 0): void {
     if (this.rows > 0) this.flushSpan();
     this.tok.feed(chunk, headroom);
+    if (this.s.range) this.quotes += this.quotesIn(chunk);
     this.spanStart = this.tok.recStart;
+  }
+
+  /**
+   * The quotes of a chunk just fed: counted by the scanner as it copies the tokenizer's buffer into its memory, which
+   * it would do before its first scan of it anyway, or here, without it.
+   */
+  private quotesIn(chunk: Buffer): number {
+    const t = this.tok;
+    if (this.fast !== undefined && t.fast !== undefined) {
+      try {
+        return this.fast.mirrorCounting(t.buf, t.n - chunk.length);
+      } catch {
+        // No memory for a copy of the buffer: the tokenizer reads on alone (as in fastRecords).
+        t.fast = undefined;
+      }
+    }
+    let count = 0;
+    for (let q = chunk.indexOf(QUOTE); q >= 0; q = chunk.indexOf(QUOTE, q + 1)) count++;
+    return count;
+  }
+
+  /**
+   * A byte range's reader, once it has read every byte of the range: the number of quote characters among them,
+   * whether or not the records they are in were well-formed. The engine confirms the record boundaries it split a
+   * file at with it (see splitIntoRanges): each range before the last must hold an even number.
+   */
+  quoteCount(): number | undefined {
+    return this.s.range && this.eof ? this.quotes : undefined;
   }
 
   /** Copies the open batch's finished records still only in the tokenizer's buffer into batchBuf. */

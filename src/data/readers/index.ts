@@ -96,7 +96,7 @@ export async function splitIntoRanges(
   parts: number,
   options: ReaderOptions,
   how: SplitOptions = {},
-): Promise<{ header?: string[]; ranges: Array<{ start: number; end: number }>; confirmed?: Promise<boolean> }> {
+): Promise<{ header?: string[]; ranges: Array<{ start: number; end: number }>; confirm?: (quoteCounts: Array<number | undefined>) => Promise<boolean> }> {
   const size = source.size;
   const text = options.format === 'csv' || options.format === 'tsv' || options.format === 'jsonl';
   if (!text || source.localPath === undefined || size === undefined || options.encoding === 'utf16le') {
@@ -126,21 +126,28 @@ export async function splitIntoRanges(
   };
   const quotes = options.format !== 'jsonl';
   if (quotes && !how.speculate) return { header, ranges: rangesOf(await recordBoundaries(source, dataStart, size, parts, true, how.signal)) };
-  // Without quotes (JSON Lines) a line break is a record boundary; in CSV, one outside quotes, which only a pass from
-  // the start can tell: speculated here, confirmed by that pass.
+  // Without quotes (JSON Lines) a line break is a record boundary; in CSV, one outside quotes, which only the quotes
+  // before it can tell: speculated here, confirmed once they are counted.
   const ranges = rangesOf(await lineStarts(source.localPath, targetsOf(dataStart, size, parts), size));
   if (!quotes) return { header, ranges };
-  const confirmed = recordBoundaries(source, dataStart, size, parts, true, how.signal).then((bounds) => {
-    const exact = rangesOf(bounds);
+  const confirm = async (quoteCounts: Array<number | undefined>): Promise<boolean> => {
+    // A boundary is the first line break after its target; it is the one a pass from the start finds (the first
+    // outside quotes) exactly when the quotes before it are even in number: when every range before it holds an
+    // even number.
+    const before = quoteCounts.slice(0, ranges.length - 1);
+    if (quoteCounts.length === ranges.length && before.every((n) => n !== undefined)) return before.every((n) => n! % 2 === 0);
+    const exact = rangesOf(await recordBoundaries(source, dataStart, size, parts, true, how.signal));
     return exact.length === ranges.length && exact.every((r, i) => r.start === ranges[i].start && r.end === ranges[i].end);
-  });
-  return { header, ranges, confirmed };
+  };
+  return { header, ranges, confirm };
 }
 
 export interface SplitOptions {
   /**
-   * CSV/TSV: split at the first line break after each target at once, and confirm in the background (confirmed)
-   * that none of them lies inside a quoted field, rather than reading up to the last target before answering.
+   * CSV/TSV: split at the first line break after each target at once, rather than reading up to the last target
+   * before answering, and give confirm, which tells whether none of them lies inside a quoted field: from the
+   * number of quotes in each range (CsvReader.quoteCount) when all but the last were read to their end, else by a
+   * pass from the start.
    */
   speculate?: boolean;
   /** Stops the pass that confirms a speculative split (it then confirms nothing). */

@@ -228,4 +228,71 @@ describe('CSV fast path (WebAssembly scanner)', () => {
       await sameAsTokenizer(text, {}, `round ${round}`);
     }
   });
+
+  it('counts every quote of a byte range read to its end, with the scanner and without, whatever the chunks', async function () {
+    this.timeout(60000);
+    const rand = seededRandom(20261130);
+    const pieces = ['ab', '1', '"', '""', ',', 'é', ' x'];
+    const lines = ['a,b,c'];
+    while (lines.length < 36_000) {
+      // Well-formed rows mostly; some with a quote in an unquoted field, or a quoted line break.
+      const fields = [String(lines.length), pieces[Math.floor(rand() * 2)]];
+      let f = '';
+      for (let j = 0; j < 1 + Math.floor(rand() * 20); j++) f += pieces[Math.floor(rand() * pieces.length)];
+      const r = rand();
+      fields.push(r < 0.5 ? `"${f.replace(/"/g, '""')}${r < 0.05 ? '\n' : ''}"` : r < 0.9 ? f.replace(/"/g, '') : f);
+      lines.push(fields.join(','));
+    }
+    const data = Buffer.from(lines.join('\n') + '\n');
+    const dataStart = data.indexOf('\n') + 1;
+    // Ranges of the scanner's size and more, starting and ending anywhere (the count does not need records).
+    const ranges = [
+      { start: dataStart, end: data.length },
+      { start: dataStart + 1000, end: dataStart + 300_001 },
+      { start: 123_457, end: data.length - 5 },
+    ];
+    assert.ok(data.length > 600_000, `${data.length} bytes`);
+    const expected = (range: { start: number; end: number }) => {
+      let n = 0;
+      for (let i = range.start; i < range.end; i++) if (data[i] === 0x22) n++;
+      return n;
+    };
+    const count = (source: ReturnType<typeof memorySource>, range: { start: number; end: number }, stopEarly = false) =>
+      withScanner(undefined, async () => {
+        const reader = await openTable(source, { format: 'csv', range, headerLine: ['a', 'b', 'c'], batchSize: 512, onMalformed: () => undefined, reuseBatchBuffers: true });
+        try {
+          for await (const batch of reader.batches()) if (stopEarly && batch) break;
+        } catch (e) {
+          assert.match((e as Error).message, /never closed|invalid UTF-8/);
+        }
+        return reader.quoteCount?.();
+      });
+    for (const scanner of [true, false]) {
+      for (const [chunkSize, shared] of [[1 << 20, true], [65_536, true], [4099, false], [1000, true]] as const) {
+        for (const range of ranges) {
+          const source = shared ? sharedBufferSource(data, chunkSize) : memorySource(data, chunkSize);
+          const got = await withScanner(scanner, () => count(source, range));
+          assert.strictEqual(got, expected(range), `scanner ${scanner}, chunks of ${chunkSize}, bytes ${range.start}-${range.end}`);
+        }
+      }
+    }
+    // A read that stops before the end of its range has no count.
+    assert.strictEqual(await count(sharedBufferSource(data, 65_536), ranges[0], true), undefined);
+    // Nor a read of a whole file: only byte ranges are counted.
+    const whole = await openTable(memorySource(data), { format: 'csv', onMalformed: () => undefined });
+    try {
+      for await (const batch of whole.batches()) void batch;
+    } catch {
+      // (its last quoted field may be open)
+    }
+    assert.strictEqual(whole.quoteCount?.(), undefined);
+    // And when the scanner's memory cannot grow for a copy of a chunk, the reader counts alone.
+    const mirror = sinon.stub(FastCsvScan.prototype, 'mirrorCounting').throws(new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded'));
+    try {
+      assert.strictEqual(await withScanner(true, () => count(sharedBufferSource(data, 65_536), ranges[1])), expected(ranges[1]));
+      assert.ok(mirror.called);
+    } finally {
+      mirror.restore();
+    }
+  });
 });

@@ -1,8 +1,8 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { localSources } from '../../../../src/data/sources';
-import { ReaderOptions, splitIntoRanges } from '../../../../src/data/readers';
+import { localSources, type DataSource } from '../../../../src/data/sources';
+import { openTable, ReaderOptions, splitIntoRanges } from '../../../../src/data/readers';
 import { CellValue } from '../../../../src/data/types';
 import { readAll, tempDir } from './helpers';
 
@@ -26,6 +26,24 @@ async function readRanges(file: string, parts: number, options: ReaderOptions): 
     rows.push(...r.rows);
   }
   return { rows, ranges };
+}
+
+/** The quotes a reader of a byte range counted, read to its end (see CsvReader.quoteCount). */
+async function quotesRead(source: DataSource, range: { start: number; end: number }, header: string[]): Promise<number | undefined> {
+  const reader = await openTable(source, { format: 'csv', range, headerLine: header, onMalformed: () => undefined });
+  try {
+    for await (const batch of reader.batches()) void batch;
+  } catch (e) {
+    // A range that ends in a quoted field (the data goes on after it): all its bytes were read all the same.
+    assert.match((e as Error).message, /is never closed/);
+  }
+  return reader.quoteCount?.();
+}
+
+function quotesIn(bytes: Buffer, range: { start: number; end: number }): number {
+  let n = 0;
+  for (let i = range.start; i < range.end; i++) if (bytes[i] === 0x22) n++;
+  return n;
 }
 
 describe('Splitting a file into byte ranges', () => {
@@ -76,7 +94,12 @@ describe('Splitting a file into byte ranges', () => {
       const naive = new Set(Array.from({ length: parts - 1 }, (_, k) => bytes.indexOf(0x0a, Math.floor(fast.ranges[0].start + (k + 1) * step)) + 1));
       for (const r of fast.ranges.slice(1)) assert.ok(naive.has(r.start), `${parts} parts: ${r.start}`);
       const same = JSON.stringify(fast.ranges) === JSON.stringify(exact.ranges);
-      assert.strictEqual(await fast.confirmed, same, `${parts} parts`);
+      // Confirmed from the quotes the reads of the ranges counted, and by the pass from the start when a range was
+      // not read to its end.
+      const counts = await Promise.all(fast.ranges.map((range) => quotesRead(source, range, fast.header!)));
+      for (const [k, range] of fast.ranges.entries()) assert.strictEqual(counts[k], quotesIn(bytes, range), `${parts} parts, range ${k}`);
+      assert.strictEqual(await fast.confirm!(counts), same, `${parts} parts, by the quotes read`);
+      assert.strictEqual(await fast.confirm!(counts.map((n, k) => (k === 0 ? undefined : n))), same, `${parts} parts, by the pass`);
       verdicts.add(same);
     }
     assert.ok(verdicts.has(false), 'the data should put line breaks inside quotes at some split points');
@@ -85,7 +108,9 @@ describe('Splitting a file into byte ranges', () => {
     fs.writeFileSync(plain, ['a,b', ...Array.from({ length: 400 }, (_, i) => `${i},"x, ""${i}"""`)].join('\n'));
     const split = await splitIntoRanges(localSources(plain, dir, 'd')[0], 4, { format: 'csv' }, { speculate: true });
     assert.strictEqual(split.ranges.length, 4);
-    assert.strictEqual(await split.confirmed, true);
+    assert.strictEqual(await split.confirm!([undefined, undefined, undefined, undefined]), true);
+    assert.strictEqual(await split.confirm!([2, 4, 0, 1]), true);
+    assert.strictEqual(await split.confirm!([2, 3, 1, 0]), false);
   });
 
   it('finds the record boundaries of a file of several read chunks, quoted line breaks before and at the targets', async () => {
