@@ -860,9 +860,10 @@ class NumericChecker extends ColumnChecker {
 
 /**
  * The span [lo, hi) of bytes that these values lie in (a batch's slices share one buffer of values, which is far
- * larger than one slice's).
+ * larger than one slice's): from the first and the last when they lie in row order (TypedUtf8.ordered).
  */
-function valuesSpan(bytes: Buffer, starts: Int32Array, ends: Int32Array, count: number): { lo: number; hi: number } {
+function valuesSpan(bytes: Buffer, starts: Int32Array, ends: Int32Array, count: number, ordered = false): { lo: number; hi: number } {
+  if (ordered && count > 0) return starts[0] < ends[count - 1] ? { lo: starts[0], hi: ends[count - 1] } : { lo: 0, hi: 0 };
   let lo = bytes.length;
   let hi = 0;
   for (let r = 0; r < count; r++) {
@@ -1225,7 +1226,7 @@ class TextChecker extends ColumnChecker {
     const ends = column.ends;
     const validity = column.validity;
     const vo = column.validityOffset;
-    const span = valuesSpan(bytes, starts, ends, count);
+    const span = valuesSpan(bytes, starts, ends, count, column.ordered);
     if (this.otherMissing === undefined && !this.interning && profiler.addAsciiBytes !== undefined && isAscii(bytes.subarray(span.lo, span.hi))) {
       // Mostly distinct values, as consumeDistinctRaw reads them, with the kernel's profile (of a batch without nulls:
       // the kernel does not see the validity bitmap) or hashes, and verdicts.

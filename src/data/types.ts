@@ -164,6 +164,8 @@ export interface TypedUtf8 extends TypedBase {
   bytes: Buffer;
   starts: Int32Array;
   ends: Int32Array;
+  /** The values lie in row order (Arrow's offsets): values 0..count lie in bytes [starts[0], ends[count - 1]). */
+  ordered?: boolean;
 }
 
 /** Cell (column c, row r) is bytes [starts[i], ends[i]) of buffer, i = c * stride + r; starts[i] < 0: no such cell. */

@@ -339,7 +339,7 @@ export function typedColumn(arrow: ArrowModule, vec: Arrow.Vector, n: number): T
     const values = d.values as Uint8Array;
     const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
     const offsets = d.valueOffsets as Int32Array;
-    return { kind: 'utf8', bytes, starts: offsets.subarray(0, n), ends: offsets.subarray(1, n + 1), validity, validityOffset, cell };
+    return { kind: 'utf8', bytes, starts: offsets.subarray(0, n), ends: offsets.subarray(1, n + 1), ordered: true, validity, validityOffset, cell };
   }
   if (id === T.Dictionary) {
     // Text categories (pandas' categoricals): each row points at its value in the dictionary's bytes.
