@@ -34,8 +34,9 @@ const MAX = 6;
  * Reads rows from..count of one column, cell r holding bytes [starts[r], ends[r]) of bytes (starts[r] < 0: missing)
  * with flags[r], and stops before the first row it does not settle alone: a cell it does not parse (missing,
  * empty, escaped, or not on the JavaScript parsers' fast path), or a value below ruleMin or above ruleMax. For each
- * row it takes: values[r] = its number, hashes[r] = hashNumber of it, and the state (see CHECK_MIN..MAX) updated as
- * the checker and ColumnAccumulator.addNumber do, in row order. Returns the row it stopped before (count: none).
+ * row it takes: values[r] = its number, hashes[r] = hashNumber of it when hashing (a hash took about a third of
+ * the time of a short number, and only a sketch's distinct count needs it), and the state (see CHECK_MIN..MAX)
+ * updated as the checker and ColumnAccumulator.addNumber do, in row order. Returns the row it stopped before (count: none).
  * In the TAKE_* modes the cells are a typed column's values, already in values[r] (starts[r] < 0: null), taken as
  * they are when the mode takes them.
  */
@@ -52,6 +53,7 @@ export function accumulate(
   state: usize,
   values: usize,
   hashes: usize,
+  hashing: bool,
 ): i32 {
   let checkMin = load<f64>(state, CHECK_MIN << 3);
   let checkMax = load<f64>(state, CHECK_MAX << 3);
@@ -77,7 +79,7 @@ export function accumulate(
     // NaN: the JavaScript parser decides (and says NaN where the cell is no number); a failed rule notes an example.
     if (x != x || x < ruleMin || x > ruleMax) break;
     store<f64>(values + (at << 3), x);
-    store<u32>(hashes + (at << 2), hashNumber(x));
+    if (hashing) store<u32>(hashes + (at << 2), hashNumber(x));
     if (!(x >= checkMin)) checkMin = x;
     if (!(x <= checkMax)) checkMax = x;
     n += 1;

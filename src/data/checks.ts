@@ -49,7 +49,9 @@ export interface ValueProfiler {
    * (ColumnAccumulator's): addNumber of values[r] without them (hashes[r]: its hashNumber), r from `from` to `to`,
    * and the running values.
    */
-  addCountedRun?(values: Float64Array, hashes: Uint32Array, from: number, to: number): void;
+  addCountedRun?(values: Float64Array, hashes: Uint32Array | undefined, from: number, to: number): void;
+  /** Whether addCountedRun reads the hashes it is given (without them, it hashes what it needs itself). */
+  wantsHashes?(): boolean;
   getMoments?(out: Float64Array, at: number): void;
   setMoments?(from: Float64Array, at: number): void;
   /** The first GRID_ROWS rows of the dataset are in: a numeric column keeps the grid of its values so far. */
@@ -771,7 +773,8 @@ class NumericChecker extends ColumnChecker {
     state[STATE_CHECK_MIN] = this.min;
     state[STATE_CHECK_MAX] = this.max;
     profiler.getMoments!(state, STATE_MOMENTS);
-    const to = kernel.accumulate(from, mode, this.ruleMin, this.ruleMax);
+    const hashing = profiler.wantsHashes?.() ?? true;
+    const to = kernel.accumulate(from, mode, this.ruleMin, this.ruleMax, hashing);
     this.min = state[STATE_CHECK_MIN];
     this.max = state[STATE_CHECK_MAX];
     profiler.setMoments!(state, STATE_MOMENTS);
@@ -780,7 +783,7 @@ class NumericChecker extends ColumnChecker {
     if (this.minTally) this.minTally.elements += n;
     if (this.maxTally) this.maxTally.elements += n;
     const values = kernel.values;
-    const hashes = kernel.hashes;
+    const hashes = hashing ? kernel.hashes : undefined;
     if (this.allowedNumbers !== undefined) this.allowedRun(values, from, to, cellAt);
     if (this.unique !== undefined) this.uniqueRun(values, from, to, cellAt);
     profiler.addCountedRun!(values, hashes, from, to);

@@ -33,6 +33,7 @@ interface ParseExports {
     state: number,
     values: number,
     hashes: number,
+    hashing: boolean,
   ): number;
   hashTexts(bytes: number, starts: number, ends: number, count: number, hashes: number): void;
   matchCells(
@@ -364,10 +365,11 @@ export class NumberCells {
   /**
    * Reads the loaded rows from `from` on as mode (PARSE_*), updating state, and stops before the first row it does
    * not settle alone: a cell the JavaScript parsers are to read (missing, empty, escaped, not on their fast path),
-   * or a value outside [ruleMin, ruleMax]. Returns that row (count: it took them all).
+   * or a value outside [ruleMin, ruleMax]. Returns that row (count: it took them all). Without hashing, the rows'
+   * hashes are left as they were.
    */
-  accumulate(from: number, mode: number, ruleMin: number, ruleMax: number): number {
-    return this.exports.accumulate(this.bytesAt, this.startsAt, this.endsAt, this.flagsAt, from, this.count, mode, ruleMin, ruleMax, this.stateAt, this.valuesAt, this.hashesAt);
+  accumulate(from: number, mode: number, ruleMin: number, ruleMax: number, hashing = true): number {
+    return this.exports.accumulate(this.bytesAt, this.startsAt, this.endsAt, this.flagsAt, from, this.count, mode, ruleMin, ruleMax, this.stateAt, this.valuesAt, this.hashesAt, hashing);
   }
 
   /**

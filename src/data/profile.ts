@@ -100,10 +100,11 @@ export class ColumnAccumulator {
 
   /**
    * addNumber of finite values[r] for r from `from` to `to`, whose count, mean, m2, minimum and maximum the caller
-   * has updated as addNumber does (getMoments, setMoments), with their hashNumber in hashes[r]. One call for a run,
-   * in loops of their own: a number passed to a function that is not inlined is boxed.
+   * has updated as addNumber does (getMoments, setMoments), with their hashNumber in hashes[r] (or none: see
+   * wantsHashes). One call for a run, in loops of their own: a number passed to a function that is not inlined is
+   * boxed.
    */
-  addCountedRun(values: Float64Array, hashes: Uint32Array, from: number, to: number): void {
+  addCountedRun(values: Float64Array, hashes: Uint32Array | undefined, from: number, to: number): void {
     let r = from;
     if (this.sketch === undefined) {
       r = this.exact!.addRun(values, from, to);
@@ -111,7 +112,13 @@ export class ColumnAccumulator {
       this.switchToSketch();
     }
     this.sketch!.addRun(values, r, to);
-    this.hll!.addHashes(hashes, r, to);
+    if (hashes !== undefined) this.hll!.addHashes(hashes, r, to);
+    else for (let i = r; i < to; i++) this.hll!.addHash(hashNumber(values[i]) | 0);
+  }
+
+  /** Only a sketch's distinct count reads the hashes of addCountedRun: values counted exactly are counted. */
+  wantsHashes(): boolean {
+    return this.sketch !== undefined;
   }
 
   /** count, mean, m2, minimum and maximum into out from at, as addNumber left them. */
