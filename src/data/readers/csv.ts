@@ -568,7 +568,10 @@ class CsvReader implements TableReader {
     const t = this.tok;
     if (this.fast !== undefined && t.fast !== undefined) {
       try {
-        return this.fast.mirrorCounting(t.buf, t.n - chunk.length);
+        const quotes = this.fast.mirrorCounting(t.buf, t.n - chunk.length);
+        // Its memory may have grown and moved: the open batch's cells are read and written on it.
+        this.cellViews();
+        return quotes;
       } catch {
         // No memory for a copy of the buffer: the tokenizer reads on alone (as in fastRecords).
         t.fast = undefined;
