@@ -326,6 +326,9 @@ async function scanDatasetIn(
   const quoteCounts: Array<number | undefined> = [];
   const onPart = (index: number, part: PartResult) => {
     quoteCounts[index] = part.quotes;
+    // An odd count in a part before the last of its file: a split inside a quoted field; the other parts need not be
+    // read on (the file is read again, split exactly).
+    if (part.quotes !== undefined && part.quotes % 2 === 1 && splits.some((split) => index >= split.first && index < split.first + split.parts - 1)) reading.abort(MISSPLIT);
     // A part that comes after the scan failed is not merged: its spill files go.
     if (dropping) return discardPart(part);
     part.bytes += tasks[index].bytesBefore ?? 0;
