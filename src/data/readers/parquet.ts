@@ -369,24 +369,13 @@ export function typedColumn(arrow: ArrowModule, vec: Arrow.Vector, n: number): T
   else if (id === T.Date) scale = (t as Arrow.Date_).unit === arrow.DateUnit.DAY ? 86_400_000 : 1;
   else if (!(id === T.Int || (id === T.Float && (t as Arrow.Float).precision > 0))) return undefined;
   const raw = d.values as ArrayLike<number> | BigInt64Array | BigUint64Array;
-  let values: ArrayLike<number>;
-  if (raw instanceof BigInt64Array || raw instanceof BigUint64Array) {
-    // Two 32-bit halves: hi * 2^32 + lo is Number(v) (one rounding either way), exact within ±2^53.
-    const halves = new Int32Array(raw.buffer, raw.byteOffset, n * 2);
-    const signed = raw instanceof BigInt64Array;
-    const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const hi = signed ? halves[2 * i + 1] : halves[2 * i + 1] >>> 0;
-      const v = hi * TWO_32 + (halves[2 * i] >>> 0);
-      out[i] = scale !== 0 || Number.isSafeInteger(v) ? v : NaN;
-    }
-    values = out;
-  } else if (raw.length >= n && !(id === T.Date && scale === 1)) {
-    values = raw as ArrayLike<number>;
-  } else return undefined;
+  // int64 values, and times, which are mostly int64: in one pass.
+  if (raw instanceof BigInt64Array || raw instanceof BigUint64Array) return { kind: 'numbers', time: scale !== 0, values: int64Values(raw, n, scale), validity, validityOffset, cell };
+  if (raw.length < n || (id === T.Date && scale === 1)) return undefined;
+  let values: ArrayLike<number> = raw as ArrayLike<number>;
   if (scale !== 0) {
     // As new Date(Math.floor(v * scale)).getTime(): NaN beyond the range of Date, never -0.
-    const out = values instanceof Float64Array && values !== raw ? values : new Float64Array(n);
+    const out = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const ms = Math.floor(values[i] * scale);
       out[i] = ms >= -MAX_DATE_MS && ms <= MAX_DATE_MS ? ms + 0 : NaN;
@@ -396,6 +385,41 @@ export function typedColumn(arrow: ArrowModule, vec: Arrow.Vector, n: number): T
   return { kind: 'numbers', time: scale !== 0, values, validity, validityOffset, cell };
 }
 
+
+/**
+ * The first n of 64-bit integers as numbers, read as two 32-bit halves (hi * 2^32 + lo is Number(v), one rounding
+ * either way): NaN beyond ±(2^53 - 1); or, for times (scale: to milliseconds), as typedColumn takes times, NaN
+ * beyond the range of Date. A loop for each case.
+ */
+function int64Values(raw: BigInt64Array | BigUint64Array, n: number, scale: number): Float64Array {
+  const halves = new Int32Array(raw.buffer, raw.byteOffset, n * 2);
+  const out = new Float64Array(n);
+  const signed = raw instanceof BigInt64Array;
+  if (scale === 0 && signed) {
+    for (let i = 0; i < n; i++) {
+      const v = halves[2 * i + 1] * TWO_32 + (halves[2 * i] >>> 0);
+      out[i] = v >= -Number.MAX_SAFE_INTEGER && v <= Number.MAX_SAFE_INTEGER ? v : NaN;
+    }
+  } else if (scale === 0) {
+    for (let i = 0; i < n; i++) {
+      const v = (halves[2 * i + 1] >>> 0) * TWO_32 + (halves[2 * i] >>> 0);
+      out[i] = v <= Number.MAX_SAFE_INTEGER ? v : NaN;
+    }
+  } else if (scale === 1 && signed) {
+    // Milliseconds: whole already.
+    for (let i = 0; i < n; i++) {
+      const ms = halves[2 * i + 1] * TWO_32 + (halves[2 * i] >>> 0);
+      out[i] = ms >= -MAX_DATE_MS && ms <= MAX_DATE_MS ? ms + 0 : NaN;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const hi = signed ? halves[2 * i + 1] : halves[2 * i + 1] >>> 0;
+      const ms = Math.floor((hi * TWO_32 + (halves[2 * i] >>> 0)) * scale);
+      out[i] = ms >= -MAX_DATE_MS && ms <= MAX_DATE_MS ? ms + 0 : NaN;
+    }
+  }
+  return out;
+}
 
 /** One Arrow column of a record batch as cell values. */
 function columnValues(arrow: ArrowModule, vec: Arrow.Vector, n: number): ArrayLike<CellValue> {

@@ -49,6 +49,8 @@ function wideTable(): arrow.Table {
   ratios[24] = Infinity;
   return new arrow.Table({
     id: arrow.makeVector(ids),
+    // The same int64 values as a number column: beyond ±(2^53 - 1) they are no numbers either.
+    id_as_number: arrow.makeVector(BigInt64Array.from(ids)),
     age: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => orNull(i, 11, i % 100)), new arrow.Int32()),
     small: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => (i % 200) - 100), new arrow.Int16()),
     income: arrow.vectorFromArray(incomes, new arrow.Float64()),
@@ -88,6 +90,7 @@ function wideTable(): arrow.Table {
 const WIDE_SCHEMA = `version: 1
 columns:
   - { name: id, type: integer, unique: true, min: 0 }
+  - { name: id_as_number, type: number }
   - { name: age, type: integer, min: 18, max: 90, nullable: false }
   - { name: small, type: integer, allowed: [0, 1, 2, -100] }
   - { name: income, type: number, min: 0, max: 4000, unique: true }
@@ -142,7 +145,7 @@ describe('Parquet typed columns', function () {
     it(`give the same results as the cell values, profiles included (missingValues ${missingValues}, batches of ${batchSize})`, async () => {
       const { typed, boxed, typedColumns } = await checkBothWays(path.join(dir, 'wide.parquet'), missingValues, batchSize);
       // Every column of the file came typed (decimals and nested types would not).
-      assert.strictEqual(typedColumns, 21);
+      assert.strictEqual(typedColumns, 22);
       assert.deepStrictEqual(typed, boxed);
       const state = (name: string) => typed.columnStates.find((c) => c.name === name)!;
       // The results are what the data says, not merely equal.
@@ -152,6 +155,8 @@ describe('Parquet typed columns', function () {
         [String(2n ** 60n), String(-(2n ** 53n))],
       );
       assert.strictEqual(state('id').max, 2 ** 53 - 1);
+      assert.strictEqual(state('id_as_number').tallies.type!.unexpected, 2);
+      assert.strictEqual(state('id_as_number').max, 2 ** 53 - 1);
       assert.deepStrictEqual(state('at').tallies.type!.examples.map((e) => [e.row, e.value]), [[4, 'Invalid Date']]);
       assert.strictEqual(state('at').nulls, Math.ceil(ROWS / 17));
       assert.deepStrictEqual(state('income').tallies.type!.examples.map((e) => e.value), ['NaN', 'Infinity']);
@@ -329,6 +334,8 @@ describe('Parquet typed columns', function () {
         file,
         new arrow.Table({
           id: arrow.makeVector(ids),
+    // The same int64 values as a number column: beyond ±(2^53 - 1) they are no numbers either.
+    id_as_number: arrow.makeVector(BigInt64Array.from(ids)),
           score: arrow.vectorFromArray(Array.from({ length: rows }, (_, i) => orNull(i, 1000, (i % 500) - 3)), new arrow.Float64()),
           kind: arrow.vectorFromArray(Array.from({ length: rows }, (_, i) => (i % 2900 === 0 ? 'c' : i % 2 ? 'a' : 'b')), new arrow.Utf8()),
           at: arrow.vectorFromArray(Array.from({ length: rows }, (_, i) => MS_2023 + i * 60_000), new arrow.TimestampMillisecond('UTC')),
