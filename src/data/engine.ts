@@ -230,7 +230,7 @@ interface ScanSequence {
   onQueued?: () => void;
   /** A scan to let finish first when this one is read in this thread; its failure fails this one. */
   after?: Promise<unknown>;
-  /** Split CSV files exactly, rather than at once and confirmed meanwhile (see SplitOptions.speculate). */
+  /** Split CSV files exactly, rather than at once and confirmed by the quotes their parts count (see SplitOptions.speculate). */
   exactSplits?: boolean;
   /** The grids of numeric columns without values in the first rows; by default those of the scan's schema. */
   gridsWithoutValues?: Record<string, SketchGrid>;
