@@ -117,6 +117,14 @@ export interface DistinctTables {
 /** The most room profileDistinct's tables get: larger ones (long texts, large category caps) are profiled by JavaScript. */
 const MAX_AREA = 16 * 1024 * 1024;
 
+/** Where each of DistinctTables lies in the kernel's memory, from `at` on: the filter first, then these. */
+function tablesLayout(t: DistinctTables, at: number): { indexAt: number; offsetsAt: number; lengthsAt: number; keysAt: number } {
+  const indexAt = at + FILTER_WORDS * 4;
+  const offsetsAt = indexAt + t.index.length * 4;
+  const lengthsAt = offsetsAt + t.offsets.length * 4;
+  return { indexAt, offsetsAt, lengthsAt, keysAt: lengthsAt + t.lengths.length * 4 };
+}
+
 /** The bytes DistinctTables take in the kernel's memory (the keys read up to 7 bytes past their end). */
 function tablesSize(t: DistinctTables): number {
   return alignUp(FILTER_WORDS * 4 + t.index.length * 4 + t.offsets.length * 8 + t.keys.length + 8, 8);
@@ -314,12 +322,12 @@ export class NumberCells {
       this.tablesEnd += size;
       this.tables.set(t, at);
       const buffer = this.memory.buffer;
+      const where = tablesLayout(t, at);
       new Uint32Array(buffer, at, FILTER_WORDS).set(t.filter);
-      new Int32Array(buffer, at + FILTER_WORDS * 4, t.index.length).set(t.index);
-      const offsetsAt = at + FILTER_WORDS * 4 + t.index.length * 4;
-      new Int32Array(buffer, offsetsAt, t.offsets.length).set(t.offsets);
-      new Int32Array(buffer, offsetsAt + t.offsets.length * 4, t.lengths.length).set(t.lengths);
-      new Uint8Array(buffer, offsetsAt + t.offsets.length * 8, t.keys.length).set(t.keys);
+      new Int32Array(buffer, where.indexAt, t.index.length).set(t.index);
+      new Int32Array(buffer, where.offsetsAt, t.offsets.length).set(t.offsets);
+      new Int32Array(buffer, where.lengthsAt, t.lengths.length).set(t.lengths);
+      new Uint8Array(buffer, where.keysAt, t.keys.length).set(t.keys);
     }
     // The outcomes take the place of hashes (matchCells's verdicts go after them); the registers are scratch.
     const outAt = this.hashesAt;
@@ -328,10 +336,7 @@ export class NumberCells {
     const buffer = this.memory.buffer;
     const registers = new Uint8Array(buffer, hllAt, hll.length);
     registers.set(hll);
-    const indexAt = at + FILTER_WORDS * 4;
-    const offsetsAt = indexAt + t.index.length * 4;
-    const lengthsAt = offsetsAt + t.offsets.length * 4;
-    const keysAt = lengthsAt + t.lengths.length * 4;
+    const { indexAt, offsetsAt, lengthsAt, keysAt } = tablesLayout(t, at);
     this.exports.profileDistinct(this.bytesAt, this.startsAt, this.endsAt, this.flagsAt, this.count, at, hllAt, indexAt, (t.index.length >> 1) - 1, offsetsAt, lengthsAt, keysAt, outAt);
     hll.set(registers);
     return new Int32Array(buffer, outAt, this.count);
