@@ -565,11 +565,15 @@ class NumericChecker extends ColumnChecker {
     if (rule.format) this.dateParser = new DateFormatParser(rule.format);
     if (rule.allowed) {
       const allowed = (this.allowedNumbers = new Set(rule.allowed.map((v) => this.parseText(v))));
-      const lowest = Math.min(...allowed);
-      if (allowed.size > 0 && [...allowed].every(Number.isSafeInteger) && Math.max(...allowed) - lowest < ALLOWED_TABLE_SPAN) {
-        this.allowedTable = new Uint8Array(Math.max(...allowed) - lowest + 1);
-        for (const x of allowed) this.allowedTable[x - lowest] = 1;
-        this.allowedLowest = lowest;
+      const values = [...allowed];
+      if (values.length > 0 && values.every(Number.isSafeInteger)) {
+        const lowest = values.reduce((a, b) => Math.min(a, b));
+        const span = values.reduce((a, b) => Math.max(a, b)) - lowest + 1;
+        if (span <= ALLOWED_TABLE_SPAN) {
+          this.allowedTable = new Uint8Array(span);
+          for (const x of values) this.allowedTable[x - lowest] = 1;
+          this.allowedLowest = lowest;
+        }
       }
     }
     this.profiler = options.profiler(name, 'numeric');
