@@ -29,6 +29,11 @@ const MEAN = 3;
 const M2 = 4;
 const MIN = 5;
 const MAX = 6;
+const NULLS = 7; // rows accumulate took as nulls (see nullsAs)
+
+/** accumulate's nullsAs: stop before a missing cell; take an absent one (starts[r] < 0) as a null; or an empty one too. */
+const NULLS_STOP: i32 = 0;
+const NULLS_ABSENT_OR_EMPTY: i32 = 2;
 
 /**
  * Reads rows from..count of one column, cell r holding bytes [starts[r], ends[r]) of bytes (starts[r] < 0: missing)
@@ -38,7 +43,9 @@ const MAX = 6;
  * the time of a short number, and only a sketch's distinct count needs it), and the state (see CHECK_MIN..MAX)
  * updated as the checker and ColumnAccumulator.addNumber do, in row order. Returns the row it stopped before (count: none).
  * In the TAKE_* modes the cells are a typed column's values, already in values[r] (starts[r] < 0: null), taken as
- * they are when the mode takes them.
+ * they are when the mode takes them. With nullsAs other than NULLS_STOP, a missing cell does not stop it: an absent
+ * one, or with NULLS_ABSENT_OR_EMPTY an empty one too, is a null, counted in the state (NULLS), with values[r] = NaN
+ * and hashes[r] left as they were; the caller does for it what it does for a null but note an example.
  */
 export function accumulate(
   bytes: usize,
@@ -54,6 +61,7 @@ export function accumulate(
   values: usize,
   hashes: usize,
   hashing: bool,
+  nullsAs: i32,
 ): i32 {
   let checkMin = load<f64>(state, CHECK_MIN << 3);
   let checkMax = load<f64>(state, CHECK_MAX << 3);
@@ -62,12 +70,18 @@ export function accumulate(
   let m2 = load<f64>(state, M2 << 3);
   let min = load<f64>(state, MIN << 3);
   let max = load<f64>(state, MAX << 3);
+  let nulls = load<f64>(state, NULLS << 3);
   let r = from;
   for (; r < count; r++) {
     const at = <usize>r;
     const s = load<i32>(starts + (at << 2));
     const e = load<i32>(ends + (at << 2));
-    if (s < 0 || e <= s || (load<u8>(flags + at) & ESCAPED) != 0) break;
+    if (s < 0 || e <= s || (load<u8>(flags + at) & ESCAPED) != 0) {
+      if (nullsAs == NULLS_STOP || !(s < 0 || (e == s && nullsAs == NULLS_ABSENT_OR_EMPTY))) break;
+      store<f64>(values + (at << 3), NaN);
+      nulls += 1;
+      continue;
+    }
     const x =
       mode == INTEGER
         ? integerOf(bytes + <usize>s, bytes + <usize>e)
@@ -96,6 +110,7 @@ export function accumulate(
   store<f64>(state, m2, M2 << 3);
   store<f64>(state, min, MIN << 3);
   store<f64>(state, max, MAX << 3);
+  store<f64>(state, nulls, NULLS << 3);
   return r;
 }
 

@@ -21,7 +21,7 @@ import { UserError } from '../errors';
 import { CategorySums } from './profile';
 import { hashAsciiBytes } from './hll';
 import { GRID_ROWS } from './sketch';
-import { NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER, STATE_CHECK_MAX, STATE_CHECK_MIN, STATE_MOMENTS, TAKE_ANY, TAKE_FINITE, TAKE_WHOLE, type ByteDictionary } from './number-cells';
+import { NULLS_ABSENT, NULLS_ABSENT_OR_EMPTY, NULLS_STOP, NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER, STATE_CHECK_MAX, STATE_CHECK_MIN, STATE_MOMENTS, STATE_NULLS, TAKE_ANY, TAKE_FINITE, TAKE_WHOLE, type ByteDictionary } from './number-cells';
 import { columnKind, detachedString, RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch, type TypedColumn } from './types';
 
 export const MAX_EXAMPLES = 10;
@@ -47,9 +47,10 @@ export interface ValueProfiler {
   /**
    * For a caller that keeps a numeric column's count, mean, m2, minimum and maximum itself for a run of values
    * (ColumnAccumulator's): addNumber of values[r] without them (hashes[r]: its hashNumber), r from `from` to `to`,
-   * and the running values.
+   * and the running values; nulls: how many of those rows are nulls, values[r] = NaN, to pass over (addNull is
+   * called for them apart).
    */
-  addCountedRun?(values: Float64Array, hashes: Uint32Array | undefined, from: number, to: number): void;
+  addCountedRun?(values: Float64Array, hashes: Uint32Array | undefined, from: number, to: number, nulls?: number): void;
   /** Whether addCountedRun reads the hashes it is given (without them, it hashes what it needs itself). */
   wantsHashes?(): boolean;
   getMoments?(out: Float64Array, at: number): void;
@@ -682,6 +683,8 @@ class NumericChecker extends ColumnChecker {
     const kernel = profiler.addCountedRun && profiler.getMoments && profiler.setMoments ? NumberCells.forThread() : undefined;
     const fast = kernel !== undefined && kernel.load(raw, c, count) ? kernel : undefined;
     const kernelMode = mode === INTEGER ? PARSE_INTEGER : mode === NUMBER ? PARSE_NUMBER : PARSE_ISO_DATETIME;
+    // The cells missingRaw takes as nulls.
+    const nullsAs = this.emptyIsNull ? NULLS_ABSENT_OR_EMPTY : NULLS_ABSENT;
     const cellAt = (r: number) => raw.text(c, r);
     let min = this.min;
     let max = this.max;
@@ -689,7 +692,7 @@ class NumericChecker extends ColumnChecker {
       if (fast !== undefined) {
         this.min = min;
         this.max = max;
-        const stop = this.settle(fast, r, kernelMode, cellAt);
+        const stop = this.settle(fast, r, kernelMode, nullsAs, cellAt);
         min = this.min;
         max = this.max;
         if (stop === count) break;
@@ -729,28 +732,31 @@ class NumericChecker extends ColumnChecker {
    * allowedAndUnique's checks of a run of rows, values[r] for r from `from` to `to`: a loop each, in functions of
    * their own, so the numbers stay unboxed.
    */
-  private allowedRun(values: Float64Array, from: number, to: number, cellAt: (r: number) => CellValue | undefined): void {
+  private allowedRun(values: Float64Array, from: number, to: number, nulls: number, cellAt: (r: number) => CellValue | undefined): void {
     const tally = this.allowedTally!;
-    tally.elements += to - from;
+    tally.elements += to - from - nulls;
     const table = this.allowedTable;
     if (table !== undefined) {
       const lowest = this.allowedLowest;
       const span = table.length;
       for (let r = from; r < to; r++) {
         const i = values[r] - lowest;
-        if (!((i | 0) === i && i >= 0 && i < span && table[i] === 1)) this.note(tally, r, cellAt(r));
+        // NaN: a null (see settle).
+        if (!((i | 0) === i && i >= 0 && i < span && table[i] === 1) && i === i) this.note(tally, r, cellAt(r));
       }
       return;
     }
     const allowed = this.allowedNumbers!;
-    for (let r = from; r < to; r++) if (!allowed.has(values[r])) this.note(tally, r, cellAt(r));
+    for (let r = from; r < to; r++) if (!allowed.has(values[r]) && values[r] === values[r]) this.note(tally, r, cellAt(r));
   }
 
   private uniqueRun(values: Float64Array, from: number, to: number, cellAt: (r: number) => CellValue | undefined): void {
     const unique = this.unique!;
     for (let r = from; r < to; r++) {
+      const x = values[r];
+      if (x !== x) continue; // a null (see settle)
       const line = this.lineOf ? this.lineOf(r) : 0;
-      if (unique.addNumber(values[r], this.firstRow + r, line)) unique.noteExample(this.firstRow + r, line, cellText(cellAt(r)));
+      if (unique.addNumber(x, this.firstRow + r, line)) unique.noteExample(this.firstRow + r, line, cellText(cellAt(r)));
     }
   }
 
@@ -769,28 +775,34 @@ class NumericChecker extends ColumnChecker {
   /**
    * Runs the kernel (loaded with this column's batch) from row `from` on, as mode, with the running values handed
    * over both ways (this.min, this.max and the profiler's), and takes the rows it settles: their tallies, the checks
-   * it does not do (allowed values, uniqueness), and their distribution. Returns the row it stopped before.
+   * it does not do (allowed values, uniqueness), and their distribution. Missing cells it takes as nulls as nullsAs
+   * says (NULLS_*), once the nulls have all the examples they keep: then a null is only counted, which it does.
+   * Returns the row it stopped before.
    */
-  private settle(kernel: NumberCells, from: number, mode: number, cellAt: (r: number) => CellValue | undefined): number {
+  private settle(kernel: NumberCells, from: number, mode: number, nullsAs: number, cellAt: (r: number) => CellValue | undefined): number {
     const profiler = this.profiler;
     const state = kernel.state;
     state[STATE_CHECK_MIN] = this.min;
     state[STATE_CHECK_MAX] = this.max;
+    state[STATE_NULLS] = 0;
     profiler.getMoments!(state, STATE_MOMENTS);
     const hashing = profiler.wantsHashes?.() ?? true;
-    const to = kernel.accumulate(from, mode, this.ruleMin, this.ruleMax, hashing);
+    const to = kernel.accumulate(from, mode, this.ruleMin, this.ruleMax, hashing, this.nullTally.examples.length < MAX_EXAMPLES ? NULLS_STOP : nullsAs);
     this.min = state[STATE_CHECK_MIN];
     this.max = state[STATE_CHECK_MAX];
     profiler.setMoments!(state, STATE_MOMENTS);
-    const n = to - from;
+    const nulls = state[STATE_NULLS];
+    this.nulls += nulls;
+    for (let i = 0; i < nulls; i++) profiler.addNull();
+    const n = to - from - nulls;
     this.typeTally.elements += n;
     if (this.minTally) this.minTally.elements += n;
     if (this.maxTally) this.maxTally.elements += n;
     const values = kernel.values;
     const hashes = hashing ? kernel.hashes : undefined;
-    if (this.allowedNumbers !== undefined) this.allowedRun(values, from, to, cellAt);
+    if (this.allowedNumbers !== undefined) this.allowedRun(values, from, to, nulls, cellAt);
     if (this.unique !== undefined) this.uniqueRun(values, from, to, cellAt);
-    profiler.addCountedRun!(values, hashes, from, to);
+    profiler.addCountedRun!(values, hashes, from, to, nulls);
     return to;
   }
 
@@ -824,7 +836,7 @@ class NumericChecker extends ColumnChecker {
       if (fast !== undefined) {
         this.min = min;
         this.max = max;
-        const stop = this.settle(fast, r, kernelMode, cellAt);
+        const stop = this.settle(fast, r, kernelMode, NULLS_ABSENT, cellAt);
         min = this.min;
         max = this.max;
         if (stop === count) break;

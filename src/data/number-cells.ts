@@ -3,7 +3,8 @@
  * wasm/number-parse.ts: the twin of parseIntegerBytes, parseNumberBytes and parseIsoDateTimeBytes on the forms data
  * mostly holds (the same doubles), which also keeps the running minimum, maximum, count, mean and variance as the
  * column's checker and profile do (the same arithmetic, in row order). It stops before each row it does not settle
- * alone, for the caller to read it as before (test/unit/data/number-cells).
+ * alone, for the caller to read it as before (test/unit/data/number-cells); a missing cell it can count as a null
+ * and go on (NULLS_*).
  *
  * One instance per thread, with its memory: [profileDistinct's tables | batch bytes | starts | ends | flags | state |
  * values | hashes | what one call copies in]. The batch's bytes are copied in once for all its numeric columns, and
@@ -34,6 +35,7 @@ interface ParseExports {
     values: number,
     hashes: number,
     hashing: boolean,
+    nullsAs: number,
   ): number;
   hashTexts(bytes: number, starts: number, ends: number, count: number, hashes: number): void;
   matchCells(
@@ -142,11 +144,24 @@ export const TAKE_WHOLE = 3;
 export const TAKE_FINITE = 4;
 export const TAKE_ANY = 5;
 
-/** state: the checker's minimum and maximum, then the profile's count, mean, m2, minimum and maximum. */
+/**
+ * state: the checker's minimum and maximum, then the profile's count, mean, m2, minimum and maximum, then the rows
+ * accumulate took as nulls (see NULLS_*).
+ */
 export const STATE_CHECK_MIN = 0;
 export const STATE_CHECK_MAX = 1;
 export const STATE_MOMENTS = 2;
-const STATE_SIZE = 7;
+export const STATE_NULLS = 7;
+const STATE_SIZE = 8;
+
+/**
+ * accumulate's nullsAs: a missing cell stops it (for the caller to read it); or it takes an absent cell (starts[r] <
+ * 0: a missing field, a typed column's null) as a null; or an empty one too. A null it takes it counts (STATE_NULLS)
+ * and marks with values[r] = NaN, which it never gives a value it takes.
+ */
+export const NULLS_STOP = 0;
+export const NULLS_ABSENT = 1;
+export const NULLS_ABSENT_OR_EMPTY = 2;
 
 /**
  * A batch with more bytes than this (rows of over 2 KB) is read by the JavaScript parsers: the kernel's memory, a copy
@@ -157,7 +172,7 @@ const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 export class NumberCells {
   /** The running values accumulate reads and updates (see STATE_*), to set before it and read after it. */
   state = new Float64Array(0);
-  /** values[r]: the number of row r, and hashes[r] its hashNumber, for each row accumulate took. */
+  /** values[r]: the number of row r, and hashes[r] its hashNumber, for each row accumulate took (NaN: a null). */
   values = new Float64Array(0);
   hashes = new Uint32Array(0);
   /**
@@ -370,11 +385,11 @@ export class NumberCells {
   /**
    * Reads the loaded rows from `from` on as mode (PARSE_*), updating state, and stops before the first row it does
    * not settle alone: a cell the JavaScript parsers are to read (missing, empty, escaped, not on their fast path),
-   * or a value outside [ruleMin, ruleMax]. Returns that row (count: it took them all). Without hashing, the rows'
-   * hashes are left as they were.
+   * or a value outside [ruleMin, ruleMax]; missing cells it takes as nulls as nullsAs says (NULLS_*). Returns that
+   * row (count: it took them all). Without hashing, the rows' hashes are left as they were.
    */
-  accumulate(from: number, mode: number, ruleMin: number, ruleMax: number, hashing = true): number {
-    return this.exports.accumulate(this.bytesAt, this.startsAt, this.endsAt, this.flagsAt, from, this.count, mode, ruleMin, ruleMax, this.stateAt, this.valuesAt, this.hashesAt, hashing);
+  accumulate(from: number, mode: number, ruleMin: number, ruleMax: number, hashing = true, nullsAs = NULLS_STOP): number {
+    return this.exports.accumulate(this.bytesAt, this.startsAt, this.endsAt, this.flagsAt, from, this.count, mode, ruleMin, ruleMax, this.stateAt, this.valuesAt, this.hashesAt, hashing, nullsAs);
   }
 
   /**

@@ -102,9 +102,31 @@ export class ColumnAccumulator {
    * addNumber of finite values[r] for r from `from` to `to`, whose count, mean, m2, minimum and maximum the caller
    * has updated as addNumber does (getMoments, setMoments), with their hashNumber in hashes[r] (or none: see
    * wantsHashes). One call for a run, in loops of their own: a number passed to a function that is not inlined is
-   * boxed.
+   * boxed. nulls: how many of those rows are nulls (values[r] = NaN), passed over: their values and hashes are
+   * gathered first into arrays without them.
    */
-  addCountedRun(values: Float64Array, hashes: Uint32Array | undefined, from: number, to: number): void {
+  addCountedRun(values: Float64Array, hashes: Uint32Array | undefined, from: number, to: number, nulls = 0): void {
+    if (nulls > 0) {
+      const n = to - from - nulls;
+      if (denseValues.length < n) {
+        denseValues = new Float64Array(Math.max(n, 2 * denseValues.length));
+        denseHashes = new Uint32Array(denseValues.length);
+      }
+      const dv = denseValues;
+      const dh = denseHashes;
+      let w = 0;
+      for (let r = from; r < to; r++) {
+        const x = values[r];
+        if (x !== x) continue;
+        dv[w] = x;
+        if (hashes !== undefined) dh[w] = hashes[r];
+        w++;
+      }
+      values = dv;
+      if (hashes !== undefined) hashes = dh;
+      from = 0;
+      to = w;
+    }
     let r = from;
     if (this.sketch === undefined) {
       r = this.exact!.addRun(values, from, to);
@@ -356,6 +378,10 @@ export class ColumnAccumulator {
     return withDistribution(base, this.sketch ? this.sketch.serialize() : this.exact!.serialize(), this.hll);
   }
 }
+
+/** addCountedRun's values and hashes without the nulls of a run, for the thread's life (grown, never shrunk). */
+let denseValues = new Float64Array(0);
+let denseHashes = new Uint32Array(0);
 
 function hllOfNumbers(values: Iterable<number>, into = new HyperLogLog()): HyperLogLog {
   for (const v of values) into.addHash(hashNumber(v));

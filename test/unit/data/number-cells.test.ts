@@ -3,7 +3,7 @@ import * as sinon from 'sinon';
 import { parseIntegerBytes, parseNumberBytes } from '../../../src/data/checks';
 import { parseIsoDateTimeBytes } from '../../../src/data/durations';
 import { hashAsciiBytes, hashNumber } from '../../../src/data/hll';
-import { NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER, TAKE_ANY, TAKE_FINITE, TAKE_WHOLE } from '../../../src/data/number-cells';
+import { NULLS_ABSENT, NULLS_ABSENT_OR_EMPTY, NULLS_STOP, NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER, STATE_CHECK_MAX, STATE_CHECK_MIN, STATE_NULLS, TAKE_ANY, TAKE_FINITE, TAKE_WHOLE } from '../../../src/data/number-cells';
 import { compileAsciiPattern } from '../../../src/data/ascii-pattern';
 import { ColumnAccumulator } from '../../../src/data/profile';
 import { RAW_ESCAPED, RAW_QUOTED, type RawCells } from '../../../src/data/types';
@@ -54,7 +54,7 @@ function sameAsJavaScript(raw: RawCells, c: number, mode: number, label: string,
   const rows = raw.stride - 3;
   const kernel = NumberCells.forThread()!;
   assert.ok(kernel.load(raw, c, rows), 'the kernel runs here');
-  kernel.state.set([NaN, NaN, 0, 0, 0, Infinity, -Infinity]);
+  kernel.state.set([NaN, NaN, 0, 0, 0, Infinity, -Infinity, 0]);
   const taken: number[] = [];
   const profile = new ColumnAccumulator('x', 'numeric');
   let [min, max] = [NaN, NaN];
@@ -77,7 +77,7 @@ function sameAsJavaScript(raw: RawCells, c: number, mode: number, label: string,
   }
   const moments = new Float64Array(5);
   profile.getMoments(moments, 0);
-  assert.deepStrictEqual([...kernel.state], [min, max, ...moments], `${label}: the running values`);
+  assert.deepStrictEqual([...kernel.state], [min, max, ...moments, 0], `${label}: the running values`);
   return taken;
 }
 
@@ -144,7 +144,7 @@ describe('NumberCells (WebAssembly number kernel)', () => {
     const kernel = NumberCells.forThread()!;
     const column = (raw: RawCells, c: number) => {
       assert.ok(kernel.load(raw, c, 2));
-      kernel.state.set([NaN, NaN, 0, 0, 0, Infinity, -Infinity]);
+      kernel.state.set([NaN, NaN, 0, 0, 0, Infinity, -Infinity, 0]);
       assert.strictEqual(kernel.accumulate(0, PARSE_INTEGER, -Infinity, Infinity), 2);
       return [...kernel.values];
     };
@@ -272,7 +272,7 @@ describe('NumberCells (WebAssembly number kernel)', () => {
     const kernel = NumberCells.forThread()!;
     const taken = (mode: number) => {
       assert.ok(kernel.loadNumbers(values, validity, 0, values.length));
-      kernel.state.set([NaN, NaN, 0, 0, 0, Infinity, -Infinity]);
+      kernel.state.set([NaN, NaN, 0, 0, 0, Infinity, -Infinity, 0]);
       const rows: number[] = [];
       for (let r = 0; r < values.length; r++) {
         const stop = kernel.accumulate(r, mode, -Infinity, Infinity);
@@ -288,8 +288,39 @@ describe('NumberCells (WebAssembly number kernel)', () => {
     for (const x of [3, 2.5, -0, 2 ** 53, 2 ** 53 - 1]) profile.addNumber(x);
     const moments = new Float64Array(5);
     profile.getMoments(moments, 0);
-    assert.deepStrictEqual([...kernel.state.subarray(2)], [...moments]);
+    assert.deepStrictEqual([...kernel.state.subarray(2)], [...moments, 0]);
     assert.strictEqual(kernel.hashes[1], hashNumber(2.5));
+  });
+
+  it('takes missing cells as nulls when told to: absent ones, or empty ones too, never escaped ones', () => {
+    // Rows: 1, absent, empty, 2, escaped, absent, 3.
+    const raw = batchOf([['1', null, '', '2', '"4"', null, '3']], (_, r) => (r === 4 ? RAW_QUOTED | RAW_ESCAPED : 0));
+    const kernel = NumberCells.forThread()!;
+    const run = (from: number, nullsAs: number) => {
+      assert.ok(kernel.load(raw, 0, 7));
+      kernel.state.set([NaN, NaN, 0, 0, 0, Infinity, -Infinity, 0]);
+      const stop = kernel.accumulate(from, PARSE_INTEGER, -Infinity, Infinity, true, nullsAs);
+      return { stop, nulls: kernel.state[STATE_NULLS], values: [...kernel.values.subarray(from, stop)], state: [...kernel.state] };
+    };
+    assert.deepStrictEqual([run(0, NULLS_STOP).stop, run(0, NULLS_STOP).nulls], [1, 0]);
+    assert.deepStrictEqual(run(0, NULLS_ABSENT), { ...run(0, NULLS_ABSENT), stop: 2, nulls: 1, values: [1, NaN] });
+    const both = run(0, NULLS_ABSENT_OR_EMPTY);
+    assert.deepStrictEqual([both.stop, both.nulls, both.values], [4, 2, [1, NaN, NaN, 2]]);
+    // The running values are those of the values alone, and the hashes theirs.
+    const profile = new ColumnAccumulator('x', 'numeric');
+    profile.addNumber(1);
+    profile.addNumber(2);
+    const moments = new Float64Array(5);
+    profile.getMoments(moments, 0);
+    assert.deepStrictEqual(both.state, [1, 2, ...moments, 2]);
+    assert.deepStrictEqual([kernel.hashes[0], kernel.hashes[3]], [hashNumber(1), hashNumber(2)]);
+    // Past the escaped cell: the absent one is a null, to the end.
+    assert.deepStrictEqual([run(5, NULLS_ABSENT).stop, run(5, NULLS_ABSENT).nulls, run(5, NULLS_ABSENT).values], [7, 1, [NaN, 3]]);
+    // A typed column's nulls are absent cells.
+    assert.ok(kernel.loadNumbers(Float64Array.from([5, 0, 6]), Uint8Array.from([0b101]), 0, 3));
+    kernel.state.set([NaN, NaN, 0, 0, 0, Infinity, -Infinity, 0]);
+    assert.strictEqual(kernel.accumulate(0, TAKE_WHOLE, -Infinity, Infinity, true, NULLS_ABSENT), 3);
+    assert.deepStrictEqual([kernel.state[STATE_NULLS], kernel.state[STATE_CHECK_MIN], kernel.state[STATE_CHECK_MAX], [...kernel.values]], [1, 5, 6, [5, NaN, 6]]);
   });
 
   for (const seventh of ['caf\u00e9-7', 'cafe-7']) {

@@ -3,7 +3,7 @@ import * as sinon from 'sinon';
 import { mergeParts, parseBooleanBytes, parseBooleanText, parseIntegerBytes, parseIntegerText, parseNumberBytes, parseNumberText, TableChecker } from '../../../src/data/checks';
 import { parseIsoDateTime, parseIsoDateTimeBytes } from '../../../src/data/durations';
 import { hashAsciiBytes, hashString } from '../../../src/data/hll';
-import { NumberCells } from '../../../src/data/number-cells';
+import { NULLS_STOP, NumberCells } from '../../../src/data/number-cells';
 import { ColumnAccumulator, mergeColumnProfileList } from '../../../src/data/profile';
 import { openTable } from '../../../src/data/readers';
 import { parseSchema } from '../../../src/data/schema';
@@ -144,6 +144,61 @@ describe('raw CSV cells', () => {
       assert.deepStrictEqual(column('id').unique!.examples.map((e) => [e.row, e.value]), [[2501, '17']]);
       // x < -150 where (i * 7919) % 3001 <= 135: 136 rows, the multiples of 7919 being distinct mod 3001.
       assert.deepStrictEqual([column('x').tallies.min!.unexpected, column('label').tallies.allowed!.unexpected], [136, 1]);
+    }
+  });
+
+  it('give the same results as the cell texts on numeric columns with many nulls, counted in the kernel past the examples', async () => {
+    // Nulls as empty cells and as fields missing from short rows, far more than the examples a check keeps: x runs
+    // out of exact counts among them, id is unique but for one repeat, n has a value not allowed, and every column
+    // has an escaped cell.
+    const lines = ['id,x,n,t'];
+    for (let i = 0; i < 3000; i++) {
+      const id = i === 2900 ? '5' : i % 13 === 3 ? '' : i === 1234 ? '"12""34"' : String(i);
+      const x = i % 7 === 1 ? '' : String(((i * 7919) % 3001) * 0.37 - 200);
+      const n = i % 11 === 2 ? '' : i === 777 ? '9' : String(i % 3);
+      const t = new Date(Date.UTC(2024, 0, 1) + i * 3_600_000).toISOString();
+      // Every 17th row stops after x: n and t are missing.
+      lines.push(i % 17 === 5 ? `${id},${x}` : `${id},${x},${n},${t}`);
+    }
+    const csv = lines.join('\n') + '\n';
+    for (const missingValues of ["['']", '[]']) {
+      const schema = [
+        'version: 1',
+        `missingValues: ${missingValues}`,
+        'columns:',
+        '  - { name: id, type: integer, unique: true, nullable: false }',
+        '  - { name: x, type: number, min: -150, maxNullFraction: 0.5 }',
+        '  - { name: n, type: integer, allowed: [0, 1, 2] }',
+        '  - { name: t, type: datetime, min: 2024-01-01 }',
+      ].join('\n');
+      const accumulate = sinon.spy(NumberCells.prototype, 'accumulate');
+      try {
+        for (const [chunkSize, batchSize] of [[1 << 20, 8192], [4096, 700]]) {
+          const label = `missingValues ${missingValues}, chunks ${chunkSize}, batches ${batchSize}`;
+          const raw = await batchesOf(csv, chunkSize, batchSize);
+          const text = await batchesOf(csv, chunkSize, batchSize);
+          const got = run(raw.columns, raw.batches, schema);
+          assert.deepStrictEqual(got, run(text.columns, asText(text.batches), schema), label);
+          const column = (name: string) => got.columnResults.find((c) => c.name === name)!;
+          const nulls = (name: string) => column(name).tallies.nullable?.unexpected ?? column(name).nulls;
+          const missing = Math.ceil((3000 - 5) / 17);
+          if (missingValues === '[]') {
+            // Empty cells are no nulls: they fail the type check.
+            assert.deepStrictEqual([nulls('id'), nulls('x'), nulls('n')], [0, 0, missing], label);
+            assert.strictEqual(column('x').tallies.type!.unexpected, Math.ceil((3000 - 1) / 7), label);
+          } else {
+            assert.strictEqual(nulls('x'), Math.ceil((3000 - 1) / 7), label);
+            assert.strictEqual(column('id').tallies.nullable!.examples.length, 10, label);
+            assert.strictEqual(nulls('t'), missing, label);
+          }
+          assert.deepStrictEqual([column('id').unique!.duplicates, column('n').tallies.allowed!.unexpected], [1, 1], label);
+          assert.strictEqual((column('x').profile.sketch as { type: string }).type, 'ddsketch', label);
+        }
+        // The kernel took nulls itself, once the examples were full.
+        assert.ok(accumulate.getCalls().some((call) => call.args[5] !== NULLS_STOP && call.returnValue > (call.args[0] as number) + 20));
+      } finally {
+        accumulate.restore();
+      }
     }
   });
 
