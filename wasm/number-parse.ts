@@ -6,7 +6,8 @@
 // NumericChecker and ColumnAccumulator.addNumber (src/data/profile.ts) do. Any other cell (missing, empty, with ""
 // inside, long, out of range, malformed, failing a rule) it leaves to them. It also reads the cells of text columns:
 // their hashes (hashTexts), their ids among values seen before (findIds), a pattern's verdicts (matchCells), and
-// their profile against the categories of a column of mostly distinct values (profileDistinct).
+// their profile against the categories of a column of mostly distinct values (profileDistinct); and the booleans of
+// a boolean column (readBooleans).
 
 const INTEGER: i32 = 0;
 const NUMBER: i32 = 1;
@@ -111,6 +112,47 @@ export function accumulate(
   store<f64>(state, min, MIN << 3);
   store<f64>(state, max, MAX << 3);
   store<f64>(state, nulls, NULLS << 3);
+  return r;
+}
+
+/**
+ * parseBooleanBytes of src/data/checks.ts for rows from..count of one column: counts the cells that are one of its
+ * words (1 and 0; no, yes, true and false in any case) as false or true, and stops before the first that is not
+ * (missing, empty, escaped, anything else), for the caller to read it. The state takes the counts of false and of
+ * true, then the value of the first cell counted (0 or 1; -1: none). Returns the row it stopped before (count: none).
+ * Without a branch on the word: values at random would mispredict it. A cell's first word is read whole and masked:
+ * bytes must be readable up to 3 past each cell's end.
+ */
+export function readBooleans(bytes: usize, starts: usize, ends: usize, flags: usize, from: i32, count: i32, state: usize): i32 {
+  let falses: i32 = 0;
+  let trues: i32 = 0;
+  let first: i32 = -1;
+  let r = from;
+  for (; r < count; r++) {
+    const at = <usize>r;
+    const s = load<i32>(starts + (at << 2));
+    const n = load<i32>(ends + (at << 2)) - s;
+    if (s < 0 || n < 1 || n > 5 || (load<u8>(flags + at) & ESCAPED) != 0) break;
+    const cell = bytes + <usize>s;
+    const word = load<u32>(cell);
+    // Setting bit 0x20 lower-cases an ASCII letter, as parseBooleanBytes does; digits are compared as they are.
+    const lower = word | 0x20202020;
+    const isTrue =
+      (<i32>(n == 1) & <i32>((word & 0xff) == 0x31)) | // "1"
+      (<i32>(n == 3) & <i32>((lower & 0xffffff) == 0x736579)) | // "yes"
+      (<i32>(n == 4) & <i32>(lower == 0x65757274)); // "true"
+    const isFalse =
+      (<i32>(n == 1) & <i32>((word & 0xff) == 0x30)) | // "0"
+      (<i32>(n == 2) & <i32>((lower & 0xffff) == 0x6f6e)) | // "no"
+      (<i32>(n == 5) & <i32>(lower == 0x736c6166) & <i32>((<u32>load<u8>(cell, 4) | 0x20) == 0x65)); // "false"
+    if ((isTrue | isFalse) == 0) break;
+    trues += isTrue;
+    falses += isFalse;
+    if (first < 0) first = isTrue;
+  }
+  store<f64>(state, <f64>falses);
+  store<f64>(state, <f64>trues, 8);
+  store<f64>(state, <f64>first, 16);
   return r;
 }
 

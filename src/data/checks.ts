@@ -21,7 +21,26 @@ import { UserError } from '../errors';
 import { CategorySums } from './profile';
 import { hashAsciiBytes } from './hll';
 import { GRID_ROWS } from './sketch';
-import { NULLS_ABSENT, NULLS_ABSENT_OR_EMPTY, NULLS_STOP, NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER, STATE_CHECK_MAX, STATE_CHECK_MIN, STATE_MOMENTS, STATE_NULLS, TAKE_ANY, TAKE_FINITE, TAKE_WHOLE, type ByteDictionary } from './number-cells';
+import {
+  NULLS_ABSENT,
+  NULLS_ABSENT_OR_EMPTY,
+  NULLS_STOP,
+  NumberCells,
+  PARSE_INTEGER,
+  PARSE_ISO_DATETIME,
+  PARSE_NUMBER,
+  STATE_CHECK_MAX,
+  STATE_CHECK_MIN,
+  STATE_FALSES,
+  STATE_FIRST,
+  STATE_MOMENTS,
+  STATE_NULLS,
+  STATE_TRUES,
+  TAKE_ANY,
+  TAKE_FINITE,
+  TAKE_WHOLE,
+  type ByteDictionary,
+} from './number-cells';
 import { columnKind, detachedString, RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch, type TypedColumn } from './types';
 
 export const MAX_EXAMPLES = 10;
@@ -1477,7 +1496,20 @@ class BooleanChecker extends ColumnChecker {
     const profiler = this.profiler;
     const buf = raw.buffer;
     const base = c * raw.stride;
+    // Runs of cells the kernel reads (see readBooleans) where nothing needs their rows: no uniqueness, no value not
+    // allowed; each row it stops before is read here, as every row is without it.
+    const kernel =
+      this.unique === undefined && (this.allowedValues === undefined || (this.allowedValues[0] && this.allowedValues[1])) && profiler.addTextRepeats !== undefined
+        ? NumberCells.forThread()
+        : undefined;
+    const fast = kernel !== undefined && kernel.load(raw, c, count) ? kernel : undefined;
     for (let r = 0; r < count; r++) {
+      if (fast !== undefined) {
+        const stop = fast.readBooleans(r);
+        this.countBooleans(fast.state);
+        if (stop === count) break;
+        r = stop;
+      }
       const i = base + r;
       const s = raw.starts[i];
       const e = raw.ends[i];
@@ -1506,6 +1538,25 @@ class BooleanChecker extends ColumnChecker {
       } else this.repeats[k]++;
     }
     return true;
+  }
+
+  /** The tallies and profile of the cells readBooleans read (see consumeRaw), as consumeRaw keeps them. */
+  private countBooleans(state: Float64Array): void {
+    const falses = state[STATE_FALSES];
+    const trues = state[STATE_TRUES];
+    const first = state[STATE_FIRST];
+    if (first < 0) return;
+    this.typeTally.elements += falses + trues;
+    if (this.allowedTally) this.allowedTally.elements += falses + trues;
+    // The profile sees each value once, in the order they came; repeats are counted here.
+    for (const k of first === 1 ? [1, 0] : [0, 1]) {
+      const n = k === 1 ? trues : falses;
+      if (n === 0) continue;
+      if (this.repeats[k] < 0) {
+        this.profiler.addText(k === 1 ? 'true' : 'false');
+        this.repeats[k] = n - 1;
+      } else this.repeats[k] += n;
+    }
   }
 
   /** consume over a typed column's bits (Parquet booleans); patterns need the text. */

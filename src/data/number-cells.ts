@@ -38,6 +38,7 @@ interface ParseExports {
     nullsAs: number,
   ): number;
   hashTexts(bytes: number, starts: number, ends: number, count: number, hashes: number): void;
+  readBooleans(bytes: number, starts: number, ends: number, flags: number, from: number, count: number, state: number): number;
   matchCells(
     bytes: number,
     starts: number,
@@ -153,6 +154,11 @@ export const STATE_CHECK_MAX = 1;
 export const STATE_MOMENTS = 2;
 export const STATE_NULLS = 7;
 const STATE_SIZE = 8;
+
+/** state after readBooleans: the cells read as false, as true, and the first of them (see readBooleans). */
+export const STATE_FALSES = 0;
+export const STATE_TRUES = 1;
+export const STATE_FIRST = 2;
 
 /**
  * accumulate's nullsAs: a missing cell stops it (for the caller to read it); or it takes an absent cell (starts[r] <
@@ -390,6 +396,16 @@ export class NumberCells {
    */
   accumulate(from: number, mode: number, ruleMin: number, ruleMax: number, hashing = true, nullsAs = NULLS_STOP): number {
     return this.exports.accumulate(this.bytesAt, this.startsAt, this.endsAt, this.flagsAt, from, this.count, mode, ruleMin, ruleMax, this.stateAt, this.valuesAt, this.hashesAt, hashing, nullsAs);
+  }
+
+  /**
+   * Reads the loaded rows from `from` on as parseBooleanBytes does, and stops before the first it does not read
+   * (missing, empty, escaped, not one of its words). Returns that row (count: it read them all); state then holds
+   * how many it read as false (STATE_FALSES) and as true (STATE_TRUES), and the first of them (STATE_FIRST: 0 for
+   * false, 1 for true, -1 for none).
+   */
+  readBooleans(from: number): number {
+    return this.exports.readBooleans(this.bytesAt, this.startsAt, this.endsAt, this.flagsAt, from, this.count, this.stateAt);
   }
 
   /**

@@ -1,9 +1,9 @@
 import * as assert from 'assert';
 import * as sinon from 'sinon';
-import { parseIntegerBytes, parseNumberBytes } from '../../../src/data/checks';
+import { parseBooleanBytes, parseIntegerBytes, parseNumberBytes } from '../../../src/data/checks';
 import { parseIsoDateTimeBytes } from '../../../src/data/durations';
 import { hashAsciiBytes, hashNumber } from '../../../src/data/hll';
-import { NULLS_ABSENT, NULLS_ABSENT_OR_EMPTY, NULLS_STOP, NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER, STATE_CHECK_MAX, STATE_CHECK_MIN, STATE_NULLS, TAKE_ANY, TAKE_FINITE, TAKE_WHOLE } from '../../../src/data/number-cells';
+import { NULLS_ABSENT, NULLS_ABSENT_OR_EMPTY, NULLS_STOP, NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER, STATE_CHECK_MAX, STATE_CHECK_MIN, STATE_FALSES, STATE_FIRST, STATE_NULLS, STATE_TRUES, TAKE_ANY, TAKE_FINITE, TAKE_WHOLE } from '../../../src/data/number-cells';
 import { compileAsciiPattern } from '../../../src/data/ascii-pattern';
 import { ColumnAccumulator } from '../../../src/data/profile';
 import { RAW_ESCAPED, RAW_QUOTED, type RawCells } from '../../../src/data/types';
@@ -321,6 +321,38 @@ describe('NumberCells (WebAssembly number kernel)', () => {
     kernel.state.set([NaN, NaN, 0, 0, 0, Infinity, -Infinity, 0]);
     assert.strictEqual(kernel.accumulate(0, TAKE_WHOLE, -Infinity, Infinity, true, NULLS_ABSENT), 3);
     assert.deepStrictEqual([kernel.state[STATE_NULLS], kernel.state[STATE_CHECK_MIN], kernel.state[STATE_CHECK_MAX], [...kernel.values]], [1, 5, 6, [5, NaN, 6]]);
+  });
+
+  it('reads booleans as parseBooleanBytes does, counting its words and stopping before anything else', () => {
+    const words = ['true', 'false', 'TRUE', 'False', 'tRuE', 'fALSE', 'yes', 'YES', 'no', 'No', '1', '0'];
+    const others = ['', 'tru', 'truee', 'fals', 'falsee', 'falsf', 'yess', 'ye', 'n', 'n0', 'on', '2', '\u0011', '\u0010', 'T', ' true', 'true ', 'ya', 'nO!', 'trUe\u00e9'];
+    const rand = seededRandom(11);
+    const cells: Array<string | null> = [];
+    for (let i = 0; i < 3000; i++) cells.push(rand() < 0.9 ? words[Math.floor(rand() * words.length)] : rand() < 0.8 ? others[Math.floor(rand() * others.length)] : null);
+    const escapedRow = cells.indexOf('true', 100);
+    const raw = batchOf([cells], (_, r) => (r === escapedRow ? RAW_QUOTED | RAW_ESCAPED : 0));
+    const kernel = NumberCells.forThread()!;
+    assert.ok(kernel.load(raw, 0, cells.length));
+    let runs = 0;
+    for (let from = 0; from < cells.length; ) {
+      const stop = kernel.readBooleans(from);
+      const read = cells.slice(from, stop).map((cell) => {
+        const bytes = Buffer.from(cell!, 'utf8');
+        return parseBooleanBytes(bytes, 0, bytes.length);
+      });
+      assert.ok(!read.includes(undefined), `rows ${from} to ${stop} hold a cell that is no boolean`);
+      assert.ok(!(escapedRow >= from && escapedRow < stop), 'an escaped cell is left to the caller');
+      const want = [read.filter((v) => v === false).length, read.filter((v) => v === true).length, read.length > 0 ? Number(read[0]) : -1];
+      assert.deepStrictEqual([kernel.state[STATE_FALSES], kernel.state[STATE_TRUES], kernel.state[STATE_FIRST]], want, `rows ${from} to ${stop}`);
+      if (stop < cells.length) {
+        const cell = cells[stop];
+        const bytes = cell === null ? undefined : Buffer.from(cell, 'utf8');
+        assert.ok(stop === escapedRow || bytes === undefined || parseBooleanBytes(bytes, 0, bytes.length) === undefined, `row ${stop} (${JSON.stringify(cell)}) is a boolean, yet left`);
+      }
+      if (stop > from) runs++;
+      from = stop + 1;
+    }
+    assert.ok(runs > 50);
   });
 
   for (const seventh of ['caf\u00e9-7', 'cafe-7']) {

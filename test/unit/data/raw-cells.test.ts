@@ -10,6 +10,7 @@ import { parseSchema } from '../../../src/data/schema';
 import { detachedString, type RowBatch } from '../../../src/data/types';
 import { memorySource, sharedBufferSource } from './readers/helpers';
 import { TRICKY_DATES, TRICKY_NUMBERS } from './number-cases';
+import { seededRandom } from '../../support/random';
 
 function bytesOf(text: string): { buf: Buffer; s: number; e: number } {
   // Padding around the cell, so a parser reading past its end would show.
@@ -199,6 +200,48 @@ describe('raw CSV cells', () => {
       } finally {
         accumulate.restore();
       }
+    }
+  });
+
+  it('give the same results as the cell texts on boolean columns read in runs by the kernel', async () => {
+    // Words in every spelling parseBooleanBytes takes, at random, with nulls, escaped cells and values that are no
+    // boolean among them; one column allows both values, one only true (read row by row), one is unique.
+    const words = ['true', 'false', 'TRUE', 'False', 'yes', 'no', '1', '0'];
+    const rand = seededRandom(5);
+    const lines = ['a,b,c'];
+    for (let i = 0; i < 3000; i++) {
+      const cell = () => {
+        const x = rand();
+        return x < 0.9 ? words[Math.floor(rand() * words.length)] : x < 0.95 ? '' : x < 0.97 ? '"t""rue"' : x < 0.99 ? 'maybe' : '"true"';
+      };
+      // a starts with true, then false: the first value seen is true.
+      lines.push(`${i < 2 ? ['yes', 'no'][i] : cell()},${cell()},${i < 2 ? ['true', 'false'][i] : cell()}`);
+    }
+    const csv = lines.join('\n') + '\n';
+    const schema = [
+      'version: 1',
+      'columns:',
+      '  - { name: a, type: boolean, allowed: [true, false], maxNullFraction: 0.5 }',
+      '  - { name: b, type: boolean, allowed: [true] }',
+      '  - { name: c, type: boolean, unique: true }',
+    ].join('\n');
+    const readBooleans = sinon.spy(NumberCells.prototype, 'readBooleans');
+    try {
+      for (const [chunkSize, batchSize] of [[1 << 20, 8192], [4096, 700]]) {
+        const raw = await batchesOf(csv, chunkSize, batchSize);
+        const text = await batchesOf(csv, chunkSize, batchSize);
+        const got = run(raw.columns, raw.batches, schema);
+        assert.deepStrictEqual(got, run(text.columns, asText(text.batches), schema), `chunks ${chunkSize}, batches ${batchSize}`);
+        // With room for one category, the value seen first keeps it.
+        assert.deepStrictEqual(run(raw.columns, raw.batches, schema, 1), run(text.columns, asText(text.batches), schema, 1), `chunks ${chunkSize}, batches ${batchSize}, cap 1`);
+        const a = got.columnResults.find((c) => c.name === 'a')!;
+        assert.ok(a.tallies.type!.unexpected > 20 && a.nulls > 50, 'the column has values that are no boolean, and nulls');
+        assert.deepStrictEqual(Object.keys(a.profile.categories!).sort(), ['false', 'true']);
+      }
+      // The kernel read runs of a only: b has a value not allowed, c is unique.
+      assert.ok(readBooleans.getCalls().some((call) => call.returnValue > (call.args[0] as number) + 20));
+    } finally {
+      readBooleans.restore();
     }
   });
 
