@@ -1181,12 +1181,17 @@ class TextChecker extends ColumnChecker {
     const counted = loaded ? profiler.addLoadedCells?.(kernel) : undefined;
     const hashes = loaded && counted === undefined ? kernel.hashTexts() : undefined;
     const verdicts = loaded && !needsText && this.patternTally !== undefined ? kernel.matchCells(this.asciiPattern!.dfa) : undefined;
+    const { minLength, maxLength } = this;
+    const patterned = this.patternTally !== undefined;
+    let clean = 0;
     for (let r = 0; r < count; r++) {
       const i = base + r;
       const s = raw.starts[i];
       const e = raw.ends[i];
       if (counted !== undefined && counted[r] !== -2) {
-        this.distinctChecks(buf, s, e, r, needsText, decode, verdicts !== undefined ? verdicts[r] : UNDECIDED, true);
+        // Counted, and passing every check (see distinctChecks): tallied with the others after the loop.
+        if (!needsText && e - s >= minLength && e - s <= maxLength && (verdicts !== undefined ? verdicts[r] === 1 : !patterned)) clean++;
+        else this.distinctChecks(buf, s, e, r, needsText, decode, verdicts !== undefined ? verdicts[r] : UNDECIDED, true);
         continue;
       }
       if (this.missingRaw(s, e, r, profiler)) continue;
@@ -1195,6 +1200,7 @@ class TextChecker extends ColumnChecker {
         this.distinctAscii(this.unescaped, 0, n, hashAsciiBytes(this.unescaped, 0, n), r, needsText, decode);
       } else this.distinctAscii(buf, s, e, hashes !== undefined ? hashes[r] : hashAsciiBytes(buf, s, e), r, needsText, decode, verdicts !== undefined ? verdicts[r] : UNDECIDED);
     }
+    this.passed(clean);
     return true;
   }
 
@@ -1223,7 +1229,12 @@ class TextChecker extends ColumnChecker {
     this.distinctChecks(bytes, s, e, r, needsText, decode, verdict, this.profiler.addAsciiBytes!(bytes, s, e, h));
   }
 
-  /** distinctAscii's checks, once the profile counted the value (counted), or not (then addText of its text). */
+  /**
+   * distinctAscii's checks, once the profile counted the value (counted), or not (then addText of its text). A value
+   * the profile counted whose checks need no text and which passes them all (its length within the bounds, the
+   * pattern's verdict on its bytes a match) the loops over a batch tally with the others like it (passed), as this
+   * would have: no call per value.
+   */
   private distinctChecks(bytes: Uint8Array, s: number, e: number, r: number, needsText: boolean, decode: (r: number) => string, verdict: number, counted: boolean): void {
     if (needsText) {
       this.consumeOne(decode(r), r, !counted);
@@ -1275,17 +1286,23 @@ class TextChecker extends ColumnChecker {
       const counted = loaded && validity === undefined ? profiler.addLoadedCells?.(kernel) : undefined;
       const hashes = loaded && counted === undefined ? kernel.hashTexts() : undefined;
       const verdicts = loaded && !needsText && this.patternTally !== undefined ? kernel.matchCells(this.asciiPattern!.dfa) : undefined;
+      const { minLength, maxLength } = this;
+      const patterned = this.patternTally !== undefined;
+      let clean = 0;
       for (let r = 0; r < count; r++) {
         const s = starts[r];
         const e = ends[r];
         if (counted !== undefined && counted[r] !== -2) {
-          this.distinctChecks(bytes, s, e, r, needsText, decode, verdicts !== undefined ? verdicts[r] : UNDECIDED, true);
+          // As in consumeDistinctRaw.
+          if (!needsText && e - s >= minLength && e - s <= maxLength && (verdicts !== undefined ? verdicts[r] === 1 : !patterned)) clean++;
+          else this.distinctChecks(bytes, s, e, r, needsText, decode, verdicts !== undefined ? verdicts[r] : UNDECIDED, true);
           continue;
         }
         if (this.missingTyped(validity, vo, r, profiler)) continue;
         if (this.missingRaw(s, e, r, profiler)) continue;
         this.distinctAscii(bytes, s, e, hashes !== undefined ? hashes[r] : hashAsciiBytes(bytes, s, e), r, needsText, decode, verdicts !== undefined ? verdicts[r] : UNDECIDED);
       }
+      this.passed(clean);
       return true;
     }
     if (this.otherMissing !== undefined || !this.interning || profiler.addTextRepeats === undefined) {
@@ -1340,7 +1357,7 @@ class TextChecker extends ColumnChecker {
     return true;
   }
 
-  /** The tallies of n repeats of values that passed every check (repeat, for each of them, but uniqueness). */
+  /** The tallies of n values that passed every check (as repeat, for each of them, or distinctChecks would take them, but uniqueness). */
   private passed(n: number): void {
     this.typeTally.elements += n;
     if (this.minLengthTally) this.minLengthTally.elements += n;

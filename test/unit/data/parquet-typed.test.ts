@@ -84,6 +84,12 @@ function wideTable(): arrow.Table {
       Array.from({ length: ROWS }, (_, i) => (i % 29 === 0 ? null : i % 997 === 0 ? 'x' : i >= 8000 && i % 3 === 0 ? `fré${i}` : `free-text-${i % 7000}`)),
       new arrow.Utf8(),
     ),
+    // Mostly distinct ASCII text without nulls, with a pattern and length rules: profiled in the kernel, checked by
+    // the pattern's verdicts on the bytes.
+    free_full: arrow.vectorFromArray(
+      Array.from({ length: ROWS }, (_, i) => (i % 499 === 0 ? `w${i % 10}-a` : i % 601 === 0 ? `w${i}-BAD` : i % 701 === 0 ? `w${i}-${'long'.repeat(4)}` : `w${i % 7000}-ok`)),
+      new arrow.Utf8(),
+    ),
   });
 }
 
@@ -111,6 +117,7 @@ columns:
   - { name: cat, type: category, allowed: [US, GB, DE], maxLength: 2, unique: true }
   - { name: cat_many, type: string, unique: true, minLength: 3 }
   - { name: free, type: string, minLength: 2, maxLength: 13 }
+  - { name: free_full, type: string, minLength: 5, maxLength: 16, pattern: 'w\\d+-[a-z]+' }
 missingValues: MISSING
 `;
 
@@ -145,7 +152,7 @@ describe('Parquet typed columns', function () {
     it(`give the same results as the cell values, profiles included (missingValues ${missingValues}, batches of ${batchSize})`, async () => {
       const { typed, boxed, typedColumns } = await checkBothWays(path.join(dir, 'wide.parquet'), missingValues, batchSize);
       // Every column of the file came typed (decimals and nested types would not).
-      assert.strictEqual(typedColumns, 22);
+      assert.strictEqual(typedColumns, 23);
       assert.deepStrictEqual(typed, boxed);
       const state = (name: string) => typed.columnStates.find((c) => c.name === name)!;
       // The results are what the data says, not merely equal.
@@ -185,6 +192,9 @@ describe('Parquet typed columns', function () {
       assert.strictEqual(free.tallies.minLength!.unexpected, 10); // 'x' every 997th row, but not the null rows
       assert.ok(free.tallies.maxLength!.unexpected > 0, 'the longest free texts break maxLength');
       assert.ok(free.profile!.otherCount! > 0, 'values past the category cap are counted as other');
+      const full = state('free_full').tallies;
+      // A short word every 499th row, an upper-case one every 601st, a long one every 701st.
+      assert.deepStrictEqual([full.minLength!.unexpected, full.pattern!.unexpected, full.maxLength!.unexpected], [21, 16, 14]);
     });
   }
 

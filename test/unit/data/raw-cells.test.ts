@@ -350,13 +350,15 @@ columns:
     assert.deepStrictEqual(run(raw.columns, raw.batches, schema, 5000), run(text.columns, asText(text.batches), schema, 5000));
   });
   it('give the same results by bytes as by text for mostly distinct values with failures, patterns, uniqueness and non-ASCII batches', async () => {
-    const lines = ['k,e,t'];
+    const lines = ['k,e,t,p'];
     for (let i = 0; i < 15000; i++) {
       const k = i % 11 === 0 ? 'common' : i % 997 === 0 ? 'x' : i % 1499 === 0 ? `far-too-long-${i}` : `k${i}`;
       const e = i % 1201 === 0 ? `bad ${i}` : i % 1301 === 0 ? 'dup@x.io' : `u${i}@x.io`;
       // Non-ASCII text in a few stretches, so some batches are not all ASCII.
       const t = i >= 9000 && i < 9100 ? `é${i}` : i % 13 === 0 ? '' : `t${i % 6000}`;
-      lines.push(`${k},${e},${i === 7777 ? '"q""uote"' : t}`);
+      // A pattern without uniqueness: checked on the bytes of values the kernel counted.
+      const p = i % 1201 === 5 ? `Bad-${i}@x.io` : `p${i}@x.io`;
+      lines.push(`${k},${e},${i === 7777 ? '"q""uote"' : t},${p}`);
     }
     const data = lines.join('\n') + '\n';
     const schema = [
@@ -365,13 +367,15 @@ columns:
       '  - { name: k, type: string, minLength: 2, maxLength: 8 }',
       "  - { name: e, type: string, pattern: '[a-z0-9]+@x[.]io', unique: true }",
       '  - { name: t, type: string, maxLength: 5 }',
+      "  - { name: p, type: string, pattern: '[a-z0-9]+@x[.]io' }",
     ].join('\n') + '\n';
     for (const cap of [3000, 20000]) {
       const raw = await batchesOf(data, 1 << 16, 1000);
       const text = await batchesOf(data, 1 << 16, 1000);
       const a = run(raw.columns, raw.batches, schema, cap);
       assert.deepStrictEqual(a, run(text.columns, asText(text.batches), schema, cap), `cap ${cap}`);
-      const [k, e] = a.columnResults;
+      const [k, e, , p] = a.columnResults;
+      assert.strictEqual(p.tallies.pattern!.unexpected, Math.ceil((15000 - 5) / 1201), 'every value not matching is found');
       assert.ok(k.tallies.minLength!.unexpected > 0 && k.tallies.maxLength!.unexpected > 0, 'length failures are found');
       assert.ok(e.tallies.pattern!.unexpected > 0 && e.unique!.duplicates > 0, 'pattern failures and duplicates are found');
       assert.strictEqual(k.profile.categories?.common, Math.ceil(15000 / 11));
