@@ -1515,15 +1515,13 @@ class BooleanChecker extends ColumnChecker {
     const base = c * raw.stride;
     // Runs of cells the kernel reads (see readBooleans) where nothing needs their rows: no uniqueness, no value not
     // allowed; each row it stops before is read here, as every row is without it.
-    const kernel =
-      this.unique === undefined && (this.allowedValues === undefined || (this.allowedValues[0] && this.allowedValues[1])) && profiler.addTextRepeats !== undefined
-        ? NumberCells.forThread()
-        : undefined;
+    const kernel = this.countsAlone() ? NumberCells.forThread() : undefined;
     const fast = kernel !== undefined && kernel.load(raw, c, count) ? kernel : undefined;
     for (let r = 0; r < count; r++) {
       if (fast !== undefined) {
         const stop = fast.readBooleans(r);
-        this.countBooleans(fast.state);
+        const state = fast.state;
+        this.countBooleans(state[STATE_FALSES], state[STATE_TRUES], state[STATE_FIRST]);
         if (stop === count) break;
         r = stop;
       }
@@ -1557,11 +1555,16 @@ class BooleanChecker extends ColumnChecker {
     return true;
   }
 
-  /** The tallies and profile of the cells readBooleans read (see consumeRaw), as consumeRaw keeps them. */
-  private countBooleans(state: Float64Array): void {
-    const falses = state[STATE_FALSES];
-    const trues = state[STATE_TRUES];
-    const first = state[STATE_FIRST];
+  /** Whether valid values need no row of their own: no uniqueness, no value not allowed (see countBooleans). */
+  private countsAlone(): boolean {
+    return this.unique === undefined && (this.allowedValues === undefined || (this.allowedValues[0] && this.allowedValues[1])) && this.profiler.addTextRepeats !== undefined;
+  }
+
+  /**
+   * The tallies and profile of a run of valid values (falses and trues of them, the first of them `first`: 0 or 1,
+   * -1 for none), as the loops keep them value by value; only where countsAlone.
+   */
+  private countBooleans(falses: number, trues: number, first: number): void {
     if (first < 0) return;
     this.typeTally.elements += falses + trues;
     if (this.allowedTally) this.allowedTally.elements += falses + trues;
@@ -1584,6 +1587,13 @@ class BooleanChecker extends ColumnChecker {
     const vo = column.validityOffset;
     const bits = column.bits;
     const bo = column.bitOffset;
+    if (validity === undefined && count > 0 && this.countsAlone()) {
+      // No nulls: the values are counted, and tallied at once.
+      let trues = 0;
+      for (let r = 0; r < count; r++) trues += (bits[(bo + r) >> 3] >> ((bo + r) & 7)) & 1;
+      this.countBooleans(count - trues, trues, (bits[bo >> 3] >> (bo & 7)) & 1);
+      return true;
+    }
     for (let r = 0; r < count; r++) {
       if (this.missingTyped(validity, vo, r, profiler)) continue;
       const k = (bits[(bo + r) >> 3] >> ((bo + r) & 7)) & 1;

@@ -24,6 +24,7 @@ function writeParquet(file: string, table: arrow.Table, rowGroup: number): void 
 }
 
 const orNull = <T>(i: number, every: number, value: T): T | null => (i % every === 0 ? null : value);
+const fullFlag = (i: number): boolean => (i * i + 3 * i) % 11 < 4;
 
 /** Every kind of column the typed paths handle, with nulls, bad values, repeats and distinct values. */
 function wideTable(): arrow.Table {
@@ -65,6 +66,8 @@ function wideTable(): arrow.Table {
     text: arrow.vectorFromArray(texts, new arrow.Utf8()),
     at_as_int: arrow.vectorFromArray(times, new arrow.TimestampMillisecond('UTC')),
     age_as_date: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => orNull(i, 11, i)), new arrow.Int32()),
+    // Booleans without nulls, in no period a batch's length shares: counted a batch at a time.
+    flag_full: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => fullFlag(i)), new arrow.Bool()),
     flag_as_text: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => i % 2 === 0), new arrow.Bool()),
     name_as_int: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => (i % 10 === 0 ? 'x' : String(i))), new arrow.Utf8()),
     label_as_category: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => i % 3), new arrow.Int32()),
@@ -110,6 +113,7 @@ columns:
   - { name: text, type: string, maxLength: 4, pattern: 't\\d+', unique: true }
   - { name: at_as_int, type: integer }
   - { name: age_as_date, type: datetime }
+  - { name: flag_full, type: boolean }
   - { name: flag_as_text, type: string }
   - { name: name_as_int, type: integer }
   - { name: label_as_category, type: category, allowed: ['0', '1'] }
@@ -152,7 +156,7 @@ describe('Parquet typed columns', function () {
     it(`give the same results as the cell values, profiles included (missingValues ${missingValues}, batches of ${batchSize})`, async () => {
       const { typed, boxed, typedColumns } = await checkBothWays(path.join(dir, 'wide.parquet'), missingValues, batchSize);
       // Every column of the file came typed (decimals and nested types would not).
-      assert.strictEqual(typedColumns, 23);
+      assert.strictEqual(typedColumns, 24);
       assert.deepStrictEqual(typed, boxed);
       const state = (name: string) => typed.columnStates.find((c) => c.name === name)!;
       // The results are what the data says, not merely equal.
@@ -192,6 +196,9 @@ describe('Parquet typed columns', function () {
       assert.strictEqual(free.tallies.minLength!.unexpected, 10); // 'x' every 997th row, but not the null rows
       assert.ok(free.tallies.maxLength!.unexpected > 0, 'the longest free texts break maxLength');
       assert.ok(free.profile!.otherCount! > 0, 'values past the category cap are counted as other');
+      assert.strictEqual(state('flag_full').tallies.type!.elements, ROWS);
+      const trues = Array.from({ length: ROWS }, (_, i) => fullFlag(i)).filter(Boolean).length;
+      assert.deepStrictEqual(state('flag_full').profile!.topValues, [{ value: 'false', count: ROWS - trues }, { value: 'true', count: trues }]);
       const full = state('free_full').tallies;
       // A short word every 499th row, an upper-case one every 601st, a long one every 701st.
       assert.deepStrictEqual([full.minLength!.unexpected, full.pattern!.unexpected, full.maxLength!.unexpected], [21, 16, 14]);
