@@ -7,7 +7,7 @@
 // inside, long, out of range, malformed, failing a rule) it leaves to them. It also reads the cells of text columns:
 // their hashes (hashTexts), their ids among values seen before (findIds), a pattern's verdicts (matchCells), and
 // their profile against the categories of a column of mostly distinct values (profileDistinct); and the booleans of
-// a boolean column (readBooleans). And it makes a typed column's 64-bit integers numbers (int64Numbers).
+// a boolean column (readBooleans).
 
 const INTEGER: i32 = 0;
 const NUMBER: i32 = 1;
@@ -21,8 +21,6 @@ const MAX_SAFE_INTEGER: f64 = 9007199254740991;
 /** The cell flag of a quoted field with "" inside (RAW_ESCAPED). */
 const ESCAPED: u8 = 2;
 const MS_PER_DAY: f64 = 86400000;
-/** The range of Date, in milliseconds either side of the epoch. */
-const MAX_DATE_MS: f64 = 8.64e15;
 
 /** The running state accumulate reads and writes (f64 each), as the column checker and profile hold it. */
 const CHECK_MIN = 0; // the checker's minimum and maximum (NaN before the first value)
@@ -115,27 +113,6 @@ export function accumulate(
   store<f64>(state, max, MAX << 3);
   store<f64>(state, nulls, NULLS << 3);
   return r;
-}
-
-/**
- * The count 64-bit integers at values (signed or not) as doubles in their place, as int64Values of
- * src/data/readers/parquet.ts makes them (one rounding of the exact integer): NaN beyond ±(2^53 - 1); or for times
- * (scale > 0: to milliseconds, scale 1 for milliseconds already) floor(v * scale), NaN beyond the range of Date.
- */
-export function int64Numbers(values: usize, count: i32, signed: bool, scale: f64): void {
-  for (let r: i32 = 0; r < count; r++) {
-    const at = values + (<usize>r << 3);
-    const word = load<i64>(at);
-    const v: f64 = signed ? <f64>word : <f64>(<u64>word);
-    let x: f64;
-    if (scale == 0) x = v >= -MAX_SAFE_INTEGER && v <= MAX_SAFE_INTEGER ? v : NaN;
-    else {
-      const ms = scale == 1 ? v : Math.floor(v * scale);
-      // + 0: never -0.
-      x = ms >= -MAX_DATE_MS && ms <= MAX_DATE_MS ? ms + 0 : NaN;
-    }
-    store<f64>(at, x);
-  }
 }
 
 /**

@@ -835,6 +835,7 @@ class NumericChecker extends ColumnChecker {
     const typeTally = this.typeTally;
     const ruleMin = this.ruleMin;
     const ruleMax = this.ruleMax;
+    const values = column.values;
     const validity = column.validity;
     const vo = column.validityOffset;
     const isDate = this.mode >= ISO_DATETIME;
@@ -846,10 +847,7 @@ class NumericChecker extends ColumnChecker {
     const cellAt = (r: number) => column.cell(r);
     // Runs of rows the kernel settles alone (see consumeRaw), in the mode that takes what this loop takes.
     const kernel = !rejected && profiler.addCountedRun && profiler.getMoments && profiler.setMoments ? NumberCells.forThread() : undefined;
-    const int64 = column.int64;
-    const fast = kernel !== undefined && (int64 !== undefined ? kernel.loadInt64(int64, validity, vo, count) : kernel.loadNumbers(column.values, validity, vo, count)) ? kernel : undefined;
-    // 64-bit integers made numbers by the kernel: every row's in its values, those of the rows it stops before too.
-    const values = fast !== undefined && int64 !== undefined ? fast.values : column.values;
+    const fast = kernel !== undefined && kernel.loadNumbers(values, validity, vo, count) ? kernel : undefined;
     const kernelMode = wholeOnly ? TAKE_WHOLE : finiteOnly ? TAKE_FINITE : TAKE_ANY;
     let min = this.min;
     let max = this.max;

@@ -11,13 +11,13 @@
  * for the text columns whose cells it reads: their hashes (hashTexts: hashAsciiBytes of each cell, a word at a time
  * where JavaScript reads byte by byte), their ids among the values they have seen (findIds), a pattern's verdicts
  * (matchCells), and their profile against a column's full categories (profileDistinct). A Parquet batch's typed
- * columns take the place of a batch: the numbers of one (loadNumbers; 64-bit integers made numbers here, loadInt64),
- * or the span of bytes the text values of one lie in (loadValues).
+ * columns take the place of a batch: the numbers of one (loadNumbers), or the span of bytes the text values of one
+ * lie in (loadValues).
  */
 import { NUMBER_PARSE_WASM } from '../generated/number-parse-wasm';
 import type { DfaTables } from './ascii-pattern';
 import { FILTER_WORDS } from './profile';
-import type { RawCells, TypedInt64 } from './types';
+import type { RawCells } from './types';
 import { alignUp, growTo, instantiateKernel, WASM_PAGE, type WasmMemory } from './wasm';
 
 interface ParseExports {
@@ -39,7 +39,6 @@ interface ParseExports {
   ): number;
   hashTexts(bytes: number, starts: number, ends: number, count: number, hashes: number): void;
   readBooleans(bytes: number, starts: number, ends: number, flags: number, from: number, count: number, state: number): number;
-  int64Numbers(values: number, count: number, signed: boolean, scale: number): void;
   matchCells(
     bytes: number,
     starts: number,
@@ -299,26 +298,6 @@ export class NumberCells {
    * validity, from bit vo, when there is one) is a missing cell. False as load.
    */
   loadNumbers(values: ArrayLike<number>, validity: Uint8Array | undefined, vo: number, count: number): boolean {
-    if (!this.loadNulls(validity, vo, count)) return false;
-    // A typed array of any kind of number (Arrow's buffer may hold more rows than the batch).
-    const first = ArrayBuffer.isView(values) ? (values as unknown as Float64Array).subarray(0, count) : Array.prototype.slice.call(values, 0, count);
-    this.values.set(first);
-    return true;
-  }
-
-  /**
-   * loadNumbers of a typed column's 64-bit integers (see TypedInt64), made numbers here as the column's values are:
-   * values then holds them all, the rows accumulate does not take too. False as load.
-   */
-  loadInt64(int64: TypedInt64, validity: Uint8Array | undefined, vo: number, count: number): boolean {
-    if (!this.loadNulls(validity, vo, count)) return false;
-    new Int32Array(this.memory.buffer, this.valuesAt, count * 2).set(int64.words.subarray(0, count * 2));
-    this.exports.int64Numbers(this.valuesAt, count, int64.signed, int64.scale);
-    return true;
-  }
-
-  /** The layout of count typed numbers, and their cells: missing where validity (from bit vo) has a null. */
-  private loadNulls(validity: Uint8Array | undefined, vo: number, count: number): boolean {
     this.settleArea();
     if (!this.layOut(this.area, count)) return false;
     const buffer = this.memory.buffer;
@@ -329,6 +308,9 @@ export class NumberCells {
     else for (let r = 0; r < count; r++) starts[r] = (validity[(vo + r) >> 3] & (1 << ((vo + r) & 7))) !== 0 ? 0 : -1;
     new Int32Array(buffer, this.endsAt, count).fill(1);
     new Uint8Array(buffer, this.flagsAt, count).fill(0);
+    // A typed array of any kind of number (Arrow's buffer may hold more rows than the batch).
+    const first = ArrayBuffer.isView(values) ? (values as unknown as Float64Array).subarray(0, count) : Array.prototype.slice.call(values, 0, count);
+    new Float64Array(buffer, this.valuesAt, count).set(first);
     this.count = count;
     this.views();
     return true;

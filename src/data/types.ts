@@ -146,19 +146,6 @@ export interface TypedNumbers extends TypedBase {
   /** The cells are timestamps or dates (Date cells) and values their epoch milliseconds (NaN: an invalid Date). */
   time: boolean;
   values: ArrayLike<number>;
-  /** For 64-bit integers: what values are made from, which the number kernel can make them from itself. */
-  int64?: TypedInt64;
-}
-
-/**
- * 64-bit integers as Arrow holds them, each two 32-bit words (low first) of words: as numbers, NaN beyond ±(2^53 -
- * 1); or for times (scale > 0), to epoch milliseconds: floor(v * scale) (scale 1: as they are), NaN beyond the
- * range of Date.
- */
-export interface TypedInt64 {
-  words: Int32Array;
-  signed: boolean;
-  scale: number;
 }
 
 /** Booleans as Arrow's bits: value r is bit bitOffset + r of bits. */

@@ -369,23 +369,8 @@ export function typedColumn(arrow: ArrowModule, vec: Arrow.Vector, n: number): T
   else if (id === T.Date) scale = (t as Arrow.Date_).unit === arrow.DateUnit.DAY ? 86_400_000 : 1;
   else if (!(id === T.Int || (id === T.Float && (t as Arrow.Float).precision > 0))) return undefined;
   const raw = d.values as ArrayLike<number> | BigInt64Array | BigUint64Array;
-  // int64 values, and times, which are mostly int64: in one pass, on first read; the number kernel makes them from
-  // the words itself (TypedNumbers.int64).
-  if (raw instanceof BigInt64Array || raw instanceof BigUint64Array) {
-    let values: Float64Array | undefined;
-    const int64 = { words: new Int32Array(raw.buffer, raw.byteOffset, n * 2), signed: raw instanceof BigInt64Array, scale };
-    return {
-      kind: 'numbers',
-      time: scale !== 0,
-      get values() {
-        return (values ??= int64Values(raw, n, scale));
-      },
-      int64,
-      validity,
-      validityOffset,
-      cell,
-    };
-  }
+  // int64 values, and times, which are mostly int64: in one pass.
+  if (raw instanceof BigInt64Array || raw instanceof BigUint64Array) return { kind: 'numbers', time: scale !== 0, values: int64Values(raw, n, scale), validity, validityOffset, cell };
   if (raw.length < n || (id === T.Date && scale === 1)) return undefined;
   let values: ArrayLike<number> = raw as ArrayLike<number>;
   if (scale !== 0) {
@@ -406,7 +391,7 @@ export function typedColumn(arrow: ArrowModule, vec: Arrow.Vector, n: number): T
  * either way): NaN beyond ±(2^53 - 1); or, for times (scale: to milliseconds), as typedColumn takes times, NaN
  * beyond the range of Date. A loop for each case.
  */
-export function int64Values(raw: BigInt64Array | BigUint64Array, n: number, scale: number): Float64Array {
+function int64Values(raw: BigInt64Array | BigUint64Array, n: number, scale: number): Float64Array {
   const halves = new Int32Array(raw.buffer, raw.byteOffset, n * 2);
   const out = new Float64Array(n);
   const signed = raw instanceof BigInt64Array;

@@ -6,7 +6,6 @@ import { hashAsciiBytes, hashNumber } from '../../../src/data/hll';
 import { NULLS_ABSENT, NULLS_ABSENT_OR_EMPTY, NULLS_STOP, NumberCells, PARSE_INTEGER, PARSE_ISO_DATETIME, PARSE_NUMBER, STATE_CHECK_MAX, STATE_CHECK_MIN, STATE_FALSES, STATE_FIRST, STATE_NULLS, STATE_TRUES, TAKE_ANY, TAKE_FINITE, TAKE_WHOLE } from '../../../src/data/number-cells';
 import { compileAsciiPattern } from '../../../src/data/ascii-pattern';
 import { ColumnAccumulator } from '../../../src/data/profile';
-import { int64Values } from '../../../src/data/readers/parquet';
 import { RAW_ESCAPED, RAW_QUOTED, type RawCells } from '../../../src/data/types';
 import { seededRandom } from '../../support/random';
 import { TRICKY_DATES, TRICKY_NUMBERS } from './number-cases';
@@ -291,25 +290,6 @@ describe('NumberCells (WebAssembly number kernel)', () => {
     profile.getMoments(moments, 0);
     assert.deepStrictEqual([...kernel.state.subarray(2)], [...moments, 0]);
     assert.strictEqual(kernel.hashes[1], hashNumber(2.5));
-  });
-
-  it('makes 64-bit integers the numbers the Parquet reader makes of them, as numbers and as times of every unit', () => {
-    const edges = [0n, 1n, -1n, 999n, -999n, -1000n, -1001n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, -(2n ** 53n) + 1n, -(2n ** 53n), 2n ** 63n - 1n, -(2n ** 63n), 2n ** 62n + 12345n];
-    for (const ms of [8_640_000_000_000_000n, 8_640_000_000_000_001n, -8_640_000_000_000_000n, -8_640_000_000_000_001n]) edges.push(ms, ms * 1000n, ms * 1_000_000n, ms / 1000n);
-    const rand = seededRandom(3);
-    for (let i = 0; i < 300; i++) edges.push(BigInt.asIntN(64, BigInt(Math.floor(rand() * 2 ** 32)) * 2n ** BigInt(Math.floor(rand() * 33)) - BigInt(Math.floor(rand() * 2 ** 30))));
-    const signed = BigInt64Array.from(edges);
-    const unsigned = new BigUint64Array(signed.buffer);
-    const kernel = NumberCells.forThread()!;
-    for (const raw of [signed, unsigned]) {
-      for (const scale of [0, 1, 1000, 1e-3, 1e-6]) {
-        const words = new Int32Array(raw.buffer, raw.byteOffset, raw.length * 2);
-        assert.ok(kernel.loadInt64({ words, signed: raw === signed, scale }, undefined, 0, raw.length));
-        const want = int64Values(raw, raw.length, scale);
-        const got = kernel.values;
-        for (let i = 0; i < raw.length; i++) assert.ok(Object.is(got[i], want[i]), `${raw === signed ? 'signed' : 'unsigned'} ${raw[i]} at scale ${scale}: ${got[i]}, not ${want[i]}`);
-      }
-    }
   });
 
   it('takes missing cells as nulls when told to: absent ones, or empty ones too, never escaped ones', () => {
