@@ -150,8 +150,8 @@ describe('raw CSV cells', () => {
 
   it('give the same results as the cell texts on numeric columns with many nulls, counted in the kernel past the examples', async () => {
     // Nulls as empty cells and as fields missing from short rows, far more than the examples a check keeps: x runs
-    // out of exact counts among them, id is unique but for one repeat, n has a value not allowed, and every column
-    // has an escaped cell.
+    // out of exact counts among them, id is unique but for one repeat and has an escaped cell, and n has a value
+    // not allowed.
     const lines = ['id,x,n,t'];
     for (let i = 0; i < 3000; i++) {
       const id = i === 2900 ? '5' : i % 13 === 3 ? '' : i === 1234 ? '"12""34"' : String(i);
