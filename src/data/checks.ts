@@ -1181,17 +1181,16 @@ class TextChecker extends ColumnChecker {
     const counted = loaded ? profiler.addLoadedCells?.(kernel) : undefined;
     const hashes = loaded && counted === undefined ? kernel.hashTexts() : undefined;
     const verdicts = loaded && !needsText && this.patternTally !== undefined ? kernel.matchCells(this.asciiPattern!.dfa) : undefined;
-    const { minLength, maxLength } = this;
-    const patterned = this.patternTally !== undefined;
     let clean = 0;
     for (let r = 0; r < count; r++) {
       const i = base + r;
       const s = raw.starts[i];
       const e = raw.ends[i];
       if (counted !== undefined && counted[r] !== -2) {
-        // Counted, and passing every check (see distinctChecks): tallied with the others after the loop.
-        if (!needsText && e - s >= minLength && e - s <= maxLength && (verdicts !== undefined ? verdicts[r] === 1 : !patterned)) clean++;
-        else this.distinctChecks(buf, s, e, r, needsText, decode, verdicts !== undefined ? verdicts[r] : UNDECIDED, true);
+        const verdict = verdicts !== undefined ? verdicts[r] : UNDECIDED;
+        // Tallied with the others like it after the loop (see passesOnBytes).
+        if (!needsText && this.passesOnBytes(e - s, verdict)) clean++;
+        else this.distinctChecks(buf, s, e, r, needsText, decode, verdict, true);
         continue;
       }
       if (this.missingRaw(s, e, r, profiler)) continue;
@@ -1230,11 +1229,15 @@ class TextChecker extends ColumnChecker {
   }
 
   /**
-   * distinctAscii's checks, once the profile counted the value (counted), or not (then addText of its text). A value
-   * the profile counted whose checks need no text and which passes them all (its length within the bounds, the
-   * pattern's verdict on its bytes a match) the loops over a batch tally with the others like it (passed), as this
-   * would have: no call per value.
+   * Whether an ASCII value of this length, with this verdict of the pattern on its bytes (UNDECIDED: none), passes
+   * every check distinctChecks makes of it when its text is not needed: then a value the profile counted needs only
+   * the tallies, which the loops over a batch add for all such values at once (passed), with no call per value.
    */
+  private passesOnBytes(length: number, verdict: number): boolean {
+    return length >= this.minLength && length <= this.maxLength && (verdict === 1 || (verdict === UNDECIDED && this.patternTally === undefined));
+  }
+
+  /** distinctAscii's checks, once the profile counted the value (counted), or not (then addText of its text). */
   private distinctChecks(bytes: Uint8Array, s: number, e: number, r: number, needsText: boolean, decode: (r: number) => string, verdict: number, counted: boolean): void {
     if (needsText) {
       this.consumeOne(decode(r), r, !counted);
@@ -1286,16 +1289,14 @@ class TextChecker extends ColumnChecker {
       const counted = loaded && validity === undefined ? profiler.addLoadedCells?.(kernel) : undefined;
       const hashes = loaded && counted === undefined ? kernel.hashTexts() : undefined;
       const verdicts = loaded && !needsText && this.patternTally !== undefined ? kernel.matchCells(this.asciiPattern!.dfa) : undefined;
-      const { minLength, maxLength } = this;
-      const patterned = this.patternTally !== undefined;
       let clean = 0;
       for (let r = 0; r < count; r++) {
         const s = starts[r];
         const e = ends[r];
         if (counted !== undefined && counted[r] !== -2) {
-          // As in consumeDistinctRaw.
-          if (!needsText && e - s >= minLength && e - s <= maxLength && (verdicts !== undefined ? verdicts[r] === 1 : !patterned)) clean++;
-          else this.distinctChecks(bytes, s, e, r, needsText, decode, verdicts !== undefined ? verdicts[r] : UNDECIDED, true);
+          const verdict = verdicts !== undefined ? verdicts[r] : UNDECIDED;
+          if (!needsText && this.passesOnBytes(e - s, verdict)) clean++;
+          else this.distinctChecks(bytes, s, e, r, needsText, decode, verdict, true);
           continue;
         }
         if (this.missingTyped(validity, vo, r, profiler)) continue;
@@ -1569,14 +1570,17 @@ class BooleanChecker extends ColumnChecker {
     this.typeTally.elements += falses + trues;
     if (this.allowedTally) this.allowedTally.elements += falses + trues;
     // The profile sees each value once, in the order they came; repeats are counted here.
-    for (const k of first === 1 ? [1, 0] : [0, 1]) {
-      const n = k === 1 ? trues : falses;
-      if (n === 0) continue;
-      if (this.repeats[k] < 0) {
-        this.profiler.addText(k === 1 ? 'true' : 'false');
-        this.repeats[k] = n - 1;
-      } else this.repeats[k] += n;
-    }
+    this.countValue(first, first === 1 ? trues : falses);
+    this.countValue(1 - first, first === 1 ? falses : trues);
+  }
+
+  /** n more of value k (0: false, 1: true) for the profile: the first given to it, the others counted as repeats. */
+  private countValue(k: number, n: number): void {
+    if (n === 0) return;
+    if (this.repeats[k] < 0) {
+      this.profiler.addText(k === 1 ? 'true' : 'false');
+      this.repeats[k] = n - 1;
+    } else this.repeats[k] += n;
   }
 
   /** consume over a typed column's bits (Parquet booleans); patterns need the text. */

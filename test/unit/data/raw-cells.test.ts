@@ -380,6 +380,18 @@ columns:
       assert.ok(e.tallies.pattern!.unexpected > 0 && e.unique!.duplicates > 0, 'pattern failures and duplicates are found');
       assert.strictEqual(k.profile.categories?.common, Math.ceil(15000 / 11));
     }
+    // Without the kernel's verdicts (an automaton too large for it), the pattern is tested value by value.
+    const matchCells = sinon.stub(NumberCells.prototype, 'matchCells').returns(undefined);
+    try {
+      const raw = await batchesOf(data, 1 << 16, 1000);
+      const text = await batchesOf(data, 1 << 16, 1000);
+      const a = run(raw.columns, raw.batches, schema, 3000);
+      assert.deepStrictEqual(a, run(text.columns, asText(text.batches), schema, 3000), 'without verdicts');
+      assert.strictEqual(a.columnResults[3].tallies.pattern!.unexpected, Math.ceil((15000 - 5) / 1201));
+      assert.ok(matchCells.called);
+    } finally {
+      matchCells.restore();
+    }
   });
 });
 
