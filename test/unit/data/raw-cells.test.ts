@@ -97,6 +97,15 @@ function asText(batches: RowBatch[]): RowBatch[] {
   return batches.map((b) => ({ firstRow: b.firstRow, rowCount: b.rowCount, columns: b.columns.map((col) => Array.from(col)), lineOf: b.lineOf }));
 }
 
+/** The checks' results on csv read by bytes, asserted the same (message: label) as on its cell texts. */
+async function sameAsText(csv: string, chunkSize: number, batchSize: number, schema: string, label: string, categoryCap?: number) {
+  const raw = await batchesOf(csv, chunkSize, batchSize);
+  const text = await batchesOf(csv, chunkSize, batchSize);
+  const got = run(raw.columns, raw.batches, schema, categoryCap);
+  assert.deepStrictEqual(got, run(text.columns, asText(text.batches), schema, categoryCap), label);
+  return got;
+}
+
 describe('raw CSV cells', () => {
   for (const [chunkSize, batchSize] of [[1 << 20, 8192], [7, 3], [1, 1], [13, 5]]) {
     it(`give the checks the same results as the cell texts (chunks of ${chunkSize}, batches of ${batchSize})`, async () => {
@@ -134,10 +143,7 @@ describe('raw CSV cells', () => {
       '  - { name: label, type: integer, allowed: [0, 1] }',
     ].join('\n');
     for (const [chunkSize, batchSize] of [[1 << 20, 8192], [4096, 700]]) {
-      const raw = await batchesOf(csv, chunkSize, batchSize);
-      const text = await batchesOf(csv, chunkSize, batchSize);
-      const got = run(raw.columns, raw.batches, schema);
-      assert.deepStrictEqual(got, run(text.columns, asText(text.batches), schema), `chunks ${chunkSize}, batches ${batchSize}`);
+      const got = await sameAsText(csv, chunkSize, batchSize, schema, `chunks ${chunkSize}, batches ${batchSize}`);
       const column = (name: string) => got.columnResults.find((c) => c.name === name)!;
       assert.deepStrictEqual(['x', 't'].map((name) => (column(name).profile.sketch as { type: string } | undefined)?.type), ['ddsketch', 'ddsketch']);
       // Whole numbers have exact keys: none hashed.
@@ -176,10 +182,7 @@ describe('raw CSV cells', () => {
       try {
         for (const [chunkSize, batchSize] of [[1 << 20, 8192], [4096, 700]]) {
           const label = `missingValues ${missingValues}, chunks ${chunkSize}, batches ${batchSize}`;
-          const raw = await batchesOf(csv, chunkSize, batchSize);
-          const text = await batchesOf(csv, chunkSize, batchSize);
-          const got = run(raw.columns, raw.batches, schema);
-          assert.deepStrictEqual(got, run(text.columns, asText(text.batches), schema), label);
+          const got = await sameAsText(csv, chunkSize, batchSize, schema, label);
           const column = (name: string) => got.columnResults.find((c) => c.name === name)!;
           const nulls = (name: string) => column(name).tallies.nullable?.unexpected ?? column(name).nulls;
           const missing = Math.ceil((3000 - 5) / 17);
@@ -228,12 +231,9 @@ describe('raw CSV cells', () => {
     const readBooleans = sinon.spy(NumberCells.prototype, 'readBooleans');
     try {
       for (const [chunkSize, batchSize] of [[1 << 20, 8192], [4096, 700]]) {
-        const raw = await batchesOf(csv, chunkSize, batchSize);
-        const text = await batchesOf(csv, chunkSize, batchSize);
-        const got = run(raw.columns, raw.batches, schema);
-        assert.deepStrictEqual(got, run(text.columns, asText(text.batches), schema), `chunks ${chunkSize}, batches ${batchSize}`);
+        const got = await sameAsText(csv, chunkSize, batchSize, schema, `chunks ${chunkSize}, batches ${batchSize}`);
         // With room for one category, the value seen first keeps it.
-        assert.deepStrictEqual(run(raw.columns, raw.batches, schema, 1), run(text.columns, asText(text.batches), schema, 1), `chunks ${chunkSize}, batches ${batchSize}, cap 1`);
+        await sameAsText(csv, chunkSize, batchSize, schema, `chunks ${chunkSize}, batches ${batchSize}, cap 1`, 1);
         const a = got.columnResults.find((c) => c.name === 'a')!;
         assert.ok(a.tallies.type!.unexpected > 20 && a.nulls > 50, 'the column has values that are no boolean, and nulls');
         assert.deepStrictEqual(Object.keys(a.profile.categories!).sort(), ['false', 'true']);
@@ -383,10 +383,7 @@ columns:
     // Without the kernel's verdicts (an automaton too large for it), the pattern is tested value by value.
     const matchCells = sinon.stub(NumberCells.prototype, 'matchCells').returns(undefined);
     try {
-      const raw = await batchesOf(data, 1 << 16, 1000);
-      const text = await batchesOf(data, 1 << 16, 1000);
-      const a = run(raw.columns, raw.batches, schema, 3000);
-      assert.deepStrictEqual(a, run(text.columns, asText(text.batches), schema, 3000), 'without verdicts');
+      const a = await sameAsText(data, 1 << 16, 1000, schema, 'without verdicts', 3000);
       assert.strictEqual(a.columnResults[3].tallies.pattern!.unexpected, Math.ceil((15000 - 5) / 1201));
       assert.ok(matchCells.called);
     } finally {
