@@ -479,6 +479,34 @@ function decimalToNumber(v: unknown, scale: number): number {
   return Number(big) / 10 ** scale;
 }
 
+/** A record batch parquet-wasm exported through the Arrow C data interface (RecordBatch.intoFFI). */
+interface ExportedBatch {
+  arrayAddr(): number;
+  schemaAddr(): number;
+  free(): void;
+}
+
+/**
+ * An exported record batch as apache-arrow columns that are views on the decoder's memory, and that memory.
+ * arrow-js-ffi views a boolean column's bits as a byte per row, eight times the bytes they take: when the bits lie
+ * near the end of the decoder's memory, the view reaches past it and the parse throws a RangeError. The memory is
+ * then grown by a byte per row of the batch, and the parse tried again. The decoder's allocator never hands out
+ * those pages (it takes only the pages its own calls of memory.grow add), so nothing it holds is touched.
+ */
+function viewExported(pw: ParquetWasm, ffi: ArrowFfi, exported: ExportedBatch): { decoded: Arrow.RecordBatch; memory: ArrayBuffer } {
+  const memory = pw.wasmMemory().buffer;
+  try {
+    return { decoded: ffi.parseRecordBatch(memory, exported.arrayAddr(), exported.schemaAddr(), false) as Arrow.RecordBatch, memory };
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    // The batch's row count: the first field (int64 length) of its ArrowArray.
+    const rows = Number(new DataView(memory).getBigInt64(exported.arrayAddr(), true));
+    pw.wasmMemory().grow(Math.ceil(rows / 65536) + 1);
+    const grown = pw.wasmMemory().buffer;
+    return { decoded: ffi.parseRecordBatch(grown, exported.arrayAddr(), exported.schemaAddr(), false) as Arrow.RecordBatch, memory: grown };
+  }
+}
+
 class ParquetReader implements TableReader {
   readonly source: string;
   columns: string[] = [];
@@ -661,10 +689,9 @@ class ParquetReader implements TableReader {
             // The batch's columns are views on the decoder's memory: valid until the batch is freed, which is after
             // its last slice has been checked (each is checked before the next is asked for), and before the decoder
             // runs again. Nothing made from a batch outlives it (the checkers keep values, not arrays).
-            const exported = (next.value as { intoFFI(): { arrayAddr(): number; schemaAddr(): number; free(): void } }).intoFFI();
+            const exported = (next.value as { intoFFI(): ExportedBatch }).intoFFI();
             try {
-              const memory = pw.wasmMemory().buffer;
-              const decoded = ffi.parseRecordBatch(memory, exported.arrayAddr(), exported.schemaAddr(), false) as Arrow.RecordBatch;
+              const { decoded, memory } = viewExported(pw, ffi, exported);
               const from = Math.min(toSkip, decoded.numRows);
               toSkip -= from;
               for (let start = from; start < decoded.numRows; start += this.batchSize) {

@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Worker } from 'worker_threads';
 import * as arrow from 'apache-arrow';
 import { TableChecker, type PartResult } from '../../../src/data/checks';
 import { validateData, type ValidateOptions } from '../../../src/data/engine';
@@ -16,10 +17,11 @@ const ROWS = 10_000;
 const BOM = '\ufeff';
 const MS_2023 = Date.UTC(2023, 0, 1);
 
-function writeParquet(file: string, table: arrow.Table, rowGroup: number): void {
+function writeParquet(file: string, table: arrow.Table, rowGroup: number, snappy = true): void {
   const { pw } = loadParquetWasm();
   const wasmTable = pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'));
-  const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.SNAPPY).setMaxRowGroupSize(rowGroup).build();
+  const builder = new pw.WriterPropertiesBuilder().setMaxRowGroupSize(rowGroup);
+  const props = (snappy ? builder.setCompression(pw.Compression.SNAPPY) : builder).build();
   fs.writeFileSync(file, pw.writeParquet(wasmTable, props));
 }
 
@@ -228,6 +230,50 @@ describe('Parquet typed columns', function () {
     );
     assert.ok(some.rows.every((r) => r.id === undefined));
     assert.ok(all.rows.some((r) => r.id !== undefined));
+  });
+
+  it('reads booleans whose bits lie at the end of a fresh decoder\'s memory', async () => {
+    // Two million rows in one uncompressed row group, of which only the booleans are read, by a decoder of its own (a
+    // worker thread's): their bits come to lie so near the end of its memory that a view of a byte per row reaches
+    // past it.
+    const rows = 2_000_000;
+    const file = path.join(dir, 'flags.parquet');
+    const flags = new Uint8Array((rows + 7) >> 3);
+    let trues = 0;
+    for (let i = 0; i < rows; i++) {
+      if (i % 3 === 0) {
+        flags[i >> 3] |= 1 << (i & 7);
+        trues++;
+      }
+    }
+    const table = new arrow.Table({
+      n: arrow.makeVector(Int32Array.from({ length: rows }, (_, i) => i * 7919)),
+      flag: arrow.makeVector(arrow.makeData({ type: new arrow.Bool(), length: rows, data: flags })),
+    });
+    writeParquet(file, table, rows, false);
+    const code = `
+      const { parentPort, workerData } = require('worker_threads');
+      const { openTable } = require(workerData.readers);
+      const { localFileSource } = require(workerData.sources);
+      (async () => {
+        const table = await openTable(localFileSource(workerData.file, 'flags.parquet'), { format: 'parquet', readColumns: ['flag'] });
+        let rows = 0, trues = 0;
+        for await (const batch of table.batches()) {
+          const flags = batch.columns[table.columns.indexOf('flag')];
+          for (let r = 0; r < batch.rowCount; r++) if (flags[r] === true) trues++;
+          rows += batch.rowCount;
+        }
+        parentPort.postMessage({ rows, trues });
+      })().catch((e) => parentPort.postMessage({ error: e.constructor.name + ': ' + e.message }));`;
+    const readers = require.resolve('../../../src/data/readers');
+    const sources = require.resolve('../../../src/data/sources');
+    const worker = new Worker(code, { eval: true, workerData: { readers, sources, file } });
+    try {
+      const answer = await new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject));
+      assert.deepStrictEqual(answer, { rows, trues });
+    } finally {
+      await worker.terminate();
+    }
   });
 
   it('splits a file into a run of row groups per worker, or row groups into pieces, that read back as the whole file', async () => {
