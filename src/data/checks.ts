@@ -1633,9 +1633,40 @@ class BooleanChecker extends ColumnChecker {
   }
 }
 
+/** A rule of this type and nothing more: what a reading of a column without a rule is checked as (see ByType). */
+function bareRule(name: string, type: ColumnType): ColumnRule {
+  return { name, type, nullable: true, severity: {} as ColumnRule['severity'] };
+}
+
+/** Whether a reading's checker took every value of its type so far. */
+function fits(checker: ColumnChecker | undefined): checker is ColumnChecker {
+  return checker !== undefined && checker.typeTally.unexpected === 0;
+}
+
+/**
+ * The readings of a column without a rule, for cells of text (CSV, TSV), as the checkers of each type: their loops
+ * over the cells' bytes (and the WebAssembly kernel's) take the place of SniffingChecker's value at a time. A
+ * reading that stops fitting is dropped after the batch it stopped in, except the numbers while the booleans fit:
+ * none of theirs may be a number ("0" and "1" are numbers, not booleans). No ISO datetime is a number.
+ */
+interface ByType {
+  /** Every value as text (a category: its profile is SniffingChecker's of values). */
+  text: TextChecker;
+  numbers?: NumericChecker;
+  datetimes?: NumericChecker;
+  booleans?: BooleanChecker;
+  /** Whether every value so far is an integer literal within ±2^53 (only while the numbers fit). */
+  integers: boolean;
+  /** Integer literals beyond ±2^53 (only while the numbers fit). */
+  unsafeIntegers: number;
+}
+
 /**
  * A column without a rule: every value is tried as integer, number, boolean and ISO datetime, and profiled
  * as numbers, as datetimes and as values until one reading stops fitting; the merge keeps the one that fits.
+ * Text cells read from their bytes (consumeRaw) go to the checker of each type (ByType) when nothing needs a value
+ * of its own: no uniqueness, no missing values but the empty one. Then the evidence counts every value for a
+ * reading that fits them all, and none for one that does not (sniffedType only asks whether one fits them all).
  */
 class SniffingChecker extends ColumnChecker {
   private numeric?: ValueProfiler;
@@ -1647,7 +1678,15 @@ class SniffingChecker extends ColumnChecker {
   private readonly categorical: ValueProfiler;
   private readonly evidence: TypeEvidence = { nonNull: 0, integers: 0, numbers: 0, booleans: 0, datetimes: 0, scalars: 0, unsafeIntegers: 0 };
 
-  constructor(name: string, missingValues: string[], options: CheckerOptions) {
+  /** The readings as checkers, from the first batch on when it comes as raw cells (see ByType). */
+  private byType?: ByType;
+  private batch?: RowBatch;
+
+  constructor(
+    name: string,
+    private readonly missingValues: string[],
+    private readonly options: CheckerOptions,
+  ) {
     super(name, undefined, missingValues, options);
     this.numeric = options.profiler(name, 'numeric');
     this.datetime = options.profiler(name, 'numeric');
@@ -1655,7 +1694,108 @@ class SniffingChecker extends ColumnChecker {
     this.categorical = options.profiler(name, 'categorical');
   }
 
+  begin(batch: RowBatch): void {
+    super.begin(batch);
+    this.batch = batch;
+    const t = this.byType;
+    if (t) for (const checker of [t.text, t.numbers, t.datetimes, t.booleans]) checker?.begin(batch);
+  }
+
+  /** Reads the batch's cells by type (see ByType) when this is the first batch and nothing needs a value of its own. */
+  consumeRaw(raw: RawCells, c: number, count: number): boolean {
+    if (this.byType === undefined) {
+      if (this.rows !== count || this.unique !== undefined || this.otherMissing !== undefined) return false;
+      const { name, missingValues, options } = this;
+      const t: ByType = {
+        text: new TextChecker(name, bareRule(name, 'category'), missingValues, options),
+        numbers: new NumericChecker(name, bareRule(name, 'number'), missingValues, options, undefined),
+        datetimes: new NumericChecker(name, bareRule(name, 'datetime'), missingValues, options, undefined),
+        booleans: new BooleanChecker(name, bareRule(name, 'boolean'), missingValues, options),
+        integers: true,
+        unsafeIntegers: 0,
+      };
+      for (const checker of [t.text, t.numbers, t.datetimes, t.booleans]) checker?.begin(this.batch!);
+      this.byType = t;
+    }
+    const t = this.byType;
+    // The text reading can refuse a batch (one not all ASCII, of a column of mostly distinct values): consume reads it.
+    if (!t.text.consumeRaw(raw, c, count)) return false;
+    const scanIntegers = fits(t.numbers);
+    for (const checker of [t.numbers, t.datetimes, t.booleans]) {
+      if (checker && !checker.consumeRaw(raw, c, count)) checker.consume(Array.from({ length: count }, (_, r) => raw.text(c, r)), count);
+    }
+    if (scanIntegers) this.integerCells(raw, c, count);
+    this.dropMisfits();
+    return true;
+  }
+
+  /** ByType.integers and unsafeIntegers of the batch's cells, read from their bytes (a cell with "" inside as text). */
+  private integerCells(raw: RawCells, c: number, count: number): void {
+    const t = this.byType!;
+    const buf = raw.buffer;
+    const base = c * raw.stride;
+    for (let r = 0; r < count; r++) {
+      const i = base + r;
+      const s = raw.starts[i];
+      const e = raw.ends[i];
+      if (s < 0 || (s === e && this.emptyIsNull)) continue;
+      // Past the first value that is no integer, only literals of more than 15 digits matter (unsafeIntegers).
+      if (!t.integers && e - s <= 15) continue;
+      if (raw.flags[i] & RAW_ESCAPED) {
+        this.integerText(raw.text(c, r)!);
+        continue;
+      }
+      let k = s;
+      if (k < e && (buf[k] === 45 || buf[k] === 43)) k++;
+      let digits = k < e;
+      for (let j = k; digits && j < e; j++) digits = buf[j] >= 48 && buf[j] <= 57;
+      if (!digits) t.integers = false;
+      else if (e - k > 15) this.integerText(raw.text(c, r)!);
+    }
+  }
+
+  /** ByType.integers and unsafeIntegers of one value's text, as consume counts evidence.integers and unsafeIntegers. */
+  private integerText(text: string): void {
+    const t = this.byType!;
+    if (!isIntegerLiteral(text)) t.integers = false;
+    else if (!Number.isSafeInteger(parseNumberText(text))) {
+      t.unsafeIntegers++;
+      t.integers = false;
+    }
+  }
+
+  /**
+   * Takes the nulls of the batch, and the minimum and maximum of its numbers (only while the numbers are read: no
+   * check reads those of a column without a rule), and drops the readings that stopped fitting (see ByType).
+   */
+  private dropMisfits(): void {
+    const t = this.byType!;
+    this.nulls = t.text.nulls;
+    if (t.numbers) {
+      this.min = t.numbers.min;
+      this.max = t.numbers.max;
+    }
+    if (t.datetimes && !fits(t.datetimes)) t.datetimes = undefined;
+    const numbersSeen = t.numbers ? t.numbers.typeTally.elements - t.numbers.typeTally.unexpected : 0;
+    if (t.booleans && !(fits(t.booleans) && numbersSeen === 0)) t.booleans = undefined;
+    if (t.numbers && !fits(t.numbers) && !t.booleans) t.numbers = undefined;
+  }
+
   consume(values: ArrayLike<CellValue>, count: number): void {
+    const t = this.byType;
+    if (t !== undefined) {
+      // A batch of a column read by type (see consumeRaw) whose cells came as text: each checker reads the texts.
+      const scanIntegers = fits(t.numbers);
+      for (const checker of [t.text, t.numbers, t.datetimes, t.booleans]) checker?.consume(values, count);
+      if (scanIntegers) {
+        for (let r = 0; r < count; r++) {
+          const cell = values[r];
+          if (typeof cell === 'string' && !this.isMissingText(cell)) this.integerText(cell);
+        }
+      }
+      this.dropMisfits();
+      return;
+    }
     const evidence = this.evidence;
     for (let r = 0; r < count; r++) {
       const cell = values[r];
@@ -1729,6 +1869,31 @@ class SniffingChecker extends ColumnChecker {
   }
 
   finishProfile(): Pick<ColumnState, 'candidates' | 'evidence'> {
+    const t = this.byType;
+    if (t !== undefined) {
+      // The booleans left fit every value, and no value was a number (see dropMisfits).
+      const numbers = fits(t.numbers) ? t.numbers : undefined;
+      const datetimes = fits(t.datetimes) ? t.datetimes : undefined;
+      const booleans = fits(t.booleans) ? t.booleans : undefined;
+      const nonNull = t.text.rows - t.text.nulls;
+      return {
+        candidates: {
+          ...(numbers && { numeric: numbers.finishProfile().profile }),
+          ...(datetimes && { datetime: datetimes.finishProfile().profile }),
+          ...(booleans && { boolean: booleans.finishProfile().profile }),
+          categorical: t.text.finishProfile().profile!,
+        },
+        evidence: {
+          nonNull,
+          integers: numbers && t.integers ? nonNull : 0,
+          numbers: numbers ? nonNull : 0,
+          booleans: booleans ? nonNull : 0,
+          datetimes: datetimes ? nonNull : 0,
+          scalars: 0,
+          unsafeIntegers: numbers ? t.unsafeIntegers : 0,
+        },
+      };
+    }
     return {
       candidates: {
         ...(this.numeric && { numeric: this.numeric.toProfile() }),

@@ -392,6 +392,86 @@ columns:
   });
 });
 
+/** Columns without a rule (data columns a schema of columns: superset leaves out): each read by type from bytes, or value by value from texts. */
+describe('raw CSV cells of columns without a rule', () => {
+  /** Column name, and its cell on row i of the file (an empty cell is a null). */
+  const columns: Array<[string, (i: number) => string]> = [
+    ['int', (i) => (i % 9 === 0 ? '' : String((i * 7919) % 100003) )],
+    ['int_long', (i) => (i === 2500 ? '0000000000000012' : String(i - 1000))],
+    ['int_unsafe', (i) => (i === 3001 ? '9007199254740993' : String(i))],
+    ['decimal', (i) => (i % 5 === 0 ? String(i) : `${i}.${i % 10}5`)],
+    ['decimal_unsafe', (i) => (i === 4000 ? '-12345678901234567890' : `${i}.5`)],
+    ['number_then_word', (i) => (i === 3500 ? 'n/a' : `${i}e-2`)],
+    ['when', (i) => (i % 11 === 0 ? '' : `2024-0${1 + (i % 9)}-1${i % 10}T0${i % 10}:30:00Z`)],
+    ['when_and_year', (i) => (i === 1999 ? '2020' : `2024-01-${10 + (i % 19)}`)],
+    ['flag', (i) => ['true', 'FALSE', 'yes', 'No'][i % 4]],
+    ['flag_and_bits', (i) => (i < 3000 ? String(i % 2) : i % 2 === 0 ? 'true' : 'false')],
+    ['bits', (i) => String((i * i) % 2)],
+    ['flag_then_bit', (i) => (i === 2800 ? '1' : i % 3 === 0 ? 'no' : 'yes')],
+    ['empty', () => ''],
+    ['word', (i) => (i % 13 === 0 ? '"say ""hi"""' : `w${i % 40}`)],
+    // Past the values remembered by bytes (see TextChecker), a batch not all ASCII is read from its texts.
+    ['free', (i) => (i >= 5100 && i < 5200 ? `é${i}` : `text number ${i}`)],
+  ];
+  const rows = 12000;
+  const lines = ['key,' + columns.map(([name]) => name).join(',')];
+  for (let i = 0; i < rows; i++) lines.push(`${i},` + columns.map(([, cell]) => cell(i)).join(','));
+  const csv = lines.join('\n') + '\n';
+  const schema = 'version: 1\ndataset:\n  columns: superset\ncolumns:\n  - { name: key, type: integer }\n';
+
+  /**
+   * The merged result of the batches read in two parts (as two threads would), without the evidence counts, and
+   * without the minimum and maximum of a column that is not numbers (nothing reads them then).
+   */
+  function inParts(columns: string[], batches: RowBatch[]) {
+    const half = batches.length >> 1;
+    const parts = [batches.slice(0, half), batches.slice(half)].map((part) => {
+      const checker = new TableChecker('data.csv', columns, { schema: parseSchema(schema, 'schema.yaml'), profiler: (name, kind) => new ColumnAccumulator(name, kind) });
+      for (const b of part) checker.consume(b);
+      return checker.result();
+    });
+    const merged = mergeParts(parts, mergeColumnProfileList);
+    return merged.columnResults.map(({ evidence, min, max, ...column }) => ({
+      ...column,
+      ...((column.sniffedType === undefined || column.sniffedType === 'integer' || column.sniffedType === 'number') && { min, max }),
+      evidence: evidence && { nonNull: evidence.nonNull, scalars: evidence.scalars },
+    }));
+  }
+
+  it('give the profiles and types of the cell texts, read in parts', async () => {
+    for (const batchSize of [1000, 1499]) {
+      const raw = await batchesOf(csv, 1 << 16, batchSize);
+      const text = await batchesOf(csv, 1 << 16, batchSize);
+      const got = inParts(raw.columns, raw.batches);
+      assert.deepStrictEqual(got, inParts(text.columns, asText(text.batches)), `batches of ${batchSize}`);
+      const typeOf = Object.fromEntries(got.map((c) => [c.name, c.sniffedType]));
+      assert.deepStrictEqual(typeOf, {
+        key: undefined,
+        int: 'integer',
+        int_long: 'integer',
+        int_unsafe: 'string',
+        decimal: 'number',
+        decimal_unsafe: 'string',
+        number_then_word: 'string',
+        when: 'datetime',
+        when_and_year: 'string',
+        flag: 'boolean',
+        flag_and_bits: 'string',
+        bits: 'integer',
+        flag_then_bit: 'string',
+        empty: 'string',
+        word: 'string',
+        free: 'string',
+      });
+      const profile = (name: string) => got.find((c) => c.name === name)!.profile;
+      assert.strictEqual(profile('decimal').kind, 'numeric');
+      assert.strictEqual(profile('when').nulls, Math.ceil(rows / 11));
+      assert.deepStrictEqual(profile('flag').topValues.map((v) => v.value).sort(), ['false', 'true']);
+      assert.strictEqual(profile('word').categories!['say "hi"'], Math.ceil(rows / 13));
+    }
+  });
+});
+
 describe('detachedString', () => {
   it('copies any text exactly, lone surrogates included', () => {
     const big = `${'abc'.repeat(1000)}é€𝄞\ud800x`;
