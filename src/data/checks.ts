@@ -1659,6 +1659,8 @@ interface ByType {
   integers: boolean;
   /** Integer literals beyond ±2^53 (only while the numbers fit). */
   unsafeIntegers: number;
+  /** Values that came as numbers or booleans rather than text (see TypeEvidence.scalars). */
+  scalars: number;
 }
 
 /**
@@ -1701,23 +1703,31 @@ class SniffingChecker extends ColumnChecker {
     if (t) for (const checker of [t.text, t.numbers, t.datetimes, t.booleans]) checker?.begin(batch);
   }
 
+  /**
+   * Sets the checkers of each type up (see ByType), when the batch of count rows is the first and nothing needs a
+   * value of its own; returns whether it did.
+   */
+  private startByType(count: number): boolean {
+    if (this.rows !== count || this.unique !== undefined || this.otherMissing !== undefined) return false;
+    const { name, missingValues, options } = this;
+    const t: ByType = {
+      text: new TextChecker(name, bareRule(name, 'category'), missingValues, options),
+      numbers: new NumericChecker(name, bareRule(name, 'number'), missingValues, options, undefined),
+      datetimes: new NumericChecker(name, bareRule(name, 'datetime'), missingValues, options, undefined),
+      booleans: new BooleanChecker(name, bareRule(name, 'boolean'), missingValues, options),
+      integers: true,
+      unsafeIntegers: 0,
+      scalars: 0,
+    };
+    for (const checker of [t.text, t.numbers, t.datetimes, t.booleans]) checker?.begin(this.batch!);
+    this.byType = t;
+    return true;
+  }
+
   /** Reads the batch's cells by type (see ByType) when this is the first batch and nothing needs a value of its own. */
   consumeRaw(raw: RawCells, c: number, count: number): boolean {
-    if (this.byType === undefined) {
-      if (this.rows !== count || this.unique !== undefined || this.otherMissing !== undefined) return false;
-      const { name, missingValues, options } = this;
-      const t: ByType = {
-        text: new TextChecker(name, bareRule(name, 'category'), missingValues, options),
-        numbers: new NumericChecker(name, bareRule(name, 'number'), missingValues, options, undefined),
-        datetimes: new NumericChecker(name, bareRule(name, 'datetime'), missingValues, options, undefined),
-        booleans: new BooleanChecker(name, bareRule(name, 'boolean'), missingValues, options),
-        integers: true,
-        unsafeIntegers: 0,
-      };
-      for (const checker of [t.text, t.numbers, t.datetimes, t.booleans]) checker?.begin(this.batch!);
-      this.byType = t;
-    }
-    const t = this.byType;
+    if (this.byType === undefined && !this.startByType(count)) return false;
+    const t = this.byType!;
     // The text reading can refuse a batch (one not all ASCII, of a column of mostly distinct values): consume reads it.
     if (!t.text.consumeRaw(raw, c, count)) return false;
     const scanIntegers = fits(t.numbers);
@@ -1725,6 +1735,25 @@ class SniffingChecker extends ColumnChecker {
       if (checker && !checker.consumeRaw(raw, c, count)) checker.consume(Array.from({ length: count }, (_, r) => raw.text(c, r)), count);
     }
     if (scanIntegers) this.integerCells(raw, c, count);
+    this.dropMisfits();
+    return true;
+  }
+
+  /**
+   * Reads a typed column of text (Parquet UTF-8) by type (see ByType) when this is the first batch and nothing needs
+   * a value of its own: the text checker from its bytes, the others from its values while they fit (a column of
+   * words stops fitting as numbers, datetimes and booleans in its first batch).
+   */
+  consumeTyped(column: TypedColumn, count: number): boolean {
+    if (this.byType === undefined) {
+      if (column.kind !== 'utf8' || !this.startByType(count)) return false;
+    } else if (column.kind !== 'utf8') return false;
+    const t = this.byType!;
+    let cells: CellValue[] | undefined;
+    const cellsOf = () => (cells ??= Array.from({ length: count }, (_, r) => column.cell(r)));
+    const scanIntegers = fits(t.numbers);
+    for (const checker of [t.text, t.numbers, t.datetimes, t.booleans]) if (checker && !checker.consumeTyped(column, count)) checker.consume(cellsOf(), count);
+    if (scanIntegers) this.integerValues(cellsOf(), count, true);
     this.dropMisfits();
     return true;
   }
@@ -1751,6 +1780,32 @@ class SniffingChecker extends ColumnChecker {
       for (let j = k; digits && j < e; j++) digits = buf[j] >= 48 && buf[j] <= 57;
       if (!digits) t.integers = false;
       else if (e - k > 15) this.integerText(raw.text(c, r)!);
+    }
+  }
+
+  /**
+   * ByType.integers, unsafeIntegers and scalars of a batch's values, as consume counts the evidence (integers only
+   * while the numbers fit). The columns read by type have texts; other values come only in a dataset of files whose
+   * types differ, and the checkers read them as a column of that type does (which takes no infinite number).
+   */
+  private integerValues(values: ArrayLike<CellValue>, count: number, integers: boolean): void {
+    const t = this.byType!;
+    for (let r = 0; r < count; r++) {
+      const cell = values[r];
+      if (typeof cell === 'string') {
+        if (integers && !this.isMissingText(cell)) this.integerText(cell);
+      } else if (typeof cell === 'number' || typeof cell === 'bigint') {
+        t.scalars++;
+        const n = Number(cell);
+        if (!Number.isInteger(n)) t.integers = false;
+        else if (!Number.isSafeInteger(n)) {
+          t.unsafeIntegers++;
+          t.integers = false;
+        }
+      } else if (cell !== null && cell !== undefined) {
+        if (typeof cell === 'boolean') t.scalars++;
+        t.integers = false;
+      }
     }
   }
 
@@ -1787,12 +1842,7 @@ class SniffingChecker extends ColumnChecker {
       // A batch of a column read by type (see consumeRaw) whose cells came as text: each checker reads the texts.
       const scanIntegers = fits(t.numbers);
       for (const checker of [t.text, t.numbers, t.datetimes, t.booleans]) checker?.consume(values, count);
-      if (scanIntegers) {
-        for (let r = 0; r < count; r++) {
-          const cell = values[r];
-          if (typeof cell === 'string' && !this.isMissingText(cell)) this.integerText(cell);
-        }
-      }
+      this.integerValues(values, count, scanIntegers);
       this.dropMisfits();
       return;
     }
@@ -1889,7 +1939,7 @@ class SniffingChecker extends ColumnChecker {
           numbers: numbers ? nonNull : 0,
           booleans: booleans ? nonNull : 0,
           datetimes: datetimes ? nonNull : 0,
-          scalars: 0,
+          scalars: t.scalars,
           unsafeIntegers: numbers ? t.unsafeIntegers : 0,
         },
       };

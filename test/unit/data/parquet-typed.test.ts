@@ -4,8 +4,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import * as arrow from 'apache-arrow';
-import { TableChecker, type PartResult } from '../../../src/data/checks';
+import * as sinon from 'sinon';
+import { sniffedType, TableChecker, type PartResult } from '../../../src/data/checks';
 import { validateData, type ValidateOptions } from '../../../src/data/engine';
+import { NumberCells } from '../../../src/data/number-cells';
 import { ColumnAccumulator } from '../../../src/data/profile';
 import { openTable, splitParquet } from '../../../src/data/readers';
 import { loadParquetWasm } from '../../../src/data/readers/parquet';
@@ -445,6 +447,65 @@ columns:
       );
     });
   }
+
+  it('reads text columns without a rule by type as their cell values are read, and the others value by value', async () => {
+    // Texts that read as integers, numbers, ISO datetimes, booleans and words; and columns of other types.
+    const texts = (cell: (i: number) => string | null) => arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => cell(i)), new arrow.Utf8());
+    const file = path.join(dir, 'texts.parquet');
+    const table = new arrow.Table({
+      key: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => i), new arrow.Int32()),
+      ints: texts((i) => (i % 7 === 0 ? null : i === 77 ? '0000000000000012' : String(i * 31 - 5000))),
+      ints_unsafe: texts((i) => (i === 8001 ? '9007199254740993' : String(i))),
+      decimals: texts((i) => `${i}.25`),
+      times: texts((i) => (i % 5 === 0 ? '' : `2023-0${1 + (i % 9)}-1${i % 10}`)),
+      words_as_flags: texts((i) => ['yes', 'No', 'TRUE', 'false'][i % 4]),
+      flags_and_bits: texts((i) => (i === 9000 ? '1' : i % 2 === 0 ? 'true' : 'false')),
+      words: texts((i) => (i % 3 === 0 ? null : `w${i % 50}`)),
+      free: texts((i) => `free text ${i}`),
+      numbers: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => (i % 9 === 0 ? null : i / 4)), new arrow.Float64()),
+      flags: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => i % 3 === 0), new arrow.Bool()),
+    });
+    writeParquet(file, table, 4000);
+    const schema = parseSchema('version: 1\ndataset:\n  columns: superset\ncolumns:\n  - { name: key, type: integer }\n', 'schema.yaml');
+    const reader = await openTable(localFileSource(file, 'texts.parquet'), { format: 'parquet', batchSize: 1000 });
+    const make = () => new TableChecker('texts.parquet', reader.columns, { schema, profiler: (name, kind) => new ColumnAccumulator(name, kind), nativeTypes: reader.nativeTypes });
+    const [typed, boxed] = [make(), make()];
+    // The kernel reads the typed texts' bytes, which value by value reads none of.
+    const loadValues = sinon.spy(NumberCells.prototype, 'loadValues');
+    try {
+      for await (const batch of reader.batches()) {
+        typed.consume(batch);
+        boxed.consume({ firstRow: batch.firstRow, rowCount: batch.rowCount, columns: batch.columns });
+      }
+      assert.ok(loadValues.called);
+    } finally {
+      loadValues.restore();
+    }
+    // The evidence counts every value for a reading that fits them all and none for one that does not, where value by
+    // value counts each: only whether a reading fits them all is the same (sniffedType). Nothing reads the minimum and
+    // maximum of a column without a rule that is not numbers.
+    const comparable = (result: PartResult) =>
+      result.columnStates.map(({ evidence, min, max, ...state }) => ({
+        ...state,
+        ...(evidence && { type: sniffedType(evidence), scalars: evidence.scalars > 0 }),
+        ...((!evidence || /^(integer|number)$/.test(sniffedType(evidence))) && { min, max }),
+      }));
+    const got = comparable(typed.result());
+    assert.deepStrictEqual(got, comparable(boxed.result()));
+    assert.deepStrictEqual(Object.fromEntries(got.map((c) => [c.name, 'type' in c ? c.type : undefined])), {
+      key: undefined,
+      ints: 'integer',
+      ints_unsafe: 'string',
+      decimals: 'number',
+      times: 'datetime',
+      words_as_flags: 'boolean',
+      flags_and_bits: 'string',
+      words: 'string',
+      free: 'string',
+      numbers: 'number',
+      flags: 'boolean',
+    });
+  });
 
   it('sketches a column the same way in parts as whole when it runs out of exact counts after its first rows', async () => {
     // Row groups of 30,000 rows, each read by a part of its own: the first part ends before the rows that give the
