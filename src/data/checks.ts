@@ -1786,7 +1786,7 @@ class SniffingChecker extends ColumnChecker {
   /**
    * ByType.integers, unsafeIntegers and scalars of a batch's values, as consume counts the evidence (integers only
    * while the numbers fit). The columns read by type have texts; other values come only in a dataset of files whose
-   * types differ, and the checkers read them as a column of that type does (which takes no infinite number).
+   * types differ.
    */
   private integerValues(values: ArrayLike<CellValue>, count: number, integers: boolean): void {
     const t = this.byType!;
@@ -1873,7 +1873,8 @@ class SniffingChecker extends ColumnChecker {
           isBoolean = instant !== instant && parseBooleanText(cell) !== undefined && cell !== '0' && cell !== '1';
         }
       } else if (typeof cell === 'number' || typeof cell === 'bigint') {
-        number = Number(cell);
+        // An infinite number (Parquet floats) is none a number column takes: such a column is text.
+        number = typeof cell === 'number' && cell - cell !== 0 ? NaN : Number(cell);
         text = String(cell);
         integral = Number.isInteger(number);
         evidence.scalars++;

@@ -133,6 +133,18 @@ describe('inferSchema', () => {
     const checked = await validateData({ sources: parquet, format: 'auto', reader: {}, schema: fromParquet, workers: 1, log: silentLog });
     assert.deepStrictEqual(checked.report.checks.filter((c) => !c.success), []);
 
+    // Parquet floats with an infinity, which a number column refuses: a category. Finite ones: numbers.
+    const floats = new arrow.Table({
+      ratio: arrow.vectorFromArray(Array.from({ length: 200 }, (_, i) => (i === 150 ? -Infinity : i / 8)), new arrow.Float64()),
+      share: arrow.vectorFromArray(Array.from({ length: 200 }, (_, i) => i / 16), new arrow.Float32()),
+    });
+    const fpq = path.join(dir, 'floats.parquet');
+    fs.writeFileSync(fpq, pw.writeParquet(pw.Table.fromIPCStream(arrow.tableToIPC(floats, 'stream'))));
+    const floatFile = [localFileSource(fpq, 'floats.parquet', fs.statSync(fpq).size)];
+    const fromFloats = inferSchema(await profileData({ sources: floatFile, format: 'auto', reader: {}, workers: 1, log: silentLog }));
+    assert.deepStrictEqual(fromFloats.columns.map((c) => [c.name, c.type]), [['ratio', 'category'], ['share', 'number']]);
+    assert.deepStrictEqual((await validateData({ sources: floatFile, format: 'auto', reader: {}, schema: fromFloats, workers: 1, log: silentLog })).report.checks.filter((c) => !c.success), []);
+
     // JSON numbers beyond 2^53 (ids one apart, which doubles would make equal): a category of their exact digits.
     const jl = path.join(dir, 'ids.jsonl');
     const ids = Array.from({ length: 200 }, (_, i) => `{"id": ${1234567890123456789n + BigInt(i)}}`);
