@@ -1644,14 +1644,15 @@ function fits(checker: ColumnChecker | undefined): checker is ColumnChecker {
 }
 
 /**
- * The readings of a column without a rule, for cells of text (CSV, TSV), as the checkers of each type: their loops
- * over the cells' bytes (and the WebAssembly kernel's) take the place of SniffingChecker's value at a time. A
- * reading that stops fitting is dropped after the batch it stopped in, except the numbers while the booleans fit:
- * none of theirs may be a number ("0" and "1" are numbers, not booleans). No ISO datetime is a number.
+ * The readings of a column without a rule, for cells of text (CSV, TSV, Parquet UTF-8), as the checkers of each
+ * type: their loops over the cells' bytes (and the WebAssembly kernel's) take the place of SniffingChecker's value
+ * at a time. A reading that stops fitting is dropped after the batch it stopped in, except the numbers while the
+ * booleans fit: none of theirs may be a number ("0" and "1" are numbers, not booleans). No ISO datetime is a
+ * number. The text reading of a column of Parquet booleans is one of booleans: their texts are true and false.
  */
 interface ByType {
   /** Every value as text (a category: its profile is SniffingChecker's of values). */
-  text: TextChecker;
+  text: TextChecker | BooleanChecker;
   numbers?: NumericChecker;
   datetimes?: NumericChecker;
   booleans?: BooleanChecker;
@@ -1707,11 +1708,11 @@ class SniffingChecker extends ColumnChecker {
    * Sets the checkers of each type up (see ByType), when the batch of count rows is the first and nothing needs a
    * value of its own; returns whether it did.
    */
-  private startByType(count: number): boolean {
+  private startByType(count: number, booleans = false): boolean {
     if (this.rows !== count || this.unique !== undefined || this.otherMissing !== undefined) return false;
     const { name, missingValues, options } = this;
     const t: ByType = {
-      text: new TextChecker(name, bareRule(name, 'category'), missingValues, options),
+      text: booleans ? new BooleanChecker(name, bareRule(name, 'boolean'), missingValues, options) : new TextChecker(name, bareRule(name, 'category'), missingValues, options),
       numbers: new NumericChecker(name, bareRule(name, 'number'), missingValues, options, undefined),
       datetimes: new NumericChecker(name, bareRule(name, 'datetime'), missingValues, options, undefined),
       booleans: new BooleanChecker(name, bareRule(name, 'boolean'), missingValues, options),
@@ -1740,20 +1741,22 @@ class SniffingChecker extends ColumnChecker {
   }
 
   /**
-   * Reads a typed column of text (Parquet UTF-8) by type (see ByType) when this is the first batch and nothing needs
-   * a value of its own: the text checker from its bytes, the others from its values while they fit (a column of
-   * words stops fitting as numbers, datetimes and booleans in its first batch).
+   * Reads a typed column of text (Parquet UTF-8) or booleans by type (see ByType) when this is the first batch and
+   * nothing needs a value of its own: the text checker from its bytes, the others from its values while they fit (a
+   * column of words stops fitting as numbers, datetimes and booleans in its first batch). Numbers and times are
+   * read value by value (consume): their readings as text are needed when one of them is not finite.
    */
   consumeTyped(column: TypedColumn, count: number): boolean {
-    if (this.byType === undefined) {
-      if (column.kind !== 'utf8' || !this.startByType(count)) return false;
-    } else if (column.kind !== 'utf8') return false;
+    if (column.kind !== 'utf8' && column.kind !== 'booleans') return false;
+    if (this.byType === undefined && !this.startByType(count, column.kind === 'booleans')) return false;
     const t = this.byType!;
     let cells: CellValue[] | undefined;
     const cellsOf = () => (cells ??= Array.from({ length: count }, (_, r) => column.cell(r)));
     const scanIntegers = fits(t.numbers);
+    const nulls = t.text.nulls;
     for (const checker of [t.text, t.numbers, t.datetimes, t.booleans]) if (checker && !checker.consumeTyped(column, count)) checker.consume(cellsOf(), count);
-    if (scanIntegers) this.integerValues(cellsOf(), count, true);
+    if (column.kind === 'booleans') t.scalars += count - (t.text.nulls - nulls);
+    else if (scanIntegers) this.integerValues(cellsOf(), count, true);
     this.dropMisfits();
     return true;
   }

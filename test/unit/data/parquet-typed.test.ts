@@ -448,7 +448,7 @@ columns:
     });
   }
 
-  it('reads text columns without a rule by type as their cell values are read, and the others value by value', async () => {
+  it('reads text and boolean columns without a rule by type as their cell values are read, and the others value by value', async () => {
     // Texts that read as integers, numbers, ISO datetimes, booleans and words; and columns of other types.
     const texts = (cell: (i: number) => string | null) => arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => cell(i)), new arrow.Utf8());
     const file = path.join(dir, 'texts.parquet');
@@ -464,6 +464,8 @@ columns:
       free: texts((i) => `free text ${i}`),
       numbers: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => (i % 9 === 0 ? null : i / 4)), new arrow.Float64()),
       flags: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => i % 3 === 0), new arrow.Bool()),
+      flags_with_nulls: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => (i % 4 === 1 ? null : i % 3 === 0)), new arrow.Bool()),
+      no_flags: arrow.vectorFromArray(Array.from({ length: ROWS }, () => null), new arrow.Bool()),
     });
     writeParquet(file, table, 4000);
     const schema = parseSchema('version: 1\ndataset:\n  columns: superset\ncolumns:\n  - { name: key, type: integer }\n', 'schema.yaml');
@@ -504,7 +506,11 @@ columns:
       free: 'string',
       numbers: 'number',
       flags: 'boolean',
+      flags_with_nulls: 'boolean',
+      no_flags: 'string',
     });
+    const flags = got.find((c) => c.name === 'flags_with_nulls')!;
+    assert.deepStrictEqual([flags.nulls, flags.candidates!.boolean!.topValues.length, flags.candidates!.categorical.nulls], [ROWS / 4, 2, ROWS / 4]);
   });
 
   it('sketches a column the same way in parts as whole when it runs out of exact counts after its first rows', async () => {
