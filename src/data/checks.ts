@@ -21,6 +21,7 @@ import { UserError } from '../errors';
 import { CategorySums } from './profile';
 import { hashAsciiBytes } from './hll';
 import { GRID_ROWS } from './sketch';
+import { IsoWriter, writeNumber } from './value-text';
 import {
   NULLS_ABSENT,
   NULLS_ABSENT_OR_EMPTY,
@@ -41,7 +42,7 @@ import {
   TAKE_WHOLE,
   type ByteDictionary,
 } from './number-cells';
-import { columnKind, detachedString, RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch, type TypedColumn } from './types';
+import { columnKind, detachedString, RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch, type TypedColumn, type TypedNumbers, type TypedUtf8 } from './types';
 
 export const MAX_EXAMPLES = 10;
 const EXAMPLE_TEXT_LENGTH = 80;
@@ -1644,11 +1645,12 @@ function fits(checker: ColumnChecker | undefined): checker is ColumnChecker {
 }
 
 /**
- * The readings of a column without a rule, for cells of text (CSV, TSV, Parquet UTF-8), as the checkers of each
- * type: their loops over the cells' bytes (and the WebAssembly kernel's) take the place of SniffingChecker's value
- * at a time. A reading that stops fitting is dropped after the batch it stopped in, except the numbers while the
- * booleans fit: none of theirs may be a number ("0" and "1" are numbers, not booleans). No ISO datetime is a
- * number. The text reading of a column of Parquet booleans is one of booleans: their texts are true and false.
+ * The readings of a column without a rule, as the checkers of each type: their loops over the cells' bytes or a
+ * typed column's values (and the WebAssembly kernel's) take the place of SniffingChecker's value at a time. A
+ * reading that stops fitting is dropped after the batch it stopped in, except the numbers while the booleans fit:
+ * none of theirs may be a number ("0" and "1" are numbers, not booleans). No ISO datetime is a number. The text
+ * reading of Parquet numbers and times reads the texts of their values (SniffingChecker.textsOf); that of Parquet
+ * booleans is one of booleans, whose texts are true and false.
  */
 interface ByType {
   /** Every value as text (a category: its profile is SniffingChecker's of values). */
@@ -1667,9 +1669,10 @@ interface ByType {
 /**
  * A column without a rule: every value is tried as integer, number, boolean and ISO datetime, and profiled
  * as numbers, as datetimes and as values until one reading stops fitting; the merge keeps the one that fits.
- * Text cells read from their bytes (consumeRaw) go to the checker of each type (ByType) when nothing needs a value
- * of its own: no uniqueness, no missing values but the empty one. Then the evidence counts every value for a
- * reading that fits them all, and none for one that does not (sniffedType only asks whether one fits them all).
+ * Cells read from their bytes (consumeRaw) or a typed column (consumeTyped) go to the checker of each type (ByType)
+ * when nothing needs a value of its own: no uniqueness, no missing values but the empty one. Then the evidence
+ * counts every value for a reading that fits them all, and none for one that does not (sniffedType only asks
+ * whether one fits them all).
  */
 class SniffingChecker extends ColumnChecker {
   private numeric?: ValueProfiler;
@@ -1741,24 +1744,73 @@ class SniffingChecker extends ColumnChecker {
   }
 
   /**
-   * Reads a typed column of text (Parquet UTF-8) or booleans by type (see ByType) when this is the first batch and
-   * nothing needs a value of its own: the text checker from its bytes, the others from its values while they fit (a
-   * column of words stops fitting as numbers, datetimes and booleans in its first batch). Numbers and times are
-   * read value by value (consume): their readings as text are needed when one of them is not finite.
+   * Reads a typed column (Parquet) by type (see ByType) when this is the first batch and nothing needs a value of its
+   * own: each checker from the column's values or bytes where it reads them, else from its cells while it fits (a
+   * column of words stops fitting as numbers, datetimes and booleans in its first batch, one of numbers as datetimes
+   * and booleans). The text checker reads numbers and times as the texts of their cells (see textsOf).
    */
   consumeTyped(column: TypedColumn, count: number): boolean {
-    if (column.kind !== 'utf8' && column.kind !== 'booleans') return false;
     if (this.byType === undefined && !this.startByType(count, column.kind === 'booleans')) return false;
     const t = this.byType!;
     let cells: CellValue[] | undefined;
     const cellsOf = () => (cells ??= Array.from({ length: count }, (_, r) => column.cell(r)));
     const scanIntegers = fits(t.numbers);
     const nulls = t.text.nulls;
-    for (const checker of [t.text, t.numbers, t.datetimes, t.booleans]) if (checker && !checker.consumeTyped(column, count)) checker.consume(cellsOf(), count);
-    if (column.kind === 'booleans') t.scalars += count - (t.text.nulls - nulls);
-    else if (scanIntegers) this.integerValues(cellsOf(), count, true);
+    const texts = column.kind === 'numbers' ? this.textsOf(column, count) : column;
+    for (const checker of [t.text, t.numbers, t.datetimes, t.booleans]) {
+      if (checker && !checker.consumeTyped(checker === t.text ? texts : column, count)) checker.consume(cellsOf(), count);
+    }
+    if (column.kind === 'booleans' || (column.kind === 'numbers' && !column.time)) t.scalars += count - (t.text.nulls - nulls);
+    if (scanIntegers && column.kind === 'utf8') this.integerValues(cellsOf(), count, true);
+    else if (scanIntegers && column.kind === 'numbers' && !column.time) this.integerNumbers(column, count);
     this.dropMisfits();
     return true;
+  }
+
+  /** Bytes of the texts textsOf writes, reused from batch to batch. */
+  private textBytes = Buffer.alloc(0);
+  private isoWriter?: IsoWriter;
+
+  /**
+   * A typed column of numbers or times as the texts of its cells, as consume takes them: String of a number or
+   * bigint, the ISO 8601 text of a Date (see value-text.ts).
+   */
+  private textsOf(column: TypedNumbers, count: number): TypedUtf8 {
+    // The longest text of a number is 24 characters (-1.2345678901234567e-100), of a time 27 (+275760-09-13T00:00:00.000Z).
+    if (this.textBytes.length < count * 27) this.textBytes = Buffer.allocUnsafe(count * 32);
+    const bytes = this.textBytes;
+    const starts = new Int32Array(count);
+    const ends = new Int32Array(count);
+    const { values, validity, validityOffset: vo, time } = column;
+    const iso = time ? (this.isoWriter ??= new IsoWriter()) : undefined;
+    let at = 0;
+    for (let r = 0; r < count; r++) {
+      starts[r] = at;
+      if (validity === undefined || (validity[(vo + r) >> 3] & (1 << ((vo + r) & 7))) !== 0) {
+        const x = values[r];
+        if (iso !== undefined) at = iso.write(bytes, at, x);
+        else if (x === x) at = writeNumber(bytes, at, x);
+        // NaN: a float's own, or a bigint beyond ±2^53.
+        else at += bytes.write(String(column.cell(r)), at, 'latin1');
+      }
+      ends[r] = at;
+    }
+    const cell = (r: number): CellValue => (starts[r] === ends[r] ? null : bytes.toString('latin1', starts[r], ends[r]));
+    return { kind: 'utf8', bytes, starts, ends, ordered: true, validity, validityOffset: vo, cell };
+  }
+
+  /** ByType.integers and unsafeIntegers of a typed column of numbers (see integerValues): from its values. */
+  private integerNumbers(column: TypedNumbers, count: number): void {
+    const t = this.byType!;
+    const { values, validity, validityOffset: vo } = column;
+    for (let r = 0; r < count; r++) {
+      if (validity !== undefined && (validity[(vo + r) >> 3] & (1 << ((vo + r) & 7))) === 0) continue;
+      const x = values[r];
+      if (Number.isSafeInteger(x)) continue;
+      t.integers = false;
+      // A float beyond ±2^53. (A bigint's value is NaN, which the numbers do not fit.)
+      if (Number.isInteger(x)) t.unsafeIntegers++;
+    }
   }
 
   /** ByType.integers and unsafeIntegers of the batch's cells, read from their bytes (a cell with "" inside as text). */

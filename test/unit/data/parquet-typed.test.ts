@@ -448,8 +448,9 @@ columns:
     });
   }
 
-  it('reads text and boolean columns without a rule by type as their cell values are read, and the others value by value', async () => {
-    // Texts that read as integers, numbers, ISO datetimes, booleans and words; and columns of other types.
+  it('reads columns without a rule by type, from their values or bytes, as their cell values are read', async () => {
+    // Texts that read as integers, numbers, ISO datetimes, booleans and words; booleans, numbers and times, with
+    // values no number or datetime column takes (NaN, infinities, whole numbers beyond 2^53, times beyond Date's).
     const texts = (cell: (i: number) => string | null) => arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => cell(i)), new arrow.Utf8());
     const file = path.join(dir, 'texts.parquet');
     const table = new arrow.Table({
@@ -466,6 +467,17 @@ columns:
       flags: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => i % 3 === 0), new arrow.Bool()),
       flags_with_nulls: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => (i % 4 === 1 ? null : i % 3 === 0)), new arrow.Bool()),
       no_flags: arrow.vectorFromArray(Array.from({ length: ROWS }, () => null), new arrow.Bool()),
+      int32s: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => (i % 6 === 0 ? null : ((i * 7919) % 20011) - 10000)), new arrow.Int32()),
+      // Up to 2^53 - 1, and -(2^53 - 1).
+      longs: arrow.makeVector(BigInt64Array.from({ length: ROWS }, (_, i) => (i === 5 ? 2n ** 53n - 1n : i === 6 ? 1n - 2n ** 53n : BigInt(i) * 900_719_925_474n + BigInt(i % 10)))),
+      longs_unsafe: arrow.makeVector(BigInt64Array.from({ length: ROWS }, (_, i) => (i === 9001 ? 2n ** 60n : BigInt(i)))),
+      wholes: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => (i === 12 ? -0 : i * 4)), new arrow.Float64()),
+      wholes_unsafe: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => (i === 8000 ? 2 ** 60 : i)), new arrow.Float64()),
+      floats_nan: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => (i === 7000 ? NaN : i / 3)), new arrow.Float32()),
+      floats_inf: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => (i === 6000 ? Infinity : i * 1e-7)), new arrow.Float64()),
+      at: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => (i % 8 === 0 ? null : MS_2023 + i * 61_001)), new arrow.TimestampMillisecond('UTC')),
+      at_far: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => (i === 3 ? 9e15 : i === 4 ? -5e13 : MS_2023 + i * 86_400_000)), new arrow.TimestampMillisecond()),
+      day: arrow.vectorFromArray(Array.from({ length: ROWS }, (_, i) => new Date(MS_2023 + (i % 900) * 86_400_000)), new arrow.DateDay()),
     });
     writeParquet(file, table, 4000);
     const schema = parseSchema('version: 1\ndataset:\n  columns: superset\ncolumns:\n  - { name: key, type: integer }\n', 'schema.yaml');
@@ -487,11 +499,14 @@ columns:
     // value counts each: only whether a reading fits them all is the same (sniffedType). Nothing reads the minimum and
     // maximum of a column without a rule that is not numbers.
     const comparable = (result: PartResult) =>
-      result.columnStates.map(({ evidence, min, max, ...state }) => ({
-        ...state,
-        ...(evidence && { type: sniffedType(evidence), scalars: evidence.scalars > 0 }),
-        ...((!evidence || /^(integer|number)$/.test(sniffedType(evidence))) && { min, max }),
-      }));
+      result.columnStates.map(({ evidence, min, max, candidates, ...state }) => {
+        if (!evidence || !candidates) return { ...state, min, max };
+        // The profile the merge takes (see PartMerger.finish); the readings that do not fit need not be the same.
+        const type = sniffedType(evidence);
+        const numeric = type === 'integer' || type === 'number';
+        const profile = numeric ? candidates.numeric : type === 'datetime' ? candidates.datetime : type === 'boolean' ? candidates.boolean : candidates.categorical;
+        return { ...state, type, scalars: evidence.scalars > 0, profile, ...(numeric && { min, max }) };
+      });
     const got = comparable(typed.result());
     assert.deepStrictEqual(got, comparable(boxed.result()));
     assert.deepStrictEqual(Object.fromEntries(got.map((c) => [c.name, 'type' in c ? c.type : undefined])), {
@@ -508,9 +523,24 @@ columns:
       flags: 'boolean',
       flags_with_nulls: 'boolean',
       no_flags: 'string',
+      int32s: 'integer',
+      longs: 'integer',
+      longs_unsafe: 'string',
+      wholes: 'integer',
+      wholes_unsafe: 'string',
+      floats_nan: 'string',
+      floats_inf: 'string',
+      at: 'datetime',
+      at_far: 'string',
+      day: 'datetime',
     });
-    const flags = got.find((c) => c.name === 'flags_with_nulls')!;
-    assert.deepStrictEqual([flags.nulls, flags.candidates!.boolean!.topValues.length, flags.candidates!.categorical.nulls], [ROWS / 4, 2, ROWS / 4]);
+    const column = (name: string) => got.find((c) => c.name === name)!;
+    assert.deepStrictEqual([column('flags_with_nulls').nulls, column('flags_with_nulls').profile!.topValues.length], [ROWS / 4, 2]);
+    // Texts of numbers and times as their cells are written: the largest long, the far time.
+    assert.strictEqual(column('longs_unsafe').profile!.categories![String(2n ** 60n)], 1);
+    assert.strictEqual(column('at_far').profile!.categories!['Invalid Date'], 1);
+    assert.strictEqual(column('at_far').profile!.categories![new Date(-5e13).toISOString()], 1);
+    assert.strictEqual(column('int32s').profile!.nulls, Math.ceil(ROWS / 6));
   });
 
   it('sketches a column the same way in parts as whole when it runs out of exact counts after its first rows', async () => {
