@@ -1670,9 +1670,9 @@ interface ByType {
  * A column without a rule: every value is tried as integer, number, boolean and ISO datetime, and profiled
  * as numbers, as datetimes and as values until one reading stops fitting; the merge keeps the one that fits.
  * Cells read from their bytes (consumeRaw) or a typed column (consumeTyped) go to the checker of each type (ByType)
- * when nothing needs a value of its own: no uniqueness, no missing values but the empty one. Then the evidence
- * counts every value for a reading that fits them all, and none for one that does not (sniffedType only asks
- * whether one fits them all).
+ * when nothing needs a value of its own: no missing values but the empty one. Then the evidence counts every value
+ * for a reading that fits them all, and none for one that does not (sniffedType only asks whether one fits them
+ * all); and repeats are looked for until the batch of the first, where consume stops at the first.
  */
 class SniffingChecker extends ColumnChecker {
   private numeric?: ValueProfiler;
@@ -1712,10 +1712,19 @@ class SniffingChecker extends ColumnChecker {
    * value of its own; returns whether it did.
    */
   private startByType(count: number, booleans = false): boolean {
-    if (this.rows !== count || this.unique !== undefined || this.otherMissing !== undefined) return false;
+    // Booleans whose repeats are looked for: by their texts, as consume does.
+    if (this.rows !== count || (booleans && this.unique !== undefined) || this.otherMissing !== undefined) return false;
     const { name, missingValues, options } = this;
+    // Repeats are looked for among the texts (infer mode), as consume does: by the text checker, until the first.
+    const text = booleans
+      ? new BooleanChecker(name, bareRule(name, 'boolean'), missingValues, options)
+      : new TextChecker(name, { ...bareRule(name, 'category'), ...(this.unique && { unique: true }) }, missingValues, options);
+    if (this.unique) {
+      this.unique.discard();
+      this.unique = text.unique;
+    }
     const t: ByType = {
-      text: booleans ? new BooleanChecker(name, bareRule(name, 'boolean'), missingValues, options) : new TextChecker(name, bareRule(name, 'category'), missingValues, options),
+      text,
       numbers: new NumericChecker(name, bareRule(name, 'number'), missingValues, options, undefined),
       datetimes: new NumericChecker(name, bareRule(name, 'datetime'), missingValues, options, undefined),
       booleans: new BooleanChecker(name, bareRule(name, 'boolean'), missingValues, options),
@@ -1881,6 +1890,12 @@ class SniffingChecker extends ColumnChecker {
   private dropMisfits(): void {
     const t = this.byType!;
     this.nulls = t.text.nulls;
+    // Infer only asks whether a value repeats: past the batch of the first repeat, the values need not be kept.
+    if (this.unique && this.unique.tally.duplicates > 0) {
+      this.repeats = this.unique.tally.duplicates;
+      this.unique.discard();
+      this.unique = t.text.unique = undefined;
+    }
     if (t.numbers) {
       this.min = t.numbers.min;
       this.max = t.numbers.max;
@@ -1997,6 +2012,7 @@ class SniffingChecker extends ColumnChecker {
           datetimes: datetimes ? nonNull : 0,
           scalars: t.scalars,
           unsafeIntegers: numbers ? t.unsafeIntegers : 0,
+          ...(this.repeats > 0 && { duplicates: this.repeats }),
         },
       };
     }

@@ -423,18 +423,19 @@ describe('raw CSV cells of columns without a rule', () => {
    * The merged result of the batches read in two parts (as two threads would), without the evidence counts, and
    * without the minimum and maximum of a column that is not numbers (nothing reads them then).
    */
-  function inParts(columns: string[], batches: RowBatch[]) {
+  function inParts(columns: string[], batches: RowBatch[], sniffUniqueness = false) {
     const half = batches.length >> 1;
     const parts = [batches.slice(0, half), batches.slice(half)].map((part) => {
-      const checker = new TableChecker('data.csv', columns, { schema: parseSchema(schema, 'schema.yaml'), profiler: (name, kind) => new ColumnAccumulator(name, kind) });
+      const checker = new TableChecker('data.csv', columns, { schema: parseSchema(schema, 'schema.yaml'), profiler: (name, kind) => new ColumnAccumulator(name, kind), sniffUniqueness });
       for (const b of part) checker.consume(b);
       return checker.result();
     });
     const merged = mergeParts(parts, mergeColumnProfileList);
-    return merged.columnResults.map(({ evidence, min, max, ...column }) => ({
+    // Whether values repeat, not how many: the search stops at the first repeat (by bytes, after its batch).
+    return merged.columnResults.map(({ evidence, min, max, unique, ...column }) => ({
       ...column,
       ...((column.sniffedType === undefined || column.sniffedType === 'integer' || column.sniffedType === 'number') && { min, max }),
-      evidence: evidence && { nonNull: evidence.nonNull, scalars: evidence.scalars },
+      evidence: evidence && { nonNull: evidence.nonNull, scalars: evidence.scalars, repeats: (evidence.duplicates ?? 0) > 0 },
     }));
   }
 
@@ -463,6 +464,11 @@ describe('raw CSV cells of columns without a rule', () => {
         word: 'string',
         free: 'string',
       });
+      // And with repeats looked for, as infer does.
+      const sniffed = inParts(raw.columns, raw.batches, true);
+      assert.deepStrictEqual(sniffed, inParts(text.columns, asText(text.batches), true), `batches of ${batchSize}, repeats`);
+      const repeating = sniffed.filter((c) => c.evidence?.repeats).map((c) => c.name);
+      assert.deepStrictEqual(repeating, columns.map(([name]) => name).filter((name) => !/^(int|int_long|int_unsafe|decimal|decimal_unsafe|number_then_word|empty|free)$/.test(name)));
       const profile = (name: string) => got.find((c) => c.name === name)!.profile;
       assert.strictEqual(profile('decimal').kind, 'numeric');
       assert.strictEqual(profile('when').nulls, Math.ceil(rows / 11));
