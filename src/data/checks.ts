@@ -1684,7 +1684,7 @@ class SniffingChecker extends ColumnChecker {
   private readonly categorical: ValueProfiler;
   private readonly evidence: TypeEvidence = { nonNull: 0, integers: 0, numbers: 0, booleans: 0, datetimes: 0, scalars: 0, unsafeIntegers: 0 };
 
-  /** The readings as checkers, from the first batch on when it comes as raw cells (see ByType). */
+  /** The readings as checkers, from the first batch on when it comes as raw cells or a typed column (see ByType). */
   private byType?: ByType;
   private batch?: RowBatch;
 
@@ -1708,11 +1708,11 @@ class SniffingChecker extends ColumnChecker {
   }
 
   /**
-   * Sets the checkers of each type up (see ByType), when the batch of count rows is the first and nothing needs a
-   * value of its own; returns whether it did.
+   * Sets the checkers of each type up (see ByType) when the batch of count rows is the first, and the missing values
+   * are the empty one at most; for Parquet booleans (booleans), when no repeats are looked for (a boolean checker
+   * would look for them by value, consume does by text). Returns whether it did.
    */
   private startByType(count: number, booleans = false): boolean {
-    // Booleans whose repeats are looked for: by their texts, as consume does.
     if (this.rows !== count || (booleans && this.unique !== undefined) || this.otherMissing !== undefined) return false;
     const { name, missingValues, options } = this;
     // Repeats are looked for among the texts (infer mode), as consume does: by the text checker, until the first.
@@ -1737,7 +1737,7 @@ class SniffingChecker extends ColumnChecker {
     return true;
   }
 
-  /** Reads the batch's cells by type (see ByType) when this is the first batch and nothing needs a value of its own. */
+  /** Reads the batch's cells by type (see ByType) from the first batch on (see startByType). */
   consumeRaw(raw: RawCells, c: number, count: number): boolean {
     if (this.byType === undefined && !this.startByType(count)) return false;
     const t = this.byType!;
@@ -1753,10 +1753,10 @@ class SniffingChecker extends ColumnChecker {
   }
 
   /**
-   * Reads a typed column (Parquet) by type (see ByType) when this is the first batch and nothing needs a value of its
-   * own: each checker from the column's values or bytes where it reads them, else from its cells while it fits (a
-   * column of words stops fitting as numbers, datetimes and booleans in its first batch, one of numbers as datetimes
-   * and booleans). The text checker reads numbers and times as the texts of their cells (see textsOf).
+   * Reads a typed column (Parquet) by type (see ByType) from the first batch on (see startByType): each checker
+   * from the column's values or bytes where it reads them, else from its cells while it fits (a column of words
+   * stops fitting as numbers, datetimes and booleans in its first batch, one of numbers as datetimes and booleans).
+   * The text checker reads numbers and times as the texts of their cells (see textsOf).
    */
   consumeTyped(column: TypedColumn, count: number): boolean {
     if (this.byType === undefined && !this.startByType(count, column.kind === 'booleans')) return false;
