@@ -145,6 +145,14 @@ describe('inferSchema', () => {
     assert.deepStrictEqual(fromFloats.columns.map((c) => [c.name, c.type]), [['ratio', 'category'], ['share', 'number']]);
     assert.deepStrictEqual((await validateData({ sources: floatFile, format: 'auto', reader: {}, schema: fromFloats, workers: 1, log: silentLog })).report.checks.filter((c) => !c.success), []);
 
+    // A JSON number too large for a double reads as Infinity: a category too.
+    const hj = path.join(dir, 'huge.jsonl');
+    fs.writeFileSync(hj, Array.from({ length: 50 }, (_, i) => `{"x": ${i === 20 ? '1e400' : i / 4}}`).join('\n') + '\n');
+    const huge = [localFileSource(hj, 'huge.jsonl', fs.statSync(hj).size)];
+    const fromHuge = inferSchema(await profileData({ sources: huge, format: 'auto', reader: {}, workers: 1, log: silentLog }));
+    assert.deepStrictEqual(fromHuge.columns.map((c) => [c.name, c.type]), [['x', 'category']]);
+    assert.deepStrictEqual((await validateData({ sources: huge, format: 'auto', reader: {}, schema: fromHuge, workers: 1, log: silentLog })).report.checks.filter((c) => !c.success), []);
+
     // JSON numbers beyond 2^53 (ids one apart, which doubles would make equal): a category of their exact digits.
     const jl = path.join(dir, 'ids.jsonl');
     const ids = Array.from({ length: 200 }, (_, i) => `{"id": ${1234567890123456789n + BigInt(i)}}`);
