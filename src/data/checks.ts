@@ -1776,8 +1776,10 @@ class SniffingChecker extends ColumnChecker {
     return true;
   }
 
-  /** Bytes of the texts textsOf writes, reused from batch to batch. */
+  /** The texts textsOf writes and where each lies, reused from batch to batch. */
   private textBytes = Buffer.alloc(0);
+  private textStarts = new Int32Array(0);
+  private textEnds = new Int32Array(0);
   private isoWriter?: IsoWriter;
 
   /**
@@ -1786,10 +1788,14 @@ class SniffingChecker extends ColumnChecker {
    */
   private textsOf(column: TypedNumbers, count: number): TypedUtf8 {
     // The longest text of a number is 24 characters (-1.2345678901234567e-100), of a time 27 (+275760-09-13T00:00:00.000Z).
-    if (this.textBytes.length < count * 27) this.textBytes = Buffer.allocUnsafe(count * 32);
+    if (this.textStarts.length < count) {
+      this.textBytes = Buffer.allocUnsafe(count * 27);
+      this.textStarts = new Int32Array(count);
+      this.textEnds = new Int32Array(count);
+    }
     const bytes = this.textBytes;
-    const starts = new Int32Array(count);
-    const ends = new Int32Array(count);
+    const starts = this.textStarts.subarray(0, count);
+    const ends = this.textEnds.subarray(0, count);
     const { values, validity, validityOffset: vo, time } = column;
     const iso = time ? (this.isoWriter ??= new IsoWriter()) : undefined;
     let at = 0;
@@ -1822,7 +1828,11 @@ class SniffingChecker extends ColumnChecker {
     }
   }
 
-  /** ByType.integers and unsafeIntegers of the batch's cells, read from their bytes (a cell with "" inside as text). */
+  /**
+   * ByType.integers and unsafeIntegers of the batch's cells: a cell of at most 15 bytes is an integer literal within
+   * ±2^53 when parseIntegerBytes reads it, and can be no literal beyond; a longer one, or one with "" inside, is
+   * read as text.
+   */
   private integerCells(raw: RawCells, c: number, count: number): void {
     const t = this.byType!;
     const buf = raw.buffer;
@@ -1832,18 +1842,9 @@ class SniffingChecker extends ColumnChecker {
       const s = raw.starts[i];
       const e = raw.ends[i];
       if (s < 0 || (s === e && this.emptyIsNull)) continue;
-      // Past the first value that is no integer, only literals of more than 15 digits matter (unsafeIntegers).
-      if (!t.integers && e - s <= 15) continue;
-      if (raw.flags[i] & RAW_ESCAPED) {
-        this.integerText(raw.text(c, r)!);
-        continue;
-      }
-      let k = s;
-      if (k < e && (buf[k] === 45 || buf[k] === 43)) k++;
-      let digits = k < e;
-      for (let j = k; digits && j < e; j++) digits = buf[j] >= 48 && buf[j] <= 57;
-      if (!digits) t.integers = false;
-      else if (e - k > 15) this.integerText(raw.text(c, r)!);
+      if (e - s > 15 || raw.flags[i] & RAW_ESCAPED) this.integerText(raw.text(c, r)!);
+      // Past the first value that is no integer, only literals beyond ±2^53 matter (unsafeIntegers).
+      else if (t.integers && parseIntegerBytes(buf, s, e) !== parseIntegerBytes(buf, s, e)) t.integers = false;
     }
   }
 

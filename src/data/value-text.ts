@@ -39,7 +39,7 @@ export function writeInteger(bytes: Uint8Array, at: number, x: number): number {
  * than a half and y rounds by at most 1/8, so the one candidate is Math.round(y); from 2^51 on it may be a neighbour,
  * and the next k is past 2^52: then, as for anything else (exponents, more digits), String writes it.
  */
-export function writeNumber(bytes: Uint8Array, at: number, x: number): number {
+export function writeNumber(bytes: Buffer, at: number, x: number): number {
   if (x === Math.floor(x) && x >= -MAX_SAFE && x <= MAX_SAFE) return writeInteger(bytes, at, x);
   const size = x < 0 ? -x : x;
   if (size >= 1e-6 && size < 1e15) {
@@ -51,7 +51,7 @@ export function writeNumber(bytes: Uint8Array, at: number, x: number): number {
       if (m / p === x) return writeDecimal(bytes, at, m, k);
     }
   }
-  return at + latin1Write(bytes, String(x), at);
+  return at + bytes.write(String(x), at, 'latin1');
 }
 
 /** Writes c / 10^k with k digits after the point (c not a multiple of 10, |c| < 2^52). */
@@ -89,9 +89,9 @@ export class IsoWriter {
   private readonly dayText = new Uint8Array(11);
 
   /** Writes the text of time ms from byte at of bytes (at most 27 bytes); returns where it ended. */
-  write(bytes: Uint8Array, at: number, ms: number): number {
-    if (!(ms >= -8.64e15 && ms <= 8.64e15)) return at + latin1Write(bytes, 'Invalid Date', at);
-    if (!(ms >= YEAR_0 && ms < YEAR_10000) || ms !== Math.floor(ms)) return at + latin1Write(bytes, new Date(ms).toISOString(), at);
+  write(bytes: Buffer, at: number, ms: number): number {
+    if (!(ms >= -8.64e15 && ms <= 8.64e15)) return at + bytes.write('Invalid Date', at, 'latin1');
+    if (!(ms >= YEAR_0 && ms < YEAR_10000) || ms !== Math.floor(ms)) return at + bytes.write(new Date(ms).toISOString(), at, 'latin1');
     // Exact: within years 0 to 9999 (fewer than 2^22 days from 1970) the quotient is not rounded to a whole number.
     const day = Math.floor(ms / MS_PER_DAY);
     let clock = ms - day * MS_PER_DAY;
@@ -147,10 +147,4 @@ function twoDigits(bytes: Uint8Array, at: number, n: number): number {
   bytes[at] = 48 + Math.floor(n / 10);
   bytes[at + 1] = 48 + (n % 10);
   return at + 2;
-}
-
-/** Writes an ASCII string's characters from byte at of bytes; returns how many. */
-function latin1Write(bytes: Uint8Array, text: string, at: number): number {
-  for (let i = 0; i < text.length; i++) bytes[at + i] = text.charCodeAt(i);
-  return text.length;
 }

@@ -400,6 +400,8 @@ describe('raw CSV cells of columns without a rule', () => {
     ['int_long', (i) => (i === 2500 ? '0000000000000012' : String(i - 1000))],
     ['int_unsafe', (i) => (i === 3001 ? '9007199254740993' : String(i))],
     ['decimal', (i) => (i % 5 === 0 ? String(i) : `${i}.${i % 10}5`)],
+    // Few values, so every batch is read by bytes (one not all ASCII too).
+    ['decimal_few', (i) => (i % 4 === 0 ? String(i % 40) : `${i % 40}.5`)],
     ['decimal_unsafe', (i) => (i === 4000 ? '-12345678901234567890' : `${i}.5`)],
     ['number_then_word', (i) => (i === 3500 ? 'n/a' : `${i}e-2`)],
     ['when', (i) => (i % 11 === 0 ? '' : `2024-0${1 + (i % 9)}-1${i % 10}T0${i % 10}:30:00Z`)],
@@ -452,6 +454,7 @@ describe('raw CSV cells of columns without a rule', () => {
         int_long: 'integer',
         int_unsafe: 'string',
         decimal: 'number',
+        decimal_few: 'number',
         decimal_unsafe: 'string',
         number_then_word: 'string',
         when: 'datetime',
