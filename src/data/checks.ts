@@ -42,7 +42,7 @@ import {
   TAKE_WHOLE,
   type ByteDictionary,
 } from './number-cells';
-import { columnKind, detachedString, RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch, type TypedColumn, type TypedNumbers, type TypedUtf8 } from './types';
+import { columnKind, detachedString, RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch, type TypedColumn, type TypedNumbers, type TypedUtf8, type TextDictionary } from './types';
 
 export const MAX_EXAMPLES = 10;
 const EXAMPLE_TEXT_LENGTH = 80;
@@ -1279,14 +1279,15 @@ class TextChecker extends ColumnChecker {
     const ends = column.ends;
     const validity = column.validity;
     const vo = column.validityOffset;
-    const span = valuesSpan(bytes, starts, ends, count, column.ordered);
-    if (this.otherMissing === undefined && !this.interning && profiler.addAsciiBytes !== undefined && isAscii(bytes.subarray(span.lo, span.hi))) {
+    let span: { lo: number; hi: number } | undefined;
+    const spanned = () => (span ??= valuesSpan(bytes, starts, ends, count, column.ordered));
+    if (this.otherMissing === undefined && !this.interning && profiler.addAsciiBytes !== undefined && isAscii(bytes.subarray(spanned().lo, spanned().hi))) {
       // Mostly distinct values, as consumeDistinctRaw reads them, with the kernel's profile (of a batch without nulls:
       // the kernel does not see the validity bitmap) or hashes, and verdicts.
       const needsText = this.distinctNeedsText();
       const decode = (r: number) => typedText(bytes, starts[r], ends[r]);
       const kernel = NumberCells.forThread();
-      const loaded = kernel !== undefined && kernel.loadValues(bytes, starts, ends, count, span.lo, span.hi);
+      const loaded = kernel !== undefined && kernel.loadValues(bytes, starts, ends, count, spanned().lo, spanned().hi);
       const counted = loaded && validity === undefined ? profiler.addLoadedCells?.(kernel) : undefined;
       const hashes = loaded && counted === undefined ? kernel.hashTexts() : undefined;
       const verdicts = loaded && !needsText && this.patternTally !== undefined ? kernel.matchCells(this.asciiPattern!.dfa) : undefined;
@@ -1322,9 +1323,15 @@ class TextChecker extends ColumnChecker {
     }
     const interner = (this.interner ??= new ByteInterner());
     let misses = 0;
-    // The values seen before the batch, found by the kernel (see consumeRaw).
-    const kernel = interner.size > 0 ? NumberCells.forThread() : undefined;
-    const ids = kernel !== undefined && kernel.loadValues(bytes, starts, ends, count, span.lo, span.hi) ? kernel.findIds(interner.dictionary()) : undefined;
+    // The values seen before the batch: by their dictionary entries, each looked up once, or found by the kernel
+    // (see consumeRaw).
+    const dictionary = column.dictionary;
+    let ids: Int32Array | undefined;
+    if (dictionary !== undefined && dictionary.size <= count) ids = this.dictionaryIds(interner, bytes, dictionary, count);
+    else {
+      const kernel = interner.size > 0 ? NumberCells.forThread() : undefined;
+      if (kernel !== undefined && kernel.loadValues(bytes, starts, ends, count, spanned().lo, spanned().hi)) ids = kernel.findIds(interner.dictionary());
+    }
     const each = this.unique !== undefined;
     let passing = 0;
     for (let r = 0; r < count; r++) {
@@ -1357,6 +1364,38 @@ class TextChecker extends ColumnChecker {
     // A full table that keeps missing means mostly distinct values: hashing them only adds work.
     if (interner.size >= INTERN_CAP && misses * 2 > count) this.interning = false;
     return true;
+  }
+
+  /** What dictionaryIds learnt of the entries of the last dictionary it was given: each one's id, or -1. */
+  private entryIds?: { source: object; ids: Int32Array };
+  private rowIds = new Int32Array(0);
+
+  /**
+   * For rows 0..count of a dictionary-encoded column, the id of each row's value among the values remembered, or -1
+   * (as the kernel's findIds gives them): each entry of the dictionary is looked up once, not each row. An entry
+   * found stays found in the batches that follow with the same dictionary; one not found yet is looked up again.
+   */
+  private dictionaryIds(interner: ByteInterner, bytes: Buffer, dictionary: TextDictionary, count: number): Int32Array {
+    const { size, entryStarts, entryEnds, codes } = dictionary;
+    let known = this.entryIds;
+    if (known === undefined || known.source !== dictionary.source || known.ids.length < size) known = this.entryIds = { source: dictionary.source, ids: new Int32Array(size).fill(-1) };
+    const entries = known.ids;
+    for (let k = 0; k < size; k++) {
+      if (entries[k] >= 0) continue;
+      const s = entryStarts[k];
+      const e = entryEnds[k];
+      if (e <= s) continue; // empty: missing or not, it takes the path of a value not remembered
+      const id = interner.quickFind(bytes, s, e);
+      entries[k] = id >= 0 ? id : interner.find(bytes, s, e, hashAsciiBytes(bytes, s, e));
+    }
+    if (this.rowIds.length < count) this.rowIds = new Int32Array(Math.max(count, 2 * this.rowIds.length));
+    const ids = this.rowIds;
+    for (let r = 0; r < count; r++) {
+      const k = codes[r];
+      // A null row's code may be out of range; its id is never read.
+      ids[r] = k >= 0 && k < size ? entries[k] : -1;
+    }
+    return ids;
   }
 
   /** The tallies of n values that passed every check (as repeat, for each of them, or distinctChecks would take them, but uniqueness). */

@@ -166,6 +166,22 @@ export interface TypedUtf8 extends TypedBase {
   ends: Int32Array;
   /** The values lie in row order (Arrow's offsets): values 0..count lie in bytes [starts[0], ends[count - 1]). */
   ordered?: boolean;
+  /** A dictionary-encoded column's dictionary, whose entry each row holds. */
+  dictionary?: TextDictionary;
+}
+
+/**
+ * The dictionary of a dictionary-encoded text column: row r holds entry codes[r] (a null row's code may be anything),
+ * entry k being bytes [entryStarts[k], entryEnds[k]) of the column's bytes, for k below size. A checker can look
+ * each entry up once rather than each row's bytes. source is the same object in each batch that has the same entries
+ * at the same places (a reader that keeps its dictionary from batch to batch), so what was learnt of them holds.
+ */
+export interface TextDictionary {
+  codes: ArrayLike<number>;
+  size: number;
+  entryStarts: Int32Array;
+  entryEnds: Int32Array;
+  source: object;
 }
 
 /** Cell (column c, row r) is bytes [starts[i], ends[i]) of buffer, i = c * stride + r; starts[i] < 0: no such cell. */

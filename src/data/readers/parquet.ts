@@ -361,7 +361,8 @@ export function typedColumn(arrow: ArrowModule, vec: Arrow.Vector, n: number): T
       }
     }
     const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-    return { kind: 'utf8', bytes, starts, ends, validity, validityOffset, cell };
+    const entries = { codes: indices, size: dd.length, entryStarts: offsets.subarray(0, dd.length), entryEnds: offsets.subarray(1, dd.length + 1), source: dd };
+    return { kind: 'utf8', bytes, starts, ends, validity, validityOffset, cell, dictionary: entries };
   }
   if (id === T.Bool) return { kind: 'booleans', bits: d.values as Uint8Array, bitOffset: d.offset, validity, validityOffset, cell };
   let scale = 0; // to milliseconds, for times
