@@ -355,6 +355,29 @@ async function measureAll(o, viaTask, log) {
   const bestParser = parsers.reduce((a, b) => (b.ms < a.ms ? b : a));
   rows.push(...parsers);
 
+  // The Parquet decoders alone, one thread each: the library, and the page decoder of our own that reads what it
+  // can of a file (it is worth keeping only while it beats the library by a wide margin).
+  const decoders = {};
+  if (fs.existsSync(path.join(repoRoot, 'build', 'src', 'data', 'readers', 'parquet-pages.js'))) {
+    for (const d of ['wasm', 'pages']) {
+      decoders[d] = await repeat(`Parquet decode (${d})`, o.runs, () => measure(process.execPath, [path.join(here, 'parquet-decode.mjs'), d, parquetFile]), {
+        log,
+        check: (x) => {
+          const out = JSON.parse(x.stdout);
+          if (out.rows !== o.rows) throw new Error(`the ${d} decoder read ${out.rows} rows, not ${o.rows}`);
+        },
+      });
+      rows.push({
+        id: `decode-${d}`,
+        contender: d === 'wasm' ? 'parquet-wasm 0.8.0 (npm), decode only, 1 thread' : 'our Parquet page decoder, decode only, 1 thread',
+        does: 'decodes every column of the Parquet twin into the typed columns the checks read; row count, nulls per column',
+        bytes: gen.parquet.bytes,
+        rowCount: o.rows,
+        ...decoders[d],
+      });
+    }
+  } else notes.push('The Parquet decoders alone were not measured: they run from the tsc build (npm run build).');
+
   const ourDoes = viaTask
     ? 'the bundled task as the agent runs it: every schema check, column profiles, drift vs the reference, JSON/JUnit/Markdown reports'
     : 'the engine API (validateData; task bundle not built): every schema check, column profiles, drift vs the reference, JSON report';
@@ -388,7 +411,7 @@ async function measureAll(o, viaTask, log) {
   for (const r of rows) {
     r.MBps = r.bytes / 1e6 / (r.ms / 1000);
     r.rowsPerS = r.rowCount / (r.ms / 1000);
-    r.vsWc = r.id === 'big' || r.id === 'parquet' ? undefined : wc.ms / r.ms;
+    r.vsWc = r.id === 'big' || r.id === 'parquet' || r.id.startsWith('decode-') ? undefined : wc.ms / r.ms;
   }
   const ratios = {
     csvMBps: csvBytes / 1e6 / (w2.ms / 1000),
@@ -400,6 +423,7 @@ async function measureAll(o, viaTask, log) {
     speedup2Workers: w1.ms / w2.ms,
     peakRssMiB: { csv1GB: w2.rssMiB, csvWorkers1: w1.rssMiB, parquet: pq.rssMiB, big: bigRun?.rssMiB },
     parquetRowsPerS: o.rows / (pq.ms / 1000),
+    pagesVsParquetWasm: decoders.wasm && decoders.pages ? decoders.wasm.ms / decoders.pages.ms : undefined,
   };
   const csvRss = [w1.rssMiB, w2.rssMiB, bigRun?.rssMiB].filter((x) => x !== undefined);
   const targets = [
@@ -461,6 +485,7 @@ async function measureAll(o, viaTask, log) {
     `- ours (2 cores) vs pandas: **${pandas ? `${r2(ratios.oursVsPandas)}x` : 'n/a'}**; 1 core: ${pandas ? `${r2(ratios.ours1VsPandas)}x` : 'n/a'}`,
     `- ours (2 cores) vs best npm parser alone (${bestParser.id}, parse + trivial aggregate): **${r2(ratios.oursVsBestParser)}x**; 1 core: ${r2(ratios.ours1VsBestParser)}x`,
     `- ours (2 cores) vs \`wc -l\`: ${ratios.oursVsWc.toFixed(3)}x its speed; 2 workers vs 1: ${r2(ratios.speedup2Workers)}x`,
+    `- Parquet decoding alone, our page decoder vs parquet-wasm: ${ratios.pagesVsParquetWasm === undefined ? 'n/a' : `**${r2(ratios.pagesVsParquetWasm)}x**`}`,
     '',
     '| target | got | |',
     '| --- | --- | --- |',

@@ -17,6 +17,7 @@ import { DateFormatParser, formatInstant, parseIsoDateTime, parseIsoDateTimeByte
 import { compileAsciiPattern, type AsciiMatcher } from './ascii-pattern';
 import { collisionProbability, discardUniqueState, hashEnd, hashNumber, hashStart, hashText, numberKey, UniqueTracker, type DuplicateTally, type UniqueState } from './unique';
 import type { MalformedIssue } from './readers/options';
+import { arrowText } from './readers/text';
 import { UserError } from '../errors';
 import { CategorySums } from './profile';
 import { hashAsciiBytes } from './hll';
@@ -912,13 +913,6 @@ function valuesSpan(bytes: Buffer, starts: Int32Array, ends: Int32Array, count: 
   return lo < hi ? { lo, hi } : { lo: 0, hi: 0 };
 }
 
-/** A UTF-8 value of a typed column as Arrow JS decodes it: its TextDecoder drops a leading byte-order mark. */
-function typedText(bytes: Buffer, s: number, e: number): string {
-  if (e - s >= 3 && bytes[s] === 0xef && bytes[s + 1] === 0xbb && bytes[s + 2] === 0xbf) s += 3;
-  // Buffer's own slice method: toString(encoding, start, end) checks its arguments and looks the encoding up first.
-  return (bytes as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(s, e);
-}
-
 /** distinctAscii's verdict of a pattern not yet tested. */
 const UNDECIDED = 2;
 
@@ -1285,7 +1279,7 @@ class TextChecker extends ColumnChecker {
       // Mostly distinct values, as consumeDistinctRaw reads them, with the kernel's profile (of a batch without nulls:
       // the kernel does not see the validity bitmap) or hashes, and verdicts.
       const needsText = this.distinctNeedsText();
-      const decode = (r: number) => typedText(bytes, starts[r], ends[r]);
+      const decode = (r: number) => arrowText(bytes, starts[r], ends[r]);
       const kernel = NumberCells.forThread();
       const loaded = kernel !== undefined && kernel.loadValues(bytes, starts, ends, count, spanned().lo, spanned().hi);
       const counted = loaded && validity === undefined ? profiler.addLoadedCells?.(kernel) : undefined;
@@ -1311,7 +1305,7 @@ class TextChecker extends ColumnChecker {
     if (this.otherMissing !== undefined || !this.interning || profiler.addTextRepeats === undefined) {
       for (let r = 0; r < count; r++) {
         if (this.missingTyped(validity, vo, r, profiler)) continue;
-        const text = typedText(bytes, starts[r], ends[r]);
+        const text = arrowText(bytes, starts[r], ends[r]);
         if (this.isMissingText(text)) {
           this.noteNull(r, text);
           profiler.addNull();
@@ -1353,7 +1347,7 @@ class TextChecker extends ColumnChecker {
       if (id < 0) id = interner.find(bytes, s, e, (h = hashAsciiBytes(bytes, s, e)));
       if (id < 0) {
         misses++;
-        const text = typedText(bytes, s, e);
+        const text = arrowText(bytes, s, e);
         this.consumeOne(text, r);
         if (interner.size < INTERN_CAP) this.remember(interner, bytes, s, e, h, text);
         continue;

@@ -66,6 +66,12 @@ export interface ReaderOptions {
    */
   pieceRows?: number;
   /**
+   * Parquet: which decoder reads the pages: 'auto' (the default) reads with parquet-pages.ts the row groups it can
+   * read and with parquet-wasm the others; 'wasm' reads every row group with parquet-wasm (tests and the benchmark
+   * compare the two).
+   */
+  parquetDecoder?: 'auto' | 'wasm';
+  /**
    * The only columns the caller reads (see CheckerOptions.readColumns). Parquet decodes just these when no column of
    * the file is nested; the others come as nulls. Other formats read every column.
    */

@@ -13,18 +13,18 @@
 import * as fs from 'fs';
 
 // Compact protocol types.
-const BOOLEAN_TRUE = 1;
-const BOOLEAN_FALSE = 2;
+export const BOOLEAN_TRUE = 1;
+export const BOOLEAN_FALSE = 2;
 const BYTE = 3;
 const I16 = 4;
-const I32 = 5;
-const I64 = 6;
+export const I32 = 5;
+export const I64 = 6;
 const DOUBLE = 7;
-const BINARY = 8;
-const LIST = 9;
+export const BINARY = 8;
+export const LIST = 9;
 const SET = 10;
 const MAP = 11;
-const STRUCT = 12;
+export const STRUCT = 12;
 
 /** Field ids of the parquet.thrift structs on the way. */
 const FILE_ROW_GROUPS = 4;
@@ -39,7 +39,7 @@ const PAGE_LOCATION_FIRST_ROW = 3;
 /** Nesting deeper than this is not a Parquet footer. */
 const MAX_DEPTH = 64;
 
-class CompactReader {
+export class CompactReader {
   at = 0;
 
   constructor(private readonly bytes: Uint8Array) {}
@@ -119,6 +119,14 @@ class CompactReader {
   private bytesOf(n: number): void {
     if (this.at + n > this.bytes.length) throw new Error('the Thrift bytes end early');
     this.at += n;
+  }
+
+  /** A binary field's bytes (a view). */
+  binary(): Uint8Array {
+    const n = this.varint();
+    const from = this.at;
+    this.bytesOf(n);
+    return this.bytes.subarray(from, from + n);
   }
 
   /** A list's elements, each read by element (which must consume it); a boolean element is one byte. */

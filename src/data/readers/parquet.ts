@@ -25,7 +25,9 @@ import type * as Arrow from 'apache-arrow';
 import { CellValue, DataFormatError, RowBatch, TableReader, TypedColumn } from '../types';
 import { lazyColumns } from './lazy-columns';
 import { readOffsetIndexedRowGroups, readRowGroups } from './parquet-footer';
-import { isWasmTrap } from '../wasm';
+import { BOOLEAN, BYTE_ARRAY, ChunkReader, ColumnOut, DOUBLE, FLOAT, FileLayout, INT32, INT64, PageMemory, parseLayout, placeChunks, scanChunk, Unsupported } from './parquet-pages';
+import { arrowText } from './text';
+import { alignUp, isWasmTrap } from '../wasm';
 import type { DataSource } from '../sources';
 import { DEFAULT_BATCH_SIZE, ReaderOptions } from './options';
 
@@ -508,6 +510,133 @@ function viewExported(pw: ParquetWasm, ffi: ArrowFfi, exported: ExportedBatch): 
   }
 }
 
+/**
+ * How parquet-pages.ts's output of a column becomes Arrow data of the column's Arrow type (the type parquet-wasm
+ * gives it), by that type and the column's physical type; undefined where the two decoders could differ, and
+ * parquet-wasm reads the file. A timestamp's unit must be the Parquet column's own: an Arrow schema in the file's
+ * metadata can ask for another, which parquet-wasm converts to.
+ */
+type OwnKind = 'int32' | 'uint32' | 'narrow' | 'int64' | 'uint64' | 'float32' | 'float64' | 'bool' | 'utf8';
+
+function ownKind(arrow: ArrowModule, t: Arrow.DataType, physical: number, timeUnit: number | undefined): OwnKind | undefined {
+  const T = arrow.Type;
+  switch (t.typeId) {
+    case T.Int: {
+      const i = t as Arrow.Int;
+      if (i.bitWidth === 64) return physical === INT64 ? (i.isSigned ? 'int64' : 'uint64') : undefined;
+      if (physical !== INT32) return undefined;
+      return i.bitWidth === 32 ? (i.isSigned ? 'int32' : 'uint32') : 'narrow';
+    }
+    case T.Float: {
+      const precision = (t as Arrow.Float).precision;
+      if (precision === arrow.Precision.DOUBLE) return physical === DOUBLE ? 'float64' : undefined;
+      return precision === arrow.Precision.SINGLE && physical === FLOAT ? 'float32' : undefined;
+    }
+    case T.Bool:
+      return physical === BOOLEAN ? 'bool' : undefined;
+    case T.Utf8:
+      return physical === BYTE_ARRAY ? 'utf8' : undefined;
+    case T.Timestamp:
+      return physical === INT64 && timeUnit === (t as Arrow.Timestamp).unit ? 'int64' : undefined;
+    case T.Date:
+      return physical === INT32 && (t as Arrow.Date_).unit === arrow.DateUnit.DAY ? 'int32' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * A batch of one text column from parquet-pages.ts: the typed column (its values where they lie in the reader's
+ * buffer, not in Arrow's layout) and its cells, as Arrow JS would decode them.
+ */
+function ownText(out: ColumnOut): { typed: TypedColumn; cells: () => ArrayLike<CellValue> } {
+  const { validity, length: n } = out;
+  const bytes = out.bytes!;
+  const starts = out.starts!;
+  const ends = out.ends!;
+  const cell = (r: number): CellValue => (validity !== undefined && (validity[r >> 3] & (1 << (r & 7))) === 0 ? null : arrowText(bytes, starts[r], ends[r]));
+  return {
+    typed: { kind: 'utf8', bytes, starts, ends, ordered: out.ordered, validity, validityOffset: 0, cell },
+    cells: () => Array.from({ length: n }, (_, r) => cell(r)),
+  };
+}
+
+/** A batch of one other column from parquet-pages.ts as an Arrow vector of its type (views on the reader's buffers). */
+function ownVector(arrow: ArrowModule, type: Arrow.DataType, kind: Exclude<OwnKind, 'utf8'>, out: ColumnOut): Arrow.Vector {
+  const n = out.length;
+  const words = out.words.buffer;
+  const base = { type, length: n, nullCount: out.nullCount, nullBitmap: out.validity };
+  let data: ArrayLike<number> | ArrayLike<bigint>;
+  switch (kind) {
+    case 'int32':
+      data = new Int32Array(words, 0, n);
+      break;
+    case 'uint32':
+      data = new Uint32Array(words, 0, n);
+      break;
+    case 'narrow': {
+      // int8, int16, uint8, uint16: each value cut to its width, as parquet-wasm casts them.
+      const ArrayType = (type as Arrow.Int).ArrayType as unknown as new (n: number) => { [i: number]: number } & ArrayLike<number>;
+      const narrow = new ArrayType(n);
+      const w = out.words;
+      for (let i = 0; i < n; i++) narrow[i] = w[i];
+      data = narrow;
+      break;
+    }
+    case 'int64':
+      data = new BigInt64Array(words, 0, n);
+      break;
+    case 'uint64':
+      data = new BigUint64Array(words, 0, n);
+      break;
+    case 'float32':
+      data = new Float32Array(words, 0, n);
+      break;
+    case 'float64':
+      data = new Float64Array(words, 0, n);
+      break;
+    case 'bool':
+      data = new Uint8Array(words, 0, (n + 7) >> 3);
+      break;
+  }
+  return arrow.makeVector(arrow.makeData({ ...base, data } as unknown as Parameters<typeof arrow.makeData>[0]));
+}
+
+/** Grows page memory; a row group too large for it (WebAssembly's 4 GiB) is left to parquet-wasm. */
+function reserve(memory: PageMemory, bytes: number): void {
+  try {
+    memory.reserve(bytes);
+  } catch (e) {
+    if (e instanceof RangeError) throw new Unsupported(`a row group of ${bytes} bytes`);
+    throw e;
+  }
+}
+
+/** The footer of a local file, read from its end (its length in the 4 bytes before the closing magic). */
+function readFooter(fd: number, size: number): Buffer {
+  const tail = Buffer.alloc(8);
+  fs.readSync(fd, tail, 0, 8, size - 8);
+  const length = tail.readUInt32LE(0);
+  if (length > size - 12) throw new Error('the footer is longer than the file');
+  const footer = Buffer.allocUnsafe(length);
+  readFully(fd, footer, size - 8 - length);
+  return footer;
+}
+
+function readFully(fd: number, into: Uint8Array, position: number): void {
+  for (let at = 0; at < into.length; ) {
+    const n = fs.readSync(fd, into, at, into.length - at, position + at);
+    if (n === 0) throw new Error(`unexpected end of file at byte ${position + at}`);
+    at += n;
+  }
+}
+
+/** Columns as a RowBatch: typed where they can be, and as cell values on first use; null: a column not read. */
+function rowBatchOf(arrow: ArrowModule, vectors: Array<Arrow.Vector | null>, n: number, firstRow: number): RowBatch {
+  const typed = vectors.map((vec) => (vec ? typedColumn(arrow, vec, n) : undefined));
+  return { firstRow, rowCount: n, columns: lazyColumns(vectors.length, (c) => (vectors[c] ? columnValues(arrow, vectors[c]!, n) : new Array<CellValue>(n))), typed };
+}
+
 class ParquetReader implements TableReader {
   readonly source: string;
   columns: string[] = [];
@@ -531,6 +660,15 @@ class ParquetReader implements TableReader {
    * of each (skip), which the decoder is not asked to skip.
    */
   private selections: Array<{ rowGroups?: number[]; offset?: number; limit?: number; skip?: number }> = [{}];
+  /** The rows [from, to) of each row group this read covers, in order (for parquet-pages.ts). */
+  private groupRanges: Array<{ group: number; from: number; to: number }> = [];
+  private readonly decoder: 'auto' | 'wasm';
+  /**
+   * What parquet-pages.ts needs to read row groups: the footer's layout, each read column's Arrow type and how its
+   * output becomes that type (undefined: a column not read), the file, and a buffer per column for its chunks.
+   * Undefined when parquet-wasm reads the whole file.
+   */
+  private own?: { layout: FileLayout; types: Arrow.DataType[]; kinds: Array<OwnKind | undefined>; fd: number; size: number; memory: PageMemory };
   /** Rows and bytes this read covers: the file, or its share of the file's bytes for some of its rows. */
   private partRows = 1;
   private partBytes = 0;
@@ -541,6 +679,7 @@ class ParquetReader implements TableReader {
     if (options.rows) this.rows = { ...options.rows };
     if (options.pieceRows !== undefined) this.pieceRows = Math.max(1, Math.floor(options.pieceRows));
     if (options.readColumns) this.readColumns = options.readColumns;
+    this.decoder = options.parquetDecoder ?? 'auto';
   }
 
   async open(): Promise<this> {
@@ -568,6 +707,7 @@ class ParquetReader implements TableReader {
       const projection = this.columns.filter((name) => this.readColumns?.includes(name));
       if (this.readColumns && flat && new Set(this.columns).size === this.columns.length && projection.length > 0) this.projection = projection;
       this.measurePart();
+      if (this.decoder === 'auto') this.own = this.planOwn(local.file, schema.fields.map((f) => f.type as Arrow.DataType));
       return this;
     } catch (e) {
       this.close();
@@ -577,6 +717,38 @@ class ParquetReader implements TableReader {
 
   bytesRead(): number {
     return this.bytes;
+  }
+
+  /**
+   * Whether parquet-pages.ts can read this file's row groups: a flat schema whose leaves are the Arrow schema's
+   * fields, and every column read of a type it reads (ownKind). Which row groups it then reads depends on their
+   * codecs and encodings (scanChunk); parquet-wasm reads the others.
+   */
+  private planOwn(file: string, types: Arrow.DataType[]): ParquetReader['own'] {
+    const { arrow } = loadParquetWasm();
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const layout = parseLayout(readFooter(fd, size));
+      const groups = this.file.metadata().numRowGroups();
+      if (!layout.flat || layout.leaves.length !== this.columns.length || layout.rowGroups.length !== groups) throw new Unsupported('the layout');
+      const kinds = this.columns.map((name, c) => {
+        if (this.projection && !this.projection.includes(name)) return undefined;
+        const leaf = layout.leaves[c];
+        const kind = leaf.name === name ? ownKind(arrow, types[c], leaf.type, leaf.timeUnit) : undefined;
+        if (kind === undefined) throw new Unsupported(`column ${name}`);
+        return kind;
+      });
+      if (layout.rowGroups.some((g) => g.columns.length !== this.columns.length)) throw new Unsupported('the row groups');
+      const memory = PageMemory.acquire();
+      if (memory === undefined) throw new Unsupported('WebAssembly');
+      return { layout, types, kinds, fd, size, memory };
+    } catch {
+      // Anything parquet-pages.ts does not read, or a footer it cannot parse: parquet-wasm reads the file, and says
+      // what is wrong with it, if anything.
+      fs.closeSync(fd);
+      return undefined;
+    }
   }
 
   /**
@@ -608,6 +780,7 @@ class ParquetReader implements TableReader {
       let first = 0;
       counts.forEach((n, g) => {
         const indexed = this.indexed?.[g] === true;
+        if (Math.max(start, first) < Math.min(end, first + n)) this.groupRanges.push({ group: g, from: Math.max(start, first) - first, to: Math.min(end, first + n) - first });
         for (const piece of rowGroupPieces(n, indexed, this.pieceRows)) {
           const from = Math.max(start, first + piece.start);
           const to = Math.min(end, first + piece.end);
@@ -638,87 +811,193 @@ class ParquetReader implements TableReader {
     }
     // Before the cleanup: a temporary copy cannot be removed while it is open on Windows.
     this.closeFile();
+    if (this.own) {
+      fs.closeSync(this.own.fd);
+      this.own.memory.release();
+    }
+    this.own = undefined;
     this.closeFile = () => undefined;
     this.cleanup();
     this.cleanup = () => undefined;
   }
 
-  /** A record batch as a RowBatch: its columns typed where they can be, and as cell values on first use. */
+  /** A record batch as a RowBatch. */
   private rowBatch(arrow: ArrowModule, rb: Arrow.RecordBatch, firstRow: number): RowBatch {
-    const n = rb.numRows;
-    const vectors: Array<Arrow.Vector | null> = [];
-    const typed: Array<TypedColumn | undefined> = [];
-    for (let c = 0; c < this.columns.length; c++) {
-      // Decoded with a projection, the batch holds the projected columns only: they are found by name.
-      const vec = this.projection ? rb.getChild(this.columns[c]) : rb.getChildAt(c);
-      vectors.push(vec);
-      typed.push(vec ? typedColumn(arrow, vec, n) : undefined);
-    }
-    return { firstRow, rowCount: n, columns: lazyColumns(vectors.length, (c) => (vectors[c] ? columnValues(arrow, vectors[c]!, n) : new Array<CellValue>(n))), typed };
+    // Decoded with a projection, the batch holds the projected columns only: they are found by name.
+    const vectors = this.columns.map((name, c) => (this.projection ? rb.getChild(name) : rb.getChildAt(c)));
+    return rowBatchOf(arrow, vectors, rb.numRows, firstRow);
   }
 
   async *batches(signal?: AbortSignal): AsyncIterable<RowBatch> {
     const { pw, arrow } = loadParquetWasm();
     const ffi = loadArrowFfi();
-    let firstRow = 1;
-    let total = 0;
-    let trapped = false;
+    const at = { firstRow: 1, total: 0 };
     try {
-      for (const { skip = 0, ...selection } of this.selections) {
-        let toSkip = skip;
-        let stream: ReadableStream<unknown>;
-        try {
-          // Decoded in batches of at least DECODE_ROWS rows (each costs the decoder a round trip), handed on in slices.
-          const options = { batchSize: Math.max(this.batchSize, DECODE_ROWS), ...selection, ...(this.projection && { columns: this.projection }) };
-          stream = (await untrapped(this.file.stream(options))) as ReadableStream<unknown>;
-        } catch (e) {
-          throw corrupt(this.source, e, selection.rowGroups && `row group ${selection.rowGroups[0]}`);
-        }
-        const reader = stream.getReader();
-        try {
-          for (;;) {
-            signal?.throwIfAborted();
-            let next: { done?: boolean; value?: unknown };
-            try {
-              next = await untrapped(reader.read());
-            } catch (e) {
-              // After a trap the stream is dead: cancelling it would call into the decoder again.
-              if (isWasmTrap(e)) trapped = true;
-              throw corrupt(this.source, e, selection.rowGroups && `row group ${selection.rowGroups[0]}`);
-            }
-            if (next.done) break;
-            // The batch's columns are views on the decoder's memory: valid until the batch is freed, which is after
-            // its last slice has been checked (each is checked before the next is asked for), and before the decoder
-            // runs again. Nothing made from a batch outlives it (the checkers keep values, not arrays).
-            const exported = (next.value as { intoFFI(): ExportedBatch }).intoFFI();
-            try {
-              const { decoded, memory } = viewExported(pw, ffi, exported);
-              const from = Math.min(toSkip, decoded.numRows);
-              toSkip -= from;
-              for (let start = from; start < decoded.numRows; start += this.batchSize) {
-                const end = Math.min(start + this.batchSize, decoded.numRows);
-                const rb = start === 0 && end === decoded.numRows ? decoded : decoded.slice(start, end);
-                const batch = this.rowBatch(arrow, rb, firstRow);
-                total += batch.rowCount;
-                // Progress in file bytes, in proportion to the rows read (the decoder does not say where it is).
-                this.bytes = Math.round((this.partBytes * total) / Math.max(total, this.partRows));
-                yield batch;
-                // Memory that grew meanwhile (another decoder at work in this thread) leaves the views empty: say so
-                // rather than let what was read from them stand.
-                if (pw.wasmMemory().buffer !== memory) throw new Error(`The Parquet decoder's memory moved while a batch of ${this.source} was checked.`);
-                firstRow += batch.rowCount;
-              }
-            } finally {
-              exported.free();
-            }
-          }
-        } finally {
-          if (!trapped) await reader.cancel().catch(() => undefined);
+      if (this.own === undefined) {
+        for (const selection of this.selections) yield* this.wasmSelection(pw, arrow, ffi, selection, at, signal);
+      } else {
+        for (const range of this.groupRanges) {
+          const readers = this.ownReaders(range.group);
+          if (readers !== undefined) yield* this.ownRange(arrow, readers, range, at, signal);
+          else for (const selection of this.selections) if (selection.rowGroups?.[0] === range.group) yield* this.wasmSelection(pw, arrow, ffi, selection, at, signal);
         }
       }
       this.bytes = this.partBytes;
     } finally {
       this.close();
+    }
+  }
+
+  /** Progress in file bytes, in proportion to the rows read (neither decoder says where it is in the file). */
+  private progress(total: number): void {
+    this.bytes = Math.round((this.partBytes * total) / Math.max(total, this.partRows));
+  }
+
+  /**
+   * A reader of each column read of a row group (parquet-pages.ts), its chunks read into the column's buffer; or
+   * undefined when one of them has a page it does not read (then parquet-wasm reads the group).
+   */
+  private ownReaders(group: number): Array<ChunkReader | undefined> | undefined {
+    const own = this.own!;
+    const { memory, layout, kinds } = own;
+    const metas = layout.rowGroups[group].columns;
+    const leaves = layout.leaves;
+    try {
+      // The chunks, read into page memory, then scanned for the pages they hold; then each its page area.
+      const lengths = kinds.map((kind, c) => {
+        if (kind === undefined) return undefined;
+        const meta = metas[c];
+        if (!(meta.start >= 4 && meta.length >= 0 && meta.start + meta.length <= own.size - 8)) throw new Error(`column ${this.columns[c]} lies outside the file`);
+        return meta.length;
+      });
+      const { chunks, end } = placeChunks(memory, lengths);
+      reserve(memory, end);
+      const pages: Array<number | undefined> = chunks.map((chunk, c) => {
+        if (chunk === undefined) return undefined;
+        const bytes = memory.view(chunk, metas[c].length);
+        readFully(own.fd, bytes, metas[c].start);
+        return scanChunk(bytes, metas[c], leaves[c]).largestPage;
+      });
+      let at = end;
+      const pageAreas = pages.map((size) => {
+        if (size === undefined) return undefined;
+        const area = at;
+        at = alignUp(at + size + memory.slack, 8);
+        return area;
+      });
+      reserve(memory, at);
+      return chunks.map((chunk, c) => (chunk === undefined ? undefined : new ChunkReader(memory.view(chunk, metas[c].length), metas[c], leaves[c], { memory, chunk, page: pageAreas[c]! })));
+    } catch (e) {
+      if (e instanceof Unsupported) return undefined;
+      throw corrupt(this.source, e, `row group ${group}`);
+    }
+  }
+
+  /** Rows [from, to) of a row group, by parquet-pages.ts, in batches. */
+  private *ownRange(arrow: ArrowModule, readers: Array<ChunkReader | undefined>, range: { group: number; from: number; to: number }, at: { firstRow: number; total: number }, signal?: AbortSignal): Iterable<RowBatch> {
+    const own = this.own!;
+    const where = `row group ${range.group}`;
+    try {
+      for (const reader of readers) reader?.skip(range.from);
+    } catch (e) {
+      throw corrupt(this.source, e, where);
+    }
+    for (let start = range.from; start < range.to; ) {
+      signal?.throwIfAborted();
+      const n = Math.min(this.batchSize, range.to - start);
+      const typed: Array<TypedColumn | undefined> = [];
+      const cells: Array<() => ArrayLike<CellValue>> = [];
+      for (let c = 0; c < readers.length; c++) {
+        const reader = readers[c];
+        const kind = own.kinds[c];
+        if (reader === undefined || kind === undefined) {
+          typed.push(undefined);
+          cells.push(() => new Array<CellValue>(n));
+          continue;
+        }
+        let out: ColumnOut;
+        try {
+          out = reader.take(n);
+        } catch (e) {
+          throw corrupt(this.source, e, `${where}, column ${this.columns[c]}`);
+        }
+        if (kind === 'utf8') {
+          const text = ownText(out);
+          typed.push(text.typed);
+          cells.push(text.cells);
+        } else {
+          const vec = ownVector(arrow, own.types[c], kind, out);
+          typed.push(typedColumn(arrow, vec, n));
+          cells.push(() => columnValues(arrow, vec, n));
+        }
+      }
+      const batch: RowBatch = { firstRow: at.firstRow, rowCount: n, columns: lazyColumns(cells.length, (c) => cells[c]()), typed };
+      at.total += n;
+      this.progress(at.total);
+      yield batch;
+      at.firstRow += n;
+      start += n;
+    }
+  }
+
+  /** What one selection (see measurePart) holds, decoded by parquet-wasm. */
+  private async *wasmSelection(
+    pw: ParquetWasm,
+    arrow: ArrowModule,
+    ffi: ArrowFfi,
+    { skip = 0, ...selection }: ParquetReader['selections'][number],
+    at: { firstRow: number; total: number },
+    signal?: AbortSignal,
+  ): AsyncIterable<RowBatch> {
+    let toSkip = skip;
+    let trapped = false;
+    let stream: ReadableStream<unknown>;
+    try {
+      // Decoded in batches of at least DECODE_ROWS rows (each costs the decoder a round trip), handed on in slices.
+      const options = { batchSize: Math.max(this.batchSize, DECODE_ROWS), ...selection, ...(this.projection && { columns: this.projection }) };
+      stream = (await untrapped(this.file.stream(options))) as ReadableStream<unknown>;
+    } catch (e) {
+      throw corrupt(this.source, e, selection.rowGroups && `row group ${selection.rowGroups[0]}`);
+    }
+    const reader = stream.getReader();
+    try {
+      for (;;) {
+        signal?.throwIfAborted();
+        let next: { done?: boolean; value?: unknown };
+        try {
+          next = await untrapped(reader.read());
+        } catch (e) {
+          // After a trap the stream is dead: cancelling it would call into the decoder again.
+          if (isWasmTrap(e)) trapped = true;
+          throw corrupt(this.source, e, selection.rowGroups && `row group ${selection.rowGroups[0]}`);
+        }
+        if (next.done) break;
+        // The batch's columns are views on the decoder's memory: valid until the batch is freed, which is after
+        // its last slice has been checked (each is checked before the next is asked for), and before the decoder
+        // runs again. Nothing made from a batch outlives it (the checkers keep values, not arrays).
+        const exported = (next.value as { intoFFI(): ExportedBatch }).intoFFI();
+        try {
+          const { decoded, memory } = viewExported(pw, ffi, exported);
+          const from = Math.min(toSkip, decoded.numRows);
+          toSkip -= from;
+          for (let start = from; start < decoded.numRows; start += this.batchSize) {
+            const end = Math.min(start + this.batchSize, decoded.numRows);
+            const rb = start === 0 && end === decoded.numRows ? decoded : decoded.slice(start, end);
+            const batch = this.rowBatch(arrow, rb, at.firstRow);
+            at.total += batch.rowCount;
+            this.progress(at.total);
+            yield batch;
+            // Memory that grew meanwhile (another decoder at work in this thread) leaves the views empty: say so
+            // rather than let what was read from them stand.
+            if (pw.wasmMemory().buffer !== memory) throw new Error(`The Parquet decoder's memory moved while a batch of ${this.source} was checked.`);
+            at.firstRow += batch.rowCount;
+          }
+        } finally {
+          exported.free();
+        }
+      }
+    } finally {
+      if (!trapped) await reader.cancel().catch(() => undefined);
     }
   }
 }

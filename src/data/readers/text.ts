@@ -6,6 +6,12 @@ export type Slicer = (this: Buffer, start: number, end: number) => string;
 // Buffer's own per-encoding slicers skip toString's argument and encoding dispatch, which shows at 10^8 fields.
 export const SLICERS = Buffer.prototype as unknown as { utf8Slice: Slicer; latin1Slice: Slicer };
 
+/** A UTF-8 value of a typed column (Parquet) as Arrow JS decodes it: its TextDecoder drops a leading byte-order mark. */
+export function arrowText(bytes: Buffer, s: number, e: number): string {
+  if (e - s >= 3 && bytes[s] === 0xef && bytes[s + 1] === 0xbb && bytes[s + 2] === 0xbf) s += 3;
+  return SLICERS.utf8Slice.call(bytes, s, e);
+}
+
 /** Where the first invalid UTF-8 sequence in b[from, to) starts, or -1. Only run once isUtf8 said there is one. */
 export function firstInvalidUtf8(b: Uint8Array, from = 0, to = b.length): number {
   let i = from;

@@ -84,3 +84,11 @@ export async function readAll(source: DataSource, options: Partial<ReaderOptions
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'readers-test-'));
 }
+
+/** A Parquet file of test/unit/data/fixtures/parquet, from the compiled tests or the sources. */
+export function parquetFixture(name: string): string {
+  const candidates = [path.join(__dirname, '..', 'fixtures', 'parquet', name), path.resolve(__dirname, '../../../../../test/unit/data/fixtures/parquet', name)];
+  const found = candidates.find((c) => fs.existsSync(c));
+  if (!found) throw new Error(`fixture ${name} not found from ${__dirname}`);
+  return found;
+}

@@ -7,15 +7,10 @@ import { openTable, splitParquet } from '../../../../src/data/readers';
 import { loadParquetWasm } from '../../../../src/data/readers/parquet';
 import { footerRowGroups, readOffsetIndexedRowGroups, usableOffsetIndex } from '../../../../src/data/readers/parquet-footer';
 import { localFileSource } from '../../../../src/data/sources';
-import { tempDir } from './helpers';
+import { parquetFixture, tempDir } from './helpers';
 
-// Tests run from build/, the fixture stays next to the sources (scripts/gen-parquet-fixture.cjs wrote it).
-function fixture(name: string): string {
-  const candidates = [path.join(__dirname, '..', 'fixtures', 'parquet', name), path.resolve(__dirname, '../../../../../test/unit/data/fixtures/parquet', name)];
-  const found = candidates.find((c) => fs.existsSync(c));
-  if (!found) throw new Error(`fixture ${name} not found from ${__dirname}`);
-  return found;
-}
+// Tests run from build/, the fixtures stay next to the sources (scripts/gen-parquet-fixture.cjs wrote them).
+const fixture = parquetFixture;
 
 /** A compact-protocol writer for the few shapes the tests need. */
 class Compact {
@@ -193,7 +188,7 @@ describe('Parquet footer', function () {
     try {
       const read = async (rows?: { start: number; end: number }) => {
         const out: unknown[][] = [];
-        const table = await openTable(source, { format: 'parquet', batchSize: 256, pieceRows: 100, ...(rows && { rows }) });
+        const table = await openTable(source, { format: 'parquet', parquetDecoder: 'wasm', batchSize: 256, pieceRows: 100, ...(rows && { rows }) });
         for await (const batch of table.batches()) {
           for (let r = 0; r < batch.rowCount; r++) out.push(batch.columns.map((column) => column[r]));
         }

@@ -112,7 +112,7 @@ describe('Parquet reader', function () {
     assert.strictEqual(openFiles(), before);
   });
 
-  it('reports data the decoder panics on as an unreadable file, never as an uncaught trap, and reads on', async () => {
+  it('reports data parquet-wasm panics on as an unreadable file, never as an uncaught trap, and reads on', async () => {
     const good = path.join(dir, 'trap-good.parquet');
     writeParquetFile(good, sampleTable(), 1);
     const bytes = fs.readFileSync(good);
@@ -126,7 +126,7 @@ describe('Parquet reader', function () {
       bad[at + 1] ^= 0x5a;
       fs.writeFileSync(path.join(dir, name), bad);
       try {
-        await readAll(source(path.join(dir, name)), { format: 'parquet' });
+        await readAll(source(path.join(dir, name)), { format: 'parquet', parquetDecoder: 'wasm' });
         outcomes.push('read');
       } catch (e) {
         assert.ok(e instanceof DataFormatError, `${name}: ${String(e)}`);
@@ -136,7 +136,7 @@ describe('Parquet reader', function () {
     }
     assert.ok(outcomes.filter((o) => o === 'trap').length >= 3, outcomes.join(' '));
     // The decoder still reads a good file after its panics.
-    assert.strictEqual((await readAll(source(good), { format: 'parquet' })).rows.length, ROWS);
+    assert.strictEqual((await readAll(source(good), { format: 'parquet', parquetDecoder: 'wasm' })).rows.length, ROWS);
   });
 
   it('throws a DataFormatError naming the file for a truncated file, a wrong magic and a corrupt footer', async () => {

@@ -1,0 +1,303 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as sinon from 'sinon';
+import * as arrow from 'apache-arrow';
+import { CellValue, DataFormatError, TypedColumn } from '../../../../src/data/types';
+import { localSources } from '../../../../src/data/sources';
+import { openTable, ReaderOptions } from '../../../../src/data/readers';
+import { loadParquetWasm } from '../../../../src/data/readers/parquet';
+import { ChunkReader, parseLayout } from '../../../../src/data/readers/parquet-pages';
+import { parquetFixture, tempDir } from './helpers';
+
+const ROWS = 3000;
+
+/** A deterministic stream of numbers in [0, 1). */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    s ^= s >>> 12;
+    return (s >>> 0) / 4294967296;
+  };
+}
+
+const TEXTS = ['', 'a', 'é', '日本語', '\uFEFFbom', 'tab\there', 'x'.repeat(40), 'emoji 😀 and more text past thirty-two bytes', 'NO', 'null'];
+
+/**
+ * Every type the page decoder reads, each nullable (about a fifth null, and runs of nulls) and some required:
+ * integers of every width (int64 beyond 2^53, uint32 and uint64 beyond the signed range), floats with NaN, infinities
+ * and -0, booleans, text (empty, multi-byte, a byte-order mark, long values, few distinct values), timestamps of
+ * every unit with and without a time zone, and dates.
+ */
+function sampleTable(rows: number, seed: number): arrow.Table {
+  const next = random(seed);
+  const nulls = (rate: number) => {
+    const bits = new Uint8Array((rows + 7) >> 3);
+    let count = 0;
+    for (let i = 0; i < rows; i++) {
+      // Runs of nulls now and then, as well as scattered ones.
+      const isNull = (i >= 1000 && i < 1100) || next() < rate;
+      if (isNull) count++;
+      else bits[i >> 3] |= 1 << (i & 7);
+    }
+    return { nullBitmap: bits, nullCount: count };
+  };
+  const fixed = (type: arrow.DataType, data: ArrayLike<unknown>, nullable = true) =>
+    arrow.makeVector(arrow.makeData({ type, length: rows, data, ...(nullable ? nulls(0.2) : {}) } as unknown as Parameters<typeof arrow.makeData>[0]));
+  const ints = (f: (i: number) => number) => Float64Array.from({ length: rows }, (_, i) => f(i));
+  const text = (pick: (i: number) => string, nullable = true) => {
+    const values = Array.from({ length: rows }, (_, i) => pick(i));
+    const encoded = values.map((v) => Buffer.from(v, 'utf8'));
+    const offsets = new Int32Array(rows + 1);
+    for (let i = 0; i < rows; i++) offsets[i + 1] = offsets[i] + encoded[i].length;
+    const data = Buffer.concat(encoded);
+    return arrow.makeVector(arrow.makeData({ type: new arrow.Utf8(), length: rows, valueOffsets: offsets, data, ...(nullable ? nulls(0.2) : {}) }));
+  };
+  const big = (f: (i: number) => bigint) => BigInt64Array.from({ length: rows }, (_, i) => f(i));
+  return new arrow.Table({
+    i8: fixed(new arrow.Int8(), Int8Array.from(ints((i) => (i * 37) % 256))),
+    i16: fixed(new arrow.Int16(), Int16Array.from(ints((i) => (i * 7919) % 65536 - 32768))),
+    i32: fixed(new arrow.Int32(), Int32Array.from(ints(() => Math.floor((next() - 0.5) * 2 ** 32)))),
+    i32_few: fixed(new arrow.Int32(), Int32Array.from(ints(() => Math.floor(next() * 5))), false),
+    // Runs of ten of 300 values: dictionary indices of 9 bits in RLE runs.
+    i32_runs: fixed(new arrow.Int32(), Int32Array.from(ints((i) => Math.floor(i / 10) * 17)), false),
+    i64: fixed(new arrow.Int64(), big((i) => (i % 3 === 0 ? BigInt(Math.floor((next() - 0.5) * 2 ** 62)) * 3n : BigInt(i - 1500)))),
+    u8: fixed(new arrow.Uint8(), Uint8Array.from(ints((i) => i % 256))),
+    u16: fixed(new arrow.Uint16(), Uint16Array.from(ints((i) => (i * 31) % 65536))),
+    u32: fixed(new arrow.Uint32(), Uint32Array.from(ints(() => Math.floor(next() * 2 ** 32)))),
+    u64: fixed(new arrow.Uint64(), BigUint64Array.from({ length: rows }, (_, i) => (i % 2 === 0 ? 2n ** 63n + BigInt(i) : BigInt(i)))),
+    f32: fixed(new arrow.Float32(), Float32Array.from(ints((i) => [NaN, Infinity, -Infinity, -0, 0.1, 1e30][i % 6] ?? 0))),
+    f64: fixed(new arrow.Float64(), Float64Array.from(ints((i) => (i % 50 === 0 ? NaN : i % 51 === 0 ? -0 : (next() - 0.5) * 1e6)))),
+    f64_req: fixed(new arrow.Float64(), Float64Array.from(ints((i) => i / 8)), false),
+    flag: (() => {
+      const bits = new Uint8Array((rows + 7) >> 3);
+      for (let i = 0; i < rows; i++) if (next() < 0.5) bits[i >> 3] |= 1 << (i & 7);
+      return fixed(new arrow.Bool(), bits);
+    })(),
+    flag_req: (() => {
+      const bits = new Uint8Array((rows + 7) >> 3);
+      for (let i = 0; i < rows; i++) if (i % 3 === 0) bits[i >> 3] |= 1 << (i & 7);
+      return fixed(new arrow.Bool(), bits, false);
+    })(),
+    text: text(() => TEXTS[Math.floor(next() * TEXTS.length)] + (next() < 0.5 ? String(Math.floor(next() * 1e6)) : '')),
+    category: text(() => ['US', 'DE', 'FR', 'JP'][Math.floor(next() * 4)]),
+    text_req: text((i) => `row ${i} ${'y'.repeat(i % 45)}`, false),
+    ts_ms: fixed(new arrow.TimestampMillisecond('UTC'), big(() => BigInt(1_700_000_000_000 + Math.floor(next() * 1e10)))),
+    ts_us: fixed(new arrow.TimestampMicrosecond(), big(() => BigInt(1_700_000_000_000_000 + Math.floor(next() * 1e13)) - 1n)),
+    ts_ns: fixed(new arrow.TimestampNanosecond('Europe/Paris'), big((i) => (i === 7 ? 2n ** 62n : BigInt(Math.floor(next() * 1e15)) * 1000n + 123n))),
+    day: fixed(new arrow.DateDay(), Int32Array.from(ints(() => Math.floor((next() - 0.3) * 40000)))),
+  });
+}
+
+interface WriterSetup {
+  name: string;
+  compression: number;
+  version?: number;
+  dictionary?: boolean;
+  pageBytes?: number;
+  dictionaryPageBytes?: number;
+  rowGroup?: number;
+  /** Whether the page decoder reads it (else parquet-wasm does). */
+  own: boolean;
+}
+
+// parquet-wasm's Compression: UNCOMPRESSED 0, SNAPPY 1, GZIP 2, BROTLI 3, ZSTD 5, LZ4_RAW 6; WriterVersion V1 0, V2 1.
+const SETUPS: WriterSetup[] = [
+  { name: 'defaults', compression: 1, own: true },
+  { name: 'snappy, no dictionary, small pages and row groups', compression: 1, dictionary: false, pageBytes: 1024, rowGroup: 700, own: true },
+  { name: 'gzip, pages v2, small pages, one row group', compression: 2, version: 1, pageBytes: 2048, rowGroup: ROWS, own: true },
+  // Without a dictionary, pages v2 take delta encodings, which parquet-wasm reads.
+  { name: 'brotli, pages v2, no dictionary', compression: 3, version: 1, dictionary: false, own: false },
+  { name: 'uncompressed, dictionaries that overflow into plain pages', compression: 0, dictionaryPageBytes: 300, pageBytes: 4096, rowGroup: 1300, own: true },
+  { name: 'snappy, pages v2, dictionaries that overflow', compression: 1, version: 1, dictionaryPageBytes: 500, own: false },
+  { name: 'zstd', compression: 5, own: false },
+  { name: 'lz4', compression: 6, own: false },
+];
+
+function writeFile(file: string, table: arrow.Table, setup: WriterSetup): void {
+  const { pw } = loadParquetWasm();
+  let props = new pw.WriterPropertiesBuilder().setCompression(setup.compression).setMaxRowGroupSize(setup.rowGroup ?? 1000);
+  if (setup.version !== undefined) props = props.setWriterVersion(setup.version);
+  if (setup.dictionary !== undefined) props = props.setDictionaryEnabled(setup.dictionary);
+  if (setup.pageBytes !== undefined) props = props.setDataPageSizeLimit(setup.pageBytes);
+  if (setup.dictionaryPageBytes !== undefined) props = props.setDictionaryPageSizeLimit(setup.dictionaryPageBytes);
+  fs.writeFileSync(file, pw.writeParquet(pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream')), props.build()));
+}
+
+/** A cell as text that tells every value apart (-0, NaN, bigint, Date). */
+function show(v: CellValue | undefined): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (v instanceof Date) return `date ${v.getTime()}`;
+  if (typeof v === 'number') return Object.is(v, -0) ? 'number -0' : `number ${v}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+/** Row r of a typed column as text: null, or its value as the checkers read it. */
+function showTyped(t: TypedColumn | undefined, r: number): string {
+  if (t === undefined) return 'untyped';
+  const bit = t.validityOffset + r;
+  if (t.validity !== undefined && (t.validity[bit >> 3] & (1 << (bit & 7))) === 0) return 'null';
+  switch (t.kind) {
+    case 'numbers': {
+      const v = t.values[r];
+      return `${t.time ? 'time' : 'number'} ${Object.is(v, -0) ? '-0' : v}`;
+    }
+    case 'booleans': {
+      const b = t.bitOffset + r;
+      return `bool ${(t.bits[b >> 3] >> (b & 7)) & 1}`;
+    }
+    case 'utf8':
+      return `text ${JSON.stringify(t.bytes.toString('utf8', t.starts[r], t.ends[r]))} cell ${show(t.cell(r))}`;
+  }
+}
+
+/** Every row of a read as text: its row number, cells and typed values. */
+type ReadOptions = Omit<ReaderOptions, 'format'>;
+
+async function rowsOf(file: string, options: ReadOptions): Promise<string[]> {
+  const source = localSources(file, path.dirname(file), 'dataPath')[0];
+  const table = await openTable(source, { format: 'parquet', ...options });
+  const out: string[] = [];
+  for await (const batch of table.batches()) {
+    for (let r = 0; r < batch.rowCount; r++) {
+      out.push(`${batch.firstRow + r}: ${batch.columns.map((column, c) => `${show(column[r])} / ${showTyped(batch.typed?.[c], r)}`).join(' | ')}`);
+    }
+  }
+  return out;
+}
+
+describe('Parquet page decoder', function () {
+  this.timeout(120000);
+  let dir: string;
+  before(() => (dir = tempDir()));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  SETUPS.forEach((setup, k) => {
+    it(`reads what parquet-wasm reads, value for value: ${setup.name}`, async () => {
+      const file = path.join(dir, `setup-${k}.parquet`);
+      writeFile(file, sampleTable(ROWS, k + 1), setup);
+      const columns = sampleTable(1, 1).schema.fields.map((f) => f.name);
+      const reads: ReadOptions[] = [
+        { batchSize: 333 },
+        { batchSize: 4096, rows: { start: 123, end: 2900 } },
+        { batchSize: 1000, rows: { start: 1700, end: 1701 } },
+        { batchSize: 250, readColumns: ['text', 'i64', 'flag', 'ts_ns'] },
+        { batchSize: 65536, readColumns: columns.filter((_, c) => c % 2 === 0) },
+      ];
+      for (const options of reads) {
+        const take = sinon.spy(ChunkReader.prototype, 'take');
+        let own: string[];
+        try {
+          own = await rowsOf(file, options);
+        } finally {
+          take.restore();
+        }
+        assert.strictEqual(take.called, setup.own, `page decoder used: ${JSON.stringify(options)}`);
+        const wasm = await rowsOf(file, { ...options, parquetDecoder: 'wasm' });
+        const rows = options.rows ? options.rows.end - options.rows.start : ROWS;
+        assert.strictEqual(own.length, rows);
+        for (let i = 0; i < rows; i++) assert.strictEqual(own[i], wasm[i], `row ${i} of ${JSON.stringify(options)}`);
+      }
+    });
+  });
+
+  it('reads the pyarrow-like fixtures as parquet-wasm does', async () => {
+    for (const name of ['no-page-index.parquet', 'bad-page-index.parquet']) {
+      const at = parquetFixture(name);
+      for (const options of [{ batchSize: 700 }, { batchSize: 256, rows: { start: 999, end: 2500 } }] as ReadOptions[]) {
+        assert.deepStrictEqual(await rowsOf(at, options), await rowsOf(at, { ...options, parquetDecoder: 'wasm' }), `${name} ${JSON.stringify(options)}`);
+      }
+    }
+  });
+
+  it('reads the row groups it can and leaves the others to parquet-wasm, in order', async () => {
+    // Few distinct values in the first row group (dictionary pages), many in the others: their dictionaries
+    // overflow, and pages v2 then take delta encodings.
+    const rows = 3000;
+    const table = new arrow.Table({
+      n: arrow.vectorFromArray(Int32Array.from({ length: rows }, (_, i) => (i < 1000 ? i % 3 : i * 7919))),
+      s: arrow.vectorFromArray(Array.from({ length: rows }, (_, i) => (i % 11 === 0 ? null : i < 1000 ? `v${i % 4}` : `value ${i}`)), new arrow.Utf8()),
+    });
+    const file = path.join(dir, 'mixed.parquet');
+    writeFile(file, table, { name: '', compression: 1, version: 1, dictionaryPageBytes: 200, own: true });
+    const take = sinon.spy(ChunkReader.prototype, 'take');
+    const stream = sinon.spy(loadParquetWasm().pw.ParquetFile.prototype, 'stream');
+    let own: string[];
+    try {
+      own = await rowsOf(file, { batchSize: 400 });
+      assert.ok(take.called, 'the page decoder read the first row group');
+      assert.deepStrictEqual(
+        stream.getCalls().map((call) => call.args[0]?.rowGroups),
+        [[1], [2]],
+      );
+    } finally {
+      take.restore();
+      stream.restore();
+    }
+    assert.deepStrictEqual(own, await rowsOf(file, { batchSize: 400, parquetDecoder: 'wasm' }));
+  });
+
+  it('reports text that is not UTF-8 as an unreadable file, as parquet-wasm does', async () => {
+    // parquet-wasm writes only valid UTF-8: the file is written with ASCII stand-ins of the same length, which are
+    // then replaced by the bytes under test (uncompressed, the values lie in the file as they are).
+    const cases: Array<[string, string, number[]]> = [
+      ['a broken sequence', 'QQQQ', [0x61, 0xc3, 0x28, 0x62]],
+      ['a lone continuation byte', 'Z', [0x80]],
+      ['a truncated sequence', 'WWW', [0x61, 0xe6, 0x97]],
+      ['a sequence split by the next value', 'JJ', [0x61, 0xc3]],
+    ];
+    for (const [label, standIn, bytes] of cases) {
+      for (const dictionary of [true, false]) {
+        // The value after is 169 bytes long: its length starts with 0xa9, which would end a sequence left open.
+        const table = new arrow.Table({ t: arrow.vectorFromArray(['fine', standIn, 'x'.repeat(169), null, 'fine'], new arrow.Utf8()) });
+        const file = path.join(dir, `utf8-${dictionary}.parquet`);
+        writeFile(file, table, { name: '', compression: 0, dictionary, own: true });
+        const data = fs.readFileSync(file);
+        const from = Buffer.from(standIn);
+        let replaced = 0;
+        for (let at = data.indexOf(from); at >= 0; at = data.indexOf(from, at + 1)) {
+          data.set(bytes, at);
+          replaced++;
+        }
+        assert.ok(replaced > 0);
+        fs.writeFileSync(file, data);
+        for (const parquetDecoder of ['auto', 'wasm'] as const) {
+          await assert.rejects(rowsOf(file, { parquetDecoder }), (e: unknown) => {
+            assert.ok(e instanceof DataFormatError, `${label}, ${parquetDecoder}: ${String(e)}`);
+            assert.match(e.message, /is not a readable Parquet file/);
+            return true;
+          });
+        }
+      }
+    }
+  });
+
+  it('reports damaged pages as an unreadable file naming the row group, or reads them, and never throws anything else', async () => {
+    const file = path.join(dir, 'good.parquet');
+    writeFile(file, sampleTable(ROWS, 9), { name: '', compression: 1, pageBytes: 4096, own: true });
+    const bytes = fs.readFileSync(file);
+    let errors = 0;
+    // Bytes flipped through the column chunks (page headers, levels, lengths, Snappy data and values), not in the
+    // page indexes and footer after them, which parquet-wasm reads when it opens the file.
+    const layout = parseLayout(bytes.subarray(bytes.length - 8 - bytes.readUInt32LE(bytes.length - 8), bytes.length - 8));
+    const chunksEnd = Math.max(...layout.rowGroups.flatMap((g) => g.columns.map((c) => c.start + c.length)));
+    for (let at = 4; at < chunksEnd - 2; at += 1009) {
+      const name = path.join(dir, `damaged-${at}.parquet`);
+      const damaged = Buffer.from(bytes);
+      damaged[at] ^= 0xff;
+      damaged[at + 1] ^= 0x5a;
+      fs.writeFileSync(name, damaged);
+      try {
+        await rowsOf(name, { batchSize: 1000 });
+      } catch (e) {
+        assert.ok(e instanceof DataFormatError, `byte ${at}: ${String(e)}`);
+        assert.match(e.message, /is not a readable Parquet file: row group \d+/);
+        errors++;
+      }
+      fs.rmSync(name);
+    }
+    assert.ok(errors > 10, `${errors} damaged files reported`);
+  });
+});
