@@ -45,7 +45,10 @@ export function decompress(input: usize, n: i32, output: usize, outLength: i32):
       if (l > ipEnd - ip) return -3;
       if (l > opEnd - op) return -4;
       if (l <= 16) v128.store(op, v128.load(ip));
-      else memory.copy(op, ip, l);
+      else if (l <= 64) {
+        // Vectors up to the end, the last one past it (into the slack, or bytes written next).
+        for (let k: usize = 0; k < l; k += 16) v128.store(op + k, v128.load(ip + k));
+      } else memory.copy(op, ip, l);
       ip += l;
       op += l;
       continue;
@@ -73,8 +76,11 @@ export function decompress(input: usize, n: i32, output: usize, outLength: i32):
     if (offset >= 16) {
       // No overlap within 16 bytes: whole vectors, the last one past the end (into the slack, or bytes written next).
       for (let k: usize = 0; k < l; k += 16) v128.store(op + k, v128.load(from + k));
+    } else if (offset >= 8) {
+      // No overlap within 8 bytes.
+      for (let k: usize = 0; k < l; k += 8) store<u64>(op + k, load<u64>(from + k));
     } else {
-      // The reference overlaps what it writes (a repeated pattern): a byte at a time.
+      // The reference overlaps what it writes (a pattern of fewer than 8 bytes, repeated): a byte at a time.
       for (let k: usize = 0; k < l; k++) store<u8>(op + k, load<u8>(from + k));
     }
     op += l;

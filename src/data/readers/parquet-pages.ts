@@ -425,6 +425,26 @@ function readHybrid(bytes: Uint8Array, at: number, end: number, bitWidth: number
         out[n + i] = v;
         total += v;
       }
+    } else if (bitWidth <= 8) {
+      // A group of eight values takes bitWidth bytes: two 32-bit words hold it.
+      let top = largest;
+      let i = 0;
+      for (let g = at; i + 8 <= m; i += 8, g += bitWidth) {
+        const lo = bytes[g] | (bytes[g + 1] << 8) | (bytes[g + 2] << 16) | (bytes[g + 3] << 24);
+        const hi = bytes[g + 4] | (bytes[g + 5] << 8) | (bytes[g + 6] << 16) | (bytes[g + 7] << 24);
+        for (let k = 0, bit = 0; k < 8; k++, bit += bitWidth) {
+          const v = (bit >= 32 ? hi >>> (bit - 32) : bit + bitWidth <= 32 ? lo >>> bit : (lo >>> bit) | (hi << (32 - bit))) & mask;
+          out[n + i + k] = v;
+          if (v > top) top = v;
+        }
+      }
+      for (let bit = i * bitWidth; i < m; i++, bit += bitWidth) {
+        const p = at + (bit >> 3);
+        const v = ((bytes[p] | (bytes[p + 1] << 8)) >>> (bit & 7)) & mask;
+        out[n + i] = v;
+        if (v > top) top = v;
+      }
+      largest = top;
     } else if (bitWidth <= 24) {
       let top = largest;
       for (let i = 0, bit = 0; i < m; i++, bit += bitWidth) {
