@@ -594,7 +594,7 @@ export class ChunkReader {
       nullCount: nulls,
       validity: nulls > 0 ? this.outValidity.subarray(0, validityBytes) : undefined,
       words: this.outWords,
-      ...(isBytes && { starts: this.outStarts, ends: this.outEnds, bytes: this.outBytes, ordered: this.dictAt < 0 }),
+      ...(isBytes && { starts: this.outStarts.subarray(0, n), ends: this.outEnds.subarray(0, n), bytes: this.outBytes, ordered: this.dictAt < 0 }),
     };
   }
 

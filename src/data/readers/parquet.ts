@@ -1,5 +1,9 @@
 /**
- * Parquet reader: parquet-wasm decodes record batches (every codec parquet supports is compiled in) and hands them
+ * Parquet reader. Row groups whose columns parquet-pages.ts reads (flat, PLAIN or dictionary encoded, uncompressed,
+ * Snappy, Gzip or Brotli: what most writers write) are decoded by it, into Arrow data of the types parquet-wasm
+ * gives; the others by parquet-wasm, which also reads the schema.
+ *
+ * parquet-wasm decodes record batches (every codec parquet supports is compiled in) and hands them
  * over through the Arrow C data interface, which arrow-js-ffi reads into apache-arrow columns that are views on the
  * decoder's memory: no copy and no second parse, about a twentieth of the cost of handing them over as Arrow IPC.
  * The research measured 3.1 M rows/s for parquet-wasm + apache-arrow against 0.7 M for a pure-JS reader. Memory is
@@ -149,11 +153,7 @@ function fileBlob(file: string): { blob: Blob; close(): void } {
       if (fd === undefined) throw new Error('the file was closed');
       // Not zero-filled first: every byte is read into. Never from the pool: the whole ArrayBuffer is the slice.
       const bytes = Buffer.allocUnsafeSlow(end - start);
-      for (let at = 0; at < bytes.length; ) {
-        const bytesRead = fs.readSync(fd, bytes, at, bytes.length - at, start + at);
-        if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${start + at}`);
-        at += bytesRead;
-      }
+      readFully(fd, bytes, start);
       return bytes.buffer;
     },
   });
