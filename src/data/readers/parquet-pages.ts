@@ -343,15 +343,15 @@ export class PageMemory {
 /** The chunk of a column read into page memory, and the area its pages are decompressed into. */
 export interface ChunkPlace {
   memory: PageMemory;
-  /** Where the chunk's bytes and its page area start in the memory. */
+  /** Where the chunk's bytes, and the area its pages are decompressed into, start in the memory. */
   chunk: number;
   page: number;
 }
 
 /**
- * Places the chunks of a row group (their lengths; undefined: a column not read) and then their page areas (the
- * largest page each holds, known once their chunks are read and scanned) in page memory, each 8-byte aligned and
- * followed by the kernel's slack.
+ * Places the chunks of a row group (their lengths; undefined: a column not read) in page memory, each 8-byte aligned
+ * and followed by the kernel's slack; end: where the page areas can start (the caller places them once the chunks
+ * are read and scanned, which tells the largest page of each).
  */
 export function placeChunks(memory: PageMemory, lengths: Array<number | undefined>): { chunks: Array<number | undefined>; end: number } {
   let at = 0;
@@ -390,6 +390,7 @@ function readHybrid(bytes: Uint8Array, at: number, end: number, bitWidth: number
     if ((header & 1) === 0) {
       // An RLE run: one value, repeated.
       const run = Math.floor(header / 2);
+      if (at + byteWidth > end) throw new Error('the levels or indices of a page end early');
       let v = 0;
       for (let k = 0; k < byteWidth; k++) v |= bytes[at + k] << (8 * k);
       at += byteWidth;
@@ -401,9 +402,10 @@ function readHybrid(bytes: Uint8Array, at: number, end: number, bitWidth: number
       n += m;
       continue;
     }
-    // Bit-packed groups of eight values: a value of bitWidth bits cannot exceed the mask, the largest it counts.
+    // Bit-packed groups of eight values (the last group may be cut short by the end of the page's values).
     const values = Math.floor(header / 2) * 8;
     const m = Math.min(values, count - n);
+    if (at + Math.ceil((m * bitWidth) / 8) > end) throw new Error('the levels or indices of a page end early');
     if (bitWidth === 1) {
       // A byte holds eight values.
       let i = 0;
