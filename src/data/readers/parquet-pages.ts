@@ -517,11 +517,12 @@ export interface ColumnOut {
 
 /**
  * Reads one column chunk, page by page, into batches of rows (take). The chunk's bytes are the caller's until the
- * reader is done; pages are decompressed one at a time.
+ * reader is done; pages are decompressed one at a time. A reader goes on to the same column's chunk of the next row
+ * group (reset) with the arrays it has grown: new ones for each row group would be faulted in again.
  */
 export class ChunkReader {
   private at = 0;
-  private readonly words: number;
+  private words = 1;
   // The dictionary: values as words (fixed width), or bytes and their offsets.
   private dictWords?: Int32Array;
   private dictBytes?: Uint8Array;
@@ -550,17 +551,32 @@ export class ChunkReader {
   private byteAt = 0;
   private dictAt = -1;
 
+  private bytes!: Uint8Array;
+  private meta!: ChunkMeta;
+  private leaf!: Leaf;
+  private place?: ChunkPlace;
+
   /**
    * bytes: the chunk; place: where it lies in page memory, whose page area Snappy pages are decompressed into (the
    * chunk must be there for a Snappy chunk).
    */
-  constructor(
-    private readonly bytes: Uint8Array,
-    private readonly meta: ChunkMeta,
-    private readonly leaf: Leaf,
-    private readonly place?: ChunkPlace,
-  ) {
+  constructor(bytes: Uint8Array, meta: ChunkMeta, leaf: Leaf, place?: ChunkPlace) {
+    this.reset(bytes, meta, leaf, place);
+  }
+
+  /** Starts on another chunk (of the same column, in the next row group), from its first page. */
+  reset(bytes: Uint8Array, meta: ChunkMeta, leaf: Leaf, place?: ChunkPlace): void {
+    this.bytes = bytes;
+    this.meta = meta;
+    this.leaf = leaf;
+    this.place = place;
     this.words = leaf.type === INT64 || leaf.type === DOUBLE ? 2 : 1;
+    this.at = 0;
+    this.dictWords = this.dictBytes = this.dictOffsets = undefined;
+    this.dictSize = 0;
+    this.pageRows = this.pageRow = this.valueAt = this.present = 0;
+    this.dictionaryEncoded = false;
+    this.pageBytes = new Uint8Array(0);
   }
 
   /** The next n rows, as a batch of this column (n at most the rows left). */

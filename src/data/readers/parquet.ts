@@ -665,10 +665,10 @@ class ParquetReader implements TableReader {
   private readonly decoder: 'auto' | 'wasm';
   /**
    * What parquet-pages.ts needs to read row groups: the footer's layout, each read column's Arrow type and how its
-   * output becomes that type (undefined: a column not read), the file, and a buffer per column for its chunks.
-   * Undefined when parquet-wasm reads the whole file.
+   * output becomes that type (undefined: a column not read), the file, the page memory its chunks are read into,
+   * and each column's chunk reader (reset for each row group). Undefined when parquet-wasm reads the whole file.
    */
-  private own?: { layout: FileLayout; types: Arrow.DataType[]; kinds: Array<OwnKind | undefined>; fd: number; size: number; memory: PageMemory };
+  private own?: { layout: FileLayout; types: Arrow.DataType[]; kinds: Array<OwnKind | undefined>; fd: number; size: number; memory: PageMemory; readers: ChunkReader[] };
   /** Rows and bytes this read covers: the file, or its share of the file's bytes for some of its rows. */
   private partRows = 1;
   private partBytes = 0;
@@ -742,7 +742,7 @@ class ParquetReader implements TableReader {
       if (layout.rowGroups.some((g) => g.columns.length !== this.columns.length)) throw new Unsupported('the row groups');
       const memory = PageMemory.acquire();
       if (memory === undefined) throw new Unsupported('WebAssembly');
-      return { layout, types, kinds, fd, size, memory };
+      return { layout, types, kinds, fd, size, memory, readers: [] };
     } catch {
       // Anything parquet-pages.ts does not read, or a footer it cannot parse: parquet-wasm reads the file, and says
       // what is wrong with it, if anything.
@@ -854,8 +854,8 @@ class ParquetReader implements TableReader {
   }
 
   /**
-   * A reader of each column read of a row group (parquet-pages.ts), its chunks read into the column's buffer; or
-   * undefined when one of them has a page it does not read (then parquet-wasm reads the group).
+   * A reader of each column read of a row group (parquet-pages.ts), its chunk read into page memory; or undefined
+   * when one of them has a page it does not read (then parquet-wasm reads the group).
    */
   private ownReaders(group: number): Array<ChunkReader | undefined> | undefined {
     const own = this.own!;
@@ -886,7 +886,14 @@ class ParquetReader implements TableReader {
         return area;
       });
       reserve(memory, at);
-      return chunks.map((chunk, c) => (chunk === undefined ? undefined : new ChunkReader(memory.view(chunk, metas[c].length), metas[c], leaves[c], { memory, chunk, page: pageAreas[c]! })));
+      return chunks.map((chunk, c) => {
+        if (chunk === undefined) return undefined;
+        const args = [memory.view(chunk, metas[c].length), metas[c], leaves[c], { memory, chunk, page: pageAreas[c]! }] as const;
+        const reader = own.readers[c];
+        if (reader === undefined) return (own.readers[c] = new ChunkReader(...args));
+        reader.reset(...args);
+        return reader;
+      });
     } catch (e) {
       if (e instanceof Unsupported) return undefined;
       throw corrupt(this.source, e, `row group ${group}`);
