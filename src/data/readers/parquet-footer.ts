@@ -245,20 +245,8 @@ export function readRowGroups(file: string): { rows: number[]; indexed: boolean[
   try {
     fd = fs.openSync(file, 'r');
     const size = fs.fstatSync(fd).size;
-    if (size < 12) return undefined;
-    const read = (at: number, length: number): Buffer => {
-      const bytes = Buffer.alloc(length);
-      for (let done = 0; done < length; ) {
-        const n = fs.readSync(fd!, bytes, done, length - done, at + done);
-        if (n === 0) throw new Error('the file ends early');
-        done += n;
-      }
-      return bytes;
-    };
-    const tail = read(size - 8, 8);
-    const length = tail.readUInt32LE(0);
-    if (tail.toString('latin1', 4) !== 'PAR1' || length > size - 12) return undefined;
-    const groups = footerRowGroups(read(size - 8 - length, length));
+    const read = (at: number, length: number): Buffer => readFully(fd!, Buffer.alloc(length), at);
+    const groups = footerRowGroups(readFooter(fd, size));
     return {
       rows: groups.map((group) => group.rows),
       indexed: groups.map(
@@ -272,6 +260,28 @@ export function readRowGroups(file: string): { rows: number[]; indexed: boolean[
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
+}
+
+/** Fills into with the file's bytes from position on; throws at the end of the file. Returns into. */
+export function readFully<T extends Uint8Array>(fd: number, into: T, position: number): T {
+  for (let at = 0; at < into.length; ) {
+    const n = fs.readSync(fd, into, at, into.length - at, position + at);
+    if (n === 0) throw new Error(`unexpected end of file at byte ${position + at}`);
+    at += n;
+  }
+  return into;
+}
+
+/**
+ * The footer (FileMetaData) of a Parquet file of size bytes: its length is in the 4 bytes before the closing magic.
+ * Throws when the file is too short or does not end with PAR1, or the length does not fit.
+ */
+export function readFooter(fd: number, size: number): Buffer {
+  if (size < 12) throw new Error('the file is too short for Parquet');
+  const tail = readFully(fd, Buffer.alloc(8), size - 8);
+  const length = tail.readUInt32LE(0);
+  if (tail.toString('latin1', 4) !== 'PAR1' || length > size - 12) throw new Error('the file has no Parquet footer');
+  return readFully(fd, Buffer.allocUnsafe(length), size - 8 - length);
 }
 
 /** readRowGroups's offset indexes alone. */

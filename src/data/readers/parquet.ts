@@ -28,7 +28,7 @@ import { pipeline } from 'stream/promises';
 import type * as Arrow from 'apache-arrow';
 import { CellValue, DataFormatError, RowBatch, TableReader, TypedColumn } from '../types';
 import { lazyColumns } from './lazy-columns';
-import { readOffsetIndexedRowGroups, readRowGroups } from './parquet-footer';
+import { readFooter, readFully, readOffsetIndexedRowGroups, readRowGroups } from './parquet-footer';
 import { BOOLEAN, BYTE_ARRAY, ChunkReader, ColumnOut, DOUBLE, FLOAT, FileLayout, INT32, INT64, PageMemory, parseLayout, placeChunks, scanChunk, Unsupported } from './parquet-pages';
 import { arrowText } from './text';
 import { alignUp, isWasmTrap } from '../wasm';
@@ -609,25 +609,6 @@ function reserve(memory: PageMemory, bytes: number): void {
   } catch (e) {
     if (e instanceof RangeError) throw new Unsupported(`a row group of ${bytes} bytes`);
     throw e;
-  }
-}
-
-/** The footer of a local file, read from its end (its length in the 4 bytes before the closing magic). */
-function readFooter(fd: number, size: number): Buffer {
-  const tail = Buffer.alloc(8);
-  fs.readSync(fd, tail, 0, 8, size - 8);
-  const length = tail.readUInt32LE(0);
-  if (length > size - 12) throw new Error('the footer is longer than the file');
-  const footer = Buffer.allocUnsafe(length);
-  readFully(fd, footer, size - 8 - length);
-  return footer;
-}
-
-function readFully(fd: number, into: Uint8Array, position: number): void {
-  for (let at = 0; at < into.length; ) {
-    const n = fs.readSync(fd, into, at, into.length - at, position + at);
-    if (n === 0) throw new Error(`unexpected end of file at byte ${position + at}`);
-    at += n;
   }
 }
 
