@@ -513,6 +513,12 @@ export interface ColumnOut {
   ends?: Int32Array;
   bytes?: Buffer;
   ordered?: boolean;
+  /**
+   * BYTE_ARRAY, when every row of the batch comes from dictionary-encoded pages: row r holds entry codes[r] (a null
+   * row's code is anything) of the chunk's dictionary, entry k being bytes [entryStarts[k], entryEnds[k]) of bytes;
+   * source is the same object in each batch with this dictionary.
+   */
+  dictionary?: { codes: Int32Array; size: number; entryStarts: Int32Array; entryEnds: Int32Array; source: object };
 }
 
 /**
@@ -528,6 +534,8 @@ export class ChunkReader {
   private dictBytes?: Uint8Array;
   private dictOffsets?: Int32Array;
   private dictSize = 0;
+  /** A dictionary of byte arrays: where each entry lies in outBytes when the dictionary is copied first (at 0). */
+  private dictEntries?: { starts: Int32Array; ends: Int32Array };
   // The current data page: its rows, the next row, definition levels (1: a value), and its values.
   private pageRows = 0;
   private pageRow = 0;
@@ -546,6 +554,9 @@ export class ChunkReader {
   private outValidity = new Uint8Array(0);
   private outStarts = new Int32Array(0);
   private outEnds = new Int32Array(0);
+  private outCodes = new Int32Array(0);
+  /** BYTE_ARRAY: whether every row of the batch so far came from a dictionary-encoded page. */
+  private coded = true;
   private outBytes = Buffer.allocUnsafeSlow(0);
   /** BYTE_ARRAY: the bytes written to outBytes in the batch so far, where the dictionary's were (-1: not yet). */
   private byteAt = 0;
@@ -572,7 +583,7 @@ export class ChunkReader {
     this.place = place;
     this.words = leaf.type === INT64 || leaf.type === DOUBLE ? 2 : 1;
     this.at = 0;
-    this.dictWords = this.dictBytes = this.dictOffsets = undefined;
+    this.dictWords = this.dictBytes = this.dictOffsets = this.dictEntries = undefined;
     this.dictSize = 0;
     this.pageRows = this.pageRow = this.valueAt = this.present = 0;
     this.dictionaryEncoded = false;
@@ -593,7 +604,9 @@ export class ChunkReader {
     if (isBytes && this.outStarts.length < n) {
       this.outStarts = new Int32Array(n);
       this.outEnds = new Int32Array(n);
+      this.outCodes = new Int32Array(n);
     }
+    this.coded = true;
     let nulls = 0;
     this.byteAt = 0;
     this.dictAt = -1;
@@ -613,6 +626,7 @@ export class ChunkReader {
       validity: nulls > 0 ? this.outValidity.subarray(0, validityBytes) : undefined,
       words: this.outWords,
       ...(isBytes && { starts: this.outStarts.subarray(0, n), ends: this.outEnds.subarray(0, n), bytes: this.outBytes, ordered: this.dictAt < 0 }),
+      ...(isBytes && this.coded && this.dictAt === 0 && { dictionary: this.codedDictionary(n) }),
     };
   }
 
@@ -737,6 +751,7 @@ export class ChunkReader {
       const at = this.dictAt;
       const offsets = this.dictOffsets!;
       const idx = this.indices;
+      const codes = this.outCodes;
       for (let i = 0; i < m; i++) {
         const r = row + i;
         if (defs !== undefined) {
@@ -749,10 +764,12 @@ export class ChunkReader {
           validity[r >> 3] |= 1 << (r & 7);
         }
         const k = idx[v++];
+        codes[r] = k;
         starts[r] = at + offsets[2 * k];
         ends[r] = at + offsets[2 * k + 1];
       }
     } else {
+      this.coded = false;
       const pageStarts = this.pageStarts;
       const pageEnds = this.pageEnds;
       const first = v;
@@ -776,6 +793,21 @@ export class ChunkReader {
     }
     this.valueAt = v;
     return nulls;
+  }
+
+  /** The batch's dictionary (see ColumnOut.dictionary), when its bytes were copied first, at 0. */
+  private codedDictionary(n: number): ColumnOut['dictionary'] {
+    const offsets = this.dictOffsets!;
+    let entries = this.dictEntries;
+    if (entries === undefined) {
+      const size = this.dictSize;
+      entries = this.dictEntries = { starts: new Int32Array(size), ends: new Int32Array(size) };
+      for (let k = 0; k < size; k++) {
+        entries.starts[k] = offsets[2 * k];
+        entries.ends[k] = offsets[2 * k + 1];
+      }
+    }
+    return { codes: this.outCodes.subarray(0, n), size: this.dictSize, entryStarts: entries.starts, entryEnds: entries.ends, source: entries };
   }
 
   /** Copies bytes [from, to) of source to the end of outBytes (grown as needed); returns where they start. */
@@ -991,6 +1023,7 @@ export class ChunkReader {
     if (!isUtf8(bytes)) throw new Error(NOT_UTF8);
     this.dictBytes = bytes;
     this.dictOffsets = offsets;
+    this.dictEntries = undefined;
     this.dictSize = count;
   }
 

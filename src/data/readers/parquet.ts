@@ -556,7 +556,7 @@ function ownText(out: ColumnOut): { typed: TypedColumn; cells: () => ArrayLike<C
   const ends = out.ends!;
   const cell = (r: number): CellValue => (validity !== undefined && (validity[r >> 3] & (1 << (r & 7))) === 0 ? null : arrowText(bytes, starts[r], ends[r]));
   return {
-    typed: { kind: 'utf8', bytes, starts, ends, ordered: out.ordered, validity, validityOffset: 0, cell },
+    typed: { kind: 'utf8', bytes, starts, ends, ordered: out.ordered, validity, validityOffset: 0, cell, ...(out.dictionary && { dictionary: out.dictionary }) },
     cells: () => Array.from({ length: n }, (_, r) => cell(r)),
   };
 }

@@ -148,10 +148,23 @@ function showTyped(t: TypedColumn | undefined, r: number): string {
       const b = t.bitOffset + r;
       return `bool ${(t.bits[b >> 3] >> (b & 7)) & 1}`;
     }
-    case 'utf8':
-      return `text ${JSON.stringify(t.bytes.toString('utf8', t.starts[r], t.ends[r]))} cell ${show(t.cell(r))}`;
+    case 'utf8': {
+      const text = t.bytes.toString('utf8', t.starts[r], t.ends[r]);
+      const d = t.dictionary;
+      if (d !== undefined) {
+        // The row's dictionary entry must hold its bytes.
+        codedRows++;
+        const k = d.codes[r];
+        const entry = k >= 0 && k < d.size ? t.bytes.toString('utf8', d.entryStarts[k], d.entryEnds[k]) : `no entry ${k}`;
+        if (entry !== text) return `text ${JSON.stringify(text)}, dictionary entry ${k}: ${JSON.stringify(entry)}`;
+      }
+      return `text ${JSON.stringify(text)} cell ${show(t.cell(r))}`;
+    }
   }
 }
+
+/** Non-null rows showTyped read from a batch with its dictionary. */
+let codedRows = 0;
 
 /** Every row of a read as text: its row number, cells and typed values. */
 type ReadOptions = Omit<ReaderOptions, 'format'>;
@@ -186,6 +199,7 @@ describe('Parquet page decoder', function () {
         { batchSize: 250, readColumns: ['text', 'i64', 'flag', 'ts_ns'] },
         { batchSize: 65536, readColumns: columns.filter((_, c) => c % 2 === 0) },
       ];
+      const coded = codedRows;
       for (const options of reads) {
         const take = sinon.spy(ChunkReader.prototype, 'take');
         let own: string[];
@@ -200,6 +214,8 @@ describe('Parquet page decoder', function () {
         assert.strictEqual(own.length, rows);
         for (let i = 0; i < rows; i++) assert.strictEqual(own[i], wasm[i], `row ${i} of ${JSON.stringify(options)}`);
       }
+      // Batches read from dictionary pages alone come with the dictionary.
+      assert.strictEqual(codedRows > coded, setup.own && setup.dictionary !== false, 'rows read with their dictionary');
     });
   });
 
