@@ -19,7 +19,7 @@
  */
 import * as zlib from 'zlib';
 import { isUtf8 } from 'buffer';
-import { BINARY, BOOLEAN_FALSE, BOOLEAN_TRUE, CompactReader, I32, I64, LIST, STRUCT } from './parquet-footer';
+import { BINARY, BOOLEAN_FALSE, BOOLEAN_TRUE, CompactReader, I32, I64, LIST, readFully, STRUCT } from './parquet-footer';
 import { alignUp, growTo, instantiateKernel, type WasmMemory } from '../wasm';
 import { SNAPPY_WASM } from '../../generated/snappy-wasm';
 
@@ -183,7 +183,7 @@ function chunkMeta(r: CompactReader): ChunkMeta {
 }
 
 /** A page header (PageHeader); data pages v1 and v2 and dictionary pages fill the fields they have. */
-interface PageHeader {
+export interface PageHeader {
   type: number;
   uncompressed: number;
   compressed: number;
@@ -250,23 +250,59 @@ function codecSupported(codec: number): boolean {
   return codec === UNCOMPRESSED || codec === SNAPPY || codec === GZIP || codec === BROTLI;
 }
 
+/** Where a column chunk lies in a file: its bytes [start, start + length). */
+export interface ChunkFile {
+  fd: number;
+  start: number;
+  length: number;
+}
+
+/** The bytes of a page header are read this many at first, then more if the header is longer. */
+const HEADER_PROBE = 4096;
+const THRIFT_ENDS_EARLY = 'the Thrift bytes end early';
+
 /**
- * Walks a column chunk's page headers (not their data) and throws Unsupported at the first page this decoder does
- * not read, or an Error when the pages do not add up to the chunk's values. Cheap: a few headers per megabyte.
+ * The header of the page at byte `at` of a chunk, of which read(at, n) gives bytes [at, at + n) (n at most what is
+ * left of the chunk): read a few kilobytes at a time until the header is whole.
  */
-export function scanChunk(bytes: Uint8Array, meta: ChunkMeta, leaf: Leaf): { largestPage: number } {
+export function headerAt(read: (at: number, n: number) => Uint8Array, at: number, left: number): PageHeader {
+  for (let probe = Math.min(HEADER_PROBE, left); ; probe = Math.min(probe * 16, left)) {
+    try {
+      return pageHeader(read(at, probe), 0);
+    } catch (e) {
+      if (probe >= left || !(e instanceof Error && e.message === THRIFT_ENDS_EARLY)) throw e;
+    }
+  }
+}
+
+let probeBytes = Buffer.allocUnsafeSlow(0);
+
+/**
+ * Walks a column chunk's page headers (not their data), read from its file, and throws Unsupported at the first page
+ * this decoder does not read, or an Error when the pages do not add up to the chunk's values. Cheap: a few headers
+ * per megabyte. Gives the largest page, decompressed, and the largest page with its header as the chunk has it.
+ */
+export function scanChunk(file: ChunkFile, meta: ChunkMeta, leaf: Leaf): { largestPage: number; largestRead: number } {
   if (!codecSupported(meta.codec)) throw new Unsupported(`codec ${meta.codec}`);
+  const read = (at: number, n: number): Uint8Array => {
+    if (probeBytes.length < n) probeBytes = Buffer.allocUnsafeSlow(Math.max(n, HEADER_PROBE));
+    return readFully(file.fd, probeBytes.subarray(0, n), file.start + at);
+  };
+  const length = file.length;
   let at = 0;
   let values = 0;
   let largestPage = 0;
+  let largestRead = 0;
   while (values < meta.numValues) {
-    if (at >= bytes.length) throw new Error(`the column chunk ends after ${values} of its ${meta.numValues} values`);
-    const h = pageHeader(bytes, at);
+    if (at >= length) throw new Error(`the column chunk ends after ${values} of its ${meta.numValues} values`);
+    const h = headerAt(read, at, length - at);
+    const page = at;
     at += h.size;
-    if (h.compressed < 0 || at + h.compressed > bytes.length) throw new Error('a page runs past the end of its column chunk');
+    if (h.compressed < 0 || at + h.compressed > length) throw new Error('a page runs past the end of its column chunk');
     if (h.uncompressed < 0) throw new Error('a page has a negative size');
     at += h.compressed;
     largestPage = Math.max(largestPage, h.uncompressed);
+    largestRead = Math.max(largestRead, at - page);
     if (h.type === INDEX_PAGE) continue;
     if (h.type === DICTIONARY_PAGE) {
       if (h.encoding !== PLAIN && h.encoding !== PLAIN_DICTIONARY) throw new Unsupported(`dictionary encoding ${h.encoding}`);
@@ -280,7 +316,7 @@ export function scanChunk(bytes: Uint8Array, meta: ChunkMeta, leaf: Leaf): { lar
     values += h.values;
   }
   if (values !== meta.numValues) throw new Error(`its pages hold ${values} values, its metadata says ${meta.numValues}`);
-  return { largestPage };
+  return { largestPage, largestRead };
 }
 
 interface SnappyExports {
@@ -340,28 +376,37 @@ export class PageMemory {
   }
 }
 
-/** The chunk of a column read into page memory, and the area its pages are decompressed into. */
+/**
+ * A column chunk's areas in page memory: the window its pages are read into from the file, some at a time, and the
+ * area a page is decompressed into.
+ */
 export interface ChunkPlace {
   memory: PageMemory;
-  /** Where the chunk's bytes, and the area its pages are decompressed into, start in the memory. */
-  chunk: number;
+  window: number;
+  windowSize: number;
   page: number;
 }
 
+/** A chunk's window holds at least this many bytes (or the whole chunk), so that small pages are read a few at once. */
+const WINDOW_BYTES = 1 << 18;
+
 /**
- * Places the chunks of a row group (their lengths; undefined: a column not read) in page memory, each 8-byte aligned
- * and followed by the kernel's slack; end: where the page areas can start (the caller places them once the chunks
- * are read and scanned, which tells the largest page of each).
+ * Places the areas of a row group's chunks (scanned: undefined for a column not read) in page memory, each 8-byte
+ * aligned and followed by the kernel's slack: a window that holds the chunk's largest page with its header (and at
+ * least WINDOW_BYTES), then the area for its largest page decompressed. end: the memory they need.
  */
-export function placeChunks(memory: PageMemory, lengths: Array<number | undefined>): { chunks: Array<number | undefined>; end: number } {
+export function placeChunks(memory: PageMemory, chunks: Array<{ length: number; largestPage: number; largestRead: number } | undefined>): { places: Array<ChunkPlace | undefined>; end: number } {
   let at = 0;
-  const chunks = lengths.map((n) => {
-    if (n === undefined) return undefined;
-    const place = at;
-    at = alignUp(at + n + memory.slack, 8);
-    return place;
+  const places = chunks.map((chunk) => {
+    if (chunk === undefined) return undefined;
+    const windowSize = Math.min(chunk.length, Math.max(chunk.largestRead, WINDOW_BYTES));
+    const window = at;
+    at = alignUp(at + windowSize + memory.slack, 8);
+    const page = at;
+    at = alignUp(at + chunk.largestPage + memory.slack, 8);
+    return { memory, window, windowSize, page };
   });
-  return { chunks, end: at };
+  return { places, end: at };
 }
 
 /**
@@ -522,9 +567,11 @@ export interface ColumnOut {
 }
 
 /**
- * Reads one column chunk, page by page, into batches of rows (take). The chunk's bytes are the caller's until the
- * reader is done; pages are decompressed one at a time. A reader goes on to the same column's chunk of the next row
- * group (reset) with the arrays it has grown: new ones for each row group would be faulted in again.
+ * Reads one column chunk, page by page, into batches of rows (take). Its pages are read from the file into the
+ * chunk's window in page memory, as many as the window holds at a time, and decompressed one at a time into its page
+ * area: a row group takes the memory of its largest pages, not of its chunks. A reader goes on to the same column's
+ * chunk of the next row group (reset) with the arrays it has grown: new ones for each row group would be faulted in
+ * again.
  */
 export class ChunkReader {
   private at = 0;
@@ -562,25 +609,28 @@ export class ChunkReader {
   private byteAt = 0;
   private dictAt = -1;
 
-  private bytes!: Uint8Array;
+  private file!: ChunkFile;
   private meta!: ChunkMeta;
   private leaf!: Leaf;
-  private place?: ChunkPlace;
+  private place!: ChunkPlace;
+  /** The window's bytes, which are bytes [windowAt, windowEnd) of the chunk. */
+  private window!: Uint8Array;
+  private windowAt = 0;
+  private windowEnd = 0;
 
-  /**
-   * bytes: the chunk; place: where it lies in page memory, whose page area Snappy pages are decompressed into (the
-   * chunk must be there for a Snappy chunk).
-   */
-  constructor(bytes: Uint8Array, meta: ChunkMeta, leaf: Leaf, place?: ChunkPlace) {
-    this.reset(bytes, meta, leaf, place);
+  /** file: where the chunk lies; place: its areas in page memory (placeChunks), from its scan (scanChunk). */
+  constructor(file: ChunkFile, meta: ChunkMeta, leaf: Leaf, place: ChunkPlace) {
+    this.reset(file, meta, leaf, place);
   }
 
   /** Starts on another chunk (of the same column, in the next row group), from its first page. */
-  reset(bytes: Uint8Array, meta: ChunkMeta, leaf: Leaf, place?: ChunkPlace): void {
-    this.bytes = bytes;
+  reset(file: ChunkFile, meta: ChunkMeta, leaf: Leaf, place: ChunkPlace): void {
+    this.file = file;
     this.meta = meta;
     this.leaf = leaf;
     this.place = place;
+    this.window = place.memory.view(place.window, place.windowSize);
+    this.windowAt = this.windowEnd = 0;
     this.words = leaf.type === INT64 || leaf.type === DOUBLE ? 2 : 1;
     this.at = 0;
     this.dictWords = this.dictBytes = this.dictOffsets = this.dictEntries = undefined;
@@ -837,9 +887,24 @@ export class ChunkReader {
     }
   }
 
-  /** Decompresses bytes [from, from + compressed) of the chunk into uncompressed bytes. */
+  /**
+   * Puts bytes [at, at + n) of the chunk in the window, reading the window from `at` on when they are not all there;
+   * returns where `at` is in the window. n is at most the window's size (scanChunk's largest read, for a page).
+   */
+  private ensure(at: number, n: number): number {
+    if (at < this.windowAt || at + n > this.windowEnd) {
+      const length = Math.min(this.file.length - at, this.place.windowSize);
+      if (n > length) throw new Error('a page runs past the end of its column chunk');
+      readFully(this.file.fd, this.window.subarray(0, length), this.file.start + at);
+      this.windowAt = at;
+      this.windowEnd = at + length;
+    }
+    return at - this.windowAt;
+  }
+
+  /** Decompresses bytes [from, from + compressed) of the window into uncompressed bytes. */
   private decompress(from: number, compressed: number, uncompressed: number): Uint8Array {
-    const input = this.bytes.subarray(from, from + compressed);
+    const input = this.window.subarray(from, from + compressed);
     let out: Uint8Array;
     switch (this.meta.codec) {
       case UNCOMPRESSED:
@@ -847,8 +912,7 @@ export class ChunkReader {
         break;
       case SNAPPY: {
         const place = this.place;
-        if (place === undefined) throw new Unsupported('Snappy outside page memory');
-        out = place.memory.snappy(place.chunk + from, compressed, place.page, uncompressed);
+        out = place.memory.snappy(place.window + from, compressed, place.page, uncompressed);
         break;
       }
       case GZIP:
@@ -866,12 +930,19 @@ export class ChunkReader {
 
   /** Reads page headers up to the next data page (reading a dictionary page on the way), and decodes it. */
   private nextPage(): void {
+    const length = this.file.length;
+    const read = (at: number, n: number): Uint8Array => {
+      const from = this.ensure(at, n);
+      return this.window.subarray(from, from + n);
+    };
     for (;;) {
-      if (this.at >= this.bytes.length) throw new Error('the column chunk ends before its last row');
-      const h = pageHeader(this.bytes, this.at);
-      const body = this.at + h.size;
-      this.at = body + h.compressed;
-      if (h.compressed < 0 || this.at > this.bytes.length) throw new Error('a page runs past the end of its column chunk');
+      if (this.at >= length) throw new Error('the column chunk ends before its last row');
+      const start = this.at;
+      const h = headerAt(read, start, length - start);
+      this.at = start + h.size + h.compressed;
+      if (h.compressed < 0 || this.at > length) throw new Error('a page runs past the end of its column chunk');
+      // The whole page in the window: its body is there from `body` on.
+      const body = this.ensure(start, h.size + h.compressed) + h.size;
       if (h.type === INDEX_PAGE) continue;
       if (h.type === DICTIONARY_PAGE) {
         this.readDictionary(this.decompress(body, h.compressed, h.uncompressed), h.values);
@@ -893,8 +964,8 @@ export class ChunkReader {
       if (h.type === DATA_PAGE_V2) {
         const levels = h.repetitionBytes + h.definitionBytes;
         if (levels < 0 || levels > h.compressed) throw new Error('the levels of a data page run past its end');
-        if (this.leaf.optional) this.readLevels(this.bytes, body + h.repetitionBytes, body + levels, h.values);
-        const values = h.valuesCompressed ? this.decompress(body + levels, h.compressed - levels, h.uncompressed - levels) : this.bytes.subarray(body + levels, body + h.compressed);
+        if (this.leaf.optional) this.readLevels(this.window, body + h.repetitionBytes, body + levels, h.values);
+        const values = h.valuesCompressed ? this.decompress(body + levels, h.compressed - levels, h.uncompressed - levels) : this.window.subarray(body + levels, body + h.compressed);
         this.readValues(values, 0, values.length, h);
         return;
       }

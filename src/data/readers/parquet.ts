@@ -29,9 +29,9 @@ import type * as Arrow from 'apache-arrow';
 import { CellValue, DataFormatError, RowBatch, TableReader, TypedColumn } from '../types';
 import { lazyColumns } from './lazy-columns';
 import { readFooter, readFully, readOffsetIndexedRowGroups, readRowGroups } from './parquet-footer';
-import { BOOLEAN, BYTE_ARRAY, ChunkReader, ColumnOut, DOUBLE, FLOAT, FileLayout, INT32, INT64, PageMemory, parseLayout, placeChunks, scanChunk, Unsupported } from './parquet-pages';
+import { BOOLEAN, BYTE_ARRAY, ChunkReader, ColumnOut, DOUBLE, FLOAT, FileLayout, INT32, INT64, PageMemory, parseLayout, placeChunks, scanChunk, Unsupported, type ChunkFile } from './parquet-pages';
 import { arrowText } from './text';
-import { alignUp, isWasmTrap } from '../wasm';
+import { isWasmTrap } from '../wasm';
 import type { DataSource } from '../sources';
 import { DEFAULT_BATCH_SIZE, ReaderOptions } from './options';
 
@@ -844,32 +844,19 @@ class ParquetReader implements TableReader {
     const metas = layout.rowGroups[group].columns;
     const leaves = layout.leaves;
     try {
-      // The chunks, read into page memory, then scanned for the pages they hold; then each its page area.
-      const lengths = kinds.map((kind, c) => {
+      // The chunks, scanned for the pages they hold (their headers read from the file), then given their areas.
+      const files = kinds.map((kind, c): ChunkFile | undefined => {
         if (kind === undefined) return undefined;
         const meta = metas[c];
         if (!(meta.start >= 4 && meta.length >= 0 && meta.start + meta.length <= own.size - 8)) throw new Error(`column ${this.columns[c]} lies outside the file`);
-        return meta.length;
+        return { fd: own.fd, start: meta.start, length: meta.length };
       });
-      const { chunks, end } = placeChunks(memory, lengths);
+      const scans = files.map((file, c) => file && { length: file.length, ...scanChunk(file, metas[c], leaves[c]) });
+      const { places, end } = placeChunks(memory, scans);
       reserve(memory, end);
-      const pages: Array<number | undefined> = chunks.map((chunk, c) => {
-        if (chunk === undefined) return undefined;
-        const bytes = memory.view(chunk, metas[c].length);
-        readFully(own.fd, bytes, metas[c].start);
-        return scanChunk(bytes, metas[c], leaves[c]).largestPage;
-      });
-      let at = end;
-      const pageAreas = pages.map((size) => {
-        if (size === undefined) return undefined;
-        const area = at;
-        at = alignUp(at + size + memory.slack, 8);
-        return area;
-      });
-      reserve(memory, at);
-      return chunks.map((chunk, c) => {
-        if (chunk === undefined) return undefined;
-        const args = [memory.view(chunk, metas[c].length), metas[c], leaves[c], { memory, chunk, page: pageAreas[c]! }] as const;
+      return files.map((file, c) => {
+        if (file === undefined) return undefined;
+        const args = [file, metas[c], leaves[c], places[c]!] as const;
         const reader = own.readers[c];
         if (reader === undefined) return (own.readers[c] = new ChunkReader(...args));
         reader.reset(...args);

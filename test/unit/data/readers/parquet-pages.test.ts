@@ -7,7 +7,7 @@ import { CellValue, DataFormatError, TypedColumn } from '../../../../src/data/ty
 import { localSources } from '../../../../src/data/sources';
 import { openTable, ReaderOptions } from '../../../../src/data/readers';
 import { loadParquetWasm } from '../../../../src/data/readers/parquet';
-import { ChunkReader, parseLayout } from '../../../../src/data/readers/parquet-pages';
+import { ChunkReader, headerAt, parseLayout } from '../../../../src/data/readers/parquet-pages';
 import { parquetFixture, tempDir } from './helpers';
 
 const ROWS = 3000;
@@ -217,6 +217,65 @@ describe('Parquet page decoder', function () {
       // Batches read from dictionary pages alone come with the dictionary.
       assert.strictEqual(codedRows > coded, setup.own && setup.dictionary !== false, 'rows read with their dictionary');
     });
+  });
+
+  it('reads chunks larger than their window a few pages at a time, pages across the window\'s end included', async () => {
+    // Chunks of about 1 MB of text that does not compress, in pages of 8 KiB and a few of 18 KiB: the window (256
+    // KiB) is read again and again, and most reads end inside a page, which the next read starts with.
+    const rows = 5000;
+    const next = random(99);
+    const letters = (n: number) => Array.from({ length: n }, () => String.fromCharCode(33 + Math.floor(next() * 90))).join('');
+    const table = new arrow.Table({
+      long: arrow.vectorFromArray(Array.from({ length: rows }, (_, i) => (i % 17 === 0 ? null : letters(i % 500 === 0 ? 18000 : 100 + Math.floor(next() * 200)))), new arrow.Utf8()),
+      n: arrow.vectorFromArray(Float64Array.from({ length: rows }, () => next())),
+    });
+    const footer = require('../../../../src/data/readers/parquet-footer') as typeof import('../../../../src/data/readers/parquet-footer');
+    for (const compression of [1, 0]) {
+      const file = path.join(dir, `long-${compression}.parquet`);
+      writeFile(file, table, { name: '', compression, dictionary: false, pageBytes: 8192, rowGroup: rows, own: true });
+      const read = sinon.spy(footer, 'readFully');
+      let own: string[];
+      try {
+        own = await rowsOf(file, { batchSize: 1000 });
+        // Each chunk's window read more than once: at least 4 times for the text's 1 MB.
+        const windowReads = read.getCalls().filter((call) => call.args[1].length >= 1 << 18).length;
+        assert.ok(windowReads >= 4, `window reads: ${windowReads}`);
+      } finally {
+        read.restore();
+      }
+      assert.deepStrictEqual(own, await rowsOf(file, { batchSize: 1000, parquetDecoder: 'wasm' }), `codec ${compression}`);
+      const part = { batchSize: 333, rows: { start: 2345, end: 4444 } };
+      assert.deepStrictEqual(await rowsOf(file, part), await rowsOf(file, { ...part, parquetDecoder: 'wasm' }), `codec ${compression}, rows`);
+    }
+  });
+
+  it('reads a page header longer than its first probe', () => {
+    // A data page header (Thrift compact) with an unknown binary field of 10,000 bytes before its data page header.
+    const varint = (n: number) => {
+      const out: number[] = [];
+      for (; n >= 0x80; n = Math.floor(n / 128)) out.push((n & 0x7f) | 0x80);
+      out.push(n);
+      return out;
+    };
+    const zigzag = (n: number) => varint(n >= 0 ? 2 * n : -2 * n - 1);
+    const bytes = Buffer.concat([
+      Buffer.from([0x15, ...zigzag(0), 0x15, ...zigzag(100), 0x15, ...zigzag(90)]),
+      // Field 10 (delta 7 from field 3): binary.
+      Buffer.from([0x78, ...varint(10000)]),
+      Buffer.alloc(10000, 0x41),
+      // Field 5 is behind field 10: a long-form field header (type struct 0x0c, then the id as a zigzag i16).
+      Buffer.from([0x0c, ...zigzag(5), 0x15, ...zigzag(7), 0x15, ...zigzag(0), 0x15, ...zigzag(3), 0x15, ...zigzag(3), 0x00]),
+      Buffer.from([0x00]),
+    ]);
+    const reads: number[] = [];
+    const h = headerAt((at, n) => {
+      reads.push(n);
+      return bytes.subarray(at, at + n);
+    }, 0, bytes.length);
+    assert.deepStrictEqual([h.type, h.uncompressed, h.compressed, h.values, h.encoding, h.size], [0, 100, 90, 7, 0, bytes.length]);
+    assert.deepStrictEqual(reads, [4096, bytes.length]);
+    // A header cut short by the end of its chunk is an error.
+    assert.throws(() => headerAt((at, n) => bytes.subarray(at, at + n), 0, 5000), /end early/);
   });
 
   it('reads the pyarrow-like fixtures as parquet-wasm does', async () => {
