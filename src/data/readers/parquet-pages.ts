@@ -79,6 +79,8 @@ export interface FileLayout {
   flat: boolean;
   leaves: Leaf[];
   rowGroups: Array<{ rows: number; columns: ChunkMeta[] }>;
+  /** The Arrow schema its writer kept in the key-value metadata ("ARROW:schema": base64 of an IPC message), if any. */
+  arrowSchema?: string;
 }
 
 /** The footer's schema and row groups (FileMetaData, compact Thrift); throws when the bytes are not such a footer. */
@@ -89,6 +91,7 @@ export function parseLayout(footer: Uint8Array): FileLayout {
   const decoder = new TextDecoder();
   let flat = true;
   let element = 0;
+  let arrowSchema: string | undefined;
   r.struct((id, type) => {
     if (id === 2 && type === LIST) {
       // schema: the root (with num_children), then its children, depth first.
@@ -119,6 +122,21 @@ export function parseLayout(footer: Uint8Array): FileLayout {
       });
       return true;
     }
+    if (id === 5 && type === LIST) {
+      // key_value_metadata: KeyValue structs (1: key, 2: value).
+      r.list(() => {
+        let key = '';
+        let value: string | undefined;
+        r.struct((field, fieldType) => {
+          if (field === 1 && fieldType === BINARY) key = decoder.decode(r.binary());
+          else if (field === 2 && fieldType === BINARY) value = decoder.decode(r.binary());
+          else return false;
+          return true;
+        }, 2);
+        if (key === 'ARROW:schema' && value !== undefined) arrowSchema = value;
+      });
+      return true;
+    }
     if (id === 4 && type === LIST) {
       r.list(() => {
         const group = { rows: 0, columns: [] as ChunkMeta[] };
@@ -134,7 +152,7 @@ export function parseLayout(footer: Uint8Array): FileLayout {
     }
     return false;
   }, 0);
-  return { flat, leaves, rowGroups };
+  return { flat, leaves, rowGroups, ...(arrowSchema !== undefined && { arrowSchema }) };
 }
 
 /** A LogicalType union: the unit of a TIMESTAMP (1 ms, 2 us, 3 ns), undefined for any other. */

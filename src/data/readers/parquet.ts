@@ -52,16 +52,27 @@ function libraries(): typeof import('./parquet-libs') {
   return require(path.join(__dirname, 'parquet-libs.js')) as typeof import('./parquet-libs');
 }
 
-/** parquet-wasm (its WASM is compiled on this first call) and apache-arrow, loaded on demand. */
-export function loadParquetWasm(): { pw: ParquetWasm; arrow: ArrowModule } {
+/** Not the user's data: the task was shipped without the decoder's files (see the header of this file). */
+class MissingLibraries extends Error {}
+
+/** One of the libraries, loaded on demand. */
+function loaded<T>(load: () => T): T {
   try {
-    wasmModule ??= libraries().parquetWasm();
+    return load();
   } catch (e) {
-    // Not the user's data: the task was shipped without the decoder's files (see the header of this file).
-    throw new Error(`Cannot load the Parquet decoder (parquet-libs.js and parquet_wasm_bg.wasm must sit next to the task's index.js): ${(e as Error).message}`);
+    throw new MissingLibraries(`Cannot load the Parquet decoder (parquet-libs.js and parquet_wasm_bg.wasm must sit next to the task's index.js): ${(e as Error).message}`);
   }
-  arrowModule ??= libraries().apacheArrow();
-  return { pw: wasmModule, arrow: arrowModule };
+}
+
+/** apache-arrow alone: a file the page decoder reads whole needs no parquet-wasm. */
+function loadArrow(): ArrowModule {
+  return (arrowModule ??= loaded(() => libraries().apacheArrow()));
+}
+
+/** parquet-wasm (its WASM is compiled on this first call) and apache-arrow. */
+export function loadParquetWasm(): { pw: ParquetWasm; arrow: ArrowModule } {
+  wasmModule ??= loaded(() => libraries().parquetWasm());
+  return { pw: wasmModule, arrow: loadArrow() };
 }
 
 /** arrow-js-ffi, loaded with the first batch. */
@@ -624,7 +635,9 @@ class ParquetReader implements TableReader {
   nativeTypes: Array<string | undefined> = [];
   private bytes = 0;
   private size = 0;
-  private file!: ParquetWasm['ParquetFile']['prototype'];
+  /** parquet-wasm's view of the file: opened by open(), or only when a row group needs it (see openOwn). */
+  private file?: ParquetWasm['ParquetFile']['prototype'];
+  private localFile = '';
   private cleanup: () => void = () => undefined;
   /** Closes the file the decoder reads (fileBlob). */
   private closeFile: () => void = () => undefined;
@@ -664,35 +677,91 @@ class ParquetReader implements TableReader {
   }
 
   async open(): Promise<this> {
-    const { pw, arrow } = loadParquetWasm();
     const local = await localCopy(this.src);
     this.cleanup = local.cleanup;
     try {
       checkMagic(local.file, this.source);
+      this.localFile = local.file;
       this.size = fs.statSync(local.file).size;
       this.indexed = readOffsetIndexedRowGroups(local.file);
-      const { blob, close } = fileBlob(local.file);
-      this.closeFile = close;
-      try {
-        this.file = await untrapped(pw.ParquetFile.fromFile(blob));
-      } catch (e) {
-        throw corrupt(this.source, e);
+      let fields: Arrow.Field[];
+      let counts: number[];
+      const own = this.decoder === 'auto' ? this.openOwn(local.file) : undefined;
+      if (own) {
+        ({ fields } = own);
+        counts = own.layout.rowGroups.map((g) => g.rows);
+      } else {
+        const { arrow } = loadParquetWasm();
+        const file = await this.wasmFile();
+        fields = arrow.tableFromIPC(file.schema().intoIPCStream()).schema.fields;
+        counts = this.rowGroupRows(file);
       }
-      const schemaIpc = this.file.schema().intoIPCStream();
-      const schema = arrow.tableFromIPC(schemaIpc).schema;
-      this.columns = schema.fields.map((f) => f.name);
-      this.nativeTypes = schema.fields.map((f) => nativeTypeName(arrow, f.type));
+      const arrow = loadArrow();
+      this.columns = fields.map((f) => f.name);
+      this.nativeTypes = fields.map((f) => nativeTypeName(arrow, f.type));
       // The decoder selects leaf columns by name: a nested column's leaves are not named as the column is, and a
       // name two columns share would select both. Rows are counted in the decoded batches, so one column is kept.
-      const flat = schema.fields.every((f) => ((f.type as Arrow.DataType).children?.length ?? 0) === 0);
+      const flat = fields.every((f) => ((f.type as Arrow.DataType).children?.length ?? 0) === 0);
       const projection = this.columns.filter((name) => this.readColumns?.includes(name));
       if (this.readColumns && flat && new Set(this.columns).size === this.columns.length && projection.length > 0) this.projection = projection;
-      this.measurePart();
-      if (this.decoder === 'auto') this.own = this.planOwn(local.file, schema.fields.map((f) => f.type as Arrow.DataType));
+      this.measurePart(counts);
+      if (own) this.own = this.planOwn(local.file, fields.map((f) => f.type as Arrow.DataType), own.layout);
+      else if (this.decoder === 'auto') this.own = this.planOwn(local.file, fields.map((f) => f.type as Arrow.DataType));
       return this;
     } catch (e) {
       this.close();
-      throw e instanceof DataFormatError || e instanceof RangeError ? e : corrupt(this.source, e);
+      throw e instanceof DataFormatError || e instanceof RangeError || e instanceof MissingLibraries ? e : corrupt(this.source, e);
+    }
+  }
+
+  /** parquet-wasm's view of the file, opened on first use. */
+  private async wasmFile(): Promise<ParquetWasm['ParquetFile']['prototype']> {
+    if (this.file) return this.file;
+    const { pw } = loadParquetWasm();
+    const { blob, close } = fileBlob(this.localFile);
+    this.closeFile = close;
+    try {
+      this.file = await untrapped(pw.ParquetFile.fromFile(blob));
+    } catch (e) {
+      throw corrupt(this.source, e);
+    }
+    return this.file;
+  }
+
+  /** The rows of each row group, as parquet-wasm reads the footer; none when it cannot (the read says why). */
+  private rowGroupRows(file: ParquetWasm['ParquetFile']['prototype']): number[] {
+    try {
+      return file.metadata().rowGroups().map((g) => g.numRows());
+    } catch (e) {
+      if (this.rows) throw corrupt(this.source, e);
+      return []; // read whole: the decoder says what is wrong
+    }
+  }
+
+  /**
+   * The file's fields and layout from its own footer, without parquet-wasm: when its writer kept the Arrow schema
+   * in it (as Arrow's writers do), which parquet-wasm would read the file by, and the page decoder reads every
+   * column of it (planOwn). Undefined otherwise: then parquet-wasm opens the file, and says what is wrong with it.
+   */
+  private openOwn(file: string): { fields: Arrow.Field[]; layout: FileLayout } | undefined {
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(file, 'r');
+      const layout = parseLayout(readFooter(fd, fs.fstatSync(fd).size));
+      if (layout.arrowSchema === undefined || !layout.flat) return undefined;
+      const arrow = loadArrow();
+      // The schema's IPC message, then the end of the stream.
+      const message = Buffer.from(layout.arrowSchema, 'base64');
+      const fields = arrow.tableFromIPC(Buffer.concat([message, Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])])).schema.fields;
+      if (fields.length !== layout.leaves.length || fields.some((f, c) => f.name !== layout.leaves[c].name)) return undefined;
+      const kinds = fields.map((f, c) => ownKind(arrow, f.type as Arrow.DataType, layout.leaves[c].type, layout.leaves[c].timeUnit));
+      if (kinds.some((kind) => kind === undefined)) return undefined;
+      return { fields, layout };
+    } catch (e) {
+      if (e instanceof MissingLibraries) throw e;
+      return undefined;
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
     }
   }
 
@@ -705,13 +774,13 @@ class ParquetReader implements TableReader {
    * fields, and every column read of a type it reads (ownKind). Which row groups it then reads depends on their
    * codecs and encodings (scanChunk); parquet-wasm reads the others.
    */
-  private planOwn(file: string, types: Arrow.DataType[]): ParquetReader['own'] {
-    const { arrow } = loadParquetWasm();
+  private planOwn(file: string, types: Arrow.DataType[], parsed?: FileLayout): ParquetReader['own'] {
+    const arrow = loadArrow();
     const fd = fs.openSync(file, 'r');
     try {
       const size = fs.fstatSync(fd).size;
-      const layout = parseLayout(readFooter(fd, size));
-      const groups = this.file.metadata().numRowGroups();
+      const layout = parsed ?? parseLayout(readFooter(fd, size));
+      const groups = parsed ? layout.rowGroups.length : this.file!.metadata().numRowGroups();
       if (!layout.flat || layout.leaves.length !== this.columns.length || layout.rowGroups.length !== groups) throw new Unsupported('the layout');
       const kinds = this.columns.map((name, c) => {
         if (this.projection && !this.projection.includes(name)) return undefined;
@@ -743,14 +812,7 @@ class ParquetReader implements TableReader {
    * before them dropped: the decoder would decode them to skip them anyway, and with a faulty index it traps. A
    * file whose row groups cannot be listed is asked for whole, and the decoder says what is wrong with it.
    */
-  private measurePart(): void {
-    let counts: number[];
-    try {
-      counts = this.file.metadata().rowGroups().map((g) => g.numRows());
-    } catch (e) {
-      if (this.rows) throw corrupt(this.source, e);
-      counts = []; // read whole: the decoder says what is wrong
-    }
+  private measurePart(counts: number[]): void {
     const total = counts.reduce((a, b) => a + b, 0);
     const { start, end } = this.rows ?? { start: 0, end: total };
     if (this.rows && !(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start < end && end <= total)) {
@@ -810,17 +872,16 @@ class ParquetReader implements TableReader {
   }
 
   async *batches(signal?: AbortSignal): AsyncIterable<RowBatch> {
-    const { pw, arrow } = loadParquetWasm();
-    const ffi = loadArrowFfi();
     const at = { firstRow: 1, total: 0 };
     try {
       if (this.own === undefined) {
-        for (const selection of this.selections) yield* this.wasmSelection(pw, arrow, ffi, selection, at, signal);
+        for (const selection of this.selections) yield* this.wasmSelection(selection, at, signal);
       } else {
+        const arrow = loadArrow();
         for (const range of this.groupRanges) {
           const readers = this.ownReaders(range.group);
           if (readers !== undefined) yield* this.ownRange(arrow, readers, range, at, signal);
-          else for (const selection of this.selections) if (selection.rowGroups?.[0] === range.group) yield* this.wasmSelection(pw, arrow, ffi, selection, at, signal);
+          else for (const selection of this.selections) if (selection.rowGroups?.[0] === range.group) yield* this.wasmSelection(selection, at, signal);
         }
       }
       this.bytes = this.partBytes;
@@ -917,20 +978,20 @@ class ParquetReader implements TableReader {
 
   /** What one selection (see measurePart) holds, decoded by parquet-wasm. */
   private async *wasmSelection(
-    pw: ParquetWasm,
-    arrow: ArrowModule,
-    ffi: ArrowFfi,
     { skip = 0, ...selection }: ParquetReader['selections'][number],
     at: { firstRow: number; total: number },
     signal?: AbortSignal,
   ): AsyncIterable<RowBatch> {
+    const { pw, arrow } = loadParquetWasm();
+    const ffi = loadArrowFfi();
+    const file = await this.wasmFile();
     let toSkip = skip;
     let trapped = false;
     let stream: ReadableStream<unknown>;
     try {
       // Decoded in batches of at least DECODE_ROWS rows (each costs the decoder a round trip), handed on in slices.
       const options = { batchSize: Math.max(this.batchSize, DECODE_ROWS), ...selection, ...(this.projection && { columns: this.projection }) };
-      stream = (await untrapped(this.file.stream(options))) as ReadableStream<unknown>;
+      stream = (await untrapped(file.stream(options))) as ReadableStream<unknown>;
     } catch (e) {
       throw corrupt(this.source, e, selection.rowGroups && `row group ${selection.rowGroups[0]}`);
     }
