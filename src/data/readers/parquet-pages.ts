@@ -906,14 +906,17 @@ export class ChunkReader {
   }
 
   /**
-   * Puts bytes [at, at + n) of the chunk in the window, reading the window from `at` on when they are not all there;
-   * returns where `at` is in the window. n is at most the window's size (scanChunk's largest read, for a page).
+   * Puts bytes [at, at + n) of the chunk in the window, filling the window from `at` on when they are not all there
+   * (the bytes from `at` it already holds moved to its start, the rest read); returns where `at` is in the window. n
+   * is at most the window's size (scanChunk's largest read, for a page).
    */
   private ensure(at: number, n: number): number {
     if (at < this.windowAt || at + n > this.windowEnd) {
       const length = Math.min(this.file.length - at, this.place.windowSize);
       if (n > length) throw new Error('a page runs past the end of its column chunk');
-      readFully(this.file.fd, this.window.subarray(0, length), this.file.start + at);
+      const kept = at >= this.windowAt && at < this.windowEnd ? this.windowEnd - at : 0;
+      if (kept > 0) this.window.copyWithin(0, at - this.windowAt, this.windowEnd - this.windowAt);
+      readFully(this.file.fd, this.window.subarray(kept, length), this.file.start + at + kept);
       this.windowAt = at;
       this.windowEnd = at + length;
     }
