@@ -337,7 +337,7 @@ const MAX_DATE_MS = 8.64e15;
  * read as two 32-bit halves (exact within ±2^53, NaN beyond, where columnValues has a bigint), a time is the
  * getTime() of the Date columnValues makes.
  */
-export function typedColumn(arrow: ArrowModule, vec: Arrow.Vector, n: number): TypedColumn | undefined {
+export function typedColumn(arrow: ArrowModule, vec: Arrow.Vector, n: number, reuse?: Reuse): TypedColumn | undefined {
   if (vec.data.length !== 1) return undefined;
   const T = arrow.Type;
   const t = vec.type as Arrow.DataType;
@@ -384,12 +384,12 @@ export function typedColumn(arrow: ArrowModule, vec: Arrow.Vector, n: number): T
   else if (!(id === T.Int || (id === T.Float && (t as Arrow.Float).precision > 0))) return undefined;
   const raw = d.values as ArrayLike<number> | BigInt64Array | BigUint64Array;
   // int64 values, and times, which are mostly int64: in one pass.
-  if (raw instanceof BigInt64Array || raw instanceof BigUint64Array) return { kind: 'numbers', time: scale !== 0, values: int64Values(raw, n, scale), validity, validityOffset, cell };
+  if (raw instanceof BigInt64Array || raw instanceof BigUint64Array) return { kind: 'numbers', time: scale !== 0, values: int64Values(raw, n, scale, numbersFor(reuse, n)), validity, validityOffset, cell };
   if (raw.length < n || (id === T.Date && scale === 1)) return undefined;
   let values: ArrayLike<number> = raw as ArrayLike<number>;
   if (scale !== 0) {
     // As new Date(Math.floor(v * scale)).getTime(): NaN beyond the range of Date, never -0.
-    const out = new Float64Array(n);
+    const out = numbersFor(reuse, n);
     for (let i = 0; i < n; i++) {
       const ms = Math.floor(values[i] * scale);
       out[i] = ms >= -MAX_DATE_MS && ms <= MAX_DATE_MS ? ms + 0 : NaN;
@@ -401,13 +401,27 @@ export function typedColumn(arrow: ArrowModule, vec: Arrow.Vector, n: number): T
 
 
 /**
+ * An array a reader keeps for a column's numbers from batch to batch (its batches are valid until the next one, as
+ * the page decoder's are): new arrays of a batch's numbers each time are garbage, and fresh memory to fault in.
+ */
+interface Reuse {
+  numbers?: Float64Array;
+}
+
+/** n numbers' room: the reused array (grown as needed), or a new one. */
+function numbersFor(reuse: Reuse | undefined, n: number): Float64Array {
+  if (reuse === undefined) return new Float64Array(n);
+  if (reuse.numbers === undefined || reuse.numbers.length < n) reuse.numbers = new Float64Array(n);
+  return reuse.numbers.subarray(0, n);
+}
+
+/**
  * The first n of 64-bit integers as numbers, read as two 32-bit halves (hi * 2^32 + lo is Number(v), one rounding
  * either way): NaN beyond ±(2^53 - 1); or, for times (scale: to milliseconds), as typedColumn takes times, NaN
  * beyond the range of Date. A loop for each case.
  */
-function int64Values(raw: BigInt64Array | BigUint64Array, n: number, scale: number): Float64Array {
+function int64Values(raw: BigInt64Array | BigUint64Array, n: number, scale: number, out: Float64Array): Float64Array {
   const halves = new Int32Array(raw.buffer, raw.byteOffset, n * 2);
-  const out = new Float64Array(n);
   const signed = raw instanceof BigInt64Array;
   if (scale === 0 && signed) {
     for (let i = 0; i < n; i++) {
@@ -662,7 +676,7 @@ class ParquetReader implements TableReader {
    * output becomes that type (undefined: a column not read), the file, the page memory its chunks are read into,
    * and each column's chunk reader (reset for each row group). Undefined when parquet-wasm reads the whole file.
    */
-  private own?: { layout: FileLayout; types: Arrow.DataType[]; kinds: Array<OwnKind | undefined>; fd: number; size: number; memory: PageMemory; readers: ChunkReader[] };
+  private own?: { layout: FileLayout; types: Arrow.DataType[]; kinds: Array<OwnKind | undefined>; fd: number; size: number; memory: PageMemory; readers: ChunkReader[]; reuse: Reuse[] };
   /** Rows and bytes this read covers: the file, or its share of the file's bytes for some of its rows. */
   private partRows = 1;
   private partBytes = 0;
@@ -792,7 +806,7 @@ class ParquetReader implements TableReader {
       if (layout.rowGroups.some((g) => g.columns.length !== this.columns.length)) throw new Unsupported('the row groups');
       const memory = PageMemory.acquire();
       if (memory === undefined) throw new Unsupported('WebAssembly');
-      return { layout, types, kinds, fd, size, memory, readers: [] };
+      return { layout, types, kinds, fd, size, memory, readers: [], reuse: kinds.map(() => ({})) };
     } catch {
       // Anything parquet-pages.ts does not read, or a footer it cannot parse: parquet-wasm reads the file, and says
       // what is wrong with it, if anything.
@@ -963,7 +977,7 @@ class ParquetReader implements TableReader {
           cells.push(text.cells);
         } else {
           const vec = ownVector(arrow, own.types[c], kind, out);
-          typed.push(typedColumn(arrow, vec, n));
+          typed.push(typedColumn(arrow, vec, n, own.reuse[c]));
           cells.push(() => columnValues(arrow, vec, n));
         }
       }
