@@ -43,7 +43,7 @@ import {
   TAKE_WHOLE,
   type ByteDictionary,
 } from './number-cells';
-import { columnKind, detachedString, RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch, type TypedColumn, type TypedNumbers, type TypedUtf8, type TextDictionary } from './types';
+import { columnKind, detachedString, RAW_ESCAPED, type CellValue, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type ColumnType, type DataSchema, type DatasetProfile, type Example, type RawCells, type RowBatch, type TypedColumn, type TypedNumbers, type TypedUtf8, type TextDictionary, type NumberDictionary } from './types';
 
 export const MAX_EXAMPLES = 10;
 const EXAMPLE_TEXT_LENGTH = 80;
@@ -71,7 +71,7 @@ export interface ValueProfiler {
    * and the running values; nulls: how many of those rows are nulls, values[r] = NaN, to pass over (addNull is
    * called for them apart).
    */
-  addCountedRun?(values: Float64Array, hashes: Uint32Array | undefined, from: number, to: number, nulls?: number): void;
+  addCountedRun?(values: Float64Array, hashes: Uint32Array | undefined, from: number, to: number, nulls?: number, coded?: NumberDictionary): void;
   /** Whether addCountedRun reads the hashes it is given (without them, it hashes what it needs itself). */
   wantsHashes?(): boolean;
   getMoments?(out: Float64Array, at: number): void;
@@ -800,14 +800,15 @@ class NumericChecker extends ColumnChecker {
    * says (NULLS_*), once the nulls have all the examples they keep: then a null is only counted, which it does.
    * Returns the row it stopped before.
    */
-  private settle(kernel: NumberCells, from: number, mode: number, nullsAs: number, cellAt: (r: number) => CellValue | undefined): number {
+  private settle(kernel: NumberCells, from: number, mode: number, nullsAs: number, cellAt: (r: number) => CellValue | undefined, coded?: NumberDictionary): number {
     const profiler = this.profiler;
     const state = kernel.state;
     state[STATE_CHECK_MIN] = this.min;
     state[STATE_CHECK_MAX] = this.max;
     state[STATE_NULLS] = 0;
     profiler.getMoments!(state, STATE_MOMENTS);
-    const hashing = profiler.wantsHashes?.() ?? true;
+    // A dictionary's entries are hashed once each, not each row (see addCountedRun).
+    const hashing = coded === undefined && (profiler.wantsHashes?.() ?? true);
     const to = kernel.accumulate(from, mode, this.ruleMin, this.ruleMax, hashing, this.nullTally.examples.length < MAX_EXAMPLES ? NULLS_STOP : nullsAs);
     this.min = state[STATE_CHECK_MIN];
     this.max = state[STATE_CHECK_MAX];
@@ -823,7 +824,7 @@ class NumericChecker extends ColumnChecker {
     const hashes = hashing ? kernel.hashes : undefined;
     if (this.allowedNumbers !== undefined) this.allowedRun(values, from, to, nulls, cellAt);
     if (this.unique !== undefined) this.uniqueRun(values, from, to, cellAt);
-    profiler.addCountedRun!(values, hashes, from, to, nulls);
+    profiler.addCountedRun!(values, hashes, from, to, nulls, coded);
     return to;
   }
 
@@ -857,7 +858,7 @@ class NumericChecker extends ColumnChecker {
       if (fast !== undefined) {
         this.min = min;
         this.max = max;
-        const stop = this.settle(fast, r, kernelMode, NULLS_ABSENT, cellAt);
+        const stop = this.settle(fast, r, kernelMode, NULLS_ABSENT, cellAt, column.dictionary);
         min = this.min;
         max = this.max;
         if (stop === count) break;

@@ -17,7 +17,7 @@ import { BINNING_RULE } from './drift';
 import { HyperLogLog, hashNumber, hashString } from './hll';
 import type { DistinctTables, NumberCells } from './number-cells';
 import { ExactCounts, LogSketch, SerializedExact, SerializedLogSketch, SerializedSketch, EXACT_CAP, type SketchGrid } from './sketch';
-import { detachedString, type ColumnProfile, type DatasetProfile } from './types';
+import { detachedString, type ColumnProfile, type DatasetProfile, type NumberDictionary } from './types';
 
 export const DEFAULT_CATEGORY_CAP = 10_000;
 // 2^17 bits, two a key: about 2 % false positives with 10 000 categories (one bit a key let 7 % through).
@@ -103,9 +103,11 @@ export class ColumnAccumulator {
    * has updated as addNumber does (getMoments, setMoments), with their hashNumber in hashes[r] (or none: see
    * wantsHashes). One call for a run, in loops of their own: a number passed to a function that is not inlined is
    * boxed. nulls: how many of those rows are nulls (values[r] = NaN), passed over: their values and hashes are
-   * gathered first into arrays without them.
+   * gathered first into arrays without them. coded: the column's dictionary, when each row's value is the entry of
+   * its code: then the values are counted by entry (see addCodedRun).
    */
-  addCountedRun(values: Float64Array, hashes: Uint32Array | undefined, from: number, to: number, nulls = 0): void {
+  addCountedRun(values: Float64Array, hashes: Uint32Array | undefined, from: number, to: number, nulls = 0, coded?: NumberDictionary): void {
+    if (coded !== undefined && this.addCodedRun(values, coded, from, to)) return;
     if (nulls > 0) {
       const n = to - from - nulls;
       if (denseValues.length < n) {
@@ -136,6 +138,39 @@ export class ColumnAccumulator {
     this.sketch!.addRun(values, r, to);
     if (hashes !== undefined) this.hll!.addHashes(hashes, r, to);
     else for (let i = r; i < to; i++) this.hll!.addHash(hashNumber(values[i]) | 0);
+  }
+
+  /**
+   * addCountedRun of a run of a dictionary-encoded column: how often each entry occurs among the values (nulls
+   * passed over), then each entry added once with that weight, and hashed once for the distinct count. The counts
+   * and buckets come out as the values added one by one make them. False, with nothing added, when the dictionary
+   * is larger than the run, or when the entries could fill the exact counts (which take values in row order until
+   * they are full).
+   */
+  private addCodedRun(values: Float64Array, coded: NumberDictionary, from: number, to: number): boolean {
+    const { codes, size } = coded;
+    if (size > to - from) return false;
+    if (codedCounts.length < size) codedCounts = new Float64Array(Math.max(size, 2 * codedCounts.length));
+    const counts = codedCounts;
+    counts.fill(0, 0, size);
+    for (let r = from; r < to; r++) if (values[r] === values[r]) counts[codes[r]]++;
+    const entries = coded.values;
+    const exact = this.exact;
+    if (this.sketch === undefined) {
+      let used = 0;
+      for (let k = 0; k < size; k++) if (counts[k] > 0) used++;
+      if (exact!.size + used > exact!.cap) return false;
+      for (let k = 0; k < size; k++) if (counts[k] > 0) exact!.add(entries[k], counts[k]);
+      return true;
+    }
+    const sketch = this.sketch;
+    const hll = this.hll!;
+    for (let k = 0; k < size; k++) {
+      if (counts[k] === 0) continue;
+      sketch.addWeighted(entries[k], counts[k]);
+      hll.addHash(hashNumber(entries[k]) | 0);
+    }
+    return true;
   }
 
   /** Only a sketch's distinct count reads the hashes of addCountedRun: values counted exactly are counted. */
@@ -379,6 +414,8 @@ export class ColumnAccumulator {
   }
 }
 
+/** addCodedRun's count of each dictionary entry, for the thread's life (grown, never shrunk). */
+let codedCounts = new Float64Array(0);
 /** addCountedRun's values and hashes without the nulls of a run, for the thread's life (grown, never shrunk). */
 let denseValues = new Float64Array(0);
 let denseHashes = new Uint32Array(0);

@@ -146,6 +146,20 @@ export interface TypedNumbers extends TypedBase {
   /** The cells are timestamps or dates (Date cells) and values their epoch milliseconds (NaN: an invalid Date). */
   time: boolean;
   values: ArrayLike<number>;
+  /** A dictionary-encoded column's dictionary, whose entry each row holds. */
+  dictionary?: NumberDictionary;
+}
+
+/**
+ * The dictionary of a dictionary-encoded number column: row r holds entry codes[r] (a null row's code may be
+ * anything), entry k being values[k] (as values[r] is of each row that holds it), for k below size. source is the
+ * same object in each batch with the same entries.
+ */
+export interface NumberDictionary {
+  codes: ArrayLike<number>;
+  size: number;
+  values: Float64Array;
+  source: object;
 }
 
 /** Booleans as Arrow's bits: value r is bit bitOffset + r of bits. */

@@ -582,6 +582,12 @@ export interface ColumnOut {
    * source is the same object in each batch with this dictionary.
    */
   dictionary?: { codes: Int32Array; size: number; entryStarts: Int32Array; entryEnds: Int32Array; source: object };
+  /**
+   * INT32, INT64, FLOAT and DOUBLE, when every row of the batch comes from dictionary-encoded pages: row r holds
+   * entry codes[r] (a null row's code is anything) of the chunk's dictionary, whose values are words as the rows'
+   * are (two per value for INT64 and DOUBLE); words is the same array in each batch with this dictionary.
+   */
+  numberDictionary?: { codes: Int32Array; size: number; words: Int32Array };
 }
 
 /**
@@ -620,7 +626,7 @@ export class ChunkReader {
   private outStarts = new Int32Array(0);
   private outEnds = new Int32Array(0);
   private outCodes = new Int32Array(0);
-  /** BYTE_ARRAY: whether every row of the batch so far came from a dictionary-encoded page. */
+  /** Whether every row of the batch so far came from a dictionary-encoded page. */
   private coded = true;
   private outBytes = Buffer.allocUnsafeSlow(0);
   /** BYTE_ARRAY: the bytes written to outBytes in the batch so far, where the dictionary's were (-1: not yet). */
@@ -672,9 +678,9 @@ export class ChunkReader {
     if (isBytes && this.outStarts.length < n) {
       this.outStarts = new Int32Array(n);
       this.outEnds = new Int32Array(n);
-      this.outCodes = new Int32Array(n);
     }
-    this.coded = true;
+    if (!isBool && this.outCodes.length < n) this.outCodes = new Int32Array(n);
+    this.coded = !isBool;
     let nulls = 0;
     this.byteAt = 0;
     this.dictAt = -1;
@@ -695,6 +701,7 @@ export class ChunkReader {
       words: this.outWords,
       ...(isBytes && { starts: this.outStarts.subarray(0, n), ends: this.outEnds.subarray(0, n), bytes: this.outBytes, ordered: this.dictAt < 0 }),
       ...(isBytes && this.coded && this.dictAt === 0 && { dictionary: this.codedDictionary(n) }),
+      ...(!isBytes && this.coded && this.dictWords !== undefined && { numberDictionary: { codes: this.outCodes.subarray(0, n), size: this.dictSize, words: this.dictWords } }),
     };
   }
 
@@ -707,11 +714,17 @@ export class ChunkReader {
     const from = this.pageRow;
     let v = this.valueAt;
     let nulls = 0;
+    const codes = this.outCodes;
+    if (!this.dictionaryEncoded) this.coded = false;
     if (!this.leaf.optional) {
       if (this.dictionaryEncoded) {
         const dict = this.dictWords!;
         const idx = this.indices;
-        for (let i = 0; i < m; i++) out[row + i] = dict[idx[v + i]];
+        for (let i = 0; i < m; i++) {
+          const k = idx[v + i];
+          codes[row + i] = k;
+          out[row + i] = dict[k];
+        }
       } else out.set(this.pageWords.subarray(v, v + m), row);
       v += m;
     } else {
@@ -727,7 +740,11 @@ export class ChunkReader {
           out[r] = 0;
         } else {
           validity[r >> 3] |= 1 << (r & 7);
-          out[r] = dict ? src[idx[v++]] : src[v++];
+          if (dict) {
+            const k = idx[v++];
+            codes[r] = k;
+            out[r] = src[k];
+          } else out[r] = src[v++];
         }
       }
     }
@@ -740,12 +757,15 @@ export class ChunkReader {
     const from = this.pageRow;
     let v = this.valueAt;
     let nulls = 0;
+    const codes = this.outCodes;
+    if (!this.dictionaryEncoded) this.coded = false;
     if (!this.leaf.optional) {
       if (this.dictionaryEncoded) {
         const dict = this.dictWords!;
         const idx = this.indices;
         for (let i = 0; i < m; i++) {
           const k = idx[v + i];
+          codes[row + i] = k;
           out[2 * (row + i)] = dict[2 * k];
           out[2 * (row + i) + 1] = dict[2 * k + 1];
         }
@@ -766,6 +786,7 @@ export class ChunkReader {
         } else {
           validity[r >> 3] |= 1 << (r & 7);
           const k = dict ? idx[v++] : v++;
+          codes[r] = k;
           out[2 * r] = src[2 * k];
           out[2 * r + 1] = src[2 * k + 1];
         }

@@ -26,7 +26,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { pipeline } from 'stream/promises';
 import type * as Arrow from 'apache-arrow';
-import { CellValue, DataFormatError, RowBatch, TableReader, TypedColumn } from '../types';
+import { CellValue, DataFormatError, RowBatch, TableReader, TypedColumn, type NumberDictionary } from '../types';
 import { lazyColumns } from './lazy-columns';
 import { readFooter, readFully, readOffsetIndexedRowGroups, readRowGroups } from './parquet-footer';
 import { BOOLEAN, BYTE_ARRAY, ChunkReader, ColumnOut, DOUBLE, FLOAT, FileLayout, INT32, INT64, PageMemory, parseLayout, placeChunks, scanChunk, Unsupported, type ChunkFile } from './parquet-pages';
@@ -406,6 +406,8 @@ export function typedColumn(arrow: ArrowModule, vec: Arrow.Vector, n: number, re
  */
 interface Reuse {
   numbers?: Float64Array;
+  /** The page decoder's last number dictionary of the column, and its entries' values. */
+  dictionary?: { words: Int32Array; values: Float64Array };
 }
 
 /** n numbers' room: the reused array (grown as needed), or a new one. */
@@ -943,6 +945,22 @@ class ParquetReader implements TableReader {
     }
   }
 
+  /**
+   * A batch's number dictionary (ColumnOut.numberDictionary) with its entries' values as typedColumn gives a row's:
+   * made once for each dictionary of column c.
+   */
+  private numberDictionary(arrow: ArrowModule, c: number, kind: Exclude<OwnKind, 'utf8'>, coded: NonNullable<ColumnOut['numberDictionary']>): NumberDictionary | undefined {
+    const reuse = this.own!.reuse[c];
+    let values = reuse.dictionary?.words === coded.words ? reuse.dictionary.values : undefined;
+    if (values === undefined) {
+      const entries = typedColumn(arrow, ownVector(arrow, this.own!.types[c], kind, { length: coded.size, nullCount: 0, validity: undefined, words: coded.words }), coded.size);
+      if (entries?.kind !== 'numbers') return undefined;
+      values = Float64Array.from(entries.values);
+      reuse.dictionary = { words: coded.words, values };
+    }
+    return { codes: coded.codes, size: coded.size, values, source: values };
+  }
+
   /** Rows [from, to) of a row group, by parquet-pages.ts, in batches. */
   private *ownRange(arrow: ArrowModule, readers: Array<ChunkReader | undefined>, range: { group: number; from: number; to: number }, at: { firstRow: number; total: number }, signal?: AbortSignal): Iterable<RowBatch> {
     const own = this.own!;
@@ -977,7 +995,12 @@ class ParquetReader implements TableReader {
           cells.push(text.cells);
         } else {
           const vec = ownVector(arrow, own.types[c], kind, out);
-          typed.push(typedColumn(arrow, vec, n, own.reuse[c]));
+          const column = typedColumn(arrow, vec, n, own.reuse[c]);
+          if (column?.kind === 'numbers' && out.numberDictionary !== undefined) {
+            const dictionary = this.numberDictionary(arrow, c, kind, out.numberDictionary);
+            if (dictionary !== undefined) column.dictionary = dictionary;
+          }
+          typed.push(column);
           cells.push(() => columnValues(arrow, vec, n));
         }
       }

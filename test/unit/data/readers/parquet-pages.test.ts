@@ -9,6 +9,10 @@ import { openTable, ReaderOptions } from '../../../../src/data/readers';
 import { loadParquetWasm } from '../../../../src/data/readers/parquet';
 import { ChunkReader, headerAt, parseLayout } from '../../../../src/data/readers/parquet-pages';
 import { parquetFixture, tempDir } from './helpers';
+import { TableChecker } from '../../../../src/data/checks';
+import { ColumnAccumulator } from '../../../../src/data/profile';
+import { parseSchema } from '../../../../src/data/schema';
+import type { RowBatch } from '../../../../src/data/types';
 
 const ROWS = 3000;
 
@@ -142,6 +146,13 @@ function showTyped(t: TypedColumn | undefined, r: number): string {
   switch (t.kind) {
     case 'numbers': {
       const v = t.values[r];
+      const d = t.dictionary;
+      if (d !== undefined) {
+        // The row's dictionary entry must be its value.
+        codedRows++;
+        const k = d.codes[r];
+        if (!(k >= 0 && k < d.size && Object.is(d.values[k], v))) return `number ${v}, dictionary entry ${k}: ${d.values[k]}`;
+      }
       return `${t.time ? 'time' : 'number'} ${Object.is(v, -0) ? '-0' : v}`;
     }
     case 'booleans': {
@@ -282,6 +293,54 @@ describe('Parquet page decoder', function () {
     assert.deepStrictEqual(reads, [4096, bytes.length]);
     // A header cut short by the end of its chunk is an error.
     assert.throws(() => headerAt((at, n) => bytes.subarray(at, at + n), 0, 5000), /end early/);
+  });
+
+  it('hands on dictionaries whose entries the checks count once each, with the results of counting each row', async () => {
+    const rows = 6000;
+    const next = random(5);
+    const table = new arrow.Table({
+      // Few values, counted exactly; many, sketched (past the 512 exact counts); and some that fill the exact counts
+      // part of the way through a batch.
+      age: arrow.vectorFromArray(Array.from({ length: rows }, (_, i) => (i % 13 === 0 ? null : 18 + (i % 70))), new arrow.Int32()),
+      score: arrow.vectorFromArray(Float64Array.from({ length: rows }, () => Math.round(next() * 2000) / 8 - 100)),
+      code: arrow.vectorFromArray(BigInt64Array.from({ length: rows }, (_, i) => BigInt(i < 3000 ? i % 300 : i % 700))),
+      at: arrow.vectorFromArray(Array.from({ length: rows }, (_, i) => Date.UTC(2024, 0, 1 + (i % 40))), new arrow.TimestampMillisecond()),
+      country: arrow.vectorFromArray(Array.from({ length: rows }, (_, i) => (i % 17 === 0 ? null : ['US', 'GB', 'FR', 'DE', 'XX'][i % 5])), new arrow.Utf8()),
+    });
+    const file = path.join(dir, 'coded.parquet');
+    writeFile(file, table, { name: '', compression: 1, rowGroup: 4000, own: true });
+    const schema = parseSchema(
+      `version: 1
+columns:
+  - { name: age, type: integer, min: 20, max: 80 }
+  - { name: score, type: number, min: -100, max: 150 }
+  - { name: code, type: integer, max: 650 }
+  - { name: at, type: datetime, max: 2024-02-05 }
+  - { name: country, type: category, allowed: [US, GB, FR, DE] }
+`,
+      'schema.yaml',
+    );
+    const coded = sinon.spy(ColumnAccumulator.prototype as unknown as { addCodedRun(...args: unknown[]): boolean }, 'addCodedRun');
+    try {
+      for (const batchSize of [1000, 4096]) {
+        const source = localSources(file, dir, 'dataPath')[0];
+        const reader = await openTable(source, { format: 'parquet', batchSize });
+        const make = () => new TableChecker('coded.parquet', reader.columns, { schema, profiler: (name, kind) => new ColumnAccumulator(name, kind), nativeTypes: reader.nativeTypes });
+        const typed = make();
+        const boxed = make();
+        for await (const batch of reader.batches()) {
+          assert.ok(batch.typed?.every((t) => t?.kind !== 'numbers' || t.dictionary !== undefined), 'number columns come with their dictionaries');
+          typed.consume(batch);
+          const cellsOnly: RowBatch = { firstRow: batch.firstRow, rowCount: batch.rowCount, columns: batch.columns };
+          boxed.consume(cellsOnly);
+        }
+        assert.deepStrictEqual(typed.result(), boxed.result(), `batches of ${batchSize}`);
+      }
+      // Counted by entry: exactly (age), in a sketch (score), and not once the entries could fill the exact counts.
+      assert.ok(coded.returnValues.some((v) => v === true) && coded.returnValues.some((v) => v === false));
+    } finally {
+      coded.restore();
+    }
   });
 
   it('reads the pyarrow-like fixtures as parquet-wasm does', async () => {
