@@ -852,13 +852,17 @@ class NumericChecker extends ColumnChecker {
     const kernel = !rejected && profiler.addCountedRun && profiler.getMoments && profiler.setMoments ? NumberCells.forThread() : undefined;
     const fast = kernel !== undefined && kernel.loadNumbers(values, validity, vo, count) ? kernel : undefined;
     const kernelMode = wholeOnly ? TAKE_WHOLE : finiteOnly ? TAKE_FINITE : TAKE_ANY;
+    const dictionary = column.dictionary;
     let min = this.min;
     let max = this.max;
     for (let r = 0; r < count; r++) {
       if (fast !== undefined) {
         this.min = min;
         this.max = max;
-        const stop = this.settle(fast, r, kernelMode, NULLS_ABSENT, cellAt, column.dictionary);
+        // Counted by dictionary entry only where the entries are fewer than the rows left (see addCountedRun): else
+        // the kernel hashes the values for the distinct count, which JavaScript would do after it.
+        const coded = dictionary !== undefined && dictionary.size <= count - r ? dictionary : undefined;
+        const stop = this.settle(fast, r, kernelMode, NULLS_ABSENT, cellAt, coded);
         min = this.min;
         max = this.max;
         if (stop === count) break;
@@ -1878,7 +1882,7 @@ class SniffingChecker extends ColumnChecker {
       if (s < 0 || (s === e && this.emptyIsNull)) continue;
       if (e - s > 15 || raw.flags[i] & RAW_ESCAPED) this.integerText(raw.text(c, r)!);
       // Past the first value that is no integer, only literals beyond ±2^53 matter (unsafeIntegers).
-      else if (t.integers && parseIntegerBytes(buf, s, e) !== parseIntegerBytes(buf, s, e)) t.integers = false;
+      else if (t.integers && Number.isNaN(parseIntegerBytes(buf, s, e))) t.integers = false;
     }
   }
 
