@@ -39,13 +39,16 @@ const PAGE_LOCATION_FIRST_ROW = 3;
 /** Nesting deeper than this is not a Parquet footer. */
 const MAX_DEPTH = 64;
 
+/** Thrift bytes that end before what they hold does: a footer or header cut short (or read too short). */
+export class ThriftEndsEarly extends Error {}
+
 export class CompactReader {
   at = 0;
 
   constructor(private readonly bytes: Uint8Array) {}
 
   byte(): number {
-    if (this.at >= this.bytes.length) throw new Error('the Thrift bytes end early');
+    if (this.at >= this.bytes.length) throw new ThriftEndsEarly('the Thrift bytes end early');
     return this.bytes[this.at++];
   }
 
@@ -117,7 +120,7 @@ export class CompactReader {
   }
 
   private bytesOf(n: number): void {
-    if (this.at + n > this.bytes.length) throw new Error('the Thrift bytes end early');
+    if (this.at + n > this.bytes.length) throw new ThriftEndsEarly('the Thrift bytes end early');
     this.at += n;
   }
 

@@ -1,14 +1,15 @@
 /**
  * A Parquet page decoder of our own for the files most tools write: flat columns (required or optional), PLAIN and
  * dictionary encodings, data pages v1 and v2, uncompressed, Snappy, Gzip or Brotli. parquet.ts reads a row group
- * with it when every column it reads is of that kind (planOwnDecoding, scanChunk), and with parquet-wasm otherwise
+ * with it when every column it reads is of that kind (planOwn, scanChunk), and with parquet-wasm otherwise
  * (ZSTD, LZ4, delta encodings, nested columns, decimals, ...).
  *
  * Why: parquet-wasm copies each column chunk into its memory, decodes it into Arrow, checks each string's UTF-8
- * one by one, and hands the batch over through the C data interface. Here a row group's chunks are read straight
- * into the memory the Snappy kernel (wasm/snappy.ts) decompresses in, and pages are decoded into buffers reused
- * from batch to batch. On the benchmark's Parquet twin, one thread, decoding alone took 3.5 s against parquet-wasm's
- * 4.1-4.7 s (bench/datavalidate/parquet-decode.mjs); with the checks, about 30 % less CPU per row.
+ * one by one, and hands the batch over through the C data interface. Here each column's pages are read from the file
+ * into a window of the memory the Snappy kernel (wasm/snappy.ts) decompresses in, pages are decoded into buffers
+ * reused from batch to batch, and a batch read from dictionary pages comes with its dictionary, whose entries the
+ * checks take once each. On the benchmark's Parquet twin, one thread, decoding alone took 3.2 s against
+ * parquet-wasm's 4.4 s (bench/datavalidate/parquet-decode.mjs); with the checks, about 20 % less CPU per row.
  *
  * The output is Arrow data of the column's Arrow type (the type parquet-wasm gives it), so both decoders feed the
  * same code: every value, null and byte is what parquet-wasm gives (test/unit/data/readers/parquet-pages.test.ts
@@ -19,7 +20,7 @@
  */
 import * as zlib from 'zlib';
 import { isUtf8 } from 'buffer';
-import { BINARY, BOOLEAN_FALSE, BOOLEAN_TRUE, CompactReader, I32, I64, LIST, readFully, STRUCT } from './parquet-footer';
+import { BINARY, BOOLEAN_FALSE, BOOLEAN_TRUE, CompactReader, I32, I64, LIST, readFully, STRUCT, ThriftEndsEarly } from './parquet-footer';
 import { alignUp, growTo, instantiateKernel, type WasmMemory } from '../wasm';
 import { SNAPPY_WASM } from '../../generated/snappy-wasm';
 
@@ -218,8 +219,8 @@ export interface PageHeader {
   size: number;
 }
 
-function pageHeader(bytes: Uint8Array, at: number): PageHeader {
-  const r = new CompactReader(bytes.subarray(at));
+function pageHeader(bytes: Uint8Array): PageHeader {
+  const r = new CompactReader(bytes);
   const h: PageHeader = { type: -1, uncompressed: -1, compressed: -1, values: -1, encoding: -1, levelEncoding: RLE, repetitionBytes: 0, definitionBytes: 0, valuesCompressed: true, size: 0 };
   r.struct((field, type) => {
     if (field === 1 && type === I32) h.type = r.int();
@@ -277,7 +278,6 @@ export interface ChunkFile {
 
 /** The bytes of a page header are read this many at first, then more if the header is longer. */
 const HEADER_PROBE = 4096;
-const THRIFT_ENDS_EARLY = 'the Thrift bytes end early';
 
 /**
  * The header of the page at byte `at` of a chunk, of which read(at, n) gives bytes [at, at + n) (n at most what is
@@ -286,9 +286,9 @@ const THRIFT_ENDS_EARLY = 'the Thrift bytes end early';
 export function headerAt(read: (at: number, n: number) => Uint8Array, at: number, left: number): PageHeader {
   for (let probe = Math.min(HEADER_PROBE, left); ; probe = Math.min(probe * 16, left)) {
     try {
-      return pageHeader(read(at, probe), 0);
+      return pageHeader(read(at, probe));
     } catch (e) {
-      if (probe >= left || !(e instanceof Error && e.message === THRIFT_ENDS_EARLY)) throw e;
+      if (probe >= left || !(e instanceof ThriftEndsEarly)) throw e;
     }
   }
 }
@@ -346,8 +346,9 @@ interface SnappyExports {
 const IDLE: PageMemory[] = [];
 
 /**
- * The memory a reader reads a row group's column chunks into and decompresses their Snappy pages in (wasm/snappy.ts),
- * one per reader: chunks first, each page's area after them. Views on it are made again after it grows (reserve).
+ * The memory a reader reads the pages of a row group's column chunks into and decompresses their Snappy pages in
+ * (wasm/snappy.ts), one per reader: each chunk's window, then its page area (placeChunks). Views on it are made again
+ * after it grows (reserve).
  */
 export class PageMemory {
   private constructor(

@@ -757,7 +757,7 @@ class ParquetReader implements TableReader {
   /**
    * The file's fields and layout from its own footer, without parquet-wasm: when its writer kept the Arrow schema
    * in it (as Arrow's writers do), which parquet-wasm would read the file by, and the page decoder reads every
-   * column of it (planOwn). Undefined otherwise: then parquet-wasm opens the file, and says what is wrong with it.
+   * column to read (planOwn). Undefined otherwise: then parquet-wasm opens the file, and says what is wrong with it.
    */
   private openOwn(file: string): { fields: Arrow.Field[]; layout: FileLayout } | undefined {
     let fd: number | undefined;
@@ -770,8 +770,9 @@ class ParquetReader implements TableReader {
       const message = Buffer.from(layout.arrowSchema, 'base64');
       const fields = arrow.tableFromIPC(Buffer.concat([message, Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])])).schema.fields;
       if (fields.length !== layout.leaves.length || fields.some((f, c) => f.name !== layout.leaves[c].name)) return undefined;
-      const kinds = fields.map((f, c) => ownKind(arrow, f.type as Arrow.DataType, layout.leaves[c].type, layout.leaves[c].timeUnit));
-      if (kinds.some((kind) => kind === undefined)) return undefined;
+      // The columns to read (all, without readColumns) must be of types the page decoder reads.
+      const toRead = (name: string) => !this.readColumns || this.readColumns.includes(name);
+      if (fields.some((f, c) => toRead(f.name) && ownKind(arrow, f.type as Arrow.DataType, layout.leaves[c].type, layout.leaves[c].timeUnit) === undefined)) return undefined;
       return { fields, layout };
     } catch (e) {
       if (e instanceof MissingLibraries) throw e;
