@@ -1272,54 +1272,71 @@ class TextChecker extends ColumnChecker {
    */
   consumeTyped(column: TypedColumn, count: number): boolean {
     if (column.kind !== 'utf8') return false;
+    // Each way of reading the batch is a method of its own, optimised on its own: one function for all three was
+    // deoptimised and optimised again each time a column took a way it had not taken yet.
+    if (this.otherMissing === undefined && !this.interning && this.profiler.addAsciiBytes !== undefined) {
+      const span = valuesSpan(column.bytes, column.starts, column.ends, count, column.ordered);
+      if (isAscii(column.bytes.subarray(span.lo, span.hi))) return this.consumeTypedDistinct(column, count, span);
+      return this.consumeTypedTexts(column, count);
+    }
+    if (this.otherMissing !== undefined || !this.interning || this.profiler.addTextRepeats === undefined) return this.consumeTypedTexts(column, count);
+    return this.consumeTypedRepeats(column, count);
+  }
+
+  /**
+   * consumeTyped of mostly distinct ASCII values, as consumeDistinctRaw reads them, with the kernel's profile (of a
+   * batch without nulls: the kernel does not see the validity bitmap) or hashes, and verdicts. span: where the
+   * values' bytes lie.
+   */
+  private consumeTypedDistinct(column: Extract<TypedColumn, { kind: 'utf8' }>, count: number, span: { lo: number; hi: number }): boolean {
     const profiler = this.profiler;
-    const bytes = column.bytes;
-    const starts = column.starts;
-    const ends = column.ends;
-    const validity = column.validity;
-    const vo = column.validityOffset;
-    let span: { lo: number; hi: number } | undefined;
-    const spanned = () => (span ??= valuesSpan(bytes, starts, ends, count, column.ordered));
-    if (this.otherMissing === undefined && !this.interning && profiler.addAsciiBytes !== undefined && isAscii(bytes.subarray(spanned().lo, spanned().hi))) {
-      // Mostly distinct values, as consumeDistinctRaw reads them, with the kernel's profile (of a batch without nulls:
-      // the kernel does not see the validity bitmap) or hashes, and verdicts.
-      const needsText = this.distinctNeedsText();
-      const decode = (r: number) => arrowText(bytes, starts[r], ends[r]);
-      const kernel = NumberCells.forThread();
-      const loaded = kernel !== undefined && kernel.loadValues(bytes, starts, ends, count, spanned().lo, spanned().hi);
-      const counted = loaded && validity === undefined ? profiler.addLoadedCells?.(kernel) : undefined;
-      const hashes = loaded && counted === undefined ? kernel.hashTexts() : undefined;
-      const verdicts = loaded && !needsText && this.patternTally !== undefined ? kernel.matchCells(this.asciiPattern!.dfa) : undefined;
-      let clean = 0;
-      for (let r = 0; r < count; r++) {
-        const s = starts[r];
-        const e = ends[r];
-        if (counted !== undefined && counted[r] !== -2) {
-          const verdict = verdicts !== undefined ? verdicts[r] : UNDECIDED;
-          if (!needsText && this.passesOnBytes(e - s, verdict)) clean++;
-          else this.distinctChecks(bytes, s, e, r, needsText, decode, verdict, true);
-          continue;
-        }
-        if (this.missingTyped(validity, vo, r, profiler)) continue;
-        if (this.missingRaw(s, e, r, profiler)) continue;
-        this.distinctAscii(bytes, s, e, hashes !== undefined ? hashes[r] : hashAsciiBytes(bytes, s, e), r, needsText, decode, verdicts !== undefined ? verdicts[r] : UNDECIDED);
+    const { bytes, starts, ends, validity, validityOffset: vo } = column;
+    const needsText = this.distinctNeedsText();
+    const decode = (r: number) => arrowText(bytes, starts[r], ends[r]);
+    const kernel = NumberCells.forThread();
+    const loaded = kernel !== undefined && kernel.loadValues(bytes, starts, ends, count, span.lo, span.hi);
+    const counted = loaded && validity === undefined ? profiler.addLoadedCells?.(kernel) : undefined;
+    const hashes = loaded && counted === undefined ? kernel.hashTexts() : undefined;
+    const verdicts = loaded && !needsText && this.patternTally !== undefined ? kernel.matchCells(this.asciiPattern!.dfa) : undefined;
+    let clean = 0;
+    for (let r = 0; r < count; r++) {
+      const s = starts[r];
+      const e = ends[r];
+      if (counted !== undefined && counted[r] !== -2) {
+        const verdict = verdicts !== undefined ? verdicts[r] : UNDECIDED;
+        if (!needsText && this.passesOnBytes(e - s, verdict)) clean++;
+        else this.distinctChecks(bytes, s, e, r, needsText, decode, verdict, true);
+        continue;
       }
-      this.passed(clean);
-      return true;
+      if (this.missingTyped(validity, vo, r, profiler)) continue;
+      if (this.missingRaw(s, e, r, profiler)) continue;
+      this.distinctAscii(bytes, s, e, hashes !== undefined ? hashes[r] : hashAsciiBytes(bytes, s, e), r, needsText, decode, verdicts !== undefined ? verdicts[r] : UNDECIDED);
     }
-    if (this.otherMissing !== undefined || !this.interning || profiler.addTextRepeats === undefined) {
-      for (let r = 0; r < count; r++) {
-        if (this.missingTyped(validity, vo, r, profiler)) continue;
-        const text = arrowText(bytes, starts[r], ends[r]);
-        if (this.isMissingText(text)) {
-          this.noteNull(r, text);
-          profiler.addNull();
-          continue;
-        }
-        this.consumeOne(text, r);
+    this.passed(clean);
+    return true;
+  }
+
+  /** consumeTyped of each value as a text, checked on its own. */
+  private consumeTypedTexts(column: Extract<TypedColumn, { kind: 'utf8' }>, count: number): boolean {
+    const profiler = this.profiler;
+    const { bytes, starts, ends, validity, validityOffset: vo } = column;
+    for (let r = 0; r < count; r++) {
+      if (this.missingTyped(validity, vo, r, profiler)) continue;
+      const text = arrowText(bytes, starts[r], ends[r]);
+      if (this.isMissingText(text)) {
+        this.noteNull(r, text);
+        profiler.addNull();
+        continue;
       }
-      return true;
+      this.consumeOne(text, r);
     }
+    return true;
+  }
+
+  /** consumeTyped of a column of repeated values, each found among those remembered (see consumeRaw). */
+  private consumeTypedRepeats(column: Extract<TypedColumn, { kind: 'utf8' }>, count: number): boolean {
+    const profiler = this.profiler;
+    const { bytes, starts, ends, validity, validityOffset: vo } = column;
     const interner = (this.interner ??= new ByteInterner());
     let misses = 0;
     // The values seen before the batch: by their dictionary entries, each looked up once, or found by the kernel
@@ -1329,7 +1346,8 @@ class TextChecker extends ColumnChecker {
     if (dictionary !== undefined && dictionary.size <= count) ids = this.dictionaryIds(interner, bytes, dictionary, count);
     else {
       const kernel = interner.size > 0 ? NumberCells.forThread() : undefined;
-      if (kernel !== undefined && kernel.loadValues(bytes, starts, ends, count, spanned().lo, spanned().hi)) ids = kernel.findIds(interner.dictionary());
+      const span = kernel && valuesSpan(bytes, starts, ends, count, column.ordered);
+      if (kernel !== undefined && kernel.loadValues(bytes, starts, ends, count, span!.lo, span!.hi)) ids = kernel.findIds(interner.dictionary());
     }
     const each = this.unique !== undefined;
     let passing = 0;

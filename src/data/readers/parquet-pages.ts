@@ -429,28 +429,89 @@ export function placeChunks(memory: PageMemory, chunks: Array<{ length: number; 
 }
 
 /**
- * Reads the RLE / bit-packed hybrid: count values of bitWidth bits from bytes [at, end) into out[0..count). Returns
- * their sum when sum is set (the values of a page's definition levels, one bit each: its rows with a value), else
- * the largest of them (a dictionary index, which must be within the dictionary). Throws when the runs end early.
+ * The RLE / bit-packed hybrid is read by two functions, one per kind of output, so that each stays monomorphic on
+ * its arrays and its branches (one function for both was optimised, then deoptimised, again and again as a chunk's
+ * pages took the branches it had not yet seen). Both take bytes [at, end), throw when the runs end early, and read
+ * nothing past end.
  */
-function readHybrid(bytes: Uint8Array, at: number, end: number, bitWidth: number, count: number, out: Int32Array | Uint8Array, sum = false): number {
+
+/** Where runHeader left off: the first byte after the header it read. */
+let runAt = 0;
+
+/** The header (a ULEB128 varint) of the run at byte at: its length and kind (bit 0 set: bit-packed). */
+function runHeader(bytes: Uint8Array, at: number, end: number): number {
+  if (at >= end) throw new Error('the levels or indices of a page end early');
+  let header = 0;
+  let shift = 0;
+  for (;;) {
+    const b = bytes[at++];
+    header += (b & 0x7f) * 2 ** shift;
+    if ((b & 0x80) === 0) break;
+    shift += 7;
+    if (shift > 35 || at >= end) throw new Error('a run header of a page is malformed');
+  }
+  runAt = at;
+  return header;
+}
+
+/**
+ * count values of one bit (definition levels, booleans) into out[0..count). Returns how many are 1 when sum is set
+ * (a page's rows with a value), else 0.
+ */
+function readBitRuns(bytes: Uint8Array, at: number, end: number, count: number, out: Uint8Array, sum: boolean): number {
+  let n = 0;
+  let total = 0;
+  while (n < count) {
+    const header = runHeader(bytes, at, end);
+    at = runAt;
+    if ((header & 1) === 0) {
+      // An RLE run: one value (a byte), repeated.
+      if (at + 1 > end) throw new Error('the levels or indices of a page end early');
+      const v = bytes[at++] & 1;
+      const m = Math.min(Math.floor(header / 2), count - n);
+      out.fill(v, n, n + m);
+      total += v * m;
+      n += m;
+      continue;
+    }
+    // Bit-packed groups of eight values, a byte each (the last group may be cut short by the end of the values).
+    const values = Math.floor(header / 2) * 8;
+    const m = Math.min(values, count - n);
+    if (at + ((m + 7) >> 3) > end) throw new Error('the levels or indices of a page end early');
+    let i = 0;
+    for (; i + 8 <= m; i += 8) {
+      const b = bytes[at + (i >> 3)];
+      const o = n + i;
+      out[o] = b & 1;
+      out[o + 1] = (b >> 1) & 1;
+      out[o + 2] = (b >> 2) & 1;
+      out[o + 3] = (b >> 3) & 1;
+      out[o + 4] = (b >> 4) & 1;
+      out[o + 5] = (b >> 5) & 1;
+      out[o + 6] = (b >> 6) & 1;
+      out[o + 7] = (b >> 7) & 1;
+      total += ONES[b];
+    }
+    for (; i < m; i++) {
+      const v = (bytes[at + (i >> 3)] >> (i & 7)) & 1;
+      out[n + i] = v;
+      total += v;
+    }
+    at += values >> 3;
+    n += m;
+  }
+  return sum ? total : 0;
+}
+
+/** count values of bitWidth (0 to 32) bits (dictionary indices) into out[0..count). Returns the largest. */
+function readIndexRuns(bytes: Uint8Array, at: number, end: number, bitWidth: number, count: number, out: Int32Array): number {
   const byteWidth = (bitWidth + 7) >> 3;
   const mask = bitWidth === 32 ? -1 : (1 << bitWidth) - 1;
   let n = 0;
-  let total = 0;
   let largest = 0;
   while (n < count) {
-    if (at >= end) throw new Error('the levels or indices of a page end early');
-    // The run's header: a ULEB128 varint.
-    let header = 0;
-    let shift = 0;
-    for (;;) {
-      const b = bytes[at++];
-      header += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) break;
-      shift += 7;
-      if (shift > 35 || at >= end) throw new Error('a run header of a page is malformed');
-    }
+    const header = runHeader(bytes, at, end);
+    at = runAt;
     if ((header & 1) === 0) {
       // An RLE run: one value, repeated.
       const run = Math.floor(header / 2);
@@ -461,41 +522,21 @@ function readHybrid(bytes: Uint8Array, at: number, end: number, bitWidth: number
       v &= mask;
       const m = Math.min(run, count - n);
       out.fill(v, n, n + m);
-      if (sum) total += v * m;
-      else if (v >>> 0 > largest) largest = v >>> 0;
+      if (v >>> 0 > largest) largest = v >>> 0;
       n += m;
       continue;
     }
     // Bit-packed groups of eight values (the last group may be cut short by the end of the page's values).
     const values = Math.floor(header / 2) * 8;
     const m = Math.min(values, count - n);
-    if (at + Math.ceil((m * bitWidth) / 8) > end) throw new Error('the levels or indices of a page end early');
-    if (bitWidth === 1) {
-      // A byte holds eight values.
-      let i = 0;
-      for (; i + 8 <= m; i += 8) {
-        const b = bytes[at + (i >> 3)];
-        const o = n + i;
-        out[o] = b & 1;
-        out[o + 1] = (b >> 1) & 1;
-        out[o + 2] = (b >> 2) & 1;
-        out[o + 3] = (b >> 3) & 1;
-        out[o + 4] = (b >> 4) & 1;
-        out[o + 5] = (b >> 5) & 1;
-        out[o + 6] = (b >> 6) & 1;
-        out[o + 7] = (b >> 7) & 1;
-        if (sum) total += ONES[b];
-      }
-      for (; i < m; i++) {
-        const v = (bytes[at + (i >> 3)] >> (i & 7)) & 1;
-        out[n + i] = v;
-        total += v;
-      }
-    } else if (bitWidth <= 8) {
-      // A group of eight values takes bitWidth bytes: two 32-bit words hold it.
+    if (at + ((m * bitWidth + 7) >> 3) > end) throw new Error('the levels or indices of a page end early');
+    // Bytes past the end of the values (up to end), or 0.
+    const byte = (p: number): number => (p < end ? bytes[p] : 0);
+    if (bitWidth <= 8) {
+      // A group of eight values takes bitWidth bytes: two 32-bit words hold it, when eight bytes are left.
       let top = largest;
       let i = 0;
-      for (let g = at; i + 8 <= m; i += 8, g += bitWidth) {
+      for (let g = at; i + 8 <= m && g + 8 <= end; i += 8, g += bitWidth) {
         const lo = bytes[g] | (bytes[g + 1] << 8) | (bytes[g + 2] << 16) | (bytes[g + 3] << 24);
         const hi = bytes[g + 4] | (bytes[g + 5] << 8) | (bytes[g + 6] << 16) | (bytes[g + 7] << 24);
         for (let k = 0, bit = 0; k < 8; k++, bit += bitWidth) {
@@ -506,7 +547,7 @@ function readHybrid(bytes: Uint8Array, at: number, end: number, bitWidth: number
       }
       for (let bit = i * bitWidth; i < m; i++, bit += bitWidth) {
         const p = at + (bit >> 3);
-        const v = ((bytes[p] | (bytes[p + 1] << 8)) >>> (bit & 7)) & mask;
+        const v = ((bytes[p] | (byte(p + 1) << 8)) >>> (bit & 7)) & mask;
         out[n + i] = v;
         if (v > top) top = v;
       }
@@ -515,7 +556,7 @@ function readHybrid(bytes: Uint8Array, at: number, end: number, bitWidth: number
       let top = largest;
       for (let i = 0, bit = 0; i < m; i++, bit += bitWidth) {
         const p = at + (bit >> 3);
-        const word = bytes[p] | (bytes[p + 1] << 8) | (bytes[p + 2] << 16) | (bytes[p + 3] << 24);
+        const word = bytes[p] | (byte(p + 1) << 8) | (byte(p + 2) << 16) | (byte(p + 3) << 24);
         const v = (word >>> (bit & 7)) & mask;
         out[n + i] = v;
         if (v > top) top = v;
@@ -535,7 +576,7 @@ function readHybrid(bytes: Uint8Array, at: number, end: number, bitWidth: number
     at += (values * bitWidth) >> 3;
     n += m;
   }
-  return sum ? total : largest;
+  return largest;
 }
 
 /** The number of bits set in each byte. */
@@ -1019,7 +1060,7 @@ export class ChunkReader {
   /** A page's definition levels (1: the row has a value); their sum is the page's values. */
   private readLevels(bytes: Uint8Array, from: number, to: number, count: number): void {
     if (this.defs.length < count) this.defs = new Uint8Array(Math.max(count, 2 * this.defs.length));
-    this.present = readHybrid(bytes, from, to, 1, count, this.defs, true);
+    this.present = readBitRuns(bytes, from, to, count, this.defs, true);
   }
 
   /** The values (rows with one) of the current data page, once its levels are read. */
@@ -1042,7 +1083,7 @@ export class ChunkReader {
         if (from >= to) throw new Error('a dictionary-encoded page has no bit width');
         const bitWidth = page[from];
         if (bitWidth > 32) throw new Error(`a dictionary-encoded page has a bit width of ${bitWidth}`);
-        const largest = readHybrid(page, from + 1, to, bitWidth, present, this.indices);
+        const largest = readIndexRuns(page, from + 1, to, bitWidth, present, this.indices);
         if (largest >= this.dictSize) throw new Error(`a dictionary index (${largest}) is not in the dictionary of ${this.dictSize} values`);
       }
       return;
@@ -1052,7 +1093,7 @@ export class ChunkReader {
       // Booleans only (scanChunk): a 4-byte length, then the hybrid at one bit.
       if (this.pageBools.length < present) this.pageBools = new Uint8Array(Math.max(present, 2 * this.pageBools.length));
       if (to - from < 4) throw new Error('a page of booleans ends early');
-      readHybrid(page, from + 4, to, 1, present, this.pageBools);
+      readBitRuns(page, from + 4, to, present, this.pageBools, false);
       return;
     }
     if (e !== PLAIN) throw new Unsupported(`encoding ${e}`);

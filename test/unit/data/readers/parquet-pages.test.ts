@@ -266,6 +266,20 @@ describe('Parquet page decoder', function () {
     }
   });
 
+  it('starts a read with small batches, doubling up to the batch size, across row groups', async () => {
+    const file = path.join(dir, 'batches.parquet');
+    writeFile(file, sampleTable(ROWS, 3), { name: '', compression: 1, rowGroup: 700, own: true });
+    const sizes = async (options: ReadOptions) => {
+      const table = await openTable(localSources(file, dir, 'dataPath')[0], { format: 'parquet', ...options });
+      const out: number[] = [];
+      for await (const batch of table.batches()) out.push(batch.rowCount);
+      return out;
+    };
+    // Row groups of 700 rows: a batch ends with its row group.
+    assert.deepStrictEqual(await sizes({ batchSize: 500 }), [64, 128, 256, 252, 500, 200, 500, 200, 500, 200, 200]);
+    assert.deepStrictEqual(await sizes({ batchSize: 100, rows: { start: 650, end: 1000 } }), [50, 100, 100, 100]);
+  });
+
   it('reads a page header longer than its first probe', () => {
     // A data page header (Thrift compact) with an unknown binary field of 10,000 bytes before its data page header.
     const varint = (n: number) => {
