@@ -1102,39 +1102,15 @@ export class ChunkReader {
 
   /** PLAIN values: into the page's arrays, or the dictionary's. */
   private readPlain(page: Uint8Array, from: number, to: number, count: number, dictionary: boolean): void {
+    // Booleans and byte arrays are read in methods of their own, so that each is optimised on columns of its type only.
     const type = this.leaf.type;
     if (type === BOOLEAN) {
       if (dictionary) throw new Unsupported('a dictionary of booleans');
-      if ((count + 7) >> 3 > to - from) throw new Error('a page of booleans ends early');
-      if (this.pageBools.length < count) this.pageBools = new Uint8Array(Math.max(count, 2 * this.pageBools.length));
-      const out = this.pageBools;
-      for (let i = 0; i < count; i++) out[i] = (page[from + (i >> 3)] >> (i & 7)) & 1;
-      return;
+      return this.readPlainBooleans(page, from, to, count);
     }
     if (type === BYTE_ARRAY) {
       if (dictionary) return this.readByteDictionary(page, from, to, count);
-      if (this.pageStarts.length < count) {
-        this.pageStarts = new Int32Array(Math.max(count, 2 * this.pageStarts.length));
-        this.pageEnds = new Int32Array(this.pageStarts.length);
-      }
-      const starts = this.pageStarts;
-      const ends = this.pageEnds;
-      let at = from;
-      for (let i = 0; i < count; i++) {
-        if (at + 4 > to) throw new Error('the values of a page end early');
-        const len = page[at] | (page[at + 1] << 8) | (page[at + 2] << 16) | (page[at + 3] << 24);
-        // The length becomes four spaces: the values are then separated by ASCII, so one check of the whole says
-        // whether each is UTF-8, and a copy of a stretch of them stays text (a span of values, see takeBytes).
-        page[at] = page[at + 1] = page[at + 2] = page[at + 3] = 0x20;
-        at += 4;
-        if (len < 0 || at + len > to) throw new Error('a value runs past the end of its page');
-        starts[i] = at;
-        ends[i] = at + len;
-        at += len;
-      }
-      if (!isUtf8(page.subarray(from, at))) throw new Error(NOT_UTF8);
-      this.pageBytes = page;
-      return;
+      return this.readPlainBytes(page, from, to, count);
     }
     if (type !== INT32 && type !== INT64 && type !== FLOAT && type !== DOUBLE) throw new Unsupported(`physical type ${type}`);
     const width = type === INT64 || type === DOUBLE ? 8 : 4;
@@ -1147,6 +1123,39 @@ export class ChunkReader {
     } else {
       this.pageWords = new Int32Array(this.scratch.take(page, from, from + count * width), 0, (count * width) >> 2);
     }
+  }
+
+  /** count PLAIN booleans (bits) into the page's booleans. */
+  private readPlainBooleans(page: Uint8Array, from: number, to: number, count: number): void {
+    if ((count + 7) >> 3 > to - from) throw new Error('a page of booleans ends early');
+    if (this.pageBools.length < count) this.pageBools = new Uint8Array(Math.max(count, 2 * this.pageBools.length));
+    const out = this.pageBools;
+    for (let i = 0; i < count; i++) out[i] = (page[from + (i >> 3)] >> (i & 7)) & 1;
+  }
+
+  /** count PLAIN byte arrays: where each lies in the page, which it checks for UTF-8. */
+  private readPlainBytes(page: Uint8Array, from: number, to: number, count: number): void {
+    if (this.pageStarts.length < count) {
+      this.pageStarts = new Int32Array(Math.max(count, 2 * this.pageStarts.length));
+      this.pageEnds = new Int32Array(this.pageStarts.length);
+    }
+    const starts = this.pageStarts;
+    const ends = this.pageEnds;
+    let at = from;
+    for (let i = 0; i < count; i++) {
+      if (at + 4 > to) throw new Error('the values of a page end early');
+      const len = page[at] | (page[at + 1] << 8) | (page[at + 2] << 16) | (page[at + 3] << 24);
+      // The length becomes four spaces: the values are then separated by ASCII, so one check of the whole says
+      // whether each is UTF-8, and a copy of a stretch of them stays text (a span of values, see takeBytes).
+      page[at] = page[at + 1] = page[at + 2] = page[at + 3] = 0x20;
+      at += 4;
+      if (len < 0 || at + len > to) throw new Error('a value runs past the end of its page');
+      starts[i] = at;
+      ends[i] = at + len;
+      at += len;
+    }
+    if (!isUtf8(page.subarray(from, at))) throw new Error(NOT_UTF8);
+    this.pageBytes = page;
   }
 
   /**
