@@ -1346,8 +1346,10 @@ class TextChecker extends ColumnChecker {
     if (dictionary !== undefined && dictionary.size <= count) ids = this.dictionaryIds(interner, bytes, dictionary, count);
     else {
       const kernel = interner.size > 0 ? NumberCells.forThread() : undefined;
-      const span = kernel && valuesSpan(bytes, starts, ends, count, column.ordered);
-      if (kernel !== undefined && kernel.loadValues(bytes, starts, ends, count, span!.lo, span!.hi)) ids = kernel.findIds(interner.dictionary());
+      if (kernel !== undefined) {
+        const span = valuesSpan(bytes, starts, ends, count, column.ordered);
+        if (kernel.loadValues(bytes, starts, ends, count, span.lo, span.hi)) ids = kernel.findIds(interner.dictionary());
+      }
     }
     const each = this.unique !== undefined;
     let passing = 0;
