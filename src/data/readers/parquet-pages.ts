@@ -532,7 +532,10 @@ function readIndexRuns(bytes: Uint8Array, at: number, end: number, bitWidth: num
     if (at + ((m * bitWidth + 7) >> 3) > end) throw new Error('the levels or indices of a page end early');
     // Bytes past the end of the values (up to end), or 0.
     const byte = (p: number): number => (p < end ? bytes[p] : 0);
-    if (bitWidth <= 8) {
+    if (bitWidth === 0) {
+      // Values of no bits, and no bytes to read: all 0.
+      out.fill(0, n, n + m);
+    } else if (bitWidth <= 8) {
       // A group of eight values takes bitWidth bytes: two 32-bit words hold it, when eight bytes are left.
       let top = largest;
       let i = 0;
