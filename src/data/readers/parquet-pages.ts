@@ -503,6 +503,11 @@ function readBitRuns(bytes: Uint8Array, at: number, end: number, count: number, 
   return sum ? total : 0;
 }
 
+/** Byte p of bytes when it lies before end, else 0: the bytes a value's last word reaches past the values. */
+function byteBefore(bytes: Uint8Array, p: number, end: number): number {
+  return p < end ? bytes[p] : 0;
+}
+
 /** count values of bitWidth (0 to 32) bits (dictionary indices) into out[0..count). Returns the largest. */
 function readIndexRuns(bytes: Uint8Array, at: number, end: number, bitWidth: number, count: number, out: Int32Array): number {
   const byteWidth = (bitWidth + 7) >> 3;
@@ -530,8 +535,6 @@ function readIndexRuns(bytes: Uint8Array, at: number, end: number, bitWidth: num
     const values = Math.floor(header / 2) * 8;
     const m = Math.min(values, count - n);
     if (at + ((m * bitWidth + 7) >> 3) > end) throw new Error('the levels or indices of a page end early');
-    // Bytes past the end of the values (up to end), or 0.
-    const byte = (p: number): number => (p < end ? bytes[p] : 0);
     if (bitWidth === 0) {
       // Values of no bits, and no bytes to read: all 0.
       out.fill(0, n, n + m);
@@ -550,7 +553,7 @@ function readIndexRuns(bytes: Uint8Array, at: number, end: number, bitWidth: num
       }
       for (let bit = i * bitWidth; i < m; i++, bit += bitWidth) {
         const p = at + (bit >> 3);
-        const v = ((bytes[p] | (byte(p + 1) << 8)) >>> (bit & 7)) & mask;
+        const v = ((bytes[p] | (byteBefore(bytes, p + 1, end) << 8)) >>> (bit & 7)) & mask;
         out[n + i] = v;
         if (v > top) top = v;
       }
@@ -559,7 +562,7 @@ function readIndexRuns(bytes: Uint8Array, at: number, end: number, bitWidth: num
       let top = largest;
       for (let i = 0, bit = 0; i < m; i++, bit += bitWidth) {
         const p = at + (bit >> 3);
-        const word = bytes[p] | (byte(p + 1) << 8) | (byte(p + 2) << 16) | (byte(p + 3) << 24);
+        const word = bytes[p] | (byteBefore(bytes, p + 1, end) << 8) | (byteBefore(bytes, p + 2, end) << 16) | (byteBefore(bytes, p + 3, end) << 24);
         const v = (word >>> (bit & 7)) & mask;
         out[n + i] = v;
         if (v > top) top = v;
