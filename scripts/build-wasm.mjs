@@ -14,7 +14,7 @@ const repoRoot = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 export const WASM_KERNELS = [
   { source: 'wasm/csv-scan.ts', module: 'src/generated/csv-scan-wasm.ts', name: 'CSV_SCAN_WASM' },
   { source: 'wasm/number-parse.ts', module: 'src/generated/number-parse-wasm.ts', name: 'NUMBER_PARSE_WASM' },
-  { source: 'wasm/snappy.ts', module: 'src/generated/snappy-wasm.ts', name: 'SNAPPY_WASM' },
+  { source: 'wasm/parquet-pages.ts', module: 'src/generated/parquet-pages-wasm.ts', name: 'PARQUET_PAGES_WASM' },
 ];
 
 // Memory comes from the caller (one per reader); no runtime or assertions: the kernels allocate nothing and take

@@ -6,8 +6,8 @@
  *
  * Why: parquet-wasm copies each column chunk into its memory, decodes it into Arrow, checks each string's UTF-8
  * one by one, and hands the batch over through the C data interface. Here each column's pages are read from the file
- * into a window of the memory the Snappy kernel (wasm/snappy.ts) decompresses in, pages are decoded into buffers
- * reused from batch to batch, and a batch read from dictionary pages comes with its dictionary, whose entries the
+ * into a window of the memory the page kernel (wasm/parquet-pages.ts) decompresses Snappy in and reads
+ * dictionary indices in, pages are decoded into buffers reused from batch to batch, and a batch read from dictionary pages comes with its dictionary, whose entries the
  * checks take once each. On the benchmark's Parquet twin, one thread, decoding alone took 3.2 s against
  * parquet-wasm's 4.4 s (bench/datavalidate/parquet-decode.mjs); with the checks, about 20 % less CPU per row.
  *
@@ -16,13 +16,14 @@
  * compares the two on every supported type, encoding, page version and codec).
  *
  * The footer and page headers are Thrift's compact protocol (parquet.thrift); levels and dictionary indices are
- * the RLE / bit-packed hybrid of the Parquet format.
+ * the RLE / bit-packed hybrid of the Parquet format. The kernel reads the indices of a page that lies in its memory,
+ * readIndexRuns (its twin) those of a page that zlib decompressed.
  */
 import * as zlib from 'zlib';
 import { isUtf8 } from 'buffer';
 import { BINARY, BOOLEAN_FALSE, BOOLEAN_TRUE, CompactReader, I32, I64, LIST, readFully, STRUCT, ThriftEndsEarly } from './parquet-footer';
 import { alignUp, growTo, instantiateKernel, type WasmMemory } from '../wasm';
-import { SNAPPY_WASM } from '../../generated/snappy-wasm';
+import { PARQUET_PAGES_WASM } from '../../generated/parquet-pages-wasm';
 
 /** Physical types (parquet.thrift Type). */
 export const BOOLEAN = 0;
@@ -300,7 +301,7 @@ let probeBytes = Buffer.allocUnsafeSlow(0);
  * this decoder does not read, or an Error when the pages do not add up to the chunk's values. Cheap: a few headers
  * per megabyte. Gives the largest page, decompressed, and the largest page with its header as the chunk has it.
  */
-export function scanChunk(file: ChunkFile, meta: ChunkMeta, leaf: Leaf): { largestPage: number; largestRead: number } {
+export function scanChunk(file: ChunkFile, meta: ChunkMeta, leaf: Leaf): { largestPage: number; largestRead: number; largestValues: number } {
   if (!codecSupported(meta.codec)) throw new Unsupported(`codec ${meta.codec}`);
   const read = (at: number, n: number): Uint8Array => {
     if (probeBytes.length < n) probeBytes = Buffer.allocUnsafeSlow(Math.max(n, HEADER_PROBE));
@@ -311,6 +312,7 @@ export function scanChunk(file: ChunkFile, meta: ChunkMeta, leaf: Leaf): { large
   let values = 0;
   let largestPage = 0;
   let largestRead = 0;
+  let largestValues = 0;
   while (values < meta.numValues) {
     if (at >= length) throw new Error(`the column chunk ends after ${values} of its ${meta.numValues} values`);
     const h = headerAt(read, at, length - at);
@@ -332,13 +334,15 @@ export function scanChunk(file: ChunkFile, meta: ChunkMeta, leaf: Leaf): { large
     if (!(e === PLAIN || e === PLAIN_DICTIONARY || e === RLE_DICTIONARY || (e === RLE && leaf.type === BOOLEAN))) throw new Unsupported(`encoding ${e}`);
     if (h.values < 0) throw new Error('a data page has no value count');
     values += h.values;
+    largestValues = Math.max(largestValues, h.values);
   }
   if (values !== meta.numValues) throw new Error(`its pages hold ${values} values, its metadata says ${meta.numValues}`);
-  return { largestPage, largestRead };
+  return { largestPage, largestRead, largestValues };
 }
 
-interface SnappyExports {
+interface PageKernelExports {
   decompress(input: number, n: number, output: number, outLength: number): number;
+  readIndices(input: number, end: number, bitWidth: number, count: number, out: number): number;
   SLACK: { value: number };
 }
 
@@ -346,14 +350,14 @@ interface SnappyExports {
 const IDLE: PageMemory[] = [];
 
 /**
- * The memory a reader reads the pages of a row group's column chunks into and decompresses their Snappy pages in
- * (wasm/snappy.ts), one per reader: each chunk's window, then its page area (placeChunks). Views on it are made again
- * after it grows (reserve).
+ * The memory a reader reads the pages of a row group's column chunks into, decompresses their Snappy pages in and
+ * reads their dictionary indices in (wasm/parquet-pages.ts), one per reader: each chunk's window, its page area and
+ * its indices area (placeChunks). Views on it are made again after it grows (reserve).
  */
 export class PageMemory {
   private constructor(
     private readonly memory: WasmMemory,
-    private readonly kernel: SnappyExports,
+    private readonly kernel: PageKernelExports,
   ) {}
 
   /**
@@ -364,7 +368,7 @@ export class PageMemory {
   static acquire(): PageMemory | undefined {
     const idle = IDLE.pop();
     if (idle) return idle;
-    const kernel = instantiateKernel<SnappyExports>(SNAPPY_WASM, 1);
+    const kernel = instantiateKernel<PageKernelExports>(PARQUET_PAGES_WASM, 1);
     return kernel && new PageMemory(kernel.memory, kernel.exports);
   }
 
@@ -387,6 +391,27 @@ export class PageMemory {
     return new Uint8Array(this.memory.buffer, offset, length);
   }
 
+  int32s(offset: number, length: number): Int32Array {
+    return new Int32Array(this.memory.buffer, offset, length);
+  }
+
+  /** Whether bytes is a view on this memory (then the kernel can read it where it lies). */
+  holds(bytes: Uint8Array): boolean {
+    return bytes.buffer === this.memory.buffer;
+  }
+
+  /**
+   * readIndexRuns (its twin) in the kernel: count dictionary indices of bitWidth bits from the hybrid at [input,
+   * end) into the Int32Array at out, offsets in this memory, which needs the kernel's slack past end. Returns the
+   * largest index, unsigned.
+   */
+  readIndices(input: number, end: number, bitWidth: number, count: number, out: number): number {
+    const largest = this.kernel.readIndices(input, end, bitWidth, count, out);
+    if (largest === -2) throw new Error('a run header of a page is malformed');
+    if (largest < 0) throw new Error('the levels or indices of a page end early');
+    return largest;
+  }
+
   /** Decompresses n bytes at input into outLength bytes at output (offsets in this memory), and views them. */
   snappy(input: number, n: number, output: number, outLength: number): Uint8Array {
     const code = this.kernel.decompress(input, n, output, outLength);
@@ -404,6 +429,8 @@ export interface ChunkPlace {
   window: number;
   windowSize: number;
   page: number;
+  /** Where a page's dictionary indices are read to (an i32 per value of its largest page). */
+  indices: number;
 }
 
 /** A chunk's window holds at least this many bytes (or the whole chunk), so that small pages are read a few at once. */
@@ -411,10 +438,11 @@ const WINDOW_BYTES = 1 << 18;
 
 /**
  * Places the areas of a row group's chunks (scanned: undefined for a column not read) in page memory, each 8-byte
- * aligned and followed by the kernel's slack: a window that holds the chunk's largest page with its header (and at
- * least WINDOW_BYTES), then the area for its largest page decompressed. end: the memory they need.
+ * aligned: a window that holds the chunk's largest page with its header (and at least WINDOW_BYTES), then the area
+ * for its largest page decompressed, each followed by the kernel's slack; then the area for the dictionary indices of
+ * its page of the most values. end: the memory they need.
  */
-export function placeChunks(memory: PageMemory, chunks: Array<{ length: number; largestPage: number; largestRead: number } | undefined>): { places: Array<ChunkPlace | undefined>; end: number } {
+export function placeChunks(memory: PageMemory, chunks: Array<{ length: number; largestPage: number; largestRead: number; largestValues: number } | undefined>): { places: Array<ChunkPlace | undefined>; end: number } {
   let at = 0;
   const places = chunks.map((chunk) => {
     if (chunk === undefined) return undefined;
@@ -423,7 +451,9 @@ export function placeChunks(memory: PageMemory, chunks: Array<{ length: number; 
     at = alignUp(at + windowSize + memory.slack, 8);
     const page = at;
     at = alignUp(at + chunk.largestPage + memory.slack, 8);
-    return { memory, window, windowSize, page };
+    const indices = at;
+    at = alignUp(at + 4 * chunk.largestValues, 8);
+    return { memory, window, windowSize, page, indices };
   });
   return { places, end: at };
 }
@@ -508,8 +538,11 @@ function byteBefore(bytes: Uint8Array, p: number, end: number): number {
   return p < end ? bytes[p] : 0;
 }
 
-/** count values of bitWidth (0 to 32) bits (dictionary indices) into out[0..count). Returns the largest. */
-function readIndexRuns(bytes: Uint8Array, at: number, end: number, bitWidth: number, count: number, out: Int32Array): number {
+/**
+ * count values of bitWidth (0 to 32) bits (dictionary indices) into out[0..count). Returns the largest. The kernel's
+ * readIndices is its twin, for pages in page memory (PageMemory.readIndices).
+ */
+export function readIndexRuns(bytes: Uint8Array, at: number, end: number, bitWidth: number, count: number, out: Int32Array): number {
   const byteWidth = (bitWidth + 7) >> 3;
   const mask = bitWidth === 32 ? -1 : (1 << bitWidth) - 1;
   let n = 0;
@@ -661,7 +694,9 @@ export class ChunkReader {
   private defs = new Uint8Array(0);
   private valueAt = 0; // the next value (non-null row) of the page
   private dictionaryEncoded = false;
-  private indices = new Int32Array(0);
+  /** The current page's dictionary indices: in page memory (place.indices), or in ownIndices. */
+  private indices: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  private ownIndices = new Int32Array(0);
   private pageWords: Int32Array<ArrayBufferLike> = new Int32Array(0);
   private pageBools = new Uint8Array(0);
   private pageBytes: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
@@ -1084,12 +1119,22 @@ export class ChunkReader {
     if (e === PLAIN_DICTIONARY || e === RLE_DICTIONARY) {
       if (this.dictWords === undefined && this.dictOffsets === undefined) throw new Error('a dictionary-encoded page comes before any dictionary');
       this.dictionaryEncoded = true;
-      if (this.indices.length < present) this.indices = new Int32Array(Math.max(present, 2 * this.indices.length));
       if (present > 0) {
         if (from >= to) throw new Error('a dictionary-encoded page has no bit width');
         const bitWidth = page[from];
         if (bitWidth > 32) throw new Error(`a dictionary-encoded page has a bit width of ${bitWidth}`);
-        const largest = readIndexRuns(page, from + 1, to, bitWidth, present, this.indices);
+        const memory = this.place.memory;
+        let largest: number;
+        if (memory.holds(page)) {
+          // Where the page lies (in its area or the window, with the slack the kernel reads past its values).
+          largest = memory.readIndices(page.byteOffset + from + 1, page.byteOffset + to, bitWidth, present, this.place.indices);
+          this.indices = memory.int32s(this.place.indices, present);
+        } else {
+          // A page decompressed by zlib lies in a buffer of its own.
+          if (this.ownIndices.length < present) this.ownIndices = new Int32Array(Math.max(present, 2 * this.ownIndices.length));
+          largest = readIndexRuns(page, from + 1, to, bitWidth, present, this.ownIndices);
+          this.indices = this.ownIndices;
+        }
         if (largest >= this.dictSize) throw new Error(`a dictionary index (${largest}) is not in the dictionary of ${this.dictSize} values`);
       }
       return;

@@ -7,7 +7,7 @@ import { CellValue, DataFormatError, TypedColumn } from '../../../../src/data/ty
 import { localSources } from '../../../../src/data/sources';
 import { openTable, ReaderOptions } from '../../../../src/data/readers';
 import { loadParquetWasm } from '../../../../src/data/readers/parquet';
-import { ChunkReader, headerAt, parseLayout } from '../../../../src/data/readers/parquet-pages';
+import { ChunkReader, headerAt, PageMemory, parseLayout, readIndexRuns } from '../../../../src/data/readers/parquet-pages';
 import { parquetFixture, tempDir } from './helpers';
 import { TableChecker } from '../../../../src/data/checks';
 import { ColumnAccumulator } from '../../../../src/data/profile';
@@ -453,5 +453,121 @@ columns:
       fs.rmSync(name);
     }
     assert.ok(errors > 10, `${errors} damaged files reported`);
+  });
+});
+
+describe('Parquet dictionary indices: the page kernel and its twin', () => {
+  /**
+   * The RLE / bit-packed hybrid of count indices of bitWidth bits, of random runs: RLE runs (some empty) and groups
+   * of eight bit-packed values, the last group cut short by count now and then. Returns the bytes and count.
+   */
+  function hybrid(next: () => number, bitWidth: number): { bytes: Uint8Array; count: number } {
+    const out: number[] = [];
+    const varint = (x: number) => {
+      do {
+        out.push((x & 0x7f) | (x >= 0x80 ? 0x80 : 0));
+        x = Math.floor(x / 128);
+      } while (x > 0);
+    };
+    const value = () => (bitWidth === 0 ? 0 : Math.floor(next() * 2 ** bitWidth));
+    let count = 0;
+    const runs = 1 + Math.floor(next() * 12);
+    for (let k = 0; k < runs; k++) {
+      if (next() < 0.4) {
+        const n = Math.floor(next() * 300);
+        varint(n * 2);
+        const v = value();
+        for (let b = 0; b < (bitWidth + 7) >> 3; b++) out.push(Math.floor(v / 2 ** (8 * b)) & 0xff);
+        count += n;
+        continue;
+      }
+      const groups = 1 + Math.floor(next() * 6);
+      varint(groups * 2 + 1);
+      const bits = new Uint8Array(groups * bitWidth);
+      for (let i = 0; i < groups * 8; i++) {
+        const v = value();
+        for (let j = 0; j < bitWidth; j++) if (Math.floor(v / 2 ** j) % 2 === 1) bits[(i * bitWidth + j) >> 3] |= 1 << ((i * bitWidth + j) & 7);
+      }
+      out.push(...bits);
+      // The page's last values may stop inside their group.
+      count += groups * 8 - (k === runs - 1 ? Math.floor(next() * 8) : 0);
+    }
+    return { bytes: Uint8Array.from(out), count };
+  }
+
+  /** What readIndexRuns gives, or its error. */
+  function twin(bytes: Uint8Array, end: number, bitWidth: number, count: number): string {
+    const out = new Int32Array(count);
+    try {
+      const largest = readIndexRuns(bytes, 0, end, bitWidth, count, out);
+      return `${largest}: ${out.join(',')}`;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+
+  /** What the kernel gives where the bytes lie in page memory, with bytes past their end that are not zero. */
+  function kernel(memory: PageMemory, bytes: Uint8Array, end: number, bitWidth: number, count: number): string {
+    const input = 64;
+    const outAt = 64 * 1024;
+    const view = memory.view(0, outAt);
+    view.fill(0xa5);
+    view.set(bytes.subarray(0, end), input);
+    try {
+      const largest = memory.readIndices(input, input + end, bitWidth, count, outAt);
+      return `${largest}: ${memory.int32s(outAt, count).join(',')}`;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+
+  it('are read by the kernel where a page lies in page memory, by the twin where zlib decompressed it', async () => {
+    const dir = tempDir();
+    try {
+      for (const setup of [SETUPS[0], SETUPS[2], SETUPS[4]]) {
+        const file = path.join(dir, 'coded.parquet');
+        writeFile(file, sampleTable(ROWS, 3), setup);
+        const inKernel = sinon.spy(PageMemory.prototype, 'readIndices');
+        try {
+          await rowsOf(file, { batchSize: 1000 });
+        } finally {
+          inKernel.restore();
+        }
+        // Gzip pages are decompressed by zlib into buffers of their own; Snappy and uncompressed pages lie in page memory.
+        assert.strictEqual(inKernel.called, setup.compression !== 2, setup.name);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('read the same indices and the same largest one at every bit width, and fail alike on cut or malformed runs', () => {
+    const memory = PageMemory.acquire()!;
+    memory.reserve(1 << 20);
+    try {
+      const next = random(42);
+      let failures = 0;
+      for (let bitWidth = 0; bitWidth <= 32; bitWidth++) {
+        for (let sample = 0; sample < 12; sample++) {
+          const { bytes, count } = hybrid(next, bitWidth);
+          const whole = twin(bytes, bytes.length, bitWidth, count);
+          assert.match(whole, /^\d+: /, `bit width ${bitWidth}: ${whole}`);
+          assert.strictEqual(kernel(memory, bytes, bytes.length, bitWidth, count), whole, `bit width ${bitWidth}, sample ${sample}`);
+          // Cut short: both read what is there up to the count, or say the runs end early.
+          for (const end of [0, 1, bytes.length >> 1, bytes.length - 1]) {
+            const expected = twin(bytes, end, bitWidth, count);
+            if (!/^\d+: /.test(expected)) failures++;
+            assert.strictEqual(kernel(memory, bytes, end, bitWidth, count), expected, `bit width ${bitWidth}, sample ${sample}, cut at ${end}`);
+          }
+        }
+      }
+      assert.ok(failures > 100, `${failures} cut runs reported`);
+      // A run header of six bytes.
+      const malformed = Uint8Array.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x00]);
+      assert.strictEqual(twin(malformed, malformed.length, 8, 10), 'a run header of a page is malformed');
+      assert.strictEqual(kernel(memory, malformed, malformed.length, 8, 10), 'a run header of a page is malformed');
+    } finally {
+      memory.release();
+    }
   });
 });
