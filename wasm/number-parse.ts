@@ -43,8 +43,9 @@ const NULLS_ABSENT_OR_EMPTY: i32 = 2;
  * row it takes: values[r] = its number, hashes[r] = hashNumber of it when hashing (a hash took about a third of
  * the time of a short number, and only a sketch's distinct count needs it), and the state (see CHECK_MIN..MAX)
  * updated as the checker and ColumnAccumulator.addNumber do, in row order. Returns the row it stopped before (count: none).
- * In the TAKE_* modes the cells are a typed column's values, already in values[r] (starts[r] < 0: null), taken as
- * they are when the mode takes them. With nullsAs other than NULLS_STOP, a missing cell does not stop it: an absent
+ * In the TAKE_* modes the cells are a typed column's values, already in values[r], taken as they are when the mode
+ * takes them, and starts is the address of their validity bitmap (bit r clear: row r is null); ends and flags are
+ * not read. With nullsAs other than NULLS_STOP, a missing cell does not stop it: an absent
  * one, or with NULLS_ABSENT_OR_EMPTY an empty one too, is a null, counted in the state (NULLS), with values[r] = NaN
  * and hashes[r] left as they were; the caller does for it what it does for a null but note an example.
  */
@@ -99,13 +100,25 @@ function accumulateRows<Cell>(
   let r = from;
   for (; r < count; r++) {
     const at = <usize>r;
-    const s = load<i32>(starts + (at << 2));
-    const e = load<i32>(ends + (at << 2));
-    if (s < 0 || e <= s || (load<u8>(flags + at) & ESCAPED) != 0) {
-      if (nullsAs == NULLS_STOP || !(s < 0 || (e == s && nullsAs == NULLS_ABSENT_OR_EMPTY))) break;
-      store<f64>(values + (at << 3), NaN);
-      nulls += 1;
-      continue;
+    let s: i32 = 0;
+    let e: i32 = 0;
+    if (isFloat<Cell>()) {
+      // A typed column's null: absent.
+      if ((<u32>load<u8>(starts + (at >> 3)) & (<u32>1 << <u32>(at & 7))) == 0) {
+        if (nullsAs == NULLS_STOP) break;
+        store<f64>(values + (at << 3), NaN);
+        nulls += 1;
+        continue;
+      }
+    } else {
+      s = load<i32>(starts + (at << 2));
+      e = load<i32>(ends + (at << 2));
+      if (s < 0 || e <= s || (load<u8>(flags + at) & ESCAPED) != 0) {
+        if (nullsAs == NULLS_STOP || !(s < 0 || (e == s && nullsAs == NULLS_ABSENT_OR_EMPTY))) break;
+        store<f64>(values + (at << 3), NaN);
+        nulls += 1;
+        continue;
+      }
     }
     const x = isFloat<Cell>()
       ? taken(load<f64>(values + (at << 3)), mode)

@@ -303,11 +303,19 @@ export class NumberCells {
     const buffer = this.memory.buffer;
     this.batch = undefined;
     this.bytesAt = this.area;
-    const starts = new Int32Array(buffer, this.startsAt, count);
-    if (validity === undefined) starts.fill(0);
-    else for (let r = 0; r < count; r++) starts[r] = (validity[(vo + r) >> 3] & (1 << ((vo + r) & 7))) !== 0 ? 0 : -1;
-    new Int32Array(buffer, this.endsAt, count).fill(1);
-    new Uint8Array(buffer, this.flagsAt, count).fill(0);
+    // The validity bitmap, from bit 0, where the starts would be (the TAKE_* modes read it, not the starts).
+    const bytes = (count + 7) >> 3;
+    const bitmap = new Uint8Array(buffer, this.startsAt, bytes);
+    if (validity === undefined) bitmap.fill(0xff);
+    else if ((vo & 7) === 0) {
+      const given = validity.subarray(vo >> 3, (vo >> 3) + bytes);
+      bitmap.set(given);
+      // Bits past the end of a short bitmap are nulls, as they read in JavaScript.
+      bitmap.fill(0, given.length);
+    } else {
+      bitmap.fill(0);
+      for (let r = 0; r < count; r++) if ((validity[(vo + r) >> 3] & (1 << ((vo + r) & 7))) !== 0) bitmap[r >> 3] |= 1 << (r & 7);
+    }
     // A typed array of any kind of number (Arrow's buffer may hold more rows than the batch).
     const first = ArrayBuffer.isView(values) ? (values as unknown as Float64Array).subarray(0, count) : Array.prototype.slice.call(values, 0, count);
     new Float64Array(buffer, this.valuesAt, count).set(first);

@@ -292,6 +292,38 @@ describe('NumberCells (WebAssembly number kernel)', () => {
     assert.strictEqual(kernel.hashes[1], hashNumber(2.5));
   });
 
+  it('takes a typed column\'s nulls from its validity bitmap, from any bit of it', () => {
+    const kernel = NumberCells.forThread()!;
+    const rand = seededRandom(5);
+    const values = Float64Array.from({ length: 300 }, (_, r) => r);
+    for (const vo of [0, 1, 3, 7, 8, 13]) {
+      const validity = new Uint8Array(((vo + values.length + 7) >> 3) + 2);
+      const nulls = new Set<number>();
+      for (let r = 0; r < values.length; r++) {
+        if (rand() < 0.3) nulls.add(r);
+        else validity[(vo + r) >> 3] |= 1 << ((vo + r) & 7);
+      }
+      // Bits outside the batch's rows are set: they must not count.
+      for (let b = 0; b < vo; b++) validity[b >> 3] |= 1 << (b & 7);
+      assert.ok(kernel.loadNumbers(values, validity, vo, values.length));
+      kernel.state.set([NaN, NaN, 0, 0, 0, Infinity, -Infinity, 0]);
+      assert.strictEqual(kernel.accumulate(0, TAKE_WHOLE, -Infinity, Infinity, false, NULLS_ABSENT), values.length);
+      assert.strictEqual(kernel.state[STATE_NULLS], nulls.size, `offset ${vo}`);
+      for (let r = 0; r < values.length; r++) assert.strictEqual(Number.isNaN(kernel.values[r]), nulls.has(r), `offset ${vo}, row ${r}`);
+      // Stopping before the first null instead.
+      kernel.state.set([NaN, NaN, 0, 0, 0, Infinity, -Infinity, 0]);
+      assert.strictEqual(kernel.accumulate(0, TAKE_WHOLE, -Infinity, Infinity, false, NULLS_STOP), Math.min(...nulls), `offset ${vo}`);
+    }
+    // No bitmap: no nulls. A bitmap shorter than the rows: those past its end are nulls.
+    assert.ok(kernel.loadNumbers(values, undefined, 0, values.length));
+    kernel.state.set([NaN, NaN, 0, 0, 0, Infinity, -Infinity, 0]);
+    assert.strictEqual(kernel.accumulate(0, TAKE_WHOLE, -Infinity, Infinity, false, NULLS_STOP), values.length);
+    assert.ok(kernel.loadNumbers(values, new Uint8Array(4).fill(0xff), 0, values.length));
+    kernel.state.set([NaN, NaN, 0, 0, 0, Infinity, -Infinity, 0]);
+    assert.strictEqual(kernel.accumulate(0, TAKE_WHOLE, -Infinity, Infinity, false, NULLS_ABSENT), values.length);
+    assert.strictEqual(kernel.state[STATE_NULLS], values.length - 32);
+  });
+
   it('takes missing cells as nulls when told to: absent ones, or empty ones too, never escaped ones', () => {
     // Rows: 1, absent, empty, 2, escaped, absent, 3.
     const raw = batchOf([['1', null, '', '2', '"4"', null, '3']], (_, r) => (r === 4 ? RAW_QUOTED | RAW_ESCAPED : 0));
