@@ -84,7 +84,7 @@ export function decompress(input: usize, n: i32, output: usize, outLength: i32):
   return op == opEnd ? <i32>length : -5;
 }
 
-/** readIndices: the values end before the count is read (see READ_*). */
+/** readIndices: the values end before count of them are read. */
 const ENDS_EARLY: f64 = -1;
 /** readIndices: a run header longer than 5 bytes, or cut off by the end of the values. */
 const MALFORMED_HEADER: f64 = -2;

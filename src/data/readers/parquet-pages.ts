@@ -7,8 +7,8 @@
  * Why: parquet-wasm copies each column chunk into its memory, decodes it into Arrow, checks each string's UTF-8
  * one by one, and hands the batch over through the C data interface. Here each column's pages are read from the file
  * into a window of the memory the page kernel (wasm/parquet-pages.ts) decompresses Snappy in and reads
- * dictionary indices in, pages are decoded into buffers reused from batch to batch, and a batch read from dictionary pages comes with its dictionary, whose entries the
- * checks take once each. On the benchmark's Parquet twin, one thread, decoding alone took 3.2 s against
+ * dictionary indices in, pages are decoded into buffers reused from batch to batch, and a batch read from
+ * dictionary pages comes with its dictionary, whose entries the checks take once each. On the benchmark's Parquet twin, one thread, decoding alone took 3.2 s against
  * parquet-wasm's 4.4 s (bench/datavalidate/parquet-decode.mjs); with the checks, about 20 % less CPU per row.
  *
  * The output is Arrow data of the column's Arrow type (the type parquet-wasm gives it), so both decoders feed the
