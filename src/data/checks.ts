@@ -2129,7 +2129,9 @@ export class TableChecker {
     const rules = new Map((schema?.columns ?? []).map((rule) => [rule.name, rule]));
     this.checkers = columns.map((name, c) => createChecker(name, rules.get(name), missingValues, options, options.nativeTypes?.[c]));
     const key = schema?.dataset.primaryKey;
-    if (key && key.columns.every((name) => columns.includes(name)) && !keyIsUniqueColumn(schema!)) {
+    // Tracked by the part that reads its columns (a part may read only some: see CheckerOptions.readColumns).
+    const read = (name: string) => columns.includes(name) && (!options.readColumns || options.readColumns.includes(name));
+    if (key && key.columns.every(read) && !keyIsUniqueColumn(schema!)) {
       this.keyColumns = key.columns.map((name) => columns.indexOf(name));
       this.keyUnique = new UniqueTracker(options.uniqueMemoryCap, options.spillDir);
     }
@@ -2313,6 +2315,38 @@ export interface MergeOptions {
 export function discardPart(part: PartResult): void {
   for (const state of part.columnStates) if (state.unique) discardUniqueState(state.unique);
   if (part.primaryKey) discardUniqueState(part.primaryKey.unique);
+}
+
+/**
+ * The parts that read the same rows of a file, each its own columns (readColumns[k]: those part k read), as one
+ * part: each column's state from the part that read it (the first part's, a column passed over, for a column none
+ * read), the primary key from the part that tracked it. Its parts are left to be merged no more.
+ */
+export function joinColumnParts(parts: PartResult[], readColumns: string[][]): PartResult {
+  const [first] = parts;
+  const malformed = newTally();
+  for (const part of parts) {
+    if (part.rowCount !== first.rowCount || part.columns.length !== first.columns.length) throw new Error(`The parts of ${first.source} read by columns do not have the same rows and columns.`);
+    malformed.elements = Math.max(malformed.elements, part.malformed.elements);
+    malformed.unexpected += part.malformed.unexpected;
+    for (const example of part.malformed.examples) if (malformed.examples.length < MAX_EXAMPLES) malformed.examples.push(example);
+  }
+  const reader = (name: string) => Math.max(0, readColumns.findIndex((names) => names.includes(name)));
+  const keyed = parts.find((part) => part.primaryKey !== undefined);
+  // What the other parts have of a column (nothing: they passed over it) goes, spill files and all.
+  parts.forEach((part, k) =>
+    part.columnStates.forEach((state, c) => {
+      if (reader(first.columns[c]) !== k && state.unique) discardUniqueState(state.unique);
+    }),
+  );
+  for (const part of parts) if (part !== keyed && part.primaryKey) discardUniqueState(part.primaryKey.unique);
+  return {
+    ...first,
+    bytes: Math.max(...parts.map((part) => part.bytes)),
+    columnStates: first.columns.map((name, c) => parts[reader(name)].columnStates[c]),
+    ...(keyed && { primaryKey: keyed.primaryKey }),
+    malformed,
+  };
 }
 
 /**

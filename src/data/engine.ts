@@ -20,6 +20,7 @@ import {
   keyIsUniqueColumn,
   type ColumnEvidence,
   discardPart,
+  joinColumnParts,
   PartMerger,
   repeatedNames,
   showRepeatedNames,
@@ -32,7 +33,7 @@ import {
 import { BINNING_RULE, columnDrift, numericPieces } from './drift';
 import { formatAge, formatInstant } from './durations';
 import { mergeColumnProfileList } from './profile';
-import { splitIntoRanges, splitParquet, type ReaderOptions } from './readers';
+import { splitIntoRanges, splitParquet, splitParquetColumns, type ReaderOptions } from './readers';
 import { STATISTIC_KINDS } from './schema';
 import { detectFormat, type DataFormat, type DataSource } from './sources';
 import { columnKind, VALUE_CHECK_KINDS, type CheckResult, type ColumnCheckKind, type ColumnProfile, type ColumnRule, type DataSchema, type DatasetProfile, type DriftResult, type Severity, type StatisticKind, type ValidationReport } from './types';
@@ -311,7 +312,7 @@ async function scanDatasetIn(
   const useWorkers = workers > 1 && tasks.length > 1;
   let queuedFor = 0;
   const reading = new AbortController();
-  const grids = new GridsForParts(headOf(tasks, schema), reading.signal);
+  const grids = new GridsForParts(headOf(tasks, schema), reading.signal, tasks[0]?.sameRows);
   // Numeric columns counted exactly in each part may need a sketch once merged: on the grid the parts were given.
   const merger = new PartMerger((profiles) => mergeColumnProfileList(profiles, grids.grid(profiles[0].name)), {
     uniqueMemoryCap: o.uniqueMemoryCap,
@@ -334,9 +335,16 @@ async function scanDatasetIn(
     part.bytes += tasks[index].bytesBefore ?? 0;
     waiting.set(index, part);
     try {
-      for (let ready = waiting.get(next); ready !== undefined; ready = waiting.get(next)) {
-        waiting.delete(next++);
-        merger.add(ready);
+      for (;;) {
+        // The next part, or the next parts that read the same rows (each its own columns), once all of them are in.
+        const size = tasks[next]?.sameRows ?? 1;
+        const ready: PartResult[] = [];
+        for (let k = next; k < next + size && waiting.has(k); k++) ready.push(waiting.get(k)!);
+        if (ready.length === 0 || ready.length < size) break;
+        for (let k = next; k < next + size; k++) waiting.delete(k);
+        const readColumns = tasks.slice(next, next + size).map((t) => t.task.readColumns ?? []);
+        next += size;
+        merger.add(size === 1 ? ready[0] : joinColumnParts(ready, readColumns));
       }
     } catch (e) {
       // Columns that differ between files: the other parts need not be read.
@@ -384,7 +392,7 @@ async function scanDatasetIn(
   const megabytes = merged.bytes / 1e6;
   o.log.info(
     `Read ${plural(merged.rowCount, 'row')} (${megabytes.toFixed(1)} MB) of ${labelOf(sources)} in ${seconds.toFixed(1)} s` +
-      `${seconds > 0 ? ` (${(megabytes / seconds).toFixed(0)} MB/s)` : ''} with ${useWorkers ? `${Math.min(workers, tasks.length)} worker threads` : 'one thread'}.`,
+      `${seconds > 0 ? ` (${(megabytes / seconds).toFixed(0)} MB/s)` : ''} with ${useWorkers ? `${Math.min(workers, tasks.length)} worker threads${tasks.some((t) => t.sameRows) ? ', each reading columns of its own' : ''}` : 'one thread'}.`,
   );
   return { merged, label: labelOf(sources), formats: [...new Set(formats)].join(', ') };
 }
@@ -439,7 +447,15 @@ async function partsOf(
       continue;
     }
     if (format === 'parquet') {
-      // A run of rows per worker, each read a piece of a row group at a time (see splitParquet).
+      // A group of columns per worker, every row of them, where the columns split evenly (see splitParquetColumns).
+      const key = common.schema?.dataset.primaryKey;
+      const together = key && !keyIsUniqueColumn(common.schema!) ? key.columns : undefined;
+      const groups = await splitParquetColumns(source, workers, { readColumns: common.readColumns, together });
+      if (groups) {
+        groups.forEach((readColumns, k) => tasks.push({ task: { ...base, readColumns }, source, ...(k === 0 && { sameRows: groups.length }) }));
+        continue;
+      }
+      // Otherwise a run of rows per worker, each read a piece of a row group at a time (see splitParquet).
       const parts = await splitParquet(source, workers);
       if (parts) parts.forEach((rows) => tasks.push({ task: { ...base, rows }, source }));
       else tasks.push({ task: base, source });
@@ -484,8 +500,12 @@ function labelOf(sources: DataSource[]): string {
   return `${sources[0].name} and ${sources.length - 1} more files`;
 }
 
-/** A part to check; bytesBefore: bytes of its file before its range that no part reads (a split file's header). */
-type Task = { task: PartTask; source: DataSource; bytesBefore?: number };
+/**
+ * A part to check; bytesBefore: bytes of its file before its range that no part reads (a split file's header);
+ * sameRows, on the first of parts that read the same rows, each its own columns (a Parquet file split by columns):
+ * how many they are. Their results are merged as one part.
+ */
+type Task = { task: PartTask; source: DataSource; bytesBefore?: number; sameRows?: number };
 
 /**
  * When a dataset is read in parts: its first GRID_ROWS rows (or its first file, when shorter), read for the grids of
@@ -494,13 +514,15 @@ type Task = { task: PartTask; source: DataSource; bytesBefore?: number };
  */
 function headOf(tasks: Task[], schema: DataSchema | undefined): Task | undefined {
   const first = tasks[0];
-  if (!schema || tasks.length < 2 || first.source.localPath === undefined) return undefined;
-  const given = first.task.readColumns;
+  const firstParts = first?.sameRows ?? 1;
+  if (!schema || tasks.length <= firstParts || first.source.localPath === undefined) return undefined;
+  // The columns of the first parts (those read by columns read the first rows each).
+  const given = tasks.slice(0, firstParts).some((t) => t.task.readColumns === undefined) ? undefined : tasks.slice(0, firstParts).flatMap((t) => t.task.readColumns!);
   const readColumns = schema.columns.filter((rule) => columnKind(rule.type) === 'numeric' && (!given || given.includes(rule.name))).map((rule) => rule.name);
   if (readColumns.length === 0) return undefined;
   // The first file from its first row on, past the end of the first part when that may be shorter (a Parquet part
   // that holds the rows is read as it is: the decoder starts faster on a part than on the whole file).
-  const { rows, range, ...task } = first.task;
+  const { rows, range, readColumns: _read, ...task } = first.task;
   const size = first.source.size;
   const fromStart =
     rows && rows.end - rows.start >= GRID_ROWS ? first.task : range && size !== undefined ? { ...task, range: { start: range.start, end: size } } : task;
@@ -517,14 +539,16 @@ class GridsForParts {
   /** The grids, once read. */
   private settled: Record<string, SketchGrid> | undefined;
 
+  /** firstParts: the parts that read the dataset's first rows (more than one when its first file is read by columns). */
   constructor(
     private readonly head: Task | undefined,
     private readonly signal: AbortSignal | undefined,
+    private readonly firstParts = 1,
   ) {}
 
   /** The task of part `index` (0 = the first part) read in this thread, with the grids it is to use. */
   async taskFor(index: number, item: Task): Promise<PartTask> {
-    if (index === 0 || !this.head) return item.task;
+    if (index < this.firstParts || !this.head) return item.task;
     const head = this.head;
     this.grids ??= checkPart(head.task, head.source, this.signal).then((part) => (this.settled = sketchGridsOf(part, head.task.gridsWithoutValues)));
     return { ...item.task, sketchGrids: await this.grids };
@@ -537,7 +561,7 @@ class GridsForParts {
    * a row group; as a part of its own, its worker would wait for this thread, maybe busy merging, to send the next.
    */
   async planFor(index: number, item: Task): Promise<{ task: PartTask; head?: PartTask }> {
-    if (index === 0 || !this.head) return { task: item.task };
+    if (index < this.firstParts || !this.head) return { task: item.task };
     if (this.grids === undefined) {
       const grids = deferred<Record<string, SketchGrid>>();
       this.supplied = grids;

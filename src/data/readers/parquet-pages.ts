@@ -64,6 +64,8 @@ export interface ChunkMeta {
   /** Where its pages start in the file (its dictionary page, when it has one) and how many bytes they take. */
   start: number;
   length: number;
+  /** The bytes of its pages once decompressed (headers included), as its writer counted them; 0 when not given. */
+  uncompressed: number;
 }
 
 /** A leaf of the schema, in column order. */
@@ -180,7 +182,7 @@ function logicalTimeUnit(r: CompactReader): number | undefined {
 
 /** A ColumnChunk: its meta_data (ColumnMetaData). */
 function chunkMeta(r: CompactReader): ChunkMeta {
-  const meta: ChunkMeta = { type: -1, codec: -1, encodings: [], numValues: 0, start: -1, length: 0 };
+  const meta: ChunkMeta = { type: -1, codec: -1, encodings: [], numValues: 0, start: -1, length: 0, uncompressed: 0 };
   let dataPage = -1;
   let dictionaryPage = -1;
   r.struct((field, fieldType) => {
@@ -190,6 +192,7 @@ function chunkMeta(r: CompactReader): ChunkMeta {
       else if (f === 2 && t === LIST) r.list(() => meta.encodings.push(r.int()));
       else if (f === 4 && t === I32) meta.codec = r.int();
       else if (f === 5 && t === I64) meta.numValues = r.int();
+      else if (f === 6 && t === I64) meta.uncompressed = r.int();
       else if (f === 7 && t === I64) meta.length = r.int();
       else if (f === 9 && t === I64) dataPage = r.int();
       else if (f === 11 && t === I64) dictionaryPage = r.int();

@@ -1103,6 +1103,30 @@ export function parquetRowGroups(source: DataSource): { rows: number[]; indexed:
   return readRowGroups(source.localPath);
 }
 
+/**
+ * The columns of a local, flat Parquet file with their physical type and their bytes once decompressed (summed over
+ * its row groups, as its writer counted them), and its rows; undefined when the footer cannot be read so, or two
+ * columns share a name (then the file is not split by columns).
+ */
+export function parquetColumnSizes(source: DataSource): { rows: number; columns: Array<{ name: string; type: number; bytes: number }> } | undefined {
+  if (source.localPath === undefined) return undefined;
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(source.localPath, 'r');
+    const layout = parseLayout(readFooter(fd, fs.fstatSync(fd).size));
+    const names = layout.leaves.map((leaf) => leaf.name);
+    if (!layout.flat || new Set(names).size !== names.length || layout.rowGroups.some((group) => group.columns.length !== names.length)) return undefined;
+    return {
+      rows: layout.rowGroups.reduce((n, group) => n + group.rows, 0),
+      columns: layout.leaves.map((leaf, c) => ({ name: leaf.name, type: leaf.type, bytes: layout.rowGroups.reduce((n, group) => n + group.columns[c].uncompressed, 0) })),
+    };
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
 export async function openParquet(source: DataSource, options: ReaderOptions): Promise<TableReader> {
   return new ParquetReader(source, options).open();
 }

@@ -9,11 +9,12 @@ import { sniffedType, TableChecker, type PartResult } from '../../../src/data/ch
 import { validateData, type ValidateOptions } from '../../../src/data/engine';
 import { NumberCells } from '../../../src/data/number-cells';
 import { ColumnAccumulator } from '../../../src/data/profile';
-import { openTable, splitParquet } from '../../../src/data/readers';
+import { evenRuns, openTable, splitParquet, splitParquetColumns } from '../../../src/data/readers';
 import { loadParquetWasm } from '../../../src/data/readers/parquet';
 import { parseSchema } from '../../../src/data/schema';
 import { localFileSource } from '../../../src/data/sources';
 import type { RowBatch, TableReader } from '../../../src/data/types';
+import type { DataSource } from '../../../src/data/sources';
 
 const ROWS = 10_000;
 const BOM = '\ufeff';
@@ -447,6 +448,122 @@ columns:
       );
     });
   }
+
+  /**
+   * Columns of about the same work in two groups by type: texts t1 and t2 (about 14 and 19 bytes a row with the cost
+   * of a row), int64 x and y, double z, booleans k (about 14, 4, 14 and 4). Rows: (x, y) repeats row 11's at row
+   * 8001; t2 is no e-mail at rows 8, 1008, ...; t1 and z have nulls (z at row 1); z is under 0 at rows 2-7. shift moves z.
+   */
+  function writeColumnsFile(file: string, shift = 0): DataSource {
+    const rows = 9000;
+    const xs = BigInt64Array.from({ length: rows }, (_, i) => BigInt(i));
+    xs[8000] = 10n;
+    writeParquet(
+      file,
+      new arrow.Table({
+        t1: arrow.vectorFromArray(Array.from({ length: rows }, (_, i) => (i % 101 === 0 ? null : `n${i}`)), new arrow.Utf8()),
+        x: arrow.makeVector(xs),
+        t2: arrow.vectorFromArray(Array.from({ length: rows }, (_, i) => (i % 1000 === 7 ? `u${i}` : `u${i}@x.io`)), new arrow.Utf8()),
+        y: arrow.makeVector(BigInt64Array.from({ length: rows }, (_, i) => BigInt(i % 2))),
+        z: arrow.vectorFromArray(Array.from({ length: rows }, (_, i) => (i % 997 === 0 ? null : i / 7 - 1 + shift)), new arrow.Float64()),
+        k: arrow.vectorFromArray(Array.from({ length: rows }, (_, i) => i % 3 === 0), new arrow.Bool()),
+      }),
+      3000,
+    );
+    return localFileSource(file, path.basename(file), fs.statSync(file).size);
+  }
+
+  it('cuts costs into runs whose largest sum is the smallest it can be', () => {
+    assert.deepStrictEqual(evenRuns([5, 1, 1, 1, 1, 1], 2), [
+      [0, 1],
+      [1, 6],
+    ]);
+    assert.deepStrictEqual(evenRuns([1, 1, 1, 1, 2, 2], 2), [
+      [0, 4],
+      [4, 6],
+    ]);
+    assert.deepStrictEqual(evenRuns([3, 3, 3], 3), [
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ]);
+    assert.deepStrictEqual(evenRuns([7], 1), [[0, 1]]);
+    assert.strictEqual(evenRuns([1, 2], 3), undefined);
+  });
+
+  it('splits a file into groups of columns of about the same work, by physical type, a compound key\'s columns together', async () => {
+    const source = writeColumnsFile(path.join(dir, 'columns.parquet'));
+    // By type (texts, int64, double, boolean), and by size within a type: t2 before t1.
+    assert.deepStrictEqual(await splitParquetColumns(source, 2), [
+      ['t2', 't1'],
+      ['x', 'y', 'z', 'k'],
+    ]);
+    // z goes where x is.
+    assert.deepStrictEqual(await splitParquetColumns(source, 2, { together: ['x', 'z'] }), [
+      ['t2', 't1'],
+      ['x', 'z', 'y', 'k'],
+    ]);
+    // t1 and z together leave no even split.
+    assert.strictEqual(await splitParquetColumns(source, 2, { together: ['t1', 'z'] }), undefined);
+    assert.deepStrictEqual(await splitParquetColumns(source, 2, { readColumns: ['k', 'z', 'y', 'x'] }), [
+      ['x', 'y'],
+      ['z', 'k'],
+    ]);
+    // One column's work is most of the whole.
+    assert.strictEqual(await splitParquetColumns(source, 2, { readColumns: ['t1', 'k'] }), undefined);
+    assert.strictEqual(await splitParquetColumns(source, 1), undefined);
+    assert.strictEqual(await splitParquetColumns(source, 7), undefined);
+    const other = path.join(dir, 'not-parquet.parquet');
+    fs.writeFileSync(other, 'PAR1 not a footer PAR1');
+    assert.strictEqual(await splitParquetColumns(localFileSource(other, 'not-parquet.parquet', fs.statSync(other).size), 2), undefined);
+  });
+
+  it('gives the same report, profiles and drift with columns read by two workers as with the file read whole', async () => {
+    const data = writeColumnsFile(path.join(dir, 'columns-data.parquet'));
+    const reference = writeColumnsFile(path.join(dir, 'columns-reference.parquet'), 200);
+    const schema = parseSchema(
+      `version: 1
+dataset:
+  primaryKey: [x, y]
+columns:
+  - { name: t1, type: string, maxNullFraction: 0.001, drift: skip }
+  - { name: x, type: integer, min: 0, drift: skip }
+  - { name: t2, type: string, pattern: '[a-z0-9]+@[a-z.]+', drift: skip }
+  - { name: y, type: integer, allowed: [0, 1], drift: skip }
+  - { name: z, type: number, min: 0 }
+  - { name: k, type: boolean }
+`,
+      'schema.yaml',
+    );
+    const messages: string[] = [];
+    const options = (workers: number): ValidateOptions => ({
+      sources: [data],
+      format: 'auto',
+      reader: {},
+      schema,
+      reference: { kind: 'data', sources: [reference], format: 'auto' },
+      workers,
+      splitMinBytes: 1,
+      log: { info: (m: string) => messages.push(m), warning() {}, debug() {} },
+    });
+    const one = await validateData(options(1));
+    const two = await validateData(options(2));
+    assert.match(messages.join('\n'), /of columns-data\.parquet in .* with 2 worker threads, each reading columns of its own/);
+    assert.deepStrictEqual(two.report.checks, one.report.checks);
+    // The same but for rounding: the reference's two columns are read by rows (their work does not split evenly),
+    // and its parts' statistics are merged.
+    const rounded = <T>(value: T): T => JSON.parse(JSON.stringify(value, (_, v) => (typeof v === 'number' ? Number(v.toPrecision(12)) : v)));
+    assert.deepStrictEqual(rounded(two.report.drift), rounded(one.report.drift));
+    assert.deepStrictEqual(two.profile.columns, one.profile.columns);
+    assert.strictEqual(two.report.rowCount, 9000);
+    assert.strictEqual(two.report.bytes, one.report.bytes);
+    const check = (id: string) => two.report.checks.find((c) => c.id === id)!;
+    assert.deepStrictEqual(check('dataset.primaryKey').examples.map((e) => e.row), [8001]);
+    assert.deepStrictEqual(check('column.t2.pattern').examples.map((e) => e.row), [8, 1008, 2008, 3008, 4008, 5008, 6008, 7008, 8008]);
+    assert.strictEqual(check('column.t1.maxNullFraction').success, false);
+    assert.strictEqual(check('column.z.min').unexpectedCount, 6);
+    assert.strictEqual(two.report.drift!.results.find((r) => r.column === 'z')!.drifted, true);
+  });
 
   it('reads columns without a rule by type, from their values or bytes, as their cell values are read', async () => {
     // Texts that read as integers, numbers, ISO datetimes, booleans and words; booleans, numbers and times, with
