@@ -91,7 +91,7 @@ export function columnDrift(reference: ColumnProfile, current: ColumnProfile, me
 
 export function numericPieces(p: ColumnProfile): Pieces {
   const s = p.sketch as SerializedSketch | undefined;
-  if (s === undefined) throw new Error(`numeric profile of ${p.name} has no sketch`);
+  if (s === undefined || s.type === 'none') throw new Error(`numeric profile of ${p.name} has no sketch`);
   return s.type === 'exact' ? exactPieces(s) : LogSketch.parse(s).pieces(p.min!, p.max!);
 }
 

@@ -63,6 +63,12 @@ export interface ValidateOptions {
   spillDir?: string;
   /** Local text files from this size on are split across workers (default 8 MiB; tests lower it). */
   splitMinBytes?: number;
+  /**
+   * Whether the profile is kept (written to a file, to compare later data with): then every numeric column keeps
+   * its quantile sketch, as a profile read as a reference needs. Otherwise only the columns whose quantiles are
+   * read (drift, median) do.
+   */
+  keepsProfile?: boolean;
 }
 
 /**
@@ -106,7 +112,10 @@ async function validateWith(o: ValidateOptions, schema: DataSchema, pool: Worker
   const given = o.reference;
   let dataQueued!: () => void;
   const queued = new Promise<void>((resolve) => (dataQueued = resolve));
-  const dataScan = scanDataset(o.sources, o.format, o, schema, false, pool, { onQueued: dataQueued });
+  // Quantile sketches only where something reads them.
+  const quantilesRead = (rule: ColumnRule) => o.keepsProfile === true || rule.statistics?.median !== undefined || (given !== undefined && comparedForDrift(rule));
+  const withoutQuantiles = schema.columns.filter((rule) => columnKind(rule.type) === 'numeric' && !quantilesRead(rule)).map((rule) => rule.name);
+  const dataScan = scanDataset(o.sources, o.format, o, schema, false, pool, { onQueued: dataQueued, ...(withoutQuantiles.length > 0 && { withoutQuantiles }) });
   let referenceScan: Promise<Scan> | undefined;
   if (given?.kind === 'data') {
     // Only the columns drift compares are profiled; the others are only named.
@@ -227,6 +236,8 @@ interface Scan {
 interface ScanSequence {
   /** The only columns to read (see PartTask.readColumns). */
   readColumns?: string[];
+  /** Numeric columns whose quantiles nothing reads (see PartTask.withoutQuantiles). */
+  withoutQuantiles?: string[];
   /** Called once the scan's parts are queued for the workers (or, read in this thread, once they are read). */
   onQueued?: () => void;
   /** A scan to let finish first when this one is read in this thread; its failure fails this one. */
@@ -282,6 +293,7 @@ async function scanDatasetIn(
     schema,
     sniffUniqueness,
     readColumns: sequence.readColumns,
+    withoutQuantiles: sequence.withoutQuantiles,
     uniqueMemoryCap: o.uniqueMemoryCap,
     ...(o.spillDir !== undefined && { spillDir: o.spillDir }),
     ...(withoutValues && { gridsWithoutValues: withoutValues }),

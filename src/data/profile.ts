@@ -52,8 +52,11 @@ export class ColumnAccumulator {
   private m2 = 0;
   private min = Infinity;
   private max = -Infinity;
+  /** A numeric column's values counted exactly, until they no longer fit: then its sketch (or none) and HyperLogLog. */
   private exact: ExactCounts | undefined;
   private sketch: LogSketch | undefined;
+  /** Whether a numeric column keeps a quantile sketch once its exact counts are full (see the constructor's options). */
+  private readonly quantiles: boolean;
   /**
    * The grid of the sketch: given, or settled by settleGrid; otherwise chosen from the values counted exactly when
    * the sketch starts (see LogSketch.fromExact).
@@ -70,9 +73,15 @@ export class ColumnAccumulator {
   constructor(
     readonly name: string,
     readonly kind: 'numeric' | 'categorical',
-    options: { categoryCap?: number; sketchGrid?: SketchGrid; gridWithoutValues?: SketchGrid } = {},
+    /**
+     * quantiles: false for a numeric column whose quantiles nothing reads (no drift, median or saved profile): once
+     * its values no longer fit in exact counts, only its distinct count is kept (its profile's sketch is { type:
+     * 'none' }), which spares a sketch's work on every value.
+     */
+    options: { categoryCap?: number; sketchGrid?: SketchGrid; gridWithoutValues?: SketchGrid; quantiles?: boolean } = {},
   ) {
     this.numeric = kind === 'numeric';
+    this.quantiles = options.quantiles ?? true;
     this.categoryCap = options.categoryCap ?? DEFAULT_CATEGORY_CAP;
     this.sketchGrid = options.sketchGrid;
     this.gridWithoutValues = options.gridWithoutValues;
@@ -131,12 +140,12 @@ export class ColumnAccumulator {
       to = w;
     }
     let r = from;
-    if (this.sketch === undefined) {
-      r = this.exact!.addRun(values, from, to);
+    if (this.exact !== undefined) {
+      r = this.exact.addRun(values, from, to);
       if (r === to) return;
       this.switchToSketch();
     }
-    this.sketch!.addRun(values, r, to);
+    this.sketch?.addRun(values, r, to);
     if (hashes !== undefined) this.hll!.addHashes(hashes, r, to);
     else for (let i = r; i < to; i++) this.hll!.addHash(hashNumber(values[i]) | 0);
   }
@@ -157,26 +166,26 @@ export class ColumnAccumulator {
     for (let r = from; r < to; r++) if (values[r] === values[r]) counts[codes[r]]++;
     const entries = coded.values;
     const exact = this.exact;
-    if (this.sketch === undefined) {
+    if (exact !== undefined) {
       let used = 0;
       for (let k = 0; k < size; k++) if (counts[k] > 0) used++;
-      if (exact!.size + used > exact!.cap) return false;
-      for (let k = 0; k < size; k++) if (counts[k] > 0) exact!.add(entries[k], counts[k]);
+      if (exact.size + used > exact.cap) return false;
+      for (let k = 0; k < size; k++) if (counts[k] > 0) exact.add(entries[k], counts[k]);
       return true;
     }
     const sketch = this.sketch;
     const hll = this.hll!;
     for (let k = 0; k < size; k++) {
       if (counts[k] === 0) continue;
-      sketch.addWeighted(entries[k], counts[k]);
+      sketch?.addWeighted(entries[k], counts[k]);
       hll.addHash(hashNumber(entries[k]) | 0);
     }
     return true;
   }
 
-  /** Only a sketch's distinct count reads the hashes of addCountedRun: values counted exactly are counted. */
+  /** Only the distinct count of values no longer counted exactly reads the hashes of addCountedRun. */
   wantsHashes(): boolean {
-    return this.sketch !== undefined;
+    return this.numeric && this.exact === undefined;
   }
 
   /** count, mean, m2, minimum and maximum into out from at, as addNumber left them. */
@@ -199,12 +208,12 @@ export class ColumnAccumulator {
 
   /** x into the exact counts or the sketch, and its hashNumber into the distinct count. */
   private distribute(x: number): void {
-    if (this.sketch !== undefined) {
-      this.sketch.add(x);
+    if (this.exact === undefined) {
+      this.sketch?.add(x);
       this.hll!.addHash(hashNumber(x) | 0);
-    } else if (!this.exact!.add(x, 1)) {
+    } else if (!this.exact.add(x, 1)) {
       this.switchToSketch();
-      this.sketch!.add(x);
+      this.sketch?.add(x);
       this.hll!.addHash(hashNumber(x) | 0);
     }
   }
@@ -392,7 +401,7 @@ export class ColumnAccumulator {
 
   private switchToSketch(): void {
     const { values, counts } = this.exact!.entries();
-    this.sketch = LogSketch.fromExact(values, counts, this.sketchGrid);
+    if (this.quantiles) this.sketch = LogSketch.fromExact(values, counts, this.sketchGrid);
     this.hll = hllOfNumbers(values);
     this.exact = undefined;
   }
@@ -411,7 +420,7 @@ export class ColumnAccumulator {
       base.mean = this.mean;
       base.std = this.count > 1 ? Math.sqrt(this.m2 / (this.count - 1)) : 0;
     }
-    return withDistribution(base, this.sketch ? this.sketch.serialize() : this.exact!.serialize(), this.hll);
+    return withDistribution(base, this.exact ? this.exact.serialize() : this.sketch ? this.sketch.serialize() : { type: 'none' }, this.hll);
   }
 }
 
@@ -498,6 +507,8 @@ function emptyExact(): SerializedExact {
 
 /** grid: the one the dataset's sketches are on, for exact counts that no longer fit once merged. */
 function mergeDistributions(a: SerializedSketch, b: SerializedSketch, grid?: SketchGrid): SerializedSketch {
+  // A distribution not kept is not kept merged (the values of the other side are in the distinct count).
+  if (a.type === 'none' || b.type === 'none') return { type: 'none' };
   if (a.type === 'exact' && b.type === 'exact') {
     const table = new ExactCounts(EXACT_CAP);
     const all = [a, b];
@@ -754,7 +765,7 @@ export function mergeColumnProfiles(a: ColumnProfile, b: ColumnProfile, grid?: S
   }
   const merged = mergeDistributions((a.sketch as SerializedSketch | undefined) ?? emptyExact(), (b.sketch as SerializedSketch | undefined) ?? emptyExact(), grid);
   let hll: HyperLogLog | undefined;
-  if (merged.type === 'ddsketch') {
+  if (merged.type !== 'exact') {
     hll = hllOf(a);
     hll.merge(hllOf(b));
   }

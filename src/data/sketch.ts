@@ -53,7 +53,15 @@ export interface SerializedLogSketch {
   negative: SerializedBuckets;
 }
 
-export type SerializedSketch = SerializedExact | SerializedLogSketch;
+/**
+ * A numeric column's distribution once it no longer fits in exact counts, when nothing reads its quantiles (see
+ * ColumnAccumulator's quantiles option): not kept. Its distinct count is in the profile's HyperLogLog.
+ */
+export interface SerializedNoSketch {
+  type: 'none';
+}
+
+export type SerializedSketch = SerializedExact | SerializedLogSketch | SerializedNoSketch;
 
 /** Where a LogSketch's buckets lie: its anchor, and the distance to it below which values count as the anchor. */
 export interface SketchGrid {

@@ -34,6 +34,8 @@ export interface PartTask {
   spillDir?: string;
   /** Grids for the sketches of numeric columns, by column name (see sketchGridsOf). */
   sketchGrids?: Record<string, SketchGrid>;
+  /** Numeric columns whose quantiles nothing reads: they keep no sketch (see ColumnAccumulator's quantiles option). */
+  withoutQuantiles?: string[];
   /** The grids of numeric columns without values in the dataset's first rows, by column name (see gridsWithoutValues). */
   gridsWithoutValues?: Record<string, SketchGrid>;
   /** Stop once this many rows are checked (whole batches): reads the head of the part only. */
@@ -63,7 +65,12 @@ export async function checkPart(task: PartTask, source: DataSource, signal?: Abo
   });
   checker = new TableChecker(source.name, table.columns, {
     schema: task.schema,
-    profiler: (name, kind) => new ColumnAccumulator(name, kind, { sketchGrid: task.sketchGrids?.[name], gridWithoutValues: task.gridsWithoutValues?.[name] }),
+    profiler: (name, kind) =>
+      new ColumnAccumulator(name, kind, {
+        sketchGrid: task.sketchGrids?.[name],
+        gridWithoutValues: task.gridsWithoutValues?.[name],
+        quantiles: !task.withoutQuantiles?.includes(name),
+      }),
     nativeTypes: table.nativeTypes,
     sniffUniqueness: task.sniffUniqueness,
     readColumns: task.readColumns,
@@ -118,6 +125,7 @@ export function sketchGridsOf(result: PartResult, withoutValues: Record<string, 
     if (column.profile?.kind !== 'numeric' || sketch === undefined) continue;
     if (sketch.type === 'ddsketch') grids[column.name] = { anchor: sketch.anchor, minOffset: sketch.minOffset };
     // Still counted exactly: the grid its values would be given (ColumnAccumulator.settleGrid).
+    else if (sketch.type === 'none') continue;
     else if (sketch.values.length > 0) grids[column.name] = LogSketch.gridOf(sketch.values, sketch.counts);
     else if (withoutValues[column.name] !== undefined) grids[column.name] = withoutValues[column.name];
   }

@@ -92,7 +92,7 @@ async function main(ctx: TaskContext): Promise<void> {
     reference = { kind: 'data', sources: ref.sources, format: formatOf(inputs, ref.read), reader: readerOf(inputs, ref.read) };
   }
 
-  const { report, profile } = await validateData({ ...common, schema, reference, driftThresholds: inputs.driftThresholds });
+  const { report, profile } = await validateData({ ...common, schema, reference, driftThresholds: inputs.driftThresholds, keepsProfile: inputs.profileOutput !== undefined });
   saveProfile(inputs, profile, ctx);
 
   const jsonPath = path.join(reportDir, 'datavalidate-report.json');

@@ -194,6 +194,12 @@ describe('DataValidate, run as the agent runs it', function () {
     const strict = await run({ dataPath: 'drifted.csv', schema, referenceProfile: path.join(dir, 'reference.profile.json'), failOn: 'warning' });
     assert.strictEqual(strict.outputs.driftDetected, 'true');
     assert.strictEqual(strict.result, 'Failed');
+    // The same data's profile saved by a run without a reference (which reads no quantiles itself) compares the same.
+    const saved = await run({ dataPath: 'current.csv', schema, profileOutput: 'alone.profile.json' });
+    assert.strictEqual(saved.result, 'Succeeded', saved.visibleLog);
+    const later = await run({ dataPath: 'drifted.csv', schema, referenceProfile: path.join(dir, 'alone.profile.json') });
+    assert.strictEqual(later.result, 'Succeeded', later.visibleLog);
+    assert.deepStrictEqual(report(later).drift!.results, report(strict).drift!.results);
   });
 
   for (const format of ['tsv', 'jsonl', 'parquet'] as const) {

@@ -638,6 +638,55 @@ columns:
     return one;
   }
 
+  it('keeps quantile sketches only of the columns whose quantiles are read: drift, a median, or a profile kept for later', async () => {
+    // a: drift; b: no drift; c: a median; d: few values (counted exactly). 3,000 distinct values each but d.
+    const rows = Array.from({ length: 3000 }, (_, i) => `${i * 1.5},${(i * 7) % 3001},${i % 1000 === 0 ? '' : i},${i % 7}`);
+    const data = [file('q.csv', ['a,b,c,d', ...rows].join('\n') + '\n')];
+    const reference = { kind: 'data' as const, sources: [file('q-ref.csv', ['a,b,c,d', ...rows].join('\n') + '\n')], format: 'auto' as const };
+    const schema = `version: 1
+columns:
+  - { name: a, type: number }
+  - { name: b, type: integer, drift: skip }
+  - { name: c, type: integer, drift: skip, median: { min: 1000, max: 2000 } }
+  - { name: d, type: integer, drift: skip }
+`;
+    const kinds = (r: { profile: DatasetProfile }) => r.profile.columns.map((c) => [c.name, (c.sketch as { type: string }).type]);
+    const withReference = await validateData(options(data, schema, { reference }));
+    assert.deepStrictEqual(kinds(withReference), [
+      ['a', 'ddsketch'],
+      ['b', 'none'],
+      ['c', 'ddsketch'],
+      ['d', 'exact'],
+    ]);
+    assert.strictEqual(byId(withReference.report, 'column.c.median').success, true);
+    assert.strictEqual(withReference.report.drift!.results.length, 1);
+    const b = withReference.profile.columns[1];
+    const bs = Array.from({ length: 3000 }, (_, i) => (i * 7) % 3001);
+    assert.deepStrictEqual([b.count, b.min, b.max], [3000, Math.min(...bs), Math.max(...bs)]);
+    assert.ok(Math.abs(b.mean! - bs.reduce((x, y) => x + y, 0) / 3000) < 1e-9);
+    assert.ok(Math.abs(b.distinct - 3000) < 100, String(b.distinct));
+    // Kept for later: every column has its distribution, as a reference profile needs.
+    assert.deepStrictEqual(kinds(await validateData(options(data, schema, { reference, keepsProfile: true }))), [
+      ['a', 'ddsketch'],
+      ['b', 'ddsketch'],
+      ['c', 'ddsketch'],
+      ['d', 'exact'],
+    ]);
+    // No reference, no drift: a is not compared either. Split between workers, the parts' distinct counts merge.
+    const alone = await validateData(options(data, schema));
+    const split = await validateData(options(data, schema, { workers: 2, splitMinBytes: 1 }));
+    assert.deepStrictEqual(kinds(alone), [
+      ['a', 'none'],
+      ['b', 'none'],
+      ['c', 'ddsketch'],
+      ['d', 'exact'],
+    ]);
+    assert.deepStrictEqual(
+      split.profile.columns.map((c) => [c.name, c.distinct, c.count]),
+      alone.profile.columns.map((c) => [c.name, c.distinct, c.count]),
+    );
+  });
+
   it('sketches a column of many distinct values the same way whether the data is read in one part or several', async () => {
     // Values spread over a wide range, with thousands of distinct values in every part: each part sketches them.
     const rows = (from: number, to: number, shift: number) => {

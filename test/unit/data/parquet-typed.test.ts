@@ -675,6 +675,8 @@ columns:
       schema: parseSchema('version: 1\ncolumns:\n  - { name: y, type: number }\n  - { name: z, type: number }\n', 'schema.yaml'),
       workers,
       splitMinBytes: 1,
+      // Without drift, only a profile kept for later keeps the sketches.
+      keepsProfile: true,
       log: { info() {}, warning() {}, debug() {} },
     });
     const one = await validateData(options(1));

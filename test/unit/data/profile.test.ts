@@ -106,6 +106,41 @@ describe('column profiles', () => {
     assert.ok(Math.abs(q.distinct - 20_000) < 0.05 * 20_000, String(q.distinct));
   });
 
+  it('keeps no quantile sketch of a column whose quantiles nothing reads, only its distinct count, once its exact counts are full', () => {
+    const values = Float64Array.from({ length: 20_000 }, (_, i) => ((i * 7919) % 20_011) * 0.5);
+    const fill = (quantiles: boolean, from: number, to: number) => {
+      const a = new ColumnAccumulator('x', 'numeric', { quantiles });
+      for (let i = from; i < to; i++) a.addNumber(values[i]);
+      return a.toProfile();
+    };
+    const kept = fill(true, 0, 20_000);
+    const spared = fill(false, 0, 20_000);
+    assert.equal((kept.sketch as { type: string }).type, 'ddsketch');
+    assert.deepEqual(spared.sketch, { type: 'none' });
+    // All but the sketch as with it: counts, moments, the distinct estimate.
+    assert.deepEqual({ ...spared, sketch: undefined }, { ...kept, sketch: undefined });
+    assert.ok(Math.abs(spared.distinct - 20_000) < 600, String(spared.distinct));
+    // Within its exact counts, a column keeps them: they are its top values.
+    const few = fill(false, 0, 100);
+    assert.equal((few.sketch as { type: string }).type, 'exact');
+    assert.equal(few.topValues.length, 10);
+    // Runs (the typed path) spare it the same way.
+    const run = new ColumnAccumulator('x', 'numeric', { quantiles: false });
+    run.setMoments(Float64Array.of(0, 0, 0, Infinity, -Infinity), 0);
+    run.addCountedRun(values, undefined, 0, 20_000);
+    assert.deepEqual(run.toProfile().sketch, { type: 'none' });
+    assert.equal(run.toProfile().distinct, spared.distinct);
+    // Merged with parts counted exactly or not kept, it stays not kept, and the distinct count is the union's.
+    const merged = mergeColumnProfileList([fill(false, 0, 300), fill(false, 300, 12_000), fill(true, 12_000, 12_200), fill(false, 12_200, 20_000)]);
+    assert.deepEqual(merged.sketch, { type: 'none' });
+    assert.equal(merged.count, 20_000);
+    assert.equal(merged.distinct, spared.distinct);
+    assert.equal(merged.min, kept.min);
+    assert.equal(merged.max, kept.max);
+    // Drift needs the distribution.
+    assert.throws(() => columnDrift(spared, kept, 'ks', 0.1, 'warning'), /numeric profile of x has no sketch/);
+  });
+
   it('keeps a sketch of 10 million values to a few KB', function () {
     this.timeout(120_000);
     const acc = new ColumnAccumulator('x', 'numeric');
