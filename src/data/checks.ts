@@ -2107,6 +2107,8 @@ function createChecker(name: string, rule: ColumnRule | undefined, missingValues
 /** Checks one part of a table: every column of the data, the primary key, and malformed rows reported by the reader. */
 export class TableChecker {
   private readonly checkers: ColumnChecker[];
+  /** Whether each column is passed over (see CheckerOptions.readColumns). */
+  private readonly passedOver: boolean[];
   private rowCount = 0;
   private lineSpan = 0;
   private readonly keyColumns?: number[];
@@ -2128,6 +2130,7 @@ export class TableChecker {
     this.otherMissing = new Set(missingValues.filter((m) => m !== ''));
     const rules = new Map((schema?.columns ?? []).map((rule) => [rule.name, rule]));
     this.checkers = columns.map((name, c) => createChecker(name, rules.get(name), missingValues, options, options.nativeTypes?.[c]));
+    this.passedOver = this.checkers.map((checker) => checker instanceof SkippedColumn);
     const key = schema?.dataset.primaryKey;
     // Tracked by the part that reads its columns (a part may read only some: see CheckerOptions.readColumns).
     const read = (name: string) => columns.includes(name) && (!options.readColumns || options.readColumns.includes(name));
@@ -2144,6 +2147,8 @@ export class TableChecker {
     for (let c = 0; c < this.checkers.length; c++) {
       const checker = this.checkers[c];
       checker.begin(batch);
+      // A column passed over is never read: asking for its cells would make a batch column of nulls.
+      if (this.passedOver[c]) continue;
       if (raw !== undefined ? !checker.consumeRaw(raw, c, count) : !(typed?.[c] !== undefined && checker.consumeTyped(typed[c]!, count))) checker.consume(batch.columns[c], count);
     }
     if (this.keyColumns) this.consumeKey(batch);
