@@ -621,6 +621,28 @@ export function readIndexRuns(bytes: Uint8Array, at: number, end: number, bitWid
   return largest;
 }
 
+/**
+ * Where each of count PLAIN byte arrays from `from` lies in the page, into starts and ends; returns where the last
+ * ends. Each length becomes four spaces: the values are then separated by ASCII, so one check of the whole says
+ * whether each is UTF-8, and a copy of a stretch of them stays text (a span of values, see takeBytes). A function
+ * of its own: V8 optimises its loop while the first page is read (on-stack replacement), and code after the loop
+ * in the same function, not run yet then, made that code deoptimise on every page after.
+ */
+function plainByteArrays(page: Uint8Array, from: number, to: number, count: number, starts: Int32Array, ends: Int32Array): number {
+  let at = from;
+  for (let i = 0; i < count; i++) {
+    if (at + 4 > to) throw new Error('the values of a page end early');
+    const len = page[at] | (page[at + 1] << 8) | (page[at + 2] << 16) | (page[at + 3] << 24);
+    page[at] = page[at + 1] = page[at + 2] = page[at + 3] = 0x20;
+    at += 4;
+    if (len < 0 || at + len > to) throw new Error('a value runs past the end of its page');
+    starts[i] = at;
+    ends[i] = at + len;
+    at += len;
+  }
+  return at;
+}
+
 /** The number of bits set in each byte. */
 const ONES = Uint8Array.from({ length: 256 }, (_, b) => {
   let n = 0;
@@ -1193,21 +1215,7 @@ export class ChunkReader {
       this.pageStarts = new Int32Array(Math.max(count, 2 * this.pageStarts.length));
       this.pageEnds = new Int32Array(this.pageStarts.length);
     }
-    const starts = this.pageStarts;
-    const ends = this.pageEnds;
-    let at = from;
-    for (let i = 0; i < count; i++) {
-      if (at + 4 > to) throw new Error('the values of a page end early');
-      const len = page[at] | (page[at + 1] << 8) | (page[at + 2] << 16) | (page[at + 3] << 24);
-      // The length becomes four spaces: the values are then separated by ASCII, so one check of the whole says
-      // whether each is UTF-8, and a copy of a stretch of them stays text (a span of values, see takeBytes).
-      page[at] = page[at + 1] = page[at + 2] = page[at + 3] = 0x20;
-      at += 4;
-      if (len < 0 || at + len > to) throw new Error('a value runs past the end of its page');
-      starts[i] = at;
-      ends[i] = at + len;
-      at += len;
-    }
+    const at = plainByteArrays(page, from, to, count, this.pageStarts, this.pageEnds);
     if (!isUtf8(page.subarray(from, at))) throw new Error(NOT_UTF8);
     this.pageBytes = page;
   }
