@@ -2325,7 +2325,7 @@ export function discardPart(part: PartResult): void {
 /**
  * The parts that read the same rows of a file, each its own columns (readColumns[k]: those part k read), as one
  * part: each column's state from the part that read it (the first part's, a column passed over, for a column none
- * read), the primary key from the part that tracked it. Its parts are left to be merged no more.
+ * read), the primary key from the part that tracked it. What the parts hold of columns they passed over goes.
  */
 export function joinColumnParts(parts: PartResult[], readColumns: string[][]): PartResult {
   const [first] = parts;
@@ -2338,7 +2338,7 @@ export function joinColumnParts(parts: PartResult[], readColumns: string[][]): P
   }
   const reader = (name: string) => Math.max(0, readColumns.findIndex((names) => names.includes(name)));
   const keyed = parts.find((part) => part.primaryKey !== undefined);
-  // What the other parts have of a column (nothing: they passed over it) goes, spill files and all.
+  // What a part has of a column it passed over (nothing), spill files and all.
   parts.forEach((part, k) =>
     part.columnStates.forEach((state, c) => {
       if (reader(first.columns[c]) !== k && state.unique) discardUniqueState(state.unique);

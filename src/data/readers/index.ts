@@ -131,33 +131,44 @@ export async function splitParquetColumns(source: DataSource, parts: number, opt
 }
 
 /**
- * Cuts costs, in order, into k runs [from, to) (none empty) whose largest sum is as small as it can be; undefined
- * when there are fewer than k costs.
+ * Cuts costs (none negative), in order, into k runs [from, to) (none empty) whose largest sum is as small as it can
+ * be; undefined when there are fewer than k costs. The smallest largest sum is found by bisection, each guess tried
+ * by cutting greedily (each run as long as it fits), so thousands of columns take no time.
  */
 export function evenRuns(costs: number[], k: number): Array<[number, number]> | undefined {
   const n = costs.length;
   if (k < 1 || n < k) return undefined;
-  const prefix = [0];
-  for (const cost of costs) prefix.push(prefix[prefix.length - 1] + cost);
-  // best[j][i]: the smallest largest sum of the first i costs cut into j runs; cut[j][i]: where its last run starts.
-  const best = Array.from({ length: k + 1 }, () => new Array<number>(n + 1).fill(Infinity));
-  const cut = Array.from({ length: k + 1 }, () => new Array<number>(n + 1).fill(0));
-  best[0][0] = 0;
-  for (let j = 1; j <= k; j++) {
-    for (let i = j; i <= n; i++) {
-      for (let s = j - 1; s < i; s++) {
-        const largest = Math.max(best[j - 1][s], prefix[i] - prefix[s]);
-        if (largest < best[j][i]) {
-          best[j][i] = largest;
-          cut[j][i] = s;
-        }
+  const greedy = (largest: number): Array<[number, number]> => {
+    const runs: Array<[number, number]> = [];
+    let from = 0;
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      if (i > from && sum + costs[i] > largest) {
+        runs.push([from, i]);
+        from = i;
+        sum = 0;
       }
+      sum += costs[i];
     }
+    runs.push([from, n]);
+    return runs;
+  };
+  let lo = Math.max(...costs);
+  let hi = costs.reduce((a, b) => a + b, 0);
+  for (let round = 0; round < 100 && hi - lo > 1e-9 * hi; round++) {
+    const mid = (lo + hi) / 2;
+    if (greedy(mid).length <= k) hi = mid;
+    else lo = mid;
   }
-  const runs: Array<[number, number]> = [];
-  for (let j = k, i = n; j > 0; j--) {
-    runs.unshift([cut[j][i], i]);
-    i = cut[j][i];
+  const runs = greedy(hi);
+  // Fewer runs than k (some fit together): runs of several costs give their last to a run of its own.
+  for (let r = runs.length - 1; runs.length < k; ) {
+    const [from, to] = runs[r];
+    if (to - from < 2) {
+      r--;
+      continue;
+    }
+    runs.splice(r, 1, [from, to - 1], [to - 1, to]);
   }
   return runs;
 }

@@ -489,6 +489,24 @@ columns:
     ]);
     assert.deepStrictEqual(evenRuns([7], 1), [[0, 1]]);
     assert.strictEqual(evenRuns([1, 2], 3), undefined);
+    // Two runs keep to the smallest largest sum (2): a third is cut from one of them.
+    assert.deepStrictEqual(evenRuns([1, 1, 1, 1], 3), [
+      [0, 2],
+      [2, 3],
+      [3, 4],
+    ]);
+    assert.deepStrictEqual(evenRuns([0, 0, 0], 2), [
+      [0, 2],
+      [2, 3],
+    ]);
+    // Thousands of columns: as even as the costs allow (each run within the largest cost of an even share).
+    const costs = Array.from({ length: 5000 }, (_, i) => ((i * 7919) % 1000) + 1);
+    const runs = evenRuns(costs, 16)!;
+    assert.strictEqual(runs.length, 16);
+    assert.deepStrictEqual([runs[0][0], runs[15][1]], [0, 5000]);
+    const sums = runs.map(([from, to]) => costs.slice(from, to).reduce((a, b) => a + b, 0));
+    const total = costs.reduce((a, b) => a + b, 0);
+    assert.ok(Math.max(...sums) <= total / 16 + 1000, String(sums));
   });
 
   it('splits a file into groups of columns of about the same work, by physical type, a compound key\'s columns together', async () => {
