@@ -674,13 +674,13 @@ class ParquetReader implements TableReader {
   private readonly readColumns?: string[];
   /** Columns the decoder is asked for, when not all (ReaderOptions.readColumns). */
   private projection?: string[];
-  /** For each row group, whether it has an offset index (see rowGroupPieces), when the footer could be read. */
-  private indexed: boolean[] | undefined;
+  /** The rows of each row group (see measurePart). */
+  private counts: number[] = [];
   /**
-   * What the decoder is asked for, one stream after another (see measurePart), and the rows to drop from the start
-   * of each (skip), which the decoder is not asked to skip.
+   * What parquet-wasm is asked for, one stream after another (see wasmSelections), and the rows to drop from the
+   * start of each (skip), which the decoder is not asked to skip; made when parquet-wasm first reads.
    */
-  private selections: Array<{ rowGroups?: number[]; offset?: number; limit?: number; skip?: number }> = [{}];
+  private selections: Array<{ rowGroups?: number[]; offset?: number; limit?: number; skip?: number }> | undefined;
   /** The rows [from, to) of each row group this read covers, in order (for parquet-pages.ts). */
   private groupRanges: Array<{ group: number; from: number; to: number }> = [];
   private readonly decoder: 'auto' | 'wasm';
@@ -710,7 +710,6 @@ class ParquetReader implements TableReader {
       checkMagic(local.file, this.source);
       this.localFile = local.file;
       this.size = fs.statSync(local.file).size;
-      this.indexed = readOffsetIndexedRowGroups(local.file);
       let fields: Arrow.Field[];
       let counts: number[];
       const own = this.decoder === 'auto' ? this.openOwn(local.file) : undefined;
@@ -846,24 +845,12 @@ class ParquetReader implements TableReader {
     if (this.rows && !(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start < end && end <= total)) {
       throw new RangeError(`Rows ${start} to ${end} of ${this.source} are not rows of the file (it has ${total}).`);
     }
-    if (total > 0) {
-      this.selections = [];
-      let first = 0;
-      counts.forEach((n, g) => {
-        const indexed = this.indexed?.[g] === true;
-        if (Math.max(start, first) < Math.min(end, first + n)) this.groupRanges.push({ group: g, from: Math.max(start, first) - first, to: Math.min(end, first + n) - first });
-        for (const piece of rowGroupPieces(n, indexed, this.pieceRows)) {
-          const from = Math.max(start, first + piece.start);
-          const to = Math.min(end, first + piece.end);
-          if (from >= to) continue;
-          if (to - from === n) this.selections.push({ rowGroups: [g] });
-          else if (indexed) this.selections.push({ rowGroups: [g], offset: from - first, limit: to - from });
-          // Without a usable index the decoder is asked for the group's first rows, and those before `from` dropped.
-          else this.selections.push({ rowGroups: [g], limit: to - first, ...(from > first && { skip: from - first }) });
-        }
-        first += n;
-      });
-    }
+    this.counts = counts;
+    let first = 0;
+    counts.forEach((n, g) => {
+      if (Math.max(start, first) < Math.min(end, first + n)) this.groupRanges.push({ group: g, from: Math.max(start, first) - first, to: Math.min(end, first + n) - first });
+      first += n;
+    });
     if (!this.rows) {
       this.partRows = Math.max(1, total);
       this.partBytes = this.size;
@@ -872,6 +859,35 @@ class ParquetReader implements TableReader {
     const share = (r: number) => Math.floor((this.size * r) / total);
     this.partRows = end - start;
     this.partBytes = end === total ? this.size - share(start) : share(end) - share(start);
+  }
+
+  /**
+   * What parquet-wasm is asked for to read the part: a stream for each piece of a row group (see rowGroupPieces,
+   * by the offset indexes in the footer, read only now: the page decoder needs none), or one for the whole file.
+   */
+  private wasmSelections(): NonNullable<ParquetReader['selections']> {
+    if (this.selections) return this.selections;
+    const counts = this.counts;
+    const total = counts.reduce((a, b) => a + b, 0);
+    if (total === 0) return (this.selections = [{}]);
+    const { start, end } = this.rows ?? { start: 0, end: total };
+    const indexedGroups = readOffsetIndexedRowGroups(this.localFile);
+    const selections: NonNullable<ParquetReader['selections']> = [];
+    let first = 0;
+    counts.forEach((n, g) => {
+      const indexed = indexedGroups?.[g] === true;
+      for (const piece of rowGroupPieces(n, indexed, this.pieceRows)) {
+        const from = Math.max(start, first + piece.start);
+        const to = Math.min(end, first + piece.end);
+        if (from >= to) continue;
+        if (to - from === n) selections.push({ rowGroups: [g] });
+        else if (indexed) selections.push({ rowGroups: [g], offset: from - first, limit: to - from });
+        // Without a usable index the decoder is asked for the group's first rows, and those before `from` dropped.
+        else selections.push({ rowGroups: [g], limit: to - first, ...(from > first && { skip: from - first }) });
+      }
+      first += n;
+    });
+    return (this.selections = selections);
   }
 
   close(): void {
@@ -903,13 +919,13 @@ class ParquetReader implements TableReader {
     const at = { firstRow: 1, total: 0 };
     try {
       if (this.own === undefined) {
-        for (const selection of this.selections) yield* this.wasmSelection(selection, at, signal);
+        for (const selection of this.wasmSelections()) yield* this.wasmSelection(selection, at, signal);
       } else {
         const arrow = loadArrow();
         for (const range of this.groupRanges) {
           const readers = this.ownReaders(range.group);
           if (readers !== undefined) yield* this.ownRange(arrow, readers, range, at, signal);
-          else for (const selection of this.selections) if (selection.rowGroups?.[0] === range.group) yield* this.wasmSelection(selection, at, signal);
+          else for (const selection of this.wasmSelections()) if (selection.rowGroups?.[0] === range.group) yield* this.wasmSelection(selection, at, signal);
         }
       }
       this.bytes = this.partBytes;
@@ -1028,7 +1044,7 @@ class ParquetReader implements TableReader {
 
   /** What one selection (see measurePart) holds, decoded by parquet-wasm. */
   private async *wasmSelection(
-    { skip = 0, ...selection }: ParquetReader['selections'][number],
+    { skip = 0, ...selection }: NonNullable<ParquetReader['selections']>[number],
     at: { firstRow: number; total: number },
     signal?: AbortSignal,
   ): AsyncIterable<RowBatch> {
