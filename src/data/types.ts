@@ -146,7 +146,10 @@ export interface TypedNumbers extends TypedBase {
   /** The cells are timestamps or dates (Date cells) and values their epoch milliseconds (NaN: an invalid Date). */
   time: boolean;
   values: ArrayLike<number>;
-  /** A dictionary-encoded column's dictionary, whose entry each row holds. */
+  /**
+   * A dictionary-encoded column's dictionary, whose entry each row holds; given only when it has no more entries
+   * than the batch has rows (a larger one is cheaper to pass over than to count by).
+   */
   dictionary?: NumberDictionary;
 }
 

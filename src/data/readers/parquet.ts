@@ -1025,7 +1025,9 @@ class ParquetReader implements TableReader {
         } else {
           const vec = ownVector(arrow, own.types[c], kind, out);
           const column = typedColumn(arrow, vec, n, own.reuse[c]);
-          if (column?.kind === 'numbers' && out.numberDictionary !== undefined) {
+          // A dictionary of more entries than the batch has rows is not read (see NumericChecker.consumeTyped): the
+          // values of its entries are not made.
+          if (column?.kind === 'numbers' && out.numberDictionary !== undefined && out.numberDictionary.size <= n) {
             const dictionary = this.numberDictionary(arrow, c, kind, out.numberDictionary);
             if (dictionary !== undefined) column.dictionary = dictionary;
           }
