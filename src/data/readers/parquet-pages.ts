@@ -776,6 +776,10 @@ export class ChunkReader {
   take(n: number): ColumnOut {
     const type = this.leaf.type;
     const isBytes = type === BYTE_ARRAY;
+    if (isBytes && !this.leaf.optional) {
+      if (this.pageRow >= this.pageRows) this.nextPage();
+      if (!this.dictionaryEncoded && this.pageRows - this.pageRow >= n) return this.takePageBytes(n);
+    }
     const isBool = type === BOOLEAN;
     const wordCount = isBool ? (n + 31) >> 5 : isBytes ? 0 : n * this.words;
     if (this.outWords.length < wordCount) this.outWords = new Int32Array(wordCount);
@@ -991,6 +995,24 @@ export class ChunkReader {
     this.valueAt = v;
     return nulls;
   }
+
+  /**
+   * n rows of a required BYTE_ARRAY column that all lie in the current PLAIN page: the page's bytes and the values'
+   * places in it as they are, copying nothing (the page stays where it is until the next take).
+   */
+  private takePageBytes(n: number): ColumnOut {
+    const v = this.valueAt;
+    this.valueAt += n;
+    this.pageRow += n;
+    const page = this.pageBytes;
+    if (this.pageBuffer === undefined || this.pageBuffer.buffer !== page.buffer || this.pageBuffer.byteOffset !== page.byteOffset || this.pageBuffer.length !== page.length) {
+      this.pageBuffer = Buffer.from(page.buffer, page.byteOffset, page.length);
+    }
+    return { length: n, nullCount: 0, validity: undefined, words: this.outWords, starts: this.pageStarts.subarray(v, v + n), ends: this.pageEnds.subarray(v, v + n), bytes: this.pageBuffer, ordered: true };
+  }
+
+  /** The current PLAIN page's bytes as a Buffer (takePageBytes), made again for each page. */
+  private pageBuffer: Buffer | undefined;
 
   /** The batch's dictionary (see ColumnOut.dictionary), when its bytes were copied first, at 0. */
   private codedDictionary(n: number): ColumnOut['dictionary'] {
