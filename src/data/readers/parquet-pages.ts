@@ -1011,7 +1011,7 @@ export class ChunkReader {
     return { length: n, nullCount: 0, validity: undefined, words: this.outWords, starts: this.pageStarts.subarray(v, v + n), ends: this.pageEnds.subarray(v, v + n), bytes: this.pageBuffer, ordered: true };
   }
 
-  /** The current PLAIN page's bytes as a Buffer (takePageBytes), made again for each page. */
+  /** A Buffer on the current PLAIN page's bytes (takePageBytes), made again when the page lies elsewhere. */
   private pageBuffer: Buffer | undefined;
 
   /** The batch's dictionary (see ColumnOut.dictionary), when its bytes were copied first, at 0. */
