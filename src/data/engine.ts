@@ -352,7 +352,7 @@ async function scanDatasetIn(
         const size = tasks[next]?.sameRows ?? 1;
         const ready: PartResult[] = [];
         for (let k = next; k < next + size && waiting.has(k); k++) ready.push(waiting.get(k)!);
-        if (ready.length === 0 || ready.length < size) break;
+        if (ready.length < size) break;
         for (let k = next; k < next + size; k++) waiting.delete(k);
         const readColumns = tasks.slice(next, next + size).map((t) => t.task.readColumns ?? []);
         next += size;
@@ -529,7 +529,8 @@ function headOf(tasks: Task[], schema: DataSchema | undefined): Task | undefined
   const firstParts = first?.sameRows ?? 1;
   if (!schema || tasks.length <= firstParts || first.source.localPath === undefined) return undefined;
   // The columns of the first parts (those read by columns read the first rows each).
-  const given = tasks.slice(0, firstParts).some((t) => t.task.readColumns === undefined) ? undefined : tasks.slice(0, firstParts).flatMap((t) => t.task.readColumns!);
+  const firsts = tasks.slice(0, firstParts);
+  const given = firsts.some((t) => t.task.readColumns === undefined) ? undefined : firsts.flatMap((t) => t.task.readColumns!);
   const readColumns = schema.columns.filter((rule) => columnKind(rule.type) === 'numeric' && (!given || given.includes(rule.name))).map((rule) => rule.name);
   if (readColumns.length === 0) return undefined;
   // The first file from its first row on, past the end of the first part when that may be shorter (a Parquet part
